@@ -1,0 +1,62 @@
+/*
+ * main.c — `tunescale`: dispatch to a subcommand. The table below is the whole command line;
+ * each command's own --help documents its options.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"devices", cmd_devices, "backends and devices found, with their facts"},
+    {"data", cmd_data, "data prepare: fetch, clean, split and encode an ABC corpus"},
+    {"params", cmd_not_implemented, "the seed's ten models and their exact parameter counts"},
+    {"train", cmd_not_implemented, "train one model on one backend"},
+    {"sweep", cmd_not_implemented, "run a scaling sweep over models and backends"},
+    {"report", cmd_not_implemented, "fits, tables and plots for a result set"},
+    {"compare", cmd_not_implemented, "one table across machines and backends"},
+    {"bench", cmd_not_implemented, "micro-benchmarks: gemm, peak, step"},
+    {"sample", cmd_not_implemented, "generate tunes from a checkpoint"},
+    {"eval", cmd_not_implemented, "test perplexity, ABC validity, MIDI conversion"},
+    {"abc", cmd_not_implemented, "abc check / abc midi: validate ABC, convert to MIDI"},
+};
+enum { n_commands = sizeof commands / sizeof commands[0] };
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: tunescale COMMAND [options]   (tunescale COMMAND --help for its options)\n\n"
+            "A vendor-neutral training engine and scaling-law benchmark for character-level\n"
+            "language models on folk music in ABC notation (CPU, OpenCL, Vulkan backends).\n\n"
+            "commands:\n");
+    for (int i = 0; i < n_commands; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\noptions:\n  -h, --help     this text\n  --version      version and git "
+                 "commit\n\nexit codes: 0 ok, 1 runtime failure, 2 usage error, 3 out of "
+                 "memory\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("tunescale %s (commit %s)\n", ts_version, ts_git_commit);
+        return 0;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (!strcmp(name, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tunescale: unknown command '%s' (see tunescale --help)\n", name);
+    return 2;
+}

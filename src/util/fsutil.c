@@ -1,0 +1,174 @@
+/* fsutil.c — atomic writes, whole-file reads, directory helpers. */
+#define _GNU_SOURCE
+#include "util/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+ts_status ts_read_file(const char *path, char **data, size_t *len) {
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return ts_set_error("%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            return ts_set_error("%s: out of host memory while reading", path);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap) break;
+        cap *= 2;
+        char *grown = realloc(buf, cap + 1);
+        if (!grown) free(buf);
+        buf = grown;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return ts_set_error("%s: read error", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return TS_OK;
+}
+
+static void dir_of(const char *path, char *dir, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, cap, ".");
+    } else if (slash == path) {
+        snprintf(dir, cap, "/");
+    } else {
+        snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+    }
+}
+
+ts_status ts_fsync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return ts_set_error("%s: cannot open directory: %s", dir, strerror(errno));
+    fsync(fd); /* some file systems refuse fsync on directories; the rename still stands */
+    close(fd);
+    return TS_OK;
+}
+
+ts_status ts_atomic_open(ts_atomic_file *af, const char *path) {
+    memset(af, 0, sizeof *af);
+    snprintf(af->path, sizeof af->path, "%s", path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    af->fp = fopen(af->tmp, "wb");
+    if (!af->fp) return ts_set_error("%s: cannot write: %s", path, strerror(errno));
+    return TS_OK;
+}
+
+void ts_atomic_abort(ts_atomic_file *af) {
+    if (af->fp) fclose(af->fp);
+    af->fp = NULL;
+    if (af->tmp[0]) unlink(af->tmp);
+}
+
+ts_status ts_atomic_commit(ts_atomic_file *af) {
+    int err = 0;
+    if (fflush(af->fp) != 0 || ferror(af->fp)) err = errno ? errno : EIO;
+    if (!err && fsync(fileno(af->fp)) != 0) err = errno;
+    if (fclose(af->fp) != 0 && !err) err = errno ? errno : EIO;
+    af->fp = NULL;
+    if (!err && rename(af->tmp, af->path) != 0) err = errno;
+    if (err) {
+        unlink(af->tmp);
+        return ts_set_error("%s: write failed: %s (nothing was replaced)", af->path,
+                            strerror(err));
+    }
+    char dir[4096];
+    dir_of(af->path, dir, sizeof dir);
+    ts_fsync_dir(dir);
+    return TS_OK;
+}
+
+ts_status ts_write_file_atomic(const char *path, const void *data, size_t len) {
+    ts_atomic_file af;
+    if (ts_atomic_open(&af, path) != TS_OK) return TS_ERR;
+    if (len && fwrite(data, 1, len, af.fp) != len) {
+        int e = errno;
+        ts_atomic_abort(&af);
+        return ts_set_error("%s: write failed: %s", path, strerror(e));
+    }
+    return ts_atomic_commit(&af);
+}
+
+int ts_is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int ts_is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+ts_status ts_mkdir_p(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/') buf[--n] = '\0';
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return ts_set_error("%s: cannot create directory: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return ts_set_error("%s: cannot create directory: %s", buf, strerror(errno));
+    if (!ts_is_dir(buf)) return ts_set_error("%s: exists and is not a directory", buf);
+    return TS_OK;
+}
+
+void ts_remove_tree(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d)) != NULL) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+                char child[4096];
+                ts_remove_tree(ts_path_join(child, sizeof child, path, e->d_name));
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+char *ts_path_join(char *out, size_t cap, const char *a, const char *b) {
+    size_t la = strlen(a);
+    if (la && a[la - 1] == '/')
+        snprintf(out, cap, "%s%s", a, b);
+    else
+        snprintf(out, cap, "%s/%s", a, b);
+    return out;
+}
+
+const char *ts_basename(const char *path) {
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+int ts_has_suffix(const char *name, const char *suffix) {
+    size_t n = strlen(name), m = strlen(suffix);
+    return n >= m && strcasecmp(name + n - m, suffix) == 0;
+}

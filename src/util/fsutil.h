@@ -1,0 +1,45 @@
+/*
+ * fsutil.h — file-system helpers with the engine's crash-safety rules built in.
+ *
+ * Every file tunescale writes goes through ts_atomic_*: it is written under a temporary name in
+ * the same directory, flushed, fsynced and renamed, and the directory is fsynced, so a reader
+ * sees either the old file or the whole new one, never half a file.
+ */
+#ifndef TS_UTIL_FSUTIL_H
+#define TS_UTIL_FSUTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util/error.h"
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer. */
+ts_status ts_read_file(const char *path, char **data, size_t *len);
+
+/* Writes data to path atomically. */
+ts_status ts_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Streaming form: open a temporary sibling, write to ->fp, then commit or abort. */
+typedef struct {
+    FILE *fp;
+    char path[4096];
+    char tmp[4096];
+} ts_atomic_file;
+ts_status ts_atomic_open(ts_atomic_file *af, const char *path);
+ts_status ts_atomic_commit(ts_atomic_file *af); /* flush, fsync, rename, fsync dir */
+void ts_atomic_abort(ts_atomic_file *af);       /* close and unlink the temporary */
+
+ts_status ts_mkdir_p(const char *path);
+int ts_is_dir(const char *path);
+int ts_is_file(const char *path);
+ts_status ts_fsync_dir(const char *dir);
+/* Removes a file or a directory tree; missing paths are fine. */
+void ts_remove_tree(const char *path);
+/* Joins a and b with one '/'; returns out. */
+char *ts_path_join(char *out, size_t cap, const char *a, const char *b);
+/* The last path component (no allocation). */
+const char *ts_basename(const char *path);
+/* Lower-case file-name suffix test, e.g. ts_has_suffix(name, ".tar.gz"). */
+int ts_has_suffix(const char *name, const char *suffix);
+
+#endif
