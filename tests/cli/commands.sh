@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# commands.sh — the command-line contract: every subcommand answers --help, unimplemented ones
+# say which issue brings them and exit 2, --version names the git commit, bad usage exits 2.
+set -euo pipefail
+TS=${TUNESCALE:?set TUNESCALE to the built binary}
+SRC=${TS_SOURCE_DIR:?}
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+
+for c in devices data params train sweep report compare bench sample eval abc; do
+  check "$c --help exits 0 with a usage line" "\"$TS\" $c --help 2>&1 | grep -qi usage"
+done
+for c in params train sweep report compare bench sample eval abc; do
+  rc=0; msg=$("$TS" "$c" 2>&1 >/dev/null) || rc=$?
+  check "$c (not implemented yet) exits 2 and says so" "[ $rc -eq 2 ] && grep -q 'not implemented' <<<\"\$msg\""
+done
+commit=$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+check "--version names the git commit" "\"$TS\" --version | grep -q \"${commit:0:7}\""
+rc=0; "$TS" frobnicate 2>/dev/null || rc=$?
+check "unknown command exits 2" "[ $rc -eq 2 ]"
+rc=0; "$TS" 2>/dev/null || rc=$?
+check "no command exits 2" "[ $rc -eq 2 ]"
+check "--help lists the commands" "\"$TS\" --help | grep -q sweep"
+echo "commands: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
