@@ -12,6 +12,8 @@ extern const char *ts_version;
 
 int cmd_devices(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_params(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_not_implemented(int argc, char **argv); /* prints which issue brings it, exits 2 */
 
 /* Shared option helpers. */

@@ -16,8 +16,8 @@ typedef struct {
 static const command commands[] = {
     {"devices", cmd_devices, "backends and devices found, with their facts"},
     {"data", cmd_data, "data prepare: fetch, clean, split and encode an ABC corpus"},
-    {"params", cmd_not_implemented, "the seed's ten models and their exact parameter counts"},
-    {"train", cmd_not_implemented, "train one model on one backend"},
+    {"params", cmd_params, "the seed's ten models and their exact parameter counts"},
+    {"train", cmd_train, "train one model on one backend"},
     {"sweep", cmd_not_implemented, "run a scaling sweep over models and backends"},
     {"report", cmd_not_implemented, "fits, tables and plots for a result set"},
     {"compare", cmd_not_implemented, "one table across machines and backends"},

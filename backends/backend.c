@@ -1,0 +1,82 @@
+/* backend.c — the backend frontend: creation by name, memory accounting and the memory cap. */
+#include "backends/backend.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_backend **out) {
+    *out = NULL;
+    ts_backend_options defaults = {0};
+    if (!o) o = &defaults;
+    ts_status st;
+    if (!strcmp(name, "cpu")) {
+        st = ts_cpu_backend_create(o, out);
+    } else if (!strcmp(name, "opencl") || !strcmp(name, "vulkan")) {
+        return ts_set_error_status(TS_EUSAGE,
+                                   "backend '%s' has no training ops yet (it arrives with its "
+                                   "issue); use --backend cpu",
+                                   name);
+    } else {
+        return ts_set_error_status(TS_EUSAGE, "unknown backend '%s' (cpu, opencl or vulkan)",
+                                   name);
+    }
+    if (st != TS_OK) return st;
+    (*out)->mem_limit = o->mem_limit;
+    return TS_OK;
+}
+
+void ts_backend_destroy(ts_backend *be) {
+    if (be) be->iface->destroy(be);
+}
+
+ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
+    *out = NULL;
+    if (be->mem_limit && be->bytes_in_use + bytes > be->mem_limit)
+        return ts_set_error_status(TS_ENOMEM,
+                                   "out of memory: allocating %zu bytes with %zu in use exceeds "
+                                   "--mem-limit %zu",
+                                   bytes, be->bytes_in_use, be->mem_limit);
+    ts_status st = be->iface->buffer_alloc(be, bytes, out);
+    if (st != TS_OK) return st;
+    be->bytes_in_use += bytes;
+    if (be->bytes_in_use > be->peak_bytes) be->peak_bytes = be->bytes_in_use;
+    return TS_OK;
+}
+
+void ts_buffer_free(ts_backend *be, ts_buffer *buf) {
+    if (!buf) return;
+    be->bytes_in_use -= be->iface->buffer_size(be, buf);
+    be->iface->buffer_free(be, buf);
+}
+
+ts_status ts_backend_sync(ts_backend *be) {
+    if (be->error != TS_OK) return be->error;
+    return be->iface->sync(be);
+}
+
+int ts_parse_size(const char *s, size_t *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0)) return 0;
+    while (*end == ' ') end++;
+    double mul = 1;
+    char unit[8] = {0};
+    for (int i = 0; i < 7 && end[i]; i++) unit[i] = (char)tolower((unsigned char)end[i]);
+    if (end[0] && strlen(end) > 7) return 0;
+    if (!unit[0] || !strcmp(unit, "b")) mul = 1;
+    else if (!strcmp(unit, "k") || !strcmp(unit, "kib")) mul = 1024.0;
+    else if (!strcmp(unit, "m") || !strcmp(unit, "mib")) mul = 1024.0 * 1024;
+    else if (!strcmp(unit, "g") || !strcmp(unit, "gib")) mul = 1024.0 * 1024 * 1024;
+    else if (!strcmp(unit, "t") || !strcmp(unit, "tib")) mul = 1024.0 * 1024 * 1024 * 1024;
+    else if (!strcmp(unit, "kb")) mul = 1e3;
+    else if (!strcmp(unit, "mb")) mul = 1e6;
+    else if (!strcmp(unit, "gb")) mul = 1e9;
+    else if (!strcmp(unit, "tb")) mul = 1e12;
+    else return 0;
+    *out = (size_t)llround(v * mul);
+    return 1;
+}

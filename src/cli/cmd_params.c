@@ -1,0 +1,97 @@
+/* cmd_params.c — `tunescale params`: the seed's ten models and their exact parameter counts. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "model/config.h"
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: tunescale params [--json] [--vocab V]\n\n"
+                 "The notebook's ten models (vocabulary 100, sequence length 256) with their\n"
+                 "shapes and exact parameter counts, counted from the same parameter table that\n"
+                 "training allocates (PyTorch state_dict names and shapes).\n\n"
+                 "  --vocab V   count with vocabulary size V instead of 100\n"
+                 "  --json      one JSON document on stdout\n");
+}
+
+/* "1234567" -> "1,234,567" */
+static const char *grouped(size_t n, char *buf, size_t cap) {
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", n), w = 0;
+    for (int i = 0; i < len && (size_t)w + 2 < cap; i++) {
+        if (i && (len - i) % 3 == 0) buf[w++] = ',';
+        buf[w++] = digits[i];
+    }
+    buf[w] = '\0';
+    return buf;
+}
+
+int cmd_params(int argc, char **argv) {
+    int json = 0, vocab = 100;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > 65535) {
+                fprintf(stderr, "tunescale params: --vocab takes 1..65535 (got '%s')\n", argv[i]);
+                return 2;
+            }
+            vocab = (int)v;
+        } else {
+            fprintf(stderr, "tunescale params: unknown option '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    const char *const *names;
+    size_t n = ts_seed_models(&names);
+    cJSON *arr = cJSON_CreateArray();
+    if (!json)
+        printf("%-17s %-11s %-30s %13s %13s\n", "model", "family", "shape", "params",
+               "non-embedding");
+    for (size_t i = 0; i < n; i++) {
+        ts_model_config c;
+        ts_model_config_lookup(names[i], &c);
+        c.vocab_size = vocab;
+        size_t p = ts_param_count(&c), ne = ts_param_count_non_embedding(&c);
+        char shape[64], a[32], b[32];
+        if (c.family == TS_TRANSFORMER)
+            snprintf(shape, sizeof shape, "d=%d L=%d heads=%d ff=%d", c.d_model, c.n_layers,
+                     c.n_heads, c.d_ff);
+        else
+            snprintf(shape, sizeof shape, "hidden=%d L=%d", c.d_model, c.n_layers);
+        if (!json) {
+            printf("%-17s %-11s %-30s %13s %13s\n", c.name,
+                   c.family == TS_TRANSFORMER ? "transformer" : "lstm", shape,
+                   grouped(p, a, sizeof a), grouped(ne, b, sizeof b));
+            continue;
+        }
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "name", c.name);
+        cJSON_AddStringToObject(m, "family", c.family == TS_TRANSFORMER ? "transformer" : "lstm");
+        cJSON_AddNumberToObject(m, "vocab_size", c.vocab_size);
+        cJSON_AddNumberToObject(m, "d_model", c.d_model);
+        cJSON_AddNumberToObject(m, "n_layers", c.n_layers);
+        if (c.family == TS_TRANSFORMER) {
+            cJSON_AddNumberToObject(m, "n_heads", c.n_heads);
+            cJSON_AddNumberToObject(m, "d_ff", c.d_ff);
+            cJSON_AddNumberToObject(m, "max_seq_len", c.max_seq_len);
+        }
+        cJSON_AddNumberToObject(m, "params", (double)p);
+        cJSON_AddNumberToObject(m, "params_non_embedding", (double)ne);
+        cJSON_AddItemToArray(arr, m);
+    }
+    if (json) {
+        char *s = cJSON_Print(arr);
+        printf("%s\n", s);
+        cJSON_free(s);
+    }
+    cJSON_Delete(arr);
+    return 0;
+}

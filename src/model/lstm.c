@@ -1,0 +1,209 @@
+/*
+ * lstm.c — the notebook's LSTMLM, forward and backward through time.
+ *
+ *   x = emb[ids];  per layer k: PyTorch nn.LSTM cell (gates i, f, g, o; bias_ih + bias_hh),
+ *   Drop between layers;  logits = output(Drop(h_last))
+ *
+ * Sequences are stored time-major, (T, B, H), so one time step is a contiguous (B, H) block
+ * and the input projection of all steps is a single GEMM; model.c transposes ids and targets.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+typedef struct {
+    ts_tensor x;   /* (T*B, H) layer input: embedding, or Drop(h of the layer below) */
+    ts_tensor act; /* (T*B, 4H) activated gates */
+    ts_tensor c;   /* (T*B, H) cell states */
+    ts_tensor h;   /* (T*B, H) hidden states (layer output) */
+} layer_acts;
+
+typedef struct {
+    ts_buffer *buf, *grad_buf;
+    layer_acts *layers;
+    ts_tensor hd;     /* (T*B, H) Drop(h of the last layer): input of output */
+    ts_tensor logits; /* (T*B, V) */
+    ts_tensor pre;    /* (T*B, 4H) scratch: gate pre-activations */
+    ts_tensor zeros;  /* (B, H) h_{-1} = c_{-1} = 0 */
+    ts_tensor dpre, dH, dX, dc_a, dc_b;
+} lstm_acts;
+
+typedef struct {
+    size_t off;
+    ts_buffer *buf;
+} carver;
+
+static ts_tensor take(carver *c, size_t n) {
+    ts_tensor t = {c->buf, c->off};
+    c->off += (n + 15) & ~(size_t)15;
+    return t;
+}
+
+static size_t layout(lstm_acts *a, const ts_model_config *c, int B, int T, ts_buffer *buf,
+                     ts_buffer *gbuf, size_t *grad_floats) {
+    size_t N = (size_t)B * T, H = (size_t)c->d_model, V = (size_t)c->vocab_size;
+    carver k = {0, buf};
+    for (int l = 0; l < c->n_layers; l++) {
+        layer_acts *L = &a->layers[l];
+        L->x = take(&k, N * H);
+        L->act = take(&k, N * 4 * H);
+        L->c = take(&k, N * H);
+        L->h = take(&k, N * H);
+    }
+    a->hd = take(&k, N * H);
+    a->logits = take(&k, N * V);
+    a->pre = take(&k, N * 4 * H);
+    a->zeros = take(&k, (size_t)B * H);
+    size_t total = k.off;
+    carver g = {0, gbuf};
+    a->dpre = take(&g, N * 4 * H);
+    a->dH = take(&g, N * H);
+    a->dX = take(&g, N * H);
+    a->dc_a = take(&g, (size_t)B * H);
+    a->dc_b = take(&g, (size_t)B * H);
+    *grad_floats = g.off;
+    return total;
+}
+
+size_t ts_lstm_act_floats(const ts_model_config *c, int B, int T) {
+    lstm_acts a;
+    a.layers = calloc((size_t)c->n_layers, sizeof *a.layers);
+    size_t gf = 0, f = a.layers ? layout(&a, c, B, T, NULL, NULL, &gf) : 0;
+    free(a.layers);
+    return f + gf;
+}
+
+void ts_lstm_free_acts(ts_model *m) {
+    lstm_acts *a = m->acts;
+    if (!a) return;
+    ts_buffer_free(m->be, a->buf);
+    ts_buffer_free(m->be, a->grad_buf);
+    free(a->layers);
+    free(a);
+    m->acts = NULL;
+}
+
+ts_status ts_lstm_reserve(ts_model *m, int B, int T) {
+    const ts_model_config *c = &m->cfg;
+    lstm_acts *a = calloc(1, sizeof *a);
+    if (!a || !(a->layers = calloc((size_t)c->n_layers, sizeof *a->layers))) {
+        free(a);
+        return ts_set_error("out of host memory");
+    }
+    m->acts = a;
+    size_t gf, f = layout(a, c, B, T, NULL, NULL, &gf);
+    ts_status st;
+    if ((st = ts_buffer_alloc(m->be, f * sizeof(float), &a->buf)) != TS_OK ||
+        (st = ts_buffer_alloc(m->be, gf * sizeof(float), &a->grad_buf)) != TS_OK) {
+        ts_lstm_free_acts(m);
+        return st;
+    }
+    layout(a, c, B, T, a->buf, a->grad_buf, &gf);
+    return TS_OK;
+}
+
+ts_tensor ts_lstm_logits(ts_model *m) { return ((lstm_acts *)m->acts)->logits; }
+
+/* Parameter indices (config.c): 0 embedding, then 4 per layer (w_ih, w_hh, b_ih, b_hh), then
+ * output.weight, output.bias. */
+static ts_tensor param(const ts_model *m, ts_buffer *flat, size_t index) {
+    return ts_param_view(flat, &m->specs[index]);
+}
+
+static ts_dropout_key key(uint64_t seed, uint32_t step, uint32_t id) {
+    ts_dropout_key k = {seed, step, id};
+    return k;
+}
+
+void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
+    ts_backend *be = m->be;
+    const ts_backend_iface *op = be->iface;
+    const ts_model_config *c = &m->cfg;
+    lstm_acts *a = m->acts;
+    int B = m->B, T = m->T, N = B * T, H = c->d_model, V = c->vocab_size, L = c->n_layers;
+    size_t BH = (size_t)B * H, B4H = 4 * BH;
+    float p = m->training ? c->dropout : 0.0f;
+    ts_tensor ids = {m->ids, 0};
+
+    op->fill(be, a->zeros, 0.0f, BH);
+    op->embedding_forward(be, a->layers[0].x, param(m, m->params, 0), ids, N, H, 0);
+    for (int l = 0; l < L; l++) {
+        layer_acts *A = &a->layers[l];
+        ts_tensor w_ih = param(m, m->params, 1 + 4 * (size_t)l);
+        ts_tensor w_hh = param(m, m->params, 2 + 4 * (size_t)l);
+        ts_tensor b_ih = param(m, m->params, 3 + 4 * (size_t)l);
+        ts_tensor b_hh = param(m, m->params, 4 + 4 * (size_t)l);
+        if (l > 0) /* inter-layer dropout on the layer below's output */
+            op->dropout_forward(be, A->x, a->layers[l - 1].h, (size_t)N * H, p,
+                                key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
+        /* pre = x W_ih^T + b_ih + b_hh for every step at once */
+        ts_linear_forward(be, a->pre, A->x, w_ih, b_ih, N, H, 4 * H);
+        op->bias_add(be, a->pre, b_hh, N, 4 * H);
+        for (int t = 0; t < T; t++) {
+            ts_tensor pre_t = ts_view(a->pre, t * B4H);
+            ts_tensor h_prev = t ? ts_view(A->h, (t - 1) * BH) : a->zeros;
+            ts_tensor c_prev = t ? ts_view(A->c, (t - 1) * BH) : a->zeros;
+            if (t) /* pre_t += h_{t-1} W_hh^T */
+                op->gemm(be, 0, 1, B, 4 * H, H, 1.0f, h_prev, H, 0, w_hh, H, 0, 1.0f, pre_t,
+                         4 * H, 0, 1);
+            op->lstm_cell_forward(be, ts_view(A->h, t * BH), ts_view(A->c, t * BH),
+                                  ts_view(A->act, t * B4H), pre_t, c_prev, B, H, H);
+        }
+    }
+    op->dropout_forward(be, a->hd, a->layers[L - 1].h, (size_t)N * H, p,
+                        key(seed, step, TS_DROP_OUTPUT));
+    size_t out = 1 + 4 * (size_t)L;
+    ts_linear_forward(be, a->logits, a->hd, param(m, m->params, out),
+                      param(m, m->params, out + 1), N, H, V);
+}
+
+void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
+    ts_backend *be = m->be;
+    const ts_backend_iface *op = be->iface;
+    const ts_model_config *c = &m->cfg;
+    lstm_acts *a = m->acts;
+    int B = m->B, T = m->T, N = B * T, H = c->d_model, V = c->vocab_size, L = c->n_layers;
+    size_t BH = (size_t)B * H, B4H = 4 * BH;
+    float p = m->training ? c->dropout : 0.0f;
+    ts_tensor ids = {m->ids, 0}, dlogits = {m->dlogits, 0};
+    size_t out = 1 + 4 * (size_t)L;
+
+    ts_linear_backward(be, a->dH, param(m, m->grads, out), param(m, m->grads, out + 1), dlogits,
+                       a->hd, param(m, m->params, out), N, H, V, 0);
+    op->dropout_backward(be, a->dH, a->dH, (size_t)N * H, p, key(seed, step, TS_DROP_OUTPUT));
+    for (int l = L - 1; l >= 0; l--) {
+        layer_acts *A = &a->layers[l];
+        ts_tensor w_ih = param(m, m->params, 1 + 4 * (size_t)l);
+        ts_tensor w_hh = param(m, m->params, 2 + 4 * (size_t)l);
+        ts_tensor dw_ih = param(m, m->grads, 1 + 4 * (size_t)l);
+        ts_tensor dw_hh = param(m, m->grads, 2 + 4 * (size_t)l);
+        ts_tensor db_ih = param(m, m->grads, 3 + 4 * (size_t)l);
+        ts_tensor db_hh = param(m, m->grads, 4 + 4 * (size_t)l);
+        ts_tensor dc = a->dc_a, dc_prev = a->dc_b;
+        op->fill(be, dc, 0.0f, BH);
+        for (int t = T - 1; t >= 0; t--) {
+            ts_tensor dh_t = ts_view(a->dH, t * BH);
+            if (t < T - 1) /* dh_t += dpre_{t+1} W_hh */
+                op->gemm(be, 0, 0, B, H, 4 * H, 1.0f, ts_view(a->dpre, (t + 1) * B4H), 4 * H, 0,
+                         w_hh, H, 0, 1.0f, dh_t, H, 0, 1);
+            ts_tensor c_prev = t ? ts_view(A->c, (t - 1) * BH) : a->zeros;
+            op->lstm_cell_backward(be, ts_view(a->dpre, t * B4H), dc_prev, dh_t, dc,
+                                   ts_view(A->act, t * B4H), ts_view(A->c, t * BH), c_prev, B, H,
+                                   H);
+            ts_tensor swap = dc;
+            dc = dc_prev;
+            dc_prev = swap;
+        }
+        /* dW_hh += sum_t dpre_t^T h_{t-1} (h_{-1} = 0 adds nothing) */
+        if (T > 1)
+            op->gemm(be, 1, 0, 4 * H, H, (T - 1) * B, 1.0f, ts_view(a->dpre, B4H), 4 * H, 0, A->h,
+                     H, 0, 1.0f, dw_hh, H, 0, 1);
+        ts_linear_backward(be, a->dX, dw_ih, db_ih, a->dpre, A->x, w_ih, N, H, 4 * H, 0);
+        op->bias_backward(be, db_hh, a->dpre, N, 4 * H);
+        if (l > 0)
+            op->dropout_backward(be, a->dH, a->dX, (size_t)N * H, p,
+                                 key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
+    }
+    op->embedding_backward(be, param(m, m->grads, 0), a->dX, ids, N, H);
+}

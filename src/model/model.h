@@ -1,0 +1,121 @@
+/*
+ * model.h — a model on a backend: parameters, gradients and optimizer moments as one flat
+ * allocation each (named views in PyTorch state_dict order), activations sized for (B, T), and
+ * explicit forward and backward passes per layer (transformer.c, lstm.c).
+ *
+ * The model calls only backends/backend.h; it never knows which backend it runs on.
+ */
+#ifndef TS_MODEL_MODEL_H
+#define TS_MODEL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/backend.h"
+#include "model/config.h"
+
+typedef struct ts_model ts_model;
+
+struct ts_model {
+    ts_model_config cfg;
+    ts_backend *be;
+    ts_param_spec *specs;
+    size_t n_specs;
+    size_t n_params;
+    /* One allocation each, n_params floats. m and v appear on the first optimizer step. */
+    ts_buffer *params, *grads, *m, *v;
+    /* Activations for batch <= B_max and length <= T_max. */
+    int B_max, T_max;
+    void *acts; /* the family's activation views (transformer.c / lstm.c) */
+    ts_buffer *ids, *targets; /* int32 (B_max*T_max) uploaded per batch (time-major for LSTM) */
+    ts_buffer *losses, *probs, *dlogits; /* loss head: (N), (N, V), (N, V) */
+    ts_buffer *scalars;       /* small reductions read back by the host */
+    /* The batch in flight. */
+    int B, T;
+    int n_targets; /* targets that are not <PAD> */
+    int training;
+};
+
+/* Creates the model and allocates parameters and gradients (not activations). Fails with
+ * TS_ENOMEM when the backend's memory (or --mem-limit) is exhausted. */
+ts_status ts_model_create(const ts_model_config *cfg, ts_backend *be, ts_model **out);
+void ts_model_free(ts_model *m);
+
+/* Initialises parameters as the notebook's modules do, from Philox streams keyed by seed and
+ * parameter index (identical on every backend: generated on the host, then uploaded). */
+ts_status ts_model_init_params(ts_model *m, uint64_t seed);
+
+/* Reserves activation memory for batches up to B x T (T <= max_seq_len for Transformers). */
+ts_status ts_model_reserve(ts_model *m, int B, int T);
+
+/* Forward pass on host ids/targets (B x T, row-major, batch-first). targets may be NULL
+ * (logits only). training enables dropout with (seed, step) keys. On return the work is
+ * enqueued; ts_model_loss() waits and returns the mean loss over non-<PAD> targets. */
+ts_status ts_model_forward(ts_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
+                           int training, uint64_t seed, uint32_t step);
+ts_status ts_model_loss(ts_model *m, float *loss, double *loss_sum, int *n_targets);
+
+/* Backward pass of the last forward (which must have had targets and training set as needed);
+ * accumulates into grads. ts_model_zero_grad() clears them. */
+ts_status ts_model_zero_grad(ts_model *m);
+ts_status ts_model_backward(ts_model *m, uint64_t seed, uint32_t step);
+
+/* Global L2 norm of all gradients (what clip_grad_norm_ returns). */
+ts_status ts_model_grad_norm(ts_model *m, float *norm);
+/* One AdamW step (t is 1-based) with the gradient scaled by grad_scale. */
+ts_status ts_model_adamw(ts_model *m, float lr, float beta1, float beta2, float eps,
+                         float weight_decay, int t, float grad_scale);
+
+/* Logits of the last forward in batch-first (B, T, V) order, downloaded to host memory. */
+ts_status ts_model_logits(ts_model *m, float *out);
+
+/* Host copies of the flat buffers. */
+ts_status ts_model_get_params(ts_model *m, float *out);
+ts_status ts_model_set_params(ts_model *m, const float *in);
+ts_status ts_model_get_grads(ts_model *m, float *out);
+/* Optimizer moments (zeros before the first step). */
+ts_status ts_model_get_moments(ts_model *m, float *m_out, float *v_out);
+ts_status ts_model_set_moments(ts_model *m, const float *m_in, const float *v_in);
+
+const ts_param_spec *ts_model_find_param(const ts_model *m, const char *name);
+/* A view of a named parameter inside a flat buffer. */
+static inline ts_tensor ts_param_view(ts_buffer *flat, const ts_param_spec *s) {
+    ts_tensor t = {flat, s->offset};
+    return t;
+}
+
+/* Bytes of activation memory ts_model_reserve(B, T) will allocate. */
+size_t ts_model_activation_bytes(const ts_model_config *cfg, int B, int T);
+
+/* Family implementations (internal). */
+ts_status ts_transformer_reserve(ts_model *m, int B, int T);
+void ts_transformer_free_acts(ts_model *m);
+void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step);
+void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step);
+ts_tensor ts_transformer_logits(ts_model *m);
+size_t ts_transformer_act_floats(const ts_model_config *c, int B, int T);
+
+ts_status ts_lstm_reserve(ts_model *m, int B, int T);
+void ts_lstm_free_acts(ts_model *m);
+void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step);
+void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step);
+ts_tensor ts_lstm_logits(ts_model *m);
+size_t ts_lstm_act_floats(const ts_model_config *c, int B, int T);
+
+/* Shared layers (layers.c). Linear as PyTorch: out (N, out) = inp (N, in) W^T + b, W (out, in).
+ * The backward accumulates dW, db and (if accumulate) dinp; else assigns dinp. A NULL-buffer
+ * bias or dinp is skipped. */
+void ts_linear_forward(ts_backend *be, ts_tensor out, ts_tensor inp, ts_tensor W, ts_tensor b,
+                       int N, int in, int outdim);
+void ts_linear_backward(ts_backend *be, ts_tensor dinp, ts_tensor dW, ts_tensor db,
+                        ts_tensor dout, ts_tensor inp, ts_tensor W, int N, int in, int outdim,
+                        int accumulate);
+
+/* Dropout tensor ids: one per dropout site, stable across backends and runs. */
+enum {
+    TS_DROP_EMBED = 1,
+    TS_DROP_OUTPUT = 2,
+    TS_DROP_LAYER_BASE = 16, /* + 8*layer + site */
+};
+
+#endif

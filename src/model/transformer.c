@@ -1,0 +1,312 @@
+/*
+ * transformer.c — the notebook's TransformerLM, forward and backward, layer by layer.
+ *
+ *   x = Drop(tok[ids] + pos[t])
+ *   per block (post-LN, PyTorch nn.MultiheadAttention with packed in_proj, causal mask):
+ *     x = LN1(x + out_proj(Attn(in_proj(x))))     Attn: softmax(q k^T / sqrt(HS)) -> Drop -> @ v
+ *     x = LN2(x + Drop(W2 Drop(GELU(W1 x))))
+ *   logits = output(LN(x))
+ *
+ * Shapes: N = B*T rows of C channels; heads NH of size HS = C/NH; attention maps (B*NH, T, T).
+ * Every activation the backward needs is kept (one allocation); transient ones share scratch.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+typedef struct {
+    ts_tensor q, k, v;  /* (B, NH, T, HS) */
+    ts_tensor att;      /* (B*NH, T, T) softmax output */
+    ts_tensor attd;     /* dropout(att) */
+    ts_tensor y;        /* (N, C) heads merged: input of out_proj */
+    ts_tensor r1;       /* (N, C) x + attention: input of LN1 */
+    ts_tensor ln1_mean, ln1_rstd; /* (N) */
+    ts_tensor x1;       /* (N, C) LN1 output */
+    ts_tensor h;        /* (N, d_ff) ff.0 output: input of GELU */
+    ts_tensor gd;       /* (N, d_ff) Drop(GELU(h)): input of ff.3 */
+    ts_tensor r2;       /* (N, C) x1 + ff: input of LN2 */
+    ts_tensor ln2_mean, ln2_rstd;
+    ts_tensor out;      /* (N, C) LN2 output: input of the next block */
+} block_acts;
+
+typedef struct {
+    ts_buffer *buf, *grad_buf;
+    ts_buffer *pos_ids; /* int32 (B*T): t for each row */
+    int pos_B, pos_T;   /* shape pos_ids was written for */
+    ts_tensor encoded;  /* (N, C) token + position embedding */
+    ts_tensor x0;       /* (N, C) Drop(encoded) */
+    block_acts *blocks;
+    ts_tensor xf, lnf_mean, lnf_rstd; /* final LayerNorm */
+    ts_tensor logits;                 /* (N, V) */
+    /* scratch, shared by all blocks */
+    ts_tensor qkv, pre, ao, g, f; /* (N,3C) (BH,T,T) (N,C) (N,dff) (N,C) */
+    /* gradients of activations, shared by all blocks */
+    ts_tensor dx, dr, dtmp, dqkv, dq, dk, dv, dyh, datt, dpre, dh, dg, dxf;
+} tf_acts;
+
+typedef struct {
+    size_t off;
+    ts_buffer *buf;
+} carver;
+
+static ts_tensor take(carver *c, size_t n) {
+    ts_tensor t = {c->buf, c->off};
+    c->off += (n + 15) & ~(size_t)15; /* 64-byte alignment for every view */
+    return t;
+}
+
+/* Lays out the activations; with buf == NULL only counts. Returns floats used. */
+static size_t layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_buffer *buf,
+                     ts_buffer *gbuf, size_t *grad_floats) {
+    size_t N = (size_t)B * T, C = (size_t)c->d_model, F = (size_t)c->d_ff, V = c->vocab_size;
+    size_t NH = (size_t)c->n_heads, att = (size_t)B * NH * T * T;
+    carver k = {0, buf};
+    a->encoded = take(&k, N * C);
+    a->x0 = take(&k, N * C);
+    for (int l = 0; l < c->n_layers; l++) {
+        block_acts *b = &a->blocks[l];
+        b->q = take(&k, N * C);
+        b->k = take(&k, N * C);
+        b->v = take(&k, N * C);
+        b->att = take(&k, att);
+        b->attd = c->dropout > 0 ? take(&k, att) : b->att; /* no dropout: the same map */
+        b->y = take(&k, N * C);
+        b->r1 = take(&k, N * C);
+        b->ln1_mean = take(&k, N);
+        b->ln1_rstd = take(&k, N);
+        b->x1 = take(&k, N * C);
+        b->h = take(&k, N * F);
+        b->gd = take(&k, N * F);
+        b->r2 = take(&k, N * C);
+        b->ln2_mean = take(&k, N);
+        b->ln2_rstd = take(&k, N);
+        b->out = take(&k, N * C);
+    }
+    a->xf = take(&k, N * C);
+    a->lnf_mean = take(&k, N);
+    a->lnf_rstd = take(&k, N);
+    a->logits = take(&k, N * V);
+    a->qkv = take(&k, N * 3 * C);
+    a->pre = take(&k, att);
+    a->ao = take(&k, N * C);
+    a->g = take(&k, N * F);
+    a->f = take(&k, N * C);
+    size_t total = k.off;
+    carver g = {0, gbuf};
+    a->dx = take(&g, N * C);
+    a->dr = take(&g, N * C);
+    a->dtmp = take(&g, N * C);
+    a->dqkv = take(&g, N * 3 * C);
+    a->dq = take(&g, N * C);
+    a->dk = take(&g, N * C);
+    a->dv = take(&g, N * C);
+    a->dyh = take(&g, N * C);
+    a->datt = take(&g, att);
+    a->dpre = take(&g, att);
+    a->dh = take(&g, N * F);
+    a->dg = take(&g, N * F);
+    a->dxf = take(&g, N * C);
+    *grad_floats = g.off;
+    return total;
+}
+
+size_t ts_transformer_act_floats(const ts_model_config *c, int B, int T) {
+    tf_acts a;
+    a.blocks = calloc((size_t)c->n_layers, sizeof *a.blocks);
+    size_t gf = 0, f = a.blocks ? layout(&a, c, B, T, NULL, NULL, &gf) : 0;
+    free(a.blocks);
+    return f + gf + 2 * (size_t)B * T;
+}
+
+void ts_transformer_free_acts(ts_model *m) {
+    tf_acts *a = m->acts;
+    if (!a) return;
+    ts_buffer_free(m->be, a->buf);
+    ts_buffer_free(m->be, a->grad_buf);
+    ts_buffer_free(m->be, a->pos_ids);
+    free(a->blocks);
+    free(a);
+    m->acts = NULL;
+}
+
+ts_status ts_transformer_reserve(ts_model *m, int B, int T) {
+    const ts_model_config *c = &m->cfg;
+    if (T > c->max_seq_len)
+        return ts_set_error_status(TS_EUSAGE, "sequence length %d exceeds %s's max_seq_len %d", T,
+                                   c->name, c->max_seq_len);
+    tf_acts *a = calloc(1, sizeof *a);
+    if (!a || !(a->blocks = calloc((size_t)c->n_layers, sizeof *a->blocks))) {
+        free(a);
+        return ts_set_error("out of host memory");
+    }
+    m->acts = a;
+    size_t gf, f = layout(a, c, B, T, NULL, NULL, &gf);
+    ts_status st;
+    if ((st = ts_buffer_alloc(m->be, f * sizeof(float), &a->buf)) != TS_OK ||
+        (st = ts_buffer_alloc(m->be, gf * sizeof(float), &a->grad_buf)) != TS_OK ||
+        (st = ts_buffer_alloc(m->be, (size_t)B * T * sizeof(int32_t), &a->pos_ids)) != TS_OK) {
+        ts_transformer_free_acts(m);
+        return st;
+    }
+    layout(a, c, B, T, a->buf, a->grad_buf, &gf);
+    return TS_OK;
+}
+
+ts_tensor ts_transformer_logits(ts_model *m) { return ((tf_acts *)m->acts)->logits; }
+
+/* Parameter views of block l, in state_dict order (see config.c). */
+typedef struct {
+    ts_tensor in_w, in_b, out_w, out_b, ln1_w, ln1_b, ln2_w, ln2_b, ff0_w, ff0_b, ff3_w, ff3_b;
+} block_params;
+
+static block_params block_view(const ts_model *m, ts_buffer *flat, int l) {
+    const ts_param_spec *s = &m->specs[2 + 12 * l]; /* after token and position embeddings */
+    block_params p;
+    ts_tensor *v = &p.in_w;
+    for (int i = 0; i < 12; i++) v[i] = ts_param_view(flat, &s[i]);
+    return p;
+}
+
+static ts_tensor param(const ts_model *m, ts_buffer *flat, size_t index) {
+    return ts_param_view(flat, &m->specs[index]);
+}
+
+static ts_dropout_key key(uint64_t seed, uint32_t step, uint32_t id) {
+    ts_dropout_key k = {seed, step, id};
+    return k;
+}
+
+static void ensure_positions(ts_model *m, tf_acts *a) {
+    if (a->pos_B == m->B && a->pos_T == m->T) return;
+    int32_t *pos = malloc((size_t)m->B * m->T * sizeof *pos);
+    if (!pos) {
+        m->be->error = ts_set_error("out of host memory");
+        return;
+    }
+    for (int b = 0; b < m->B; b++)
+        for (int t = 0; t < m->T; t++) pos[b * m->T + t] = t;
+    ts_tensor dst = {a->pos_ids, 0};
+    ts_status st = m->be->iface->upload(m->be, dst, pos, (size_t)m->B * m->T * sizeof *pos);
+    if (st != TS_OK) m->be->error = st;
+    free(pos);
+    a->pos_B = m->B;
+    a->pos_T = m->T;
+}
+
+void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
+    ts_backend *be = m->be;
+    const ts_backend_iface *op = be->iface;
+    const ts_model_config *c = &m->cfg;
+    tf_acts *a = m->acts;
+    int B = m->B, T = m->T, N = B * T, C = c->d_model, F = c->d_ff, V = c->vocab_size;
+    int NH = c->n_heads, HS = C / NH, BH = B * NH;
+    float p = m->training ? c->dropout : 0.0f;
+    ensure_positions(m, a);
+    ts_tensor ids = {m->ids, 0}, pos = {a->pos_ids, 0};
+
+    op->embedding_forward(be, a->encoded, param(m, m->params, 0), ids, N, C, 0);
+    op->embedding_forward(be, a->encoded, param(m, m->params, 1), pos, N, C, 1);
+    op->dropout_forward(be, a->x0, a->encoded, (size_t)N * C, p, key(seed, step, TS_DROP_EMBED));
+
+    ts_tensor x = a->x0;
+    for (int l = 0; l < c->n_layers; l++) {
+        block_acts *b = &a->blocks[l];
+        block_params w = block_view(m, m->params, l);
+        uint32_t site = TS_DROP_LAYER_BASE + 8 * (uint32_t)l;
+        /* attention */
+        ts_linear_forward(be, a->qkv, x, w.in_w, w.in_b, N, C, 3 * C);
+        op->qkv_split_forward(be, b->q, b->k, b->v, a->qkv, B, T, NH, HS);
+        /* pre (T x T) = q (T x HS) k^T, per (batch, head) */
+        op->gemm(be, 0, 1, T, T, HS, 1.0f, b->q, HS, (long)T * HS, b->k, HS, (long)T * HS, 0.0f,
+                 a->pre, T, (long)T * T, BH);
+        op->softmax_causal_forward(be, b->att, a->pre, BH, T, 1.0f / sqrtf((float)HS));
+        if (b->attd.off != b->att.off)
+            op->dropout_forward(be, b->attd, b->att, (size_t)BH * T * T, p, key(seed, step, site));
+        /* yh (T x HS) = attd (T x T) v; yh lands in dq's place of a scratch: use ao first */
+        op->gemm(be, 0, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, b->v, HS, (long)T * HS, 0.0f,
+                 a->ao, HS, (long)T * HS, BH);
+        op->heads_merge_forward(be, b->y, a->ao, B, T, NH, HS);
+        ts_linear_forward(be, a->ao, b->y, w.out_w, w.out_b, N, C, C);
+        op->add(be, b->r1, x, a->ao, (size_t)N * C);
+        op->layernorm_forward(be, b->x1, b->ln1_mean, b->ln1_rstd, b->r1, w.ln1_w, w.ln1_b, N, C,
+                              1e-5f);
+        /* feed-forward */
+        ts_linear_forward(be, b->h, b->x1, w.ff0_w, w.ff0_b, N, C, F);
+        op->gelu_forward(be, a->g, b->h, (size_t)N * F);
+        op->dropout_forward(be, b->gd, a->g, (size_t)N * F, p, key(seed, step, site + 1));
+        ts_linear_forward(be, a->f, b->gd, w.ff3_w, w.ff3_b, N, F, C);
+        op->dropout_forward(be, a->f, a->f, (size_t)N * C, p, key(seed, step, site + 2));
+        op->add(be, b->r2, b->x1, a->f, (size_t)N * C);
+        op->layernorm_forward(be, b->out, b->ln2_mean, b->ln2_rstd, b->r2, w.ln2_w, w.ln2_b, N, C,
+                              1e-5f);
+        x = b->out;
+    }
+    size_t last = 2 + 12 * (size_t)c->n_layers; /* norm.weight, norm.bias, output.weight, .bias */
+    op->layernorm_forward(be, a->xf, a->lnf_mean, a->lnf_rstd, x, param(m, m->params, last),
+                          param(m, m->params, last + 1), N, C, 1e-5f);
+    ts_linear_forward(be, a->logits, a->xf, param(m, m->params, last + 2),
+                      param(m, m->params, last + 3), N, C, V);
+}
+
+void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
+    ts_backend *be = m->be;
+    const ts_backend_iface *op = be->iface;
+    const ts_model_config *c = &m->cfg;
+    tf_acts *a = m->acts;
+    int B = m->B, T = m->T, N = B * T, C = c->d_model, F = c->d_ff, V = c->vocab_size;
+    int NH = c->n_heads, HS = C / NH, BH = B * NH;
+    float p = m->training ? c->dropout : 0.0f;
+    size_t NC = (size_t)N * C;
+    ts_tensor dlogits = {m->dlogits, 0}, ids = {m->ids, 0}, pos = {a->pos_ids, 0};
+    size_t last = 2 + 12 * (size_t)c->n_layers;
+
+    ts_tensor x_top = c->n_layers ? a->blocks[c->n_layers - 1].out : a->x0;
+    ts_linear_backward(be, a->dxf, param(m, m->grads, last + 2), param(m, m->grads, last + 3),
+                       dlogits, a->xf, param(m, m->params, last + 2), N, C, V, 0);
+    op->layernorm_backward(be, a->dx, param(m, m->grads, last), param(m, m->grads, last + 1),
+                           a->dxf, x_top, param(m, m->params, last), a->lnf_mean, a->lnf_rstd, N,
+                           C);
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        block_acts *b = &a->blocks[l];
+        block_params w = block_view(m, m->params, l);
+        block_params dw = block_view(m, m->grads, l);
+        uint32_t site = TS_DROP_LAYER_BASE + 8 * (uint32_t)l;
+        ts_tensor x_in = l ? a->blocks[l - 1].out : a->x0;
+        /* out = LN2(r2), r2 = x1 + Drop(ff3(gd)) */
+        op->layernorm_backward(be, a->dr, dw.ln2_w, dw.ln2_b, a->dx, b->r2, w.ln2_w, b->ln2_mean,
+                               b->ln2_rstd, N, C);
+        op->dropout_backward(be, a->dtmp, a->dr, NC, p, key(seed, step, site + 2));
+        ts_linear_backward(be, a->dg, dw.ff3_w, dw.ff3_b, a->dtmp, b->gd, w.ff3_w, N, F, C, 0);
+        op->dropout_backward(be, a->dg, a->dg, (size_t)N * F, p, key(seed, step, site + 1));
+        op->gelu_backward(be, a->dh, b->h, a->dg, (size_t)N * F);
+        /* dx1 = dr (residual) + dh W1 */
+        ts_linear_backward(be, a->dr, dw.ff0_w, dw.ff0_b, a->dh, b->x1, w.ff0_w, N, C, F, 1);
+        /* x1 = LN1(r1), r1 = x_in + out_proj(y) */
+        op->layernorm_backward(be, a->dx, dw.ln1_w, dw.ln1_b, a->dr, b->r1, w.ln1_w, b->ln1_mean,
+                               b->ln1_rstd, N, C);
+        ts_linear_backward(be, a->dtmp, dw.out_w, dw.out_b, a->dx, b->y, w.out_w, N, C, C, 0);
+        op->heads_merge_backward(be, a->dyh, a->dtmp, B, T, NH, HS);
+        /* yh = attd v:  dattd = dyh v^T,  dv = attd^T dyh */
+        op->gemm(be, 0, 1, T, T, HS, 1.0f, a->dyh, HS, (long)T * HS, b->v, HS, (long)T * HS, 0.0f,
+                 a->datt, T, (long)T * T, BH);
+        op->gemm(be, 1, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, a->dyh, HS, (long)T * HS, 0.0f,
+                 a->dv, HS, (long)T * HS, BH);
+        if (b->attd.off != b->att.off)
+            op->dropout_backward(be, a->datt, a->datt, (size_t)BH * T * T, p,
+                                 key(seed, step, site));
+        op->softmax_causal_backward(be, a->dpre, a->datt, b->att, BH, T, 1.0f / sqrtf((float)HS));
+        /* pre = q k^T:  dq = dpre k,  dk = dpre^T q */
+        op->gemm(be, 0, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->k, HS, (long)T * HS, 0.0f,
+                 a->dq, HS, (long)T * HS, BH);
+        op->gemm(be, 1, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->q, HS, (long)T * HS, 0.0f,
+                 a->dk, HS, (long)T * HS, BH);
+        op->qkv_split_backward(be, a->dqkv, a->dq, a->dk, a->dv, B, T, NH, HS);
+        /* dx_in = dr1 (residual, in dx) + dqkv W_in */
+        ts_linear_backward(be, a->dx, dw.in_w, dw.in_b, a->dqkv, x_in, w.in_w, N, C, 3 * C, 1);
+    }
+    op->dropout_backward(be, a->dx, a->dx, NC, p, key(seed, step, TS_DROP_EMBED));
+    op->embedding_backward(be, param(m, m->grads, 0), a->dx, ids, N, C);
+    op->embedding_backward(be, param(m, m->grads, 1), a->dx, pos, N, C);
+}

@@ -1,0 +1,496 @@
+/* trainer.c — the training loop, evaluation, checkpoints and the run's result JSON. */
+#define _GNU_SOURCE
+#include "train/trainer.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/backend.h"
+#include "model/model.h"
+#include "train/checkpoint.h"
+#include "train/loader.h"
+#include "train/schedule.h"
+#include "util/fsutil.h"
+#include "util/progress.h"
+
+extern const char *ts_git_commit;
+extern const char *ts_version;
+
+void ts_train_options_default(ts_train_options *o) {
+    memset(o, 0, sizeof *o);
+    o->backend = "cpu";
+    o->seq_len = 256;
+    o->lr = 3e-4;
+    o->weight_decay = 0.01;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+    o->eps = 1e-8;
+    o->clip = 1.0;
+    o->warmup = -1;
+    o->dropout = -1;
+    o->seed = 42;
+    o->checkpoint_seconds = 300;
+    o->eval = 1;
+}
+
+typedef struct {
+    cJSON *dataset;  /* dataset.json */
+    int vocab_size;
+    const char *dataset_hash;
+} dataset_info;
+
+static ts_status read_dataset(const char *dir, dataset_info *d) {
+    char path[4096], *text;
+    size_t len;
+    ts_path_join(path, sizeof path, dir, "dataset.json");
+    if (!ts_is_file(path))
+        return ts_set_error_status(TS_EUSAGE,
+                                   "%s: no dataset.json (run tunescale data prepare --out %s)",
+                                   dir, dir);
+    if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
+    d->dataset = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(d->dataset, "vocab_size");
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(d->dataset, "dataset_hash");
+    if (!cJSON_IsNumber(v) || !cJSON_IsString(h)) {
+        cJSON_Delete(d->dataset);
+        d->dataset = NULL;
+        return ts_set_error("%s: not a tunescale dataset.json (re-run tunescale data prepare)",
+                            path);
+    }
+    d->vocab_size = v->valueint;
+    d->dataset_hash = h->valuestring;
+    return TS_OK;
+}
+
+/* FLOPs per trained token: 6N for the matrix products of N non-embedding parameters (forward
+ * 2N, backward 4N) plus, for Transformers, 12·L·H·Q·T for attention scores and their use
+ * (PaLM, appendix B); embedding lookups are not products. */
+static double flops_per_token(const ts_model_config *c, int T) {
+    double n = (double)ts_param_count_non_embedding(c);
+    double attn = 0;
+    if (c->family == TS_TRANSFORMER) attn = 12.0 * c->n_layers * (double)c->d_model * T;
+    return 6.0 * n + attn;
+}
+
+typedef struct {
+    const ts_train_options *o;
+    ts_model_config cfg;
+    dataset_info data;
+    ts_backend *be;
+    ts_model *model;
+    ts_loader train;
+    int B, T, stride;
+    long total_steps, warmup, step; /* step = optimizer steps done */
+    size_t batches_per_epoch;
+    double train_time; /* seconds spent in steps (accumulates across resumes) */
+    double tokens_seen;
+    cJSON *curve; /* [[step, tokens, loss, lr, grad_norm], ...] */
+    long nonfinite;
+    char out[4096];
+} run;
+
+static cJSON *hyper_json(const run *r) {
+    const ts_train_options *o = r->o;
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddNumberToObject(h, "batch", r->B);
+    cJSON_AddNumberToObject(h, "seq_len", r->T);
+    cJSON_AddNumberToObject(h, "stride", r->stride);
+    cJSON_AddNumberToObject(h, "lr", o->lr);
+    cJSON_AddNumberToObject(h, "warmup_steps", (double)r->warmup);
+    cJSON_AddNumberToObject(h, "total_steps", (double)r->total_steps);
+    cJSON_AddNumberToObject(h, "weight_decay", o->weight_decay);
+    cJSON_AddNumberToObject(h, "beta1", o->beta1);
+    cJSON_AddNumberToObject(h, "beta2", o->beta2);
+    cJSON_AddNumberToObject(h, "eps", o->eps);
+    cJSON_AddNumberToObject(h, "clip", o->clip);
+    cJSON_AddNumberToObject(h, "dropout", r->cfg.dropout);
+    cJSON_AddNumberToObject(h, "seed", (double)o->seed);
+    return h;
+}
+
+/* What must match for a checkpoint to be resumed by this invocation. */
+static char *identity(const run *r) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", r->cfg.name);
+    cJSON_AddNumberToObject(j, "params", (double)r->model->n_params);
+    cJSON_AddStringToObject(j, "dataset_hash", r->data.dataset_hash);
+    cJSON_AddItemToObject(j, "hyperparameters", hyper_json(r));
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return s;
+}
+
+static ts_status save_checkpoint(run *r) {
+    char path[4200];
+    cJSON *state = cJSON_CreateObject();
+    char *id = identity(r);
+    cJSON_AddStringToObject(state, "identity", id);
+    free(id);
+    cJSON_AddNumberToObject(state, "step", (double)r->step);
+    cJSON_AddNumberToObject(state, "train_time_s", r->train_time);
+    cJSON_AddNumberToObject(state, "tokens_seen", r->tokens_seen);
+    cJSON_AddNumberToObject(state, "nonfinite_skipped", (double)r->nonfinite);
+    cJSON_AddItemReferenceToObject(state, "curve", r->curve);
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", r->out);
+    ts_status st = ts_checkpoint_save(r->model, path, state);
+    cJSON_Delete(state);
+    return st;
+}
+
+static ts_status resume(run *r) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", r->out);
+    if (!ts_is_file(path)) return TS_OK; /* nothing to resume: start fresh */
+    cJSON *state = NULL;
+    ts_status st = ts_checkpoint_load(r->model, path, 1, &state);
+    if (st != TS_OK) return st;
+    char *id = identity(r);
+    const cJSON *sid = cJSON_GetObjectItemCaseSensitive(state, "identity");
+    if (!cJSON_IsString(sid) || strcmp(sid->valuestring, id)) {
+        free(id);
+        cJSON_Delete(state);
+        return ts_set_error_status(TS_EUSAGE,
+                                   "%s: checkpoint is from another model, dataset or "
+                                   "hyper-parameters; use another --out or drop --resume",
+                                   path);
+    }
+    free(id);
+    r->step = (long)cJSON_GetObjectItemCaseSensitive(state, "step")->valuedouble;
+    r->train_time = cJSON_GetObjectItemCaseSensitive(state, "train_time_s")->valuedouble;
+    r->tokens_seen = cJSON_GetObjectItemCaseSensitive(state, "tokens_seen")->valuedouble;
+    r->nonfinite = (long)cJSON_GetObjectItemCaseSensitive(state, "nonfinite_skipped")->valuedouble;
+    cJSON_Delete(r->curve);
+    r->curve = cJSON_DetachItemFromObjectCaseSensitive(state, "curve");
+    cJSON_Delete(state);
+    if (!ts_quiet && !r->o->quiet)
+        fprintf(stderr, "tunescale: resuming %s at step %ld of %ld\n", r->cfg.name, r->step,
+                r->total_steps);
+    return TS_OK;
+}
+
+/* Mean loss over every non-<PAD> target of a split, windows of T without overlap, no dropout. */
+static ts_status evaluate(run *r, const char *split, double *loss, double *tokens) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.bin", r->o->data_dir, split);
+    ts_loader l;
+    if (ts_loader_open(&l, path, r->T, r->T, r->cfg.vocab_size) != TS_OK) return TS_ERR;
+    ts_loader_set_epoch(&l, 0, 0, 0);
+    int32_t *x = malloc((size_t)r->B * r->T * sizeof *x), *y = malloc((size_t)r->B * r->T * 4);
+    double sum = 0;
+    long count = 0;
+    ts_status st = x && y ? TS_OK : ts_set_error("out of host memory");
+    for (size_t j = 0; st == TS_OK && j < ts_loader_batches(&l, r->B); j++) {
+        int n = ts_loader_batch(&l, j, r->B, x, y);
+        double s;
+        int c;
+        st = ts_model_forward(r->model, x, y, n, r->T, 0, 0, 0);
+        if (st == TS_OK) st = ts_model_loss(r->model, NULL, &s, &c);
+        sum += s;
+        count += c;
+    }
+    free(x);
+    free(y);
+    ts_loader_close(&l);
+    *loss = count ? sum / (double)count : NAN;
+    *tokens = (double)count;
+    return st;
+}
+
+static void progress_line(const run *r, float loss, double elapsed, double tok_s, int final) {
+    static double last = -1;
+    double now = ts_now();
+    if (!final && now - last < 0.25) return;
+    last = now;
+    char eta[32], tok[32];
+    double left = r->total_steps > r->step && tok_s > 0
+                      ? (double)(r->total_steps - r->step) * r->B * r->T / tok_s
+                      : 0;
+    ts_format_duration(eta, sizeof eta, left);
+    ts_format_amount(tok, sizeof tok, r->tokens_seen, TS_UNIT_COUNT);
+    fprintf(stderr, "\rstep %ld/%ld | %s tok | loss %.4f | %.0f tok/s | %s elapsed | ETA %s\033[K",
+            r->step, r->total_steps, tok, loss, tok_s, "", eta);
+    (void)elapsed;
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static ts_status train_loop(run *r) {
+    const ts_train_options *o = r->o;
+    size_t BT = (size_t)r->B * r->T;
+    int32_t *x = malloc(BT * sizeof *x), *y = malloc(BT * sizeof *y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return ts_set_error("out of host memory");
+    }
+    FILE *losses = o->losses_out ? fopen(o->losses_out, r->step ? "a" : "w") : NULL;
+    const char *env = getenv("TUNESCALE_PROGRESS");
+    int bar = !o->quiet && (env ? atoi(env) : isatty(2));
+    double last_ckpt = ts_now(), t0 = ts_now(), done_at_start = r->tokens_seen;
+    ts_status st = TS_OK;
+    float loss = 0;
+    while (r->step < r->total_steps && st == TS_OK) {
+        long epoch = r->step / (long)r->batches_per_epoch;
+        size_t j = (size_t)(r->step % (long)r->batches_per_epoch);
+        if (r->train.epoch != epoch) ts_loader_set_epoch(&r->train, o->seed, epoch, 1);
+        int n = ts_loader_batch(&r->train, j, r->B, x, y);
+        double ts = ts_now();
+        uint32_t step32 = (uint32_t)r->step;
+        float norm = 0;
+        st = ts_model_zero_grad(r->model);
+        if (st == TS_OK) st = ts_model_forward(r->model, x, y, n, r->T, 1, o->seed, step32);
+        if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step32);
+        if (st == TS_OK) st = ts_model_grad_norm(r->model, &norm);
+        if (st == TS_OK) st = ts_model_loss(r->model, &loss, NULL, NULL);
+        double lr = o->lr * ts_lr_lambda(r->step, r->warmup, r->total_steps);
+        if (st == TS_OK && isfinite(loss) && isfinite(norm)) {
+            /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
+            float coef = (float)(o->clip / ((double)norm + 1e-6));
+            st = ts_model_adamw(r->model, (float)lr, (float)o->beta1, (float)o->beta2,
+                                (float)o->eps, (float)o->weight_decay, (int)r->step + 1,
+                                coef < 1.0f ? coef : 1.0f);
+        } else if (st == TS_OK) {
+            r->nonfinite++; /* a non-finite loss or gradient: skip the update, count it */
+        }
+        if (st == TS_OK) st = ts_backend_sync(r->be);
+        if (st != TS_OK) break;
+        r->train_time += ts_now() - ts;
+        r->step++;
+        r->tokens_seen += (double)n * r->T;
+        cJSON *pt = cJSON_CreateArray();
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)r->step));
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber(r->tokens_seen));
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber(loss));
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber(lr));
+        cJSON_AddItemToArray(pt, cJSON_CreateNumber(norm));
+        cJSON_AddItemToArray(r->curve, pt);
+        if (losses) fprintf(losses, "%ld %.9g %.9g\n", r->step, loss, norm);
+        double el = ts_now() - t0;
+        if (bar) progress_line(r, loss, el, (r->tokens_seen - done_at_start) / el, 0);
+        int due = o->checkpoint_every ? r->step % o->checkpoint_every == 0
+                                      : ts_now() - last_ckpt >= o->checkpoint_seconds;
+        if (due && r->step < r->total_steps) {
+            st = save_checkpoint(r);
+            last_ckpt = ts_now();
+        }
+    }
+    if (bar) progress_line(r, loss, ts_now() - t0, (r->tokens_seen - done_at_start) /
+                                                        (ts_now() - t0 + 1e-9), 1);
+    if (losses) fclose(losses);
+    free(x);
+    free(y);
+    if (st == TS_OK) st = save_checkpoint(r);
+    return st;
+}
+
+static cJSON *device_json(ts_backend *be) {
+    ts_device_info d;
+    memset(&d, 0, sizeof d);
+    be->iface->device_info(be, &d);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "backend", be->iface->name);
+    cJSON_AddStringToObject(j, "name", d.name);
+    cJSON_AddStringToObject(j, "vendor", d.vendor);
+    cJSON_AddStringToObject(j, "driver", d.driver);
+    cJSON_AddStringToObject(j, "api_version", d.api_version);
+    cJSON_AddNumberToObject(j, "memory_bytes", (double)d.memory_bytes);
+    cJSON_AddNumberToObject(j, "compute_units", d.compute_units);
+    cJSON_AddNumberToObject(j, "threads", d.threads);
+    if (d.peak_gflops > 0)
+        cJSON_AddNumberToObject(j, "peak_gflops", d.peak_gflops);
+    else
+        cJSON_AddNullToObject(j, "peak_gflops");
+    return j;
+}
+
+static ts_status write_result(run *r, const char *status, double wall, double val_loss,
+                              double val_tokens, double test_loss, size_t asked_bytes) {
+    const ts_train_options *o = r->o;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "schema", "tunescale.run/1");
+    cJSON_AddStringToObject(j, "status", status);
+    cJSON *ver = cJSON_AddObjectToObject(j, "tunescale");
+    cJSON_AddStringToObject(ver, "version", ts_version);
+    cJSON_AddStringToObject(ver, "commit", ts_git_commit);
+    struct utsname u;
+    cJSON *mach = cJSON_AddObjectToObject(j, "machine");
+    if (uname(&u) == 0) {
+        char os[600];
+        snprintf(os, sizeof os, "%s %s %s", u.sysname, u.release, u.machine);
+        cJSON_AddStringToObject(mach, "os", os);
+        cJSON_AddStringToObject(mach, "host", u.nodename);
+    }
+    cJSON_AddNumberToObject(mach, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    if (r->be) cJSON_AddItemToObject(j, "device", device_json(r->be));
+    cJSON *model = cJSON_AddObjectToObject(j, "model");
+    cJSON_AddStringToObject(model, "name", r->cfg.name);
+    cJSON_AddStringToObject(model, "family", r->cfg.family == TS_LSTM ? "lstm" : "transformer");
+    cJSON_AddNumberToObject(model, "vocab_size", r->cfg.vocab_size);
+    cJSON_AddNumberToObject(model, "d_model", r->cfg.d_model);
+    cJSON_AddNumberToObject(model, "n_layers", r->cfg.n_layers);
+    if (r->cfg.family == TS_TRANSFORMER) {
+        cJSON_AddNumberToObject(model, "n_heads", r->cfg.n_heads);
+        cJSON_AddNumberToObject(model, "d_ff", r->cfg.d_ff);
+    }
+    cJSON_AddNumberToObject(model, "params", (double)ts_param_count(&r->cfg));
+    cJSON_AddNumberToObject(model, "params_non_embedding",
+                            (double)ts_param_count_non_embedding(&r->cfg));
+    cJSON *ds = cJSON_AddObjectToObject(j, "dataset");
+    cJSON_AddStringToObject(ds, "dir", o->data_dir);
+    cJSON_AddStringToObject(ds, "dataset_hash", r->data.dataset_hash);
+    cJSON *splits = cJSON_GetObjectItemCaseSensitive(r->data.dataset, "splits");
+    const cJSON *sp;
+    cJSON_ArrayForEach(sp, splits) {
+        char k[64];
+        snprintf(k, sizeof k, "%s_tokens", sp->string);
+        cJSON_AddNumberToObject(ds, k, cJSON_GetObjectItemCaseSensitive(sp, "tokens")->valuedouble);
+    }
+    cJSON_AddItemToObject(j, "hyperparameters", hyper_json(r));
+    if (!strcmp(status, "ok")) {
+        double n_last = 0, sum_last = 0;
+        int nc = cJSON_GetArraySize(r->curve);
+        long per_epoch = (long)r->batches_per_epoch;
+        for (int i = nc - 1; i >= 0 && i >= nc - per_epoch; i--, n_last++)
+            sum_last += cJSON_GetArrayItem(cJSON_GetArrayItem(r->curve, i), 2)->valuedouble;
+        cJSON_AddNumberToObject(j, "train_loss", n_last ? sum_last / n_last : NAN);
+        cJSON_AddNumberToObject(
+            j, "train_loss_last",
+            nc ? cJSON_GetArrayItem(cJSON_GetArrayItem(r->curve, nc - 1), 2)->valuedouble : NAN);
+        if (isfinite(val_loss)) {
+            cJSON_AddNumberToObject(j, "val_loss", val_loss);
+            cJSON_AddNumberToObject(j, "val_perplexity", exp(val_loss));
+            cJSON_AddNumberToObject(j, "val_tokens", val_tokens);
+        } else {
+            cJSON_AddNullToObject(j, "val_loss");
+        }
+        if (isfinite(test_loss)) {
+            cJSON_AddNumberToObject(j, "test_loss", test_loss);
+            cJSON_AddNumberToObject(j, "test_perplexity", exp(test_loss));
+        }
+        double tok_s = r->train_time > 0 ? r->tokens_seen / r->train_time : 0;
+        double fpt = flops_per_token(&r->cfg, r->T);
+        cJSON_AddNumberToObject(j, "steps", (double)r->step);
+        cJSON_AddNumberToObject(j, "tokens", r->tokens_seen);
+        cJSON_AddNumberToObject(j, "wall_time_s", wall);
+        cJSON_AddNumberToObject(j, "train_time_s", r->train_time);
+        cJSON_AddNumberToObject(j, "tokens_per_s", tok_s);
+        cJSON_AddNumberToObject(j, "flops_per_token", fpt);
+        cJSON_AddNumberToObject(j, "achieved_gflops", tok_s * fpt / 1e9);
+        ts_device_info d;
+        memset(&d, 0, sizeof d);
+        r->be->iface->device_info(r->be, &d);
+        if (d.peak_gflops > 0)
+            cJSON_AddNumberToObject(j, "mfu", tok_s * fpt / 1e9 / d.peak_gflops);
+        else
+            cJSON_AddNullToObject(j, "mfu");
+        cJSON_AddNumberToObject(j, "nonfinite_skipped", (double)r->nonfinite);
+        cJSON *curve = cJSON_AddObjectToObject(j, "curve");
+        cJSON_AddItemToObject(curve, "columns",
+                              cJSON_CreateStringArray((const char *[]){"step", "tokens",
+                                                                       "train_loss", "lr",
+                                                                       "grad_norm"},
+                                                      5));
+        cJSON_AddItemReferenceToObject(curve, "points", r->curve);
+    } else if (asked_bytes) {
+        cJSON_AddNumberToObject(j, "memory_asked_bytes", (double)asked_bytes);
+        cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
+    }
+    if (r->be) cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)r->be->peak_bytes);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/result.json", r->out);
+    ts_status st = text ? ts_write_file_atomic(path, text, strlen(text))
+                        : ts_set_error("out of host memory");
+    free(text);
+    return st;
+}
+
+ts_status ts_train(const ts_train_options *o) {
+    run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.curve = cJSON_CreateArray();
+    double wall0 = ts_now();
+    ts_status st = read_dataset(o->data_dir, &r.data);
+    if (st != TS_OK) goto done;
+    if ((st = ts_model_config_lookup(o->model, &r.cfg)) != TS_OK) goto done;
+    r.cfg.vocab_size = r.data.vocab_size; /* the model follows the dataset's vocabulary */
+    if (o->dropout >= 0) r.cfg.dropout = (float)o->dropout;
+    if ((st = ts_model_config_validate(&r.cfg)) != TS_OK) goto done;
+    r.T = o->seq_len;
+    r.stride = o->stride ? o->stride : r.T;
+    r.B = o->batch ? o->batch : ts_param_count(&r.cfg) > 30000000 ? 32 : 64;
+    if (o->out_dir)
+        snprintf(r.out, sizeof r.out, "%s", o->out_dir);
+    else
+        snprintf(r.out, sizeof r.out, "runs/%s-%s", r.cfg.name, o->backend);
+    if ((st = ts_mkdir_p(r.out)) != TS_OK) goto done;
+
+    char path[4200];
+    snprintf(path, sizeof path, "%s/train.bin", o->data_dir);
+    if ((st = ts_loader_open(&r.train, path, r.T, r.stride, r.cfg.vocab_size)) != TS_OK) goto done;
+    r.batches_per_epoch = ts_loader_batches(&r.train, r.B);
+    if (o->steps > 0)
+        r.total_steps = o->steps;
+    else if (o->tokens > 0)
+        r.total_steps = (long)ceil(o->tokens / ((double)r.B * r.T));
+    else
+        r.total_steps = (long)ceil((o->epochs > 0 ? o->epochs : 1.0) * (double)r.batches_per_epoch);
+    if (r.total_steps < 1) r.total_steps = 1;
+    r.warmup = o->warmup >= 0 ? o->warmup : ts_default_warmup(r.total_steps);
+
+    ts_backend_options bo = {o->device, o->threads, o->mem_limit};
+    if ((st = ts_backend_create(o->backend, &bo, &r.be)) != TS_OK) goto done;
+    if ((st = ts_model_create(&r.cfg, r.be, &r.model)) == TS_OK)
+        st = ts_model_reserve(r.model, r.B, r.T);
+    if (st == TS_ENOMEM) {
+        size_t asked = (size_t)4 * ts_param_count(&r.cfg) * sizeof(float) +
+                       ts_model_activation_bytes(&r.cfg, r.B, r.T);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", ts_last_error());
+        write_result(&r, "skipped: out of memory", ts_now() - wall0, NAN, 0, NAN, asked);
+        ts_set_error_status(TS_ENOMEM, "%s: %s (needs about %.2f GiB; recorded as skipped)",
+                            r.cfg.name, msg, (double)asked / (1 << 30));
+        goto done;
+    }
+    if (st != TS_OK) goto done;
+    if (o->init)
+        st = ts_checkpoint_load(r.model, o->init, 0, NULL);
+    else
+        st = ts_model_init_params(r.model, o->seed);
+    if (st == TS_OK && o->resume) st = resume(&r);
+    if (st == TS_OK) st = train_loop(&r);
+    double val = NAN, val_tokens = 0, test = NAN, test_tokens = 0;
+    if (st == TS_OK && o->eval) st = evaluate(&r, "val", &val, &val_tokens);
+    if (st == TS_OK && o->test) st = evaluate(&r, "test", &test, &test_tokens);
+    if (st == TS_OK) {
+        snprintf(path, sizeof path, "%s/model.safetensors", r.out);
+        st = ts_checkpoint_save(r.model, path, NULL);
+    }
+    if (st == TS_OK) st = write_result(&r, "ok", ts_now() - wall0, val, val_tokens, test, 0);
+    if (st == TS_OK && !o->quiet)
+        printf("%s on %s: %ld steps, train loss %.4f, val loss %.4f (ppl %.2f), %.0f tok/s, "
+               "peak memory %.1f MiB -> %s/result.json\n",
+               r.cfg.name, o->backend, r.step,
+               cJSON_GetArraySize(r.curve)
+                   ? cJSON_GetArrayItem(cJSON_GetArrayItem(r.curve, cJSON_GetArraySize(r.curve) - 1), 2)
+                         ->valuedouble
+                   : NAN,
+               val, exp(val), r.train_time > 0 ? r.tokens_seen / r.train_time : 0,
+               (double)r.be->peak_bytes / (1 << 20), r.out);
+done:
+    ts_model_free(r.model);
+    ts_backend_destroy(r.be);
+    ts_loader_close(&r.train);
+    cJSON_Delete(r.curve);
+    cJSON_Delete(r.data.dataset);
+    return st;
+}
