@@ -102,3 +102,15 @@ ts_status ts_checkpoint_load(ts_model *m, const char *path, int moments, cJSON *
     ts_st_close(&st);
     return rc;
 }
+
+ts_status ts_checkpoint_read_state(const char *path, cJSON **state) {
+    *state = NULL;
+    ts_safetensors st;
+    if (ts_st_open(&st, path) != TS_OK) return TS_ERR;
+    const char *s = ts_st_meta(&st, state_key);
+    ts_status rc = TS_OK;
+    if (s && !(*state = cJSON_Parse(s)))
+        rc = ts_set_error("%s: training state is not valid JSON", path);
+    ts_st_close(&st);
+    return rc;
+}

@@ -23,4 +23,7 @@ ts_status ts_checkpoint_save(ts_model *m, const char *path, const cJSON *state);
  * receives the parsed "tunescale_state" (NULL if absent; caller frees). */
 ts_status ts_checkpoint_load(ts_model *m, const char *path, int moments, cJSON **state);
 
+/* Reads only the "tunescale_state" JSON of a checkpoint (caller frees; NULL if absent). */
+ts_status ts_checkpoint_read_state(const char *path, cJSON **state);
+
 #endif

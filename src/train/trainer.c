@@ -149,7 +149,7 @@ static ts_status resume(run *r) {
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", r->out);
     if (!ts_is_file(path)) return TS_OK; /* nothing to resume: start fresh */
     cJSON *state = NULL;
-    ts_status st = ts_checkpoint_load(r->model, path, 1, &state);
+    ts_status st = ts_checkpoint_read_state(path, &state);
     if (st != TS_OK) return st;
     char *id = identity(r);
     const cJSON *sid = cJSON_GetObjectItemCaseSensitive(state, "identity");
@@ -162,6 +162,8 @@ static ts_status resume(run *r) {
                                    path);
     }
     free(id);
+    cJSON_Delete(state);
+    if ((st = ts_checkpoint_load(r->model, path, 1, &state)) != TS_OK) return st;
     r->step = (long)cJSON_GetObjectItemCaseSensitive(state, "step")->valuedouble;
     r->train_time = cJSON_GetObjectItemCaseSensitive(state, "train_time_s")->valuedouble;
     r->tokens_seen = cJSON_GetObjectItemCaseSensitive(state, "tokens_seen")->valuedouble;
