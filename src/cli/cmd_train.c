@@ -36,6 +36,7 @@ static void usage(FILE *out) {
             "  --test              also evaluate on the test split\n"
             "  --no-eval           skip the validation pass\n"
             "  --losses FILE       append 'step loss grad_norm' per step to FILE\n"
+            "  --no-shuffle        windows in file order (parity runs against PyTorch)\n"
             "  -q, --quiet         no progress or summary\n\n"
             "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory (recorded as skipped)\n");
 }
@@ -59,7 +60,7 @@ int cmd_train(int argc, char **argv) {
         {"dropout", 1, 0, 'p'}, {"seed", 1, 0, 'r'},          {"mem-limit", 1, 0, 'M'},
         {"out", 1, 0, 'o'},     {"resume", 0, 0, 'R'},        {"init", 1, 0, 'i'},
         {"test", 0, 0, 't'},    {"checkpoint-every", 1, 0, 'C'}, {"no-eval", 0, 0, 'E'},
-        {"losses", 1, 0, 'L'},  {"quiet", 0, 0, 'q'},         {"help", 0, 0, 'h'},
+        {"losses", 1, 0, 'L'},  {"no-shuffle", 0, 0, 'N'},  {"quiet", 0, 0, 'q'},         {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     ts_train_options o;
     ts_train_options_default(&o);
@@ -96,6 +97,7 @@ int cmd_train(int argc, char **argv) {
         case 'E': o.eval = 0; break;
         case 'L': o.losses_out = optarg; break;
         case 'q': o.quiet = 1; break;
+        case 'N': o.no_shuffle = 1; break;
         case 'h': usage(stdout); return 0;
         case ':':
             fprintf(stderr, "tunescale train: %s needs a value (see --help)\n", argv[optind - 1]);

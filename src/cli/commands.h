@@ -14,6 +14,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_not_implemented(int argc, char **argv); /* prints which issue brings it, exits 2 */
 
 /* Shared option helpers. */

@@ -21,7 +21,7 @@ static const command commands[] = {
     {"sweep", cmd_not_implemented, "run a scaling sweep over models and backends"},
     {"report", cmd_not_implemented, "fits, tables and plots for a result set"},
     {"compare", cmd_not_implemented, "one table across machines and backends"},
-    {"bench", cmd_not_implemented, "micro-benchmarks: gemm, peak, step"},
+    {"bench", cmd_bench, "micro-benchmarks: gemm, peak, step"},
     {"sample", cmd_not_implemented, "generate tunes from a checkpoint"},
     {"eval", cmd_not_implemented, "test perplexity, ABC validity, MIDI conversion"},
     {"abc", cmd_not_implemented, "abc check / abc midi: validate ABC, convert to MIDI"},

@@ -112,6 +112,7 @@ static cJSON *hyper_json(const run *r) {
     cJSON_AddNumberToObject(h, "clip", o->clip);
     cJSON_AddNumberToObject(h, "dropout", r->cfg.dropout);
     cJSON_AddNumberToObject(h, "seed", (double)o->seed);
+    cJSON_AddBoolToObject(h, "shuffle", !o->no_shuffle);
     return h;
 }
 
@@ -241,7 +242,7 @@ static ts_status train_loop(run *r) {
     while (r->step < r->total_steps && st == TS_OK) {
         long epoch = r->step / (long)r->batches_per_epoch;
         size_t j = (size_t)(r->step % (long)r->batches_per_epoch);
-        if (r->train.epoch != epoch) ts_loader_set_epoch(&r->train, o->seed, epoch, 1);
+        if (r->train.epoch != epoch) ts_loader_set_epoch(&r->train, o->seed, epoch, !o->no_shuffle);
         int n = ts_loader_batch(&r->train, j, r->B, x, y);
         double ts = ts_now();
         uint32_t step32 = (uint32_t)r->step;

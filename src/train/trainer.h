@@ -39,6 +39,7 @@ typedef struct {
     int eval;             /* evaluate on val at the end (default 1) */
     int test;             /* also evaluate on test */
     int quiet;
+    int no_shuffle;       /* visit windows in file order (for parity runs against PyTorch) */
     const char *losses_out; /* optional: per-step losses as text, one per line */
 } ts_train_options;
 

@@ -1,0 +1,171 @@
+/*
+ * cmd_bench.c — `tunescale bench step`: tokens/s and peak memory of full training steps
+ * (forward, backward, clip, AdamW) on random tokens, after warm-up steps. The peer script in
+ * bench/peer/ runs the same steps in PyTorch so the two can be compared in one invocation.
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/backend.h"
+#include "cli/commands.h"
+#include "model/model.h"
+#include "util/philox.h"
+#include "util/progress.h"
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: tunescale bench step --backend B --model NAME [--batch B] [--steps N]\n"
+                 "                            [--seq-len T] [--warmup W] [--threads N] [--vocab V]\n"
+                 "                            [--device N] [--mem-limit SIZE] [--json]\n\n"
+                 "Times N full training steps (forward, backward, grad-norm clip, AdamW) of MODEL\n"
+                 "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
+                 "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
+                 "(bench gemm and bench peak arrive with the benchmark-harness issue.)\n");
+}
+
+static int step_bench(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"backend", 1, 0, 'b'}, {"model", 1, 0, 'm'},  {"batch", 1, 0, 'B'},
+        {"steps", 1, 0, 's'},   {"seq-len", 1, 0, 'T'}, {"warmup", 1, 0, 'w'},
+        {"threads", 1, 0, 'j'}, {"vocab", 1, 0, 'V'},  {"device", 1, 0, 'D'},
+        {"mem-limit", 1, 0, 'M'}, {"json", 0, 0, 'J'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *backend = "cpu", *model_name = NULL;
+    int B = 16, steps = 20, T = 256, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
+    size_t mem_limit = 0;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        int *ip = NULL;
+        switch (c) {
+        case 'b': backend = optarg; break;
+        case 'm': model_name = optarg; break;
+        case 'B': ip = &B; break;
+        case 's': ip = &steps; break;
+        case 'T': ip = &T; break;
+        case 'w': ip = &warmup; break;
+        case 'j': ip = &threads; break;
+        case 'V': ip = &vocab; break;
+        case 'D': ip = &device; break;
+        case 'M':
+            if (!ts_parse_size(optarg, &mem_limit)) {
+                fprintf(stderr, "tunescale bench step: bad --mem-limit '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'J': json = 1; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            fprintf(stderr, "tunescale bench step: bad option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+        if (ip) {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 1000000 || (ip != &threads && ip != &warmup && ip != &device &&
+                                                 v == 0)) {
+                fprintf(stderr, "tunescale bench step: bad value '%s' for %s\n", optarg,
+                        argv[optind - 1]);
+                return 2;
+            }
+            *ip = (int)v;
+        }
+    }
+    if (!model_name) {
+        fprintf(stderr, "tunescale bench step: --model is required (see --help)\n");
+        return 2;
+    }
+    ts_model_config cfg;
+    if (ts_model_config_lookup(model_name, &cfg) != TS_OK) {
+        fprintf(stderr, "tunescale: %s\n", ts_last_error());
+        return 2;
+    }
+    cfg.vocab_size = vocab;
+    ts_backend_options bo = {device, threads, mem_limit};
+    ts_backend *be = NULL;
+    ts_model *m = NULL;
+    ts_status st = ts_backend_create(backend, &bo, &be);
+    if (st == TS_OK) st = ts_model_create(&cfg, be, &m);
+    if (st == TS_OK) st = ts_model_reserve(m, B, T);
+    if (st == TS_OK) st = ts_model_init_params(m, 1);
+    int32_t *x = malloc((size_t)B * T * 4), *y = malloc((size_t)B * T * 4);
+    ts_rng rng;
+    ts_rng_init(&rng, 1, 0x42454e43u);
+    double t0 = 0, loss_last = 0;
+    for (int s = 0; st == TS_OK && s < warmup + steps; s++) {
+        if (s == warmup) t0 = ts_now();
+        for (int i = 0; i < B * T; i++) {
+            x[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
+            y[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
+        }
+        float loss, norm;
+        st = ts_model_zero_grad(m);
+        if (st == TS_OK) st = ts_model_forward(m, x, y, B, T, 1, 1, (uint32_t)s);
+        if (st == TS_OK) st = ts_model_backward(m, 1, (uint32_t)s);
+        if (st == TS_OK) st = ts_model_grad_norm(m, &norm);
+        if (st == TS_OK) st = ts_model_loss(m, &loss, NULL, NULL);
+        float coef = 1.0f / (norm + 1e-6f);
+        if (st == TS_OK)
+            st = ts_model_adamw(m, 3e-4f, 0.9f, 0.999f, 1e-8f, 0.01f, s + 1, coef < 1 ? coef : 1);
+        if (st == TS_OK) st = ts_backend_sync(be);
+        loss_last = loss;
+    }
+    double dt = ts_now() - t0;
+    int rc = 0;
+    if (st != TS_OK) {
+        fprintf(stderr, "tunescale: %s\n", ts_last_error());
+        rc = st == TS_ENOMEM ? 3 : st == TS_EUSAGE ? 2 : 1;
+    } else {
+        ts_device_info d;
+        memset(&d, 0, sizeof d);
+        be->iface->device_info(be, &d);
+        double tok_s = (double)B * T * steps / dt;
+        if (json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "bench", "step");
+            cJSON_AddStringToObject(j, "backend", backend);
+            cJSON_AddStringToObject(j, "device", d.name);
+            cJSON_AddNumberToObject(j, "threads", d.threads);
+            cJSON_AddStringToObject(j, "model", cfg.name);
+            cJSON_AddNumberToObject(j, "params", (double)m->n_params);
+            cJSON_AddNumberToObject(j, "batch", B);
+            cJSON_AddNumberToObject(j, "seq_len", T);
+            cJSON_AddNumberToObject(j, "steps", steps);
+            cJSON_AddNumberToObject(j, "tokens_per_s", tok_s);
+            cJSON_AddNumberToObject(j, "ms_per_step", 1e3 * dt / steps);
+            cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)be->peak_bytes);
+            cJSON_AddNumberToObject(j, "last_loss", loss_last);
+            char *s = cJSON_Print(j);
+            printf("%s\n", s);
+            free(s);
+            cJSON_Delete(j);
+        } else {
+            printf("bench step: %s on %s (%s, %d threads), batch %d x %d: %.0f tok/s, %.1f "
+                   "ms/step, peak memory %.1f MiB\n",
+                   cfg.name, backend, d.name, d.threads, B, T, tok_s, 1e3 * dt / steps,
+                   (double)be->peak_bytes / (1 << 20));
+        }
+    }
+    free(x);
+    free(y);
+    ts_model_free(m);
+    ts_backend_destroy(be);
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "step")) return step_bench(argc - 1, argv + 1);
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "tunescale bench: %s (only 'bench step' so far; gemm and peak arrive with "
+                    "the benchmark-harness issue)\n",
+            argc >= 2 ? "not implemented yet" : "which benchmark?");
+    return 2;
+}
