@@ -53,8 +53,7 @@ void ts_buffer_free(ts_backend *be, ts_buffer *buf) {
 }
 
 ts_status ts_backend_sync(ts_backend *be) {
-    if (be->error != TS_OK) return be->error;
-    return be->iface->sync(be);
+    return be->iface->sync(be); /* the backend re-reports a recorded op error with its message */
 }
 
 int ts_parse_size(const char *s, size_t *out) {

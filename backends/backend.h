@@ -12,6 +12,11 @@
  *    HS head size (C/NH), V vocabulary, H hidden size (LSTM), N rows (usually B*T).
  *  - Ops are enqueued in order on one stream; they do not return errors. A failure inside an op
  *    is recorded in the backend and reported by ts_backend_sync() (and by every later call).
+ *  - In place (out aliasing an input exactly) is allowed for fill/copy/add/scale, GELU and
+ *    dropout (forward and backward), softmax_causal, LayerNorm backward (dinp == dout),
+ *    cross-entropy (probs == logits, dlogits == probs) and lstm_cell_backward (dc_prev == dc).
+ *  - gemm with beta == 0 does not read C (BLAS convention); K == 0 gives C = beta * C.
+ *  - Dropout p is in [0, 1); p == 0 is a copy.
  *  - Backward ops ASSIGN the gradient of their input (dinp = ...) unless the name or comment
  *    says "accumulate"; parameter gradients (dweight, dbias) always accumulate (+=), so one
  *    fill(0) of the flat gradient buffer per step is the whole zero-grad.
@@ -104,12 +109,13 @@ typedef struct {
     void (*bias_backward)(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols);
 
     /* ---- embeddings (ids are int32) ------------------------------------------------------ */
-    /* out[i, :] = (accumulate ? out[i, :] : 0) + table[ids[i], :] for i < n, row width C */
+    /* out[i, :] = (accumulate ? out[i, :] : 0) + table[ids[i], :] for i < n; table is (V, C)
+     * and an id outside [0, V) is an error */
     void (*embedding_forward)(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids,
-                              int n, int C, int accumulate);
+                              int n, int C, int V, int accumulate);
     /* dtable[ids[i], :] += dout[i, :] (accumulate; deterministic order) */
     void (*embedding_backward)(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids,
-                               int n, int C);
+                               int n, int C, int V);
 
     /* ---- LayerNorm over the last dimension (PyTorch: biased variance, eps inside sqrt) ---- */
     /* out = (inp - mean) * rstd * weight + bias; saves mean[N], rstd[N] */
@@ -158,7 +164,8 @@ typedef struct {
     void (*lstm_cell_forward)(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
                               ts_tensor pre, ts_tensor c_prev, int B, int H, int ld_state);
     /* Given dh, dc (gradients into h and c of this step; dc already holds what flows back from
-     * step t+1), writes dpre (B, 4H) and dc_prev (assign). */
+     * step t+1), writes dpre (B, 4H) and dc_prev (assign). dh, dc, dc_prev have row stride
+     * ld_state like h and c. */
     void (*lstm_cell_backward)(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
                                ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
                                int H, int ld_state);
@@ -182,10 +189,12 @@ typedef struct {
      *   g = grad_scale * grad[i]; param *= 1 - lr*wd;
      *   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;
      *   param -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-     * t is the 1-based step. grad_scale carries the clip coefficient. */
+     * t is the 1-based step. grad_scale carries the clip coefficient. Hyper-parameters come in
+     * double, as PyTorch's Python floats: each derived scalar (1 - lr*wd, 1 - b1, 1 - b2,
+     * -lr/(1 - b1^t), sqrt(1 - b2^t)) is formed in double and rounded once to float. */
     void (*adamw)(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v,
-                  size_t n, float lr, float beta1, float beta2, float eps, float weight_decay,
-                  int t, float grad_scale);
+                  size_t n, double lr, double beta1, double beta2, double eps,
+                  double weight_decay, int t, float grad_scale);
 } ts_backend_iface;
 
 struct ts_backend {

@@ -111,7 +111,7 @@ static int step_bench(int argc, char **argv) {
         if (st == TS_OK) st = ts_model_loss(m, &loss, NULL, NULL);
         float coef = 1.0f / (norm + 1e-6f);
         if (st == TS_OK)
-            st = ts_model_adamw(m, 3e-4f, 0.9f, 0.999f, 1e-8f, 0.01f, s + 1, coef < 1 ? coef : 1);
+            st = ts_model_adamw(m, 3e-4, 0.9, 0.999, 1e-8, 0.01, s + 1, coef < 1 ? coef : 1);
         if (st == TS_OK) st = ts_backend_sync(be);
         loss_last = loss;
     }

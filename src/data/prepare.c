@@ -315,7 +315,9 @@ static ts_status write_dataset(const ts_prepare_options *o, const char *stage, c
         goto done;
     }
     for (size_t i = 0; i < t->n; i++) texts[i] = t->v[i].text;
-    if (ts_vocab_build(&v, texts, t->n) != TS_OK) goto done;
+    /* newline framing separates tunes with '\n', which seed cleaning removes from the texts */
+    texts[t->n] = "\n";
+    if (ts_vocab_build(&v, texts, t->n + (o->framing == TS_FRAMING_NEWLINE)) != TS_OK) goto done;
     size_t split_groups[TS_N_SPLITS];
     size_t groups = ts_split_tunes(t, o->seed, o->val_frac, o->test_frac, split, split_groups);
     if (groups == (size_t)-1) {

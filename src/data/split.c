@@ -28,7 +28,7 @@ size_t ts_split_tunes(const ts_tune_list *tunes, uint64_t seed, double val_frac,
                       uint8_t *split, size_t groups_per_split[TS_N_SPLITS]) {
     size_t n = tunes->n;
     if (groups_per_split)
-        for (int s = 0; s < TS_N_SPLITS; s++) groups_per_split[s] = 0;
+        for (int h = 0; h < TS_N_SPLITS; h++) groups_per_split[h] = 0;
     if (n == 0) return 0;
     uint32_t *order = malloc(n * sizeof *order);
     uint32_t *group_of = malloc(n * sizeof *group_of);
@@ -67,16 +67,37 @@ size_t ts_split_tunes(const ts_tune_list *tunes, uint64_t seed, double val_frac,
         if (test_frac > 0 && want[TS_SPLIT_TEST] == 0) want[TS_SPLIT_TEST] = 1;
     }
     size_t have[TS_N_SPLITS] = {0};
+    /* A group joins val or test only if it fits what that split still needs, so a large group
+     * (a tune with many settings) can never swallow a held-out split; it trains instead. */
     uint8_t *group_split = (uint8_t *)first; /* reuse: first[] is no longer needed */
+    uint32_t count[TS_N_SPLITS] = {0};
     for (uint32_t k = 0; k < groups; k++) {
         uint32_t g = deal[k];
-        uint8_t s = have[TS_SPLIT_VAL] < want[TS_SPLIT_VAL]     ? TS_SPLIT_VAL
-                    : have[TS_SPLIT_TEST] < want[TS_SPLIT_TEST] ? TS_SPLIT_TEST
-                                                                : TS_SPLIT_TRAIN;
+        uint8_t s = TS_SPLIT_TRAIN; /* else the held-out split that fits and is emptiest */
+        for (uint8_t h = TS_SPLIT_VAL; h <= TS_SPLIT_TEST; h++)
+            if (have[h] + size[g] <= want[h] &&
+                (s == TS_SPLIT_TRAIN || (double)have[h] / want[h] < (double)have[s] / want[s]))
+                s = h;
         have[s] += size[g];
         group_split[g] = s;
-        if (groups_per_split) groups_per_split[s]++;
+        count[s]++;
     }
+    /* Still empty (every group was too large): move the smallest training group over, as
+     * long as training keeps one. */
+    for (uint8_t h = TS_SPLIT_VAL; h <= TS_SPLIT_TEST; h++) {
+        if (count[h] || !want[h] || count[TS_SPLIT_TRAIN] < 2) continue;
+        uint32_t best = UINT32_MAX;
+        for (uint32_t k = 0; k < groups; k++) {
+            uint32_t g = deal[k];
+            if (group_split[g] == TS_SPLIT_TRAIN && (best == UINT32_MAX || size[g] < size[best]))
+                best = g;
+        }
+        group_split[best] = h;
+        count[TS_SPLIT_TRAIN]--;
+        count[h]++;
+    }
+    if (groups_per_split)
+        for (int h = 0; h < TS_N_SPLITS; h++) groups_per_split[h] = count[h];
     for (size_t i = 0; i < n; i++) split[i] = group_split[group_of[i]];
     free(order), free(group_of), free(first), free(size);
     return groups;

@@ -1,6 +1,8 @@
 /* tunes.c — the tune list container. */
 #include "data/tunes.h"
 
+#include "data/text.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +45,31 @@ void ts_tunes_free(ts_tune_list *l) {
     memset(l, 0, sizeof *l);
 }
 
+/* Lower-case letters and digits only. Non-ASCII text is compared by code point: Latin-1 and
+ * general punctuation, symbols and spaces (curly quotes, no-break space, dashes) are dropped,
+ * Latin-1 capitals are folded, every other character is kept. */
 int ts_title_key(const char *title, size_t len, char *out, size_t cap) {
     size_t n = 0;
-    for (size_t i = 0; i < len && n + 1 < cap; i++) {
-        unsigned char c = (unsigned char)title[i];
-        if (c >= 0x80) {
-            out[n++] = (char)c; /* keep non-ASCII letters as they are */
-        } else if (isalnum(c)) {
-            out[n++] = (char)tolower(c);
+    const unsigned char *s = (const unsigned char *)title;
+    for (size_t i = 0; i < len && n + 5 < cap;) {
+        uint32_t cp;
+        int bytes = 1;
+        if (s[i] < 0x80) {
+            cp = s[i];
+        } else {
+            bytes = ts_utf8_decode(s + i, &cp);
+            if (i + (size_t)bytes > len) break;
         }
+        i += (size_t)bytes;
+        if (cp < 0x80) {
+            if (isalnum((int)cp)) out[n++] = (char)tolower((int)cp);
+            continue;
+        }
+        if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7 || (cp >= 0x2000 && cp <= 0x206F) ||
+            cp == 0x3000 || cp == 0xFEFF)
+            continue;
+        if (cp >= 0xC0 && cp <= 0xDE) cp += 0x20; /* Latin-1 capitals to lower case */
+        n += (size_t)ts_utf8_encode(cp, out + n);
     }
     out[n] = '\0';
     return n > 0;

@@ -127,7 +127,7 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_tensor ids = {m->ids, 0};
 
     op->fill(be, a->zeros, 0.0f, BH);
-    op->embedding_forward(be, a->layers[0].x, param(m, m->params, 0), ids, N, H, 0);
+    op->embedding_forward(be, a->layers[0].x, param(m, m->params, 0), ids, N, H, V, 0);
     for (int l = 0; l < L; l++) {
         layer_acts *A = &a->layers[l];
         ts_tensor w_ih = param(m, m->params, 1 + 4 * (size_t)l);
@@ -205,5 +205,5 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
             op->dropout_backward(be, a->dH, a->dX, (size_t)N * H, p,
                                  key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
     }
-    op->embedding_backward(be, param(m, m->grads, 0), a->dX, ids, N, H);
+    op->embedding_backward(be, param(m, m->grads, 0), a->dX, ids, N, H, V);
 }

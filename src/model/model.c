@@ -236,8 +236,8 @@ ts_status ts_model_grad_norm(ts_model *m, float *norm) {
     return st;
 }
 
-ts_status ts_model_adamw(ts_model *m, float lr, float beta1, float beta2, float eps,
-                         float weight_decay, int t, float grad_scale) {
+ts_status ts_model_adamw(ts_model *m, double lr, double beta1, double beta2, double eps,
+                         double weight_decay, int t, float grad_scale) {
     ts_status st;
     if (!m->m) { /* moments appear with the first step, as in PyTorch */
         size_t bytes = m->n_params * sizeof(float);

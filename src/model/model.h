@@ -63,8 +63,8 @@ ts_status ts_model_backward(ts_model *m, uint64_t seed, uint32_t step);
 /* Global L2 norm of all gradients (what clip_grad_norm_ returns). */
 ts_status ts_model_grad_norm(ts_model *m, float *norm);
 /* One AdamW step (t is 1-based) with the gradient scaled by grad_scale. */
-ts_status ts_model_adamw(ts_model *m, float lr, float beta1, float beta2, float eps,
-                         float weight_decay, int t, float grad_scale);
+ts_status ts_model_adamw(ts_model *m, double lr, double beta1, double beta2, double eps,
+                         double weight_decay, int t, float grad_scale);
 
 /* Logits of the last forward in batch-first (B, T, V) order, downloaded to host memory. */
 ts_status ts_model_logits(ts_model *m, float *out);

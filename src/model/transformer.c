@@ -206,8 +206,8 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
     ensure_positions(m, a);
     ts_tensor ids = {m->ids, 0}, pos = {a->pos_ids, 0};
 
-    op->embedding_forward(be, a->encoded, param(m, m->params, 0), ids, N, C, 0);
-    op->embedding_forward(be, a->encoded, param(m, m->params, 1), pos, N, C, 1);
+    op->embedding_forward(be, a->encoded, param(m, m->params, 0), ids, N, C, V, 0);
+    op->embedding_forward(be, a->encoded, param(m, m->params, 1), pos, N, C, c->max_seq_len, 1);
     op->dropout_forward(be, a->x0, a->encoded, (size_t)N * C, p, key(seed, step, TS_DROP_EMBED));
 
     ts_tensor x = a->x0;
@@ -307,6 +307,6 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
         ts_linear_backward(be, a->dx, dw.in_w, dw.in_b, a->dqkv, x_in, w.in_w, N, C, 3 * C, 1);
     }
     op->dropout_backward(be, a->dx, a->dx, NC, p, key(seed, step, TS_DROP_EMBED));
-    op->embedding_backward(be, param(m, m->grads, 0), a->dx, ids, N, C);
-    op->embedding_backward(be, param(m, m->grads, 1), a->dx, pos, N, C);
+    op->embedding_backward(be, param(m, m->grads, 0), a->dx, ids, N, C, V);
+    op->embedding_backward(be, param(m, m->grads, 1), a->dx, pos, N, C, c->max_seq_len);
 }

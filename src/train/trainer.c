@@ -256,8 +256,8 @@ static ts_status train_loop(run *r) {
         if (st == TS_OK && isfinite(loss) && isfinite(norm)) {
             /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
             float coef = (float)(o->clip / ((double)norm + 1e-6));
-            st = ts_model_adamw(r->model, (float)lr, (float)o->beta1, (float)o->beta2,
-                                (float)o->eps, (float)o->weight_decay, (int)r->step + 1,
+            st = ts_model_adamw(r->model, lr, o->beta1, o->beta2, o->eps, o->weight_decay,
+                                (int)r->step + 1,
                                 coef < 1.0f ? coef : 1.0f);
         } else if (st == TS_OK) {
             r->nonfinite++; /* a non-finite loss or gradient: skip the update, count it */

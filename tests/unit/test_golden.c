@@ -149,7 +149,7 @@ static void run_golden(const char *file, const char *model_name) {
         double lr_s = lr * ts_lr_lambda(step, warmup, total);
         assert_true(fabs(lr_s - lrs[step]) <= 1e-9);
         float coef = (float)(1.0 / ((double)norm + 1e-6));
-        assert_int_equal(ts_model_adamw(m, (float)lr_s, 0.9f, 0.999f, 1e-8f, (float)wd, step + 1,
+        assert_int_equal(ts_model_adamw(m, lr_s, 0.9, 0.999, 1e-8, wd, step + 1,
                                         coef < 1 ? coef : 1),
                          TS_OK);
     }

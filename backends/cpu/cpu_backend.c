@@ -1,0 +1,320 @@
+/*
+ * cpu_backend.c — the CPU reference backend: its iface table, creation, device facts,
+ * buffers, view checking and the sticky error. The ops themselves live in cpu_*.c.
+ *
+ * Work runs synchronously on the caller's thread with OpenMP teams of ctx->threads workers
+ * and OpenBLAS for matrix products, so sync has nothing to wait for.
+ */
+#include "backends/cpu/cpu_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+#include <omp.h>
+
+/* ---- errors and views ------------------------------------------------------------------ */
+
+void cpu_fail(ts_backend *be, const char *fmt, ...) {
+    if (be->error != TS_OK) return;
+    cpu_ctx *ctx = cpu_ctx_of(be);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->error_msg, sizeof ctx->error_msg, fmt, ap);
+    va_end(ap);
+    be->error = ts_set_error("cpu backend: %s", ctx->error_msg);
+}
+
+/* Returns the sticky error with its message set again, so a caller that asks late still
+ * reads the first failure rather than whatever was recorded since. */
+static ts_status replay_error(ts_backend *be) {
+    return ts_set_error_status(be->error, "cpu backend: %s", cpu_ctx_of(be)->error_msg);
+}
+
+static void *view_ptr(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {
+    if (!t.buf) {
+        cpu_fail(be, "%s: tensor '%s' has no buffer", op, arg);
+        return NULL;
+    }
+    size_t elems = t.buf->bytes / 4;
+    if (t.off > elems || n > elems - t.off) {
+        cpu_fail(be, "%s: tensor '%s' reads elements [%zu, %zu) of a %zu-element buffer", op, arg,
+                 t.off, t.off + n, elems);
+        return NULL;
+    }
+    return t.buf->data + t.off;
+}
+
+float *cpu_f32(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {
+    return (float *)view_ptr(be, t, n, op, arg);
+}
+
+int32_t *cpu_i32(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {
+    return (int32_t *)view_ptr(be, t, n, op, arg);
+}
+
+void *cpu_scratch(ts_backend *be, size_t bytes) {
+    cpu_ctx *ctx = cpu_ctx_of(be);
+    if (bytes <= ctx->scratch_bytes) return ctx->scratch;
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    void *p = rounded >= bytes ? aligned_alloc(64, rounded) : NULL;
+    if (!p) {
+        cpu_fail(be, "out of host memory: could not allocate %zu bytes of scratch", bytes);
+        be->error = TS_ENOMEM;
+        return NULL;
+    }
+    free(ctx->scratch);
+    ctx->scratch = p;
+    ctx->scratch_bytes = rounded;
+    return p;
+}
+
+void cpu_column_sums(ts_backend *be, int rows, int cols, int nout, cpu_row_fn fn, const void *arg,
+                     float *out0, float *out1) {
+    int chunks = (rows + CPU_SUM_ROWS - 1) / CPU_SUM_ROWS;
+    size_t width = (size_t)nout * cols;
+    double *part = cpu_scratch(be, (size_t)chunks * width * sizeof *part);
+    if (!part) return;
+    long work = (long)rows * cols;
+#pragma omp parallel num_threads(cpu_threads(be)) if (work >= CPU_PAR_MIN)
+    {
+#pragma omp for schedule(static)
+        for (int k = 0; k < chunks; k++) {
+            double *acc = part + (size_t)k * width;
+            memset(acc, 0, width * sizeof *acc);
+            int r1 = (k + 1) * CPU_SUM_ROWS < rows ? (k + 1) * CPU_SUM_ROWS : rows;
+            for (int r = k * CPU_SUM_ROWS; r < r1; r++)
+                fn(arg, r, acc);
+        }
+        /* the implicit barrier above: every partial is complete */
+#pragma omp for schedule(static)
+        for (size_t c = 0; c < width; c++) {
+            double s = 0;
+            for (int k = 0; k < chunks; k++)
+                s += part[(size_t)k * width + c];
+            if (c < (size_t)cols)
+                out0[c] += (float)s;
+            else
+                out1[c - cols] += (float)s;
+        }
+    }
+}
+
+/* ---- device and stream ----------------------------------------------------------------- */
+
+static void cpu_destroy(ts_backend *be) {
+    free(cpu_ctx_of(be)->scratch);
+    free(be->ctx);
+    free(be);
+}
+
+/* Copies the value of the first "key : value" line of /proc/cpuinfo into out; 0 if absent. */
+static int cpuinfo_field(const char *key, char *out, size_t size) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return 0;
+    char line[512];
+    size_t n = strlen(key);
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, n) != 0) continue;
+        char *p = line + n;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != ':') continue;
+        p++;
+        while (*p == ' ')
+            p++;
+        p[strcspn(p, "\n")] = '\0';
+        snprintf(out, size, "%s", p);
+        found = out[0] != '\0';
+    }
+    fclose(f);
+    return found;
+}
+
+/* Nominal FP32 peak: cores * GHz * FLOPs per cycle (two FMA pipes: 32 with AVX2, 64 with
+ * AVX-512). Only a rough yardstick for reports; 0 when the clock or ISA is unknown. */
+static double peak_gflops(int cores) {
+    char mhz[64];
+    if (!cpuinfo_field("cpu MHz", mhz, sizeof mhz)) return 0;
+    double ghz = atof(mhz) / 1000.0;
+    double flops_per_cycle = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        flops_per_cycle = 64;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        flops_per_cycle = 32;
+#endif
+    return cores * ghz * flops_per_cycle;
+}
+
+static void cpu_device_info(ts_backend *be, ts_device_info *out) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->backend, sizeof out->backend, "cpu");
+    if (!cpuinfo_field("model name", out->name, sizeof out->name))
+        snprintf(out->name, sizeof out->name, "CPU");
+    char vendor[128];
+    if (!cpuinfo_field("vendor_id", vendor, sizeof vendor)) snprintf(vendor, sizeof vendor, "?");
+    const char *v = !strcmp(vendor, "GenuineIntel")   ? "Intel"
+                    : !strcmp(vendor, "AuthenticAMD") ? "AMD"
+                                                      : vendor;
+    snprintf(out->vendor, sizeof out->vendor, "%s", v);
+
+    /* openblas_get_config(): "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64". */
+    const char *config = openblas_get_config();
+    snprintf(out->driver, sizeof out->driver, "%s", config ? config : "OpenBLAS");
+    char name[32] = "", ver[32] = "";
+    if (config && sscanf(config, "%31s %31s", name, ver) == 2)
+        snprintf(out->api_version, sizeof out->api_version, "%s %s", name, ver);
+    else
+        snprintf(out->api_version, sizeof out->api_version, "OpenBLAS");
+
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    out->memory_bytes = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    out->compute_units = cores > 0 ? (int)cores : 1;
+    out->threads = cpu_threads(be);
+    out->peak_gflops = peak_gflops(out->compute_units);
+}
+
+static ts_status cpu_sync(ts_backend *be) {
+    return be->error != TS_OK ? replay_error(be) : TS_OK;
+}
+
+/* ---- buffers --------------------------------------------------------------------------- */
+
+static ts_status cpu_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
+    (void)be;
+    *out = NULL;
+    /* aligned_alloc wants a multiple of the alignment; a 0-byte buffer still gets a line. */
+    size_t rounded = bytes + 63 < bytes ? 0 : (bytes + 63) & ~(size_t)63;
+    if (rounded == 0) rounded = 64;
+    ts_buffer *buf = malloc(sizeof *buf);
+    float *data = bytes + 63 < bytes ? NULL : aligned_alloc(64, rounded);
+    if (!buf || !data) {
+        free(buf);
+        free(data);
+        return ts_set_error_status(TS_ENOMEM, "out of host memory: could not allocate %zu bytes",
+                                   bytes);
+    }
+    memset(data, 0, rounded);
+    buf->data = data;
+    buf->bytes = bytes;
+    *out = buf;
+    return TS_OK;
+}
+
+static void cpu_buffer_free(ts_backend *be, ts_buffer *buf) {
+    (void)be;
+    if (!buf) return;
+    free(buf->data);
+    free(buf);
+}
+
+static size_t cpu_buffer_size(ts_backend *be, const ts_buffer *buf) {
+    (void)be;
+    return buf ? buf->bytes : 0;
+}
+
+/* Checks that `bytes` at element offset t.off fit in t.buf, in bytes (a transfer need not be
+ * a whole number of elements). */
+static ts_status check_transfer(ts_backend *be, ts_tensor t, size_t bytes, const char *what) {
+    if (be->error != TS_OK) return replay_error(be);
+    if (!t.buf) return ts_set_error("cpu backend: %s into or from a null buffer", what);
+    size_t size = t.buf->bytes;
+    if (t.off > size / 4 || bytes > size - t.off * 4)
+        return ts_set_error("cpu backend: %s of %zu bytes at byte offset %zu runs past the end "
+                            "of a %zu-byte buffer",
+                            what, bytes, t.off * 4, size);
+    return TS_OK;
+}
+
+static ts_status cpu_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
+    ts_status st = check_transfer(be, dst, bytes, "upload");
+    if (st != TS_OK) return st;
+    if (bytes) memcpy(dst.buf->data + dst.off, src, bytes);
+    return TS_OK;
+}
+
+static ts_status cpu_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
+    ts_status st = check_transfer(be, src, bytes, "download");
+    if (st != TS_OK) return st;
+    if (bytes) memcpy(dst, src.buf->data + src.off, bytes);
+    return TS_OK;
+}
+
+/* ---- the table and its constructor ----------------------------------------------------- */
+
+static const ts_backend_iface cpu_iface = {
+    /* .name = */ "cpu",
+    /* .api_version = */ TS_BACKEND_API_VERSION,
+    /* .destroy = */ cpu_destroy,
+    /* .device_info = */ cpu_device_info,
+    /* .sync = */ cpu_sync,
+    /* .buffer_alloc = */ cpu_buffer_alloc,
+    /* .buffer_free = */ cpu_buffer_free,
+    /* .buffer_size = */ cpu_buffer_size,
+    /* .upload = */ cpu_upload,
+    /* .download = */ cpu_download,
+    /* .fill = */ cpu_fill,
+    /* .copy = */ cpu_copy,
+    /* .add = */ cpu_add,
+    /* .scale = */ cpu_scale,
+    /* .gemm = */ cpu_gemm,
+    /* .bias_add = */ cpu_bias_add,
+    /* .bias_backward = */ cpu_bias_backward,
+    /* .embedding_forward = */ cpu_embedding_forward,
+    /* .embedding_backward = */ cpu_embedding_backward,
+    /* .layernorm_forward = */ cpu_layernorm_forward,
+    /* .layernorm_backward = */ cpu_layernorm_backward,
+    /* .gelu_forward = */ cpu_gelu_forward,
+    /* .gelu_backward = */ cpu_gelu_backward,
+    /* .dropout_forward = */ cpu_dropout_forward,
+    /* .dropout_backward = */ cpu_dropout_backward,
+    /* .qkv_split_forward = */ cpu_qkv_split_forward,
+    /* .qkv_split_backward = */ cpu_qkv_split_backward,
+    /* .heads_merge_forward = */ cpu_heads_merge_forward,
+    /* .heads_merge_backward = */ cpu_heads_merge_backward,
+    /* .softmax_causal_forward = */ cpu_softmax_causal_forward,
+    /* .softmax_causal_backward = */ cpu_softmax_causal_backward,
+    /* .lstm_cell_forward = */ cpu_lstm_cell_forward,
+    /* .lstm_cell_backward = */ cpu_lstm_cell_backward,
+    /* .crossentropy_forward = */ cpu_crossentropy_forward,
+    /* .crossentropy_backward = */ cpu_crossentropy_backward,
+    /* .sum = */ cpu_sum,
+    /* .sum_squares = */ cpu_sum_squares,
+    /* .adamw = */ cpu_adamw,
+};
+
+ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out) {
+    *out = NULL;
+    int threads = o ? o->threads : 0;
+    if (threads < 0)
+        return ts_set_error_status(TS_EUSAGE, "--threads must be >= 0, not %d", threads);
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (int)cores : 1;
+    }
+    ts_backend *be = calloc(1, sizeof *be);
+    cpu_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!be || !ctx) {
+        free(be);
+        free(ctx);
+        return ts_set_error_status(TS_ENOMEM, "out of host memory creating the cpu backend");
+    }
+    ctx->threads = threads;
+    be->iface = &cpu_iface;
+    be->ctx = ctx;
+    be->error = TS_OK;
+    /* Every parallel loop names its team size; this sets the default for any other OpenMP
+     * code in the process. OpenBLAS runs single-threaded inside our OpenMP loops (cpu_gemm.c):
+     * its own pthread pool would spin beside the OpenMP team and slow every op after a gemm. */
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(1);
+    *out = be;
+    return TS_OK;
+}

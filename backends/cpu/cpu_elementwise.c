@@ -1,0 +1,189 @@
+/*
+ * cpu_elementwise.c — CPU ops that treat tensors as flat arrays: fill, copy, add, scale,
+ * exact GELU and Philox inverted dropout. Each element is computed on its own, so results
+ * never depend on the thread count.
+ */
+#include "backends/cpu/cpu_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define CPU_SQRT1_2      0.70710678118654752440f /* 1/sqrt(2) */
+#define CPU_INV_SQRT_2PI 0.39894228040143267794f /* 1/sqrt(2*pi) */
+
+/* Copies run in chunks this long so large copies spread over the team. */
+#define COPY_CHUNK ((size_t)1 << 16)
+
+void cpu_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
+    if (be->error != TS_OK || n == 0) return;
+    float *px = cpu_f32(be, x, n, "fill", "x");
+    if (!px) return;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
+    for (size_t i = 0; i < n; i++)
+        px[i] = value;
+}
+
+void cpu_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
+    if (be->error != TS_OK || n == 0) return;
+    float *pd = cpu_f32(be, dst, n, "copy", "dst");
+    float *ps = cpu_f32(be, src, n, "copy", "src");
+    if (be->error != TS_OK || pd == ps) return;
+    if (pd < ps + n && ps < pd + n) { /* overlapping views of one buffer */
+        memmove(pd, ps, n * sizeof *pd);
+        return;
+    }
+    size_t chunks = (n + COPY_CHUNK - 1) / COPY_CHUNK;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (chunks > 1)
+    for (size_t k = 0; k < chunks; k++) {
+        size_t i0 = k * COPY_CHUNK, len = n - i0 < COPY_CHUNK ? n - i0 : COPY_CHUNK;
+        memcpy(pd + i0, ps + i0, len * sizeof *pd);
+    }
+}
+
+void cpu_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
+    if (be->error != TS_OK || n == 0) return;
+    float *po = cpu_f32(be, out, n, "add", "out");
+    const float *pa = cpu_f32(be, a, n, "add", "a");
+    const float *pb = cpu_f32(be, b, n, "add", "b");
+    if (be->error != TS_OK) return;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
+    for (size_t i = 0; i < n; i++)
+        po[i] = pa[i] + pb[i];
+}
+
+void cpu_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
+    if (be->error != TS_OK || n == 0) return;
+    float *px = cpu_f32(be, x, n, "scale", "x");
+    if (!px) return;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
+    for (size_t i = 0; i < n; i++)
+        px[i] *= s;
+}
+
+/* ---- GELU (exact, erf form, as torch.nn.GELU(approximate='none')) ----------------------- */
+
+void cpu_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
+    if (be->error != TS_OK || n == 0) return;
+    float *po = cpu_f32(be, out, n, "gelu_forward", "out");
+    const float *px = cpu_f32(be, inp, n, "gelu_forward", "inp");
+    if (be->error != TS_OK) return;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        float x = px[i];
+        po[i] = 0.5f * x * (1.0f + erff(x * CPU_SQRT1_2));
+    }
+}
+
+/* d/dx [x Phi(x)] = Phi(x) + x phi(x), Phi(x) = (1 + erf(x/sqrt2))/2, phi = exp(-x^2/2)/sqrt(2pi)
+ */
+void cpu_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
+    if (be->error != TS_OK || n == 0) return;
+    float *pdi = cpu_f32(be, dinp, n, "gelu_backward", "dinp");
+    const float *px = cpu_f32(be, inp, n, "gelu_backward", "inp");
+    const float *pdo = cpu_f32(be, dout, n, "gelu_backward", "dout");
+    if (be->error != TS_OK) return;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        float x = px[i];
+        float cdf = 0.5f * (1.0f + erff(x * CPU_SQRT1_2));
+        float pdf = expf(-0.5f * x * x) * CPU_INV_SQRT_2PI;
+        pdi[i] = pdo[i] * (cdf + x * pdf);
+    }
+}
+
+/* ---- dropout ------------------------------------------------------------------------------ */
+
+/*
+ * Philox4x32-10 for PHILOX_LANES consecutive blocks at once: counters {blk0 + j, 0, c2, c3}.
+ * The same rounds as ts_philox4x32_10 (util/philox.c; the unit tests compare the two bit for
+ * bit), but interleaved across lanes: one block is a chain of ten dependent multiplies, eight
+ * independent chains keep the multipliers busy (dropout measured 1.5x faster than with one
+ * ts_philox4x32_10 call per block).
+ */
+#define PHILOX_LANES 8
+static void philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t key[2],
+                         uint32_t out[4][PHILOX_LANES]) {
+    uint32_t x0[PHILOX_LANES], x1[PHILOX_LANES], x2[PHILOX_LANES], x3[PHILOX_LANES];
+    for (int j = 0; j < PHILOX_LANES; j++) {
+        x0[j] = blk0 + (uint32_t)j;
+        x1[j] = 0;
+        x2[j] = c2;
+        x3[j] = c3;
+    }
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; round++) {
+        for (int j = 0; j < PHILOX_LANES; j++) {
+            uint64_t p0 = (uint64_t)0xD2511F53u * x0[j];
+            uint64_t p1 = (uint64_t)0xCD9E8D57u * x2[j];
+            uint32_t y0 = (uint32_t)(p1 >> 32) ^ x1[j] ^ k0;
+            uint32_t y2 = (uint32_t)(p0 >> 32) ^ x3[j] ^ k1;
+            x1[j] = (uint32_t)p1;
+            x3[j] = (uint32_t)p0;
+            x0[j] = y0;
+            x2[j] = y2;
+        }
+        k0 += 0x9E3779B9u; /* Weyl key schedule */
+        k1 += 0xBB67AE85u;
+    }
+    for (int j = 0; j < PHILOX_LANES; j++) {
+        out[0][j] = x0[j];
+        out[1][j] = x1[j];
+        out[2][j] = x2[j];
+        out[3][j] = x3[j];
+    }
+}
+
+/*
+ * out[i] = inp[i] * keep(i) / (1 - p), with keep(i) from ts_dropout_key: one Philox block per
+ * four elements, counter {i >> 2, 0, step, tensor_id}, word i & 3, u = (w >> 8) * 2^-24,
+ * keep iff u >= p. Forward and backward share this, so the backward re-derives the mask
+ * instead of storing it. p = 1 drops everything (u < 1 always).
+ */
+static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n, float p,
+                          ts_dropout_key key) {
+    if (!(p >= 0.0f && p <= 1.0f)) {
+        cpu_fail(be, "dropout: probability %g is outside [0, 1]", (double)p);
+        return;
+    }
+    const uint32_t k[2] = {(uint32_t)key.seed, (uint32_t)(key.seed >> 32)};
+    const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    const size_t span = 4 * PHILOX_LANES; /* elements per philox_lanes call */
+    size_t groups = (n + span - 1) / span;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
+    for (size_t grp = 0; grp < groups; grp++) {
+        uint32_t w[4][PHILOX_LANES];
+        philox_lanes((uint32_t)(grp * PHILOX_LANES), key.step, key.tensor_id, k, w);
+        size_t i0 = grp * span, len = n - i0 < span ? n - i0 : span;
+        for (size_t j = 0; j < len; j++) {
+            /* element i0 + j: block j / 4 of the group, word j % 4 */
+            float u = (float)(w[j & 3][j >> 2] >> 8) * (1.0f / 16777216.0f);
+            out[i0 + j] = u >= p ? in[i0 + j] * scale : 0.0f;
+        }
+    }
+}
+
+void cpu_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
+                         ts_dropout_key key) {
+    if (be->error != TS_OK || n == 0) return;
+    if (p == 0.0f) {
+        cpu_copy(be, out, inp, n);
+        return;
+    }
+    float *po = cpu_f32(be, out, n, "dropout_forward", "out");
+    const float *pi = cpu_f32(be, inp, n, "dropout_forward", "inp");
+    if (be->error != TS_OK) return;
+    dropout_apply(be, po, pi, n, p, key);
+}
+
+void cpu_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
+                          ts_dropout_key key) {
+    if (be->error != TS_OK || n == 0) return;
+    if (p == 0.0f) {
+        cpu_copy(be, dinp, dout, n);
+        return;
+    }
+    float *pdi = cpu_f32(be, dinp, n, "dropout_backward", "dinp");
+    const float *pdo = cpu_f32(be, dout, n, "dropout_backward", "dout");
+    if (be->error != TS_OK) return;
+    dropout_apply(be, pdi, pdo, n, p, key);
+}

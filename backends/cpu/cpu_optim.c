@@ -1,0 +1,78 @@
+/*
+ * cpu_optim.c — deterministic reductions (sum, sum of squares: the loss mean and the gradient
+ * norm for clipping) and the AdamW update.
+ *
+ * Reductions add fixed 4096-element chunks in double (in parallel), then add the chunk totals
+ * in chunk order, so the result is the same for any thread count.
+ */
+#include "backends/cpu/cpu_internal.h"
+
+#include <math.h>
+
+#define SUM_CHUNK 4096
+
+static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares,
+                   const char *op) {
+    if (be->error != TS_OK) return;
+    float *po = cpu_f32(be, out, 1, op, "out");
+    const float *px = n ? cpu_f32(be, x, n, op, "x") : NULL;
+    if (be->error != TS_OK) return;
+    size_t chunks = (n + SUM_CHUNK - 1) / SUM_CHUNK;
+    double *part = chunks ? cpu_scratch(be, chunks * sizeof *part) : NULL;
+    if (chunks && !part) return;
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (chunks > 1)
+    for (size_t k = 0; k < chunks; k++) {
+        size_t i0 = k * SUM_CHUNK, len = n - i0 < SUM_CHUNK ? n - i0 : SUM_CHUNK;
+        part[k] = squares ? cpu_sumsq_d(px + i0, len, 0.0) : cpu_sum_d(px + i0, len);
+    }
+    double total = 0;
+    for (size_t k = 0; k < chunks; k++)
+        total += part[k];
+    po[0] = (float)total;
+}
+
+void cpu_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
+    reduce(be, out, x, n, 0, "sum");
+}
+
+void cpu_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
+    reduce(be, out, x, n, 1, "sum_squares");
+}
+
+/*
+ * torch.optim.AdamW (PyTorch 1.13 _single_tensor_adamw), step t >= 1, in its order:
+ *   param *= 1 - lr*wd;  m = m*b1 + (1-b1)*g;  v = v*b2 + (1-b2)*g*g;
+ *   denom = sqrt(v) / sqrt(1 - b2^t) + eps;  param += (-lr / (1 - b1^t)) * m / denom.
+ * Scalars are formed in double (PyTorch's Python floats) and applied in float, as PyTorch's
+ * float32 kernels do; g = grad_scale * grad carries the clipping coefficient.
+ */
+void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
+               double lr, double beta1, double beta2, double eps, double weight_decay, int t,
+               float grad_scale) {
+    const char *op = "adamw";
+    if (be->error != TS_OK || n == 0) return;
+    if (t < 1) {
+        cpu_fail(be, "adamw: step %d must be >= 1", t);
+        return;
+    }
+    float *pp = cpu_f32(be, param, n, op, "param");
+    const float *pg = cpu_f32(be, grad, n, op, "grad");
+    float *pm = cpu_f32(be, m, n, op, "m");
+    float *pv = cpu_f32(be, v, n, op, "v");
+    if (be->error != TS_OK) return;
+    const float decay = (float)(1.0 - lr * weight_decay);
+    const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
+    const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
+    const float neg_step = (float)(-lr / (1.0 - pow(beta1, t)));
+    const float bc2_sqrt = (float)sqrt(1.0 - pow(beta2, t));
+#pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        float g = pg[i] * grad_scale;
+        float mi = pm[i] * b1 + a1 * g;
+        float vi = pv[i] * b2 + a2 * g * g;
+        float denom = sqrtf(vi) / bc2_sqrt + e;
+        pm[i] = mi;
+        pv[i] = vi;
+        pp[i] = pp[i] * decay + neg_step * mi / denom;
+    }
+}
