@@ -64,7 +64,7 @@ int cmd_train(int argc, char **argv) {
         {0, 0, 0, 0}};
     ts_train_options o;
     ts_train_options_default(&o);
-    double v;
+    double v = 0;
     int c;
     opterr = 0;
     optind = 1;
