@@ -20,8 +20,7 @@ ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_ba
                                    "issue); use --backend cpu",
                                    name);
     } else {
-        return ts_set_error_status(TS_EUSAGE, "unknown backend '%s' (cpu, opencl or vulkan)",
-                                   name);
+        return ts_set_error_status(TS_EUSAGE, "unknown backend '%s' (cpu, opencl or vulkan)", name);
     }
     if (st != TS_OK) return st;
     (*out)->mem_limit = o->mem_limit;
@@ -61,21 +60,33 @@ int ts_parse_size(const char *s, size_t *out) {
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || errno || !(v >= 0)) return 0;
-    while (*end == ' ') end++;
+    while (*end == ' ')
+        end++;
     double mul = 1;
     char unit[8] = {0};
-    for (int i = 0; i < 7 && end[i]; i++) unit[i] = (char)tolower((unsigned char)end[i]);
+    for (int i = 0; i < 7 && end[i]; i++)
+        unit[i] = (char)tolower((unsigned char)end[i]);
     if (end[0] && strlen(end) > 7) return 0;
-    if (!unit[0] || !strcmp(unit, "b")) mul = 1;
-    else if (!strcmp(unit, "k") || !strcmp(unit, "kib")) mul = 1024.0;
-    else if (!strcmp(unit, "m") || !strcmp(unit, "mib")) mul = 1024.0 * 1024;
-    else if (!strcmp(unit, "g") || !strcmp(unit, "gib")) mul = 1024.0 * 1024 * 1024;
-    else if (!strcmp(unit, "t") || !strcmp(unit, "tib")) mul = 1024.0 * 1024 * 1024 * 1024;
-    else if (!strcmp(unit, "kb")) mul = 1e3;
-    else if (!strcmp(unit, "mb")) mul = 1e6;
-    else if (!strcmp(unit, "gb")) mul = 1e9;
-    else if (!strcmp(unit, "tb")) mul = 1e12;
-    else return 0;
+    if (!unit[0] || !strcmp(unit, "b"))
+        mul = 1;
+    else if (!strcmp(unit, "k") || !strcmp(unit, "kib"))
+        mul = 1024.0;
+    else if (!strcmp(unit, "m") || !strcmp(unit, "mib"))
+        mul = 1024.0 * 1024;
+    else if (!strcmp(unit, "g") || !strcmp(unit, "gib"))
+        mul = 1024.0 * 1024 * 1024;
+    else if (!strcmp(unit, "t") || !strcmp(unit, "tib"))
+        mul = 1024.0 * 1024 * 1024 * 1024;
+    else if (!strcmp(unit, "kb"))
+        mul = 1e3;
+    else if (!strcmp(unit, "mb"))
+        mul = 1e6;
+    else if (!strcmp(unit, "gb"))
+        mul = 1e9;
+    else if (!strcmp(unit, "tb"))
+        mul = 1e12;
+    else
+        return 0;
     *out = (size_t)llround(v * mul);
     return 1;
 }

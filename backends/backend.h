@@ -50,8 +50,8 @@ static inline ts_tensor ts_view(ts_tensor t, size_t off) {
 }
 
 typedef struct {
-    char backend[16];      /* "cpu", "opencl", "vulkan" */
-    char name[256];        /* device name */
+    char backend[16]; /* "cpu", "opencl", "vulkan" */
+    char name[256];   /* device name */
     char vendor[128];
     char driver[128];      /* driver version */
     char api_version[64];  /* e.g. "OpenCL 3.0", "Vulkan 1.3.230", "OpenBLAS 0.3.21" */
@@ -111,8 +111,8 @@ typedef struct {
     /* ---- embeddings (ids are int32) ------------------------------------------------------ */
     /* out[i, :] = (accumulate ? out[i, :] : 0) + table[ids[i], :] for i < n; table is (V, C)
      * and an id outside [0, V) is an error */
-    void (*embedding_forward)(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids,
-                              int n, int C, int V, int accumulate);
+    void (*embedding_forward)(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
+                              int C, int V, int accumulate);
     /* dtable[ids[i], :] += dout[i, :] (accumulate; deterministic order) */
     void (*embedding_backward)(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids,
                                int n, int C, int V);
@@ -123,15 +123,14 @@ typedef struct {
                               ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
                               float eps);
     /* dinp = ... (assign); dweight, dbias accumulate */
-    void (*layernorm_backward)(ts_backend *be, ts_tensor dinp, ts_tensor dweight,
-                               ts_tensor dbias, ts_tensor dout, ts_tensor inp, ts_tensor weight,
-                               ts_tensor mean, ts_tensor rstd, int N, int C);
+    void (*layernorm_backward)(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
+                               ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
+                               ts_tensor rstd, int N, int C);
 
     /* ---- activations --------------------------------------------------------------------- */
     /* GELU, exact: x * 0.5 * (1 + erf(x / sqrt(2))) */
     void (*gelu_forward)(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n);
-    void (*gelu_backward)(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout,
-                          size_t n);
+    void (*gelu_backward)(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n);
     /* Inverted dropout with probability p (see ts_dropout_key). p == 0 copies. */
     void (*dropout_forward)(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
                             ts_dropout_key key);
@@ -140,22 +139,22 @@ typedef struct {
 
     /* ---- attention ----------------------------------------------------------------------- */
     /* qkv (B, T, 3, NH, HS) -> q, k, v each (B, NH, T, HS) */
-    void (*qkv_split_forward)(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v,
-                              ts_tensor qkv, int B, int T, int NH, int HS);
+    void (*qkv_split_forward)(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
+                              int B, int T, int NH, int HS);
     /* dqkv = the inverse permutation of (dq, dk, dv) (assign) */
     void (*qkv_split_backward)(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
                                ts_tensor dv, int B, int T, int NH, int HS);
     /* (B, NH, T, HS) -> (B, T, NH*HS) */
-    void (*heads_merge_forward)(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T,
-                                int NH, int HS);
+    void (*heads_merge_forward)(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
+                                int HS);
     void (*heads_merge_backward)(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T,
                                  int NH, int HS);
     /* Row-wise causal softmax of scale * pre over (BH, T, T): att[r, t, s] = 0 for s > t. */
     void (*softmax_causal_forward)(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                    float scale);
     /* dpre = scale * att * (datt - sum_s datt * att) (assign; zero above the diagonal) */
-    void (*softmax_causal_backward)(ts_backend *be, ts_tensor dpre, ts_tensor datt,
-                                    ts_tensor att, int BH, int T, float scale);
+    void (*softmax_causal_backward)(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
+                                    int BH, int T, float scale);
 
     /* ---- LSTM ---------------------------------------------------------------------------- */
     /* One time step for a batch. pre (B, 4H) holds x W_ih^T + b_ih + h W_hh^T + b_hh in PyTorch
@@ -193,8 +192,8 @@ typedef struct {
      * double, as PyTorch's Python floats: each derived scalar (1 - lr*wd, 1 - b1, 1 - b2,
      * -lr/(1 - b1^t), sqrt(1 - b2^t)) is formed in double and rounded once to float. */
     void (*adamw)(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v,
-                  size_t n, double lr, double beta1, double beta2, double eps,
-                  double weight_decay, int t, float grad_scale);
+                  size_t n, double lr, double beta1, double beta2, double eps, double weight_decay,
+                  int t, float grad_scale);
 } ts_backend_iface;
 
 struct ts_backend {

@@ -157,7 +157,8 @@ static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n,
         size_t i0 = grp * span, len = n - i0 < span ? n - i0 : span;
         const float *src = in + i0;
         float *dst = out + i0;
-        for (size_t j = 0; j < len; j++) dst[j] = (w[j] >> 8) >= thr ? src[j] * scale : 0.0f;
+        for (size_t j = 0; j < len; j++)
+            dst[j] = (w[j] >> 8) >= thr ? src[j] * scale : 0.0f;
     }
 }
 

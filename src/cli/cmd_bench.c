@@ -17,22 +17,30 @@
 #include "util/progress.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: tunescale bench step --backend B --model NAME [--batch B] [--steps N]\n"
-                 "                            [--seq-len T] [--warmup W] [--threads N] [--vocab V]\n"
-                 "                            [--device N] [--mem-limit SIZE] [--json]\n\n"
-                 "Times N full training steps (forward, backward, grad-norm clip, AdamW) of MODEL\n"
-                 "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
-                 "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
-                 "(bench gemm and bench peak arrive with the benchmark-harness issue.)\n");
+    fprintf(out,
+            "usage: tunescale bench step --backend B --model NAME [--batch B] [--steps N]\n"
+            "                            [--seq-len T] [--warmup W] [--threads N] [--vocab V]\n"
+            "                            [--device N] [--mem-limit SIZE] [--json]\n\n"
+            "Times N full training steps (forward, backward, grad-norm clip, AdamW) of MODEL\n"
+            "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
+            "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
+            "(bench gemm and bench peak arrive with the benchmark-harness issue.)\n");
 }
 
 static int step_bench(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"backend", 1, 0, 'b'}, {"model", 1, 0, 'm'},  {"batch", 1, 0, 'B'},
-        {"steps", 1, 0, 's'},   {"seq-len", 1, 0, 'T'}, {"warmup", 1, 0, 'w'},
-        {"threads", 1, 0, 'j'}, {"vocab", 1, 0, 'V'},  {"device", 1, 0, 'D'},
-        {"mem-limit", 1, 0, 'M'}, {"json", 0, 0, 'J'}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"backend", 1, 0, 'b'},
+                                         {"model", 1, 0, 'm'},
+                                         {"batch", 1, 0, 'B'},
+                                         {"steps", 1, 0, 's'},
+                                         {"seq-len", 1, 0, 'T'},
+                                         {"warmup", 1, 0, 'w'},
+                                         {"threads", 1, 0, 'j'},
+                                         {"vocab", 1, 0, 'V'},
+                                         {"device", 1, 0, 'D'},
+                                         {"mem-limit", 1, 0, 'M'},
+                                         {"json", 0, 0, 'J'},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *backend = "cpu", *model_name = NULL;
     int B = 16, steps = 20, T = 256, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
     size_t mem_limit = 0;
@@ -42,23 +50,45 @@ static int step_bench(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         int *ip = NULL;
         switch (c) {
-        case 'b': backend = optarg; break;
-        case 'm': model_name = optarg; break;
-        case 'B': ip = &B; break;
-        case 's': ip = &steps; break;
-        case 'T': ip = &T; break;
-        case 'w': ip = &warmup; break;
-        case 'j': ip = &threads; break;
-        case 'V': ip = &vocab; break;
-        case 'D': ip = &device; break;
+        case 'b':
+            backend = optarg;
+            break;
+        case 'm':
+            model_name = optarg;
+            break;
+        case 'B':
+            ip = &B;
+            break;
+        case 's':
+            ip = &steps;
+            break;
+        case 'T':
+            ip = &T;
+            break;
+        case 'w':
+            ip = &warmup;
+            break;
+        case 'j':
+            ip = &threads;
+            break;
+        case 'V':
+            ip = &vocab;
+            break;
+        case 'D':
+            ip = &device;
+            break;
         case 'M':
             if (!ts_parse_size(optarg, &mem_limit)) {
                 fprintf(stderr, "tunescale bench step: bad --mem-limit '%s'\n", optarg);
                 return 2;
             }
             break;
-        case 'J': json = 1; break;
-        case 'h': usage(stdout); return 0;
+        case 'J':
+            json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
         default:
             fprintf(stderr, "tunescale bench step: bad option '%s' (see --help)\n",
                     argv[optind - 1]);
@@ -67,8 +97,8 @@ static int step_bench(int argc, char **argv) {
         if (ip) {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 1000000 || (ip != &threads && ip != &warmup && ip != &device &&
-                                                 v == 0)) {
+            if (*end || v < 0 || v > 1000000 ||
+                (ip != &threads && ip != &warmup && ip != &device && v == 0)) {
                 fprintf(stderr, "tunescale bench step: bad value '%s' for %s\n", optarg,
                         argv[optind - 1]);
                 return 2;
@@ -164,8 +194,9 @@ int cmd_bench(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "tunescale bench: %s (only 'bench step' so far; gemm and peak arrive with "
-                    "the benchmark-harness issue)\n",
+    fprintf(stderr,
+            "tunescale bench: %s (only 'bench step' so far; gemm and peak arrive with "
+            "the benchmark-harness issue)\n",
             argc >= 2 ? "not implemented yet" : "which benchmark?");
     return 2;
 }

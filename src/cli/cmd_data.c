@@ -46,9 +46,12 @@ static int parse_count(const char *s, uint64_t *out) {
     double v = strtod(s, &end);
     if (end == s || errno || v < 0) return 0;
     double mul = 1;
-    if (*end == 'k' || *end == 'K') mul = 1e3, end++;
-    else if (*end == 'M') mul = 1e6, end++;
-    else if (*end == 'G') mul = 1e9, end++;
+    if (*end == 'k' || *end == 'K')
+        mul = 1e3, end++;
+    else if (*end == 'M')
+        mul = 1e6, end++;
+    else if (*end == 'G')
+        mul = 1e9, end++;
     if (*end) return 0;
     *out = (uint64_t)(v * mul + 0.5);
     return 1;
@@ -84,8 +87,8 @@ static void print_report(const cJSON *d, const char *out_dir, int cached) {
         bytes += num(in, "bytes");
         latin1 += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "latin1_transcoded"));
     }
-    printf("dataset %s%s\n", out_dir, cached ? "  (served from cache: inputs and options unchanged)"
-                                             : "");
+    printf("dataset %s%s\n", out_dir,
+           cached ? "  (served from cache: inputs and options unchanged)" : "");
     printf("  inputs     %d files, %.0f bytes%s\n", cJSON_GetArraySize(inputs), bytes,
            latin1 ? " (some transcoded from Latin-1)" : "");
     cJSON_ArrayForEach(in, inputs) {
@@ -112,17 +115,25 @@ static void print_report(const cJSON *d, const char *out_dir, int cached) {
 }
 
 static int prepare_main(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"input", required_argument, 0, 'i'},     {"out", required_argument, 0, 'o'},
-        {"clean", required_argument, 0, 'c'},     {"max-chars", required_argument, 0, 'm'},
-        {"seed", required_argument, 0, 's'},      {"min-len", required_argument, 0, 'a'},
-        {"max-len", required_argument, 0, 'b'},   {"val-frac", required_argument, 0, 'v'},
-        {"test-frac", required_argument, 0, 't'}, {"framing", required_argument, 0, 'f'},
-        {"encoding", required_argument, 0, 'e'},  {"sha256", required_argument, 0, 'H'},
-        {"cache-dir", required_argument, 0, 'C'}, {"force", no_argument, 0, 'F'},
-        {"accept-license", no_argument, 0, 'L'},  {"json", no_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},           {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"input", required_argument, 0, 'i'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"clean", required_argument, 0, 'c'},
+                                         {"max-chars", required_argument, 0, 'm'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"min-len", required_argument, 0, 'a'},
+                                         {"max-len", required_argument, 0, 'b'},
+                                         {"val-frac", required_argument, 0, 'v'},
+                                         {"test-frac", required_argument, 0, 't'},
+                                         {"framing", required_argument, 0, 'f'},
+                                         {"encoding", required_argument, 0, 'e'},
+                                         {"sha256", required_argument, 0, 'H'},
+                                         {"cache-dir", required_argument, 0, 'C'},
+                                         {"force", no_argument, 0, 'F'},
+                                         {"accept-license", no_argument, 0, 'L'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     ts_prepare_options o;
     ts_prepare_options_default(&o);
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
@@ -134,26 +145,37 @@ static int prepare_main(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, ":i:o:qh", opts, NULL)) != -1) {
         const char *bad = NULL;
         switch (c) {
-        case 'i': inputs[n_inputs++] = optarg; break;
-        case 'o': o.out_dir = optarg; break;
+        case 'i':
+            inputs[n_inputs++] = optarg;
+            break;
+        case 'o':
+            o.out_dir = optarg;
+            break;
         case 'c':
-            if (!strcmp(optarg, "default")) o.clean = TS_CLEAN_DEFAULT;
-            else if (!strcmp(optarg, "seed")) o.clean = TS_CLEAN_SEED;
-            else bad = "--clean takes default or seed";
+            if (!strcmp(optarg, "default"))
+                o.clean = TS_CLEAN_DEFAULT;
+            else if (!strcmp(optarg, "seed"))
+                o.clean = TS_CLEAN_SEED;
+            else
+                bad = "--clean takes default or seed";
             break;
         case 'm':
-            if (!parse_count(optarg, &o.max_chars) || !o.max_chars) bad = "--max-chars takes a "
-                                                                          "positive count";
+            if (!parse_count(optarg, &o.max_chars) || !o.max_chars)
+                bad = "--max-chars takes a "
+                      "positive count";
             break;
         case 's':
             if (!parse_count(optarg, &o.seed)) bad = "--seed takes a non-negative integer";
             break;
         case 'a':
         case 'b':
-            if (!parse_count(optarg, &u) || u > 100000000) bad = "--min-len/--max-len take a "
-                                                                 "character count";
-            else if (c == 'a') o.min_len = (uint32_t)u;
-            else o.max_len = (uint32_t)u;
+            if (!parse_count(optarg, &u) || u > 100000000)
+                bad = "--min-len/--max-len take a "
+                      "character count";
+            else if (c == 'a')
+                o.min_len = (uint32_t)u;
+            else
+                o.max_len = (uint32_t)u;
             break;
         case 'v':
             if (!parse_frac(optarg, &o.val_frac)) bad = "--val-frac takes a number in [0, 1)";
@@ -162,27 +184,43 @@ static int prepare_main(int argc, char **argv) {
             if (!parse_frac(optarg, &o.test_frac)) bad = "--test-frac takes a number in [0, 1)";
             break;
         case 'f':
-            if (!strcmp(optarg, "sos-eos")) o.framing = TS_FRAMING_SOS_EOS;
-            else if (!strcmp(optarg, "newline")) o.framing = TS_FRAMING_NEWLINE;
-            else bad = "--framing takes sos-eos or newline";
+            if (!strcmp(optarg, "sos-eos"))
+                o.framing = TS_FRAMING_SOS_EOS;
+            else if (!strcmp(optarg, "newline"))
+                o.framing = TS_FRAMING_NEWLINE;
+            else
+                bad = "--framing takes sos-eos or newline";
             break;
         case 'e':
-            if (!strcmp(optarg, "auto")) o.encoding = TS_ENC_AUTO;
-            else if (!strcmp(optarg, "utf-8") || !strcmp(optarg, "utf8")) o.encoding = TS_ENC_UTF8;
+            if (!strcmp(optarg, "auto"))
+                o.encoding = TS_ENC_AUTO;
+            else if (!strcmp(optarg, "utf-8") || !strcmp(optarg, "utf8"))
+                o.encoding = TS_ENC_UTF8;
             else if (!strcmp(optarg, "latin-1") || !strcmp(optarg, "latin1"))
                 o.encoding = TS_ENC_LATIN1;
-            else bad = "--encoding takes auto, utf-8 or latin-1";
+            else
+                bad = "--encoding takes auto, utf-8 or latin-1";
             break;
         case 'H':
             if (strlen(optarg) != 64 || strspn(optarg, "0123456789abcdefABCDEF") != 64)
                 bad = "--sha256 takes 64 hex digits";
             o.sha256 = optarg;
             break;
-        case 'C': o.cache_dir = optarg; break;
-        case 'F': o.force = 1; break;
-        case 'L': o.accept_license = 1; break;
-        case 'j': json = 1; break;
-        case 'q': quiet = 1; break;
+        case 'C':
+            o.cache_dir = optarg;
+            break;
+        case 'F':
+            o.force = 1;
+            break;
+        case 'L':
+            o.accept_license = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
         case 'h':
             usage(stdout);
             free(inputs);
@@ -205,8 +243,9 @@ static int prepare_main(int argc, char **argv) {
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "tunescale data prepare: unexpected argument '%s' (inputs go after "
-                        "--input)\n",
+        fprintf(stderr,
+                "tunescale data prepare: unexpected argument '%s' (inputs go after "
+                "--input)\n",
                 argv[optind]);
         free(inputs);
         return 2;

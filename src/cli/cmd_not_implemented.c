@@ -30,7 +30,8 @@ static const planned planned_commands[] = {
      "benchmark harness (#7)"},
     {"report", "tunescale report DIR", "benchmark harness (#7)"},
     {"compare", "tunescale compare DIR DIR...", "benchmark harness (#7)"},
-    {"bench", "tunescale bench gemm|peak|step --backend B [--model NAME --batch B --steps N] [--json]",
+    {"bench",
+     "tunescale bench gemm|peak|step --backend B [--model NAME --batch B --steps N] [--json]",
      "benchmark harness (#7)"},
     {"sample",
      "tunescale sample --checkpoint FILE [--n N] [--temperature T] [--top-k K] [--prompt TEXT] "

@@ -10,35 +10,36 @@
 #include "train/trainer.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: tunescale train --model NAME|FILE.json --data DIR [options]\n\n"
-            "Trains one model on one backend and writes DIR/result.json, checkpoint.safetensors\n"
-            "(resume point) and model.safetensors (weights with PyTorch state_dict names).\n\n"
-            "  --model NAME        transformer-1M..100M, lstm-1M..100M, *-tiny, *-small, or FILE.json\n"
-            "  --data DIR          a dataset from tunescale data prepare\n"
-            "  --backend B         cpu (default) | opencl | vulkan\n"
-            "  --device N          device number from tunescale devices\n"
-            "  --threads N         cpu worker threads (default: all cores)\n"
-            "  --steps N | --tokens N | --epochs E   run length (default: 1 epoch)\n"
-            "  --batch B           default 64 (32 above 30M parameters), as the notebook\n"
-            "  --seq-len T         default 256\n"
-            "  --stride S          window stride (default T: each token once per epoch; 1 = the\n"
-            "                      notebook's overlapping windows)\n"
-            "  --lr X              peak learning rate (default 3e-4); --warmup N (default\n"
-            "                      min(500, steps/10)); --weight-decay X (0.01); --clip X (1.0)\n"
-            "  --dropout P         override the model's dropout (0.1)\n"
-            "  --seed S            init, dropout and shuffle seed (default 42)\n"
-            "  --mem-limit SIZE    fail like an out-of-memory past SIZE (e.g. 16GiB = a T4)\n"
-            "  --out DIR           run folder (default runs/MODEL-BACKEND)\n"
-            "  --resume            continue from DIR/checkpoint.safetensors if present\n"
-            "  --init FILE         initial weights from a safetensors file (PyTorch names)\n"
-            "  --checkpoint-every N  checkpoint every N steps (default: every 5 minutes)\n"
-            "  --test              also evaluate on the test split\n"
-            "  --no-eval           skip the validation pass\n"
-            "  --losses FILE       append 'step loss grad_norm' per step to FILE\n"
-            "  --no-shuffle        windows in file order (parity runs against PyTorch)\n"
-            "  -q, --quiet         no progress or summary\n\n"
-            "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory (recorded as skipped)\n");
+    fprintf(
+        out,
+        "usage: tunescale train --model NAME|FILE.json --data DIR [options]\n\n"
+        "Trains one model on one backend and writes DIR/result.json, checkpoint.safetensors\n"
+        "(resume point) and model.safetensors (weights with PyTorch state_dict names).\n\n"
+        "  --model NAME        transformer-1M..100M, lstm-1M..100M, *-tiny, *-small, or FILE.json\n"
+        "  --data DIR          a dataset from tunescale data prepare\n"
+        "  --backend B         cpu (default) | opencl | vulkan\n"
+        "  --device N          device number from tunescale devices\n"
+        "  --threads N         cpu worker threads (default: all cores)\n"
+        "  --steps N | --tokens N | --epochs E   run length (default: 1 epoch)\n"
+        "  --batch B           default 64 (32 above 30M parameters), as the notebook\n"
+        "  --seq-len T         default 256\n"
+        "  --stride S          window stride (default T: each token once per epoch; 1 = the\n"
+        "                      notebook's overlapping windows)\n"
+        "  --lr X              peak learning rate (default 3e-4); --warmup N (default\n"
+        "                      min(500, steps/10)); --weight-decay X (0.01); --clip X (1.0)\n"
+        "  --dropout P         override the model's dropout (0.1)\n"
+        "  --seed S            init, dropout and shuffle seed (default 42)\n"
+        "  --mem-limit SIZE    fail like an out-of-memory past SIZE (e.g. 16GiB = a T4)\n"
+        "  --out DIR           run folder (default runs/MODEL-BACKEND)\n"
+        "  --resume            continue from DIR/checkpoint.safetensors if present\n"
+        "  --init FILE         initial weights from a safetensors file (PyTorch names)\n"
+        "  --checkpoint-every N  checkpoint every N steps (default: every 5 minutes)\n"
+        "  --test              also evaluate on the test split\n"
+        "  --no-eval           skip the validation pass\n"
+        "  --losses FILE       append 'step loss grad_norm' per step to FILE\n"
+        "  --no-shuffle        windows in file order (parity runs against PyTorch)\n"
+        "  -q, --quiet         no progress or summary\n\n"
+        "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory (recorded as skipped)\n");
 }
 
 static int num(const char *s, double lo, double hi, double *out) {
@@ -51,17 +52,35 @@ static int num(const char *s, double lo, double hi, double *out) {
 }
 
 int cmd_train(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"model", 1, 0, 'm'},   {"data", 1, 0, 'd'},          {"backend", 1, 0, 'b'},
-        {"device", 1, 0, 'D'},  {"threads", 1, 0, 'j'},       {"steps", 1, 0, 's'},
-        {"tokens", 1, 0, 'k'},  {"epochs", 1, 0, 'e'},        {"batch", 1, 0, 'B'},
-        {"seq-len", 1, 0, 'T'}, {"stride", 1, 0, 'S'},        {"lr", 1, 0, 'l'},
-        {"warmup", 1, 0, 'w'},  {"weight-decay", 1, 0, 'W'},  {"clip", 1, 0, 'c'},
-        {"dropout", 1, 0, 'p'}, {"seed", 1, 0, 'r'},          {"mem-limit", 1, 0, 'M'},
-        {"out", 1, 0, 'o'},     {"resume", 0, 0, 'R'},        {"init", 1, 0, 'i'},
-        {"test", 0, 0, 't'},    {"checkpoint-every", 1, 0, 'C'}, {"no-eval", 0, 0, 'E'},
-        {"losses", 1, 0, 'L'},  {"no-shuffle", 0, 0, 'N'},  {"quiet", 0, 0, 'q'},         {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", 1, 0, 'm'},
+                                         {"data", 1, 0, 'd'},
+                                         {"backend", 1, 0, 'b'},
+                                         {"device", 1, 0, 'D'},
+                                         {"threads", 1, 0, 'j'},
+                                         {"steps", 1, 0, 's'},
+                                         {"tokens", 1, 0, 'k'},
+                                         {"epochs", 1, 0, 'e'},
+                                         {"batch", 1, 0, 'B'},
+                                         {"seq-len", 1, 0, 'T'},
+                                         {"stride", 1, 0, 'S'},
+                                         {"lr", 1, 0, 'l'},
+                                         {"warmup", 1, 0, 'w'},
+                                         {"weight-decay", 1, 0, 'W'},
+                                         {"clip", 1, 0, 'c'},
+                                         {"dropout", 1, 0, 'p'},
+                                         {"seed", 1, 0, 'r'},
+                                         {"mem-limit", 1, 0, 'M'},
+                                         {"out", 1, 0, 'o'},
+                                         {"resume", 0, 0, 'R'},
+                                         {"init", 1, 0, 'i'},
+                                         {"test", 0, 0, 't'},
+                                         {"checkpoint-every", 1, 0, 'C'},
+                                         {"no-eval", 0, 0, 'E'},
+                                         {"losses", 1, 0, 'L'},
+                                         {"no-shuffle", 0, 0, 'N'},
+                                         {"quiet", 0, 0, 'q'},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
     ts_train_options o;
     ts_train_options_default(&o);
     double v = 0;
@@ -71,34 +90,90 @@ int cmd_train(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
         int ok = 1;
         switch (c) {
-        case 'm': o.model = optarg; break;
-        case 'd': o.data_dir = optarg; break;
-        case 'b': o.backend = optarg; break;
-        case 'D': ok = num(optarg, 0, 1e6, &v), o.device = (int)v; break;
-        case 'j': ok = num(optarg, 0, 4096, &v), o.threads = (int)v; break;
-        case 's': ok = num(optarg, 1, 1e15, &v), o.steps = (long)v; break;
-        case 'k': ok = num(optarg, 1, 1e18, &v), o.tokens = v; break;
-        case 'e': ok = num(optarg, 1e-9, 1e6, &v), o.epochs = v; break;
-        case 'B': ok = num(optarg, 1, 1e6, &v), o.batch = (int)v; break;
-        case 'T': ok = num(optarg, 1, 1e6, &v), o.seq_len = (int)v; break;
-        case 'S': ok = num(optarg, 1, 1e9, &v), o.stride = (int)v; break;
-        case 'l': ok = num(optarg, 0, 10, &o.lr); break;
-        case 'w': ok = num(optarg, 0, 1e15, &v), o.warmup = (long)v; break;
-        case 'W': ok = num(optarg, 0, 10, &o.weight_decay); break;
-        case 'c': ok = num(optarg, 1e-12, 1e12, &o.clip); break;
-        case 'p': ok = num(optarg, 0, 0.999999, &o.dropout); break;
-        case 'r': ok = num(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v; break;
-        case 'M': ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0; break;
-        case 'o': o.out_dir = optarg; break;
-        case 'R': o.resume = 1; break;
-        case 'i': o.init = optarg; break;
-        case 't': o.test = 1; break;
-        case 'C': ok = num(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v; break;
-        case 'E': o.eval = 0; break;
-        case 'L': o.losses_out = optarg; break;
-        case 'q': o.quiet = 1; break;
-        case 'N': o.no_shuffle = 1; break;
-        case 'h': usage(stdout); return 0;
+        case 'm':
+            o.model = optarg;
+            break;
+        case 'd':
+            o.data_dir = optarg;
+            break;
+        case 'b':
+            o.backend = optarg;
+            break;
+        case 'D':
+            ok = num(optarg, 0, 1e6, &v), o.device = (int)v;
+            break;
+        case 'j':
+            ok = num(optarg, 0, 4096, &v), o.threads = (int)v;
+            break;
+        case 's':
+            ok = num(optarg, 1, 1e15, &v), o.steps = (long)v;
+            break;
+        case 'k':
+            ok = num(optarg, 1, 1e18, &v), o.tokens = v;
+            break;
+        case 'e':
+            ok = num(optarg, 1e-9, 1e6, &v), o.epochs = v;
+            break;
+        case 'B':
+            ok = num(optarg, 1, 1e6, &v), o.batch = (int)v;
+            break;
+        case 'T':
+            ok = num(optarg, 1, 1e6, &v), o.seq_len = (int)v;
+            break;
+        case 'S':
+            ok = num(optarg, 1, 1e9, &v), o.stride = (int)v;
+            break;
+        case 'l':
+            ok = num(optarg, 0, 10, &o.lr);
+            break;
+        case 'w':
+            ok = num(optarg, 0, 1e15, &v), o.warmup = (long)v;
+            break;
+        case 'W':
+            ok = num(optarg, 0, 10, &o.weight_decay);
+            break;
+        case 'c':
+            ok = num(optarg, 1e-12, 1e12, &o.clip);
+            break;
+        case 'p':
+            ok = num(optarg, 0, 0.999999, &o.dropout);
+            break;
+        case 'r':
+            ok = num(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
+            break;
+        case 'M':
+            ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0;
+            break;
+        case 'o':
+            o.out_dir = optarg;
+            break;
+        case 'R':
+            o.resume = 1;
+            break;
+        case 'i':
+            o.init = optarg;
+            break;
+        case 't':
+            o.test = 1;
+            break;
+        case 'C':
+            ok = num(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v;
+            break;
+        case 'E':
+            o.eval = 0;
+            break;
+        case 'L':
+            o.losses_out = optarg;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'N':
+            o.no_shuffle = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
         case ':':
             fprintf(stderr, "tunescale train: %s needs a value (see --help)\n", argv[optind - 1]);
             return 2;

@@ -39,10 +39,13 @@ static size_t clean_default(char *s) {
     size_t len = strlen(s), r = 0, w = 0;
     while (r < len) {
         size_t end = r;
-        while (end < len && s[end] != '\n' && s[end] != '\r') end++;
+        while (end < len && s[end] != '\n' && s[end] != '\r')
+            end++;
         size_t a = r, b = end;
-        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\f' || s[a] == '\v')) a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\f' || s[b - 1] == '\v'))
+        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\f' || s[a] == '\v'))
+            a++;
+        while (b > a &&
+               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\f' || s[b - 1] == '\v'))
             b--;
         if (b > a && s[a] != '%') {
             if (w > 0) s[w++] = '\n';

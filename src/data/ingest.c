@@ -27,11 +27,16 @@ ts_format ts_format_from_name(const char *name) {
 
 const char *ts_format_name(ts_format f) {
     switch (f) {
-    case TS_FMT_ABC: return "abc";
-    case TS_FMT_JSON: return "json";
-    case TS_FMT_CSV: return "csv";
-    case TS_FMT_ARCHIVE: return "archive";
-    default: return "unknown";
+    case TS_FMT_ABC:
+        return "abc";
+    case TS_FMT_JSON:
+        return "json";
+    case TS_FMT_CSV:
+        return "csv";
+    case TS_FMT_ARCHIVE:
+        return "archive";
+    default:
+        return "unknown";
     }
 }
 
@@ -66,9 +71,8 @@ static ts_format sniff(const char *text, size_t len) {
 }
 
 /* Decodes and reads one text file's bytes with the reader its format names. */
-static ts_status ingest_bytes(const char *name, ts_format fmt, const unsigned char *bytes,
-                              size_t n, const ts_ingest_options *o, ts_tune_list *out,
-                              ts_input_log *log) {
+static ts_status ingest_bytes(const char *name, ts_format fmt, const unsigned char *bytes, size_t n,
+                              const ts_ingest_options *o, ts_tune_list *out, ts_input_log *log) {
     char *text;
     size_t len;
     ts_decoded_as how;
@@ -87,9 +91,15 @@ static ts_status ingest_bytes(const char *name, ts_format fmt, const unsigned ch
     uint32_t added = 0, without = 0;
     ts_status st;
     switch (fmt) {
-    case TS_FMT_ABC: st = ts_ingest_abc(text, len, name, out, &added); break;
-    case TS_FMT_JSON: st = ts_ingest_json(text, len, name, out, &added, &without); break;
-    case TS_FMT_CSV: st = ts_ingest_csv(text, len, name, out, &added, &without); break;
+    case TS_FMT_ABC:
+        st = ts_ingest_abc(text, len, name, out, &added);
+        break;
+    case TS_FMT_JSON:
+        st = ts_ingest_json(text, len, name, out, &added, &without);
+        break;
+    case TS_FMT_CSV:
+        st = ts_ingest_csv(text, len, name, out, &added, &without);
+        break;
     default:
         st = ts_set_error("%s: unknown format (expected .abc, .json, .csv, .zip or .tar.gz)", name);
     }
@@ -152,8 +162,7 @@ static ts_status ingest_archive(const char *path, const ts_ingest_options *o, ts
         st = ts_set_error("%s: corrupt or truncated archive: %s", path, archive_error_string(a));
         goto done;
     }
-    if (members == 0)
-        st = ts_set_error("%s: archive holds no .abc, .json or .csv files", path);
+    if (members == 0) st = ts_set_error("%s: archive holds no .abc, .json or .csv files", path);
 done:
     archive_read_free(a);
     return st;
@@ -170,7 +179,9 @@ static ts_status ingest_file(const char *path, ts_format fmt, const ts_ingest_op
     return st;
 }
 
-static int skip_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
+static int skip_hidden(const struct dirent *e) {
+    return e->d_name[0] != '.';
+}
 
 static ts_status ingest_dir(const char *dir, const ts_ingest_options *o, ts_tune_list *out,
                             ts_input_log *log) {
@@ -198,8 +209,7 @@ static ts_status ingest_dir(const char *dir, const ts_ingest_options *o, ts_tune
 ts_status ts_ingest_path(const char *path, const ts_ingest_options *o, ts_tune_list *out,
                          ts_input_log *log) {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return ts_set_error("%s: %s (check --input)", path, strerror(errno));
+    if (stat(path, &st) != 0) return ts_set_error("%s: %s (check --input)", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         size_t before = log->n;
         if (ingest_dir(path, o, out, log) != TS_OK) return TS_ERR;

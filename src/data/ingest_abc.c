@@ -8,7 +8,8 @@
 /* Next line [start, end) without its terminator; returns the offset after the terminator. */
 static size_t next_line(const char *s, size_t len, size_t pos, size_t *end) {
     size_t i = pos;
-    while (i < len && s[i] != '\n' && s[i] != '\r') i++;
+    while (i < len && s[i] != '\n' && s[i] != '\r')
+        i++;
     *end = i;
     if (i < len && s[i] == '\r') i++;
     if (i < len && s[i] == '\n' && (i == *end || s[i - 1] == '\r')) i++;
@@ -58,7 +59,8 @@ ts_status ts_ingest_abc(const char *text, size_t len, const char *source, ts_tun
         int new_tune = !at_eof && starts_field(text + pos, end - pos, 'X');
         if (in_tune && (at_eof || blank || new_tune)) {
             size_t n = pos - tune_start;
-            while (n && (text[tune_start + n - 1] == '\n' || text[tune_start + n - 1] == '\r')) n--;
+            while (n && (text[tune_start + n - 1] == '\n' || text[tune_start + n - 1] == '\r'))
+                n--;
             char *tune = malloc(n + 1);
             if (!tune) return ts_set_error("%s: out of host memory", source);
             memcpy(tune, text + tune_start, n);

@@ -32,13 +32,16 @@ static void mode_to_key(const char *mode, char *out, size_t cap) {
     snprintf(out, cap, "%s", mode);
 }
 
-static int has(const char *s) { return s && s[0]; }
+static int has(const char *s) {
+    return s && s[0];
+}
 
 /* Builds "X:…\nT:…\n…K:…\n<body>" (or takes abc as it is if it already starts with X:). */
 static ts_status add_record(const tune_record *r, const char *source, uint32_t index,
                             ts_tune_list *out) {
     const char *body = r->abc;
-    while (*body == '\n' || *body == '\r') body++;
+    while (*body == '\n' || *body == '\r')
+        body++;
     size_t cap = strlen(body) + 1024;
     if (has(r->name)) cap += strlen(r->name);
     if (has(r->type)) cap += strlen(r->type);
@@ -138,7 +141,8 @@ typedef struct {
 } csv_row;
 
 static void row_clear(csv_row *row) {
-    for (size_t i = 0; i < row->n; i++) free(row->fields[i]);
+    for (size_t i = 0; i < row->n; i++)
+        free(row->fields[i]);
     row->n = 0;
 }
 
@@ -171,7 +175,8 @@ static int csv_next_row(const char *s, size_t len, size_t *pos, csv_row *row) {
                 field[n++] = s[i++];
             }
         }
-        while (i < len && s[i] != ',' && s[i] != '\n' && s[i] != '\r') field[n++] = s[i++];
+        while (i < len && s[i] != ',' && s[i] != '\n' && s[i] != '\r')
+            field[n++] = s[i++];
         field[n] = '\0';
         if (row->n == row->cap) {
             row->cap = row->cap ? 2 * row->cap : 16;
@@ -202,7 +207,8 @@ ts_status ts_ingest_csv(const char *text, size_t len, const char *source, ts_tun
     static const char *names[C_COUNT] = {"tune_id", "setting_id", "name", "type",
                                          "meter",   "mode",       "abc"};
     int col[C_COUNT];
-    for (int c = 0; c < C_COUNT; c++) col[c] = -1;
+    for (int c = 0; c < C_COUNT; c++)
+        col[c] = -1;
     for (size_t i = 0; rc == 1 && i < row.n; i++)
         for (int c = 0; c < C_COUNT; c++)
             if (!strcmp(row.fields[i], names[c])) col[c] = (int)i;
@@ -219,7 +225,7 @@ ts_status ts_ingest_csv(const char *text, size_t len, const char *source, ts_tun
         const char *f[C_COUNT];
         for (int c = 0; c < C_COUNT; c++)
             f[c] = col[c] >= 0 && (size_t)col[c] < row.n ? row.fields[col[c]] : NULL;
-        tune_record r = {f[C_TUNE], f[C_SETTING], f[C_NAME], f[C_TYPE],
+        tune_record r = {f[C_TUNE],  f[C_SETTING], f[C_NAME], f[C_TYPE],
                          f[C_METER], f[C_MODE],    f[C_ABC]};
         if (!has(r.abc)) {
             (*without_abc)++;

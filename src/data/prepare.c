@@ -48,7 +48,9 @@ void ts_prepare_options_default(ts_prepare_options *o) {
     o->test_frac = 0.01;
 }
 
-const char *ts_framing_name(ts_framing f) { return f == TS_FRAMING_NEWLINE ? "newline" : "sos-eos"; }
+const char *ts_framing_name(ts_framing f) {
+    return f == TS_FRAMING_NEWLINE ? "newline" : "sos-eos";
+}
 
 static const char *encoding_name(ts_encoding e) {
     return e == TS_ENC_UTF8 ? "utf-8" : e == TS_ENC_LATIN1 ? "latin-1" : "auto";
@@ -161,15 +163,21 @@ static ts_status clean_filter_dedupe(ts_tune_list *t, const ts_prepare_options *
         size_t bytes = ts_clean_tune(t->v[i].text, o->clean);
         size_t chars = ts_utf8_length(t->v[i].text, bytes);
         keep[i] = 0;
-        if (bytes == 0) c->empty++;
-        else if (chars < o->min_len) c->too_short++;
-        else if (chars > o->max_len) c->too_long++;
-        else keep[i] = 1;
+        if (bytes == 0)
+            c->empty++;
+        else if (chars < o->min_len)
+            c->too_short++;
+        else if (chars > o->max_len)
+            c->too_long++;
+        else
+            keep[i] = 1;
     }
     compact(t, keep);
-    for (size_t i = 0; i < t->n; i++) by_text[i] = &t->v[i];
+    for (size_t i = 0; i < t->n; i++)
+        by_text[i] = &t->v[i];
     qsort(by_text, t->n, sizeof *by_text, cmp_text);
-    for (size_t i = 0; i < t->n; i++) keep[i] = 1;
+    for (size_t i = 0; i < t->n; i++)
+        keep[i] = 1;
     for (size_t k = 1; k < t->n; k++)
         if (!strcmp(by_text[k]->text, by_text[k - 1]->text)) {
             keep[by_text[k] - t->v] = 0;
@@ -184,7 +192,8 @@ static ts_status clean_filter_dedupe(ts_tune_list *t, const ts_prepare_options *
 /* Keeps a seeded random subset whose characters (plus one separator each) fit the budget. */
 static ts_status subsample(ts_tune_list *t, const ts_prepare_options *o, stage_counts *c) {
     uint64_t total = 0;
-    for (size_t i = 0; i < t->n; i++) total += ts_utf8_length(t->v[i].text, strlen(t->v[i].text)) + 1;
+    for (size_t i = 0; i < t->n; i++)
+        total += ts_utf8_length(t->v[i].text, strlen(t->v[i].text)) + 1;
     if (total <= o->max_chars) return TS_OK;
     uint32_t *order = malloc(t->n * sizeof *order);
     uint8_t *keep = calloc(t->n, 1);
@@ -192,7 +201,8 @@ static ts_status subsample(ts_tune_list *t, const ts_prepare_options *o, stage_c
         free(order), free(keep);
         return ts_set_error("out of host memory");
     }
-    for (uint32_t i = 0; i < t->n; i++) order[i] = i;
+    for (uint32_t i = 0; i < t->n; i++)
+        order[i] = i;
     ts_rng rng;
     ts_rng_init(&rng, o->seed, SUBSAMPLE_STREAM);
     ts_rng_shuffle_u32(&rng, order, (uint32_t)t->n);
@@ -261,7 +271,8 @@ static ts_status write_split(const char *path, const ts_tune_list *t, const uint
 }
 
 static void tsv_field(FILE *f, const char *s) {
-    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+    for (; *s; s++)
+        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
 static ts_status write_index(const char *path, const ts_tune_list *t, const uint8_t *split) {
@@ -289,8 +300,8 @@ static cJSON *file_entry(const char *name, const char *sha) {
 /* Moves the staged artefacts into out_dir: the old dataset.json goes first so that a crash in
  * between leaves no marker claiming a complete dataset; the new one goes last. */
 static ts_status publish(const char *stage, const char *out_dir) {
-    static const char *files[] = {"vocab.json", "train.bin", "val.bin", "test.bin", "splits.tsv",
-                                  "dataset.json"};
+    static const char *files[] = {"vocab.json", "train.bin",  "val.bin",
+                                  "test.bin",   "splits.tsv", "dataset.json"};
     char from[4096], to[4096];
     unlink(ts_path_join(to, sizeof to, out_dir, "dataset.json"));
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -314,7 +325,8 @@ static ts_status write_dataset(const ts_prepare_options *o, const char *stage, c
         ts_set_error("out of host memory");
         goto done;
     }
-    for (size_t i = 0; i < t->n; i++) texts[i] = t->v[i].text;
+    for (size_t i = 0; i < t->n; i++)
+        texts[i] = t->v[i].text;
     /* newline framing separates tunes with '\n', which seed cleaning removes from the texts */
     texts[t->n] = "\n";
     if (ts_vocab_build(&v, texts, t->n + (o->framing == TS_FRAMING_NEWLINE)) != TS_OK) goto done;
@@ -344,7 +356,8 @@ static ts_status write_dataset(const ts_prepare_options *o, const char *stage, c
     {
         ts_sha256 *h = ts_sha256_new();
         ts_sha256_update(h, vocab_sha, 64);
-        for (int s = 0; s < TS_N_SPLITS; s++) ts_sha256_update(h, ss[s].sha256, 64);
+        for (int s = 0; s < TS_N_SPLITS; s++)
+            ts_sha256_update(h, ss[s].sha256, 64);
         char dh[65];
         ts_sha256_finish_hex(h, dh);
         cJSON_AddStringToObject(root, "dataset_hash", dh);
@@ -421,7 +434,8 @@ static ts_status ingest_inputs(const ts_prepare_options *o, ts_tune_list *tunes,
     else
         default_cache_dir(cache, sizeof cache);
     size_t n_urls = 0;
-    for (size_t i = 0; i < o->n_inputs; i++) n_urls += ts_is_url(o->inputs[i]);
+    for (size_t i = 0; i < o->n_inputs; i++)
+        n_urls += ts_is_url(o->inputs[i]);
     if (o->sha256 && n_urls != 1)
         return ts_set_error("--sha256 checks one downloaded file: give exactly one URL --input");
     for (size_t i = 0; i < o->n_inputs; i++) {

@@ -23,20 +23,21 @@
 typedef enum { TS_FRAMING_SOS_EOS, TS_FRAMING_NEWLINE } ts_framing;
 
 typedef struct {
-    const char *const *inputs; /* paths, folders, archives, URLs, or the named source "thesession" */
+    const char *const
+        *inputs; /* paths, folders, archives, URLs, or the named source "thesession" */
     size_t n_inputs;
     const char *out_dir;
-    const char *cache_dir;     /* downloads; NULL = $XDG_CACHE_HOME/tunescale or ~/.cache/tunescale */
-    const char *sha256;        /* expected digest of a single URL input, or NULL */
+    const char *cache_dir; /* downloads; NULL = $XDG_CACHE_HOME/tunescale or ~/.cache/tunescale */
+    const char *sha256;    /* expected digest of a single URL input, or NULL */
     ts_clean_mode clean;
     ts_encoding encoding;
     ts_framing framing;
-    uint64_t max_chars;        /* subsample budget (characters incl. one separator per tune) */
+    uint64_t max_chars; /* subsample budget (characters incl. one separator per tune) */
     uint64_t seed;
     uint32_t min_len, max_len; /* tune length filter, in characters */
     double val_frac, test_frac;
-    int force;                 /* ignore the cache */
-    int accept_license;        /* required by named sources whose licence restricts use */
+    int force;          /* ignore the cache */
+    int accept_license; /* required by named sources whose licence restricts use */
 } ts_prepare_options;
 
 void ts_prepare_options_default(ts_prepare_options *o);

@@ -28,7 +28,8 @@ size_t ts_split_tunes(const ts_tune_list *tunes, uint64_t seed, double val_frac,
                       uint8_t *split, size_t groups_per_split[TS_N_SPLITS]) {
     size_t n = tunes->n;
     if (groups_per_split)
-        for (int h = 0; h < TS_N_SPLITS; h++) groups_per_split[h] = 0;
+        for (int h = 0; h < TS_N_SPLITS; h++)
+            groups_per_split[h] = 0;
     if (n == 0) return 0;
     uint32_t *order = malloc(n * sizeof *order);
     uint32_t *group_of = malloc(n * sizeof *group_of);
@@ -39,7 +40,8 @@ size_t ts_split_tunes(const ts_tune_list *tunes, uint64_t seed, double val_frac,
         return (size_t)-1;
     }
     /* Number groups by sorting on the key (qsort is not stable, hence the index tie-break). */
-    for (uint32_t i = 0; i < n; i++) order[i] = i;
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = i;
     sort_tunes = tunes;
     qsort(order, n, sizeof *order, by_group);
     uint32_t groups = 0;
@@ -53,7 +55,8 @@ size_t ts_split_tunes(const ts_tune_list *tunes, uint64_t seed, double val_frac,
     /* Deal groups in an order that depends only on the seed and the keys' first appearance,
      * not on the sort: rank groups by their first tune, then shuffle. */
     uint32_t *deal = order; /* reuse */
-    for (uint32_t g = 0; g < groups; g++) deal[g] = g;
+    for (uint32_t g = 0; g < groups; g++)
+        deal[g] = g;
     sort_first = first;
     qsort(deal, groups, sizeof *deal, by_first);
     ts_rng rng;
@@ -97,8 +100,10 @@ size_t ts_split_tunes(const ts_tune_list *tunes, uint64_t seed, double val_frac,
         count[h]++;
     }
     if (groups_per_split)
-        for (int h = 0; h < TS_N_SPLITS; h++) groups_per_split[h] = count[h];
-    for (size_t i = 0; i < n; i++) split[i] = group_split[group_of[i]];
+        for (int h = 0; h < TS_N_SPLITS; h++)
+            groups_per_split[h] = count[h];
+    for (size_t i = 0; i < n; i++)
+        split[i] = group_split[group_of[i]];
     free(order), free(group_of), free(first), free(size);
     return groups;
 }

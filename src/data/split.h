@@ -16,8 +16,9 @@
 enum { TS_SPLIT_TRAIN = 0, TS_SPLIT_VAL = 1, TS_SPLIT_TEST = 2, TS_N_SPLITS = 3 };
 extern const char *const ts_split_names[TS_N_SPLITS];
 
-/* Writes split[i] for each tune, and the number of groups in each split (may be NULL). val_frac/test_frac of the tunes (at least one each when there
- * are three or more groups). Returns the number of groups, or (size_t)-1 on out of memory. */
+/* Writes split[i] for each tune, and the number of groups in each split (may be NULL).
+ * val_frac/test_frac of the tunes (at least one each when there are three or more groups). Returns
+ * the number of groups, or (size_t)-1 on out of memory. */
 size_t ts_split_tunes(const ts_tune_list *tunes, uint64_t seed, double val_frac, double test_frac,
                       uint8_t *split, size_t groups_per_split[TS_N_SPLITS]);
 

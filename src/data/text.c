@@ -10,10 +10,14 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n) {
     if (c < 0x80) return 1;
     size_t len;
     uint32_t cp;
-    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
-    else return 0;
+    if ((c & 0xE0) == 0xC0)
+        len = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+        len = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
     if (len > n) return 0;
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xC0) != 0x80) return 0;
@@ -41,7 +45,8 @@ int ts_utf8_decode(const unsigned char *s, uint32_t *cp) {
     }
     int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
     uint32_t v = c & (0x7F >> len);
-    for (int i = 1; i < len; i++) v = (v << 6) | (s[i] & 0x3F);
+    for (int i = 1; i < len; i++)
+        v = (v << 6) | (s[i] & 0x3F);
     *cp = v;
     return len;
 }
@@ -93,7 +98,8 @@ ts_status ts_decode_text(const char *name, const unsigned char *bytes, size_t n,
     *out = NULL;
     *out_len = 0;
     if (n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) bytes += 3, n -= 3;
-    if (n >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)))
+    if (n >= 2 &&
+        ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)))
         return ts_set_error("%s: UTF-16 text is not supported; convert it to UTF-8 (e.g. iconv "
                             "-f UTF-16 -t UTF-8)",
                             name);
@@ -113,7 +119,8 @@ ts_status ts_decode_text(const char *name, const unsigned char *bytes, size_t n,
     if (!buf) return ts_set_error("%s: out of host memory", name);
     size_t len = 0;
     if (latin1) {
-        for (size_t i = 0; i < n; i++) len += (size_t)ts_utf8_encode(bytes[i], buf + len);
+        for (size_t i = 0; i < n; i++)
+            len += (size_t)ts_utf8_encode(bytes[i], buf + len);
     } else {
         memcpy(buf, bytes, n);
         len = n;

@@ -40,7 +40,8 @@ void ts_tune_free(ts_tune *t) {
 }
 
 void ts_tunes_free(ts_tune_list *l) {
-    for (size_t i = 0; i < l->n; i++) ts_tune_free(&l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        ts_tune_free(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
 }

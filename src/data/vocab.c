@@ -25,7 +25,8 @@ ts_status ts_vocab_build(ts_vocab *v, const char *const *texts, size_t n) {
         }
     }
     size_t count = 0;
-    for (uint32_t cp = 0; cp < 0x110000; cp++) count += (seen[cp >> 3] >> (cp & 7)) & 1;
+    for (uint32_t cp = 0; cp < 0x110000; cp++)
+        count += (seen[cp >> 3] >> (cp & 7)) & 1;
     if (count + TS_N_SPECIAL > TS_VOCAB_MAX) {
         free(seen);
         return ts_set_error("the corpus has %zu distinct characters; at most %d fit uint16 ids",

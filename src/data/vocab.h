@@ -23,7 +23,9 @@ typedef struct {
     size_t n_chars;
 } ts_vocab;
 
-static inline size_t ts_vocab_size(const ts_vocab *v) { return TS_N_SPECIAL + v->n_chars; }
+static inline size_t ts_vocab_size(const ts_vocab *v) {
+    return TS_N_SPECIAL + v->n_chars;
+}
 
 /* Collects the code points of texts[0..n). */
 ts_status ts_vocab_build(ts_vocab *v, const char *const *texts, size_t n);

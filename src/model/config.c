@@ -27,10 +27,9 @@ static const ts_model_config named[] = {
     {"transformer-small", TS_TRANSFORMER, 100, 64, 2, 2, 256, 256, 0.1f},
     {"lstm-small", TS_LSTM, 100, 128, 1, 0, 0, 0, 0.1f},
 };
-static const char *seed_names[] = {"transformer-1M", "transformer-5M",  "transformer-20M",
-                                   "transformer-50M", "transformer-100M", "lstm-1M",
-                                   "lstm-5M",         "lstm-20M",         "lstm-50M",
-                                   "lstm-100M"};
+static const char *seed_names[] = {
+    "transformer-1M", "transformer-5M", "transformer-20M", "transformer-50M", "transformer-100M",
+    "lstm-1M",        "lstm-5M",        "lstm-20M",        "lstm-50M",        "lstm-100M"};
 
 size_t ts_seed_models(const char *const **names) {
     *names = seed_names;

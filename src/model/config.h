@@ -17,8 +17,8 @@ typedef enum { TS_TRANSFORMER = 0, TS_LSTM = 1 } ts_family;
 typedef struct {
     char name[64];
     ts_family family;
-    int vocab_size;  /* V */
-    int d_model;     /* C (Transformer) or hidden size H (LSTM) */
+    int vocab_size; /* V */
+    int d_model;    /* C (Transformer) or hidden size H (LSTM) */
     int n_layers;
     int n_heads;     /* Transformer only */
     int d_ff;        /* Transformer only */
@@ -27,19 +27,19 @@ typedef struct {
 } ts_model_config;
 
 typedef enum {
-    TS_INIT_NORMAL,  /* N(0, 0.02): Linear and Embedding weights (the notebook's _init_weights) */
-    TS_INIT_ZEROS,   /* Linear biases, LayerNorm bias, MHA in_proj_bias */
-    TS_INIT_ONES,    /* LayerNorm weight */
-    TS_INIT_XAVIER,  /* MHA in_proj_weight: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
-    TS_INIT_LSTM,    /* nn.LSTM weights and biases: U(-1/sqrt(H), 1/sqrt(H)) */
+    TS_INIT_NORMAL, /* N(0, 0.02): Linear and Embedding weights (the notebook's _init_weights) */
+    TS_INIT_ZEROS,  /* Linear biases, LayerNorm bias, MHA in_proj_bias */
+    TS_INIT_ONES,   /* LayerNorm weight */
+    TS_INIT_XAVIER, /* MHA in_proj_weight: U(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    TS_INIT_LSTM,   /* nn.LSTM weights and biases: U(-1/sqrt(H), 1/sqrt(H)) */
 } ts_init_kind;
 
 typedef struct {
-    char name[96];  /* PyTorch state_dict name */
-    int ndim;       /* 1 or 2 */
+    char name[96]; /* PyTorch state_dict name */
+    int ndim;      /* 1 or 2 */
     int64_t shape[2];
     size_t numel;
-    size_t offset;  /* in elements, within the one parameter allocation */
+    size_t offset; /* in elements, within the one parameter allocation */
     ts_init_kind init;
     float init_arg; /* bound for XAVIER and LSTM */
 } ts_param_spec;

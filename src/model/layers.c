@@ -8,12 +8,10 @@ void ts_linear_forward(ts_backend *be, ts_tensor out, ts_tensor inp, ts_tensor W
     if (b.buf) be->iface->bias_add(be, out, b, N, outdim);
 }
 
-void ts_linear_backward(ts_backend *be, ts_tensor dinp, ts_tensor dW, ts_tensor db,
-                        ts_tensor dout, ts_tensor inp, ts_tensor W, int N, int in, int outdim,
-                        int accumulate) {
+void ts_linear_backward(ts_backend *be, ts_tensor dinp, ts_tensor dW, ts_tensor db, ts_tensor dout,
+                        ts_tensor inp, ts_tensor W, int N, int in, int outdim, int accumulate) {
     /* dW (outdim x in) += dout^T (outdim x N) * inp (N x in) */
-    be->iface->gemm(be, 1, 0, outdim, in, N, 1.0f, dout, outdim, 0, inp, in, 0, 1.0f, dW, in, 0,
-                    1);
+    be->iface->gemm(be, 1, 0, outdim, in, N, 1.0f, dout, outdim, 0, inp, in, 0, 1.0f, dW, in, 0, 1);
     if (db.buf) be->iface->bias_backward(be, db, dout, N, outdim);
     /* dinp (N x in) (+)= dout (N x outdim) * W (outdim x in) */
     if (dinp.buf)

@@ -103,7 +103,9 @@ ts_status ts_lstm_reserve(ts_model *m, int B, int T) {
     return TS_OK;
 }
 
-ts_tensor ts_lstm_logits(ts_model *m) { return ((lstm_acts *)m->acts)->logits; }
+ts_tensor ts_lstm_logits(ts_model *m) {
+    return ((lstm_acts *)m->acts)->logits;
+}
 
 /* Parameter indices (config.c): 0 embedding, then 4 per layer (w_ih, w_hh, b_ih, b_hh), then
  * output.weight, output.bias. */
@@ -145,8 +147,8 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
             ts_tensor h_prev = t ? ts_view(A->h, (t - 1) * BH) : a->zeros;
             ts_tensor c_prev = t ? ts_view(A->c, (t - 1) * BH) : a->zeros;
             if (t) /* pre_t += h_{t-1} W_hh^T */
-                op->gemm(be, 0, 1, B, 4 * H, H, 1.0f, h_prev, H, 0, w_hh, H, 0, 1.0f, pre_t,
-                         4 * H, 0, 1);
+                op->gemm(be, 0, 1, B, 4 * H, H, 1.0f, h_prev, H, 0, w_hh, H, 0, 1.0f, pre_t, 4 * H,
+                         0, 1);
             op->lstm_cell_forward(be, ts_view(A->h, t * BH), ts_view(A->c, t * BH),
                                   ts_view(A->act, t * B4H), pre_t, c_prev, B, H, H);
         }
@@ -154,8 +156,8 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
     op->dropout_forward(be, a->hd, a->layers[L - 1].h, (size_t)N * H, p,
                         key(seed, step, TS_DROP_OUTPUT));
     size_t out = 1 + 4 * (size_t)L;
-    ts_linear_forward(be, a->logits, a->hd, param(m, m->params, out),
-                      param(m, m->params, out + 1), N, H, V);
+    ts_linear_forward(be, a->logits, a->hd, param(m, m->params, out), param(m, m->params, out + 1),
+                      N, H, V);
 }
 
 void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {

@@ -13,7 +13,9 @@
 
 enum { INIT_STREAM_BASE = 0x10000u }; /* Philox stream of parameter p: base + p */
 
-static int is_lstm(const ts_model *m) { return m->cfg.family == TS_LSTM; }
+static int is_lstm(const ts_model *m) {
+    return m->cfg.family == TS_LSTM;
+}
 
 ts_status ts_model_create(const ts_model_config *cfg, ts_backend *be, ts_model **out) {
     *out = NULL;
@@ -77,13 +79,18 @@ const ts_param_spec *ts_model_find_param(const ts_model *m, const char *name) {
 /* ---- initialisation ------------------------------------------------------------------------ */
 
 /* Uniform in (0, 1): 32 random bits, centred so that 0 never occurs (log below). */
-static double unit_open(ts_rng *r) { return ((double)ts_rng_u32(r) + 0.5) / 4294967296.0; }
+static double unit_open(ts_rng *r) {
+    return ((double)ts_rng_u32(r) + 0.5) / 4294967296.0;
+}
 
 static void init_tensor(const ts_param_spec *s, float *w, ts_rng *r) {
     switch (s->init) {
-    case TS_INIT_ZEROS: memset(w, 0, s->numel * sizeof *w); break;
+    case TS_INIT_ZEROS:
+        memset(w, 0, s->numel * sizeof *w);
+        break;
     case TS_INIT_ONES:
-        for (size_t i = 0; i < s->numel; i++) w[i] = 1.0f;
+        for (size_t i = 0; i < s->numel; i++)
+            w[i] = 1.0f;
         break;
     case TS_INIT_NORMAL: /* Box-Muller, two normals per pair of uniforms */
         for (size_t i = 0; i < s->numel; i += 2) {
@@ -152,7 +159,8 @@ static ts_status upload_tokens(ts_model *m, ts_buffer *dst, const int32_t *src, 
     int32_t *tm = malloc(bytes);
     if (!tm) return ts_set_error("out of host memory");
     for (int b = 0; b < B; b++)
-        for (int s = 0; s < T; s++) tm[s * B + b] = src[b * T + s];
+        for (int s = 0; s < T; s++)
+            tm[s * B + b] = src[b * T + s];
     ts_status st = m->be->iface->upload(m->be, t, tm, bytes);
     free(tm);
     return st;
@@ -185,7 +193,8 @@ ts_status ts_model_forward(ts_model *m, const int32_t *ids, const int32_t *targe
         ts_transformer_forward(m, seed, step);
     m->n_targets = 0;
     if (targets) {
-        for (int i = 0; i < B * T; i++) m->n_targets += targets[i] != 0; /* 0 = <PAD> */
+        for (int i = 0; i < B * T; i++)
+            m->n_targets += targets[i] != 0; /* 0 = <PAD> */
         if ((st = upload_tokens(m, m->targets, targets, B, T)) != TS_OK) return st;
         ts_tensor losses = {m->losses, 0}, probs = {m->probs, 0}, tg = {m->targets, 0};
         m->be->iface->crossentropy_forward(m->be, losses, probs, logits_of(m), tg, B * T,
@@ -274,8 +283,12 @@ static ts_status get_flat(ts_model *m, ts_buffer *buf, float *out) {
     return st == TS_OK ? m->be->iface->download(m->be, out, t, m->n_params * sizeof *out) : st;
 }
 
-ts_status ts_model_get_params(ts_model *m, float *out) { return get_flat(m, m->params, out); }
-ts_status ts_model_get_grads(ts_model *m, float *out) { return get_flat(m, m->grads, out); }
+ts_status ts_model_get_params(ts_model *m, float *out) {
+    return get_flat(m, m->params, out);
+}
+ts_status ts_model_get_grads(ts_model *m, float *out) {
+    return get_flat(m, m->grads, out);
+}
 
 ts_status ts_model_set_params(ts_model *m, const float *in) {
     ts_tensor t = {m->params, 0};

@@ -26,10 +26,10 @@ struct ts_model {
     ts_buffer *params, *grads, *m, *v;
     /* Activations for batch <= B_max and length <= T_max. */
     int B_max, T_max;
-    void *acts; /* the family's activation views (transformer.c / lstm.c) */
+    void *acts;               /* the family's activation views (transformer.c / lstm.c) */
     ts_buffer *ids, *targets; /* int32 (B_max*T_max) uploaded per batch (time-major for LSTM) */
     ts_buffer *losses, *probs, *dlogits; /* loss head: (N), (N, V), (N, V) */
-    ts_buffer *scalars;       /* small reductions read back by the host */
+    ts_buffer *scalars;                  /* small reductions read back by the host */
     /* The batch in flight. */
     int B, T;
     int n_targets; /* targets that are not <PAD> */
@@ -107,9 +107,8 @@ size_t ts_lstm_act_floats(const ts_model_config *c, int B, int T);
  * bias or dinp is skipped. */
 void ts_linear_forward(ts_backend *be, ts_tensor out, ts_tensor inp, ts_tensor W, ts_tensor b,
                        int N, int in, int outdim);
-void ts_linear_backward(ts_backend *be, ts_tensor dinp, ts_tensor dW, ts_tensor db,
-                        ts_tensor dout, ts_tensor inp, ts_tensor W, int N, int in, int outdim,
-                        int accumulate);
+void ts_linear_backward(ts_backend *be, ts_tensor dinp, ts_tensor dW, ts_tensor db, ts_tensor dout,
+                        ts_tensor inp, ts_tensor W, int N, int in, int outdim, int accumulate);
 
 /* Dropout tensor ids: one per dropout site, stable across backends and runs. */
 enum {

@@ -17,18 +17,18 @@
 #include "model/model.h"
 
 typedef struct {
-    ts_tensor q, k, v;  /* (B, NH, T, HS) */
-    ts_tensor att;      /* (B*NH, T, T) softmax output */
-    ts_tensor attd;     /* dropout(att) */
-    ts_tensor y;        /* (N, C) heads merged: input of out_proj */
-    ts_tensor r1;       /* (N, C) x + attention: input of LN1 */
+    ts_tensor q, k, v;            /* (B, NH, T, HS) */
+    ts_tensor att;                /* (B*NH, T, T) softmax output */
+    ts_tensor attd;               /* dropout(att) */
+    ts_tensor y;                  /* (N, C) heads merged: input of out_proj */
+    ts_tensor r1;                 /* (N, C) x + attention: input of LN1 */
     ts_tensor ln1_mean, ln1_rstd; /* (N) */
-    ts_tensor x1;       /* (N, C) LN1 output */
-    ts_tensor h;        /* (N, d_ff) ff.0 output: input of GELU */
-    ts_tensor gd;       /* (N, d_ff) Drop(GELU(h)): input of ff.3 */
-    ts_tensor r2;       /* (N, C) x1 + ff: input of LN2 */
+    ts_tensor x1;                 /* (N, C) LN1 output */
+    ts_tensor h;                  /* (N, d_ff) ff.0 output: input of GELU */
+    ts_tensor gd;                 /* (N, d_ff) Drop(GELU(h)): input of ff.3 */
+    ts_tensor r2;                 /* (N, C) x1 + ff: input of LN2 */
     ts_tensor ln2_mean, ln2_rstd;
-    ts_tensor out;      /* (N, C) LN2 output: input of the next block */
+    ts_tensor out; /* (N, C) LN2 output: input of the next block */
 } block_acts;
 
 typedef struct {
@@ -154,7 +154,9 @@ ts_status ts_transformer_reserve(ts_model *m, int B, int T) {
     return TS_OK;
 }
 
-ts_tensor ts_transformer_logits(ts_model *m) { return ((tf_acts *)m->acts)->logits; }
+ts_tensor ts_transformer_logits(ts_model *m) {
+    return ((tf_acts *)m->acts)->logits;
+}
 
 /* Parameter views of block l, in state_dict order (see config.c). */
 typedef struct {
@@ -165,7 +167,8 @@ static block_params block_view(const ts_model *m, ts_buffer *flat, int l) {
     const ts_param_spec *s = &m->specs[2 + 12 * l]; /* after token and position embeddings */
     block_params p;
     ts_tensor *v = &p.in_w;
-    for (int i = 0; i < 12; i++) v[i] = ts_param_view(flat, &s[i]);
+    for (int i = 0; i < 12; i++)
+        v[i] = ts_param_view(flat, &s[i]);
     return p;
 }
 
@@ -186,7 +189,8 @@ static void ensure_positions(ts_model *m, tf_acts *a) {
         return;
     }
     for (int b = 0; b < m->B; b++)
-        for (int t = 0; t < m->T; t++) pos[b * m->T + t] = t;
+        for (int t = 0; t < m->T; t++)
+            pos[b * m->T + t] = t;
     ts_tensor dst = {a->pos_ids, 0};
     ts_status st = m->be->iface->upload(m->be, dst, pos, (size_t)m->B * m->T * sizeof *pos);
     if (st != TS_OK) m->be->error = st;

@@ -74,7 +74,8 @@ void ts_loader_window(const ts_loader *l, size_t w, int32_t *x, int32_t *y) {
 }
 
 void ts_loader_set_epoch(ts_loader *l, uint64_t seed, long epoch, int shuffle) {
-    for (uint32_t i = 0; i < l->n_windows; i++) l->order[i] = i;
+    for (uint32_t i = 0; i < l->n_windows; i++)
+        l->order[i] = i;
     if (shuffle) {
         ts_rng r;
         ts_rng_init(&r, seed, SHUFFLE_STREAM_BASE + (uint32_t)epoch);

@@ -40,7 +40,7 @@ void ts_train_options_default(ts_train_options *o) {
 }
 
 typedef struct {
-    cJSON *dataset;  /* dataset.json */
+    cJSON *dataset; /* dataset.json */
     int vocab_size;
     const char *dataset_hash;
 } dataset_info;
@@ -50,9 +50,8 @@ static ts_status read_dataset(const char *dir, dataset_info *d) {
     size_t len;
     ts_path_join(path, sizeof path, dir, "dataset.json");
     if (!ts_is_file(path))
-        return ts_set_error_status(TS_EUSAGE,
-                                   "%s: no dataset.json (run tunescale data prepare --out %s)",
-                                   dir, dir);
+        return ts_set_error_status(
+            TS_EUSAGE, "%s: no dataset.json (run tunescale data prepare --out %s)", dir, dir);
     if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
     d->dataset = cJSON_ParseWithLength(text, len);
     free(text);
@@ -257,8 +256,7 @@ static ts_status train_loop(run *r) {
             /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
             float coef = (float)(o->clip / ((double)norm + 1e-6));
             st = ts_model_adamw(r->model, lr, o->beta1, o->beta2, o->eps, o->weight_decay,
-                                (int)r->step + 1,
-                                coef < 1.0f ? coef : 1.0f);
+                                (int)r->step + 1, coef < 1.0f ? coef : 1.0f);
         } else if (st == TS_OK) {
             r->nonfinite++; /* a non-finite loss or gradient: skip the update, count it */
         }
@@ -284,8 +282,9 @@ static ts_status train_loop(run *r) {
             last_ckpt = ts_now();
         }
     }
-    if (bar) progress_line(r, loss, ts_now() - t0, (r->tokens_seen - done_at_start) /
-                                                        (ts_now() - t0 + 1e-9), 1);
+    if (bar)
+        progress_line(r, loss, ts_now() - t0,
+                      (r->tokens_seen - done_at_start) / (ts_now() - t0 + 1e-9), 1);
     if (losses) fclose(losses);
     free(x);
     free(y);
@@ -395,11 +394,10 @@ static ts_status write_result(run *r, const char *status, double wall, double va
             cJSON_AddNullToObject(j, "mfu");
         cJSON_AddNumberToObject(j, "nonfinite_skipped", (double)r->nonfinite);
         cJSON *curve = cJSON_AddObjectToObject(j, "curve");
-        cJSON_AddItemToObject(curve, "columns",
-                              cJSON_CreateStringArray((const char *[]){"step", "tokens",
-                                                                       "train_loss", "lr",
-                                                                       "grad_norm"},
-                                                      5));
+        cJSON_AddItemToObject(
+            curve, "columns",
+            cJSON_CreateStringArray(
+                (const char *[]){"step", "tokens", "train_loss", "lr", "grad_norm"}, 5));
         cJSON_AddItemReferenceToObject(curve, "points", r->curve);
     } else if (asked_bytes) {
         cJSON_AddNumberToObject(j, "memory_asked_bytes", (double)asked_bytes);
@@ -410,8 +408,8 @@ static ts_status write_result(run *r, const char *status, double wall, double va
     cJSON_Delete(j);
     char path[4200];
     snprintf(path, sizeof path, "%s/result.json", r->out);
-    ts_status st = text ? ts_write_file_atomic(path, text, strlen(text))
-                        : ts_set_error("out of host memory");
+    ts_status st =
+        text ? ts_write_file_atomic(path, text, strlen(text)) : ts_set_error("out of host memory");
     free(text);
     return st;
 }
@@ -484,7 +482,8 @@ ts_status ts_train(const ts_train_options *o) {
                "peak memory %.1f MiB -> %s/result.json\n",
                r.cfg.name, o->backend, r.step,
                cJSON_GetArraySize(r.curve)
-                   ? cJSON_GetArrayItem(cJSON_GetArrayItem(r.curve, cJSON_GetArraySize(r.curve) - 1), 2)
+                   ? cJSON_GetArrayItem(
+                         cJSON_GetArrayItem(r.curve, cJSON_GetArraySize(r.curve) - 1), 2)
                          ->valuedouble
                    : NAN,
                val, exp(val), r.train_time > 0 ? r.tokens_seen / r.train_time : 0,

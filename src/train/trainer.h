@@ -17,29 +17,29 @@ typedef struct {
     const char *backend;  /* cpu | opencl | vulkan */
     int device;
     int threads;
-    long steps;           /* exactly one of steps / tokens / epochs decides the length */
+    long steps; /* exactly one of steps / tokens / epochs decides the length */
     double tokens;
     double epochs;
-    int batch;            /* 0: the notebook's 64 (32 for models above 30M parameters) */
-    int seq_len;          /* 256 */
-    int stride;           /* 0: seq_len */
-    double lr;            /* 3e-4 */
-    double weight_decay;  /* 0.01 */
+    int batch;           /* 0: the notebook's 64 (32 for models above 30M parameters) */
+    int seq_len;         /* 256 */
+    int stride;          /* 0: seq_len */
+    double lr;           /* 3e-4 */
+    double weight_decay; /* 0.01 */
     double beta1, beta2, eps;
-    double clip;          /* 1.0 */
-    long warmup;          /* -1: min(500, steps / 10) */
-    double dropout;       /* < 0: the model's (0.1) */
+    double clip;    /* 1.0 */
+    long warmup;    /* -1: min(500, steps / 10) */
+    double dropout; /* < 0: the model's (0.1) */
     uint64_t seed;
     size_t mem_limit;
     const char *out_dir;
-    int resume;           /* continue from out_dir/checkpoint.safetensors */
-    const char *init;     /* initial weights (safetensors with PyTorch names) */
+    int resume;            /* continue from out_dir/checkpoint.safetensors */
+    const char *init;      /* initial weights (safetensors with PyTorch names) */
     long checkpoint_every; /* steps; 0: every checkpoint_seconds */
     double checkpoint_seconds;
-    int eval;             /* evaluate on val at the end (default 1) */
-    int test;             /* also evaluate on test */
+    int eval; /* evaluate on val at the end (default 1) */
+    int test; /* also evaluate on test */
     int quiet;
-    int no_shuffle;       /* visit windows in file order (for parity runs against PyTorch) */
+    int no_shuffle;         /* visit windows in file order (for parity runs against PyTorch) */
     const char *losses_out; /* optional: per-step losses as text, one per line */
 } ts_train_options;
 

@@ -27,8 +27,12 @@ ts_status ts_set_error_status(ts_status st, const char *fmt, ...) {
     return st;
 }
 
-const char *ts_last_error(void) { return last_error; }
-void ts_clear_error(void) { last_error[0] = '\0'; }
+const char *ts_last_error(void) {
+    return last_error;
+}
+void ts_clear_error(void) {
+    last_error[0] = '\0';
+}
 
 static void print_prefixed(const char *kind, const char *fmt, va_list ap) {
     fprintf(stderr, "tunescale: %s", kind);

@@ -86,8 +86,7 @@ ts_status ts_atomic_commit(ts_atomic_file *af) {
     if (!err && rename(af->tmp, af->path) != 0) err = errno;
     if (err) {
         unlink(af->tmp);
-        return ts_set_error("%s: write failed: %s (nothing was replaced)", af->path,
-                            strerror(err));
+        return ts_set_error("%s: write failed: %s (nothing was replaced)", af->path, strerror(err));
     }
     char dir[4096];
     dir_of(af->path, dir, sizeof dir);
@@ -120,7 +119,8 @@ ts_status ts_mkdir_p(const char *path) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
     size_t n = strlen(buf);
-    while (n > 1 && buf[n - 1] == '/') buf[--n] = '\0';
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';

@@ -56,7 +56,9 @@ uint32_t ts_rng_below(ts_rng *r, uint32_t n) {
     }
 }
 
-float ts_rng_uniform(ts_rng *r) { return (float)(ts_rng_u32(r) >> 8) * (1.0f / 16777216.0f); }
+float ts_rng_uniform(ts_rng *r) {
+    return (float)(ts_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+}
 
 void ts_rng_shuffle_u32(ts_rng *r, uint32_t *v, uint32_t n) {
     for (uint32_t i = n; i > 1; i--) {

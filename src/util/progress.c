@@ -19,12 +19,14 @@ char *ts_format_amount(char *out, int cap, double n, ts_unit unit) {
     if (unit == TS_UNIT_BYTES) {
         const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
         int i = 0;
-        while (n >= 1024.0 && i < 4) n /= 1024.0, i++;
+        while (n >= 1024.0 && i < 4)
+            n /= 1024.0, i++;
         snprintf(out, (size_t)cap, i ? "%.1f %s" : "%.0f %s", n, u[i]);
     } else {
         const char *u[] = {"", "k", "M", "G", "T"};
         int i = 0;
-        while (n >= 1000.0 && i < 4) n /= 1000.0, i++;
+        while (n >= 1000.0 && i < 4)
+            n /= 1000.0, i++;
         snprintf(out, (size_t)cap, i ? "%.1f%s" : "%.0f%s", n, u[i]);
     }
     return out;
@@ -66,7 +68,8 @@ static void draw(ts_progress *p, double now) {
         if (frac > 1) frac = 1;
         char bar[21];
         int fill = (int)(frac * 20);
-        for (int i = 0; i < 20; i++) bar[i] = i < fill ? '#' : '.';
+        for (int i = 0; i < 20; i++)
+            bar[i] = i < fill ? '#' : '.';
         bar[20] = '\0';
         ts_format_amount(total, sizeof total, p->total, p->unit);
         ts_format_duration(eta, sizeof eta, r > 0 ? (p->total - p->done) / r : -1);

@@ -15,8 +15,8 @@ typedef enum { TS_UNIT_COUNT, TS_UNIT_BYTES } ts_unit;
 typedef struct {
     char label[64];
     ts_unit unit;
-    double total;    /* 0 when unknown */
-    double start;    /* monotonic seconds */
+    double total; /* 0 when unknown */
+    double start; /* monotonic seconds */
     double last_draw;
     double done;
     int enabled;

@@ -30,7 +30,8 @@ void ts_sha256_finish_hex(ts_sha256 *h, char hex[65]) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(h->ctx, md, &len);
-    for (unsigned int i = 0; i < len && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    for (unsigned int i = 0; i < len && i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
     hex[64] = '\0';
     EVP_MD_CTX_free(h->ctx);
     OPENSSL_free(h);
@@ -48,7 +49,8 @@ ts_status ts_sha256_file_hex(const char *path, char hex[65]) {
     ts_sha256 *h = ts_sha256_new();
     unsigned char buf[1 << 16];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) ts_sha256_update(h, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        ts_sha256_update(h, buf, n);
     int bad = ferror(f);
     fclose(f);
     ts_sha256_finish_hex(h, hex);

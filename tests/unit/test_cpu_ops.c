@@ -1043,8 +1043,7 @@ static void test_adamw(void **state) {
     for (int t = 1; t <= 3; t++) {
         float *g = frand(n, -2, 2);
         put(tg, g, n);
-        F->adamw(be, tp, tg, tm, tv, n, lr, b1, b2, eps, wd, t,
-                 (float)gs);
+        F->adamw(be, tp, tg, tm, tv, n, lr, b1, b2, eps, wd, t, (float)gs);
         for (size_t i = 0; i < n; i++) { /* torch.optim.AdamW, by hand, in double */
             double gi = gs * g[i];
             wp[i] *= 1 - lr * wd;

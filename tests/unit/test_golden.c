@@ -1,10 +1,10 @@
 /*
  * test_golden.c — the CPU reference engine against PyTorch (llm.c's test_gpt2 pattern).
  *
- * tests/golden/ holds safetensors files with what the notebook's own PyTorch modules computed for tiny
- * Transformer and LSTM configs (tests/golden/make_golden.py): initial weights, a batch, logits,
- * loss, every gradient, and every parameter after 3 AdamW steps with clipping and the warmup
- * schedule. This test loads the same weights into tunescale, replays the same steps, and
+ * tests/golden/ holds safetensors files with what the notebook's own PyTorch modules computed for
+ * tiny Transformer and LSTM configs (tests/golden/make_golden.py): initial weights, a batch,
+ * logits, loss, every gradient, and every parameter after 3 AdamW steps with clipping and the
+ * warmup schedule. This test loads the same weights into tunescale, replays the same steps, and
  * compares with norm-wise relative errors:
  *   loss <= 1e-6, logits and each gradient <= 1e-4, parameters after 3 steps <= 1e-5.
  */
@@ -52,12 +52,12 @@ static void gather(const ts_safetensors *st, const ts_model *m, const char *pref
         char name[160];
         snprintf(name, sizeof name, "%s%s", prefix, m->specs[i].name);
         memcpy(flat + m->specs[i].offset, golden(st, name, m->specs[i].numel),
-                m->specs[i].numel * 4);
+               m->specs[i].numel * 4);
     }
 }
 
-static void check_tensors(const char *what, const ts_model *m, const float *ours,
-                          const float *ref, double tol) {
+static void check_tensors(const char *what, const ts_model *m, const float *ours, const float *ref,
+                          double tol) {
     for (size_t i = 0; i < m->n_specs; i++) {
         const ts_param_spec *s = &m->specs[i];
         double e = rel_err(ours + s->offset, ref + s->offset, s->numel);
@@ -149,9 +149,8 @@ static void run_golden(const char *file, const char *model_name) {
         double lr_s = lr * ts_lr_lambda(step, warmup, total);
         assert_true(fabs(lr_s - lrs[step]) <= 1e-9);
         float coef = (float)(1.0 / ((double)norm + 1e-6));
-        assert_int_equal(ts_model_adamw(m, lr_s, 0.9, 0.999, 1e-8, wd, step + 1,
-                                        coef < 1 ? coef : 1),
-                         TS_OK);
+        assert_int_equal(
+            ts_model_adamw(m, lr_s, 0.9, 0.999, 1e-8, wd, step + 1, coef < 1 ? coef : 1), TS_OK);
     }
     gather(&st, m, "param3.", ref);
     assert_int_equal(ts_model_get_params(m, ours), TS_OK);

@@ -559,7 +559,8 @@ static void test_cache_follows_input(void **state) {
 static void test_large_group_trains(void **state) {
     (void)state;
     ts_tune_list l = {0};
-    for (uint32_t i = 0; i < 300; i++) push(&l, "id:big", i);
+    for (uint32_t i = 0; i < 300; i++)
+        push(&l, "id:big", i);
     push(&l, "id:a", 300);
     push(&l, "id:b", 301);
     uint8_t *split = malloc(l.n);
@@ -569,7 +570,8 @@ static void test_large_group_trains(void **state) {
         assert_int_equal(per[TS_SPLIT_TRAIN], 1);
         assert_int_equal(per[TS_SPLIT_VAL], 1);
         assert_int_equal(per[TS_SPLIT_TEST], 1);
-        for (size_t i = 0; i < 300; i++) assert_int_equal(split[i], TS_SPLIT_TRAIN);
+        for (size_t i = 0; i < 300; i++)
+            assert_int_equal(split[i], TS_SPLIT_TRAIN);
     }
     free(split);
     ts_tunes_free(&l);

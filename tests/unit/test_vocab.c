@@ -336,8 +336,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_save_load, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_load_corrupt, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_prepared_bin_decodes, tmp_setup, tmp_teardown),
-        cmocka_unit_test_setup_teardown(test_seed_clean_newline_separator, tmp_setup,
-                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_seed_clean_newline_separator, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
