@@ -29,39 +29,28 @@ typedef struct {
     ts_tensor dpre, dH, dX, dc_a, dc_b;
 } lstm_acts;
 
-typedef struct {
-    size_t off;
-    ts_buffer *buf;
-} carver;
-
-static ts_tensor take(carver *c, size_t n) {
-    ts_tensor t = {c->buf, c->off};
-    c->off += (n + 15) & ~(size_t)15;
-    return t;
-}
-
 static size_t layout(lstm_acts *a, const ts_model_config *c, int B, int T, ts_buffer *buf,
                      ts_buffer *gbuf, size_t *grad_floats) {
     size_t N = (size_t)B * T, H = (size_t)c->d_model, V = (size_t)c->vocab_size;
-    carver k = {0, buf};
+    ts_carver k = {0, buf};
     for (int l = 0; l < c->n_layers; l++) {
         layer_acts *L = &a->layers[l];
-        L->x = take(&k, N * H);
-        L->act = take(&k, N * 4 * H);
-        L->c = take(&k, N * H);
-        L->h = take(&k, N * H);
+        L->x = ts_carve(&k, N * H);
+        L->act = ts_carve(&k, N * 4 * H);
+        L->c = ts_carve(&k, N * H);
+        L->h = ts_carve(&k, N * H);
     }
-    a->hd = take(&k, N * H);
-    a->logits = take(&k, N * V);
-    a->pre = take(&k, N * 4 * H);
-    a->zeros = take(&k, (size_t)B * H);
+    a->hd = ts_carve(&k, N * H);
+    a->logits = ts_carve(&k, N * V);
+    a->pre = ts_carve(&k, N * 4 * H);
+    a->zeros = ts_carve(&k, (size_t)B * H);
     size_t total = k.off;
-    carver g = {0, gbuf};
-    a->dpre = take(&g, N * 4 * H);
-    a->dH = take(&g, N * H);
-    a->dX = take(&g, N * H);
-    a->dc_a = take(&g, (size_t)B * H);
-    a->dc_b = take(&g, (size_t)B * H);
+    ts_carver g = {0, gbuf};
+    a->dpre = ts_carve(&g, N * 4 * H);
+    a->dH = ts_carve(&g, N * H);
+    a->dX = ts_carve(&g, N * H);
+    a->dc_a = ts_carve(&g, (size_t)B * H);
+    a->dc_b = ts_carve(&g, (size_t)B * H);
     *grad_floats = g.off;
     return total;
 }
@@ -109,15 +98,6 @@ ts_tensor ts_lstm_logits(ts_model *m) {
 
 /* Parameter indices (config.c): 0 embedding, then 4 per layer (w_ih, w_hh, b_ih, b_hh), then
  * output.weight, output.bias. */
-static ts_tensor param(const ts_model *m, ts_buffer *flat, size_t index) {
-    return ts_param_view(flat, &m->specs[index]);
-}
-
-static ts_dropout_key key(uint64_t seed, uint32_t step, uint32_t id) {
-    ts_dropout_key k = {seed, step, id};
-    return k;
-}
-
 void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_backend *be = m->be;
     const ts_backend_iface *op = be->iface;
@@ -129,16 +109,17 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_tensor ids = {m->ids, 0};
 
     op->fill(be, a->zeros, 0.0f, BH);
-    op->embedding_forward(be, a->layers[0].x, param(m, m->params, 0), ids, N, H, V, 0);
+    op->embedding_forward(be, a->layers[0].x, ts_param_at(m, m->params, 0), ids, N, H, V, 0);
     for (int l = 0; l < L; l++) {
         layer_acts *A = &a->layers[l];
-        ts_tensor w_ih = param(m, m->params, 1 + 4 * (size_t)l);
-        ts_tensor w_hh = param(m, m->params, 2 + 4 * (size_t)l);
-        ts_tensor b_ih = param(m, m->params, 3 + 4 * (size_t)l);
-        ts_tensor b_hh = param(m, m->params, 4 + 4 * (size_t)l);
+        ts_tensor w_ih = ts_param_at(m, m->params, 1 + 4 * (size_t)l);
+        ts_tensor w_hh = ts_param_at(m, m->params, 2 + 4 * (size_t)l);
+        ts_tensor b_ih = ts_param_at(m, m->params, 3 + 4 * (size_t)l);
+        ts_tensor b_hh = ts_param_at(m, m->params, 4 + 4 * (size_t)l);
         if (l > 0) /* inter-layer dropout on the layer below's output */
-            op->dropout_forward(be, A->x, a->layers[l - 1].h, (size_t)N * H, p,
-                                key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
+            op->dropout_forward(
+                be, A->x, a->layers[l - 1].h, (size_t)N * H, p,
+                ts_drop_key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
         /* pre = x W_ih^T + b_ih + b_hh for every step at once */
         ts_linear_forward(be, a->pre, A->x, w_ih, b_ih, N, H, 4 * H);
         op->bias_add(be, a->pre, b_hh, N, 4 * H);
@@ -154,10 +135,10 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
         }
     }
     op->dropout_forward(be, a->hd, a->layers[L - 1].h, (size_t)N * H, p,
-                        key(seed, step, TS_DROP_OUTPUT));
+                        ts_drop_key(seed, step, TS_DROP_OUTPUT));
     size_t out = 1 + 4 * (size_t)L;
-    ts_linear_forward(be, a->logits, a->hd, param(m, m->params, out), param(m, m->params, out + 1),
-                      N, H, V);
+    ts_linear_forward(be, a->logits, a->hd, ts_param_at(m, m->params, out),
+                      ts_param_at(m, m->params, out + 1), N, H, V);
 }
 
 void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
@@ -171,17 +152,18 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_tensor ids = {m->ids, 0}, dlogits = {m->dlogits, 0};
     size_t out = 1 + 4 * (size_t)L;
 
-    ts_linear_backward(be, a->dH, param(m, m->grads, out), param(m, m->grads, out + 1), dlogits,
-                       a->hd, param(m, m->params, out), N, H, V, 0);
-    op->dropout_backward(be, a->dH, a->dH, (size_t)N * H, p, key(seed, step, TS_DROP_OUTPUT));
+    ts_linear_backward(be, a->dH, ts_param_at(m, m->grads, out), ts_param_at(m, m->grads, out + 1),
+                       dlogits, a->hd, ts_param_at(m, m->params, out), N, H, V, 0);
+    op->dropout_backward(be, a->dH, a->dH, (size_t)N * H, p,
+                         ts_drop_key(seed, step, TS_DROP_OUTPUT));
     for (int l = L - 1; l >= 0; l--) {
         layer_acts *A = &a->layers[l];
-        ts_tensor w_ih = param(m, m->params, 1 + 4 * (size_t)l);
-        ts_tensor w_hh = param(m, m->params, 2 + 4 * (size_t)l);
-        ts_tensor dw_ih = param(m, m->grads, 1 + 4 * (size_t)l);
-        ts_tensor dw_hh = param(m, m->grads, 2 + 4 * (size_t)l);
-        ts_tensor db_ih = param(m, m->grads, 3 + 4 * (size_t)l);
-        ts_tensor db_hh = param(m, m->grads, 4 + 4 * (size_t)l);
+        ts_tensor w_ih = ts_param_at(m, m->params, 1 + 4 * (size_t)l);
+        ts_tensor w_hh = ts_param_at(m, m->params, 2 + 4 * (size_t)l);
+        ts_tensor dw_ih = ts_param_at(m, m->grads, 1 + 4 * (size_t)l);
+        ts_tensor dw_hh = ts_param_at(m, m->grads, 2 + 4 * (size_t)l);
+        ts_tensor db_ih = ts_param_at(m, m->grads, 3 + 4 * (size_t)l);
+        ts_tensor db_hh = ts_param_at(m, m->grads, 4 + 4 * (size_t)l);
         ts_tensor dc = a->dc_a, dc_prev = a->dc_b;
         op->fill(be, dc, 0.0f, BH);
         for (int t = T - 1; t >= 0; t--) {
@@ -204,8 +186,9 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
         ts_linear_backward(be, a->dX, dw_ih, db_ih, a->dpre, A->x, w_ih, N, H, 4 * H, 0);
         op->bias_backward(be, db_hh, a->dpre, N, 4 * H);
         if (l > 0)
-            op->dropout_backward(be, a->dH, a->dX, (size_t)N * H, p,
-                                 key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
+            op->dropout_backward(
+                be, a->dH, a->dX, (size_t)N * H, p,
+                ts_drop_key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
     }
-    op->embedding_backward(be, param(m, m->grads, 0), a->dX, ids, N, H, V);
+    op->embedding_backward(be, ts_param_at(m, m->grads, 0), a->dX, ids, N, H, V);
 }

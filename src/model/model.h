@@ -84,6 +84,29 @@ static inline ts_tensor ts_param_view(ts_buffer *flat, const ts_param_spec *s) {
     return t;
 }
 
+/* Parameter `index` (in state_dict order) as a view into a flat buffer (params, grads, m, v). */
+static inline ts_tensor ts_param_at(const ts_model *m, ts_buffer *flat, size_t index) {
+    return ts_param_view(flat, &m->specs[index]);
+}
+
+/* Carves consecutive views out of one allocation, each 64-byte aligned; with buf == NULL it only
+ * counts, so the same layout code sizes the buffer and then points the views into it. */
+typedef struct {
+    size_t off;
+    ts_buffer *buf;
+} ts_carver;
+
+static inline ts_tensor ts_carve(ts_carver *c, size_t n) {
+    ts_tensor t = {c->buf, c->off};
+    c->off += (n + 15) & ~(size_t)15;
+    return t;
+}
+
+static inline ts_dropout_key ts_drop_key(uint64_t seed, uint32_t step, uint32_t tensor_id) {
+    ts_dropout_key k = {seed, step, tensor_id};
+    return k;
+}
+
 /* Bytes of activation memory ts_model_reserve(B, T) will allocate. */
 size_t ts_model_activation_bytes(const ts_model_config *cfg, int B, int T);
 

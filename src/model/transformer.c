@@ -46,68 +46,57 @@ typedef struct {
     ts_tensor dx, dr, dtmp, dqkv, dq, dk, dv, dyh, datt, dpre, dh, dg, dxf;
 } tf_acts;
 
-typedef struct {
-    size_t off;
-    ts_buffer *buf;
-} carver;
-
-static ts_tensor take(carver *c, size_t n) {
-    ts_tensor t = {c->buf, c->off};
-    c->off += (n + 15) & ~(size_t)15; /* 64-byte alignment for every view */
-    return t;
-}
-
 /* Lays out the activations; with buf == NULL only counts. Returns floats used. */
 static size_t layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_buffer *buf,
                      ts_buffer *gbuf, size_t *grad_floats) {
     size_t N = (size_t)B * T, C = (size_t)c->d_model, F = (size_t)c->d_ff, V = c->vocab_size;
     size_t NH = (size_t)c->n_heads, att = (size_t)B * NH * T * T;
-    carver k = {0, buf};
-    a->encoded = take(&k, N * C);
-    a->x0 = take(&k, N * C);
+    ts_carver k = {0, buf};
+    a->encoded = ts_carve(&k, N * C);
+    a->x0 = ts_carve(&k, N * C);
     for (int l = 0; l < c->n_layers; l++) {
         block_acts *b = &a->blocks[l];
-        b->q = take(&k, N * C);
-        b->k = take(&k, N * C);
-        b->v = take(&k, N * C);
-        b->att = take(&k, att);
-        b->attd = c->dropout > 0 ? take(&k, att) : b->att; /* no dropout: the same map */
-        b->y = take(&k, N * C);
-        b->r1 = take(&k, N * C);
-        b->ln1_mean = take(&k, N);
-        b->ln1_rstd = take(&k, N);
-        b->x1 = take(&k, N * C);
-        b->h = take(&k, N * F);
-        b->gd = take(&k, N * F);
-        b->r2 = take(&k, N * C);
-        b->ln2_mean = take(&k, N);
-        b->ln2_rstd = take(&k, N);
-        b->out = take(&k, N * C);
+        b->q = ts_carve(&k, N * C);
+        b->k = ts_carve(&k, N * C);
+        b->v = ts_carve(&k, N * C);
+        b->att = ts_carve(&k, att);
+        b->attd = c->dropout > 0 ? ts_carve(&k, att) : b->att; /* no dropout: the same map */
+        b->y = ts_carve(&k, N * C);
+        b->r1 = ts_carve(&k, N * C);
+        b->ln1_mean = ts_carve(&k, N);
+        b->ln1_rstd = ts_carve(&k, N);
+        b->x1 = ts_carve(&k, N * C);
+        b->h = ts_carve(&k, N * F);
+        b->gd = ts_carve(&k, N * F);
+        b->r2 = ts_carve(&k, N * C);
+        b->ln2_mean = ts_carve(&k, N);
+        b->ln2_rstd = ts_carve(&k, N);
+        b->out = ts_carve(&k, N * C);
     }
-    a->xf = take(&k, N * C);
-    a->lnf_mean = take(&k, N);
-    a->lnf_rstd = take(&k, N);
-    a->logits = take(&k, N * V);
-    a->qkv = take(&k, N * 3 * C);
-    a->pre = take(&k, att);
-    a->ao = take(&k, N * C);
-    a->g = take(&k, N * F);
-    a->f = take(&k, N * C);
+    a->xf = ts_carve(&k, N * C);
+    a->lnf_mean = ts_carve(&k, N);
+    a->lnf_rstd = ts_carve(&k, N);
+    a->logits = ts_carve(&k, N * V);
+    a->qkv = ts_carve(&k, N * 3 * C);
+    a->pre = ts_carve(&k, att);
+    a->ao = ts_carve(&k, N * C);
+    a->g = ts_carve(&k, N * F);
+    a->f = ts_carve(&k, N * C);
     size_t total = k.off;
-    carver g = {0, gbuf};
-    a->dx = take(&g, N * C);
-    a->dr = take(&g, N * C);
-    a->dtmp = take(&g, N * C);
-    a->dqkv = take(&g, N * 3 * C);
-    a->dq = take(&g, N * C);
-    a->dk = take(&g, N * C);
-    a->dv = take(&g, N * C);
-    a->dyh = take(&g, N * C);
-    a->datt = take(&g, att);
-    a->dpre = take(&g, att);
-    a->dh = take(&g, N * F);
-    a->dg = take(&g, N * F);
-    a->dxf = take(&g, N * C);
+    ts_carver g = {0, gbuf};
+    a->dx = ts_carve(&g, N * C);
+    a->dr = ts_carve(&g, N * C);
+    a->dtmp = ts_carve(&g, N * C);
+    a->dqkv = ts_carve(&g, N * 3 * C);
+    a->dq = ts_carve(&g, N * C);
+    a->dk = ts_carve(&g, N * C);
+    a->dv = ts_carve(&g, N * C);
+    a->dyh = ts_carve(&g, N * C);
+    a->datt = ts_carve(&g, att);
+    a->dpre = ts_carve(&g, att);
+    a->dh = ts_carve(&g, N * F);
+    a->dg = ts_carve(&g, N * F);
+    a->dxf = ts_carve(&g, N * C);
     *grad_floats = g.off;
     return total;
 }
@@ -172,15 +161,6 @@ static block_params block_view(const ts_model *m, ts_buffer *flat, int l) {
     return p;
 }
 
-static ts_tensor param(const ts_model *m, ts_buffer *flat, size_t index) {
-    return ts_param_view(flat, &m->specs[index]);
-}
-
-static ts_dropout_key key(uint64_t seed, uint32_t step, uint32_t id) {
-    ts_dropout_key k = {seed, step, id};
-    return k;
-}
-
 static void ensure_positions(ts_model *m, tf_acts *a) {
     if (a->pos_B == m->B && a->pos_T == m->T) return;
     int32_t *pos = malloc((size_t)m->B * m->T * sizeof *pos);
@@ -210,9 +190,11 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
     ensure_positions(m, a);
     ts_tensor ids = {m->ids, 0}, pos = {a->pos_ids, 0};
 
-    op->embedding_forward(be, a->encoded, param(m, m->params, 0), ids, N, C, V, 0);
-    op->embedding_forward(be, a->encoded, param(m, m->params, 1), pos, N, C, c->max_seq_len, 1);
-    op->dropout_forward(be, a->x0, a->encoded, (size_t)N * C, p, key(seed, step, TS_DROP_EMBED));
+    op->embedding_forward(be, a->encoded, ts_param_at(m, m->params, 0), ids, N, C, V, 0);
+    op->embedding_forward(be, a->encoded, ts_param_at(m, m->params, 1), pos, N, C, c->max_seq_len,
+                          1);
+    op->dropout_forward(be, a->x0, a->encoded, (size_t)N * C, p,
+                        ts_drop_key(seed, step, TS_DROP_EMBED));
 
     ts_tensor x = a->x0;
     for (int l = 0; l < c->n_layers; l++) {
@@ -227,7 +209,8 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
                  a->pre, T, (long)T * T, BH);
         op->softmax_causal_forward(be, b->att, a->pre, BH, T, 1.0f / sqrtf((float)HS));
         if (b->attd.off != b->att.off)
-            op->dropout_forward(be, b->attd, b->att, (size_t)BH * T * T, p, key(seed, step, site));
+            op->dropout_forward(be, b->attd, b->att, (size_t)BH * T * T, p,
+                                ts_drop_key(seed, step, site));
         /* yh (T x HS) = attd (T x T) v; yh lands in dq's place of a scratch: use ao first */
         op->gemm(be, 0, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, b->v, HS, (long)T * HS, 0.0f,
                  a->ao, HS, (long)T * HS, BH);
@@ -239,19 +222,19 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
         /* feed-forward */
         ts_linear_forward(be, b->h, b->x1, w.ff0_w, w.ff0_b, N, C, F);
         op->gelu_forward(be, a->g, b->h, (size_t)N * F);
-        op->dropout_forward(be, b->gd, a->g, (size_t)N * F, p, key(seed, step, site + 1));
+        op->dropout_forward(be, b->gd, a->g, (size_t)N * F, p, ts_drop_key(seed, step, site + 1));
         ts_linear_forward(be, a->f, b->gd, w.ff3_w, w.ff3_b, N, F, C);
-        op->dropout_forward(be, a->f, a->f, (size_t)N * C, p, key(seed, step, site + 2));
+        op->dropout_forward(be, a->f, a->f, (size_t)N * C, p, ts_drop_key(seed, step, site + 2));
         op->add(be, b->r2, b->x1, a->f, (size_t)N * C);
         op->layernorm_forward(be, b->out, b->ln2_mean, b->ln2_rstd, b->r2, w.ln2_w, w.ln2_b, N, C,
                               1e-5f);
         x = b->out;
     }
     size_t last = 2 + 12 * (size_t)c->n_layers; /* norm.weight, norm.bias, output.weight, .bias */
-    op->layernorm_forward(be, a->xf, a->lnf_mean, a->lnf_rstd, x, param(m, m->params, last),
-                          param(m, m->params, last + 1), N, C, 1e-5f);
-    ts_linear_forward(be, a->logits, a->xf, param(m, m->params, last + 2),
-                      param(m, m->params, last + 3), N, C, V);
+    op->layernorm_forward(be, a->xf, a->lnf_mean, a->lnf_rstd, x, ts_param_at(m, m->params, last),
+                          ts_param_at(m, m->params, last + 1), N, C, 1e-5f);
+    ts_linear_forward(be, a->logits, a->xf, ts_param_at(m, m->params, last + 2),
+                      ts_param_at(m, m->params, last + 3), N, C, V);
 }
 
 void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
@@ -267,11 +250,12 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
     size_t last = 2 + 12 * (size_t)c->n_layers;
 
     ts_tensor x_top = c->n_layers ? a->blocks[c->n_layers - 1].out : a->x0;
-    ts_linear_backward(be, a->dxf, param(m, m->grads, last + 2), param(m, m->grads, last + 3),
-                       dlogits, a->xf, param(m, m->params, last + 2), N, C, V, 0);
-    op->layernorm_backward(be, a->dx, param(m, m->grads, last), param(m, m->grads, last + 1),
-                           a->dxf, x_top, param(m, m->params, last), a->lnf_mean, a->lnf_rstd, N,
-                           C);
+    ts_linear_backward(be, a->dxf, ts_param_at(m, m->grads, last + 2),
+                       ts_param_at(m, m->grads, last + 3), dlogits, a->xf,
+                       ts_param_at(m, m->params, last + 2), N, C, V, 0);
+    op->layernorm_backward(be, a->dx, ts_param_at(m, m->grads, last),
+                           ts_param_at(m, m->grads, last + 1), a->dxf, x_top,
+                           ts_param_at(m, m->params, last), a->lnf_mean, a->lnf_rstd, N, C);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         block_acts *b = &a->blocks[l];
         block_params w = block_view(m, m->params, l);
@@ -281,9 +265,9 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
         /* out = LN2(r2), r2 = x1 + Drop(ff3(gd)) */
         op->layernorm_backward(be, a->dr, dw.ln2_w, dw.ln2_b, a->dx, b->r2, w.ln2_w, b->ln2_mean,
                                b->ln2_rstd, N, C);
-        op->dropout_backward(be, a->dtmp, a->dr, NC, p, key(seed, step, site + 2));
+        op->dropout_backward(be, a->dtmp, a->dr, NC, p, ts_drop_key(seed, step, site + 2));
         ts_linear_backward(be, a->dg, dw.ff3_w, dw.ff3_b, a->dtmp, b->gd, w.ff3_w, N, F, C, 0);
-        op->dropout_backward(be, a->dg, a->dg, (size_t)N * F, p, key(seed, step, site + 1));
+        op->dropout_backward(be, a->dg, a->dg, (size_t)N * F, p, ts_drop_key(seed, step, site + 1));
         op->gelu_backward(be, a->dh, b->h, a->dg, (size_t)N * F);
         /* dx1 = dr (residual) + dh W1 */
         ts_linear_backward(be, a->dr, dw.ff0_w, dw.ff0_b, a->dh, b->x1, w.ff0_w, N, C, F, 1);
@@ -299,7 +283,7 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
                  a->dv, HS, (long)T * HS, BH);
         if (b->attd.off != b->att.off)
             op->dropout_backward(be, a->datt, a->datt, (size_t)BH * T * T, p,
-                                 key(seed, step, site));
+                                 ts_drop_key(seed, step, site));
         op->softmax_causal_backward(be, a->dpre, a->datt, b->att, BH, T, 1.0f / sqrtf((float)HS));
         /* pre = q k^T:  dq = dpre k,  dk = dpre^T q */
         op->gemm(be, 0, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->k, HS, (long)T * HS, 0.0f,
@@ -310,7 +294,7 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
         /* dx_in = dr1 (residual, in dx) + dqkv W_in */
         ts_linear_backward(be, a->dx, dw.in_w, dw.in_b, a->dqkv, x_in, w.in_w, N, C, 3 * C, 1);
     }
-    op->dropout_backward(be, a->dx, a->dx, NC, p, key(seed, step, TS_DROP_EMBED));
-    op->embedding_backward(be, param(m, m->grads, 0), a->dx, ids, N, C, V);
-    op->embedding_backward(be, param(m, m->grads, 1), a->dx, pos, N, C, c->max_seq_len);
+    op->dropout_backward(be, a->dx, a->dx, NC, p, ts_drop_key(seed, step, TS_DROP_EMBED));
+    op->embedding_backward(be, ts_param_at(m, m->grads, 0), a->dx, ids, N, C, V);
+    op->embedding_backward(be, ts_param_at(m, m->grads, 1), a->dx, pos, N, C, c->max_seq_len);
 }
