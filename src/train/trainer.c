@@ -216,9 +216,10 @@ static void progress_line(const run *r, float loss, double elapsed, double tok_s
                       : 0;
     ts_format_duration(eta, sizeof eta, left);
     ts_format_amount(tok, sizeof tok, r->tokens_seen, TS_UNIT_COUNT);
-    fprintf(stderr, "\rstep %ld/%ld | %s tok | loss %.4f | %.0f tok/s | %s elapsed | ETA %s\033[K",
-            r->step, r->total_steps, tok, loss, tok_s, "", eta);
-    (void)elapsed;
+    char spent[32];
+    ts_format_duration(spent, sizeof spent, elapsed);
+    fprintf(stderr, "\rstep %ld/%ld | %s tok | loss %.4f | %.0f tok/s | %s | ETA %s\033[K",
+            r->step, r->total_steps, tok, loss, tok_s, spent, eta);
     if (final) fputc('\n', stderr);
     fflush(stderr);
 }
@@ -274,7 +275,13 @@ static ts_status train_loop(run *r) {
         cJSON_AddItemToArray(r->curve, pt);
         if (losses) fprintf(losses, "%ld %.9g %.9g\n", r->step, loss, norm);
         double el = ts_now() - t0;
-        if (bar) progress_line(r, loss, el, (r->tokens_seen - done_at_start) / el, 0);
+        if (bar) {
+            progress_line(r, loss, el, (r->tokens_seen - done_at_start) / el, 0);
+        } else if (!o->quiet && r->step % (r->total_steps >= 10 ? r->total_steps / 10 : 1) == 0) {
+            /* not a terminal (a log file, CI): one plain line per tenth of the run */
+            fprintf(stderr, "tunescale: %s step %ld/%ld, loss %.4f, %.0f tok/s\n", r->cfg.name,
+                    r->step, r->total_steps, loss, (r->tokens_seen - done_at_start) / el);
+        }
         int due = o->checkpoint_every ? r->step % o->checkpoint_every == 0
                                       : ts_now() - last_ckpt >= o->checkpoint_seconds;
         if (due && r->step < r->total_steps) {
