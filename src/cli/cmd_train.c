@@ -38,6 +38,8 @@ static void usage(FILE *out) {
         "  --no-eval           skip the validation pass\n"
         "  --losses FILE       append 'step loss grad_norm' per step to FILE\n"
         "  --no-shuffle        windows in file order (parity runs against PyTorch)\n"
+        "  --max-nonfinite N   non-finite steps are skipped and counted; N in a row stop the\n"
+        "                      run as 'failed: diverged' (default 20, 0 = never)\n"
         "  -q, --quiet         no progress or summary\n\n"
         "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory (recorded as skipped)\n");
 }
@@ -78,6 +80,7 @@ int cmd_train(int argc, char **argv) {
                                          {"no-eval", 0, 0, 'E'},
                                          {"losses", 1, 0, 'L'},
                                          {"no-shuffle", 0, 0, 'N'},
+                                         {"max-nonfinite", 1, 0, 'F'},
                                          {"quiet", 0, 0, 'q'},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -124,7 +127,7 @@ int cmd_train(int argc, char **argv) {
             ok = num(optarg, 1, 1e9, &v), o.stride = (int)v;
             break;
         case 'l':
-            ok = num(optarg, 0, 10, &o.lr);
+            ok = num(optarg, 0, 1e300, &o.lr);
             break;
         case 'w':
             ok = num(optarg, 0, 1e15, &v), o.warmup = (long)v;
@@ -170,6 +173,9 @@ int cmd_train(int argc, char **argv) {
             break;
         case 'N':
             o.no_shuffle = 1;
+            break;
+        case 'F':
+            ok = num(optarg, 0, 1e15, &v), o.max_nonfinite = (long)v;
             break;
         case 'h':
             usage(stdout);

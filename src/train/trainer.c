@@ -37,6 +37,7 @@ void ts_train_options_default(ts_train_options *o) {
     o->seed = 42;
     o->checkpoint_seconds = 300;
     o->eval = 1;
+    o->max_nonfinite = 20;
 }
 
 typedef struct {
@@ -92,6 +93,7 @@ typedef struct {
     double tokens_seen;
     cJSON *curve; /* [[step, tokens, loss, lr, grad_norm], ...] */
     long nonfinite;
+    long nonfinite_run; /* consecutive non-finite steps */
     char out[4096];
 } run;
 
@@ -218,8 +220,8 @@ static void progress_line(const run *r, float loss, double elapsed, double tok_s
     ts_format_amount(tok, sizeof tok, r->tokens_seen, TS_UNIT_COUNT);
     char spent[32];
     ts_format_duration(spent, sizeof spent, elapsed);
-    fprintf(stderr, "\rstep %ld/%ld | %s tok | loss %.4f | %.0f tok/s | %s | ETA %s\033[K",
-            r->step, r->total_steps, tok, loss, tok_s, spent, eta);
+    fprintf(stderr, "\rstep %ld/%ld | %s tok | loss %.4f | %.0f tok/s | %s | ETA %s\033[K", r->step,
+            r->total_steps, tok, loss, tok_s, spent, eta);
     if (final) fputc('\n', stderr);
     fflush(stderr);
 }
@@ -261,6 +263,12 @@ static ts_status train_loop(run *r) {
         } else if (st == TS_OK) {
             r->nonfinite++; /* a non-finite loss or gradient: skip the update, count it */
         }
+        r->nonfinite_run = isfinite(loss) && isfinite(norm) ? 0 : r->nonfinite_run + 1;
+        if (st == TS_OK && o->max_nonfinite > 0 && r->nonfinite_run >= o->max_nonfinite)
+            st = ts_set_error_status(TS_EDIVERGED,
+                                     "%s diverged: %ld steps in a row with a non-finite loss or "
+                                     "gradient (at step %ld; lower --lr?)",
+                                     r->cfg.name, r->nonfinite_run, r->step + 1);
         if (st == TS_OK) st = ts_backend_sync(r->be);
         if (st != TS_OK) break;
         r->train_time += ts_now() - ts;
@@ -406,7 +414,9 @@ static ts_status write_result(run *r, const char *status, double wall, double va
             cJSON_CreateStringArray(
                 (const char *[]){"step", "tokens", "train_loss", "lr", "grad_norm"}, 5));
         cJSON_AddItemReferenceToObject(curve, "points", r->curve);
-    } else if (asked_bytes) {
+    }
+    if (strcmp(status, "ok")) cJSON_AddNumberToObject(j, "nonfinite_skipped", (double)r->nonfinite);
+    if (strcmp(status, "ok") && asked_bytes) {
         cJSON_AddNumberToObject(j, "memory_asked_bytes", (double)asked_bytes);
         cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
     }
@@ -476,6 +486,14 @@ ts_status ts_train(const ts_train_options *o) {
         st = ts_model_init_params(r.model, o->seed);
     if (st == TS_OK && o->resume) st = resume(&r);
     if (st == TS_OK) st = train_loop(&r);
+    if (st == TS_EDIVERGED) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", ts_last_error());
+        write_result(&r, "failed: diverged", ts_now() - wall0, NAN, 0, NAN, 0);
+        ts_set_error("%s", msg);
+        st = TS_ERR;
+        goto done;
+    }
     double val = NAN, val_tokens = 0, test = NAN, test_tokens = 0;
     if (st == TS_OK && o->eval) st = evaluate(&r, "val", &val, &val_tokens);
     if (st == TS_OK && o->test) st = evaluate(&r, "test", &test, &test_tokens);

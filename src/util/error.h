@@ -10,9 +10,10 @@
 
 typedef enum {
     TS_OK = 0,
-    TS_ERR = 1,    /* runtime failure */
-    TS_EUSAGE = 2, /* bad command line or unimplemented command */
-    TS_ENOMEM = 3, /* out of (device) memory: a sweep records the run as skipped */
+    TS_ERR = 1,       /* runtime failure */
+    TS_EUSAGE = 2,    /* bad command line or unimplemented command */
+    TS_ENOMEM = 3,    /* out of (device) memory: a sweep records the run as skipped */
+    TS_EDIVERGED = 4, /* training diverged (non-finite loss or gradients) */
 } ts_status;
 
 /* Records the message for the current thread (printf format) and returns TS_ERR. */

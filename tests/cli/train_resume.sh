@@ -70,5 +70,10 @@ rc=0; "$TS" train --model transformer-small --data "$tmp/data" --out "$tmp/oom" 
 rc=0; "$TS" train --model lstm-tiny --data "$tmp/data" --steps 2 --out "$tmp/cut" --resume -q 2>"$tmp/e" || rc=$?
 [ $rc -eq 2 ] && grep -q "another model" "$tmp/e" && ok "resuming another model's checkpoint is refused" || bad "foreign checkpoint (rc=$rc): $(cat "$tmp/e")"
 
+rc=0; "$TS" train --model lstm-tiny --data "$tmp/data" --steps 100 --seq-len 16 --batch 4 --lr 1e30 --max-nonfinite 5 --out "$tmp/div" -q 2>"$tmp/e" || rc=$?
+[ $rc -eq 1 ] && grep -q "diverged" "$tmp/e" \
+  && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="failed: diverged" and d["nonfinite_skipped"]==5' "$tmp/div/result.json" \
+  && ok "an absurd learning rate stops the run as diverged after 5 non-finite steps" || bad "divergence (rc=$rc): $(cat "$tmp/e")"
+
 echo "train_resume: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
