@@ -14,7 +14,15 @@ ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_ba
     ts_status st;
     if (!strcmp(name, "cpu")) {
         st = ts_cpu_backend_create(o, out);
-    } else if (!strcmp(name, "opencl") || !strcmp(name, "vulkan")) {
+    } else if (!strcmp(name, "opencl")) {
+#ifdef TS_HAVE_OPENCL
+        st = ts_opencl_backend_create(o, out);
+#else
+        return ts_set_error_status(TS_EUSAGE,
+                                   "backend 'opencl' was not built (configure with the OpenCL "
+                                   "loader and CLBlast installed); use --backend cpu");
+#endif
+    } else if (!strcmp(name, "vulkan")) {
         return ts_set_error_status(TS_EUSAGE,
                                    "backend '%s' has no training ops yet (it arrives with its "
                                    "issue); use --backend cpu",

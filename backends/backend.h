@@ -229,5 +229,7 @@ int ts_parse_size(const char *s, size_t *out);
 
 /* The concrete backends' constructors (backends/<name>/). */
 ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out);
+/* Needs TS_HAVE_OPENCL; o->device is the flattened index `tunescale devices` prints. */
+ts_status ts_opencl_backend_create(const ts_backend_options *o, ts_backend **out);
 
 #endif

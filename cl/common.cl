@@ -1,0 +1,39 @@
+/*
+ * common.cl — put in front of every kernel file: shared settings and work-group reductions.
+ *
+ * Build options define the tuning values (TS_WG, TS_ROW_WG) and the fixed reduction shape
+ * (TS_RED_WG, TS_RED_GROUPS, TS_COLSUM_ROWS, TS_EMB_TILE); see backends/opencl/opencl_internal.h.
+ * Views arrive as (pointer, ulong element offset); sizes as uint, checked on the host.
+ */
+
+/* No fused multiply-adds: the CPU reference rounds every product (ISO C, no contraction), and
+ * the parity test and the cross-backend loss curves compare against it. */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* Sum of v over a work-group of n items (n a power of two), by a fixed tree: every item gets
+ * the same total, and the order of additions depends only on n. */
+inline float ts_group_sum(float v, __local float *tmp, int n) {
+    int lid = get_local_id(0);
+    tmp[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = n / 2; s > 0; s >>= 1) {
+        if (lid < s) tmp[lid] += tmp[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = tmp[0];
+    barrier(CLK_LOCAL_MEM_FENCE); /* tmp may be reused at once by the caller */
+    return total;
+}
+
+inline float ts_group_max(float v, __local float *tmp, int n) {
+    int lid = get_local_id(0);
+    tmp[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = n / 2; s > 0; s >>= 1) {
+        if (lid < s) tmp[lid] = fmax(tmp[lid], tmp[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float m = tmp[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return m;
+}

@@ -1,0 +1,82 @@
+/*
+ * elementwise.cl — flat-array ops: add, scale, a 2-D scale for gemm's beta, exact GELU and
+ * Philox inverted dropout. (Fill and copy are clEnqueueFillBuffer / clEnqueueCopyBuffer.)
+ * One work-item per element; the global size is rounded up, hence the bounds checks.
+ */
+
+__kernel void ts_add(__global float *out, ulong oo, __global const float *a, ulong ao,
+                     __global const float *b, ulong bo, uint n) {
+    uint i = get_global_id(0);
+    if (i < n) out[oo + i] = a[ao + i] + b[bo + i];
+}
+
+__kernel void ts_scale(__global float *x, ulong xo, float s, uint n) {
+    uint i = get_global_id(0);
+    if (i < n) x[xo + i] *= s;
+}
+
+/* C[i, j] = beta * C[i, j] over an M x N block with row stride ldc, one block per batch entry
+ * (global dim 2); beta == 0 writes zeros without reading C (BLAS convention: NaN does not
+ * survive). */
+__kernel void ts_scale2d(__global float *c, ulong co, uint M, uint N, uint ldc, ulong stride,
+                         float beta) {
+    uint j = get_global_id(0), i = get_global_id(1), b = get_global_id(2);
+    if (i >= M || j >= N) return;
+    ulong k = co + b * stride + (ulong)i * ldc + j;
+    c[k] = beta == 0.0f ? 0.0f : beta * c[k];
+}
+
+#define TS_SQRT1_2      0.70710678118654752440f
+#define TS_INV_SQRT_2PI 0.39894228040143267794f
+
+__kernel void ts_gelu_forward(__global float *out, ulong oo, __global const float *inp, ulong io,
+                              uint n) {
+    uint i = get_global_id(0);
+    if (i >= n) return;
+    float x = inp[io + i];
+    out[oo + i] = 0.5f * x * (1.0f + erf(x * TS_SQRT1_2));
+}
+
+__kernel void ts_gelu_backward(__global float *dinp, ulong dio, __global const float *inp,
+                               ulong io, __global const float *dout, ulong doo, uint n) {
+    uint i = get_global_id(0);
+    if (i >= n) return;
+    float x = inp[io + i];
+    float cdf = 0.5f * (1.0f + erf(x * TS_SQRT1_2));
+    float pdf = exp(-0.5f * x * x) * TS_INV_SQRT_2PI;
+    dinp[dio + i] = dout[doo + i] * (cdf + x * pdf);
+}
+
+/*
+ * Philox4x32-10 (Salmon et al., SC'11), the same function as util/philox.c: ten rounds of two
+ * 32x32->64 multiplies with a Weyl-sequence key schedule.
+ */
+inline uint4 ts_philox(uint4 x, uint2 key) {
+    for (int r = 0; r < 10; r++) {
+        uint lo0 = 0xD2511F53u * x.s0, hi0 = mul_hi(0xD2511F53u, x.s0);
+        uint lo1 = 0xCD9E8D57u * x.s2, hi1 = mul_hi(0xCD9E8D57u, x.s2);
+        x = (uint4)(hi1 ^ x.s1 ^ key.s0, lo1, hi0 ^ x.s3 ^ key.s1, lo0);
+        key += (uint2)(0x9E3779B9u, 0xBB67AE85u);
+    }
+    return x;
+}
+
+/*
+ * Inverted dropout, one work-item per Philox block of four elements: element i keeps iff
+ * (w >> 8) >= thr, w = word (i & 3) of Philox(counter {i >> 2, 0, step, tensor id}, key
+ * {seed_lo, seed_hi}), thr = ceil(p * 2^24) (so the test is exactly u >= p); kept elements
+ * are multiplied by scale = 1/(1-p), computed on the host as the CPU backend does.
+ */
+__kernel void ts_dropout(__global float *out, ulong oo, __global const float *inp, ulong io,
+                         uint n, uint thr, float scale, uint seed_lo, uint seed_hi, uint step,
+                         uint tensor_id) {
+    uint blk = get_global_id(0);
+    uint i0 = blk * 4;
+    if (i0 >= n) return;
+    uint4 w = ts_philox((uint4)(blk, 0, step, tensor_id), (uint2)(seed_lo, seed_hi));
+    uint ws[4] = {w.s0, w.s1, w.s2, w.s3};
+    for (uint j = 0; j < 4 && i0 + j < n; j++) {
+        float x = inp[io + i0 + j];
+        out[oo + i0 + j] = (ws[j] >> 8) >= thr ? x * scale : 0.0f;
+    }
+}

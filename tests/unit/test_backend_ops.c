@@ -1,0 +1,600 @@
+/*
+ * test_backend_ops.c — op parity: every op of every non-CPU backend, forward and backward,
+ * against the CPU reference backend, over several shapes including odd ones (1, 3, 17, 255:
+ * not multiples of any work-group size).
+ *
+ * Each case uploads the same random inputs to both backends, runs the op on both, and compares
+ * every output by the normalised mean squared error NMSE = sum (a - b)^2 / sum b^2 against a
+ * per-op bound. Every tensor sits inside its buffer between guard regions of sentinel values,
+ * which must come back untouched on both backends (an out-of-bounds write shows up there), and
+ * outputs must be free of NaN and Inf. One line per op / shape / backend:
+ *     ok   gemm nt 17x255x3 opencl nmse=1.2e-14
+ * The exit status is non-zero if any case fails. A backend that cannot be created here (not
+ * built, or no device) prints "skipped: <reason>" and does not fail the test, unless it is
+ * named in TS_REQUIRE_BACKENDS (comma-separated), as on a CI machine that has the device.
+ *
+ * Adding a backend is one line in `backends` below.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backends/backend.h"
+#include "util/philox.h"
+
+/* The backends under test, each compared with "cpu". */
+static const char *const backends[] = {
+    "opencl",
+    /* "vulkan", */
+};
+
+/* NMSE bounds. The default is for fp32 ops whose only difference from the CPU is the
+ * rounding of library functions (erf, exp, tanh: a few ulp) or of summation order. */
+#define TOL_DEFAULT 1e-7
+#define TOL_EXACT   0.0 /* permutations, copies, dropout masks: bit for bit */
+
+#define GUARD    37 /* sentinel elements before and after every view (odd on purpose) */
+#define SENTINEL (-7777.25f)
+
+/* ---- paired tensors ------------------------------------------------------------------- */
+
+enum { REF = 0, DUT = 1 }; /* device under test */
+
+typedef struct {
+    size_t n;
+    ts_buffer *buf[2];
+    ts_tensor t[2];
+    int is_int;
+} ptensor;
+
+static ts_backend *be_pair[2];
+static const char *dut_name;
+static ptensor *live[64];
+static int n_live;
+static ts_rng rng;
+static int failures, cases;
+static char case_error[512];
+
+static void note_error(const char *what) {
+    if (!case_error[0]) snprintf(case_error, sizeof case_error, "%s", what);
+}
+
+/* A tensor of n elements on both backends, initialised from host (n 4-byte values, NULL for
+ * zeros), between guard regions. */
+static ptensor *pt_new(size_t n, const void *host) {
+    ptensor *p = calloc(1, sizeof *p);
+    size_t total = n + 2 * GUARD;
+    float *img = malloc(total * sizeof *img);
+    if (!p || !img) {
+        fprintf(stderr, "out of host memory\n");
+        exit(2);
+    }
+    for (size_t i = 0; i < total; i++)
+        img[i] = SENTINEL;
+    if (host)
+        memcpy(img + GUARD, host, n * 4);
+    else
+        memset(img + GUARD, 0, n * 4);
+    p->n = n;
+    for (int s = 0; s < 2; s++) {
+        if (ts_buffer_alloc(be_pair[s], total * 4, &p->buf[s]) != TS_OK ||
+            be_pair[s]->iface->upload(be_pair[s], (ts_tensor){p->buf[s], 0}, img, total * 4) !=
+                TS_OK) {
+            note_error(ts_last_error());
+            p->buf[s] = NULL;
+        }
+        p->t[s] = (ts_tensor){p->buf[s], GUARD};
+    }
+    free(img);
+    live[n_live++] = p;
+    return p;
+}
+
+/* Uniform random floats in [lo, hi). */
+static ptensor *pt_rand(size_t n, float lo, float hi) {
+    float *h = malloc((n ? n : 1) * sizeof *h);
+    for (size_t i = 0; i < n; i++)
+        h[i] = lo + (hi - lo) * ts_rng_uniform(&rng);
+    ptensor *p = pt_new(n, h);
+    free(h);
+    return p;
+}
+
+static ptensor *pt_const(size_t n, float v) {
+    float *h = malloc((n ? n : 1) * sizeof *h);
+    for (size_t i = 0; i < n; i++)
+        h[i] = v;
+    ptensor *p = pt_new(n, h);
+    free(h);
+    return p;
+}
+
+/* int32 values in [0, range), with every `ignore_every`-th one replaced by ignore (0: none). */
+static ptensor *pt_ints(size_t n, int range, int ignore_every, int ignore) {
+    int32_t *h = malloc((n ? n : 1) * sizeof *h);
+    for (size_t i = 0; i < n; i++)
+        h[i] =
+            (ignore_every && i % ignore_every == 1) ? ignore : (int32_t)ts_rng_below(&rng, range);
+    ptensor *p = pt_new(n, h);
+    p->is_int = 1;
+    free(h);
+    return p;
+}
+
+#define T(p) ((p)->t[s])
+/* Runs iface->fn(b, ...) on the reference and on the device under test. */
+#define ON_BOTH(fn, ...)                                                                           \
+    do {                                                                                           \
+        for (int s = 0; s < 2; s++) {                                                              \
+            ts_backend *be_ = be_pair[s];                                                          \
+            if (!case_error[0]) be_->iface->fn(be_, __VA_ARGS__);                                  \
+        }                                                                                          \
+    } while (0)
+
+/* Downloads a whole buffer (guards included); NULL on failure. */
+static float *fetch(ptensor *p, int s) {
+    size_t total = p->n + 2 * GUARD;
+    float *h = malloc(total * sizeof *h);
+    if (!p->buf[s] ||
+        be_pair[s]->iface->download(be_pair[s], h, (ts_tensor){p->buf[s], 0}, total * 4) != TS_OK) {
+        note_error(ts_last_error());
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+static int guards_ok(const float *h, size_t n) {
+    for (size_t i = 0; i < GUARD; i++)
+        if (memcmp(&h[i], &(float){SENTINEL}, 4) ||
+            memcmp(&h[GUARD + n + i], &(float){SENTINEL}, 4))
+            return 0;
+    return 1;
+}
+
+/*
+ * Ends a case: syncs both backends, compares the outputs (NULL-terminated), checks the guards
+ * of every tensor of the case on both sides, prints the line and frees the tensors.
+ */
+static void finish(const char *op, const char *shape, double tol, ptensor **outs) {
+    cases++;
+    double worst = 0;
+    char why[600] = "";
+    for (int s = 0; s < 2; s++)
+        if (ts_backend_sync(be_pair[s]) != TS_OK) note_error(ts_last_error());
+    if (case_error[0]) snprintf(why, sizeof why, "error: %s", case_error);
+    for (int k = 0; outs[k] && !why[0]; k++) {
+        ptensor *p = outs[k];
+        float *a = fetch(p, DUT), *b = fetch(p, REF);
+        if (!a || !b) {
+            snprintf(why, sizeof why, "error: %s", case_error);
+        } else {
+            double num = 0, den = 0;
+            for (size_t i = 0; i < p->n && !why[0]; i++) {
+                double x = p->is_int ? (double)((int32_t *)a)[GUARD + i] : a[GUARD + i];
+                double y = p->is_int ? (double)((int32_t *)b)[GUARD + i] : b[GUARD + i];
+                if (!isfinite(x) && isfinite(y))
+                    snprintf(why, sizeof why, "output %d element %zu is %g (cpu %g)", k, i, x, y);
+                num += (x - y) * (x - y);
+                den += y * y;
+            }
+            double nmse = den > 0 ? num / den : (num > 0 ? INFINITY : 0);
+            if (nmse > worst) worst = nmse;
+            if (!why[0] && !(nmse <= tol))
+                snprintf(why, sizeof why, "output %d nmse %.3g exceeds %.1g", k, nmse, tol);
+        }
+        free(a);
+        free(b);
+    }
+    for (int k = 0; k < n_live && !why[0]; k++) {
+        for (int s = 0; s < 2 && !why[0]; s++) {
+            float *h = fetch(live[k], s);
+            if (h && !guards_ok(h, live[k]->n))
+                snprintf(why, sizeof why, "%s wrote outside tensor %d (guard region changed)",
+                         s == DUT ? dut_name : "cpu", k);
+            free(h);
+        }
+    }
+    if (why[0]) {
+        failures++;
+        printf("FAIL %s %s %s nmse=%.2g: %s\n", op, shape, dut_name, worst, why);
+    } else {
+        printf("ok   %s %s %s nmse=%.2g\n", op, shape, dut_name, worst);
+    }
+    fflush(stdout);
+    for (int k = 0; k < n_live; k++) {
+        for (int s = 0; s < 2; s++)
+            ts_buffer_free(be_pair[s], live[k]->buf[s]);
+        free(live[k]);
+    }
+    n_live = 0;
+    case_error[0] = '\0';
+    /* a failed case leaves a sticky error behind: start the next one on fresh backends */
+    for (int s = 0; s < 2; s++) {
+        if (be_pair[s]->error != TS_OK) {
+            const char *name = s == DUT ? dut_name : "cpu";
+            ts_backend_destroy(be_pair[s]);
+            ts_backend_options o = {0};
+            o.threads = 2;
+            if (ts_backend_create(name, &o, &be_pair[s]) != TS_OK) {
+                printf("FAIL cannot recreate backend %s: %s\n", name, ts_last_error());
+                exit(1);
+            }
+        }
+    }
+}
+
+#define OUTS(...) ((ptensor *[]){__VA_ARGS__, NULL})
+
+/* ---- the cases ------------------------------------------------------------------------ */
+
+static const size_t flat_sizes[] = {1, 3, 17, 255, 1000};
+#define N_FLAT (sizeof flat_sizes / sizeof flat_sizes[0])
+
+static void test_elementwise(void) {
+    char shape[64];
+    for (size_t k = 0; k < N_FLAT; k++) {
+        size_t n = flat_sizes[k];
+        snprintf(shape, sizeof shape, "%zu", n);
+        ptensor *x = pt_rand(n, -1, 1);
+        ON_BOTH(fill, T(x), 0.375f, n);
+        finish("fill", shape, TOL_EXACT, OUTS(x));
+
+        ptensor *src = pt_rand(n, -1, 1), *dst = pt_rand(n, -1, 1);
+        ON_BOTH(copy, T(dst), T(src), n);
+        finish("copy", shape, TOL_EXACT, OUTS(dst));
+
+        /* overlapping views of one buffer: memmove semantics */
+        ptensor *ov = pt_rand(2 * n, -1, 1);
+        ON_BOTH(copy, ts_view(T(ov), n / 2), T(ov), n);
+        finish("copy overlap", shape, TOL_EXACT, OUTS(ov));
+
+        ptensor *a = pt_rand(n, -1, 1), *b = pt_rand(n, -1, 1), *out = pt_rand(n, -1, 1);
+        ON_BOTH(add, T(out), T(a), T(b), n);
+        finish("add", shape, TOL_EXACT, OUTS(out));
+
+        a = pt_rand(n, -1, 1), b = pt_rand(n, -1, 1);
+        ON_BOTH(add, T(a), T(a), T(b), n);
+        finish("add inplace", shape, TOL_EXACT, OUTS(a));
+
+        x = pt_rand(n, -1, 1);
+        ON_BOTH(scale, T(x), -0.3f, n);
+        finish("scale", shape, TOL_EXACT, OUTS(x));
+
+        ptensor *inp = pt_rand(n, -4, 4);
+        out = pt_rand(n, -1, 1);
+        ON_BOTH(gelu_forward, T(out), T(inp), n);
+        finish("gelu_forward", shape, TOL_DEFAULT, OUTS(out));
+
+        inp = pt_rand(n, -4, 4);
+        ptensor *dout = pt_rand(n, -1, 1), *dinp = pt_rand(n, -1, 1);
+        ON_BOTH(gelu_backward, T(dinp), T(inp), T(dout), n);
+        finish("gelu_backward", shape, TOL_DEFAULT, OUTS(dinp));
+
+        /* in place, as the model uses it */
+        inp = pt_rand(n, -4, 4), dout = pt_rand(n, -1, 1);
+        ON_BOTH(gelu_backward, T(dout), T(inp), T(dout), n);
+        finish("gelu_backward inplace", shape, TOL_DEFAULT, OUTS(dout));
+
+        static const float ps[] = {0.0f, 0.1f, 0.5f};
+        for (int q = 0; q < 3; q++) {
+            ts_dropout_key key = {0x123456789abcdefull + n, 7u + (uint32_t)q, 42u};
+            char s2[96];
+            snprintf(s2, sizeof s2, "%zu p=%.1f", n, (double)ps[q]);
+            inp = pt_rand(n, -1, 1), out = pt_rand(n, -1, 1);
+            ON_BOTH(dropout_forward, T(out), T(inp), n, ps[q], key);
+            finish("dropout_forward", s2, TOL_EXACT, OUTS(out));
+            dout = pt_rand(n, -1, 1);
+            ON_BOTH(dropout_backward, T(dout), T(dout), n, ps[q], key);
+            finish("dropout_backward inplace", s2, TOL_EXACT, OUTS(dout));
+        }
+    }
+}
+
+/* Elements spanned by a batch of (rows, cols) matrices with leading dimension ld. */
+static size_t extent(int rows, int cols, int ld, long stride, int batch) {
+    return (size_t)(batch - 1) * (size_t)stride + (size_t)(rows - 1) * (size_t)ld + (size_t)cols;
+}
+
+/* gemm: a sum of K products, rounded in an order that differs between OpenBLAS and CLBlast;
+ * with K up to 255 terms of mixed sign the relative error per element stays ~1e-6, so the
+ * default bound holds with a wide margin. */
+static void gemm_case(int ta, int tb, int M, int N, int K, int pad, int batch, float alpha,
+                      float beta, int nan_c) {
+    int a_rows = ta ? K : M, a_cols = ta ? M : K;
+    int b_rows = tb ? N : K, b_cols = tb ? K : N;
+    int lda = (a_cols > 0 ? a_cols : 1) + pad, ldb = (b_cols > 0 ? b_cols : 1) + pad, ldc = N + pad;
+    long sa = (long)a_rows * lda + pad, sb = (long)b_rows * ldb + 2 * pad, sc = (long)M * ldc + pad;
+    size_t na = K > 0 ? extent(a_rows, a_cols, lda, sa, batch) : 1;
+    size_t nb = K > 0 ? extent(b_rows, b_cols, ldb, sb, batch) : 1;
+    size_t nc = extent(M, N, ldc, sc, batch);
+    ptensor *A = pt_rand(na, -1, 1), *B = pt_rand(nb, -1, 1);
+    ptensor *Cm = nan_c ? pt_const(nc, NAN) : pt_rand(nc, -1, 1);
+    ON_BOTH(gemm, ta, tb, M, N, K, alpha, T(A), lda, sa, T(B), ldb, sb, beta, T(Cm), ldc, sc,
+            batch);
+    char shape[128];
+    snprintf(shape, sizeof shape, "%c%c %dx%dx%d%s%s b=%d a=%g beta=%g", ta ? 't' : 'n',
+             tb ? 't' : 'n', M, N, K, pad ? " pad" : "", nan_c ? " nanC" : "", batch, (double)alpha,
+             (double)beta);
+    /* padding between rows and batch entries is untouched by a correct gemm; with nan_c it
+     * stays NaN on both sides, so compare only the M x N blocks */
+    if (nan_c) {
+        /* copy the blocks out to a compact tensor on both sides for comparison */
+        ptensor *compact = pt_new((size_t)batch * M * N, NULL);
+        for (int bb = 0; bb < batch; bb++)
+            for (int i = 0; i < M; i++)
+                ON_BOTH(copy, ts_view(T(compact), ((size_t)bb * M + i) * N),
+                        ts_view(T(Cm), (size_t)bb * sc + (size_t)i * ldc), (size_t)N);
+        finish("gemm", shape, TOL_DEFAULT, OUTS(compact));
+    } else {
+        finish("gemm", shape, TOL_DEFAULT, OUTS(Cm));
+    }
+}
+
+static void test_gemm(void) {
+    static const int shapes[][3] = {
+        {1, 1, 1}, {17, 255, 3}, {3, 17, 255}, {64, 48, 32}, {255, 1, 17}};
+    for (int t = 0; t < 4; t++)
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+            gemm_case(t >> 1, t & 1, shapes[k][0], shapes[k][1], shapes[k][2], 0, 1, 1.0f, 0.0f, 0);
+    /* accumulate, alpha, padded leading dimensions, batches (attention), beta 0 over NaN */
+    gemm_case(0, 1, 17, 33, 9, 3, 1, 0.5f, 1.0f, 0);
+    gemm_case(1, 0, 33, 17, 9, 2, 1, 1.0f, 0.25f, 0);
+    gemm_case(0, 1, 17, 17, 8, 0, 6, 0.35f, 0.0f, 0);
+    gemm_case(0, 0, 17, 8, 17, 1, 6, 1.0f, 0.0f, 0);
+    gemm_case(1, 0, 17, 8, 17, 0, 3, 1.0f, 1.0f, 0);
+    gemm_case(0, 0, 5, 7, 3, 0, 1, 1.0f, 0.0f, 1);
+    gemm_case(0, 1, 5, 7, 3, 1, 3, 1.0f, 0.0f, 1);
+    gemm_case(0, 0, 5, 7, 0, 0, 2, 1.0f, 0.5f, 0); /* K == 0: C = beta * C */
+}
+
+/* Column sums: partial sums in another order than the CPU's double accumulation; relative
+ * error ~1e-7 per element, far inside the default bound. */
+static void test_bias(void) {
+    static const int shapes[][2] = {{1, 1}, {3, 17}, {255, 3}, {130, 65}, {17, 255}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int rows = shapes[k][0], cols = shapes[k][1];
+        snprintf(shape, sizeof shape, "%dx%d", rows, cols);
+        ptensor *out = pt_rand((size_t)rows * cols, -1, 1), *bias = pt_rand((size_t)cols, -1, 1);
+        ON_BOTH(bias_add, T(out), T(bias), rows, cols);
+        finish("bias_add", shape, TOL_EXACT, OUTS(out));
+        ptensor *dbias = pt_rand((size_t)cols, -1, 1), *dout = pt_rand((size_t)rows * cols, -1, 1);
+        ON_BOTH(bias_backward, T(dbias), T(dout), rows, cols);
+        finish("bias_backward", shape, TOL_DEFAULT, OUTS(dbias));
+    }
+}
+
+static void test_embedding(void) {
+    static const int shapes[][3] = {
+        {1, 1, 1}, {17, 3, 5}, {255, 17, 7}, {100, 130, 3}, {70, 300, 5}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int n = shapes[k][0], C = shapes[k][1], V = shapes[k][2];
+        for (int acc = 0; acc < 2; acc++) {
+            snprintf(shape, sizeof shape, "n=%d C=%d V=%d%s", n, C, V, acc ? " acc" : "");
+            ptensor *out = pt_rand((size_t)n * C, -1, 1), *table = pt_rand((size_t)V * C, -1, 1);
+            ptensor *ids = pt_ints((size_t)n, V, 0, 0);
+            ON_BOTH(embedding_forward, T(out), T(table), T(ids), n, C, V, acc);
+            finish("embedding_forward", shape, TOL_EXACT, OUTS(out));
+        }
+        snprintf(shape, sizeof shape, "n=%d C=%d V=%d", n, C, V);
+        /* the same row order of additions as the CPU: bit for bit */
+        ptensor *dtable = pt_rand((size_t)V * C, -1, 1), *dout = pt_rand((size_t)n * C, -1, 1);
+        ptensor *ids = pt_ints((size_t)n, V, 0, 0);
+        ON_BOTH(embedding_backward, T(dtable), T(dout), T(ids), n, C, V);
+        finish("embedding_backward", shape, TOL_EXACT, OUTS(dtable));
+    }
+}
+
+/* LayerNorm: float row statistics (a tree sum) against the CPU's double ones; for inputs of
+ * order 1 the normalised output differs by a few ulp. */
+static void test_layernorm(void) {
+    static const int shapes[][2] = {{1, 1}, {3, 17}, {17, 255}, {5, 300}, {64, 48}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int N = shapes[k][0], C = shapes[k][1];
+        size_t nc = (size_t)N * C;
+        snprintf(shape, sizeof shape, "%dx%d", N, C);
+        ptensor *out = pt_rand(nc, -1, 1), *mean = pt_rand((size_t)N, -1, 1);
+        ptensor *rstd = pt_rand((size_t)N, -1, 1), *inp = pt_rand(nc, -2, 3);
+        ptensor *w = pt_rand((size_t)C, 0.5f, 1.5f), *bias = pt_rand((size_t)C, -1, 1);
+        ON_BOTH(layernorm_forward, T(out), T(mean), T(rstd), T(inp), T(w), T(bias), N, C, 1e-5f);
+        finish("layernorm_forward", shape, TOL_DEFAULT, OUTS(out, mean, rstd));
+
+        for (int inplace = 0; inplace < 2; inplace++) {
+            inp = pt_rand(nc, -2, 3);
+            w = pt_rand((size_t)C, 0.5f, 1.5f);
+            mean = pt_rand((size_t)N, -0.2f, 0.2f);
+            rstd = pt_rand((size_t)N, 0.5f, 2.0f);
+            ptensor *dout = pt_rand(nc, -1, 1);
+            ptensor *dinp = inplace ? dout : pt_rand(nc, -1, 1);
+            ptensor *dw = pt_rand((size_t)C, -1, 1), *db = pt_rand((size_t)C, -1, 1);
+            ON_BOTH(layernorm_backward, T(dinp), T(dw), T(db), T(dout), T(inp), T(w), T(mean),
+                    T(rstd), N, C);
+            finish(inplace ? "layernorm_backward inplace" : "layernorm_backward", shape,
+                   TOL_DEFAULT, OUTS(dinp, dw, db));
+        }
+    }
+}
+
+static void test_attention(void) {
+    static const int shapes[][4] = {{1, 1, 1, 1}, {2, 3, 2, 5}, {3, 17, 3, 4}, {1, 255, 1, 3}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int B = shapes[k][0], T_ = shapes[k][1], NH = shapes[k][2], HS = shapes[k][3];
+        size_t n = (size_t)B * T_ * NH * HS;
+        snprintf(shape, sizeof shape, "B=%d T=%d NH=%d HS=%d", B, T_, NH, HS);
+        ptensor *q = pt_rand(n, -1, 1), *kk = pt_rand(n, -1, 1), *v = pt_rand(n, -1, 1);
+        ptensor *qkv = pt_rand(3 * n, -1, 1);
+        ON_BOTH(qkv_split_forward, T(q), T(kk), T(v), T(qkv), B, T_, NH, HS);
+        finish("qkv_split_forward", shape, TOL_EXACT, OUTS(q, kk, v));
+        q = pt_rand(n, -1, 1), kk = pt_rand(n, -1, 1), v = pt_rand(n, -1, 1);
+        qkv = pt_rand(3 * n, -1, 1);
+        ON_BOTH(qkv_split_backward, T(qkv), T(q), T(kk), T(v), B, T_, NH, HS);
+        finish("qkv_split_backward", shape, TOL_EXACT, OUTS(qkv));
+        ptensor *out = pt_rand(n, -1, 1), *inp = pt_rand(n, -1, 1);
+        ON_BOTH(heads_merge_forward, T(out), T(inp), B, T_, NH, HS);
+        finish("heads_merge_forward", shape, TOL_EXACT, OUTS(out));
+        out = pt_rand(n, -1, 1), inp = pt_rand(n, -1, 1);
+        ON_BOTH(heads_merge_backward, T(inp), T(out), B, T_, NH, HS);
+        finish("heads_merge_backward", shape, TOL_EXACT, OUTS(inp));
+    }
+    static const int sm[][2] = {{1, 1}, {3, 17}, {2, 255}, {4, 3}, {1, 130}};
+    for (size_t k = 0; k < sizeof sm / sizeof sm[0]; k++) {
+        int BH = sm[k][0], T_ = sm[k][1];
+        size_t n = (size_t)BH * T_ * T_;
+        float scale = 0.35f;
+        snprintf(shape, sizeof shape, "BH=%d T=%d", BH, T_);
+        ptensor *att = pt_rand(n, -1, 1), *pre = pt_rand(n, -6, 6);
+        ON_BOTH(softmax_causal_forward, T(att), T(pre), BH, T_, scale);
+        finish("softmax_causal_forward", shape, TOL_DEFAULT, OUTS(att));
+        pre = pt_rand(n, -6, 6);
+        ON_BOTH(softmax_causal_forward, T(pre), T(pre), BH, T_, scale);
+        finish("softmax_causal_forward inplace", shape, TOL_DEFAULT, OUTS(pre));
+        /* a real probability matrix as the saved att */
+        att = pt_rand(n, -6, 6);
+        ON_BOTH(softmax_causal_forward, T(att), T(att), BH, T_, 1.0f);
+        ptensor *datt = pt_rand(n, -1, 1), *dpre = pt_rand(n, -1, 1);
+        ON_BOTH(softmax_causal_backward, T(dpre), T(datt), T(att), BH, T_, scale);
+        finish("softmax_causal_backward", shape, TOL_DEFAULT, OUTS(dpre));
+    }
+}
+
+static void test_lstm(void) {
+    static const int shapes[][3] = {{1, 1, 1}, {3, 17, 17}, {5, 33, 70}, {2, 255, 255}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int B = shapes[k][0], H = shapes[k][1], ld = shapes[k][2];
+        size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld + H;
+        snprintf(shape, sizeof shape, "B=%d H=%d ld=%d", B, H, ld);
+        ptensor *h = pt_rand(state, -1, 1), *c = pt_rand(state, -1, 1);
+        ptensor *act = pt_rand(gates, -1, 1), *pre = pt_rand(gates, -3, 3);
+        ptensor *c_prev = pt_rand(state, -1, 1);
+        ON_BOTH(lstm_cell_forward, T(h), T(c), T(act), T(pre), T(c_prev), B, H, ld);
+        finish("lstm_cell_forward", shape, TOL_DEFAULT, OUTS(h, c, act));
+
+        for (int inplace = 0; inplace < 2; inplace++) {
+            /* saved activations from a real forward step */
+            h = pt_rand(state, -1, 1), c = pt_rand(state, -1, 1);
+            act = pt_rand(gates, -1, 1), pre = pt_rand(gates, -3, 3);
+            c_prev = pt_rand(state, -1, 1);
+            ON_BOTH(lstm_cell_forward, T(h), T(c), T(act), T(pre), T(c_prev), B, H, ld);
+            ptensor *dpre = pt_rand(gates, -1, 1), *dh = pt_rand(state, -1, 1);
+            ptensor *dc = pt_rand(state, -1, 1);
+            ptensor *dc_prev = inplace ? dc : pt_rand(state, -1, 1);
+            ON_BOTH(lstm_cell_backward, T(dpre), T(dc_prev), T(dh), T(dc), T(act), T(c), T(c_prev),
+                    B, H, ld);
+            finish(inplace ? "lstm_cell_backward inplace" : "lstm_cell_backward", shape,
+                   TOL_DEFAULT, OUTS(dpre, dc_prev));
+        }
+    }
+}
+
+static void test_loss(void) {
+    static const int shapes[][2] = {{1, 1}, {3, 17}, {17, 255}, {130, 65}, {2, 1000}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int N = shapes[k][0], V = shapes[k][1];
+        size_t nv = (size_t)N * V;
+        snprintf(shape, sizeof shape, "N=%d V=%d", N, V);
+        ptensor *losses = pt_rand((size_t)N, -1, 1), *probs = pt_rand(nv, -1, 1);
+        ptensor *logits = pt_rand(nv, -8, 8), *tg = pt_ints((size_t)N, V, 3, -1);
+        ON_BOTH(crossentropy_forward, T(losses), T(probs), T(logits), T(tg), N, V, -1);
+        finish("crossentropy_forward", shape, TOL_DEFAULT, OUTS(losses, probs));
+
+        losses = pt_rand((size_t)N, -1, 1), logits = pt_rand(nv, -8, 8);
+        tg = pt_ints((size_t)N, V, 3, -1);
+        ON_BOTH(crossentropy_forward, T(losses), T(logits), T(logits), T(tg), N, V, -1);
+        finish("crossentropy_forward inplace", shape, TOL_DEFAULT, OUTS(losses, logits));
+
+        /* probabilities from a real forward, then the backward in place */
+        losses = pt_rand((size_t)N, -1, 1), logits = pt_rand(nv, -8, 8);
+        tg = pt_ints((size_t)N, V, 3, -1);
+        ON_BOTH(crossentropy_forward, T(losses), T(logits), T(logits), T(tg), N, V, -1);
+        ptensor *dl = pt_rand(nv, -1, 1);
+        ON_BOTH(crossentropy_backward, T(dl), T(logits), T(tg), N, V, -1, 1.0f / N);
+        finish("crossentropy_backward", shape, TOL_DEFAULT, OUTS(dl));
+        losses = pt_rand((size_t)N, -1, 1), logits = pt_rand(nv, -8, 8);
+        tg = pt_ints((size_t)N, V, 3, -1);
+        ON_BOTH(crossentropy_forward, T(losses), T(logits), T(logits), T(tg), N, V, -1);
+        ON_BOTH(crossentropy_backward, T(logits), T(logits), T(tg), N, V, -1, 0.5f);
+        finish("crossentropy_backward inplace", shape, TOL_DEFAULT, OUTS(logits));
+    }
+}
+
+/* Reductions: a different (fixed) summation order in float with compensation against the
+ * CPU's double sums: relative error ~1e-7, NMSE ~1e-14. */
+static void test_reduce_optim(void) {
+    static const size_t sizes[] = {1, 3, 17, 255, 100003};
+    char shape[64];
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        snprintf(shape, sizeof shape, "%zu", n);
+        ptensor *x = pt_rand(n, -1, 1), *out = pt_rand(1, -1, 1);
+        ON_BOTH(sum, T(out), T(x), n);
+        finish("sum", shape, TOL_DEFAULT, OUTS(out));
+        x = pt_rand(n, -1, 1), out = pt_rand(1, -1, 1);
+        ON_BOTH(sum_squares, T(out), T(x), n);
+        finish("sum_squares", shape, TOL_DEFAULT, OUTS(out));
+        for (int t = 1; t <= 7; t += 6) {
+            char s2[80];
+            snprintf(s2, sizeof s2, "%zu t=%d", n, t);
+            ptensor *p = pt_rand(n, -1, 1), *g = pt_rand(n, -1, 1);
+            ptensor *m = pt_rand(n, -0.1f, 0.1f), *v = pt_rand(n, 0, 0.01f);
+            ON_BOTH(adamw, T(p), T(g), T(m), T(v), n, 1e-3, 0.9, 0.95, 1e-8, 0.1, t, 0.7f);
+            finish("adamw", s2, TOL_DEFAULT, OUTS(p, m, v));
+        }
+    }
+}
+
+/* ---- main ------------------------------------------------------------------------------- */
+
+static int required(const char *name) {
+    const char *req = getenv("TS_REQUIRE_BACKENDS");
+    if (!req) return 0;
+    size_t n = strlen(name);
+    for (const char *p = req; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == req || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) return 1;
+    return 0;
+}
+
+int main(void) {
+    ts_backend_options o = {0};
+    o.threads = 2;
+    if (ts_backend_create("cpu", &o, &be_pair[REF]) != TS_OK) {
+        printf("FAIL cannot create the cpu backend: %s\n", ts_last_error());
+        return 1;
+    }
+    for (size_t k = 0; k < sizeof backends / sizeof backends[0]; k++) {
+        dut_name = backends[k];
+        ts_backend_options od = {0};
+        if (ts_backend_create(dut_name, &od, &be_pair[DUT]) != TS_OK) {
+            printf("skipped: %s: %s\n", dut_name, ts_last_error());
+            if (required(dut_name)) failures++;
+            continue;
+        }
+        ts_device_info info;
+        be_pair[DUT]->iface->device_info(be_pair[DUT], &info);
+        printf("# %s: %s (%s)\n", dut_name, info.name, info.driver);
+        clock_t t0 = clock();
+        ts_rng_init(&rng, 20240601, (uint32_t)k);
+        test_elementwise();
+        test_gemm();
+        test_bias();
+        test_embedding();
+        test_layernorm();
+        test_attention();
+        test_lstm();
+        test_loss();
+        test_reduce_optim();
+        printf("# %s: %d cases, %.1f s cpu time\n", dut_name, cases,
+               (double)(clock() - t0) / CLOCKS_PER_SEC);
+        ts_backend_destroy(be_pair[DUT]);
+    }
+    ts_backend_destroy(be_pair[REF]);
+    printf("%d failure%s\n", failures, failures == 1 ? "" : "s");
+    return failures ? 1 : 0;
+}
