@@ -24,7 +24,8 @@ static void usage(FILE *out) {
             "Times N full training steps (forward, backward, grad-norm clip, AdamW) of MODEL\n"
             "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
             "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
-            "(bench gemm and bench peak arrive with the benchmark-harness issue.)\n");
+            "(tunescale bench gemm --help: matrix products; bench peak arrives with the\n"
+            "benchmark-harness issue.)\n");
 }
 
 static int step_bench(int argc, char **argv) {
@@ -188,15 +189,128 @@ static int step_bench(int argc, char **argv) {
     return rc;
 }
 
+/* `bench gemm`: C = A B^T-style products of the shapes the models use, timed after a warm-up,
+ * reported as GFLOP/s (2*M*N*K per product). */
+static int gemm_bench(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'}, {"threads", 1, 0, 'j'}, {"size", 1, 0, 's'},
+        {"reps", 1, 0, 'r'},    {"json", 0, 0, 'J'},   {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    const char *backend = "cpu";
+    int device = 0, threads = 0, reps = 10, json = 0, c;
+    int shapes[8][3] = {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}};
+    int n_shapes = 4;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            backend = optarg;
+            break;
+        case 'D':
+            device = atoi(optarg);
+            break;
+        case 'j':
+            threads = atoi(optarg);
+            break;
+        case 'r':
+            reps = atoi(optarg);
+            break;
+        case 'J':
+            json = 1;
+            break;
+        case 's':
+            if (n_shapes == 4) n_shapes = 0; /* the first --size replaces the defaults */
+            if (n_shapes < 8 &&
+                sscanf(optarg, "%dx%dx%d", &shapes[n_shapes][0], &shapes[n_shapes][1],
+                       &shapes[n_shapes][2]) == 3 &&
+                shapes[n_shapes][0] > 0 && shapes[n_shapes][1] > 0 && shapes[n_shapes][2] > 0) {
+                n_shapes++;
+                break;
+            }
+            fprintf(stderr, "tunescale bench gemm: --size takes MxNxK (got '%s')\n", optarg);
+            return 2;
+        case 'h':
+            printf("usage: tunescale bench gemm --backend B [--size MxNxK ...] [--reps N] "
+                   "[--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T (KxN) "
+                   "products after a warm-up; default shapes are the\nTransformer-1M/5M linear "
+                   "layers at 4096 tokens and a 1024 cube.\n");
+            return 0;
+        default:
+            fprintf(stderr, "tunescale bench gemm: bad option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (reps < 1) reps = 1;
+    ts_backend_options bo = {device, threads, 0};
+    ts_backend *be;
+    if (ts_backend_create(backend, &bo, &be) != TS_OK) {
+        fprintf(stderr, "tunescale: %s\n", ts_last_error());
+        return 2;
+    }
+    cJSON *arr = cJSON_CreateArray();
+    ts_status st = TS_OK;
+    for (int i = 0; i < n_shapes && st == TS_OK; i++) {
+        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+        ts_buffer *a = NULL, *b = NULL, *cc = NULL;
+        st = ts_buffer_alloc(be, (size_t)M * K * 4, &a);
+        if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)N * K * 4, &b);
+        if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)M * N * 4, &cc);
+        ts_tensor ta = {a, 0}, tb = {b, 0}, tc = {cc, 0};
+        if (st == TS_OK) {
+            be->iface->fill(be, ta, 0.5f, (size_t)M * K);
+            be->iface->fill(be, tb, 0.25f, (size_t)N * K);
+            be->iface->gemm(be, 0, 1, M, N, K, 1.0f, ta, K, 0, tb, K, 0, 0.0f, tc, N, 0, 1);
+            st = ts_backend_sync(be);
+        }
+        double t0 = ts_now();
+        for (int r = 0; r < reps && st == TS_OK; r++)
+            be->iface->gemm(be, 0, 1, M, N, K, 1.0f, ta, K, 0, tb, K, 0, 0.0f, tc, N, 0, 1);
+        if (st == TS_OK) st = ts_backend_sync(be);
+        double dt = ts_now() - t0, gflops = 2.0 * M * N * (double)K * reps / dt / 1e9;
+        float probe = 0;
+        if (st == TS_OK) st = be->iface->download(be, &probe, tc, sizeof probe);
+        if (st == TS_OK && fabsf(probe - 0.125f * (float)K) > 1e-3f * (float)K)
+            st = ts_set_error("gemm on %s gave %g, expected %g: wrong result, timing void", backend,
+                              probe, 0.125 * K);
+        if (st == TS_OK) {
+            if (!json)
+                printf("bench gemm: %s %dx%dx%d: %.1f GFLOP/s (%.3f ms)\n", backend, M, N, K,
+                       gflops, 1e3 * dt / reps);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "backend", backend);
+            cJSON_AddNumberToObject(o, "M", M);
+            cJSON_AddNumberToObject(o, "N", N);
+            cJSON_AddNumberToObject(o, "K", K);
+            cJSON_AddNumberToObject(o, "gflops", gflops);
+            cJSON_AddNumberToObject(o, "ms", 1e3 * dt / reps);
+            cJSON_AddItemToArray(arr, o);
+        }
+        ts_buffer_free(be, a);
+        ts_buffer_free(be, b);
+        ts_buffer_free(be, cc);
+    }
+    if (json && st == TS_OK) {
+        char *s = cJSON_Print(arr);
+        printf("%s\n", s);
+        free(s);
+    }
+    cJSON_Delete(arr);
+    ts_backend_destroy(be);
+    if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
+    return st == TS_OK ? 0 : st == TS_ENOMEM ? 3 : 1;
+}
+
 int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "step")) return step_bench(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "gemm")) return gemm_bench(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         usage(stdout);
         return 0;
     }
     fprintf(stderr,
-            "tunescale bench: %s (only 'bench step' so far; gemm and peak arrive with "
-            "the benchmark-harness issue)\n",
+            "tunescale bench: %s ('bench step' and 'bench gemm' so far; 'bench peak' arrives "
+            "with the benchmark-harness issue)\n",
             argc >= 2 ? "not implemented yet" : "which benchmark?");
     return 2;
 }
