@@ -1,6 +1,8 @@
 /* backend.c — the backend frontend: creation by name, memory accounting and the memory cap. */
 #include "backends/backend.h"
 
+#include "util/progress.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -41,11 +43,16 @@ void ts_backend_destroy(ts_backend *be) {
 
 ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
     *out = NULL;
-    if (be->mem_limit && be->bytes_in_use + bytes > be->mem_limit)
+    if (be->mem_limit && be->bytes_in_use + bytes > be->mem_limit) {
+        char ask[32], used[32], cap[32];
+        ts_format_amount(ask, sizeof ask, (double)bytes, TS_UNIT_BYTES);
+        ts_format_amount(used, sizeof used, (double)be->bytes_in_use, TS_UNIT_BYTES);
+        ts_format_amount(cap, sizeof cap, (double)be->mem_limit, TS_UNIT_BYTES);
         return ts_set_error_status(TS_ENOMEM,
-                                   "out of memory: allocating %zu bytes with %zu in use exceeds "
-                                   "--mem-limit %zu",
-                                   bytes, be->bytes_in_use, be->mem_limit);
+                                   "out of memory: allocating %s (%zu bytes) with %s in use "
+                                   "exceeds --mem-limit %s (%zu bytes)",
+                                   ask, bytes, used, cap, be->mem_limit);
+    }
     ts_status st = be->iface->buffer_alloc(be, bytes, out);
     if (st != TS_OK) return st;
     be->bytes_in_use += bytes;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# backend_training.sh — whole training runs on every GPU-API backend against the CPU backend:
+# 50 steps of small Transformer and LSTM models with dropout 0.1 from the same seed agree per
+# step within 1e-3; OpenCL's second run compiles nothing (program cache); a model past
+# --mem-limit exits 3 with an out-of-memory line naming the size asked and the limit.
+# A backend with no device here is reported as skipped unless named in TS_REQUIRE_BACKENDS
+# (CI sets TS_REQUIRE_BACKENDS=opencl,vulkan: PoCL and lavapipe are installed there).
+set -euo pipefail
+TS=${TUNESCALE:?set TUNESCALE to the built binary}
+SRC=${TS_SOURCE_DIR:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export TUNESCALE_CACHE_DIR=$tmp/cache
+pass=0 fail=0 skip=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+"$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 300k -q
+run() { # backend model out-name [extra args]
+  local be=$1 model=$2 name=$3
+  shift 3
+  "$TS" train --backend "$be" --model "$model" --data "$tmp/data" --steps 50 --seq-len 32 \
+    --batch 4 --dropout 0.1 --lr 1e-3 --seed 11 --no-eval -q --out "$tmp/$name" \
+    --losses "$tmp/$name.txt" "$@"
+}
+for model in transformer-small lstm-small; do
+  run cpu $model cpu-$model --threads 2
+done
+
+for be in opencl vulkan; do
+  if ! "$TS" bench gemm --backend $be --size 3x5x7 --reps 1 >/dev/null 2>"$tmp/why"; then
+    if grep -q "$be" <<<"${TS_REQUIRE_BACKENDS:-}"; then
+      bad "$be required but unavailable: $(cat "$tmp/why")"
+    else
+      skip=$((skip + 1)); echo "skip $be: $(cat "$tmp/why")"
+    fi
+    continue
+  fi
+  for model in transformer-small lstm-small; do
+    if ! run $be $model $be-$model 2>"$tmp/err"; then
+      bad "$be $model training failed: $(cat "$tmp/err")"
+      continue
+    fi
+    python3 - "$tmp/cpu-$model.txt" "$tmp/$be-$model.txt" <<'PY' \
+      && ok "$be $model: 50 steps with dropout 0.1 match the CPU within 1e-3 ($(cat "$tmp/maxdiff"))" \
+      || bad "$be $model: losses differ from the CPU: $(cat "$tmp/maxdiff")"
+import sys
+a = [float(l.split()[1]) for l in open(sys.argv[1])]
+b = [float(l.split()[1]) for l in open(sys.argv[2])]
+worst = max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) == 50 else float("inf")
+open(sys.argv[2].rsplit("/", 1)[0] + "/maxdiff", "w").write(f"max |diff| {worst:.2e}")
+sys.exit(0 if worst <= 1e-3 else 1)
+PY
+  done
+  if [ $be = opencl ]; then
+    TUNESCALE_CL_VERBOSE=1 run opencl transformer-small again 2>"$tmp/log" >/dev/null
+    if grep -q "compiling OpenCL program" "$tmp/log"; then
+      bad "opencl: the second run compiled again: $(grep -c compiling "$tmp/log") programs"
+    else
+      ok "opencl: the second run compiles nothing (program cache in $TUNESCALE_CACHE_DIR)"
+    fi
+  fi
+  rc=0
+  "$TS" train --backend $be --model transformer-20M --data "$tmp/data" --steps 1 \
+    --mem-limit 64MiB --out "$tmp/oom-$be" -q 2>"$tmp/e" || rc=$?
+  if [ $rc -eq 3 ] && [ "$(wc -l <"$tmp/e")" -eq 1 ] && grep -q "out of memory" "$tmp/e" \
+     && grep -q "67108864" "$tmp/e" \
+     && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="skipped: out of memory"' "$tmp/oom-$be/result.json"; then
+    ok "$be: --mem-limit 64MiB on transformer-20M -> exit 3: $(cat "$tmp/e")"
+  else
+    bad "$be: --mem-limit (rc=$rc): $(cat "$tmp/e")"
+  fi
+done
+echo "backend_training: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
