@@ -58,11 +58,14 @@ static void gather(const ts_safetensors *st, const ts_model *m, const char *pref
 
 static void check_tensors(const char *what, const ts_model *m, const float *ours, const float *ref,
                           double tol) {
+    double worst = 0;
     for (size_t i = 0; i < m->n_specs; i++) {
         const ts_param_spec *s = &m->specs[i];
         double e = rel_err(ours + s->offset, ref + s->offset, s->numel);
         if (!(e <= tol)) fail_msg("%s %s: relative error %.3g > %.0e", what, s->name, e, tol);
+        worst = e > worst ? e : worst;
     }
+    print_message("%s: worst relative error %.2e (bound %.0e)\n", what, worst, tol);
 }
 
 /* Parameters after the AdamW steps. The key part of each in_proj_bias has a zero gradient in
@@ -73,6 +76,7 @@ static void check_tensors(const char *what, const ts_model *m, const float *ours
 static void check_after_steps(const ts_model *m, const float *ours, const float *ref, double lr,
                               double tol) {
     size_t noise = 0, C = (size_t)m->cfg.d_model;
+    double worst = 0;
     for (size_t i = 0; i < m->n_specs; i++) {
         const ts_param_spec *s = &m->specs[i];
         int key_bias = strstr(s->name, "in_proj_bias") != NULL;
@@ -92,7 +96,9 @@ static void check_after_steps(const ts_model *m, const float *ours, const float 
         double e = den > 0 ? sqrt(num / den) : sqrt(num);
         if (!(e <= tol))
             fail_msg("parameter after 3 steps %s: relative error %.3g > %.0e", s->name, e, tol);
+        worst = e > worst ? e : worst;
     }
+    print_message("parameters after 3 steps: worst relative error %.2e (bound %.0e)\n", worst, tol);
     print_message("%zu key-bias elements (zero exact gradient) compared within 3*lr\n", noise);
 }
 
@@ -129,6 +135,8 @@ static void run_golden(const char *file, const char *model_name) {
         assert_int_equal(ts_model_forward(m, x, y, B, T, 1, 0, (uint32_t)step), TS_OK);
         assert_int_equal(ts_model_loss(m, &loss, NULL, NULL), TS_OK);
         double le = fabs((double)loss - step_loss[step]) / fabs(step_loss[step]);
+        print_message("step %d loss %.9g, PyTorch %.9g, relative error %.2e\n", step, loss,
+                      step_loss[step], le);
         if (!(le <= 1e-6))
             fail_msg("%s step %d loss %.9g vs PyTorch %.9g (rel %.3g)", model_name, step, loss,
                      step_loss[step], le);
@@ -138,6 +146,7 @@ static void run_golden(const char *file, const char *model_name) {
             assert_int_equal(ts_model_logits(m, logits), TS_OK);
             double e = rel_err(logits, golden(&st, "logits", (size_t)B * T * V), (size_t)B * T * V);
             if (!(e <= 1e-4)) fail_msg("%s logits: relative error %.3g", model_name, e);
+            print_message("logits: relative error %.2e (bound 1e-4)\n", e);
             free(logits);
             gather(&st, m, "grad.", ref);
             assert_int_equal(ts_model_get_grads(m, ours), TS_OK);
