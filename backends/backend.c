@@ -25,10 +25,13 @@ ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_ba
                                    "loader and CLBlast installed); use --backend cpu");
 #endif
     } else if (!strcmp(name, "vulkan")) {
+#ifdef TS_HAVE_VULKAN
+        st = ts_vulkan_backend_create(o, out);
+#else
         return ts_set_error_status(TS_EUSAGE,
-                                   "backend '%s' has no training ops yet (it arrives with its "
-                                   "issue); use --backend cpu",
-                                   name);
+                                   "backend 'vulkan' was not built (configure with the Vulkan "
+                                   "loader and glslc installed); use --backend cpu");
+#endif
     } else {
         return ts_set_error_status(TS_EUSAGE, "unknown backend '%s' (cpu, opencl or vulkan)", name);
     }

@@ -231,5 +231,7 @@ int ts_parse_size(const char *s, size_t *out);
 ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out);
 /* Needs TS_HAVE_OPENCL; o->device is the flattened index `tunescale devices` prints. */
 ts_status ts_opencl_backend_create(const ts_backend_options *o, ts_backend **out);
+/* Needs TS_HAVE_VULKAN; o->device is the vkEnumeratePhysicalDevices index. */
+ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out);
 
 #endif

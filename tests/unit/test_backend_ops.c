@@ -27,7 +27,7 @@
 /* The backends under test, each compared with "cpu". */
 static const char *const backends[] = {
     "opencl",
-    /* "vulkan", */
+    "vulkan",
 };
 
 /* NMSE bounds. The default is for fp32 ops whose only difference from the CPU is the
@@ -564,6 +564,9 @@ static int required(const char *name) {
 int main(void) {
     ts_backend_options o = {0};
     o.threads = 2;
+    /* Vulkan: run under the Khronos validation layer when it is installed; the backend then
+     * records every validation message as an error, so any message fails a case. */
+    setenv("TUNESCALE_VK_VALIDATION", "1", 0);
     if (ts_backend_create("cpu", &o, &be_pair[REF]) != TS_OK) {
         printf("FAIL cannot create the cpu backend: %s\n", ts_last_error());
         return 1;

@@ -1,0 +1,767 @@
+/*
+ * vulkan_backend.c — the Vulkan backend's iface table, creation (instance, the physical device
+ * `--device N` names in vkEnumeratePhysicalDevices order, a compute queue), device facts,
+ * buffers, transfers, the recorded stream and errors.
+ *
+ * Submission model: ops only record into one command buffer (vulkan_pipeline.c); vk_flush
+ * submits and waits. Flushes happen at sync, at a download, before a large upload or a host
+ * write into mapped memory while work is pending, and when the descriptor pool is used up.
+ * Small uploads (the per-step batch ids and targets) are recorded with vkCmdUpdateBuffer, so
+ * they land in stream order behind whatever earlier op still reads the old contents.
+ *
+ * Errors: every failed call becomes one message naming the call and the VkResult, recorded as
+ * the sticky be->error and replayed by sync and every later transfer; out-of-memory codes are
+ * TS_ENOMEM. With TUNESCALE_VK_VALIDATION=1 and the Khronos layer installed, every validation
+ * warning or error is recorded the same way, so tests fail on them.
+ */
+#include "backends/vulkan/vulkan_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VK_VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+#define VK_NAME(x)                                                                                 \
+    { x, #x }
+static const struct {
+    VkResult code;
+    const char *name;
+} vk_results[] = {
+    VK_NAME(VK_SUCCESS),
+    VK_NAME(VK_NOT_READY),
+    VK_NAME(VK_TIMEOUT),
+    VK_NAME(VK_EVENT_SET),
+    VK_NAME(VK_EVENT_RESET),
+    VK_NAME(VK_INCOMPLETE),
+    VK_NAME(VK_ERROR_OUT_OF_HOST_MEMORY),
+    VK_NAME(VK_ERROR_OUT_OF_DEVICE_MEMORY),
+    VK_NAME(VK_ERROR_INITIALIZATION_FAILED),
+    VK_NAME(VK_ERROR_DEVICE_LOST),
+    VK_NAME(VK_ERROR_MEMORY_MAP_FAILED),
+    VK_NAME(VK_ERROR_LAYER_NOT_PRESENT),
+    VK_NAME(VK_ERROR_EXTENSION_NOT_PRESENT),
+    VK_NAME(VK_ERROR_FEATURE_NOT_PRESENT),
+    VK_NAME(VK_ERROR_INCOMPATIBLE_DRIVER),
+    VK_NAME(VK_ERROR_TOO_MANY_OBJECTS),
+    VK_NAME(VK_ERROR_FORMAT_NOT_SUPPORTED),
+    VK_NAME(VK_ERROR_FRAGMENTED_POOL),
+    VK_NAME(VK_ERROR_UNKNOWN),
+    VK_NAME(VK_ERROR_OUT_OF_POOL_MEMORY),
+    VK_NAME(VK_ERROR_INVALID_EXTERNAL_HANDLE),
+    VK_NAME(VK_ERROR_FRAGMENTATION),
+    VK_NAME(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS),
+    VK_NAME(VK_PIPELINE_COMPILE_REQUIRED),
+    VK_NAME(VK_ERROR_SURFACE_LOST_KHR),
+    VK_NAME(VK_ERROR_NATIVE_WINDOW_IN_USE_KHR),
+    VK_NAME(VK_SUBOPTIMAL_KHR),
+    VK_NAME(VK_ERROR_OUT_OF_DATE_KHR),
+    VK_NAME(VK_ERROR_INCOMPATIBLE_DISPLAY_KHR),
+    VK_NAME(VK_ERROR_VALIDATION_FAILED_EXT),
+    VK_NAME(VK_ERROR_INVALID_SHADER_NV),
+};
+#undef VK_NAME
+
+const char *vk_result_str(VkResult r) {
+    for (size_t i = 0; i < sizeof vk_results / sizeof vk_results[0]; i++)
+        if (vk_results[i].code == r) return vk_results[i].name;
+    return "unknown VkResult";
+}
+
+static int is_oom(VkResult r) {
+    return r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+void vk_fail(ts_backend *be, int oom, const char *fmt, ...) {
+    if (be->error != TS_OK) return;
+    vk_ctx *ctx = vk_ctx_of(be);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->error_msg, sizeof ctx->error_msg, fmt, ap);
+    va_end(ap);
+    be->error = ts_set_error_status(oom ? TS_ENOMEM : TS_ERR, "vulkan backend: %s", ctx->error_msg);
+}
+
+void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r) {
+    if (is_oom(r))
+        vk_fail(be, 1, "out of device memory: %s (%s) failed with %s on %s", call, op,
+                vk_result_str(r), vk_ctx_of(be)->device_name);
+    else
+        vk_fail(be, 0, "%s (%s) failed: %s (%d)", call, op, vk_result_str(r), (int)r);
+}
+
+static ts_status replay_error(ts_backend *be) {
+    return ts_set_error_status(be->error, "vulkan backend: %s", vk_ctx_of(be)->error_msg);
+}
+
+int vk_view_ok(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {
+    if (!t.buf) {
+        vk_fail(be, 0, "%s: tensor '%s' has no buffer", op, arg);
+        return 0;
+    }
+    size_t elems = t.buf->bytes / 4;
+    if (t.off > elems || n > elems - t.off) {
+        vk_fail(be, 0, "%s: tensor '%s' reads elements [%zu, %zu) of a %zu-element buffer", op, arg,
+                t.off, t.off + n, elems);
+        return 0;
+    }
+    /* Shaders index with 32-bit unsigned integers. */
+    if (t.off + n > (size_t)UINT32_MAX) {
+        vk_fail(be, 0, "%s: tensor '%s' reaches element %zu, past the shaders' 2^32 index", op, arg,
+                t.off + n);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- raw buffers ----------------------------------------------------------------------- */
+
+static uint32_t find_type(const vk_ctx *ctx, uint32_t bits, VkMemoryPropertyFlags want) {
+    for (uint32_t i = 0; i < ctx->mem_props.memoryTypeCount; i++)
+        if ((bits & (1u << i)) && (ctx->mem_props.memoryTypes[i].propertyFlags & want) == want)
+            return i;
+    return UINT32_MAX;
+}
+
+/* Creates a buffer of `bytes` (rounded to whole elements) in the buffer memory type, or the
+ * staging type when `staging` is set; maps it when the type is host-visible and coherent. */
+static VkResult raw_buffer(vk_ctx *ctx, size_t bytes, int staging, ts_buffer **out,
+                           const char **call) {
+    *out = NULL;
+    ts_buffer *b = calloc(1, sizeof *b);
+    if (!b) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    b->bytes = bytes;
+    b->size = bytes + 3 < bytes ? 0 : (bytes + 3) & ~(size_t)3;
+    if (b->size == 0) b->size = 4;
+    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                             .size = b->size,
+                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                             .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    *call = "vkCreateBuffer";
+    VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, &b->buf);
+    if (r != VK_SUCCESS) {
+        free(b);
+        return r;
+    }
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(ctx->device, b->buf, &req);
+    uint32_t type = staging ? ctx->staging_type : ctx->mem_type;
+    if (!(req.memoryTypeBits & (1u << type))) {
+        type = find_type(ctx, req.memoryTypeBits, 0);
+        if (type == UINT32_MAX) type = 0;
+    }
+    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                               .allocationSize = req.size,
+                               .memoryTypeIndex = type};
+    *call = "vkAllocateMemory";
+    r = vkAllocateMemory(ctx->device, &ai, NULL, &b->mem);
+    if (r == VK_SUCCESS) {
+        *call = "vkBindBufferMemory";
+        r = vkBindBufferMemory(ctx->device, b->buf, b->mem, 0);
+    }
+    VkMemoryPropertyFlags hv =
+        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    if (r == VK_SUCCESS && (staging || ctx->direct_map) &&
+        (ctx->mem_props.memoryTypes[type].propertyFlags & hv) == hv) {
+        *call = "vkMapMemory";
+        r = vkMapMemory(ctx->device, b->mem, 0, VK_WHOLE_SIZE, 0, &b->mapped);
+    }
+    if (r != VK_SUCCESS) {
+        if (b->mem) vkFreeMemory(ctx->device, b->mem, NULL);
+        vkDestroyBuffer(ctx->device, b->buf, NULL);
+        free(b);
+        return r;
+    }
+    *out = b;
+    return VK_SUCCESS;
+}
+
+static void raw_free(vk_ctx *ctx, ts_buffer *b) {
+    if (!b) return;
+    if (b->mapped) vkUnmapMemory(ctx->device, b->mem);
+    vkDestroyBuffer(ctx->device, b->buf, NULL);
+    vkFreeMemory(ctx->device, b->mem, NULL);
+    free(b);
+}
+
+/* Frees now when nothing recorded can reference the buffer, else after the next flush. */
+static void retire(ts_backend *be, ts_buffer *b) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (!ctx->recording) {
+        raw_free(ctx, b);
+        return;
+    }
+    if (ctx->n_doomed == ctx->cap_doomed) {
+        size_t cap = ctx->cap_doomed ? 2 * ctx->cap_doomed : 16;
+        ts_buffer **d = realloc(ctx->doomed, cap * sizeof *d);
+        if (!d) { /* out of host memory: wait for the GPU rather than leak */
+            vk_flush(be);
+            raw_free(ctx, b);
+            return;
+        }
+        ctx->doomed = d;
+        ctx->cap_doomed = cap;
+    }
+    ctx->doomed[ctx->n_doomed++] = b;
+}
+
+ts_buffer *vk_scratch(ts_backend *be, size_t bytes) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (ctx->scratch && ctx->scratch->size >= bytes) return ctx->scratch;
+    size_t rounded = (bytes + 4095) & ~(size_t)4095;
+    ts_buffer *b;
+    const char *call;
+    VkResult r = raw_buffer(ctx, rounded, 0, &b, &call);
+    if (r != VK_SUCCESS) {
+        vk_fail_call(be, call, "scratch", r);
+        return NULL;
+    }
+    if (ctx->scratch) retire(be, ctx->scratch); /* recorded ops may still use the old one */
+    ctx->scratch = b;
+    return b;
+}
+
+/* ---- the stream ------------------------------------------------------------------------ */
+
+VkCommandBuffer vk_cmd(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (be->error != TS_OK) return VK_NULL_HANDLE;
+    if (!ctx->recording) {
+        VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+        VkResult r = vkBeginCommandBuffer(ctx->cmd, &bi);
+        if (r != VK_SUCCESS) {
+            vk_fail_call(be, "vkBeginCommandBuffer", "record", r);
+            return VK_NULL_HANDLE;
+        }
+        ctx->recording = 1;
+        ctx->n_cmds = 0;
+    }
+    return ctx->cmd;
+}
+
+void vk_barrier(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (!ctx->recording) return;
+    /* One global barrier after every command: each op sees all earlier writes, whatever
+     * buffers they touched (compute and transfer alike). */
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(ctx->cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+    ctx->n_cmds++;
+}
+
+void vk_flush(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (!ctx->recording) return;
+    /* Device writes become visible to host reads of mapped memory after the fence. */
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask =
+                              VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    vkCmdPipelineBarrier(ctx->cmd,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+    VkResult r = vkEndCommandBuffer(ctx->cmd);
+    const char *call = "vkEndCommandBuffer";
+    if (r == VK_SUCCESS) {
+        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .commandBufferCount = 1,
+                           .pCommandBuffers = &ctx->cmd};
+        call = "vkQueueSubmit";
+        r = vkQueueSubmit(ctx->queue, 1, &si, ctx->fence);
+        if (r == VK_SUCCESS) {
+            call = "vkWaitForFences";
+            r = vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX);
+            vkResetFences(ctx->device, 1, &ctx->fence);
+        }
+    }
+    if (r != VK_SUCCESS) {
+        vk_fail_call(be, call, "flush", r);
+        vkDeviceWaitIdle(ctx->device);
+    }
+    vkResetCommandBuffer(ctx->cmd, 0);
+    vkResetDescriptorPool(ctx->device, ctx->desc_pool, 0);
+    ctx->sets_used = 0;
+    ctx->recording = 0;
+    ctx->n_cmds = 0;
+    for (size_t i = 0; i < ctx->n_doomed; i++)
+        raw_free(ctx, ctx->doomed[i]);
+    ctx->n_doomed = 0;
+}
+
+/* ---- device and stream ----------------------------------------------------------------- */
+
+static void vk_destroy(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (ctx) {
+        if (ctx->device) {
+            if (ctx->cmd) vk_flush(be);
+            vkDeviceWaitIdle(ctx->device);
+            for (size_t i = 0; i < ctx->n_doomed; i++)
+                raw_free(ctx, ctx->doomed[i]);
+            raw_free(ctx, ctx->status);
+            raw_free(ctx, ctx->scratch);
+            raw_free(ctx, ctx->staging);
+            vk_pipelines_destroy(ctx);
+            if (ctx->desc_pool) vkDestroyDescriptorPool(ctx->device, ctx->desc_pool, NULL);
+            if (ctx->fence) vkDestroyFence(ctx->device, ctx->fence, NULL);
+            if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+            vkDestroyDevice(ctx->device, NULL);
+        }
+        free(ctx->doomed);
+        if (ctx->messenger) {
+            PFN_vkDestroyDebugUtilsMessengerEXT destroy =
+                (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+                    ctx->instance, "vkDestroyDebugUtilsMessengerEXT");
+            if (destroy) destroy(ctx->instance, ctx->messenger, NULL);
+        }
+        if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+        free(ctx);
+    }
+    free(be);
+}
+
+static void vk_device_info(ts_backend *be, ts_device_info *out) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    memset(out, 0, sizeof *out);
+    snprintf(out->backend, sizeof out->backend, "vulkan");
+    snprintf(out->name, sizeof out->name, "%s", ctx->device_name);
+    snprintf(out->vendor, sizeof out->vendor, "0x%04x", ctx->props.vendorID);
+    snprintf(out->driver, sizeof out->driver, "%s", ctx->driver);
+    uint32_t v = ctx->props.apiVersion;
+    snprintf(out->api_version, sizeof out->api_version, "Vulkan %u.%u.%u", (v >> 22) & 0x7fu,
+             (v >> 12) & 0x3ffu, v & 0xfffu);
+    for (uint32_t i = 0; i < ctx->mem_props.memoryHeapCount; i++)
+        if (ctx->mem_props.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+            out->memory_bytes += ctx->mem_props.memoryHeaps[i].size;
+    out->compute_units = 0; /* Vulkan does not say */
+    out->threads = 1;
+}
+
+/* Host copies between `host` and bytes [off, off + bytes) of b, through the staging buffer
+ * when b is not mapped. The stream must be idle (flushed) on entry. */
+static void host_copy(ts_backend *be, ts_buffer *b, size_t off, void *host, size_t bytes,
+                      int to_device) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (b->mapped) {
+        if (to_device)
+            memcpy((char *)b->mapped + off, host, bytes);
+        else
+            memcpy(host, (const char *)b->mapped + off, bytes);
+        return;
+    }
+    const size_t chunk = ctx->staging->size;
+    for (size_t done = 0; done < bytes && be->error == TS_OK; done += chunk) {
+        size_t n = bytes - done < chunk ? bytes - done : chunk;
+        if (to_device) memcpy(ctx->staging->mapped, (const char *)host + done, n);
+        VkCommandBuffer cmd = vk_cmd(be);
+        if (!cmd) return;
+        VkBufferCopy region = {.srcOffset = to_device ? 0 : off + done,
+                               .dstOffset = to_device ? off + done : 0,
+                               .size = n};
+        if (to_device)
+            vkCmdCopyBuffer(cmd, ctx->staging->buf, b->buf, 1, &region);
+        else
+            vkCmdCopyBuffer(cmd, b->buf, ctx->staging->buf, 1, &region);
+        vk_barrier(be);
+        vk_flush(be);
+        if (!to_device && be->error == TS_OK) memcpy((char *)host + done, ctx->staging->mapped, n);
+    }
+}
+
+/* Reads the status word that shaders set on bad ids or targets, and clears it. */
+static void check_status_word(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    vk_flush(be);
+    int32_t word = 0;
+    host_copy(be, ctx->status, 0, &word, sizeof word, 0);
+    if (be->error != TS_OK || word == 0) return;
+    int32_t zero = 0;
+    host_copy(be, ctx->status, 0, &zero, sizeof zero, 1);
+    if (word == VK_BAD_EMBEDDING_ID)
+        vk_fail(be, 0, "embedding: an id is outside the table [0, V) (found on the device)");
+    else if (word == VK_BAD_TARGET)
+        vk_fail(be, 0,
+                "crossentropy: a target is outside the vocabulary [0, V) and is not the ignore "
+                "index (found on the device)");
+    else
+        vk_fail(be, 0, "a shader reported bad data (code %d)", (int)word);
+}
+
+static ts_status vk_sync(ts_backend *be) {
+    if (be->error != TS_OK) return replay_error(be);
+    check_status_word(be); /* flushes first */
+    return be->error != TS_OK ? replay_error(be) : TS_OK;
+}
+
+/* ---- buffers --------------------------------------------------------------------------- */
+
+static ts_status vk_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
+    *out = NULL;
+    if (be->error != TS_OK) return replay_error(be);
+    vk_ctx *ctx = vk_ctx_of(be);
+    ts_buffer *b;
+    const char *call;
+    VkResult r = raw_buffer(ctx, bytes, 0, &b, &call);
+    if (r != VK_SUCCESS) {
+        if (is_oom(r))
+            return ts_set_error_status(TS_ENOMEM,
+                                       "out of device memory: allocating %zu bytes on %s failed "
+                                       "with %s (%s)",
+                                       bytes, ctx->device_name, vk_result_str(r), call);
+        return ts_set_error("vulkan backend: %s for a %zu-byte buffer failed: %s (%d)", call, bytes,
+                            vk_result_str(r), (int)r);
+    }
+    /* Zeroed in stream order: recorded, not waited for. */
+    VkCommandBuffer cmd = vk_cmd(be);
+    if (!cmd) {
+        raw_free(ctx, b);
+        return replay_error(be);
+    }
+    vkCmdFillBuffer(cmd, b->buf, 0, VK_WHOLE_SIZE, 0);
+    vk_barrier(be);
+    *out = b;
+    return TS_OK;
+}
+
+static void vk_buffer_free(ts_backend *be, ts_buffer *buf) {
+    if (buf) retire(be, buf);
+}
+
+static size_t vk_buffer_size(ts_backend *be, const ts_buffer *buf) {
+    (void)be;
+    return buf ? buf->bytes : 0;
+}
+
+static ts_status check_transfer(ts_backend *be, ts_tensor t, size_t bytes, const char *what) {
+    if (be->error != TS_OK) return replay_error(be);
+    if (!t.buf) return ts_set_error("vulkan backend: %s into or from a null buffer", what);
+    size_t size = t.buf->bytes;
+    if (t.off > size / 4 || bytes > size - t.off * 4)
+        return ts_set_error("vulkan backend: %s of %zu bytes at byte offset %zu runs past the "
+                            "end of a %zu-byte buffer",
+                            what, bytes, t.off * 4, size);
+    return TS_OK;
+}
+
+/* vkCmdUpdateBuffer takes at most 65536 bytes, in whole words. */
+#define VK_INLINE_UPLOAD_MAX 65536
+
+static ts_status vk_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
+    ts_status st = check_transfer(be, dst, bytes, "upload");
+    if (st != TS_OK || bytes == 0) return st;
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (!(dst.buf->mapped && !ctx->recording) && bytes % 4 == 0 && bytes <= VK_INLINE_UPLOAD_MAX) {
+        /* Recorded into the stream: ordered after earlier ops that read the old data, and
+         * the caller's memory is copied into the command buffer now. */
+        VkCommandBuffer cmd = vk_cmd(be);
+        if (!cmd) return replay_error(be);
+        vkCmdUpdateBuffer(cmd, dst.buf->buf, dst.off * 4, bytes, src);
+        vk_barrier(be);
+        return TS_OK;
+    }
+    /* The GPU may still read this buffer: finish the stream before the host writes it. */
+    vk_flush(be);
+    host_copy(be, dst.buf, dst.off * 4, (void *)src, bytes, 1);
+    return be->error != TS_OK ? replay_error(be) : TS_OK;
+}
+
+static ts_status vk_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
+    ts_status st = check_transfer(be, src, bytes, "download");
+    if (st != TS_OK) return st;
+    vk_flush(be);
+    if (bytes) host_copy(be, src.buf, src.off * 4, dst, bytes, 0);
+    /* Data computed from bad ids or targets must not pass silently. */
+    if (be->error == TS_OK) check_status_word(be);
+    return be->error != TS_OK ? replay_error(be) : TS_OK;
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+
+static const ts_backend_iface vk_iface = {
+    /* .name = */ "vulkan",
+    /* .api_version = */ TS_BACKEND_API_VERSION,
+    /* .destroy = */ vk_destroy,
+    /* .device_info = */ vk_device_info,
+    /* .sync = */ vk_sync,
+    /* .buffer_alloc = */ vk_buffer_alloc,
+    /* .buffer_free = */ vk_buffer_free,
+    /* .buffer_size = */ vk_buffer_size,
+    /* .upload = */ vk_upload,
+    /* .download = */ vk_download,
+    /* .fill = */ vk_fill,
+    /* .copy = */ vk_copy,
+    /* .add = */ vk_add,
+    /* .scale = */ vk_scale,
+    /* .gemm = */ vk_gemm,
+    /* .bias_add = */ vk_bias_add,
+    /* .bias_backward = */ vk_bias_backward,
+    /* .embedding_forward = */ vk_embedding_forward,
+    /* .embedding_backward = */ vk_embedding_backward,
+    /* .layernorm_forward = */ vk_layernorm_forward,
+    /* .layernorm_backward = */ vk_layernorm_backward,
+    /* .gelu_forward = */ vk_gelu_forward,
+    /* .gelu_backward = */ vk_gelu_backward,
+    /* .dropout_forward = */ vk_dropout_forward,
+    /* .dropout_backward = */ vk_dropout_backward,
+    /* .qkv_split_forward = */ vk_qkv_split_forward,
+    /* .qkv_split_backward = */ vk_qkv_split_backward,
+    /* .heads_merge_forward = */ vk_heads_merge_forward,
+    /* .heads_merge_backward = */ vk_heads_merge_backward,
+    /* .softmax_causal_forward = */ vk_softmax_causal_forward,
+    /* .softmax_causal_backward = */ vk_softmax_causal_backward,
+    /* .lstm_cell_forward = */ vk_lstm_cell_forward,
+    /* .lstm_cell_backward = */ vk_lstm_cell_backward,
+    /* .crossentropy_forward = */ vk_crossentropy_forward,
+    /* .crossentropy_backward = */ vk_crossentropy_backward,
+    /* .sum = */ vk_sum,
+    /* .sum_squares = */ vk_sum_squares,
+    /* .adamw = */ vk_adamw,
+};
+
+/* ---- creation -------------------------------------------------------------------------- */
+
+/* Validation messages (warnings and errors) fail the stream like any other error. */
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(
+    VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT types,
+    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
+    (void)types;
+    ts_backend *be = user;
+    if (severity & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                    VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)) {
+        fprintf(stderr, "vulkan validation: %s\n", data->pMessage);
+        vk_fail(be, 0, "validation layer: %.900s", data->pMessage);
+    }
+    return VK_FALSE;
+}
+
+static int has_layer(const char *name) {
+    uint32_t n = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkLayerProperties *p = malloc(n * sizeof *p);
+    int found = 0;
+    if (p && vkEnumerateInstanceLayerProperties(&n, p) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = !strcmp(p[i].layerName, name);
+    free(p);
+    return found;
+}
+
+static ts_status init_instance(ts_backend *be, vk_ctx *ctx) {
+    const char *env = getenv("TUNESCALE_VK_VALIDATION");
+    int validate = env && !strcmp(env, "1") && has_layer(VK_VALIDATION_LAYER);
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                             .pApplicationName = "tunescale",
+                             .pEngineName = "tunescale",
+                             .apiVersion = VK_API_VERSION_1_2};
+    const char *layers[] = {VK_VALIDATION_LAYER};
+    const char *exts[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    VkDebugUtilsMessengerCreateInfoEXT mi = {
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = on_validation,
+        .pUserData = be};
+    VkInstanceCreateInfo ii = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                               .pApplicationInfo = &app,
+                               .enabledLayerCount = validate ? 1 : 0,
+                               .ppEnabledLayerNames = layers,
+                               .enabledExtensionCount = validate ? 1 : 0,
+                               .ppEnabledExtensionNames = exts,
+                               .pNext = validate ? &mi : NULL};
+    VkResult r = vkCreateInstance(&ii, NULL, &ctx->instance);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        return ts_set_error("no Vulkan device: no Vulkan 1.2 driver is installed (install "
+                            "mesa-vulkan-drivers or your GPU driver's ICD; tunescale devices lists "
+                            "what it finds)");
+    if (r != VK_SUCCESS)
+        return ts_set_error("vulkan backend: vkCreateInstance failed: %s (%d)", vk_result_str(r),
+                            (int)r);
+    if (validate) {
+        PFN_vkCreateDebugUtilsMessengerEXT create =
+            (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+                ctx->instance, "vkCreateDebugUtilsMessengerEXT");
+        if (!create || create(ctx->instance, &mi, NULL, &ctx->messenger) != VK_SUCCESS)
+            return ts_set_error("vulkan backend: cannot install the validation messenger");
+    }
+    return TS_OK;
+}
+
+static ts_status pick_device(vk_ctx *ctx, int index) {
+    uint32_t n = 0;
+    VkResult r = vkEnumeratePhysicalDevices(ctx->instance, &n, NULL);
+    if (r != VK_SUCCESS)
+        return ts_set_error("vulkan backend: vkEnumeratePhysicalDevices failed: %s (%d)",
+                            vk_result_str(r), (int)r);
+    if (n == 0)
+        return ts_set_error("no Vulkan device %d: the loader finds no device (install "
+                            "mesa-vulkan-drivers or your GPU driver's ICD)",
+                            index);
+    if ((uint32_t)index >= n)
+        return ts_set_error("no Vulkan device %d (this machine has %u; tunescale devices lists "
+                            "them)",
+                            index, n);
+    VkPhysicalDevice *devs = malloc(n * sizeof *devs);
+    if (!devs) return ts_set_error_status(TS_ENOMEM, "out of host memory listing devices");
+    r = vkEnumeratePhysicalDevices(ctx->instance, &n, devs);
+    if (r == VK_SUCCESS || r == VK_INCOMPLETE) ctx->phys = devs[index];
+    free(devs);
+    if (!ctx->phys)
+        return ts_set_error("vulkan backend: vkEnumeratePhysicalDevices failed: %s (%d)",
+                            vk_result_str(r), (int)r);
+    vkGetPhysicalDeviceProperties(ctx->phys, &ctx->props);
+    vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->mem_props);
+    snprintf(ctx->device_name, sizeof ctx->device_name, "%s", ctx->props.deviceName);
+    VkPhysicalDeviceDriverProperties drv = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                      .pNext = &drv};
+    if (ctx->props.apiVersion >= VK_API_VERSION_1_2) {
+        vkGetPhysicalDeviceProperties2(ctx->phys, &p2);
+        snprintf(ctx->driver, sizeof ctx->driver, "%.60s %.60s", drv.driverName, drv.driverInfo);
+    } else {
+        return ts_set_error("vulkan backend: %s supports Vulkan %u.%u; tunescale needs 1.2",
+                            ctx->device_name, (ctx->props.apiVersion >> 22) & 0x7fu,
+                            (ctx->props.apiVersion >> 12) & 0x3ffu);
+    }
+    uint32_t nq = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->phys, &nq, NULL);
+    VkQueueFamilyProperties *qf = malloc((nq ? nq : 1) * sizeof *qf);
+    if (!qf) return ts_set_error_status(TS_ENOMEM, "out of host memory listing queues");
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->phys, &nq, qf);
+    int found = 0;
+    for (uint32_t i = 0; i < nq && !found; i++)
+        if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+            ctx->queue_family = i;
+            found = 1;
+        }
+    free(qf);
+    if (!found) return ts_set_error("vulkan backend: %s has no compute queue", ctx->device_name);
+    return TS_OK;
+}
+
+static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                  .queueFamilyIndex = ctx->queue_family,
+                                  .queueCount = 1,
+                                  .pQueuePriorities = &prio};
+    VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                             .queueCreateInfoCount = 1,
+                             .pQueueCreateInfos = &qi};
+    VkResult r = vkCreateDevice(ctx->phys, &di, NULL, &ctx->device);
+    if (r != VK_SUCCESS)
+        return ts_set_error("vulkan backend: vkCreateDevice on %s failed: %s (%d)",
+                            ctx->device_name, vk_result_str(r), (int)r);
+    vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+
+    /* Memory types: device-local for buffers; on integrated and CPU devices, where that memory
+     * is also host-visible and coherent, buffers are mapped and need no staging. */
+    VkMemoryPropertyFlags hv =
+        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    uint32_t all = UINT32_MAX;
+    uint32_t dl = find_type(ctx, all, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    uint32_t dlhv = find_type(ctx, all, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | hv);
+    ctx->staging_type = find_type(ctx, all, hv);
+    if (ctx->staging_type == UINT32_MAX)
+        return ts_set_error("vulkan backend: %s has no host-visible coherent memory",
+                            ctx->device_name);
+    int uma = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU ||
+              ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    if (dlhv != UINT32_MAX && uma) {
+        ctx->mem_type = dlhv;
+        ctx->direct_map = 1;
+    } else if (dl != UINT32_MAX) {
+        ctx->mem_type = dl;
+    } else {
+        ctx->mem_type = ctx->staging_type;
+        ctx->direct_map = 1;
+    }
+
+    VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                  .queueFamilyIndex = ctx->queue_family};
+    const char *call = "vkCreateCommandPool";
+    r = vkCreateCommandPool(ctx->device, &pi, NULL, &ctx->cmd_pool);
+    if (r == VK_SUCCESS) {
+        VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                          .commandPool = ctx->cmd_pool,
+                                          .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                          .commandBufferCount = 1};
+        call = "vkAllocateCommandBuffers";
+        r = vkAllocateCommandBuffers(ctx->device, &ai, &ctx->cmd);
+    }
+    if (r == VK_SUCCESS) {
+        VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        call = "vkCreateFence";
+        r = vkCreateFence(ctx->device, &fi, NULL, &ctx->fence);
+    }
+    if (r == VK_SUCCESS) {
+        VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                   .descriptorCount = VK_SETS_PER_POOL * VK_MAX_BINDINGS};
+        VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                          .maxSets = VK_SETS_PER_POOL,
+                                          .poolSizeCount = 1,
+                                          .pPoolSizes = &ps};
+        call = "vkCreateDescriptorPool";
+        r = vkCreateDescriptorPool(ctx->device, &dpi, NULL, &ctx->desc_pool);
+    }
+    if (r == VK_SUCCESS) {
+        call = "vkCreateBuffer (status word)";
+        r = raw_buffer(ctx, 4, 0, &ctx->status, &call);
+    }
+    if (r == VK_SUCCESS && !ctx->direct_map) {
+        call = "vkCreateBuffer (staging)";
+        r = raw_buffer(ctx, (size_t)16 << 20, 1, &ctx->staging, &call);
+    }
+    if (r != VK_SUCCESS)
+        return ts_set_error_status(is_oom(r) ? TS_ENOMEM : TS_ERR,
+                                   "vulkan backend: %s failed: %s (%d)", call, vk_result_str(r),
+                                   (int)r);
+    VkCommandBuffer cmd = vk_cmd(be);
+    if (!cmd) return replay_error(be);
+    vkCmdFillBuffer(cmd, ctx->status->buf, 0, VK_WHOLE_SIZE, 0);
+    vk_barrier(be);
+    return vk_pipelines_init(be);
+}
+
+ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out) {
+    *out = NULL;
+    int index = o ? o->device : 0;
+    if (index < 0) return ts_set_error_status(TS_EUSAGE, "--device must be >= 0, not %d", index);
+    ts_backend *be = calloc(1, sizeof *be);
+    vk_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!be || !ctx) {
+        free(be);
+        free(ctx);
+        return ts_set_error_status(TS_ENOMEM, "out of host memory creating the vulkan backend");
+    }
+    be->iface = &vk_iface;
+    be->ctx = ctx;
+    be->error = TS_OK;
+    ts_status st = init_instance(be, ctx);
+    if (st == TS_OK) st = pick_device(ctx, index);
+    if (st == TS_OK) st = init_device(be, ctx);
+    if (st == TS_OK && be->error != TS_OK) st = replay_error(be);
+    if (st != TS_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ts_last_error());
+        vk_destroy(be);
+        return ts_set_error_status(st, "%s", msg);
+    }
+    *out = be;
+    return TS_OK;
+}

@@ -1,0 +1,90 @@
+/*
+ * vulkan_gemm.c — matrix products with the tiled shader shaders/gemm.comp (shared-memory tiles,
+ * 4x4 register blocks, transposes as push-constant flags, batch entries along grid z).
+ *
+ * K == 0 is done here as C = beta * C (scale2d), like the other backends; beta == 0 never
+ * reads C, inside the shader.
+ */
+#include "backends/vulkan/vulkan_internal.h"
+
+/* Elements spanned by a batch of (rows, cols) matrices with leading dimension ld. */
+static size_t gemm_extent(int rows, int cols, int ld, long stride, int batch) {
+    return (size_t)(batch - 1) * (size_t)stride + (size_t)(rows - 1) * (size_t)ld + (size_t)cols;
+}
+
+/*
+ * ---- VK_KHR_cooperative_matrix: the place for a tensor-core path ------------------------
+ * A device that offers the extension with fp16 x fp16 -> fp32 (or fp32) tiles could run the
+ * products through coopMatMulAdd. It is not written yet: this stub says so, and vk_gemm falls
+ * through to the tiled shader. (lavapipe, the reference device, has no cooperative matrices.)
+ */
+static int gemm_coopmat(ts_backend *be, int trans_a, int trans_b, int M, int N, int K) {
+    (void)be;
+    (void)trans_a;
+    (void)trans_b;
+    (void)M;
+    (void)N;
+    (void)K;
+    return 0; /* not available */
+}
+
+void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+             ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
+             ts_tensor C, int ldc, long stride_c, int batch) {
+    if (be->error != TS_OK) return;
+    if (M < 0 || N < 0 || K < 0 || batch < 0 || stride_a < 0 || stride_b < 0 || stride_c < 0) {
+        vk_fail(be, 0, "gemm: negative size or stride (M=%d N=%d K=%d batch=%d)", M, N, K, batch);
+        return;
+    }
+    if (M == 0 || N == 0 || batch == 0) return;
+    if (batch > 65535) {
+        vk_fail(be, 0, "gemm: batch %d is more than a dispatch holds (65535)", batch);
+        return;
+    }
+    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
+    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
+    if (ldc < N || (K > 0 && (lda < a_cols || ldb < b_cols || lda < 1 || ldb < 1))) {
+        vk_fail(be, 0,
+                "gemm: leading dimension too small (lda=%d ldb=%d ldc=%d for M=%d N=%d K=%d)", lda,
+                ldb, ldc, M, N, K);
+        return;
+    }
+    if (!vk_view_ok(be, C, gemm_extent(M, N, ldc, stride_c, batch), "gemm", "C")) return;
+    if (K > 0 &&
+        (!vk_view_ok(be, A, gemm_extent(a_rows, a_cols, lda, stride_a, batch), "gemm", "A") ||
+         !vk_view_ok(be, B, gemm_extent(b_rows, b_cols, ldb, stride_b, batch), "gemm", "B")))
+        return;
+    if (K == 0) {
+        struct {
+            uint32_t co, M, N, ldc, stride, batch;
+            float beta;
+        } p = {(uint32_t)C.off,    (uint32_t)M,     (uint32_t)N, (uint32_t)ldc,
+               (uint32_t)stride_c, (uint32_t)batch, beta};
+        ts_buffer *bufs[] = {C.buf};
+        vk_dispatch_items(be, VK_K_SCALE2D, bufs, 1, &p, sizeof p, (size_t)M * N * batch);
+        return;
+    }
+    if (gemm_coopmat(be, trans_a, trans_b, M, N, K)) return;
+    struct {
+        uint32_t ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
+        float alpha, beta;
+    } p = {(uint32_t)A.off,
+           (uint32_t)B.off,
+           (uint32_t)C.off,
+           (uint32_t)M,
+           (uint32_t)N,
+           (uint32_t)K,
+           (uint32_t)lda,
+           (uint32_t)ldb,
+           (uint32_t)ldc,
+           (uint32_t)stride_a,
+           (uint32_t)stride_b,
+           (uint32_t)stride_c,
+           (uint32_t) !!trans_a,
+           (uint32_t) !!trans_b,
+           alpha,
+           beta};
+    ts_buffer *bufs[] = {A.buf, B.buf, C.buf};
+    vk_dispatch(be, VK_K_GEMM, bufs, 3, &p, sizeof p, (uint32_t)((N + VK_GEMM_BN - 1) / VK_GEMM_BN),
+                (uint32_t)((M + VK_GEMM_BM - 1) / VK_GEMM_BM), (uint32_t)batch);
+}

@@ -1,0 +1,535 @@
+/*
+ * vulkan_ops.c — the host side of every op except gemm: validate the views (as the CPU backend
+ * does, so a bad view is an error, never a wild device write), then record the shader from
+ * shaders/ with its push constants. Nothing here waits for the device.
+ *
+ * Each push-constant struct mirrors the `P` block of its shader member for member (all 4-byte
+ * scalars, so std430 adds no padding).
+ */
+#include "backends/vulkan/vulkan_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define U(x)  ((uint32_t)(x))
+
+static int ok(ts_backend *be) {
+    return be->error == TS_OK;
+}
+
+/* ---- elementwise and copies ----------------------------------------------------------- */
+
+void vk_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
+    if (!ok(be) || n == 0 || !vk_view_ok(be, x, n, "fill", "x")) return;
+    VkCommandBuffer cmd = vk_cmd(be);
+    if (!cmd) return;
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    vkCmdFillBuffer(cmd, x.buf->buf, x.off * 4, n * 4, bits);
+    vk_barrier(be);
+}
+
+void vk_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
+    if (!ok(be) || n == 0) return;
+    if (!vk_view_ok(be, dst, n, "copy", "dst") || !vk_view_ok(be, src, n, "copy", "src")) return;
+    if (dst.buf == src.buf && dst.off == src.off) return;
+    VkCommandBuffer cmd;
+    if (dst.buf == src.buf && dst.off < src.off + n && src.off < dst.off + n) {
+        /* Overlapping regions of one buffer are not allowed in vkCmdCopyBuffer: go through
+         * the scratch buffer, which gives memmove's result. */
+        ts_buffer *tmp = vk_scratch(be, n * 4);
+        if (!tmp || !(cmd = vk_cmd(be))) return;
+        VkBufferCopy a = {src.off * 4, 0, n * 4}, b = {0, dst.off * 4, n * 4};
+        vkCmdCopyBuffer(cmd, src.buf->buf, tmp->buf, 1, &a);
+        vk_barrier(be);
+        vkCmdCopyBuffer(cmd, tmp->buf, dst.buf->buf, 1, &b);
+        vk_barrier(be);
+        return;
+    }
+    if (!(cmd = vk_cmd(be))) return;
+    VkBufferCopy r = {src.off * 4, dst.off * 4, n * 4};
+    vkCmdCopyBuffer(cmd, src.buf->buf, dst.buf->buf, 1, &r);
+    vk_barrier(be);
+}
+
+void vk_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
+    if (!ok(be) || n == 0) return;
+    if (!vk_view_ok(be, out, n, "add", "out") || !vk_view_ok(be, a, n, "add", "a") ||
+        !vk_view_ok(be, b, n, "add", "b"))
+        return;
+    struct {
+        uint32_t oo, ao, bo, n;
+    } p = {U(out.off), U(a.off), U(b.off), U(n)};
+    ts_buffer *bufs[] = {out.buf, a.buf, b.buf};
+    vk_dispatch_items(be, VK_K_ADD, bufs, NB(bufs), &p, sizeof p, n);
+}
+
+void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
+    if (!ok(be) || n == 0 || !vk_view_ok(be, x, n, "scale", "x")) return;
+    struct {
+        uint32_t xo, n;
+        float s;
+    } p = {U(x.off), U(n), s};
+    ts_buffer *bufs[] = {x.buf};
+    vk_dispatch_items(be, VK_K_SCALE, bufs, NB(bufs), &p, sizeof p, n);
+}
+
+/* ---- bias ------------------------------------------------------------------------------ */
+
+void vk_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols) {
+    if (!ok(be) || rows <= 0 || cols <= 0) return;
+    size_t n = (size_t)rows * cols;
+    if (!vk_view_ok(be, out, n, "bias_add", "out") ||
+        !vk_view_ok(be, bias, (size_t)cols, "bias_add", "bias"))
+        return;
+    struct {
+        uint32_t oo, bo, rows, cols;
+    } p = {U(out.off), U(bias.off), U(rows), U(cols)};
+    ts_buffer *bufs[] = {out.buf, bias.buf};
+    vk_dispatch_items(be, VK_K_BIAS_ADD, bufs, NB(bufs), &p, sizeof p, n);
+}
+
+/* dst[c] += sum_k part[k * width + base + c] for c < cols. */
+static void colsum_finish(ts_backend *be, ts_tensor dst, ts_buffer *part, int cols, int chunks,
+                          int width, int base) {
+    struct {
+        uint32_t dso, cols, chunks, width, base;
+    } p = {U(dst.off), U(cols), U(chunks), U(width), U(base)};
+    ts_buffer *bufs[] = {dst.buf, part};
+    vk_dispatch_items(be, VK_K_COLSUM_FINISH, bufs, NB(bufs), &p, sizeof p, (size_t)cols);
+}
+
+void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols) {
+    if (!ok(be) || rows <= 0 || cols <= 0) return;
+    size_t n = (size_t)rows * cols;
+    if (!vk_view_ok(be, dbias, (size_t)cols, "bias_backward", "dbias") ||
+        !vk_view_ok(be, dout, n, "bias_backward", "dout"))
+        return;
+    int chunks = (rows + VK_COLSUM_ROWS - 1) / VK_COLSUM_ROWS;
+    ts_buffer *part = vk_scratch(be, (size_t)chunks * cols * 4);
+    if (!part) return;
+    struct {
+        uint32_t so, rows, cols, chunks, chunk_rows;
+    } p = {U(dout.off), U(rows), U(cols), U(chunks), VK_COLSUM_ROWS};
+    ts_buffer *bufs[] = {part, dout.buf};
+    vk_dispatch_items(be, VK_K_COLSUM_PARTIAL, bufs, NB(bufs), &p, sizeof p, (size_t)chunks * cols);
+    colsum_finish(be, dbias, part, cols, chunks, cols, 0);
+}
+
+/* ---- embeddings ------------------------------------------------------------------------ */
+
+void vk_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
+                          int C, int V, int accumulate) {
+    const char *op = "embedding_forward";
+    if (!ok(be) || n <= 0 || C <= 0) return;
+    if (V <= 0) {
+        vk_fail(be, 0, "%s: empty table (V=%d)", op, V);
+        return;
+    }
+    if (!vk_view_ok(be, out, (size_t)n * C, op, "out") ||
+        !vk_view_ok(be, table, (size_t)V * C, op, "table") ||
+        !vk_view_ok(be, ids, (size_t)n, op, "ids"))
+        return;
+    struct {
+        uint32_t oo, to, io, n, C;
+        int32_t V, accumulate;
+    } p = {U(out.off), U(table.off), U(ids.off), U(n), U(C), V, accumulate};
+    ts_buffer *bufs[] = {out.buf, table.buf, ids.buf, vk_ctx_of(be)->status};
+    vk_dispatch_items(be, VK_K_EMBEDDING_FORWARD, bufs, NB(bufs), &p, sizeof p, (size_t)n * C);
+}
+
+void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
+                           int C, int V) {
+    const char *op = "embedding_backward";
+    if (!ok(be) || n <= 0 || C <= 0 || V <= 0) return;
+    if (!vk_view_ok(be, dtable, (size_t)V * C, op, "dtable") ||
+        !vk_view_ok(be, dout, (size_t)n * C, op, "dout") ||
+        !vk_view_ok(be, ids, (size_t)n, op, "ids"))
+        return;
+    struct {
+        uint32_t dto, go, io, n, C;
+        int32_t V;
+    } p = {U(dtable.off), U(dout.off), U(ids.off), U(n), U(C), V};
+    ts_buffer *bufs[] = {dtable.buf, dout.buf, ids.buf, vk_ctx_of(be)->status};
+    /* one work-group per table row */
+    vk_dispatch_items(be, VK_K_EMBEDDING_BACKWARD, bufs, NB(bufs), &p, sizeof p,
+                      (size_t)V * VK_EMB_TILE);
+}
+
+/* ---- LayerNorm ------------------------------------------------------------------------- */
+
+void vk_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
+                          ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
+                          float eps) {
+    const char *op = "layernorm_forward";
+    if (!ok(be) || N <= 0 || C <= 0) return;
+    size_t nc = (size_t)N * C;
+    if (!vk_view_ok(be, out, nc, op, "out") || !vk_view_ok(be, mean, (size_t)N, op, "mean") ||
+        !vk_view_ok(be, rstd, (size_t)N, op, "rstd") || !vk_view_ok(be, inp, nc, op, "inp") ||
+        !vk_view_ok(be, weight, (size_t)C, op, "weight") ||
+        !vk_view_ok(be, bias, (size_t)C, op, "bias"))
+        return;
+    struct {
+        uint32_t oo, mo, ro, xo, wo, bo, N, C;
+        float eps;
+    } p = {U(out.off),  U(mean.off), U(rstd.off), U(inp.off), U(weight.off),
+           U(bias.off), U(N),        U(C),        eps};
+    ts_buffer *bufs[] = {out.buf, mean.buf, rstd.buf, inp.buf, weight.buf, bias.buf};
+    vk_dispatch_items(be, VK_K_LAYERNORM_FORWARD, bufs, NB(bufs), &p, sizeof p,
+                      (size_t)N * VK_ROW_WG);
+}
+
+void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
+                           ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
+                           ts_tensor rstd, int N, int C) {
+    const char *op = "layernorm_backward";
+    if (!ok(be) || N <= 0 || C <= 0) return;
+    size_t nc = (size_t)N * C;
+    if (!vk_view_ok(be, dinp, nc, op, "dinp") ||
+        !vk_view_ok(be, dweight, (size_t)C, op, "dweight") ||
+        !vk_view_ok(be, dbias, (size_t)C, op, "dbias") || !vk_view_ok(be, dout, nc, op, "dout") ||
+        !vk_view_ok(be, inp, nc, op, "inp") || !vk_view_ok(be, weight, (size_t)C, op, "weight") ||
+        !vk_view_ok(be, mean, (size_t)N, op, "mean") ||
+        !vk_view_ok(be, rstd, (size_t)N, op, "rstd"))
+        return;
+    /* Parameter sums first: dinp may alias dout, and the barriers run these before the dinp
+     * shader overwrites it. */
+    int chunks = (N + VK_COLSUM_ROWS - 1) / VK_COLSUM_ROWS;
+    ts_buffer *part = vk_scratch(be, (size_t)chunks * 2 * C * 4);
+    if (!part) return;
+    struct {
+        uint32_t dyo, xo, mo, ro, N, C, chunks, chunk_rows;
+    } pp = {U(dout.off), U(inp.off), U(mean.off), U(rstd.off),
+            U(N),        U(C),       U(chunks),   VK_COLSUM_ROWS};
+    ts_buffer *pbufs[] = {part, dout.buf, inp.buf, mean.buf, rstd.buf};
+    vk_dispatch_items(be, VK_K_LAYERNORM_PARAM_PARTIAL, pbufs, NB(pbufs), &pp, sizeof pp,
+                      (size_t)chunks * C);
+    colsum_finish(be, dweight, part, C, chunks, 2 * C, 0);
+    colsum_finish(be, dbias, part, C, chunks, 2 * C, C);
+    struct {
+        uint32_t dxo, dyo, xo, wo, mo, ro, N, C;
+    } p = {U(dinp.off), U(dout.off), U(inp.off), U(weight.off),
+           U(mean.off), U(rstd.off), U(N),       U(C)};
+    ts_buffer *bufs[] = {dinp.buf, dout.buf, inp.buf, weight.buf, mean.buf, rstd.buf};
+    vk_dispatch_items(be, VK_K_LAYERNORM_BACKWARD, bufs, NB(bufs), &p, sizeof p,
+                      (size_t)N * VK_ROW_WG);
+}
+
+/* ---- activations ----------------------------------------------------------------------- */
+
+void vk_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
+    if (!ok(be) || n == 0) return;
+    if (!vk_view_ok(be, out, n, "gelu_forward", "out") ||
+        !vk_view_ok(be, inp, n, "gelu_forward", "inp"))
+        return;
+    struct {
+        uint32_t oo, xo, n;
+    } p = {U(out.off), U(inp.off), U(n)};
+    ts_buffer *bufs[] = {out.buf, inp.buf};
+    vk_dispatch_items(be, VK_K_GELU_FORWARD, bufs, NB(bufs), &p, sizeof p, n);
+}
+
+void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
+    if (!ok(be) || n == 0) return;
+    if (!vk_view_ok(be, dinp, n, "gelu_backward", "dinp") ||
+        !vk_view_ok(be, inp, n, "gelu_backward", "inp") ||
+        !vk_view_ok(be, dout, n, "gelu_backward", "dout"))
+        return;
+    struct {
+        uint32_t dio, xo, go, n;
+    } p = {U(dinp.off), U(inp.off), U(dout.off), U(n)};
+    ts_buffer *bufs[] = {dinp.buf, inp.buf, dout.buf};
+    vk_dispatch_items(be, VK_K_GELU_BACKWARD, bufs, NB(bufs), &p, sizeof p, n);
+}
+
+static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
+                    ts_dropout_key key, const char *op) {
+    if (!ok(be) || n == 0) return;
+    if (p == 0.0f) {
+        vk_copy(be, out, inp, n);
+        return;
+    }
+    if (!(p >= 0.0f && p <= 1.0f)) {
+        vk_fail(be, 0, "%s: probability %g is outside [0, 1]", op, (double)p);
+        return;
+    }
+    if (!vk_view_ok(be, out, n, op, "out") || !vk_view_ok(be, inp, n, op, "inp")) return;
+    /* Same scalars as the CPU backend: keep iff (w >> 8) >= ceil(p * 2^24), scale 1/(1-p). */
+    struct {
+        uint32_t oo, xo, n, thr;
+        float scale;
+        uint32_t seed_lo, seed_hi, step, tensor_id;
+    } pc = {U(out.off),
+            U(inp.off),
+            U(n),
+            (uint32_t)ceil((double)p * 16777216.0),
+            p < 1.0f ? 1.0f / (1.0f - p) : 0.0f,
+            (uint32_t)key.seed,
+            (uint32_t)(key.seed >> 32),
+            key.step,
+            key.tensor_id};
+    ts_buffer *bufs[] = {out.buf, inp.buf};
+    vk_dispatch_items(be, VK_K_DROPOUT, bufs, NB(bufs), &pc, sizeof pc, (n + 3) / 4);
+}
+
+void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
+                        ts_dropout_key key) {
+    dropout(be, out, inp, n, p, key, "dropout_forward");
+}
+
+void vk_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
+                         ts_dropout_key key) {
+    dropout(be, dinp, dout, n, p, key, "dropout_backward");
+}
+
+/* ---- attention ------------------------------------------------------------------------- */
+
+static int bad_heads(ts_backend *be, const char *op, int B, int T, int NH, int HS) {
+    if (B < 0 || T < 0 || NH < 0 || HS < 0) {
+        vk_fail(be, 0, "%s: negative shape (B=%d T=%d NH=%d HS=%d)", op, B, T, NH, HS);
+        return 1;
+    }
+    return 0;
+}
+
+/* heads[0..parts) <-> packed (shaders/attention_permute_heads.comp). */
+static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
+                    int T, int NH, int HS, int to_heads) {
+    size_t n = (size_t)B * T * NH * HS;
+    const ts_tensor *h1 = parts == 3 ? &heads[1] : &heads[0];
+    const ts_tensor *h2 = parts == 3 ? &heads[2] : &heads[0];
+    struct {
+        uint32_t po, o0, o1, o2, parts, B, T, NH, HS;
+        int32_t to_heads;
+    } p = {U(packed.off), U(heads[0].off), U(h1->off), U(h2->off), U(parts), U(B),
+           U(T),          U(NH),           U(HS),      to_heads};
+    ts_buffer *bufs[] = {packed.buf, heads[0].buf, h1->buf, h2->buf};
+    vk_dispatch_items(be, VK_K_PERMUTE_HEADS, bufs, NB(bufs), &p, sizeof p, n);
+}
+
+static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
+                      int NH, int HS, int to_heads, const char *op, const char *const names[4]) {
+    if (!ok(be) || bad_heads(be, op, B, T, NH, HS)) return;
+    size_t n = (size_t)B * T * NH * HS;
+    if (n == 0) return;
+    for (int i = 0; i < 3; i++)
+        if (!vk_view_ok(be, heads[i], n, op, names[i])) return;
+    if (!vk_view_ok(be, packed, 3 * n, op, names[3])) return;
+    permute(be, packed, heads, 3, B, T, NH, HS, to_heads);
+}
+
+void vk_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
+                          int B, int T, int NH, int HS) {
+    static const char *const names[4] = {"q", "k", "v", "qkv"};
+    ts_tensor heads[3] = {q, k, v};
+    qkv_split(be, qkv, heads, B, T, NH, HS, 1, "qkv_split_forward", names);
+}
+
+void vk_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk, ts_tensor dv,
+                           int B, int T, int NH, int HS) {
+    static const char *const names[4] = {"dq", "dk", "dv", "dqkv"};
+    ts_tensor heads[3] = {dq, dk, dv};
+    qkv_split(be, dqkv, heads, B, T, NH, HS, 0, "qkv_split_backward", names);
+}
+
+static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
+                        int HS, int to_heads, const char *op) {
+    if (!ok(be) || bad_heads(be, op, B, T, NH, HS)) return;
+    size_t n = (size_t)B * T * NH * HS;
+    if (n == 0) return;
+    if (!vk_view_ok(be, packed, n, op, to_heads ? "dout" : "out") ||
+        !vk_view_ok(be, heads, n, op, to_heads ? "dinp" : "inp"))
+        return;
+    permute(be, packed, &heads, 1, B, T, NH, HS, to_heads);
+}
+
+void vk_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
+                            int HS) {
+    heads_merge(be, out, inp, B, T, NH, HS, 0, "heads_merge_forward");
+}
+
+void vk_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
+                             int HS) {
+    heads_merge(be, dout, dinp, B, T, NH, HS, 1, "heads_merge_backward");
+}
+
+void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
+                               float scale) {
+    const char *op = "softmax_causal_forward";
+    if (!ok(be) || BH <= 0 || T <= 0) return;
+    size_t n = (size_t)BH * T * T;
+    if (!vk_view_ok(be, att, n, op, "att") || !vk_view_ok(be, pre, n, op, "pre")) return;
+    struct {
+        uint32_t ao, po, rows, T;
+        float scale;
+    } p = {U(att.off), U(pre.off), U((size_t)BH * T), U(T), scale};
+    ts_buffer *bufs[] = {att.buf, pre.buf};
+    vk_dispatch_items(be, VK_K_SOFTMAX_FORWARD, bufs, NB(bufs), &p, sizeof p,
+                      (size_t)BH * T * VK_ROW_WG);
+}
+
+void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
+                                int BH, int T, float scale) {
+    const char *op = "softmax_causal_backward";
+    if (!ok(be) || BH <= 0 || T <= 0) return;
+    size_t n = (size_t)BH * T * T;
+    if (!vk_view_ok(be, dpre, n, op, "dpre") || !vk_view_ok(be, datt, n, op, "datt") ||
+        !vk_view_ok(be, att, n, op, "att"))
+        return;
+    struct {
+        uint32_t dxo, dyo, ao, rows, T;
+        float scale;
+    } p = {U(dpre.off), U(datt.off), U(att.off), U((size_t)BH * T), U(T), scale};
+    ts_buffer *bufs[] = {dpre.buf, datt.buf, att.buf};
+    vk_dispatch_items(be, VK_K_SOFTMAX_BACKWARD, bufs, NB(bufs), &p, sizeof p,
+                      (size_t)BH * T * VK_ROW_WG);
+}
+
+/* ---- LSTM ------------------------------------------------------------------------------ */
+
+static int lstm_shape_ok(ts_backend *be, const char *op, int B, int H, int ld_state) {
+    if (B <= 0 || H <= 0) return 0;
+    if (ld_state < H) {
+        vk_fail(be, 0, "%s: ld_state %d is smaller than H %d", op, ld_state, H);
+        return 0;
+    }
+    return 1;
+}
+
+void vk_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
+                          ts_tensor c_prev, int B, int H, int ld_state) {
+    const char *op = "lstm_cell_forward";
+    if (!ok(be) || !lstm_shape_ok(be, op, B, H, ld_state)) return;
+    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
+    if (!vk_view_ok(be, h, state, op, "h") || !vk_view_ok(be, c, state, op, "c") ||
+        !vk_view_ok(be, act, gates, op, "act") || !vk_view_ok(be, pre, gates, op, "pre") ||
+        !vk_view_ok(be, c_prev, state, op, "c_prev"))
+        return;
+    struct {
+        uint32_t ho, co, ao, po, cpo, B, H, ld;
+    } p = {U(h.off), U(c.off), U(act.off), U(pre.off), U(c_prev.off), U(B), U(H), U(ld_state)};
+    ts_buffer *bufs[] = {h.buf, c.buf, act.buf, pre.buf, c_prev.buf};
+    vk_dispatch_items(be, VK_K_LSTM_FORWARD, bufs, NB(bufs), &p, sizeof p, (size_t)B * H);
+}
+
+void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
+                           ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B, int H,
+                           int ld_state) {
+    const char *op = "lstm_cell_backward";
+    if (!ok(be) || !lstm_shape_ok(be, op, B, H, ld_state)) return;
+    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
+    if (!vk_view_ok(be, dpre, gates, op, "dpre") ||
+        !vk_view_ok(be, dc_prev, state, op, "dc_prev") || !vk_view_ok(be, dh, state, op, "dh") ||
+        !vk_view_ok(be, dc, state, op, "dc") || !vk_view_ok(be, act, gates, op, "act") ||
+        !vk_view_ok(be, c, state, op, "c") || !vk_view_ok(be, c_prev, state, op, "c_prev"))
+        return;
+    struct {
+        uint32_t dpo, dcpo, dho, dco, ao, co, cpo, B, H, ld;
+    } p = {U(dpre.off), U(dc_prev.off), U(dh.off), U(dc.off), U(act.off),
+           U(c.off),    U(c_prev.off),  U(B),      U(H),      U(ld_state)};
+    ts_buffer *bufs[] = {dpre.buf, dc_prev.buf, dh.buf, dc.buf, act.buf, c.buf, c_prev.buf};
+    vk_dispatch_items(be, VK_K_LSTM_BACKWARD, bufs, NB(bufs), &p, sizeof p, (size_t)B * H);
+}
+
+/* ---- loss ------------------------------------------------------------------------------ */
+
+void vk_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, ts_tensor logits,
+                             ts_tensor targets, int N, int V, int ignore_index) {
+    const char *op = "crossentropy_forward";
+    if (!ok(be) || N <= 0 || V <= 0) return;
+    size_t nv = (size_t)N * V;
+    if (!vk_view_ok(be, losses, (size_t)N, op, "losses") ||
+        !vk_view_ok(be, probs, nv, op, "probs") || !vk_view_ok(be, logits, nv, op, "logits") ||
+        !vk_view_ok(be, targets, (size_t)N, op, "targets"))
+        return;
+    struct {
+        uint32_t lo, po, xo, to, N, V;
+        int32_t ignore_index;
+    } p = {U(losses.off), U(probs.off), U(logits.off), U(targets.off), U(N), U(V), ignore_index};
+    ts_buffer *bufs[] = {losses.buf, probs.buf, logits.buf, targets.buf, vk_ctx_of(be)->status};
+    vk_dispatch_items(be, VK_K_CE_FORWARD, bufs, NB(bufs), &p, sizeof p, (size_t)N * VK_ROW_WG);
+}
+
+void vk_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs, ts_tensor targets,
+                              int N, int V, int ignore_index, float scale) {
+    const char *op = "crossentropy_backward";
+    if (!ok(be) || N <= 0 || V <= 0) return;
+    size_t nv = (size_t)N * V;
+    if (!vk_view_ok(be, dlogits, nv, op, "dlogits") || !vk_view_ok(be, probs, nv, op, "probs") ||
+        !vk_view_ok(be, targets, (size_t)N, op, "targets"))
+        return;
+    struct {
+        uint32_t dlo, po, to, N, V;
+        int32_t ignore_index;
+        float scale;
+    } p = {U(dlogits.off), U(probs.off), U(targets.off), U(N), U(V), ignore_index, scale};
+    ts_buffer *bufs[] = {dlogits.buf, probs.buf, targets.buf, vk_ctx_of(be)->status};
+    vk_dispatch_items(be, VK_K_CE_BACKWARD, bufs, NB(bufs), &p, sizeof p, nv);
+}
+
+/* ---- reductions and the optimizer ------------------------------------------------------ */
+
+static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares,
+                   const char *op) {
+    if (!ok(be) || !vk_view_ok(be, out, 1, op, "out")) return;
+    if (n == 0) {
+        vk_fill(be, out, 0.0f, 1);
+        return;
+    }
+    if (!vk_view_ok(be, x, n, op, "x")) return;
+    ts_buffer *part = vk_scratch(be, VK_RED_GROUPS * 4);
+    if (!part) return;
+    struct {
+        uint32_t xo, n, squares, groups;
+    } pp = {U(x.off), U(n), U(squares), VK_RED_GROUPS};
+    ts_buffer *pbufs[] = {part, x.buf};
+    vk_dispatch(be, VK_K_REDUCE_PARTIAL, pbufs, NB(pbufs), &pp, sizeof pp, VK_RED_GROUPS, 1, 1);
+    struct {
+        uint32_t oo, groups;
+    } fp = {U(out.off), VK_RED_GROUPS};
+    ts_buffer *fbufs[] = {out.buf, part};
+    vk_dispatch(be, VK_K_REDUCE_FINISH, fbufs, NB(fbufs), &fp, sizeof fp, 1, 1, 1);
+}
+
+void vk_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
+    reduce(be, out, x, n, 0, "sum");
+}
+
+void vk_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
+    reduce(be, out, x, n, 1, "sum_squares");
+}
+
+void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
+              double lr, double beta1, double beta2, double eps, double weight_decay, int t,
+              float grad_scale) {
+    const char *op = "adamw";
+    if (!ok(be) || n == 0) return;
+    if (t < 1) {
+        vk_fail(be, 0, "adamw: step %d must be >= 1", t);
+        return;
+    }
+    if (!vk_view_ok(be, param, n, op, "param") || !vk_view_ok(be, grad, n, op, "grad") ||
+        !vk_view_ok(be, m, n, op, "m") || !vk_view_ok(be, v, n, op, "v"))
+        return;
+    /* Derived in double and rounded once, exactly as cpu_adamw. */
+    struct {
+        uint32_t po, go, mo, vo, n;
+        float decay, b1, b2, eps, a1, a2, neg_step, bc2_sqrt, grad_scale;
+    } p = {U(param.off),
+           U(grad.off),
+           U(m.off),
+           U(v.off),
+           U(n),
+           (float)(1.0 - lr * weight_decay),
+           (float)beta1,
+           (float)beta2,
+           (float)eps,
+           (float)(1.0 - beta1),
+           (float)(1.0 - beta2),
+           (float)(-lr / (1.0 - pow(beta1, t))),
+           (float)sqrt(1.0 - pow(beta2, t)),
+           grad_scale};
+    ts_buffer *bufs[] = {param.buf, grad.buf, m.buf, v.buf};
+    vk_dispatch_items(be, VK_K_ADAMW, bufs, NB(bufs), &p, sizeof p, n);
+}

@@ -1,0 +1,259 @@
+/*
+ * vulkan_pipeline.c — shader modules, compute pipelines (built on first use, through a
+ * pipeline cache kept on disk between runs) and the recording of one dispatch.
+ *
+ * Layouts: every shader binds its buffers as storage buffers 0..n-1 of set 0 and takes its
+ * views' offsets and sizes as push constants; there is one set layout and one pipeline layout
+ * per binding count. Descriptor sets come from one pool that is reset after each submission.
+ *
+ * The pipeline cache lives in $TUNESCALE_CACHE_DIR/vk or ~/.cache/tunescale/vk, one file per
+ * device UUID and driver version (the driver rejects a foreign blob anyway); it is written
+ * atomically at destroy, so a crash never leaves half a file for the next run.
+ */
+#include "backends/vulkan/vulkan_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fsutil.h"
+
+const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
+    [VK_K_ADD] = {"elementwise_add", 3, VK_WG},
+    [VK_K_SCALE] = {"elementwise_scale", 1, VK_WG},
+    [VK_K_SCALE2D] = {"elementwise_scale2d", 1, VK_WG},
+    [VK_K_GELU_FORWARD] = {"elementwise_gelu_forward", 2, VK_WG},
+    [VK_K_GELU_BACKWARD] = {"elementwise_gelu_backward", 3, VK_WG},
+    [VK_K_DROPOUT] = {"elementwise_dropout", 2, VK_WG},
+    [VK_K_BIAS_ADD] = {"bias_add", 2, VK_WG},
+    [VK_K_COLSUM_PARTIAL] = {"bias_colsum_partial", 2, VK_WG},
+    [VK_K_COLSUM_FINISH] = {"bias_colsum_finish", 2, VK_WG},
+    [VK_K_EMBEDDING_FORWARD] = {"embedding_forward", 4, VK_WG},
+    [VK_K_EMBEDDING_BACKWARD] = {"embedding_backward", 4, VK_EMB_TILE},
+    [VK_K_LAYERNORM_FORWARD] = {"layernorm_forward", 6, VK_ROW_WG},
+    [VK_K_LAYERNORM_BACKWARD] = {"layernorm_backward", 6, VK_ROW_WG},
+    [VK_K_LAYERNORM_PARAM_PARTIAL] = {"layernorm_param_partial", 5, VK_WG},
+    [VK_K_PERMUTE_HEADS] = {"attention_permute_heads", 4, VK_WG},
+    [VK_K_SOFTMAX_FORWARD] = {"attention_softmax_forward", 2, VK_ROW_WG},
+    [VK_K_SOFTMAX_BACKWARD] = {"attention_softmax_backward", 3, VK_ROW_WG},
+    [VK_K_LSTM_FORWARD] = {"lstm_cell_forward", 5, VK_WG},
+    [VK_K_LSTM_BACKWARD] = {"lstm_cell_backward", 7, VK_WG},
+    [VK_K_CE_FORWARD] = {"loss_crossentropy_forward", 5, VK_ROW_WG},
+    [VK_K_CE_BACKWARD] = {"loss_crossentropy_backward", 4, VK_WG},
+    [VK_K_REDUCE_PARTIAL] = {"reduce_partial", 2, VK_RED_WG},
+    [VK_K_REDUCE_FINISH] = {"reduce_finish", 2, VK_RED_WG},
+    [VK_K_ADAMW] = {"optim_adamw", 4, VK_WG},
+    [VK_K_GEMM] = {"gemm", 3, VK_GEMM_TX},
+};
+
+/* Push constants: the minimum every device offers, and more than any shader takes. */
+#define VK_PUSH_BYTES 128
+
+/* ---- the on-disk pipeline cache ------------------------------------------------------- */
+
+static void cache_path(vk_ctx *ctx) {
+    const char *dir = getenv("TUNESCALE_CACHE_DIR");
+    const char *home = getenv("HOME");
+    char base[3000];
+    if (dir && dir[0])
+        snprintf(base, sizeof base, "%s/vk", dir);
+    else if (home && home[0])
+        snprintf(base, sizeof base, "%s/.cache/tunescale/vk", home);
+    else
+        return; /* nowhere to keep it: pipelines are simply rebuilt */
+    char uuid[2 * VK_UUID_SIZE + 1];
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++)
+        snprintf(uuid + 2 * i, 3, "%02x", ctx->props.pipelineCacheUUID[i]);
+    snprintf(ctx->cache_path, sizeof ctx->cache_path, "%s/%s-%08x.bin", base, uuid,
+             ctx->props.driverVersion);
+}
+
+void vk_pipeline_cache_save(vk_ctx *ctx) {
+    if (!ctx->pipeline_cache || !ctx->cache_path[0]) return;
+    size_t n = 0;
+    if (vkGetPipelineCacheData(ctx->device, ctx->pipeline_cache, &n, NULL) != VK_SUCCESS || !n)
+        return;
+    void *data = malloc(n);
+    if (data && vkGetPipelineCacheData(ctx->device, ctx->pipeline_cache, &n, data) == VK_SUCCESS) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", ctx->cache_path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        /* A cache that cannot be written only costs the next run its compile time. */
+        if (ts_mkdir_p(dir) == TS_OK) (void)ts_write_file_atomic(ctx->cache_path, data, n);
+    }
+    free(data);
+}
+
+/* ---- layouts and pipelines ------------------------------------------------------------- */
+
+ts_status vk_pipelines_init(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    VkDescriptorSetLayoutBinding binds[VK_MAX_BINDINGS];
+    for (uint32_t i = 0; i < VK_MAX_BINDINGS; i++)
+        binds[i] =
+            (VkDescriptorSetLayoutBinding){.binding = i,
+                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                           .descriptorCount = 1,
+                                           .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkPushConstantRange pcr = {
+        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VK_PUSH_BYTES};
+    for (uint32_t n = 1; n <= VK_MAX_BINDINGS; n++) {
+        VkDescriptorSetLayoutCreateInfo li = {
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+            .bindingCount = n,
+            .pBindings = binds};
+        VkResult r = vkCreateDescriptorSetLayout(ctx->device, &li, NULL, &ctx->set_layouts[n]);
+        if (r != VK_SUCCESS)
+            return ts_set_error("vulkan backend: vkCreateDescriptorSetLayout failed: %s",
+                                vk_result_str(r));
+        VkPipelineLayoutCreateInfo pli = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                          .setLayoutCount = 1,
+                                          .pSetLayouts = &ctx->set_layouts[n],
+                                          .pushConstantRangeCount = 1,
+                                          .pPushConstantRanges = &pcr};
+        r = vkCreatePipelineLayout(ctx->device, &pli, NULL, &ctx->pipe_layouts[n]);
+        if (r != VK_SUCCESS)
+            return ts_set_error("vulkan backend: vkCreatePipelineLayout failed: %s",
+                                vk_result_str(r));
+    }
+    cache_path(ctx);
+    char *blob = NULL;
+    size_t blob_len = 0;
+    if (ctx->cache_path[0] && ts_is_file(ctx->cache_path) &&
+        ts_read_file(ctx->cache_path, &blob, &blob_len) != TS_OK) {
+        blob = NULL;
+        blob_len = 0;
+    }
+    VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+                                    .initialDataSize = blob ? blob_len : 0,
+                                    .pInitialData = blob};
+    VkResult r = vkCreatePipelineCache(ctx->device, &ci, NULL, &ctx->pipeline_cache);
+    if (r != VK_SUCCESS && blob) { /* a stale or damaged blob: start empty */
+        ci.initialDataSize = 0;
+        ci.pInitialData = NULL;
+        r = vkCreatePipelineCache(ctx->device, &ci, NULL, &ctx->pipeline_cache);
+    }
+    free(blob);
+    if (r != VK_SUCCESS) ctx->pipeline_cache = VK_NULL_HANDLE; /* optional: go without */
+    return TS_OK;
+}
+
+void vk_pipelines_destroy(vk_ctx *ctx) {
+    vk_pipeline_cache_save(ctx);
+    for (int k = 0; k < VK_K_COUNT; k++) {
+        if (ctx->pipelines[k]) vkDestroyPipeline(ctx->device, ctx->pipelines[k], NULL);
+        if (ctx->modules[k]) vkDestroyShaderModule(ctx->device, ctx->modules[k], NULL);
+    }
+    if (ctx->pipeline_cache) vkDestroyPipelineCache(ctx->device, ctx->pipeline_cache, NULL);
+    for (int n = 1; n <= VK_MAX_BINDINGS; n++) {
+        if (ctx->pipe_layouts[n]) vkDestroyPipelineLayout(ctx->device, ctx->pipe_layouts[n], NULL);
+        if (ctx->set_layouts[n])
+            vkDestroyDescriptorSetLayout(ctx->device, ctx->set_layouts[n], NULL);
+    }
+}
+
+static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (ctx->pipelines[id]) return ctx->pipelines[id];
+    const vk_kernel_info *k = &vk_kernel_table[id];
+    const vk_embedded_shader *sh = NULL;
+    for (const vk_embedded_shader *s = vk_embedded_shaders; s->name; s++)
+        if (!strcmp(s->name, k->name)) sh = s;
+    if (!sh) {
+        vk_fail(be, 0, "shader %s.comp is not in this build", k->name);
+        return VK_NULL_HANDLE;
+    }
+    VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                   .codeSize = sh->bytes,
+                                   .pCode = sh->code};
+    VkResult r = vkCreateShaderModule(ctx->device, &mi, NULL, &ctx->modules[id]);
+    if (r != VK_SUCCESS) {
+        vk_fail_call(be, "vkCreateShaderModule", k->name, r);
+        return VK_NULL_HANDLE;
+    }
+    /* Work-group sizes are specialization constants 0 (and 1 for gemm's second dimension). */
+    uint32_t spec[2] = {k->wg, id == VK_K_GEMM ? VK_GEMM_TY : 1};
+    VkSpecializationMapEntry entries[2] = {{0, 0, 4}, {1, 4, 4}};
+    VkSpecializationInfo si = {.mapEntryCount = id == VK_K_GEMM ? 2 : 1,
+                               .pMapEntries = entries,
+                               .dataSize = sizeof spec,
+                               .pData = spec};
+    VkComputePipelineCreateInfo pi = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = ctx->modules[id],
+                  .pName = "main",
+                  .pSpecializationInfo = &si},
+        .layout = ctx->pipe_layouts[k->bindings]};
+    r = vkCreateComputePipelines(ctx->device, ctx->pipeline_cache, 1, &pi, NULL,
+                                 &ctx->pipelines[id]);
+    if (r != VK_SUCCESS) {
+        ctx->pipelines[id] = VK_NULL_HANDLE;
+        vk_fail_call(be, "vkCreateComputePipelines", k->name, r);
+        return VK_NULL_HANDLE;
+    }
+    return ctx->pipelines[id];
+}
+
+/* ---- recording a dispatch -------------------------------------------------------------- */
+
+void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
+                 const void *push, size_t push_bytes, uint32_t groups_x, uint32_t groups_y,
+                 uint32_t groups_z) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (be->error != TS_OK || groups_x == 0 || groups_y == 0 || groups_z == 0) return;
+    const vk_kernel_info *k = &vk_kernel_table[id];
+    if (nbufs != k->bindings || push_bytes > VK_PUSH_BYTES || push_bytes % 4) {
+        vk_fail(be, 0, "internal: %s dispatched with %d buffers and %zu push bytes", k->name, nbufs,
+                push_bytes);
+        return;
+    }
+    VkPipeline pipe = pipeline(be, id);
+    if (!pipe) return;
+    if (ctx->sets_used == VK_SETS_PER_POOL) vk_flush(be); /* recycles the descriptor pool */
+    VkCommandBuffer cmd = vk_cmd(be);
+    if (!cmd) return;
+    VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                      .descriptorPool = ctx->desc_pool,
+                                      .descriptorSetCount = 1,
+                                      .pSetLayouts = &ctx->set_layouts[nbufs]};
+    VkDescriptorSet set;
+    VkResult r = vkAllocateDescriptorSets(ctx->device, &ai, &set);
+    if (r != VK_SUCCESS) {
+        vk_fail_call(be, "vkAllocateDescriptorSets", k->name, r);
+        return;
+    }
+    ctx->sets_used++;
+    VkDescriptorBufferInfo infos[VK_MAX_BINDINGS];
+    VkWriteDescriptorSet writes[VK_MAX_BINDINGS];
+    for (int i = 0; i < nbufs; i++) {
+        infos[i] = (VkDescriptorBufferInfo){bufs[i]->buf, 0, VK_WHOLE_SIZE};
+        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                           .dstSet = set,
+                                           .dstBinding = (uint32_t)i,
+                                           .descriptorCount = 1,
+                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                           .pBufferInfo = &infos[i]};
+    }
+    vkUpdateDescriptorSets(ctx->device, (uint32_t)nbufs, writes, 0, NULL);
+    VkPipelineLayout layout = ctx->pipe_layouts[nbufs];
+    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
+    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
+    if (push_bytes)
+        vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t)push_bytes, push);
+    vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
+    vk_barrier(be);
+}
+
+void vk_dispatch_items(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
+                       const void *push, size_t push_bytes, size_t items) {
+    uint32_t wg = vk_kernel_table[id].wg;
+    size_t groups = (items + wg - 1) / wg;
+    /* A grid dimension holds at least 65535 groups everywhere: fold the rest into y (the
+     * shaders' ts_group() unfolds it and bounds-check the spare groups). */
+    uint32_t gx = groups > 65535 ? 65535 : (uint32_t)groups;
+    uint32_t gy = (uint32_t)((groups + 65534) / 65535);
+    vk_dispatch(be, id, bufs, nbufs, push, push_bytes, gx, gy, 1);
+}
