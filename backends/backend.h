@@ -199,10 +199,12 @@ typedef struct {
 struct ts_backend {
     const ts_backend_iface *iface;
     void *ctx;
-    size_t bytes_in_use; /* running byte count of live buffers */
-    size_t peak_bytes;   /* high-water mark of bytes_in_use */
-    size_t mem_limit;    /* 0 = no cap; else an allocation past it fails as out of memory */
-    ts_status error;     /* first error recorded by an op (sticky) */
+    size_t bytes_in_use;       /* running byte count of live buffers */
+    size_t peak_bytes;         /* high-water mark of bytes_in_use */
+    unsigned long submissions; /* command submissions to the device so far (0 where the API
+                                * has no such notion: cpu) */
+    size_t mem_limit;          /* 0 = no cap; else an allocation past it fails as out of memory */
+    ts_status error;           /* first error recorded by an op (sticky) */
 };
 
 /* ---- the frontend: creation by name, accounting, convenience -------------------------- */

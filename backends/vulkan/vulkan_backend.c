@@ -280,6 +280,7 @@ void vk_flush(ts_backend *be) {
         call = "vkQueueSubmit";
         r = vkQueueSubmit(ctx->queue, 1, &si, ctx->fence);
         if (r == VK_SUCCESS) {
+            be->submissions++;
             call = "vkWaitForFences";
             r = vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX);
             vkResetFences(ctx->device, 1, &ctx->fence);

@@ -128,8 +128,12 @@ static int step_bench(int argc, char **argv) {
     ts_rng rng;
     ts_rng_init(&rng, 1, 0x42454e43u);
     double t0 = 0, loss_last = 0;
+    unsigned long submits0 = 0;
     for (int s = 0; st == TS_OK && s < warmup + steps; s++) {
-        if (s == warmup) t0 = ts_now();
+        if (s == warmup) {
+            t0 = ts_now();
+            submits0 = be->submissions;
+        }
         for (int i = 0; i < B * T; i++) {
             x[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
             y[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
@@ -170,6 +174,12 @@ static int step_bench(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "tokens_per_s", tok_s);
             cJSON_AddNumberToObject(j, "ms_per_step", 1e3 * dt / steps);
             cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)be->peak_bytes);
+            /* device submissions per training step, where the API batches work (vulkan) */
+            if (!strcmp(backend, "vulkan"))
+                cJSON_AddNumberToObject(j, "submissions_per_step",
+                                        (double)(be->submissions - submits0) / steps);
+            else
+                cJSON_AddNullToObject(j, "submissions_per_step");
             cJSON_AddNumberToObject(j, "last_loss", loss_last);
             char *s = cJSON_Print(j);
             printf("%s\n", s);
