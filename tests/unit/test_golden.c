@@ -146,7 +146,13 @@ static void run_golden(const char *file, const char *model_name) {
             assert_int_equal(ts_model_logits(m, logits), TS_OK);
             double e = rel_err(logits, golden(&st, "logits", (size_t)B * T * V), (size_t)B * T * V);
             if (!(e <= 1e-4)) fail_msg("%s logits: relative error %.3g", model_name, e);
-            print_message("logits: relative error %.2e (bound 1e-4)\n", e);
+            const float *ref_logits = golden(&st, "logits", (size_t)B * T * V);
+            double max_abs = 0;
+            for (size_t i = 0; i < (size_t)B * T * V; i++)
+                max_abs = fmax(max_abs, fabs((double)logits[i] - ref_logits[i]));
+            if (!(max_abs <= 1e-4)) fail_msg("%s logits: max |diff| %.3g", model_name, max_abs);
+            print_message("logits: relative error %.2e, max |diff| %.2e (bounds 1e-4)\n", e,
+                          max_abs);
             free(logits);
             gather(&st, m, "grad.", ref);
             assert_int_equal(ts_model_get_grads(m, ours), TS_OK);
