@@ -40,7 +40,11 @@ typedef struct {
     int test; /* also evaluate on test */
     int quiet;
     int no_shuffle;
-    long max_nonfinite;   /* stop as diverged after this many non-finite steps in a row (20) */         /* visit windows in file order (for parity runs against PyTorch) */
+    long max_nonfinite;
+        /* stop as diverged after this many non-finite steps in a row (20) */ /* visit windows in
+                                                                                 file order (for
+                                                                                 parity runs against
+                                                                                 PyTorch) */
     const char *losses_out; /* optional: per-step losses as text, one per line */
 } ts_train_options;
 
