@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,19 +177,6 @@ static void test_seed_length_limit(void **state) {
 
 /* Each test that needs files gets a fresh mkdtemp folder as its state; the teardown removes it
  * even when the test fails. */
-static int tmp_setup(void **state) {
-    char tmpl[] = "/tmp/ts_test_clean_XXXXXX";
-    if (!mkdtemp(tmpl)) return -1;
-    *state = strdup(tmpl);
-    return *state ? 0 : -1;
-}
-
-static int tmp_teardown(void **state) {
-    ts_remove_tree(*state);
-    free(*state);
-    return 0;
-}
-
 typedef struct {
     char root[64];
     char in[128], out[128], cache[128];

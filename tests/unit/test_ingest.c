@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,19 +38,6 @@ static void write_text(const char *path, const char *text) {
 
 /* Each test that needs files gets a fresh mkdtemp folder as its state; the teardown removes it
  * even when the test fails. */
-static int tmp_setup(void **state) {
-    char tmpl[] = "/tmp/ts_test_ingest_XXXXXX";
-    if (!mkdtemp(tmpl)) return -1;
-    *state = strdup(tmpl);
-    return *state ? 0 : -1;
-}
-
-static int tmp_teardown(void **state) {
-    ts_remove_tree(*state);
-    free(*state);
-    return 0;
-}
-
 static void join(char *out, size_t cap, const char *dir, const char *name) {
     int n = snprintf(out, cap, "%s/%s", dir, name);
     assert_true(n > 0 && (size_t)n < cap);

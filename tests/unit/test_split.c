@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -246,19 +248,6 @@ static void test_independent_of_key_names(void **state) {
 
 /* Each test that needs files gets a fresh mkdtemp folder as its state; the teardown removes it
  * even when the test fails. */
-static int tmp_setup(void **state) {
-    char tmpl[] = "/tmp/ts_test_split_XXXXXX";
-    if (!mkdtemp(tmpl)) return -1;
-    *state = strdup(tmpl);
-    return *state ? 0 : -1;
-}
-
-static int tmp_teardown(void **state) {
-    ts_remove_tree(*state);
-    free(*state);
-    return 0;
-}
-
 typedef struct {
     char split[8];
     char *group;

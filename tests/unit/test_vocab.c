@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,19 +35,6 @@ static void build(ts_vocab *v) {
 
 /* Each test that needs files gets a fresh mkdtemp folder as its state; the teardown removes it
  * even when the test fails. */
-static int tmp_setup(void **state) {
-    char tmpl[] = "/tmp/ts_test_vocab_XXXXXX";
-    if (!mkdtemp(tmpl)) return -1;
-    *state = strdup(tmpl);
-    return *state ? 0 : -1;
-}
-
-static int tmp_teardown(void **state) {
-    ts_remove_tree(*state);
-    free(*state);
-    return 0;
-}
-
 static void write_text(const char *dir, const char *name, const char *text, char *path,
                        size_t cap) {
     snprintf(path, cap, "%s/%s", dir, name);
