@@ -3,6 +3,7 @@
 #include "train/trainer.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,13 @@ static ts_status train_loop(run *r) {
         return ts_set_error("out of host memory");
     }
     FILE *losses = o->losses_out ? fopen(o->losses_out, r->step ? "a" : "w") : NULL;
+    if (o->losses_out && !losses) {
+        free(x);
+        free(y);
+        return ts_set_error("%s: cannot write the --losses file: %s", o->losses_out,
+                            strerror(errno));
+    }
+    if (losses) setvbuf(losses, NULL, _IOLBF, 0); /* one line per step, readable while running */
     const char *env = getenv("TUNESCALE_PROGRESS");
     int bar = !o->quiet && (env ? atoi(env) : isatty(2));
     double last_ckpt = ts_now(), t0 = ts_now(), done_at_start = r->tokens_seen;

@@ -75,5 +75,8 @@ rc=0; "$TS" train --model lstm-tiny --data "$tmp/data" --steps 100 --seq-len 16 
   && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="failed: diverged" and d["nonfinite_skipped"]==5' "$tmp/div/result.json" \
   && ok "an absurd learning rate stops the run as diverged after 5 non-finite steps" || bad "divergence (rc=$rc): $(cat "$tmp/e")"
 
+rc=0; "$TS" train --model lstm-tiny --data "$tmp/data" --steps 2 --seq-len 16 --batch 4 --losses "$tmp/nodir/l.txt" --out "$tmp/lf" -q 2>"$tmp/e" || rc=$?
+[ $rc -eq 1 ] && grep -q -- "--losses" "$tmp/e" && ok "an unwritable --losses file is a clear error" || bad "--losses (rc=$rc): $(cat "$tmp/e")"
+
 echo "train_resume: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
