@@ -4,6 +4,7 @@
 #include "util/progress.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -107,4 +108,39 @@ int ts_parse_size(const char *s, size_t *out) {
         return 0;
     *out = (size_t)llround(v * mul);
     return 1;
+}
+
+void ts_backend_vfail(ts_backend *be, ts_status st, const char *fmt, va_list ap) {
+    if (be->error != TS_OK) return;
+    vsnprintf(be->error_msg, sizeof be->error_msg, fmt, ap);
+    be->error = ts_set_error_status(st, "%s backend: %s", be->iface->name, be->error_msg);
+}
+
+void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ts_backend_vfail(be, st, fmt, ap);
+    va_end(ap);
+}
+
+ts_status ts_backend_replay_error(ts_backend *be) {
+    return ts_set_error_status(be->error, "%s backend: %s", be->iface->name, be->error_msg);
+}
+
+int ts_check_heads(ts_backend *be, const char *op, int B, int T, int NH, int HS) {
+    if (B >= 0 && T >= 0 && NH >= 0 && HS >= 0) return 1;
+    ts_backend_fail(be, TS_ERR, "%s: negative shape (B=%d T=%d NH=%d HS=%d)", op, B, T, NH, HS);
+    return 0;
+}
+
+int ts_check_lstm_ld(ts_backend *be, const char *op, int H, int ld_state) {
+    if (ld_state >= H) return 1;
+    ts_backend_fail(be, TS_ERR, "%s: ld_state %d is smaller than H %d", op, ld_state, H);
+    return 0;
+}
+
+int ts_check_adamw_step(ts_backend *be, int t) {
+    if (t >= 1) return 1;
+    ts_backend_fail(be, TS_ERR, "adamw: step %d must be >= 1", t);
+    return 0;
 }

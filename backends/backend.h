@@ -29,6 +29,7 @@
 #ifndef TS_BACKENDS_BACKEND_H
 #define TS_BACKENDS_BACKEND_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -205,6 +206,7 @@ struct ts_backend {
                                 * has no such notion: cpu) */
     size_t mem_limit;          /* 0 = no cap; else an allocation past it fails as out of memory */
     ts_status error;           /* first error recorded by an op (sticky) */
+    char error_msg[1024];      /* its message, replayed by every later call */
 };
 
 /* ---- the frontend: creation by name, accounting, convenience -------------------------- */
@@ -225,6 +227,21 @@ void ts_backend_destroy(ts_backend *be);
 ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out);
 void ts_buffer_free(ts_backend *be, ts_buffer *buf);
 ts_status ts_backend_sync(ts_backend *be);
+
+/* ---- for backend implementations ------------------------------------------------------- */
+
+/* Records the first failure: sets be->error to st and the message "<backend> backend: ...".
+ * Later failures are ignored so the first cause is what the user sees. */
+void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ts_backend_vfail(ts_backend *be, ts_status st, const char *fmt, va_list ap);
+/* Re-sets the recorded first failure as the current error message and returns its status. */
+ts_status ts_backend_replay_error(ts_backend *be);
+
+/* Argument checks that do not depend on the backend; each records the failure and returns 0. */
+int ts_check_heads(ts_backend *be, const char *op, int B, int T, int NH, int HS);
+int ts_check_lstm_ld(ts_backend *be, const char *op, int H, int ld_state);
+int ts_check_adamw_step(ts_backend *be, int t);
 
 /* Parses "16GiB", "512MiB", "1.5G", "1000000" into bytes. Returns 0 on a bad value. */
 int ts_parse_size(const char *s, size_t *out);

@@ -36,18 +36,10 @@ static void permute_heads(ts_backend *be, float *packed, float *const *heads, in
     }
 }
 
-static int bad_shape(ts_backend *be, const char *op, int B, int T, int NH, int HS) {
-    if (B < 0 || T < 0 || NH < 0 || HS < 0) {
-        cpu_fail(be, "%s: negative shape (B=%d T=%d NH=%d HS=%d)", op, B, T, NH, HS);
-        return 1;
-    }
-    return 0;
-}
-
 void cpu_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
                            int B, int T, int NH, int HS) {
     const char *op = "qkv_split_forward";
-    if (be->error != TS_OK || bad_shape(be, op, B, T, NH, HS)) return;
+    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
     float *heads[3] = {cpu_f32(be, q, n, op, "q"), cpu_f32(be, k, n, op, "k"),
@@ -60,7 +52,7 @@ void cpu_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v
 void cpu_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
                             ts_tensor dv, int B, int T, int NH, int HS) {
     const char *op = "qkv_split_backward";
-    if (be->error != TS_OK || bad_shape(be, op, B, T, NH, HS)) return;
+    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
     float *heads[3] = {cpu_f32(be, dq, n, op, "dq"), cpu_f32(be, dk, n, op, "dk"),
@@ -74,7 +66,7 @@ void cpu_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_ten
 void cpu_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
                              int HS) {
     const char *op = "heads_merge_forward";
-    if (be->error != TS_OK || bad_shape(be, op, B, T, NH, HS)) return;
+    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
     float *heads[1] = {cpu_f32(be, inp, n, op, "inp")};
@@ -86,7 +78,7 @@ void cpu_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B
 void cpu_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
                               int HS) {
     const char *op = "heads_merge_backward";
-    if (be->error != TS_OK || bad_shape(be, op, B, T, NH, HS)) return;
+    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
     float *heads[1] = {cpu_f32(be, dinp, n, op, "dinp")};

@@ -19,19 +19,16 @@
 /* ---- errors and views ------------------------------------------------------------------ */
 
 void cpu_fail(ts_backend *be, const char *fmt, ...) {
-    if (be->error != TS_OK) return;
-    cpu_ctx *ctx = cpu_ctx_of(be);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->error_msg, sizeof ctx->error_msg, fmt, ap);
+    ts_backend_vfail(be, TS_ERR, fmt, ap);
     va_end(ap);
-    be->error = ts_set_error("cpu backend: %s", ctx->error_msg);
 }
 
 /* Returns the sticky error with its message set again, so a caller that asks late still
  * reads the first failure rather than whatever was recorded since. */
 static ts_status replay_error(ts_backend *be) {
-    return ts_set_error_status(be->error, "cpu backend: %s", cpu_ctx_of(be)->error_msg);
+    return ts_backend_replay_error(be);
 }
 
 static void *view_ptr(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {

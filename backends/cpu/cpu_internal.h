@@ -21,9 +21,8 @@ struct ts_buffer {
 };
 
 typedef struct {
-    int threads;          /* OpenMP team size for every parallel loop */
-    char error_msg[1024]; /* the first recorded error, replayed by later calls */
-    void *scratch;        /* see cpu_scratch */
+    int threads;   /* OpenMP team size for every parallel loop */
+    void *scratch; /* see cpu_scratch */
     size_t scratch_bytes;
 } cpu_ctx;
 

@@ -18,19 +18,11 @@ static size_t state_extent(int B, int H, int ld) {
     return (size_t)(B - 1) * ld + (size_t)H;
 }
 
-static int bad_shape(ts_backend *be, const char *op, int H, int ld_state) {
-    if (ld_state < H) {
-        cpu_fail(be, "%s: ld_state %d is smaller than H %d", op, ld_state, H);
-        return 1;
-    }
-    return 0;
-}
-
 /* act = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o); c = f*c_prev + i*g; h = o*tanh(c). */
 void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
                            ts_tensor c_prev, int B, int H, int ld_state) {
     const char *op = "lstm_cell_forward";
-    if (be->error != TS_OK || B <= 0 || H <= 0 || bad_shape(be, op, H, ld_state)) return;
+    if (be->error != TS_OK || B <= 0 || H <= 0 || !ts_check_lstm_ld(be, op, H, ld_state)) return;
     size_t gates = (size_t)B * 4 * H, state = state_extent(B, H, ld_state);
     float *ph = cpu_f32(be, h, state, op, "h");
     float *pc = cpu_f32(be, c, state, op, "c");
@@ -69,7 +61,7 @@ void cpu_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
                             ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
                             int H, int ld_state) {
     const char *op = "lstm_cell_backward";
-    if (be->error != TS_OK || B <= 0 || H <= 0 || bad_shape(be, op, H, ld_state)) return;
+    if (be->error != TS_OK || B <= 0 || H <= 0 || !ts_check_lstm_ld(be, op, H, ld_state)) return;
     size_t gates = (size_t)B * 4 * H, state = state_extent(B, H, ld_state);
     float *pdp = cpu_f32(be, dpre, gates, op, "dpre");
     float *pdcp = cpu_f32(be, dc_prev, state, op, "dc_prev");

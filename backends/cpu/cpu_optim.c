@@ -51,10 +51,7 @@ void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
                float grad_scale) {
     const char *op = "adamw";
     if (be->error != TS_OK || n == 0) return;
-    if (t < 1) {
-        cpu_fail(be, "adamw: step %d must be >= 1", t);
-        return;
-    }
+    if (!ts_check_adamw_step(be, t)) return;
     float *pp = cpu_f32(be, param, n, op, "param");
     const float *pg = cpu_f32(be, grad, n, op, "grad");
     float *pm = cpu_f32(be, m, n, op, "m");

@@ -143,13 +143,10 @@ int ocl_is_oom(cl_int err) {
 }
 
 void ocl_fail(ts_backend *be, int oom, const char *fmt, ...) {
-    if (be->error != TS_OK) return;
-    ocl_ctx *ctx = ocl_ctx_of(be);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->error_msg, sizeof ctx->error_msg, fmt, ap);
+    ts_backend_vfail(be, oom ? TS_ENOMEM : TS_ERR, fmt, ap);
     va_end(ap);
-    be->error = ts_set_error_status(oom ? TS_ENOMEM : TS_ERR, "opencl backend: %s", ctx->error_msg);
 }
 
 void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err) {
@@ -163,7 +160,7 @@ void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err)
 /* Returns the sticky error with its message set again, so a caller that asks late still reads
  * the first failure rather than whatever was recorded since. */
 static ts_status replay_error(ts_backend *be) {
-    return ts_set_error_status(be->error, "opencl backend: %s", ocl_ctx_of(be)->error_msg);
+    return ts_backend_replay_error(be);
 }
 
 int ocl_view_ok(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {

@@ -94,7 +94,6 @@ typedef struct {
     cl_mem status;  /* one int: the first bad-data code, 0 when clean */
     cl_mem scratch; /* partial sums; grown on demand, one user at a time (in-order queue) */
     size_t scratch_bytes;
-    char error_msg[1024]; /* the first recorded error, replayed by later calls */
     char device_name[256];
     char clblast_note[128];
 } ocl_ctx;

@@ -279,14 +279,6 @@ void ocl_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t
 
 /* ---- attention ------------------------------------------------------------------------- */
 
-static int bad_heads(ts_backend *be, const char *op, int B, int T, int NH, int HS) {
-    if (B < 0 || T < 0 || NH < 0 || HS < 0) {
-        ocl_fail(be, 0, "%s: negative shape (B=%d T=%d NH=%d HS=%d)", op, B, T, NH, HS);
-        return 1;
-    }
-    return 0;
-}
-
 /* heads[0..parts) <-> packed; see ts_permute_heads in cl/attention.cl. */
 static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
                     int T, int NH, int HS, int to_heads) {
@@ -302,7 +294,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
 
 static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
                       int NH, int HS, int to_heads, const char *op, const char *const names[4]) {
-    if (be->error != TS_OK || bad_heads(be, op, B, T, NH, HS)) return;
+    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0 || too_big(be, 3 * n, op)) return;
     for (int i = 0; i < 3; i++)
@@ -327,7 +319,7 @@ void ocl_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_ten
 
 static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
                         int HS, int to_heads, const char *op) {
-    if (be->error != TS_OK || bad_heads(be, op, B, T, NH, HS)) return;
+    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0 || too_big(be, n, op)) return;
     if (!ocl_view_ok(be, packed, n, op, to_heads ? "dout" : "out") ||
@@ -377,10 +369,7 @@ void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt,
 
 static int lstm_shape_ok(ts_backend *be, const char *op, int B, int H, int ld_state) {
     if (B <= 0 || H <= 0) return 0;
-    if (ld_state < H) {
-        ocl_fail(be, 0, "%s: ld_state %d is smaller than H %d", op, ld_state, H);
-        return 0;
-    }
+    if (!ts_check_lstm_ld(be, op, H, ld_state)) return 0;
     return !too_big(be, (size_t)B * 4 * H, op) && !too_big(be, (size_t)B * ld_state, op);
 }
 
@@ -484,10 +473,7 @@ void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
                float grad_scale) {
     const char *op = "adamw";
     if (be->error != TS_OK || n == 0) return;
-    if (t < 1) {
-        ocl_fail(be, 0, "adamw: step %d must be >= 1", t);
-        return;
-    }
+    if (!ts_check_adamw_step(be, t)) return;
     if (too_big(be, n, op) || !ocl_view_ok(be, param, n, op, "param") ||
         !ocl_view_ok(be, grad, n, op, "grad") || !ocl_view_ok(be, m, n, op, "m") ||
         !ocl_view_ok(be, v, n, op, "v"))

@@ -76,13 +76,10 @@ static int is_oom(VkResult r) {
 }
 
 void vk_fail(ts_backend *be, int oom, const char *fmt, ...) {
-    if (be->error != TS_OK) return;
-    vk_ctx *ctx = vk_ctx_of(be);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->error_msg, sizeof ctx->error_msg, fmt, ap);
+    ts_backend_vfail(be, oom ? TS_ENOMEM : TS_ERR, fmt, ap);
     va_end(ap);
-    be->error = ts_set_error_status(oom ? TS_ENOMEM : TS_ERR, "vulkan backend: %s", ctx->error_msg);
 }
 
 void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r) {
@@ -94,7 +91,7 @@ void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r) 
 }
 
 static ts_status replay_error(ts_backend *be) {
-    return ts_set_error_status(be->error, "vulkan backend: %s", vk_ctx_of(be)->error_msg);
+    return ts_backend_replay_error(be);
 }
 
 int vk_view_ok(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {

@@ -107,7 +107,6 @@ typedef struct {
     ts_buffer **doomed; /* buffers freed while referenced by recorded commands */
     size_t n_doomed, cap_doomed;
     char cache_path[4096];
-    char error_msg[1024];
     char device_name[256];
     char driver[128];
 } vk_ctx;

@@ -285,14 +285,6 @@ void vk_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t 
 
 /* ---- attention ------------------------------------------------------------------------- */
 
-static int bad_heads(ts_backend *be, const char *op, int B, int T, int NH, int HS) {
-    if (B < 0 || T < 0 || NH < 0 || HS < 0) {
-        vk_fail(be, 0, "%s: negative shape (B=%d T=%d NH=%d HS=%d)", op, B, T, NH, HS);
-        return 1;
-    }
-    return 0;
-}
-
 /* heads[0..parts) <-> packed (shaders/attention_permute_heads.comp). */
 static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
                     int T, int NH, int HS, int to_heads) {
@@ -310,7 +302,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
 
 static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
                       int NH, int HS, int to_heads, const char *op, const char *const names[4]) {
-    if (!ok(be) || bad_heads(be, op, B, T, NH, HS)) return;
+    if (!ok(be) || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
     for (int i = 0; i < 3; i++)
@@ -335,7 +327,7 @@ void vk_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tens
 
 static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
                         int HS, int to_heads, const char *op) {
-    if (!ok(be) || bad_heads(be, op, B, T, NH, HS)) return;
+    if (!ok(be) || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
     if (!vk_view_ok(be, packed, n, op, to_heads ? "dout" : "out") ||
@@ -390,10 +382,7 @@ void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, 
 
 static int lstm_shape_ok(ts_backend *be, const char *op, int B, int H, int ld_state) {
     if (B <= 0 || H <= 0) return 0;
-    if (ld_state < H) {
-        vk_fail(be, 0, "%s: ld_state %d is smaller than H %d", op, ld_state, H);
-        return 0;
-    }
+    if (!ts_check_lstm_ld(be, op, H, ld_state)) return 0;
     return 1;
 }
 
@@ -505,10 +494,7 @@ void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_t
               float grad_scale) {
     const char *op = "adamw";
     if (!ok(be) || n == 0) return;
-    if (t < 1) {
-        vk_fail(be, 0, "adamw: step %d must be >= 1", t);
-        return;
-    }
+    if (!ts_check_adamw_step(be, t)) return;
     if (!vk_view_ok(be, param, n, op, "param") || !vk_view_ok(be, grad, n, op, "grad") ||
         !vk_view_ok(be, m, n, op, "m") || !vk_view_ok(be, v, n, op, "v"))
         return;
