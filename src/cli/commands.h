@@ -15,6 +15,13 @@ int cmd_data(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_finalize(int argc, char **argv);
+int cmd_abc(int argc, char **argv);
 int cmd_not_implemented(int argc, char **argv); /* prints which issue brings it, exits 2 */
 
 /* Shared option helpers. */

@@ -18,13 +18,14 @@ static const command commands[] = {
     {"data", cmd_data, "data prepare: fetch, clean, split and encode an ABC corpus"},
     {"params", cmd_params, "the seed's ten models and their exact parameter counts"},
     {"train", cmd_train, "train one model on one backend"},
-    {"sweep", cmd_not_implemented, "run a scaling sweep over models and backends"},
-    {"report", cmd_not_implemented, "fits, tables and plots for a result set"},
-    {"compare", cmd_not_implemented, "one table across machines and backends"},
+    {"sweep", cmd_sweep, "run a scaling sweep over models and backends"},
+    {"report", cmd_report, "fits, tables and plots for a result set"},
+    {"compare", cmd_compare, "one table across machines and backends"},
     {"bench", cmd_bench, "micro-benchmarks: gemm, peak, step"},
-    {"sample", cmd_not_implemented, "generate tunes from a checkpoint"},
-    {"eval", cmd_not_implemented, "test perplexity, ABC validity, MIDI conversion"},
-    {"abc", cmd_not_implemented, "abc check / abc midi: validate ABC, convert to MIDI"},
+    {"sample", cmd_sample, "generate tunes from a checkpoint"},
+    {"eval", cmd_eval, "test perplexity, ABC validity, MIDI conversion"},
+    {"finalize", cmd_finalize, "the study's final phase: best model, 3 more epochs, samples, eval"},
+    {"abc", cmd_abc, "abc check / abc midi: validate ABC, convert to MIDI"},
 };
 enum { n_commands = sizeof commands / sizeof commands[0] };
 
