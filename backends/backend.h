@@ -195,6 +195,16 @@ typedef struct {
     void (*adamw)(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v,
                   size_t n, double lr, double beta1, double beta2, double eps, double weight_decay,
                   int t, float grad_scale);
+
+    /* ---- peak measurement (optional: NULL where a backend has none; `bench peak`) -------- */
+    /* `items` independent work-items, each running 16 independent FMA chains for `iters`
+     * rounds (32 * items * iters flops; a compute-bound kernel), then writing the sum of its
+     * chains to out[i]: chain j of item i starts at (i % 1024) * 2^-10 + j * 2^-4 and steps
+     * x = fma(x, 0.999, 0.001). */
+    void (*peak_fma)(ts_backend *be, ts_tensor out, size_t items, int iters);
+    /* dst[i] = src[i] for i < n (n a multiple of 4) with the widest plain loads the device
+     * has: the bandwidth kernel (copy may take a DMA or memcpy path instead) */
+    void (*peak_copy)(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
 } ts_backend_iface;
 
 struct ts_backend {

@@ -285,6 +285,8 @@ static const ts_backend_iface cpu_iface = {
     /* .sum = */ cpu_sum,
     /* .sum_squares = */ cpu_sum_squares,
     /* .adamw = */ cpu_adamw,
+    .peak_fma = cpu_peak_fma,
+    .peak_copy = cpu_peak_copy,
 };
 
 ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out) {

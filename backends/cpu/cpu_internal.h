@@ -154,4 +154,8 @@ void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
                double lr, double beta1, double beta2, double eps, double weight_decay, int t,
                float grad_scale);
 
+/* bench peak's kernels (cpu_peak.c) */
+void cpu_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters);
+void cpu_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
+
 #endif

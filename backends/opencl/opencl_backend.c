@@ -409,6 +409,8 @@ static const ts_backend_iface ocl_iface = {
     /* .sum = */ ocl_sum,
     /* .sum_squares = */ ocl_sum_squares,
     /* .adamw = */ ocl_adamw,
+    .peak_fma = ocl_peak_fma,
+    .peak_copy = ocl_peak_copy,
 };
 
 /* Finds device `index` in the flattened (platform, device) order of `tunescale devices`. */

@@ -34,6 +34,7 @@ typedef enum {
     OCL_P_LOSS,
     OCL_P_REDUCE,
     OCL_P_OPTIM,
+    OCL_P_PEAK,
     OCL_P_COUNT
 } ocl_program_id;
 
@@ -64,6 +65,8 @@ typedef enum {
     OCL_K_REDUCE_PARTIAL,
     OCL_K_REDUCE_FINISH,
     OCL_K_ADAMW,
+    OCL_K_PEAK_FMA,
+    OCL_K_PEAK_COPY,
     OCL_K_COUNT
 } ocl_kernel_id;
 
@@ -241,5 +244,9 @@ void ocl_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
 void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
                double lr, double beta1, double beta2, double eps, double weight_decay, int t,
                float grad_scale);
+
+/* bench peak's kernels (opencl_peak.c) */
+void ocl_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters);
+void ocl_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
 
 #endif

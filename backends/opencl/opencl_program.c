@@ -29,6 +29,7 @@ static const char *const program_files[OCL_P_COUNT] = {
     [OCL_P_LOSS] = "loss",
     [OCL_P_REDUCE] = "reduce",
     [OCL_P_OPTIM] = "optim",
+    [OCL_P_PEAK] = "peak",
 };
 
 static const struct {
@@ -59,6 +60,8 @@ static const struct {
     [OCL_K_REDUCE_PARTIAL] = {OCL_P_REDUCE, "ts_reduce_partial"},
     [OCL_K_REDUCE_FINISH] = {OCL_P_REDUCE, "ts_reduce_finish"},
     [OCL_K_ADAMW] = {OCL_P_OPTIM, "ts_adamw"},
+    [OCL_K_PEAK_FMA] = {OCL_P_PEAK, "ts_peak_fma"},
+    [OCL_K_PEAK_COPY] = {OCL_P_PEAK, "ts_peak_copy"},
 };
 
 #define CACHE_MAGIC     "TSCLBIN1\n"

@@ -525,6 +525,8 @@ static const ts_backend_iface vk_iface = {
     /* .sum = */ vk_sum,
     /* .sum_squares = */ vk_sum_squares,
     /* .adamw = */ vk_adamw,
+    .peak_fma = vk_peak_fma,
+    .peak_copy = vk_peak_copy,
 };
 
 /* ---- creation -------------------------------------------------------------------------- */

@@ -55,6 +55,8 @@ typedef enum {
     VK_K_REDUCE_FINISH,
     VK_K_ADAMW,
     VK_K_GEMM,
+    VK_K_PEAK_FMA,
+    VK_K_PEAK_COPY,
     VK_K_COUNT
 } vk_kernel_id;
 
@@ -217,5 +219,7 @@ void vk_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
 void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
               double lr, double beta1, double beta2, double eps, double weight_decay, int t,
               float grad_scale);
+void vk_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters);
+void vk_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
 
 #endif

@@ -44,6 +44,8 @@ const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
     [VK_K_REDUCE_FINISH] = {"reduce_finish", 2, VK_RED_WG},
     [VK_K_ADAMW] = {"optim_adamw", 4, VK_WG},
     [VK_K_GEMM] = {"gemm", 3, VK_GEMM_TX},
+    [VK_K_PEAK_FMA] = {"peak_fma", 1, VK_WG},
+    [VK_K_PEAK_COPY] = {"peak_copy", 2, VK_WG},
 };
 
 /* Push constants: the minimum every device offers, and more than any shader takes. */

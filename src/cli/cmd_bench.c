@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "backends/peak_cache.h"
 #include "cli/commands.h"
 #include "model/model.h"
 #include "util/philox.h"
@@ -24,8 +25,8 @@ static void usage(FILE *out) {
             "Times N full training steps (forward, backward, grad-norm clip, AdamW) of MODEL\n"
             "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
             "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
-            "(tunescale bench gemm --help: matrix products; bench peak arrives with the\n"
-            "benchmark-harness issue.)\n");
+            "(tunescale bench gemm --help: matrix products; tunescale bench peak --help:\n"
+            "measured FP32 peak and memory bandwidth.)\n");
 }
 
 static int step_bench(int argc, char **argv) {
@@ -311,16 +312,217 @@ static int gemm_bench(int argc, char **argv) {
     return st == TS_OK ? 0 : st == TS_ENOMEM ? 3 : 1;
 }
 
+/* ---- bench peak: measured device ceilings ------------------------------------------------ */
+
+/* Work-items of the FMA kernel: enough to fill any current device (an H100 holds ~270k
+ * resident threads), and a 4 MiB output. */
+#define PEAK_ITEMS ((size_t)1 << 20)
+/* Floats per copy buffer: 64 MiB each way, past the last-level caches of CPUs and GPUs. */
+#define PEAK_COPY_N ((size_t)16 << 20)
+
+/* Seconds for one FMA run of `iters` rounds (queued, then waited for). */
+static double time_fma(ts_backend *be, ts_tensor out, int iters, ts_status *st) {
+    double t0 = ts_now();
+    be->iface->peak_fma(be, out, PEAK_ITEMS, iters);
+    *st = ts_backend_sync(be);
+    return ts_now() - t0;
+}
+
+/* Seconds for `count` back-to-back copies of PEAK_COPY_N floats. */
+static double time_copy(ts_backend *be, ts_tensor dst, ts_tensor src, int count, ts_status *st) {
+    double t0 = ts_now();
+    for (int i = 0; i < count; i++)
+        be->iface->peak_copy(be, dst, src, PEAK_COPY_N);
+    *st = ts_backend_sync(be);
+    return ts_now() - t0;
+}
+
+/* Doubles *work until one timed run lasts at least `target` seconds (so launch overhead and
+ * timer resolution vanish), then returns the best of `reps` runs at that size. The first run
+ * is a warm-up (pipeline builds, page faults, clocks ramping up) and is not counted. */
+static double calibrate_best(ts_backend *be, ts_tensor a, ts_tensor b, int is_fma, int *work,
+                             double target, int reps, ts_status *st) {
+    double dt = is_fma ? time_fma(be, a, *work, st) : time_copy(be, a, b, *work, st);
+    for (int guard = 0; *st == TS_OK && guard < 30; guard++) {
+        dt = is_fma ? time_fma(be, a, *work, st) : time_copy(be, a, b, *work, st);
+        if (dt >= target || *work > (1 << 26)) break;
+        /* Jump most of the way at once, but at most 16x: the first runs may be noisy. */
+        double f = dt > 0 ? 1.2 * target / dt : 16.0;
+        *work = (int)(*work * (f < 2.0 ? 2.0 : f > 16.0 ? 16.0 : f));
+    }
+    double best = dt;
+    for (int r = 1; r < reps && *st == TS_OK; r++) {
+        dt = is_fma ? time_fma(be, a, *work, st) : time_copy(be, a, b, *work, st);
+        if (dt < best) best = dt;
+    }
+    return best;
+}
+
+static int peak_bench(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'}, {"threads", 1, 0, 'j'},
+        {"seconds", 1, 0, 's'}, {"reps", 1, 0, 'r'},   {"quick", 0, 0, 'q'},
+        {"json", 0, 0, 'J'},    {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+    const char *backend = "cpu";
+    int device = 0, threads = 0, reps = 5, json = 0, c;
+    double seconds = 4.0;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'b':
+            backend = optarg;
+            break;
+        case 'D':
+        case 'j':
+        case 'r': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < (c == 'r' ? 1 : 0) || v > 100000) {
+                fprintf(stderr, "tunescale bench peak: bad value '%s' for %s\n", optarg,
+                        argv[optind - 1]);
+                return 2;
+            }
+            *(c == 'D' ? &device : c == 'j' ? &threads : &reps) = (int)v;
+            break;
+        }
+        case 's':
+            seconds = strtod(optarg, &end);
+            if (*end || !(seconds > 0 && seconds <= 3600)) {
+                fprintf(stderr, "tunescale bench peak: --seconds takes (0, 3600], not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'q':
+            seconds = 0.5;
+            reps = 3;
+            break;
+        case 'J':
+            json = 1;
+            break;
+        case 'h':
+            printf("usage: tunescale bench peak --backend B [--device N] [--threads N] "
+                   "[--seconds S | --quick]\n"
+                   "                            [--reps R] [--json]\n\n"
+                   "Measures the device's FP32 peak (a kernel of long independent FMA chains "
+                   "over %zu\nwork-items) and its memory bandwidth (a copy of %zu MiB: bytes "
+                   "read + written per\nsecond), each the best of R timed runs after a warm-up; "
+                   "about S seconds in all\n(default 4, --quick 0.5 with R = 3). Prints the "
+                   "nominal peak beside the measured one\nand records the figures in "
+                   "$TUNESCALE_CACHE/peak/ (else $XDG_CACHE_HOME/tunescale or\n"
+                   "~/.cache/tunescale), where training runs read them for MFU.\n",
+                   PEAK_ITEMS, PEAK_COPY_N * 4 >> 20);
+            return 0;
+        default:
+            fprintf(stderr, "tunescale bench peak: bad option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    ts_backend_options bo = {device, threads, 0};
+    ts_backend *be;
+    if (ts_backend_create(backend, &bo, &be) != TS_OK) {
+        fprintf(stderr, "tunescale: %s\n", ts_last_error());
+        return 2;
+    }
+    ts_status st = TS_OK;
+    if (!be->iface->peak_fma || !be->iface->peak_copy)
+        st = ts_set_error("the %s backend has no peak kernels", backend);
+    ts_buffer *out = NULL, *src = NULL, *dst = NULL;
+    if (st == TS_OK) st = ts_buffer_alloc(be, PEAK_ITEMS * 4, &out);
+    if (st == TS_OK) st = ts_buffer_alloc(be, PEAK_COPY_N * 4, &src);
+    if (st == TS_OK) st = ts_buffer_alloc(be, PEAK_COPY_N * 4, &dst);
+    ts_tensor to = {out, 0}, ts = {src, 0}, td = {dst, 0};
+    if (st == TS_OK) be->iface->fill(be, ts, 1.0f, PEAK_COPY_N);
+    /* Two measurements, each with a warm-up, calibration runs and reps timed runs. */
+    double target = seconds / (2.0 * (reps + 4));
+    int iters = 8, copies = 1;
+    double t_fma = 0, t_copy = 0;
+    if (st == TS_OK) t_fma = calibrate_best(be, to, to, 1, &iters, target, reps, &st);
+    if (st == TS_OK) t_copy = calibrate_best(be, td, ts, 0, &copies, target, reps, &st);
+    /* A kernel the compiler gutted would time nothing: check what it computed. Item 0's chains
+     * start at j/16 and approach 1, so their sum lies in (0, 16]; the copy moved the 1s. */
+    float probe[2] = {0, 0};
+    if (st == TS_OK) st = be->iface->download(be, &probe[0], to, 4);
+    if (st == TS_OK) st = be->iface->download(be, &probe[1], ts_view(td, PEAK_COPY_N - 1), 4);
+    if (st == TS_OK && !(probe[0] > 0.0f && probe[0] <= 16.0f && probe[1] == 1.0f))
+        st = ts_set_error("peak kernels on %s computed %g and %g (expected (0, 16] and 1): timing "
+                          "void",
+                          backend, probe[0], probe[1]);
+    int rc = 0;
+    if (st == TS_OK) {
+        ts_device_info d;
+        memset(&d, 0, sizeof d);
+        be->iface->device_info(be, &d);
+        double gflops = 32.0 * (double)PEAK_ITEMS * iters / t_fma / 1e9;
+        double bytes = 2.0 * 4.0 * (double)PEAK_COPY_N * copies, gbs = bytes / t_copy / 1e9;
+        char path[4096];
+        int have_path = ts_peak_cache_path(backend, d.name, path, sizeof path);
+        ts_status cst = ts_peak_cache_store(backend, d.name, gflops, gbs);
+        if (cst != TS_OK)
+            fprintf(stderr, "tunescale: warning: peak not recorded: %s\n", ts_last_error());
+        if (json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "bench", "peak");
+            cJSON_AddStringToObject(j, "backend", backend);
+            cJSON_AddStringToObject(j, "device", d.name);
+            cJSON_AddNumberToObject(j, "threads", d.threads);
+            cJSON_AddNumberToObject(j, "gflops", gflops);
+            cJSON_AddNumberToObject(j, "gbs", gbs);
+            if (d.peak_gflops > 0)
+                cJSON_AddNumberToObject(j, "nominal_gflops", d.peak_gflops);
+            else
+                cJSON_AddNullToObject(j, "nominal_gflops");
+            cJSON *f = cJSON_AddObjectToObject(j, "fma");
+            cJSON_AddNumberToObject(f, "items", (double)PEAK_ITEMS);
+            cJSON_AddNumberToObject(f, "iters", iters);
+            cJSON_AddNumberToObject(f, "flops", 32.0 * (double)PEAK_ITEMS * iters);
+            cJSON_AddNumberToObject(f, "seconds", t_fma);
+            cJSON *cp = cJSON_AddObjectToObject(j, "copy");
+            cJSON_AddNumberToObject(cp, "buffer_bytes", 4.0 * (double)PEAK_COPY_N);
+            cJSON_AddNumberToObject(cp, "copies", copies);
+            cJSON_AddNumberToObject(cp, "bytes", bytes);
+            cJSON_AddNumberToObject(cp, "seconds", t_copy);
+            cJSON_AddNumberToObject(j, "reps", reps);
+            if (cst == TS_OK && have_path)
+                cJSON_AddStringToObject(j, "cache_file", path);
+            else
+                cJSON_AddNullToObject(j, "cache_file");
+            char *s = cJSON_Print(j);
+            printf("%s\n", s);
+            free(s);
+            cJSON_Delete(j);
+        } else {
+            printf("bench peak: %s on %s\n", backend, d.name);
+            if (d.peak_gflops > 0)
+                printf("  FP32     %10.1f GFLOP/s measured, %.1f nominal (%.0f%%)\n", gflops,
+                       d.peak_gflops, 100.0 * gflops / d.peak_gflops);
+            else
+                printf("  FP32     %10.1f GFLOP/s measured, nominal unknown\n", gflops);
+            printf("  copy     %10.1f GB/s (read + written)\n", gbs);
+            if (cst == TS_OK && have_path) printf("  recorded in %s\n", path);
+        }
+    } else {
+        fprintf(stderr, "tunescale: %s\n", ts_last_error());
+        rc = st == TS_ENOMEM ? 3 : 1;
+    }
+    ts_buffer_free(be, out);
+    ts_buffer_free(be, src);
+    ts_buffer_free(be, dst);
+    ts_backend_destroy(be);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "step")) return step_bench(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "gemm")) return gemm_bench(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "peak")) return peak_bench(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr,
-            "tunescale bench: %s ('bench step' and 'bench gemm' so far; 'bench peak' arrives "
-            "with the benchmark-harness issue)\n",
+    fprintf(stderr, "tunescale bench: %s (bench step, bench gemm or bench peak)\n",
             argc >= 2 ? "not implemented yet" : "which benchmark?");
     return 2;
 }

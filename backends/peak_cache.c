@@ -1,0 +1,105 @@
+/*
+ * peak_cache.c — the per-device record of measured peaks (see peak_cache.h).
+ */
+#include "backends/peak_cache.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/fsutil.h"
+
+#define PEAK_FORMAT 1
+
+/* <cache>/peak into out; 0 when there is no base to put it under. */
+static int peak_dir(char *out, size_t cap) {
+    const char *env = getenv("TUNESCALE_CACHE");
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n;
+    if (env && *env)
+        n = snprintf(out, cap, "%s/peak", env);
+    else if (xdg && *xdg)
+        n = snprintf(out, cap, "%s/tunescale/peak", xdg);
+    else if (home && *home)
+        n = snprintf(out, cap, "%s/.cache/tunescale/peak", home);
+    else
+        return 0;
+    return n > 0 && (size_t)n < cap;
+}
+
+int ts_peak_cache_path(const char *backend, const char *device_name, char *out, size_t cap) {
+    char dir[4096];
+    if (!peak_dir(dir, sizeof dir)) return 0;
+    /* Device names carry spaces, parentheses and slashes ("llvmpipe (LLVM 15.0.6, 256
+     * bits)"): keep a portable file name, and cut it so it stays well under NAME_MAX. */
+    char name[160];
+    size_t k = 0;
+    for (const char *s = device_name; *s && k < sizeof name - 1; s++) {
+        char c = *s;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-';
+        if (!ok) c = '_';
+        if (c == '_' && k > 0 && name[k - 1] == '_') continue; /* one '_' per run */
+        name[k++] = c;
+    }
+    while (k > 0 && name[k - 1] == '_')
+        k--;
+    name[k] = '\0';
+    int n = snprintf(out, cap, "%s/%s-%s.json", dir, backend, k ? name : "unnamed");
+    return n > 0 && (size_t)n < cap;
+}
+
+ts_status ts_peak_cache_store(const char *backend, const char *device_name, double gflops,
+                              double gbs) {
+    char path[4096], dir[4096];
+    if (!ts_peak_cache_path(backend, device_name, path, sizeof path) || !peak_dir(dir, sizeof dir))
+        return ts_set_error("peak cache: no cache directory (set TUNESCALE_CACHE or HOME)");
+    ts_status st = ts_mkdir_p(dir);
+    if (st != TS_OK) return st;
+    cJSON *j = cJSON_CreateObject();
+    if (!j) return ts_set_error_status(TS_ENOMEM, "out of memory writing %s", path);
+    cJSON_AddNumberToObject(j, "format", PEAK_FORMAT);
+    cJSON_AddStringToObject(j, "backend", backend);
+    cJSON_AddStringToObject(j, "device", device_name);
+    cJSON_AddNumberToObject(j, "gflops", gflops);
+    cJSON_AddNumberToObject(j, "gbs", gbs);
+    cJSON_AddNumberToObject(j, "measured_at", (double)time(NULL));
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    if (!text) return ts_set_error_status(TS_ENOMEM, "out of memory writing %s", path);
+    size_t len = strlen(text);
+    text[len] = '\n'; /* overwrites the NUL: the length is known */
+    st = ts_write_file_atomic(path, text, len + 1);
+    free(text);
+    return st;
+}
+
+int ts_peak_cache_lookup(const char *backend, const char *device_name, double *gflops,
+                         double *gbs) {
+    char path[4096];
+    if (!ts_peak_cache_path(backend, device_name, path, sizeof path) || !ts_is_file(path)) return 0;
+    char *data = NULL;
+    size_t len = 0;
+    if (ts_read_file(path, &data, &len) != TS_OK) {
+        ts_clear_error();
+        return 0;
+    }
+    cJSON *j = cJSON_Parse(data);
+    free(data);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "backend");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "device");
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "gflops");
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(j, "gbs");
+    /* Two device names can sanitise to one file: only the exact device's record counts. */
+    int found = cJSON_IsString(b) && cJSON_IsString(d) && cJSON_IsNumber(f) && cJSON_IsNumber(g) &&
+                !strcmp(b->valuestring, backend) && !strcmp(d->valuestring, device_name) &&
+                f->valuedouble > 0 && g->valuedouble > 0;
+    if (found) {
+        *gflops = f->valuedouble;
+        *gbs = g->valuedouble;
+    }
+    cJSON_Delete(j);
+    return found;
+}

@@ -1,0 +1,31 @@
+/*
+ * vulkan_peak.c — the host side of `bench peak`'s kernels (shaders/peak_fma.comp,
+ * shaders/peak_copy.comp). Recorded like any op; the frontend times them between syncs.
+ */
+#include "backends/vulkan/vulkan_internal.h"
+
+void vk_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters) {
+    if (be->error != TS_OK || items == 0) return;
+    if (iters < 0 || !vk_view_ok(be, out, items, "peak_fma", "out")) return;
+    struct {
+        uint32_t oo, items, iters;
+    } p = {(uint32_t)out.off, (uint32_t)items, (uint32_t)iters};
+    ts_buffer *bufs[] = {out.buf};
+    vk_dispatch_items(be, VK_K_PEAK_FMA, bufs, 1, &p, sizeof p, items);
+}
+
+void vk_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
+    if (be->error != TS_OK || n == 0) return;
+    /* The shader moves vec4s, so views must start and end on whole vec4s. */
+    if (n % 4 || dst.off % 4 || src.off % 4) {
+        vk_fail(be, 0, "peak_copy: n and the offsets must be multiples of 4 (n=%zu)", n);
+        return;
+    }
+    if (!vk_view_ok(be, dst, n, "peak_copy", "dst") || !vk_view_ok(be, src, n, "peak_copy", "src"))
+        return;
+    struct {
+        uint32_t do4, so4, n4;
+    } p = {(uint32_t)(dst.off / 4), (uint32_t)(src.off / 4), (uint32_t)(n / 4)};
+    ts_buffer *bufs[] = {dst.buf, src.buf};
+    vk_dispatch_items(be, VK_K_PEAK_COPY, bufs, 2, &p, sizeof p, n / 4);
+}
