@@ -1,0 +1,114 @@
+/*
+ * report.c — builds a report (load, group by backend and family, fit) and saves its files.
+ */
+#include "analysis/report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fsutil.h"
+
+void ts_report_options_default(ts_report_options *o) {
+    o->bootstrap = 1000;
+    o->seed = 42;
+    o->plots = 1;
+    o->quiet = 0;
+}
+
+static ts_family_fit *find_group(ts_report *rep, const ts_run *r) {
+    for (size_t i = 0; i < rep->n_fits; i++)
+        if (!strcmp(rep->fits[i].backend, r->backend) && !strcmp(rep->fits[i].family, r->family))
+            return &rep->fits[i];
+    return NULL;
+}
+
+/* Fits one group on both size measures. Only ok runs with a finite val_loss count. */
+static ts_status fit_group(ts_report *rep, ts_family_fit *g) {
+    size_t n = 0;
+    double *np = malloc(sizeof(double) * (rep->set.n + 1));
+    double *ne = malloc(sizeof(double) * (rep->set.n + 1));
+    double *loss = malloc(sizeof(double) * (rep->set.n + 1));
+    if (!np || !ne || !loss) {
+        free(np), free(ne), free(loss);
+        return ts_set_error("out of host memory");
+    }
+    for (size_t i = 0; i < rep->set.n; i++) {
+        const ts_run *r = &rep->set.runs[i];
+        if (strcmp(r->backend, g->backend) || strcmp(r->family, g->family)) continue;
+        if (!ts_run_ok(r) || !isfinite(r->val_loss)) continue;
+        np[n] = r->params;
+        ne[n] = r->params_non_embedding;
+        loss[n++] = r->val_loss;
+    }
+    const ts_report_options *o = &rep->opt;
+    ts_status st = ts_fit_power_law(np, loss, n, o->bootstrap, o->seed, &g->fit);
+    if (st == TS_OK) st = ts_fit_power_law(ne, loss, n, o->bootstrap, o->seed, &g->fit_ne);
+    free(np), free(ne), free(loss);
+    return st;
+}
+
+ts_status ts_report_build(const char *dir, const ts_report_options *opt, ts_report *rep) {
+    memset(rep, 0, sizeof *rep);
+    if (opt)
+        rep->opt = *opt;
+    else
+        ts_report_options_default(&rep->opt);
+    if (snprintf(rep->dir, sizeof rep->dir, "%s", dir) >= (int)sizeof rep->dir)
+        return ts_set_error("%s: path too long", dir);
+    ts_status st = ts_results_load(dir, rep->opt.quiet, &rep->set);
+    if (st != TS_OK) return st;
+    ts_run_set_sort(&rep->set);
+    rep->fits = calloc(rep->set.n, sizeof *rep->fits); /* at most one group per run */
+    if (!rep->fits) return ts_set_error("out of host memory");
+    for (size_t i = 0; i < rep->set.n && st == TS_OK; i++) {
+        const ts_run *r = &rep->set.runs[i];
+        if (find_group(rep, r)) continue;
+        ts_family_fit *g = &rep->fits[rep->n_fits++];
+        g->backend = strdup(r->backend);
+        g->family = strdup(r->family);
+        if (!g->backend || !g->family) return ts_set_error("out of host memory");
+        st = fit_group(rep, g);
+    }
+    return st;
+}
+
+void ts_report_free(ts_report *rep) {
+    for (size_t i = 0; i < rep->n_fits; i++) {
+        free(rep->fits[i].backend);
+        free(rep->fits[i].family);
+    }
+    free(rep->fits);
+    ts_run_set_free(&rep->set);
+    memset(rep, 0, sizeof *rep);
+}
+
+ts_status ts_report_save(const ts_report *rep) {
+    char path[4200];
+    ts_status st =
+        ts_report_write_csv(rep, ts_path_join(path, sizeof path, rep->dir, "summary.csv"));
+    if (st == TS_OK) {
+        cJSON *doc = ts_report_json(rep);
+        char *text = doc ? cJSON_Print(doc) : NULL;
+        cJSON_Delete(doc);
+        if (!text) return ts_set_error("out of host memory writing summary.json");
+        size_t len = strlen(text);
+        text[len] = '\n'; /* the terminator becomes the final newline; length + 1 */
+        st = ts_write_file_atomic(ts_path_join(path, sizeof path, rep->dir, "summary.json"), text,
+                                  len + 1);
+        free(text);
+    }
+    if (st == TS_OK && rep->opt.plots) st = ts_report_plots(rep);
+    /* last: summary.md links the plots that exist */
+    if (st == TS_OK)
+        st = ts_report_write_md(rep, ts_path_join(path, sizeof path, rep->dir, "summary.md"));
+    return st;
+}
+
+ts_status ts_report_write(const char *dir, const ts_report_options *opt) {
+    ts_report rep;
+    ts_status st = ts_report_build(dir, opt, &rep);
+    if (st == TS_OK) st = ts_report_save(&rep);
+    ts_report_free(&rep);
+    return st;
+}

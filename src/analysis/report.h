@@ -1,0 +1,66 @@
+/*
+ * report.h — `tunescale report DIR`: a result set's scaling-law fits, tables and plots.
+ *
+ * Fits are made per (backend, family): each backend trained its own copy of every model, so
+ * pooling backends would count the same model twice; the tables and plots show all backends
+ * side by side. Only runs with status "ok" and a finite val_loss enter a fit or a plot; skipped
+ * and failed runs stay in the tables with their status.
+ *
+ * Files written into DIR (each atomically): summary.md, summary.csv, summary.json and, unless
+ * plots are off, plots/<name>.svg and .png (report_plots.c lists them).
+ */
+#ifndef TS_ANALYSIS_REPORT_H
+#define TS_ANALYSIS_REPORT_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analysis/fit.h"
+#include "analysis/results.h"
+#include "util/error.h"
+
+typedef struct {
+    int bootstrap; /* resamples for the alpha interval; 0 = none (default 1000) */
+    uint64_t seed; /* bootstrap seed (default 42) */
+    int plots;     /* 1: write plots/ (default 1) */
+    int quiet;     /* 1: no warnings or progress on stderr (default 0) */
+} ts_report_options;
+
+void ts_report_options_default(ts_report_options *o);
+
+typedef struct {
+    char *backend, *family;
+    ts_power_fit fit;    /* N = model.params */
+    ts_power_fit fit_ne; /* N = model.params_non_embedding */
+} ts_family_fit;
+
+typedef struct {
+    char dir[4096];
+    ts_run_set set;
+    ts_family_fit *fits; /* one per (backend, family) present in the runs, in run order */
+    size_t n_fits;
+    ts_report_options opt;
+} ts_report;
+
+/* Loads DIR's results and fits them. Fails when DIR has no readable result.json. */
+ts_status ts_report_build(const char *dir, const ts_report_options *opt, ts_report *rep);
+void ts_report_free(ts_report *rep);
+
+/* Writes summary.md/.csv/.json (and the plots, if opt.plots) into rep->dir. */
+ts_status ts_report_save(const ts_report *rep);
+
+/* build + save + free: the call a sweep makes when it is done. */
+ts_status ts_report_write(const char *dir, const ts_report_options *opt);
+
+/* ---- the pieces (summary.c, report_plots.c) ---- */
+
+cJSON *ts_report_json(const ts_report *rep); /* the summary.json document */
+ts_status ts_report_write_csv(const ts_report *rep, const char *path);
+ts_status ts_report_write_md(const ts_report *rep, const char *path);
+void ts_report_print(FILE *out, const ts_report *rep); /* the terminal summary */
+ts_status ts_report_plots(const ts_report *rep);       /* into rep->dir/plots */
+/* The loss-curve plot's file name (no extension) for one backend: "train_loss_vs_tokens_cpu". */
+void ts_report_curve_plot_name(const char *backend, char *buf, size_t cap);
+
+#endif
