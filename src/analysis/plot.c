@@ -53,6 +53,14 @@ const char *ts_plot_marker(int i) {
 
 /* ---- rendering ---- */
 
+/* PLplot scales text with the smaller page side; this undoes it, so text has one size in
+ * pixels on every figure whatever its height. */
+static double text_base = 1.0;
+
+void ts_plot_text(double rel) {
+    plschr(0, rel * text_base);
+}
+
 static ts_status render_one(const char *dev, const char *path, int width, int height,
                             ts_plot_draw_fn draw, void *ctx) {
     char tmp[4300];
@@ -77,7 +85,8 @@ static ts_status render_one(const char *dev, const char *path, int width, int he
         plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
     plinit();
     pladv(0);
-    plschr(0, 1.0);
+    text_base = 820.0 / (width < height ? width : height);
+    ts_plot_text(1.0);
     draw(ctx);
     plend1();
     plsstrm(prev);
@@ -197,9 +206,9 @@ void ts_plot_draw_axes(const ts_plot_axes *ax) {
     if (ax->xlabel) plmtex("b", 3.3, 0.5, 0.5, ax->xlabel);
     if (ax->ylabel) plmtex("l", 4.2, 0.5, 0.5, ax->ylabel);
     if (ax->title) {
-        plschr(0, 1.3);
+        ts_plot_text(1.3);
         plmtex("t", 1.2, 0.5, 0.5, ax->title);
-        plschr(0, 1.0);
+        ts_plot_text(1.0);
     }
 }
 
@@ -244,15 +253,15 @@ void ts_plot_legend(const ts_legend_entry *e, int n, int position, double x, dou
         box_w[i] = 1.0;
         sty[i] = e[i].line_style ? e[i].line_style : 1;
         line_w[i] = 2.0;
-        sym_scale[i] = 1.0;
+        sym_scale[i] = text_base;
         nsym[i] = 1;
         syms[i] = e[i].symbol ? e[i].symbol : "";
     }
     PLFLT w, h;
     pllsty(1);
     pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position, x, y, 0.07, TS_COL_BG,
-             TS_COL_GRID, 1, 0, 0, n, opt, 1.0, 0.85, 2.0, 0.0, text_col, text, col, pat, box_scale,
-             box_w, col, sty, line_w, col, sym_scale, nsym, syms);
+             TS_COL_GRID, 1, 0, 0, n, opt, 1.0, 0.95 * text_base, 2.0, 0.0, text_col, text, col,
+             pat, box_scale, box_w, col, sty, line_w, col, sym_scale, nsym, syms);
 done:
     free(opt);
     free(fl);
@@ -262,9 +271,15 @@ done:
 /* ---- grouped bars ---- */
 
 /* about 22 px per bar, so labels never overlap however many groups there are */
+/* Pixel layout of a bar chart: about 22 px per bar, so labels never overlap however many
+ * groups there are, and one legend line per series under the axes (labels can be long paths). */
+enum { bars_top_px = 60, bars_below_px = 110, bars_legend_line_px = 34 };
+static double bars_axes_px(const ts_bar_chart *c) {
+    return fmax(300, (double)c->n_cat * (22.0 * (double)c->n_series + 16.0));
+}
 static int bars_height(const ts_bar_chart *c) {
-    double px = 170 + (double)c->n_cat * (22.0 * (double)c->n_series + 16.0);
-    return (int)fmin(2400, fmax(520, px));
+    return (int)(bars_top_px + bars_axes_px(c) + bars_below_px +
+                 bars_legend_line_px * (double)c->n_series + 20);
 }
 
 static void draw_bars(void *ctx) {
@@ -291,9 +306,9 @@ static void draw_bars(void *ctx) {
                        .xlabel = c->xlabel,
                        .no_ylabels = 1,
                        .vp_left = fmin(0.45, 0.05 + 0.0125 * (double)maxlen),
-                       .vp_right = 0.80,
-                       .vp_bottom = 95.0 / bars_height(c),
-                       .vp_top = 1.0 - 60.0 / bars_height(c)};
+                       .vp_right = 0.95,
+                       .vp_bottom = 1.0 - (bars_top_px + bars_axes_px(c)) / bars_height(c),
+                       .vp_top = 1.0 - (double)bars_top_px / bars_height(c)};
     ts_plot_draw_axes(&ax);
     double band = 0.8 / (double)(c->n_series ? c->n_series : 1);
     for (size_t k = 0; k < c->n_cat; k++) {
@@ -302,7 +317,15 @@ static void draw_bars(void *ctx) {
         plmtex("lv", 0.6, (top - 0.4) / (double)c->n_cat, 1.0, c->cat_labels[k]);
         for (size_t s = 0; s < c->n_series; s++) {
             double v = c->values[k * c->n_series + s];
-            if (!isfinite(v) || v <= 0) continue;
+            if (!isfinite(v) || v <= 0) {
+                /* skipped (out of memory), failed or not run: say so rather than leave a gap */
+                plcol0(TS_COL_TEXT2);
+                ts_plot_text(0.7);
+                plptex(lo + 0.008 * (hi - lo), top - band * ((double)s + 0.5), 1, 0, 0,
+                       "no result");
+                ts_plot_text(1.0);
+                continue;
+            }
             double x1 = c->logx ? log10(v) : v, y0 = top - band * (double)(s + 1),
                    y1 = top - band * (double)s;
             PLFLT px[4] = {lo, x1, x1, lo}, py[4] = {y0, y0, y1, y1};
@@ -311,16 +334,17 @@ static void draw_bars(void *ctx) {
             char label[32];
             ts_fmt_si(v, label, sizeof label);
             plcol0(TS_COL_TEXT2);
-            plschr(0, 0.7);
+            ts_plot_text(0.7);
             plptex(x1 + 0.008 * (hi - lo), (y0 + y1) / 2, 1, 0, 0, label);
-            plschr(0, 1.0);
+            ts_plot_text(1.0);
         }
     }
     ts_legend_entry *e = calloc(c->n_series, sizeof *e);
     if (!e) return;
     for (size_t s = 0; s < c->n_series; s++)
         e[s] = (ts_legend_entry){c->series_labels[s], ts_plot_color((int)s), 0, NULL, 1};
-    ts_plot_legend(e, (int)c->n_series, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.02, 0.0);
+    ts_plot_legend(e, (int)c->n_series, PL_POSITION_BOTTOM | PL_POSITION_OUTSIDE, 0.0,
+                   85.0 / bars_axes_px(c));
     free(e);
 }
 

@@ -22,6 +22,9 @@ int ts_plot_color(int i);
 /* A marker glyph for series i ("●", "▲", ...), cycling. */
 const char *ts_plot_marker(int i);
 
+/* Sets the text size relative to the house size (1.0: tick labels; titles 1.3). */
+void ts_plot_text(double rel);
+
 /* Draws on the current stream, which is initialised with the house style. */
 typedef void (*ts_plot_draw_fn)(void *ctx);
 

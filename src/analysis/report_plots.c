@@ -157,9 +157,9 @@ static void draw_size_plot(void *ctx) {
             pllsty(1);
             plwidth(1.0);
         }
-        plschr(0, 1.2);
+        ts_plot_text(1.2);
         plstring((PLINT)k, xs, ys, marker);
-        plschr(0, 1.0);
+        ts_plot_text(1.0);
         fit_label(fit, nb > 1, labels[ne], sizeof labels[ne]);
         leg[ne] = (ts_legend_entry){labels[ne], color, fit->fit.ok ? 1 + b % 8 : 0, marker, 0};
         ne++;
