@@ -59,7 +59,8 @@ ts_status ts_compare_build(const char *const *dirs, size_t n_dirs, int quiet, ts
     memset(c, 0, sizeof *c);
     if (!(c->loaded = calloc(n_dirs + 1, sizeof *c->loaded))) return ts_set_error("out of memory");
     size_t total = 0;
-    for (size_t d = 0; d < n_dirs; d++, c->n_dirs++) {
+    for (size_t d = 0; d < n_dirs; d++) {
+        c->n_dirs = d + 1; /* so ts_compare_free releases a half-loaded set too */
         ts_status st = ts_results_load(dirs[d], quiet, &c->loaded[d]);
         if (st != TS_OK) return st;
         ts_run_set_sort(&c->loaded[d]);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# report.sh — checks `tunescale report` and `tunescale compare` from the outside: exit codes of
+# bad input (2 usage, 1 missing folder or no result.json, each naming the folder), --json
+# printing exactly one JSON document on stdout, and the files both commands write.
+set -euo pipefail
+
+: "${TUNESCALE:?set TUNESCALE to the tunescale binary}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# expect CODE CMD...: runs CMD, checks its exit code, leaves stderr in $tmp/err
+expect() {
+    local want=$1 rc=0
+    shift
+    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    [[ $rc -eq $want ]] || fail "'$*' exited $rc, expected $want: $(cat "$tmp/err")"
+}
+
+expect 0 "$TUNESCALE" report --help
+grep -q -- "--bootstrap" "$tmp/out" || fail "report --help does not document --bootstrap"
+expect 0 "$TUNESCALE" compare --help
+grep -q -- "--out" "$tmp/out" || fail "compare --help does not document --out"
+
+expect 2 "$TUNESCALE" report
+expect 2 "$TUNESCALE" report --bogus "$tmp"
+grep -q "unknown option '--bogus'" "$tmp/err" || fail "report --bogus: $(cat "$tmp/err")"
+expect 2 "$TUNESCALE" report "$tmp" "$tmp"
+expect 2 "$TUNESCALE" report "$tmp" --bootstrap many
+expect 2 "$TUNESCALE" report "$tmp" --seed
+expect 2 "$TUNESCALE" compare
+expect 2 "$TUNESCALE" compare "$tmp" --out
+expect 2 "$TUNESCALE" compare --bogus "$tmp"
+echo "ok: usage errors exit 2"
+
+expect 1 "$TUNESCALE" report "$tmp/missing"
+grep -q "$tmp/missing" "$tmp/err" || fail "missing folder not named: $(cat "$tmp/err")"
+mkdir "$tmp/empty"
+expect 1 "$TUNESCALE" report "$tmp/empty"
+grep -q "$tmp/empty: no result.json" "$tmp/err" || fail "empty folder: $(cat "$tmp/err")"
+[[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "more than one line for an empty folder"
+expect 1 "$TUNESCALE" compare "$tmp/empty" "$tmp/missing"
+expect 1 "$TUNESCALE" compare "$tmp/missing"
+echo "ok: missing folder and no result.json exit 1 with the folder named"
+
+# Two small result sets: three transformer sizes on cpu, two on vulkan (one skipped).
+python3 - "$tmp" <<'PY'
+import json, math, os, sys
+root = sys.argv[1]
+def run(sweep, backend, n, status="ok", tps=None):
+    d = os.path.join(root, sweep, "runs", backend, f"transformer-{n:g}")
+    os.makedirs(d, exist_ok=True)
+    r = {"schema": "tunescale.run/1", "status": status,
+         "device": {"backend": backend, "name": backend + " device", "peak_gflops": None},
+         "model": {"name": f"transformer-{n:g}", "family": "transformer", "params": n,
+                   "params_non_embedding": n * 0.9}}
+    if status == "ok":
+        loss = 5 * n ** -0.076 + 0.8
+        r.update(val_loss=loss, val_perplexity=math.exp(loss), tokens=1e6, tokens_per_s=tps,
+                 peak_memory_bytes=n * 16, mfu=None,
+                 curve={"columns": ["step", "tokens", "train_loss", "lr", "grad_norm"],
+                        "points": [[s, s * 1e4, loss + 2 / s, 1e-3, 1] for s in range(1, 30)]})
+    json.dump(r, open(os.path.join(d, "result.json"), "w"))
+for n, t in [(1e6, 1000), (1e7, 100), (1e8, 10)]:
+    run("a", "cpu", n, tps=t)
+run("b", "vulkan", 1e6, tps=4000)
+run("b", "vulkan", 1e7, status="skipped: out of memory")
+os.makedirs(os.path.join(root, "a", "runs", "cpu", "broken"))
+open(os.path.join(root, "a", "runs", "cpu", "broken", "result.json"), "w").write("{")
+PY
+
+expect 0 "$TUNESCALE" report "$tmp/a" --json --bootstrap 50
+python3 - "$tmp/out" <<'PY' || fail "report --json: stdout is not the summary document"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["schema"] == "tunescale.summary/1", doc["schema"]
+assert len(doc["runs"]) == 3, len(doc["runs"])
+fit = [f for f in doc["fits"] if f["n"] == "params"][0]
+assert fit["ok"] and abs(fit["alpha"] - 0.076) < 1e-4, fit
+PY
+grep -q "broken/result.json: not valid JSON" "$tmp/err" || fail "corrupt file not warned about"
+for f in summary.md summary.csv summary.json plots/val_loss_vs_params.png \
+    plots/val_loss_vs_params.svg plots/tokens_per_s.png; do
+    [[ -s "$tmp/a/$f" ]] || fail "report did not write $f"
+done
+echo "ok: report --json prints one JSON document and writes summary + plots"
+
+expect 0 "$TUNESCALE" report "$tmp/b" --no-plots
+[[ ! -e "$tmp/b/plots" ]] || fail "--no-plots wrote plots/"
+grep -q "not enough sizes" "$tmp/out" || fail "one size should be 'not enough sizes'"
+grep -q "skipped: out of memory" "$tmp/b/summary.csv" || fail "skipped run missing from csv"
+echo "ok: report --no-plots, not enough sizes, skipped run listed"
+
+expect 0 "$TUNESCALE" compare "$tmp/a" "$tmp/b" --out "$tmp/cmp" --json
+python3 - "$tmp/out" <<'PY' || fail "compare --json: wrong document"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert [s["backend"] for s in doc["sets"]] == ["cpu", "vulkan"], doc["sets"]
+row = [r for r in doc["rows"] if r["model"] == "transformer-1e+06"][0]
+assert abs(row["sets"][1]["tokens_per_s_ratio"] - 4.0) < 1e-9, row
+PY
+for f in compare.md compare.csv compare.json plots/compare_tokens_per_s.png; do
+    [[ -s "$tmp/cmp/$f" ]] || fail "compare did not write $f"
+done
+echo "ok: compare --json gives the tokens/s ratio against the first set"
+
+echo "report: all checks passed"
