@@ -653,6 +653,30 @@ static ts_status pick_device(vk_ctx *ctx, int index) {
     return TS_OK;
 }
 
+/* The GEMM shader: the tiled one (shared memory) on GPUs, the direct one on CPU devices,
+ * unless TUNESCALE_VK_GEMM says "tiled", "direct" or "direct:WG" (its work-group size). */
+static ts_status pick_gemm(vk_ctx *ctx) {
+    ctx->gemm_direct = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    const char *env = getenv("TUNESCALE_VK_GEMM");
+    if (!env || !*env) return TS_OK;
+    unsigned wg;
+    char tail;
+    if (!strcmp(env, "tiled")) {
+        ctx->gemm_direct = 0;
+    } else if (!strcmp(env, "direct")) {
+        ctx->gemm_direct = 1;
+    } else if (sscanf(env, "direct:%u%c", &wg, &tail) == 1 && wg >= 1 &&
+               wg <= ctx->props.limits.maxComputeWorkGroupSize[0] &&
+               wg <= ctx->props.limits.maxComputeWorkGroupInvocations) {
+        ctx->gemm_direct = 1;
+        ctx->gemm_spec[0] = wg;
+    } else {
+        return ts_set_error_status(
+            TS_EUSAGE, "TUNESCALE_VK_GEMM must be tiled, direct or direct:WG, not '%s'", env);
+    }
+    return TS_OK;
+}
+
 static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -751,9 +775,15 @@ ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out
     }
     be->iface = &vk_iface;
     be->ctx = ctx;
+    const char *prof = getenv("TUNESCALE_VK_PROFILE");
+    ctx->profile = prof && !strcmp(prof, "1");
+    ctx->gemm_spec[0] = VK_GEMM_DIRECT_WG;
+    ctx->gemm_spec[1] = VK_GEMM_DIRECT_RM;
+    ctx->gemm_spec[2] = VK_GEMM_DIRECT_RN;
     be->error = TS_OK;
     ts_status st = init_instance(be, ctx);
     if (st == TS_OK) st = pick_device(ctx, index);
+    if (st == TS_OK) st = pick_gemm(ctx);
     if (st == TS_OK) st = init_device(be, ctx);
     if (st == TS_OK && be->error != TS_OK) st = replay_error(be);
     if (st != TS_OK) {

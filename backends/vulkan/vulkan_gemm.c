@@ -12,6 +12,15 @@ static size_t gemm_extent(int rows, int cols, int ld, long stride, int batch) {
     return (size_t)(batch - 1) * (size_t)stride + (size_t)(rows - 1) * (size_t)ld + (size_t)cols;
 }
 
+/* gemm_direct4 reads A and B as vec4s: every row start must be 16-byte aligned and every
+ * dimension a multiple of 4 (so clamped edge groups stay whole). */
+static int vec4_ok(uint32_t ao, uint32_t bo, int M, int N, int K, int lda, int ldb, long sa,
+                   long sb, int batch) {
+    if ((ao | bo | (uint32_t)M | (uint32_t)N | (uint32_t)K | (uint32_t)lda | (uint32_t)ldb) & 3u)
+        return 0;
+    return batch == 1 || ((sa | sb) & 3) == 0;
+}
+
 /*
  * ---- VK_KHR_cooperative_matrix: the place for a tensor-core path ------------------------
  * A device that offers the extension with fp16 x fp16 -> fp32 (or fp32) tiles could run the
@@ -85,6 +94,26 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
            alpha,
            beta};
     ts_buffer *bufs[] = {A.buf, B.buf, C.buf};
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (ctx->gemm_direct && vec4_ok(p.ao, p.bo, M, N, K, lda, ldb, stride_a, stride_b, batch)) {
+        uint32_t wg = ctx->gemm_spec[0], bn = wg * 4 * VK_GEMM_DIRECT4_RN4;
+        uint32_t gx = ((uint32_t)N + bn - 1) / bn;
+        uint32_t gy = ((uint32_t)M + VK_GEMM_DIRECT4_RM - 1) / VK_GEMM_DIRECT4_RM;
+        if (gx <= 65535 && gy <= 65535) {
+            vk_kernel_id id = (vk_kernel_id)(VK_K_GEMM_DIRECT4_NN + 2 * !!trans_a + !!trans_b);
+            vk_dispatch(be, id, bufs, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
+            return;
+        }
+    }
+    if (ctx->gemm_direct) {
+        uint32_t wg = ctx->gemm_spec[0], rm = ctx->gemm_spec[1], rn = ctx->gemm_spec[2];
+        uint32_t gx = (uint32_t)(((uint32_t)N + wg * rn - 1) / (wg * rn));
+        uint32_t gy = (uint32_t)(((uint32_t)M + rm - 1) / rm);
+        if (gx <= 65535 && gy <= 65535) {
+            vk_dispatch(be, VK_K_GEMM_DIRECT, bufs, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
+            return;
+        }
+    }
     vk_dispatch(be, VK_K_GEMM, bufs, 3, &p, sizeof p, (uint32_t)((N + VK_GEMM_BN - 1) / VK_GEMM_BN),
                 (uint32_t)((M + VK_GEMM_BM - 1) / VK_GEMM_BM), (uint32_t)batch);
 }

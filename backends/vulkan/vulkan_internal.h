@@ -55,6 +55,11 @@ typedef enum {
     VK_K_REDUCE_FINISH,
     VK_K_ADAMW,
     VK_K_GEMM,
+    VK_K_GEMM_DIRECT,
+    VK_K_GEMM_DIRECT4_NN, /* gemm_direct4 specialised for (trans_a, trans_b) */
+    VK_K_GEMM_DIRECT4_NT,
+    VK_K_GEMM_DIRECT4_TN,
+    VK_K_GEMM_DIRECT4_TT,
     VK_K_PEAK_FMA,
     VK_K_PEAK_COPY,
     VK_K_COUNT
@@ -71,6 +76,13 @@ typedef enum {
 #define VK_GEMM_TY      16
 #define VK_GEMM_BM      (VK_GEMM_TY * 4)
 #define VK_GEMM_BN      (VK_GEMM_TX * 4)
+/* gemm_direct.comp's register block (compiled in: RM, RN there) and default work-group */
+#define VK_GEMM_DIRECT_RM 8
+#define VK_GEMM_DIRECT_RN 8
+#define VK_GEMM_DIRECT_WG 8
+/* gemm_direct4.comp's block: RM rows x RN4 groups of 4 columns per invocation */
+#define VK_GEMM_DIRECT4_RM  8
+#define VK_GEMM_DIRECT4_RN4 2
 
 /* Status-word codes (shaders/common.glsl). */
 #define VK_BAD_EMBEDDING_ID 1
@@ -109,6 +121,15 @@ typedef struct {
     ts_buffer **doomed; /* buffers freed while referenced by recorded commands */
     size_t n_doomed, cap_doomed;
     char cache_path[4096];
+    /* TUNESCALE_VK_PROFILE=1: each dispatch is submitted alone and timed on the host (a CPU
+     * device such as lavapipe runs it in the submit), summed per kernel, printed at destroy */
+    int profile;
+    /* GEMM shader: 0 tiled (gemm.comp, GPUs), 1 direct (gemm_direct.comp, CPU devices), with
+     * its specialization constants; TUNESCALE_VK_GEMM=tiled|direct[:WG] overrides */
+    int gemm_direct;
+    uint32_t gemm_spec[3];
+    double prof_seconds[VK_K_COUNT];
+    unsigned long prof_calls[VK_K_COUNT];
     char device_name[256];
     char driver[128];
 } vk_ctx;
@@ -140,6 +161,8 @@ ts_buffer *vk_scratch(ts_backend *be, size_t bytes);
 
 ts_status vk_pipelines_init(ts_backend *be);
 void vk_pipelines_destroy(vk_ctx *ctx);
+/* Prints the per-kernel times to stderr when profiling. */
+void vk_profile_report(vk_ctx *ctx);
 /* Saves the pipeline cache (atomically) if it has a path. */
 void vk_pipeline_cache_save(vk_ctx *ctx);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "util/fsutil.h"
+#include "util/progress.h"
 
 const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
     [VK_K_ADD] = {"elementwise_add", 3, VK_WG},
@@ -44,6 +45,11 @@ const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
     [VK_K_REDUCE_FINISH] = {"reduce_finish", 2, VK_RED_WG},
     [VK_K_ADAMW] = {"optim_adamw", 4, VK_WG},
     [VK_K_GEMM] = {"gemm", 3, VK_GEMM_TX},
+    [VK_K_GEMM_DIRECT] = {"gemm_direct", 3, 0 /* ctx->gemm_spec[0] */},
+    [VK_K_GEMM_DIRECT4_NN] = {"gemm_direct4", 3, 0},
+    [VK_K_GEMM_DIRECT4_NT] = {"gemm_direct4", 3, 0},
+    [VK_K_GEMM_DIRECT4_TN] = {"gemm_direct4", 3, 0},
+    [VK_K_GEMM_DIRECT4_TT] = {"gemm_direct4", 3, 0},
     [VK_K_PEAK_FMA] = {"peak_fma", 1, VK_WG},
     [VK_K_PEAK_COPY] = {"peak_copy", 2, VK_WG},
 };
@@ -142,6 +148,7 @@ ts_status vk_pipelines_init(ts_backend *be) {
 }
 
 void vk_pipelines_destroy(vk_ctx *ctx) {
+    vk_profile_report(ctx);
     vk_pipeline_cache_save(ctx);
     for (int k = 0; k < VK_K_COUNT; k++) {
         if (ctx->pipelines[k]) vkDestroyPipeline(ctx->device, ctx->pipelines[k], NULL);
@@ -174,13 +181,24 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
         vk_fail_call(be, "vkCreateShaderModule", k->name, r);
         return VK_NULL_HANDLE;
     }
-    /* Work-group sizes are specialization constants 0 (and 1 for gemm's second dimension). */
-    uint32_t spec[2] = {k->wg, id == VK_K_GEMM ? VK_GEMM_TY : 1};
-    VkSpecializationMapEntry entries[2] = {{0, 0, 4}, {1, 4, 4}};
-    VkSpecializationInfo si = {.mapEntryCount = id == VK_K_GEMM ? 2 : 1,
-                               .pMapEntries = entries,
-                               .dataSize = sizeof spec,
-                               .pData = spec};
+    /* Work-group sizes are specialization constants 0 (and 1 for gemm's second dimension);
+     * gemm_direct takes its work-group size and register block (WG, RM, RN). */
+    uint32_t spec[3] = {k->wg, VK_GEMM_TY, 1};
+    uint32_t nspec = id == VK_K_GEMM ? 2 : 1;
+    if (id == VK_K_GEMM_DIRECT) {
+        memcpy(spec, ctx->gemm_spec, sizeof spec);
+        nspec = 3;
+    } else if (id >= VK_K_GEMM_DIRECT4_NN && id <= VK_K_GEMM_DIRECT4_TT) {
+        /* gemm_direct4: (WG, TA, TB), the transposes folded in at compile time */
+        int v = (int)(id - VK_K_GEMM_DIRECT4_NN);
+        spec[0] = ctx->gemm_spec[0];
+        spec[1] = (uint32_t)(v >> 1);
+        spec[2] = (uint32_t)(v & 1);
+        nspec = 3;
+    }
+    VkSpecializationMapEntry entries[3] = {{0, 0, 4}, {1, 4, 4}, {2, 8, 4}};
+    VkSpecializationInfo si = {
+        .mapEntryCount = nspec, .pMapEntries = entries, .dataSize = sizeof spec, .pData = spec};
     VkComputePipelineCreateInfo pi = {
         .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
@@ -214,7 +232,9 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nb
     }
     VkPipeline pipe = pipeline(be, id);
     if (!pipe) return;
-    if (ctx->sets_used == VK_SETS_PER_POOL) vk_flush(be); /* recycles the descriptor pool */
+    if (ctx->sets_used == VK_SETS_PER_POOL || ctx->profile)
+        vk_flush(be); /* recycles the descriptor pool (profiling: earlier work is not timed) */
+    double t0 = ctx->profile ? ts_now() : 0;
     VkCommandBuffer cmd = vk_cmd(be);
     if (!cmd) return;
     VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
@@ -247,6 +267,23 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nb
         vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t)push_bytes, push);
     vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
     vk_barrier(be);
+    if (ctx->profile) {
+        vk_flush(be);
+        ctx->prof_seconds[id] += ts_now() - t0;
+        ctx->prof_calls[id]++;
+    }
+}
+
+void vk_profile_report(vk_ctx *ctx) {
+    double total = 0;
+    for (int k = 0; k < VK_K_COUNT; k++)
+        total += ctx->prof_seconds[k];
+    if (!ctx->profile || total <= 0) return;
+    fprintf(stderr, "vulkan profile (%s): %.3f s in dispatches\n", ctx->device_name, total);
+    for (int k = 0; k < VK_K_COUNT; k++)
+        if (ctx->prof_calls[k])
+            fprintf(stderr, "  %-28s %8lu calls %10.3f s %5.1f%%\n", vk_kernel_table[k].name,
+                    ctx->prof_calls[k], ctx->prof_seconds[k], 100.0 * ctx->prof_seconds[k] / total);
 }
 
 void vk_dispatch_items(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,

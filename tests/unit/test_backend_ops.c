@@ -348,6 +348,10 @@ static void test_gemm(void) {
     gemm_case(0, 0, 5, 7, 3, 0, 1, 1.0f, 0.0f, 1);
     gemm_case(0, 1, 5, 7, 3, 1, 3, 1.0f, 0.0f, 1);
     gemm_case(0, 0, 5, 7, 0, 0, 2, 1.0f, 0.5f, 0); /* K == 0: C = beta * C */
+    /* every size, stride and leading dimension a multiple of 4 (vulkan's vec4 kernel on CPU
+     * devices): partial edge blocks, batches, alpha and beta, all four transposes */
+    for (int t = 0; t < 4; t++)
+        gemm_case(t >> 1, t & 1, 68, 36, 12, 4, 3, 0.5f, 1.0f, 0);
 }
 
 /* Column sums: partial sums in another order than the CPU's double accumulation; relative
