@@ -40,8 +40,9 @@ static ts_status write_md(const ts_compare *c, const char *path) {
             char loss[32], tps[32], tr[32], mem[32], mr[32];
             if (!r || !ts_run_ok(r)) {
                 /* the status stands in the loss column, the rest stay empty */
-                fprintf(f, " %s | - |%s - |%s", r ? r->status : "no run", s ? " - |" : "",
-                        s ? " - |" : "");
+                fputc(' ', f);
+                ts_md_str(f, r ? r->status : "no run");
+                fprintf(f, " | - |%s - |%s", s ? " - |" : "", s ? " - |" : "");
                 continue;
             }
             fprintf(f, " %s | %s |", ts_fmt_num(r->val_loss, "%.4f", loss, sizeof loss),

@@ -65,6 +65,13 @@ void ts_csv_num(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, "%.10g", v);
 }
 
+void ts_md_str(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|') fputc('\\', f);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+    }
+}
+
 void ts_json_num(cJSON *o, const char *key, double v) {
     if (isfinite(v))
         cJSON_AddNumberToObject(o, key, v);

@@ -19,6 +19,8 @@ const char *ts_fmt_num(double v, const char *fmt, char *buf, size_t cap);
 /* One CSV field, quoted when it holds a comma, quote or newline (RFC 4180). */
 void ts_csv_str(FILE *f, const char *s);
 void ts_csv_num(FILE *f, double v);
+/* Text for a Markdown table cell: '|' escaped, newlines as spaces. */
+void ts_md_str(FILE *f, const char *s);
 /* A number, or null when not finite. */
 void ts_json_num(cJSON *o, const char *key, double v);
 

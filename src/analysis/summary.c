@@ -166,7 +166,7 @@ cJSON *ts_report_json(const ts_report *rep) {
 
 static void md_fit_row(FILE *f, const ts_family_fit *g, const ts_power_fit *fit,
                        const char *measure) {
-    char a[32], b[32], c[32], d[32];
+    char a[32], b[32], c[32];
     fprintf(f, "| %s | %s | %s | %zu | %zu | ", g->backend, g->family, measure, fit->n_points,
             fit->n_sizes);
     if (!fit->ok) {
@@ -182,7 +182,6 @@ static void md_fit_row(FILE *f, const ts_family_fit *g, const ts_power_fit *fit,
     fprintf(f, "%s | %s | %s | %s |\n", ts_fmt_num(fit->a, "%.4g", a, sizeof a),
             ts_fmt_num(fit->c, "%.4f", b, sizeof b), ts_fmt_num(fit->r2, "%.4f", c, sizeof c),
             fit->note);
-    (void)d;
 }
 
 static void md_runs(FILE *f, const ts_report *rep) {
@@ -194,9 +193,7 @@ static void md_runs(FILE *f, const ts_report *rep) {
         const ts_run *r = &rep->set.runs[i];
         char p[32], ne[32], tok[32], tl[32], vl[32], pp[32], w[32], ts[32], gf[32], m1[32], m2[32],
             mem[32];
-        fprintf(f,
-                "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | "
-                "%s |\n",
+        fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | ",
                 r->backend, r->device, r->model, ts_fmt_si(r->params, p, sizeof p),
                 ts_fmt_si(r->params_non_embedding, ne, sizeof ne),
                 ts_fmt_si(r->tokens, tok, sizeof tok),
@@ -208,7 +205,9 @@ static void md_runs(FILE *f, const ts_report *rep) {
                 ts_fmt_num(r->achieved_gflops, "%.1f", gf, sizeof gf),
                 ts_fmt_num(r->mfu * 100, "%.1f%%", m1, sizeof m1),
                 ts_fmt_num(r->mfu_measured * 100, "%.1f%%", m2, sizeof m2),
-                ts_fmt_bytes(r->peak_memory_bytes, mem, sizeof mem), r->status);
+                ts_fmt_bytes(r->peak_memory_bytes, mem, sizeof mem));
+        ts_md_str(f, r->status); /* "failed: <reason>" is free text */
+        fprintf(f, " |\n");
     }
 }
 
