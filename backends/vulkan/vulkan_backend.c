@@ -657,6 +657,7 @@ static ts_status pick_device(vk_ctx *ctx, int index) {
  * unless TUNESCALE_VK_GEMM says "tiled", "direct" or "direct:WG" (its work-group size). */
 static ts_status pick_gemm(vk_ctx *ctx) {
     ctx->gemm_direct = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    ctx->row_wg = ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? VK_ROW_WG_CPU : VK_ROW_WG;
     const char *env = getenv("TUNESCALE_VK_GEMM");
     if (!env || !*env) return TS_OK;
     unsigned wg;

@@ -68,6 +68,7 @@ typedef enum {
 #define VK_MAX_BINDINGS 8
 #define VK_WG           64  /* 1-D elementwise shaders */
 #define VK_ROW_WG       128 /* one work-group per row (LayerNorm, softmax, cross-entropy) */
+#define VK_ROW_WG_CPU   16  /* the same on CPU devices (vk_ctx.row_wg) */
 #define VK_RED_WG       64  /* reduction work-group: fixed, so sums round the same everywhere */
 #define VK_RED_GROUPS   256
 #define VK_COLSUM_ROWS  64 /* rows per partial in the column sums (as the CPU backend) */
@@ -127,6 +128,9 @@ typedef struct {
     /* GEMM shader: 0 tiled (gemm.comp, GPUs), 1 direct (gemm_direct.comp, CPU devices), with
      * its specialization constants; TUNESCALE_VK_GEMM=tiled|direct[:WG] overrides */
     int gemm_direct;
+    /* work-group size of the one-group-per-row shaders (VK_ROW_WG, smaller on CPU devices,
+     * where every barrier of the group's reductions is a coroutine switch per SIMD batch) */
+    uint32_t row_wg;
     uint32_t gemm_spec[3];
     double prof_seconds[VK_K_COUNT];
     unsigned long prof_calls[VK_K_COUNT];
@@ -172,6 +176,8 @@ void vk_pipeline_cache_save(vk_ctx *ctx);
 void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
                  const void *push, size_t push_bytes, uint32_t groups_x, uint32_t groups_y,
                  uint32_t groups_z);
+/* The work-group size kernel `id` is built and dispatched with. */
+uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id);
 /* 1-D: enough groups of the kernel's work-group size for `items` items. */
 void vk_dispatch_items(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
                        const void *push, size_t push_bytes, size_t items);

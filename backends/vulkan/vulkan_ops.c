@@ -177,7 +177,7 @@ void vk_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tens
            U(bias.off), U(N),        U(C),        eps};
     ts_buffer *bufs[] = {out.buf, mean.buf, rstd.buf, inp.buf, weight.buf, bias.buf};
     vk_dispatch_items(be, VK_K_LAYERNORM_FORWARD, bufs, NB(bufs), &p, sizeof p,
-                      (size_t)N * VK_ROW_WG);
+                      (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
 void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
@@ -213,7 +213,7 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
            U(mean.off), U(rstd.off), U(N),       U(C)};
     ts_buffer *bufs[] = {dinp.buf, dout.buf, inp.buf, weight.buf, mean.buf, rstd.buf};
     vk_dispatch_items(be, VK_K_LAYERNORM_BACKWARD, bufs, NB(bufs), &p, sizeof p,
-                      (size_t)N * VK_ROW_WG);
+                      (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
 /* ---- activations ----------------------------------------------------------------------- */
@@ -358,7 +358,7 @@ void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int
     } p = {U(att.off), U(pre.off), U((size_t)BH * T), U(T), scale};
     ts_buffer *bufs[] = {att.buf, pre.buf};
     vk_dispatch_items(be, VK_K_SOFTMAX_FORWARD, bufs, NB(bufs), &p, sizeof p,
-                      (size_t)BH * T * VK_ROW_WG);
+                      (size_t)BH * T * vk_ctx_of(be)->row_wg);
 }
 
 void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
@@ -375,7 +375,7 @@ void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, 
     } p = {U(dpre.off), U(datt.off), U(att.off), U((size_t)BH * T), U(T), scale};
     ts_buffer *bufs[] = {dpre.buf, datt.buf, att.buf};
     vk_dispatch_items(be, VK_K_SOFTMAX_BACKWARD, bufs, NB(bufs), &p, sizeof p,
-                      (size_t)BH * T * VK_ROW_WG);
+                      (size_t)BH * T * vk_ctx_of(be)->row_wg);
 }
 
 /* ---- LSTM ------------------------------------------------------------------------------ */
@@ -437,7 +437,8 @@ void vk_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, 
         int32_t ignore_index;
     } p = {U(losses.off), U(probs.off), U(logits.off), U(targets.off), U(N), U(V), ignore_index};
     ts_buffer *bufs[] = {losses.buf, probs.buf, logits.buf, targets.buf, vk_ctx_of(be)->status};
-    vk_dispatch_items(be, VK_K_CE_FORWARD, bufs, NB(bufs), &p, sizeof p, (size_t)N * VK_ROW_WG);
+    vk_dispatch_items(be, VK_K_CE_FORWARD, bufs, NB(bufs), &p, sizeof p,
+                      (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
 void vk_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs, ts_tensor targets,

@@ -54,6 +54,11 @@ const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
     [VK_K_PEAK_COPY] = {"peak_copy", 2, VK_WG},
 };
 
+uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id) {
+    /* The table's VK_ROW_WG marks the one-group-per-row shaders. */
+    return vk_kernel_table[id].wg == VK_ROW_WG ? ctx->row_wg : vk_kernel_table[id].wg;
+}
+
 /* Push constants: the minimum every device offers, and more than any shader takes. */
 #define VK_PUSH_BYTES 128
 
@@ -183,7 +188,7 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
     }
     /* Work-group sizes are specialization constants 0 (and 1 for gemm's second dimension);
      * gemm_direct takes its work-group size and register block (WG, RM, RN). */
-    uint32_t spec[3] = {k->wg, VK_GEMM_TY, 1};
+    uint32_t spec[3] = {vk_kernel_wg(ctx, id), VK_GEMM_TY, 1};
     uint32_t nspec = id == VK_K_GEMM ? 2 : 1;
     if (id == VK_K_GEMM_DIRECT) {
         memcpy(spec, ctx->gemm_spec, sizeof spec);
@@ -288,7 +293,7 @@ void vk_profile_report(vk_ctx *ctx) {
 
 void vk_dispatch_items(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
                        const void *push, size_t push_bytes, size_t items) {
-    uint32_t wg = vk_kernel_table[id].wg;
+    uint32_t wg = vk_kernel_wg(vk_ctx_of(be), id);
     size_t groups = (items + wg - 1) / wg;
     /* A grid dimension holds at least 65535 groups everywhere: fold the rest into y (the
      * shaders' ts_group() unfolds it and bounds-check the spare groups). */
