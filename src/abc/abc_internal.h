@@ -77,15 +77,17 @@ enum {
 typedef struct {
     uint8_t kind, voice;
     uint16_t flags;
-    int pitch;        /* NOTE: MIDI number */
-    abc_rat dur;      /* NOTE, REST: sounding length; for a chord note, its own length */
-    abc_rat advance;  /* NOTE, REST: time to the next event (0 inside a chord) */
-    uint32_t endings; /* BAR with ABC_B_ENDING: bit i set = ending i+1 */
-    long tempo;       /* TEMPO: microseconds per quarter */
-    int bar_ok;       /* BAR: -1 not counted, 0 inconsistent, 1 consistent */
-    int8_t letter;    /* NOTE: 0..6 for C..B */
-    int16_t written;  /* NOTE: the pitch of the letter and octave marks, no accidentals */
-    int line, col;    /* where it came from */
+    int pitch;            /* NOTE: MIDI number */
+    abc_rat dur;          /* NOTE, REST: sounding length; for a chord note, its own length */
+    abc_rat advance;      /* NOTE, REST: time to the next event (0 inside a chord) */
+    uint32_t endings;     /* BAR with ABC_B_ENDING: bit i set = ending i+1 */
+    long tempo;           /* TEMPO: microseconds per quarter */
+    int bar_ok;           /* BAR: -1 not counted, 0 inconsistent, 1 consistent */
+    int8_t letter;        /* NOTE: 0..6 for C..B */
+    uint8_t upper, lower; /* NOTE: the diatonic neighbours in the key (trills, rolls) */
+    abc_rat unit;         /* NOTE: L: when written (abc2midi times roll graces by it) */
+    int16_t written;      /* NOTE: the pitch of the letter and octave marks, no accidentals */
+    int line, col;        /* where it came from */
 } abc_event;
 
 typedef struct {
@@ -96,6 +98,8 @@ typedef struct {
     int n_errors, n_warnings;
     int oom;
     int n_voices;
+    int has_key;  /* a K: field was seen */
+    int hornpipe; /* R: starts with "hornpipe": abc2midi swings eighth-note pairs */
     char title[128];
     long tempo;               /* header Q:, microseconds per quarter */
     int meter_num, meter_den; /* header M: for the conductor track; 0 = none */
@@ -117,6 +121,9 @@ typedef struct {
 /* Plays the tune: repeats expanded, ties joined, ornaments as abc2midi plays them.
  * Returns the notes (malloc'd, sorted by onset) or NULL with *n = 0 on empty/out of memory. */
 abc_midi_note *abc_render(const abc_tune *t, size_t *n, int64_t *end_tick, int *oom);
+
+/* abc2midi's hornpipe swing (midi_swing.c); changes the events' lengths. */
+void abc_hornpipe_swing(abc_tune *t);
 
 /* SMF format 1 bytes (conductor track + one track per voice), malloc'd. */
 unsigned char *abc_smf_build(const abc_tune *t, const abc_midi_note *notes, size_t n,

@@ -95,6 +95,24 @@ static int note_pitch(abc_parser *p, abc_voice *v, int has_acc, int acc, char le
     return pitch < 0 ? 0 : pitch > 127 ? 127 : pitch;
 }
 
+/* The notes a step above and below in the key signature (bar accidentals do not apply). */
+static void neighbours(const abc_voice *v, char letter, int oct, abc_event *ev) {
+    static const int semis[7] = {0, 2, 4, 5, 7, 9, 11};
+    int li = (int)(strchr("CDEFGAB", toupper((unsigned char)letter)) - "CDEFGAB");
+    int base = 60 + (islower((unsigned char)letter) ? 12 : 0) + 12 * oct;
+    for (int dir = -1; dir <= 1; dir += 2) {
+        int l = li + dir, b = base;
+        if (l < 0) l = 6, b -= 12;
+        if (l > 6) l = 0, b += 12;
+        int pitch = b + semis[l] + (v->key.none ? 0 : v->key.acc[l]);
+        pitch = pitch < 0 ? 0 : pitch > 127 ? 127 : pitch;
+        if (dir < 0)
+            ev->lower = (uint8_t)pitch;
+        else
+            ev->upper = (uint8_t)pitch;
+    }
+}
+
 /* One note at s[*pi] (accidentals first). Pushes an event unless `grace`.
  * Returns 0 when there is no note letter after the accidentals (an error). */
 static int parse_note(abc_parser *p, size_t *pi, size_t e, int grace, abc_rat *len, int *three) {
@@ -132,6 +150,8 @@ static int parse_note(abc_parser *p, size_t *pi, size_t e, int grace, abc_rat *l
     abc_event *ev = abc_push_event(p, ABC_EV_NOTE, start);
     if (!ev) return 1;
     ev->pitch = note_pitch(p, v, has_acc, acc, letter, oct);
+    ev->unit = v->unit;
+    neighbours(v, letter, oct, ev);
     ev->dur = ev->advance = abc_rat_mul(v->unit, mult);
     /* remember letter and octave so a tie can carry the pitch into the next bar */
     ev->letter = (int8_t)(strchr("CDEFGAB", toupper((unsigned char)letter)) - "CDEFGAB");
@@ -440,7 +460,8 @@ static void parse_chord(abc_parser *p, size_t *pi, size_t e) {
                 abc_diag(p, i, 1, "unclosed '%c' in a chord", c);
                 i = j;
             }
-        } else if (strchr(" \t.~HLMOPSTuv()", c)) {
+        } else if (strchr(" \t.~HLMOPSTuv()", c) ||
+                   ((unsigned char)c < 128 && p->user_syms[(int)c])) {
             i++;
         } else {
             abc_diag(p, i, 1, "unexpected '%c' in a chord", c >= 32 && c < 127 ? c : '?');

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "abc/abc_parse_internal.h"
 
@@ -288,6 +289,11 @@ static void header_field(abc_parser *p, char letter, size_t b, size_t e, size_t 
         memcpy(p->t->title, p->s + b, n);
         p->t->title[n] = '\0';
     }
+    if (letter == 'R') {
+        while (b < e && p->s[b] == ' ')
+            b++;
+        p->t->hornpipe = e - b >= 8 && !strncasecmp(p->s + b, "hornpipe", 8);
+    }
     if (strchr("KMLQV", letter)) {
         music_field(p, letter, b, e, pos, 1);
         if (letter == 'V' && p->n_voices > 1) p->cur = 0;
@@ -296,6 +302,7 @@ static void header_field(abc_parser *p, char letter, size_t b, size_t e, size_t 
     }
     if (letter == 'K') {
         p->in_body = p->saw_key = 1;
+        p->t->has_key = 1;
         if (!p->saw_unit && !p->hdr_unit_set)
             abc_diag(p, pos, 0, "no L: field: unit note length %s by default",
                      p->hdr_unit.d == 16 ? "1/16" : "1/8");

@@ -1,0 +1,219 @@
+/* midi_render.c — plays a parsed tune into timed notes: repeats and endings expanded, ties
+ * joined, staccato, T (trill) and ~ (roll) ornamented the way abc2midi plays them, so the two
+ * converters can be compared note for note.
+ *
+ * abc2midi's conventions followed here (observed from its output, version 4.84):
+ *  - ":|" without "|:" repeats from the tune's start or from the end of the last finished
+ *    repeat; "||" does not start a section;
+ *  - "|1,2 ... :|3": a section repeats until its highest ending has played;
+ *  - a chord sounds for its first note's length; staccato halves a single note;
+ *  - T alternates the upper neighbour and the note in 1/32 notes (at least two);
+ *  - ~ plays the upper neighbour for a quarter of L: then the note, except on a note written
+ *    with length 3, which becomes note, upper, note, lower, note (1/3, 1/12, 1/4, 1/12, 1/4).
+ * Grace notes and chord symbols are not played (abc2midi -NGRA -NGUI). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abc/abc_internal.h"
+
+typedef struct {
+    abc_midi_note *v;
+    size_t n, cap;
+    int oom;
+} note_list;
+
+static abc_midi_note *add_note(note_list *l, int voice, int pitch, int64_t on, int64_t off) {
+    if (off <= on) return NULL;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        abc_midi_note *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return NULL;
+        }
+        l->v = v, l->cap = cap;
+    }
+    abc_midi_note *n = &l->v[l->n++];
+    n->voice = voice, n->pitch = pitch, n->on = on, n->off = off;
+    return n;
+}
+
+/* Notes tied forward, waiting for the next note of the same pitch. */
+typedef struct {
+    size_t note; /* index in the list */
+    int pitch;
+    abc_rat end;
+} open_tie;
+
+static void play_note(note_list *l, const abc_event *e, int voice, abc_rat at, open_tie *ties,
+                      int *n_ties) {
+    abc_rat end = abc_rat_add(at, e->dur);
+    /* continue a tie: same pitch, ending where this one starts */
+    for (int k = 0; k < *n_ties; k++) {
+        if (ties[k].pitch != e->pitch || abc_rat_cmp(ties[k].end, at) != 0) continue;
+        l->v[ties[k].note].off = abc_rat_ticks(end);
+        if (e->flags & ABC_N_TIE) {
+            ties[k].end = end;
+        } else {
+            ties[k] = ties[--*n_ties];
+        }
+        return;
+    }
+    int64_t on = abc_rat_ticks(at), off = abc_rat_ticks(end);
+    int single = !(e->flags & ABC_N_CHORD);
+    if (single && (e->flags & ABC_N_TRILL) && !(e->flags & ABC_N_TIE)) {
+        int64_t n = (off - on) / 120 * 2;
+        if (n < 2) n = 2;
+        for (int64_t i = 0; i < n; i++) {
+            abc_rat a = abc_rat_add(at, abc_rat_mul(e->dur, abc_rat_make(i, n)));
+            abc_rat b = abc_rat_add(at, abc_rat_mul(e->dur, abc_rat_make(i + 1, n)));
+            add_note(l, voice, i % 2 ? e->pitch : e->upper, abc_rat_ticks(a), abc_rat_ticks(b));
+        }
+        return;
+    }
+    if (single && (e->flags & ABC_N_ROLL) && !(e->flags & ABC_N_TIE)) {
+        if (e->flags & ABC_N_LEN3) {
+            static const int64_t parts[5][2] = {{1, 3}, {1, 12}, {1, 4}, {1, 12}, {1, 4}};
+            int pitches[5] = {e->pitch, e->upper, e->pitch, e->lower, e->pitch};
+            abc_rat a = at;
+            for (int i = 0; i < 5; i++) {
+                abc_rat b =
+                    abc_rat_add(a, abc_rat_mul(e->dur, abc_rat_make(parts[i][0], parts[i][1])));
+                add_note(l, voice, pitches[i], abc_rat_ticks(a), abc_rat_ticks(b));
+                a = b;
+            }
+            return;
+        }
+        abc_rat g = abc_rat_mul(e->unit, abc_rat_make(1, 4));
+        if (abc_rat_cmp(g, e->dur) < 0) {
+            abc_rat mid = abc_rat_add(at, g);
+            add_note(l, voice, e->upper, on, abc_rat_ticks(mid));
+            add_note(l, voice, e->pitch, abc_rat_ticks(mid), off);
+            return;
+        }
+    }
+    if (single && (e->flags & ABC_N_STACCATO) && !(e->flags & ABC_N_TIE))
+        off = abc_rat_ticks(abc_rat_add(at, abc_rat_mul(e->dur, abc_rat_make(1, 2))));
+    add_note(l, voice, e->pitch, on, off);
+    if ((e->flags & ABC_N_TIE) && *n_ties < 64 && !l->oom) {
+        ties[*n_ties].note = l->n - 1;
+        ties[*n_ties].pitch = e->pitch;
+        ties[*n_ties].end = end;
+        ++*n_ties;
+    }
+}
+
+/* The highest ending number from bar index `from` to the section's end. */
+static int last_ending(const abc_tune *t, const size_t *idx, size_t m, size_t from) {
+    int hi = 0;
+    for (size_t k = from; k < m; k++) {
+        const abc_event *e = &t->ev[idx[k]];
+        if (e->kind != ABC_EV_BAR) continue;
+        if (k > from && (e->flags & ABC_B_REPEAT_START)) break;
+        if (e->flags & ABC_B_ENDING)
+            for (int b = 31; b >= 0; b--)
+                if (e->endings & (1u << b)) {
+                    if (b + 1 > hi) hi = b + 1;
+                    break;
+                }
+    }
+    return hi;
+}
+
+static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *end_tick) {
+    size_t m = 0;
+    size_t *idx = malloc((t->n + 1) * sizeof *idx);
+    if (!idx) {
+        l->oom = 1;
+        return;
+    }
+    for (size_t k = 0; k < t->n; k++)
+        if (t->ev[k].voice == voice && t->ev[k].kind != ABC_EV_TEMPO) idx[m++] = k;
+    open_tie ties[64];
+    int n_ties = 0;
+    abc_rat now = {0, 1};
+    size_t pos = 0, start = 0;
+    int pass = 1, skipping = 0;
+    size_t steps = 0, max_steps = 8 * m + 64; /* repeats at most ×4 per section; a safety cap */
+    while (pos < m && steps++ < max_steps && !l->oom) {
+        const abc_event *e = &t->ev[idx[pos]];
+        if (e->kind != ABC_EV_BAR) {
+            if (!skipping) {
+                if (e->kind == ABC_EV_NOTE) {
+                    /* ties not continued by now are over */
+                    for (int k = 0; k < n_ties;)
+                        if (abc_rat_cmp(ties[k].end, now) < 0)
+                            ties[k] = ties[--n_ties];
+                        else
+                            k++;
+                    play_note(l, e, voice, now, ties, &n_ties);
+                }
+                now = abc_rat_add(now, e->advance);
+            }
+            pos++;
+            continue;
+        }
+        int f = e->flags;
+        if (skipping) {
+            if ((f & ABC_B_ENDING) && (e->endings & (1u << ((pass - 1) & 31)))) {
+                skipping = 0; /* our ending: enter it, its ":|" belongs to the one before */
+                pos++;
+                continue;
+            }
+            if (!(f & (ABC_B_REPEAT_START | ABC_B_DOUBLE)) || (f & ABC_B_ENDING)) {
+                pos++;
+                continue;
+            }
+            skipping = 0; /* no ending for this pass: the section ends here */
+            pass = 1;
+            if (f & ABC_B_REPEAT_START) start = pos + 1;
+            pos++;
+            continue;
+        }
+        if (f & ABC_B_REPEAT_END) {
+            int passes = last_ending(t, idx, m, start);
+            if (passes < 2) passes = 2;
+            if (pass < passes) {
+                pass++;
+                pos = start;
+                continue;
+            }
+            pass = 1;
+            start = pos + 1;
+        }
+        if (f & ABC_B_REPEAT_START) {
+            start = pos + 1;
+            pass = 1;
+        }
+        if ((f & ABC_B_ENDING) && !(e->endings & (1u << ((pass - 1) & 31)))) skipping = 1;
+        pos++;
+    }
+    int64_t end = abc_rat_ticks(now);
+    if (end > *end_tick) *end_tick = end;
+    free(idx);
+}
+
+static int note_cmp(const void *a, const void *b) {
+    const abc_midi_note *x = a, *y = b;
+    if (x->voice != y->voice) return x->voice - y->voice;
+    if (x->on != y->on) return x->on < y->on ? -1 : 1;
+    return x->pitch - y->pitch;
+}
+
+abc_midi_note *abc_render(const abc_tune *t, size_t *n, int64_t *end_tick, int *oom) {
+    note_list l = {0};
+    *end_tick = 0;
+    for (int v = 0; v < t->n_voices && !l.oom; v++)
+        render_voice(t, v, &l, end_tick);
+    *oom = l.oom;
+    if (l.oom || !l.n) {
+        free(l.v);
+        *n = 0;
+        return NULL;
+    }
+    for (size_t k = 0; k < l.n; k++)
+        if (l.v[k].off > *end_tick) *end_tick = l.v[k].off;
+    qsort(l.v, l.n, sizeof *l.v, note_cmp);
+    *n = l.n;
+    return l.v;
+}
