@@ -48,6 +48,7 @@ void ts_backend_destroy(ts_backend *be) {
 ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
     *out = NULL;
     if (be->mem_limit && be->bytes_in_use + bytes > be->mem_limit) {
+        be->oom_needed_bytes = be->bytes_in_use + bytes;
         char ask[32], used[32], cap[32];
         ts_format_amount(ask, sizeof ask, (double)bytes, TS_UNIT_BYTES);
         ts_format_amount(used, sizeof used, (double)be->bytes_in_use, TS_UNIT_BYTES);
@@ -58,6 +59,7 @@ ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
                                    ask, bytes, used, cap, be->mem_limit);
     }
     ts_status st = be->iface->buffer_alloc(be, bytes, out);
+    if (st == TS_ENOMEM) be->oom_needed_bytes = be->bytes_in_use + bytes;
     if (st != TS_OK) return st;
     be->bytes_in_use += bytes;
     if (be->bytes_in_use > be->peak_bytes) be->peak_bytes = be->bytes_in_use;

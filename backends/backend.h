@@ -215,6 +215,7 @@ struct ts_backend {
     unsigned long submissions; /* command submissions to the device so far (0 where the API
                                 * has no such notion: cpu) */
     size_t mem_limit;          /* 0 = no cap; else an allocation past it fails as out of memory */
+    size_t oom_needed_bytes;   /* bytes_in_use + the request, at the last failed allocation */
     ts_status error;           /* first error recorded by an op (sticky) */
     char error_msg[1024];      /* its message, replayed by every later call */
 };

@@ -58,36 +58,35 @@ static int json_int(const cJSON *o, const char *k, int def) {
     return cJSON_IsNumber(v) ? v->valueint : def;
 }
 
+ts_status ts_model_config_from_json(const cJSON *j, const char *where, ts_model_config *out) {
+    if (!cJSON_IsObject(j)) return ts_set_error("%s: not a JSON object describing a model", where);
+    memset(out, 0, sizeof *out);
+    const cJSON *fam = cJSON_GetObjectItemCaseSensitive(j, "family");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const cJSON *drop = cJSON_GetObjectItemCaseSensitive(j, "dropout");
+    if (!cJSON_IsString(fam) ||
+        (strcmp(fam->valuestring, "transformer") && strcmp(fam->valuestring, "lstm")))
+        return ts_set_error("%s: \"family\" must be \"transformer\" or \"lstm\"", where);
+    out->family = strcmp(fam->valuestring, "lstm") ? TS_TRANSFORMER : TS_LSTM;
+    snprintf(out->name, sizeof out->name, "%s",
+             cJSON_IsString(name) ? name->valuestring : ts_basename(where));
+    out->vocab_size = json_int(j, "vocab_size", 0);
+    out->d_model = json_int(j, "d_model", 0);
+    out->n_layers = json_int(j, "n_layers", 0);
+    out->n_heads = json_int(j, "n_heads", 0);
+    out->d_ff = json_int(j, "d_ff", 4 * out->d_model);
+    out->max_seq_len = json_int(j, "max_seq_len", out->family == TS_TRANSFORMER ? 256 : 0);
+    out->dropout = cJSON_IsNumber(drop) ? (float)drop->valuedouble : 0.1f;
+    return TS_OK;
+}
+
 static ts_status config_from_file(const char *path, ts_model_config *out) {
     char *text;
     size_t len;
     if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
     cJSON *j = cJSON_ParseWithLength(text, len);
     free(text);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return ts_set_error("%s: not a JSON object describing a model", path);
-    }
-    memset(out, 0, sizeof *out);
-    const cJSON *fam = cJSON_GetObjectItemCaseSensitive(j, "family");
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
-    const cJSON *drop = cJSON_GetObjectItemCaseSensitive(j, "dropout");
-    ts_status st = TS_OK;
-    if (!cJSON_IsString(fam) ||
-        (strcmp(fam->valuestring, "transformer") && strcmp(fam->valuestring, "lstm"))) {
-        st = ts_set_error("%s: \"family\" must be \"transformer\" or \"lstm\"", path);
-    } else {
-        out->family = strcmp(fam->valuestring, "lstm") ? TS_TRANSFORMER : TS_LSTM;
-        snprintf(out->name, sizeof out->name, "%s",
-                 cJSON_IsString(name) ? name->valuestring : ts_basename(path));
-        out->vocab_size = json_int(j, "vocab_size", 0);
-        out->d_model = json_int(j, "d_model", 0);
-        out->n_layers = json_int(j, "n_layers", 0);
-        out->n_heads = json_int(j, "n_heads", 0);
-        out->d_ff = json_int(j, "d_ff", 4 * out->d_model);
-        out->max_seq_len = json_int(j, "max_seq_len", out->family == TS_TRANSFORMER ? 256 : 0);
-        out->dropout = cJSON_IsNumber(drop) ? (float)drop->valuedouble : 0.1f;
-    }
+    ts_status st = ts_model_config_from_json(j, path, out);
     cJSON_Delete(j);
     return st;
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "util/error.h"
 
 typedef enum { TS_TRANSFORMER = 0, TS_LSTM = 1 } ts_family;
@@ -48,6 +50,9 @@ typedef struct {
  * reads a JSON file describing one. vocab_size is filled by the caller (from the dataset) when
  * the name gives none; the seed's table uses 100. */
 ts_status ts_model_config_lookup(const char *name_or_file, ts_model_config *out);
+/* Reads a model shape from a JSON object (keys: name, family, d_model, n_layers, n_heads, d_ff,
+ * max_seq_len, dropout, vocab_size); `where` names it in error messages. */
+ts_status ts_model_config_from_json(const cJSON *j, const char *where, ts_model_config *out);
 /* The seed's ten models, in table order (transformers then LSTMs). */
 size_t ts_seed_models(const char *const **names);
 ts_status ts_model_config_validate(const ts_model_config *c);

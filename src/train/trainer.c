@@ -227,6 +227,34 @@ static void progress_line(const run *r, float loss, double elapsed, double tok_s
     fflush(stderr);
 }
 
+/* The supervisor's progress pipe (see trainer.h); -1 when there is none. */
+static int progress_fd(void) {
+    const char *env = getenv("TUNESCALE_PROGRESS_FD");
+    return env && *env ? atoi(env) : -1;
+}
+
+static void report_progress(const run *r, float loss, double tok_s, int final) {
+    static double last = -1;
+    int fd = progress_fd();
+    if (fd < 0) return;
+    double now = ts_now();
+    if (!final && now - last < 0.25) return;
+    last = now;
+    char line[160];
+    int n = snprintf(line, sizeof line, "step %ld %ld %.0f %.6g %.6g\n", r->step, r->total_steps,
+                     r->tokens_seen, loss, tok_s);
+    /* A supervisor that went away must not stop the run: errors are ignored (SIGPIPE too). */
+    if (write(fd, line, (size_t)n) < 0) return;
+}
+
+static void report_phase(const char *phase) {
+    int fd = progress_fd();
+    if (fd < 0) return;
+    char line[64];
+    int n = snprintf(line, sizeof line, "phase %s\n", phase);
+    if (write(fd, line, (size_t)n) < 0) return;
+}
+
 static ts_status train_loop(run *r) {
     const ts_train_options *o = r->o;
     size_t BT = (size_t)r->B * r->T;
@@ -291,6 +319,7 @@ static ts_status train_loop(run *r) {
         cJSON_AddItemToArray(r->curve, pt);
         if (losses) fprintf(losses, "%ld %.9g %.9g\n", r->step, loss, norm);
         double el = ts_now() - t0;
+        report_progress(r, loss, (r->tokens_seen - done_at_start) / el, r->step == r->total_steps);
         if (bar) {
             progress_line(r, loss, el, (r->tokens_seen - done_at_start) / el, 0);
         } else if (!o->quiet && r->step % (r->total_steps >= 10 ? r->total_steps / 10 : 1) == 0) {
@@ -459,6 +488,7 @@ ts_status ts_train(const ts_train_options *o) {
     else
         snprintf(r.out, sizeof r.out, "runs/%s-%s", r.cfg.name, o->backend);
     if ((st = ts_mkdir_p(r.out)) != TS_OK) goto done;
+    ts_remove_stale_temporaries(r.out); /* debris of a run killed mid-write */
 
     char path[4200];
     snprintf(path, sizeof path, "%s/train.bin", o->data_dir);
@@ -477,16 +507,7 @@ ts_status ts_train(const ts_train_options *o) {
     if ((st = ts_backend_create(o->backend, &bo, &r.be)) != TS_OK) goto done;
     if ((st = ts_model_create(&r.cfg, r.be, &r.model)) == TS_OK)
         st = ts_model_reserve(r.model, r.B, r.T);
-    if (st == TS_ENOMEM) {
-        size_t asked = (size_t)4 * ts_param_count(&r.cfg) * sizeof(float) +
-                       ts_model_activation_bytes(&r.cfg, r.B, r.T);
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s", ts_last_error());
-        write_result(&r, "skipped: out of memory", ts_now() - wall0, NAN, 0, NAN, asked);
-        ts_set_error_status(TS_ENOMEM, "%s: %s (needs about %.2f GiB; recorded as skipped)",
-                            r.cfg.name, msg, (double)asked / (1 << 30));
-        goto done;
-    }
+    if (st == TS_ENOMEM) goto out_of_memory;
     if (st != TS_OK) goto done;
     if (o->init)
         st = ts_checkpoint_load(r.model, o->init, 0, NULL);
@@ -494,6 +515,7 @@ ts_status ts_train(const ts_train_options *o) {
         st = ts_model_init_params(r.model, o->seed);
     if (st == TS_OK && o->resume) st = resume(&r);
     if (st == TS_OK) st = train_loop(&r);
+    if (st == TS_ENOMEM) goto out_of_memory; /* e.g. the AdamW moments at the first step */
     if (st == TS_EDIVERGED) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", ts_last_error());
@@ -503,6 +525,7 @@ ts_status ts_train(const ts_train_options *o) {
         goto done;
     }
     double val = NAN, val_tokens = 0, test = NAN, test_tokens = 0;
+    if (st == TS_OK && (o->eval || o->test)) report_phase("eval");
     if (st == TS_OK && o->eval) st = evaluate(&r, "val", &val, &val_tokens);
     if (st == TS_OK && o->test) st = evaluate(&r, "test", &test, &test_tokens);
     if (st == TS_OK) {
@@ -510,6 +533,7 @@ ts_status ts_train(const ts_train_options *o) {
         st = ts_checkpoint_save(r.model, path, NULL);
     }
     if (st == TS_OK) st = write_result(&r, "ok", ts_now() - wall0, val, val_tokens, test, 0);
+    if (st == TS_OK) report_phase("done");
     if (st == TS_OK && !o->quiet)
         printf("%s on %s: %ld steps, train loss %.4f, val loss %.4f (ppl %.2f), %.0f tok/s, "
                "peak memory %.1f MiB -> %s/result.json\n",
@@ -521,6 +545,20 @@ ts_status ts_train(const ts_train_options *o) {
                    : NAN,
                val, exp(val), r.train_time > 0 ? r.tokens_seen / r.train_time : 0,
                (double)r.be->peak_bytes / (1 << 20), r.out);
+    goto done;
+out_of_memory : {
+    /* Wherever the device ran out (parameters, activations, optimizer state), the run is
+     * recorded as skipped with what it needs in all, so a sweep goes on past it. */
+    size_t asked = (size_t)4 * ts_param_count(&r.cfg) * sizeof(float) +
+                   ts_model_activation_bytes(&r.cfg, r.B, r.T);
+    if (r.be && r.be->oom_needed_bytes > asked) asked = r.be->oom_needed_bytes; /* at least */
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", ts_last_error());
+    write_result(&r, "skipped: out of memory", ts_now() - wall0, NAN, 0, NAN, asked);
+    ts_set_error_status(TS_ENOMEM, "%s: %s (needs about %.2f GiB; recorded as skipped)", r.cfg.name,
+                        msg, (double)asked / (1 << 30));
+    st = TS_ENOMEM;
+}
 done:
     ts_model_free(r.model);
     ts_backend_destroy(r.be);

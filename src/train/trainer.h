@@ -39,15 +39,16 @@ typedef struct {
     int eval; /* evaluate on val at the end (default 1) */
     int test; /* also evaluate on test */
     int quiet;
-    int no_shuffle;
-    long max_nonfinite;
-        /* stop as diverged after this many non-finite steps in a row (20) */ /* visit windows in
-                                                                                 file order (for
-                                                                                 parity runs against
-                                                                                 PyTorch) */
+    int no_shuffle;         /* visit windows in file order (for parity runs against PyTorch) */
+    long max_nonfinite;     /* stop as diverged after this many non-finite steps in a row (20) */
     const char *losses_out; /* optional: per-step losses as text, one per line */
 } ts_train_options;
 
+/* A supervising process (tunescale sweep) may pass a pipe in TUNESCALE_PROGRESS_FD: the run then
+ * writes machine-readable progress lines to it, at most four a second:
+ *   step STEP TOTAL_STEPS TOKENS LOSS TOKENS_PER_S
+ *   phase eval|done
+ */
 void ts_train_options_default(ts_train_options *o);
 
 /* Runs training; returns TS_ENOMEM when the model does not fit (the run is recorded as skipped

@@ -3,12 +3,17 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[1024];
 int ts_quiet = 0;
 
+/* Formats through a scratch buffer, so that a message may wrap the previous one:
+ * ts_set_error("%s: %s", where, ts_last_error()). */
 static void set_message(const char *fmt, va_list ap) {
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    char scratch[sizeof last_error];
+    vsnprintf(scratch, sizeof scratch, fmt, ap);
+    memcpy(last_error, scratch, sizeof last_error);
 }
 
 ts_status ts_set_error(const char *fmt, ...) {

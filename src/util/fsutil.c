@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -171,4 +173,40 @@ const char *ts_basename(const char *path) {
 int ts_has_suffix(const char *name, const char *suffix) {
     size_t n = strlen(name), m = strlen(suffix);
     return n >= m && strcasecmp(name + n - m, suffix) == 0;
+}
+
+/* A process that can still write: it exists and is not a zombie (a dead child nobody reaped,
+ * common in containers whose init does not reap, still answers kill(pid, 0)). */
+static int writer_alive(long pid) {
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM) return 0;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces */
+    return !(paren && paren[1] == ' ' && paren[2] == 'Z');
+}
+
+int ts_remove_stale_temporaries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *mark = strstr(e->d_name, ".tmp.");
+        if (!mark) continue;
+        char *end;
+        long pid = strtol(mark + 5, &end, 10);
+        if (*end || pid <= 0) continue;
+        /* A live writer keeps its temporary; only a dead one's is debris. */
+        if (pid == (long)getpid() || writer_alive(pid)) continue;
+        char path[4352];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }

@@ -29,6 +29,10 @@ ts_status ts_atomic_open(ts_atomic_file *af, const char *path);
 ts_status ts_atomic_commit(ts_atomic_file *af); /* flush, fsync, rename, fsync dir */
 void ts_atomic_abort(ts_atomic_file *af);       /* close and unlink the temporary */
 
+/* Deletes the temporaries (NAME.tmp.PID) that writers killed mid-write left in dir: those whose
+ * process is gone. Returns how many were removed. */
+int ts_remove_stale_temporaries(const char *dir);
+
 ts_status ts_mkdir_p(const char *path);
 int ts_is_dir(const char *path);
 int ts_is_file(const char *path);

@@ -1,0 +1,250 @@
+/* preset.c — reading sweep presets (format in preset.h and bench/presets/README.md). */
+#define _GNU_SOURCE
+#include "sweep/preset.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/fsutil.h"
+
+const char *ts_preset_dir(void) {
+    static char dir[PATH_MAX + 64];
+    const char *env = getenv("TUNESCALE_PRESETS");
+    if (env && *env) return env;
+    /* An installed or built binary first looks beside itself (build/../bench/presets), so a
+     * moved checkout still finds its own presets; the source tree it was built from is the
+     * fallback. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        snprintf(dir, sizeof dir, "%s/../bench/presets", exe);
+        if (ts_is_dir(dir)) return dir;
+    }
+    snprintf(dir, sizeof dir, "%s/bench/presets", TS_SOURCE_DIR);
+    return dir;
+}
+
+static const char *const train_keys[] = {
+    "steps",  "tokens",       "epochs", "batch",   "seq_len", "stride", "lr",
+    "warmup", "weight_decay", "clip",   "dropout", "seed",    "seeds",  NULL};
+static const char *const shape_keys[] = {"name", "family",      "d_model",    "n_layers", "n_heads",
+                                         "d_ff", "max_seq_len", "vocab_size", "model",    NULL};
+
+static int in_list(const char *k, const char *const *list) {
+    for (int i = 0; list[i]; i++)
+        if (!strcmp(k, list[i])) return 1;
+    return 0;
+}
+
+/* Applies the training keys of object o over hp; rejects wrong types and unknown keys so that a
+ * typo in a preset ("token": …) is an error, not a silently different sweep. */
+static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, const char *where,
+                                  int allow_shape) {
+    const cJSON *it;
+    int lengths = 0;
+    cJSON_ArrayForEach(it, o) {
+        const char *k = it->string;
+        int train = in_list(k, train_keys);
+        if (!train && !(allow_shape && in_list(k, shape_keys)))
+            return ts_set_error("%s: unknown key \"%s\"", where, k);
+        if (!train || !strcmp(k, "seeds")) continue;
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
+            return ts_set_error("%s: \"%s\" must be a number", where, k);
+        double v = it->valuedouble;
+        int positive = strcmp(k, "warmup") && strcmp(k, "dropout") && strcmp(k, "weight_decay") &&
+                       strcmp(k, "seed") && strcmp(k, "clip");
+        if (positive ? v <= 0 : v < 0)
+            return ts_set_error("%s: \"%s\" must be %s", where, k,
+                                positive ? "positive" : "zero or more");
+        if (!strcmp(k, "steps") || !strcmp(k, "tokens") || !strcmp(k, "epochs")) {
+            hp->steps = 0;
+            hp->tokens = hp->epochs = 0;
+            lengths++;
+        }
+        if (!strcmp(k, "steps")) hp->steps = (long)v;
+        if (!strcmp(k, "tokens")) hp->tokens = v;
+        if (!strcmp(k, "epochs")) hp->epochs = v;
+        if (!strcmp(k, "batch")) hp->batch = (int)v;
+        if (!strcmp(k, "seq_len")) hp->seq_len = (int)v;
+        if (!strcmp(k, "stride")) hp->stride = (int)v;
+        if (!strcmp(k, "lr")) hp->lr = v;
+        if (!strcmp(k, "warmup")) hp->warmup = (long)v;
+        if (!strcmp(k, "weight_decay")) hp->weight_decay = v;
+        if (!strcmp(k, "clip")) hp->clip = v;
+        if (!strcmp(k, "dropout")) hp->dropout = v;
+        if (!strcmp(k, "seed")) hp->seed = (uint64_t)v;
+    }
+    if (lengths > 1)
+        return ts_set_error("%s: give only one of \"steps\", \"tokens\" or \"epochs\"", where);
+    return TS_OK;
+}
+
+/* The seeds to run: "seeds": [..] or "seed": n on the model, else the defaults'. */
+static ts_status seeds_of(const cJSON *o, const cJSON *defaults, uint64_t *out, int cap, int *n,
+                          const char *where) {
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "seeds");
+    if (!s && !cJSON_GetObjectItemCaseSensitive(o, "seed") && defaults)
+        s = cJSON_GetObjectItemCaseSensitive(defaults, "seeds");
+    *n = 0;
+    if (!s) return TS_OK;
+    if (!cJSON_IsArray(s) || cJSON_GetArraySize(s) < 1 || cJSON_GetArraySize(s) > cap)
+        return ts_set_error("%s: \"seeds\" must be an array of 1 to %d numbers", where, cap);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, s) {
+        if (!cJSON_IsNumber(it) || it->valuedouble < 0)
+            return ts_set_error("%s: \"seeds\" must hold numbers of 0 or more", where);
+        out[(*n)++] = (uint64_t)it->valuedouble;
+    }
+    return TS_OK;
+}
+
+static ts_status add_entry(ts_preset *p, const ts_preset_entry *e) {
+    ts_preset_entry *grown = realloc(p->entries, (size_t)(p->n_entries + 1) * sizeof *grown);
+    if (!grown) return ts_set_error("out of host memory");
+    p->entries = grown;
+    p->entries[p->n_entries++] = *e;
+    return TS_OK;
+}
+
+static ts_status parse_model(ts_preset *p, const cJSON *m, const cJSON *defaults,
+                             const ts_run_hparams *base, int index) {
+    char where[4200];
+    snprintf(where, sizeof where, "%s: models[%d]", p->path, index);
+    ts_preset_entry e;
+    memset(&e, 0, sizeof e);
+    e.hp = *base;
+    ts_status st = TS_OK;
+    if (cJSON_IsString(m)) {
+        if ((st = ts_model_config_lookup(m->valuestring, &e.cfg)) != TS_OK)
+            return ts_set_error("%s: %s", where, ts_last_error());
+    } else if (cJSON_IsObject(m)) {
+        const cJSON *named = cJSON_GetObjectItemCaseSensitive(m, "model");
+        if (cJSON_IsString(named)) {
+            if (ts_model_config_lookup(named->valuestring, &e.cfg) != TS_OK)
+                return ts_set_error("%s: %s", where, ts_last_error());
+        } else {
+            if (ts_model_config_from_json(m, where, &e.cfg) != TS_OK) return TS_ERR;
+            if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "name")))
+                return ts_set_error("%s: a model shape needs a \"name\"", where);
+            /* The shape alone, without training keys, is what the run's model file holds. */
+            e.shape = cJSON_CreateObject();
+            const cJSON *it;
+            cJSON_ArrayForEach(it, m) if (in_list(it->string, shape_keys))
+                cJSON_AddItemToObject(e.shape, it->string, cJSON_Duplicate(it, 1));
+            e.cfg.vocab_size = e.cfg.vocab_size ? e.cfg.vocab_size : 1;
+            if (ts_model_config_validate(&e.cfg) != TS_OK) {
+                cJSON_Delete(e.shape);
+                return ts_set_error("%s: %s", where, ts_last_error());
+            }
+        }
+        if ((st = apply_train_keys(m, &e.hp, where, 1)) != TS_OK) {
+            cJSON_Delete(e.shape);
+            return st;
+        }
+    } else {
+        return ts_set_error("%s: must be a model name or an object", where);
+    }
+    snprintf(e.model, sizeof e.model, "%s", e.cfg.name);
+    for (int i = 0; i < p->n_entries; i++)
+        if (!strcmp(p->entries[i].model, e.model) && p->entries[i].shape && e.shape &&
+            !cJSON_Compare(p->entries[i].shape, e.shape, 1)) {
+            cJSON_Delete(e.shape);
+            return ts_set_error("%s: two different shapes are both named \"%s\"", where, e.model);
+        }
+    uint64_t seeds[64];
+    int n_seeds = 0;
+    if ((st = seeds_of(cJSON_IsObject(m) ? m : NULL, defaults, seeds, 64, &n_seeds, where)) !=
+        TS_OK) {
+        cJSON_Delete(e.shape);
+        return st;
+    }
+    if (n_seeds == 0) seeds[n_seeds++] = e.hp.seed;
+    for (int i = 0; i < n_seeds && st == TS_OK; i++) {
+        ts_preset_entry one = e;
+        one.hp.seed = seeds[i];
+        one.shape = e.shape ? cJSON_Duplicate(e.shape, 1) : NULL;
+        st = add_entry(p, &one);
+        if (st != TS_OK) cJSON_Delete(one.shape);
+    }
+    cJSON_Delete(e.shape);
+    return st;
+}
+
+static ts_status parse(ts_preset *p, const cJSON *j) {
+    if (!cJSON_IsObject(j))
+        return ts_set_error("%s: not a JSON object (see bench/presets/README.md)", p->path);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(j, "schema");
+    if (schema &&
+        (!cJSON_IsString(schema) || strncmp(schema->valuestring, "tunescale.preset/1", 18)))
+        return ts_set_error("%s: schema must be \"tunescale.preset/1\"", p->path);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "description");
+    if (cJSON_IsString(name)) snprintf(p->name, sizeof p->name, "%s", name->valuestring);
+    if (cJSON_IsString(desc))
+        snprintf(p->description, sizeof p->description, "%s", desc->valuestring);
+    ts_run_hparams base;
+    memset(&base, 0, sizeof base);
+    base.warmup = -1;
+    base.dropout = -1;
+    base.weight_decay = -1;
+    base.clip = -1;
+    base.seed = 42;
+    const cJSON *defaults = cJSON_GetObjectItemCaseSensitive(j, "defaults");
+    char where[4200];
+    snprintf(where, sizeof where, "%s: defaults", p->path);
+    if (defaults && !cJSON_IsObject(defaults)) return ts_set_error("%s: must be an object", where);
+    if (defaults && apply_train_keys(defaults, &base, where, 0) != TS_OK) return TS_ERR;
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(j, "models");
+    if (!cJSON_IsArray(models) || cJSON_GetArraySize(models) == 0)
+        return ts_set_error("%s: \"models\" must be a non-empty array", p->path);
+    const cJSON *it;
+    int i = 0;
+    cJSON_ArrayForEach(it, models) {
+        if (parse_model(p, it, defaults, &base, i++) != TS_OK) return TS_ERR;
+    }
+    return TS_OK;
+}
+
+ts_status ts_preset_load(const char *name_or_file, ts_preset *out) {
+    memset(out, 0, sizeof *out);
+    if (strchr(name_or_file, '/') || ts_has_suffix(name_or_file, ".json"))
+        snprintf(out->path, sizeof out->path, "%s", name_or_file);
+    else
+        snprintf(out->path, sizeof out->path, "%s/%s.json", ts_preset_dir(), name_or_file);
+    if (!ts_is_file(out->path)) {
+        if (!strchr(name_or_file, '/') && !ts_has_suffix(name_or_file, ".json"))
+            return ts_set_error_status(TS_EUSAGE,
+                                       "unknown preset '%s' (no %s; presets: quick, seed, or a "
+                                       "FILE.json)",
+                                       name_or_file, out->path);
+        return ts_set_error_status(TS_EUSAGE, "%s: no such preset file", out->path);
+    }
+    char *text;
+    size_t len;
+    if (ts_read_file(out->path, &text, &len) != TS_OK) return TS_ERR;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!j) return ts_set_error("%s: not valid JSON (see bench/presets/README.md)", out->path);
+    snprintf(out->name, sizeof out->name, "%s", ts_basename(out->path));
+    char *dot = strrchr(out->name, '.');
+    if (dot) *dot = 0;
+    ts_status st = parse(out, j);
+    cJSON_Delete(j);
+    if (st != TS_OK) ts_preset_free(out);
+    return st;
+}
+
+void ts_preset_free(ts_preset *p) {
+    for (int i = 0; i < p->n_entries; i++)
+        cJSON_Delete(p->entries[i].shape);
+    free(p->entries);
+    p->entries = NULL;
+    p->n_entries = 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * preset.h — sweep presets: which models a sweep trains and with which hyper-parameters.
+ *
+ * A preset is a JSON file (bench/presets/NAME.json; format in bench/presets/README.md):
+ *
+ *   { "schema": "tunescale.preset/1", "name": "quick", "description": "...",
+ *     "defaults": { "tokens": 200000, "batch": 16, "seq_len": 128, "lr": 0.001, "seeds": [42] },
+ *     "models": [ "transformer-1M",                                   a named model
+ *                 { "model": "lstm-50M", "batch": 32 },               named, with overrides
+ *                 { "name": "transformer-40k", "family": "transformer",
+ *                   "d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 128 } ] }  a shape
+ *
+ * Training keys (in "defaults" or on one model): exactly one of steps / tokens / epochs, batch,
+ * seq_len, stride, lr, warmup, weight_decay, clip, dropout, seeds (array) or seed.
+ */
+#ifndef TS_SWEEP_PRESET_H
+#define TS_SWEEP_PRESET_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "model/config.h"
+#include "util/error.h"
+
+/* Training settings of one run; 0 / negative values mean "the trainer's default". */
+typedef struct {
+    long steps;
+    double tokens, epochs;
+    int batch, seq_len, stride;
+    double lr, weight_decay, clip, dropout; /* dropout < 0: the model's */
+    long warmup;                            /* < 0: the trainer's rule */
+    uint64_t seed;
+} ts_run_hparams;
+
+/* One model of a preset with its settings, expanded per seed. */
+typedef struct {
+    char model[64];      /* the model's name */
+    cJSON *shape;        /* a custom shape (owned), or NULL for a named model */
+    ts_model_config cfg; /* the shape (vocab_size filled from the dataset by the sweep) */
+    ts_run_hparams hp;
+} ts_preset_entry;
+
+typedef struct {
+    char name[64];
+    char path[4096]; /* the file it came from */
+    char description[512];
+    ts_preset_entry *entries;
+    int n_entries;
+} ts_preset;
+
+/* Loads a preset by name (quick, seed, … from the presets folder) or from a FILE.json. */
+ts_status ts_preset_load(const char *name_or_file, ts_preset *out);
+void ts_preset_free(ts_preset *p);
+
+/* The folder named presets are read from: $TUNESCALE_PRESETS, else bench/presets next to the
+ * binary's source tree. */
+const char *ts_preset_dir(void);
+
+#endif

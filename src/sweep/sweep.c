@@ -1,0 +1,485 @@
+/* sweep.c — running a sweep: skip what is finished, run the rest one child at a time, record
+ * every outcome, keep the manifest current, show one progress line for the whole sweep. */
+#define _GNU_SOURCE
+#include "sweep/sweep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/backend.h"
+#include "model/config.h"
+#include "sweep/child.h"
+#include "sweep/plan.h"
+#include "util/fsutil.h"
+#include "util/progress.h"
+
+extern const char *ts_git_commit;
+extern const char *ts_version;
+
+static volatile sig_atomic_t stop_signal;
+static void on_stop(int sig) {
+    stop_signal = sig;
+}
+
+/* ---- result.json of a run --------------------------------------------------------------- */
+
+static cJSON *read_json(const char *path) {
+    char *text;
+    size_t len;
+    if (!ts_is_file(path)) return NULL;
+    int quiet = ts_quiet;
+    ts_quiet = 1;
+    ts_status st = ts_read_file(path, &text, &len);
+    ts_quiet = quiet;
+    if (st != TS_OK) return NULL;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    return j;
+}
+
+static double num_or_nan(const cJSON *j, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/* Takes the outcome from RUN/result.json. Returns 1 if the file is a usable result. */
+static int load_result(ts_sweep_run *r, size_t mem_limit) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/result.json", r->dir);
+    cJSON *j = read_json(path);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(j, "schema");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(j, "status");
+    if (!cJSON_IsString(schema) || strncmp(schema->valuestring, "tunescale.run/1", 15) ||
+        !cJSON_IsString(status)) {
+        cJSON_Delete(j);
+        return 0;
+    }
+    snprintf(r->status, sizeof r->status, "%s", status->valuestring);
+    r->val_loss = num_or_nan(j, "val_loss");
+    r->tokens_per_s = num_or_nan(j, "tokens_per_s");
+    r->wall_s = num_or_nan(j, "wall_time_s");
+    if (!strcmp(r->status, "ok"))
+        r->state = TS_RUN_OK;
+    else if (!strncmp(r->status, "skipped: out of memory", 22))
+        r->state = TS_RUN_OOM;
+    else
+        r->state = TS_RUN_FAILED;
+    /* An out-of-memory skip holds only for the cap it met: another --mem-limit tries again. */
+    if (r->state == TS_RUN_OOM) {
+        double cap = num_or_nan(j, "mem_limit_bytes");
+        if ((isnan(cap) ? 0 : (size_t)cap) != mem_limit) r->state = TS_RUN_PENDING;
+    }
+    cJSON_Delete(j);
+    return 1;
+}
+
+/* A run that died without writing its result gets one from the sweep, so that every run of
+ * the plan has a result.json and report/compare see the failure. */
+static ts_status write_failure(const ts_sweep_run *r, const ts_sweep_options *o,
+                               const char *dataset_hash, const char *reason, double wall) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "schema", "tunescale.run/1");
+    char status[600];
+    snprintf(status, sizeof status, "failed: %s", reason);
+    cJSON_AddStringToObject(j, "status", status);
+    cJSON_AddStringToObject(j, "written_by", "sweep");
+    cJSON *ver = cJSON_AddObjectToObject(j, "tunescale");
+    cJSON_AddStringToObject(ver, "version", ts_version);
+    cJSON_AddStringToObject(ver, "commit", ts_git_commit);
+    cJSON *dev = cJSON_AddObjectToObject(j, "device");
+    cJSON_AddStringToObject(dev, "backend", r->backend);
+    cJSON_AddNumberToObject(dev, "index", o->device);
+    cJSON *m = cJSON_AddObjectToObject(j, "model");
+    cJSON_AddStringToObject(m, "name", r->cfg.name);
+    cJSON_AddStringToObject(m, "family", r->cfg.family == TS_LSTM ? "lstm" : "transformer");
+    cJSON_AddNumberToObject(m, "vocab_size", r->cfg.vocab_size);
+    cJSON_AddNumberToObject(m, "d_model", r->cfg.d_model);
+    cJSON_AddNumberToObject(m, "n_layers", r->cfg.n_layers);
+    cJSON_AddNumberToObject(m, "params", (double)r->params);
+    cJSON_AddNumberToObject(m, "params_non_embedding",
+                            (double)ts_param_count_non_embedding(&r->cfg));
+    cJSON *d = cJSON_AddObjectToObject(j, "dataset");
+    cJSON_AddStringToObject(d, "dir", o->data_dir);
+    cJSON_AddStringToObject(d, "dataset_hash", dataset_hash);
+    cJSON *h = cJSON_AddObjectToObject(j, "hyperparameters");
+    cJSON_AddNumberToObject(h, "batch", r->hp.batch);
+    cJSON_AddNumberToObject(h, "seq_len", r->hp.seq_len);
+    cJSON_AddNumberToObject(h, "stride", r->hp.stride);
+    cJSON_AddNumberToObject(h, "lr", r->hp.lr);
+    cJSON_AddNumberToObject(h, "seed", (double)r->hp.seed);
+    cJSON_AddNumberToObject(j, "wall_time_s", wall);
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/result.json", r->dir);
+    ts_status st = text ? ts_write_file_atomic(path, text, strlen(text)) : TS_ERR;
+    free(text);
+    return st;
+}
+
+/* The child's own last words: the last "tunescale: ..." line of its log. */
+static void last_error_line(const char *dir, char *out, size_t cap) {
+    char path[4300], *text;
+    size_t len;
+    snprintf(out, cap, "exited without a result");
+    snprintf(path, sizeof path, "%s/train.log", dir);
+    int quiet = ts_quiet;
+    ts_quiet = 1;
+    ts_status st = ts_read_file(path, &text, &len);
+    ts_quiet = quiet;
+    if (st != TS_OK) return;
+    char *best = NULL;
+    for (char *line = strtok(text, "\r\n"); line; line = strtok(NULL, "\r\n"))
+        if (!strncmp(line, "tunescale: ", 11) && !strstr(line, " step ")) best = line + 11;
+    if (best) snprintf(out, cap, "%s", best);
+    free(text);
+}
+
+/* ---- the manifest ----------------------------------------------------------------------- */
+
+static const char *state_name(ts_run_state s) {
+    switch (s) {
+    case TS_RUN_PENDING:
+        return "pending";
+    case TS_RUN_CACHED:
+    case TS_RUN_OK:
+    case TS_RUN_OOM:
+    case TS_RUN_FAILED:
+        break;
+    }
+    return NULL;
+}
+
+static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *plan) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "schema", "tunescale.sweep/1");
+    cJSON_AddStringToObject(j, "preset", plan->preset.name);
+    cJSON_AddStringToObject(j, "preset_file", plan->preset.path);
+    cJSON_AddStringToObject(j, "data", o->data_dir);
+    cJSON_AddStringToObject(j, "dataset_hash", plan->dataset_hash);
+    cJSON_AddStringToObject(j, "backends", o->backends);
+    cJSON_AddStringToObject(j, "commit", ts_git_commit);
+    if (o->mem_limit) cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
+    cJSON *runs = cJSON_AddArrayToObject(j, "runs");
+    size_t prefix = strlen(o->out_dir) + 1;
+    for (int i = 0; i < plan->n_runs; i++) {
+        const ts_sweep_run *r = &plan->runs[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "backend", r->backend);
+        cJSON_AddStringToObject(x, "model", r->cfg.name);
+        cJSON_AddStringToObject(x, "family", r->cfg.family == TS_LSTM ? "lstm" : "transformer");
+        cJSON_AddNumberToObject(x, "params", (double)r->params);
+        cJSON_AddNumberToObject(x, "seed", (double)r->hp.seed);
+        cJSON_AddStringToObject(x, "key", r->key);
+        cJSON_AddStringToObject(x, "dir", r->dir + prefix);
+        const char *st = state_name(r->state);
+        cJSON_AddStringToObject(x, "status", st ? st : r->status);
+        if (!isnan(r->val_loss)) cJSON_AddNumberToObject(x, "val_loss", r->val_loss);
+        if (!isnan(r->tokens_per_s) && r->tokens_per_s > 0)
+            cJSON_AddNumberToObject(x, "tokens_per_s", r->tokens_per_s);
+        cJSON_AddItemToArray(runs, x);
+    }
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/sweep.json", o->out_dir);
+    ts_status st = text ? ts_write_file_atomic(path, text, strlen(text)) : TS_ERR;
+    free(text);
+    return st;
+}
+
+/* ---- progress ----------------------------------------------------------------------------- */
+
+typedef struct {
+    int enabled; /* a terminal (or TUNESCALE_PROGRESS=1) */
+    double t0;
+    double work_total, work_done; /* finished runs, in estimated FLOPs */
+    double time_done;             /* seconds spent on them */
+} sweep_progress;
+
+static void draw(const sweep_progress *p, const ts_sweep_plan *plan, int k, int n,
+                 const ts_sweep_run *r, const ts_child *c, double run_elapsed) {
+    if (!p->enabled) return;
+    double frac = c->total_steps > 0 ? (double)c->step / (double)c->total_steps : 0;
+    double done = p->work_done + frac * r->work;
+    double spent = p->time_done + run_elapsed;
+    /* One rate for the whole sweep from what has run so far; the finished runs' wall time
+     * includes start-up and evaluation, so the estimate errs long rather than short. */
+    double eta = done > 0 && spent > 1 ? (p->work_total - done) * spent / done : -1;
+    char eta_s[32] = "?", tok[32];
+    if (eta >= 0) ts_format_duration(eta_s, sizeof eta_s, eta);
+    ts_format_amount(tok, sizeof tok, c->tokens_per_s, TS_UNIT_COUNT);
+    (void)plan;
+    if (c->evaluating)
+        fprintf(stderr, "\r[%d/%d] %s %s: evaluating | sweep %.0f%% | ETA %s\033[K", k, n,
+                r->backend, r->cfg.name, 100 * done / p->work_total, eta_s);
+    else
+        fprintf(stderr,
+                "\r[%d/%d] %s %s: step %ld/%ld loss %.3f %s tok/s | sweep %.0f%% | ETA %s\033[K", k,
+                n, r->backend, r->cfg.name, c->step > 0 ? c->step : 0, c->total_steps, c->loss, tok,
+                100 * done / p->work_total, eta_s);
+    fflush(stderr);
+}
+
+static void print_outcome(const sweep_progress *p, int k, int n, const ts_sweep_run *r, int quiet) {
+    if (quiet) return;
+    char params[32];
+    ts_format_amount(params, sizeof params, (double)r->params, TS_UNIT_COUNT);
+    if (p->enabled) fprintf(stderr, "\r\033[K");
+    const char *what = r->state == TS_RUN_CACHED ? "cached" : r->state == TS_RUN_OK ? "ok" : "";
+    if (r->state == TS_RUN_OK || r->state == TS_RUN_CACHED)
+        fprintf(stderr, "[%d/%d] %-6s %-6s %-20s %7s params  val loss %.4f  %8.0f tok/s  %6.0fs\n",
+                k, n, what, r->backend, r->cfg.name, params, r->val_loss, r->tokens_per_s,
+                r->wall_s);
+    else
+        fprintf(stderr, "[%d/%d] %-6s %-20s %7s params  %s\n", k, n, r->backend, r->cfg.name,
+                params, r->status);
+}
+
+/* ---- one run -------------------------------------------------------------------------------- */
+
+/* Runs r to an outcome. Returns TS_OK with r->state set, or TS_ERR when the sweep must stop
+ * (interrupted, or its own files cannot be written). */
+static ts_status execute(ts_sweep_run *r, const ts_sweep_options *o, const ts_sweep_plan *plan,
+                         sweep_progress *p, int k, int n) {
+    char ckpt[4300], result[4300];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", r->dir);
+    snprintf(result, sizeof result, "%s/result.json", r->dir);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int resume = ts_is_file(ckpt);
+        unlink(result); /* a stale failure must not be mistaken for this attempt's outcome */
+        ts_child c;
+        if (ts_child_start(&c, o, r, resume) != TS_OK) return TS_ERR;
+        r->attempts++;
+        double t0 = ts_now();
+        int ws = 0;
+        while (ts_child_poll(&c, 200, &ws)) {
+            if (stop_signal) {
+                ts_child_stop(&c);
+                return ts_set_error("interrupted by signal %d: finished runs are kept; run the "
+                                    "same command again to resume",
+                                    (int)stop_signal);
+            }
+            draw(p, plan, k, n, r, &c, ts_now() - t0);
+        }
+        double wall = ts_now() - t0;
+        if (stop_signal)
+            return ts_set_error("interrupted by signal %d: finished runs are kept; run the same "
+                                "command again to resume",
+                                (int)stop_signal);
+        if (load_result(r, o->mem_limit) && r->state != TS_RUN_PENDING) return TS_OK;
+        char reason[512];
+        if (WIFSIGNALED(ws)) {
+            snprintf(reason, sizeof reason, "crashed (signal %d, %s); see its train.log",
+                     WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+        } else {
+            last_error_line(r->dir, reason, sizeof reason);
+        }
+        /* A resume that fails may be a damaged or foreign checkpoint: set it aside and start
+         * the run once more from the beginning rather than fail it. */
+        if (resume && attempt == 0) {
+            char aside[4400];
+            snprintf(aside, sizeof aside, "%s.rejected-%ld", ckpt, (long)time(NULL));
+            if (rename(ckpt, aside) == 0) {
+                fprintf(stderr,
+                        "\r\033[Ktunescale: %s %s: resuming failed (%s); checkpoint moved to "
+                        "%s, starting over\n",
+                        r->backend, r->cfg.name, reason, aside);
+                continue;
+            }
+        }
+        if (write_failure(r, o, plan->dataset_hash, reason, wall) != TS_OK) return TS_ERR;
+        load_result(r, o->mem_limit);
+        r->state = TS_RUN_FAILED;
+        return TS_OK;
+    }
+    return TS_OK;
+}
+
+/* ---- the sweep ------------------------------------------------------------------------------ */
+
+static ts_status parse_backends(const char *list, char out[][16], int cap, int *n) {
+    *n = 0;
+    const char *p = list;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 0 || len >= 16 || *n >= cap)
+            return ts_set_error_status(TS_EUSAGE, "--backend: bad list '%s'", list);
+        char name[16];
+        memcpy(name, p, len);
+        name[len] = 0;
+        int known = !strcmp(name, "cpu") || !strcmp(name, "opencl") || !strcmp(name, "vulkan");
+        if (!known)
+            return ts_set_error_status(TS_EUSAGE,
+                                       "--backend: unknown backend '%s' (cpu, opencl, "
+                                       "vulkan or all)",
+                                       name);
+        for (int i = 0; i < *n; i++)
+            if (!strcmp(out[i], name))
+                return ts_set_error_status(TS_EUSAGE, "--backend: '%s' given twice", name);
+        memcpy(out[(*n)++], name, len + 1);
+        if (!end) break;
+        p = end + 1;
+    }
+    if (*n == 0) return ts_set_error_status(TS_EUSAGE, "--backend: empty list");
+    return TS_OK;
+}
+
+/* "all": every backend built in whose device opens here; the others are named and left out. */
+static void available_backends(const ts_sweep_options *o, char out[][16], int *n, int quiet) {
+    static const char *const names[] = {"cpu", "opencl", "vulkan"};
+    *n = 0;
+    for (int i = 0; i < 3; i++) {
+        ts_backend_options bo = {o->device, 1, 0};
+        ts_backend *be = NULL;
+        int q = ts_quiet;
+        ts_quiet = 1;
+        ts_status st = ts_backend_create(names[i], &bo, &be);
+        ts_quiet = q;
+        if (st == TS_OK) {
+            snprintf(out[(*n)++], 16, "%s", names[i]);
+            ts_backend_destroy(be);
+        } else if (!quiet) {
+            fprintf(stderr, "tunescale: sweep: backend %s not available here: %s\n", names[i],
+                    ts_last_error());
+        }
+    }
+}
+
+static int lock_out_dir(const char *out) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/.sweep.lock", out);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ts_set_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        ts_set_error("%s: another sweep is writing to this folder (wait for it, or use another "
+                     "--out)",
+                     out);
+        return -1;
+    }
+    return fd;
+}
+
+ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
+    memset(out, 0, sizeof *out);
+    char backends[3][16];
+    int n_backends = 0;
+    ts_status st;
+    if (!strcmp(o->backends, "all")) {
+        available_backends(o, backends, &n_backends, o->quiet);
+    } else if ((st = parse_backends(o->backends, backends, 3, &n_backends)) != TS_OK) {
+        return st;
+    }
+    if (!o->dry_run && ts_mkdir_p(o->out_dir) != TS_OK) return TS_ERR;
+    int lock = o->dry_run ? -1 : lock_out_dir(o->out_dir);
+    if (!o->dry_run && lock < 0) return TS_ERR;
+    ts_sweep_plan plan;
+    if ((st = ts_sweep_plan_build(o, backends, n_backends, &plan)) != TS_OK) {
+        ts_sweep_plan_free(&plan);
+        if (lock >= 0) close(lock);
+        return st;
+    }
+    int n = plan.n_runs;
+    out->total = n;
+    sweep_progress p;
+    memset(&p, 0, sizeof p);
+    const char *env = getenv("TUNESCALE_PROGRESS");
+    p.enabled = !o->quiet && (env ? atoi(env) : isatty(2));
+    p.t0 = ts_now();
+
+    /* What is finished already. Debris of writers killed mid-write goes first. */
+    ts_remove_stale_temporaries(o->out_dir);
+    char models[4200];
+    ts_remove_stale_temporaries(ts_path_join(models, sizeof models, o->out_dir, "models"));
+    for (int i = 0; i < n; i++) {
+        ts_sweep_run *r = &plan.runs[i];
+        ts_remove_stale_temporaries(r->dir);
+        if (o->force && !o->dry_run) {
+            ts_remove_tree(r->dir); /* --force: start each run over, nothing reused */
+            continue;
+        }
+        if (load_result(r, o->mem_limit) && (r->state == TS_RUN_OK || r->state == TS_RUN_OOM))
+            r->state = r->state == TS_RUN_OK ? TS_RUN_CACHED : TS_RUN_OOM;
+        else
+            r->state = TS_RUN_PENDING; /* failed earlier, unfinished, or never run: (re)run */
+        if (r->state == TS_RUN_PENDING) p.work_total += r->work;
+    }
+    if (o->force)
+        for (int i = 0; i < n; i++)
+            p.work_total += plan.runs[i].work;
+    if (!o->quiet) {
+        int todo = 0;
+        for (int i = 0; i < n; i++)
+            todo += plan.runs[i].state == TS_RUN_PENDING;
+        fprintf(stderr,
+                "tunescale sweep: preset %s, %d run%s on %s, %d to run, %d finished -> %s\n",
+                plan.preset.name, n, n == 1 ? "" : "s", o->backends, todo, n - todo, o->out_dir);
+    }
+    if (o->dry_run) {
+        for (int i = 0; i < n; i++) {
+            const ts_sweep_run *r = &plan.runs[i];
+            printf("%-7s %-22s %11zu params  seed %-4llu batch %-3d T %-4d %s %-10g lr %-8g %s\n",
+                   r->backend, r->cfg.name, r->params, (unsigned long long)r->hp.seed, r->hp.batch,
+                   r->hp.seq_len,
+                   r->hp.steps    ? "steps "
+                   : r->hp.tokens ? "tokens"
+                                  : "epochs",
+                   r->hp.steps        ? (double)r->hp.steps
+                   : r->hp.tokens > 0 ? r->hp.tokens
+                                      : r->hp.epochs,
+                   r->hp.lr, r->state == TS_RUN_PENDING ? "to run" : "finished");
+        }
+        ts_sweep_plan_free(&plan);
+        return TS_OK;
+    }
+    if ((st = write_manifest(o, &plan)) != TS_OK) goto done;
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    stop_signal = 0;
+    for (int i = 0; i < n && st == TS_OK; i++) {
+        ts_sweep_run *r = &plan.runs[i];
+        if (r->state != TS_RUN_PENDING) {
+            if (r->state == TS_RUN_CACHED) out->skipped_cached++;
+            if (r->state == TS_RUN_OOM) out->oom++;
+            print_outcome(&p, i + 1, n, r, o->quiet);
+            continue;
+        }
+        double t0 = ts_now();
+        if ((st = execute(r, o, &plan, &p, i + 1, n)) != TS_OK) break;
+        p.work_done += r->work;
+        p.time_done += ts_now() - t0;
+        out->ran++;
+        out->ok += r->state == TS_RUN_OK;
+        out->oom += r->state == TS_RUN_OOM;
+        out->failed += r->state == TS_RUN_FAILED;
+        print_outcome(&p, i + 1, n, r, o->quiet);
+        if ((st = write_manifest(o, &plan)) != TS_OK) break;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (stop_signal) out->interrupted = 1;
+    if (p.enabled) fprintf(stderr, "\r\033[K");
+    write_manifest(o, &plan);
+done:
+    ts_sweep_plan_free(&plan);
+    if (lock >= 0) close(lock);
+    return st;
+}

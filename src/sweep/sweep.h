@@ -1,0 +1,48 @@
+/*
+ * sweep.h — a scaling sweep: every (backend, model, seed) of a preset trained once, each run in
+ * its own child process (`tunescale train`), results cached by a key of everything that decides
+ * the numbers, so that a re-run skips finished runs and an interrupted one resumes.
+ *
+ * Layout of OUT:
+ *   sweep.json                      manifest: the plan and every run's status (rewritten
+ *                                   atomically after each run)
+ *   models/NAME.json                the shapes of the preset's custom models
+ *   runs/BACKEND/MODEL-sSEED-KEY/   one run folder: result.json, checkpoint.safetensors,
+ *                                   model.safetensors, train.log (the child's output), run.json
+ *   summary.md, summary.csv, plots/ the report (tunescale report OUT)
+ */
+#ifndef TS_SWEEP_SWEEP_H
+#define TS_SWEEP_SWEEP_H
+
+#include <stddef.h>
+
+#include "sweep/preset.h"
+
+typedef struct {
+    const char *preset;   /* quick | seed | FILE.json */
+    const char *data_dir; /* tunescale data prepare output */
+    const char *backends; /* comma-separated */
+    const char *out_dir;
+    int device;
+    int threads;         /* 0: the backend's default */
+    size_t mem_limit;    /* 0: none */
+    int force;           /* re-run finished runs */
+    const char *models;  /* comma-separated subset of the preset's models, or NULL */
+    double max_params;   /* only models up to this many parameters (0: all) */
+    ts_run_hparams over; /* command-line overrides; zero fields keep the preset's */
+    int dry_run;         /* print the plan only */
+    int quiet;
+    long checkpoint_every; /* steps, passed to every run (0: the trainer's time-based default) */
+} ts_sweep_options;
+
+typedef struct {
+    int total, ran, skipped_cached, ok, oom, failed;
+    int interrupted; /* stopped by SIGINT/SIGTERM: finished runs are kept, the rest resume */
+} ts_sweep_outcome;
+
+/* Runs the sweep. Returns TS_OK when every run ended (ok, skipped or failed: failures are
+ * recorded, not fatal); TS_EUSAGE for a bad preset, data folder or backend list; TS_ERR when the
+ * sweep itself cannot go on (out folder not writable, interrupted). */
+ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out);
+
+#endif
