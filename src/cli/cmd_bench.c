@@ -26,7 +26,8 @@ static void usage(FILE *out) {
             "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
             "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
             "(tunescale bench gemm --help: matrix products; tunescale bench peak --help:\n"
-            "measured FP32 peak and memory bandwidth.)\n");
+            "measured FP32 peak and memory bandwidth; tunescale bench sample --help: decoding\n"
+            "with and without the key/value cache.)\n");
 }
 
 static int step_bench(int argc, char **argv) {
@@ -518,11 +519,12 @@ int cmd_bench(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "step")) return step_bench(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "gemm")) return gemm_bench(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "peak")) return peak_bench(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "sample")) return cmd_bench_sample(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "tunescale bench: %s (bench step, bench gemm or bench peak)\n",
+    fprintf(stderr, "tunescale bench: %s (bench step, gemm, peak or sample)\n",
             argc >= 2 ? "not implemented yet" : "which benchmark?");
     return 2;
 }

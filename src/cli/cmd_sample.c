@@ -1,4 +1,390 @@
-/* cmd_sample.c — placeholder until its implementation lands. */
-#include "cli/commands.h"
+/*
+ * cmd_sample.c — `tunescale sample`: tunes from a checkpoint; and `tunescale bench sample`:
+ * decoding speed with and without the key/value cache.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-int cmd_sample(int argc, char **argv) { return cmd_not_implemented(argc, argv); }
+#include "backends/backend.h"
+#include "cli/commands.h"
+#include "gen/load.h"
+#include "gen/sampleset.h"
+#include "util/progress.h"
+
+static void usage(FILE *out) {
+    fprintf(
+        out,
+        "usage: tunescale sample --checkpoint FILE [options]\n\n"
+        "Draws tunes from a trained model: unconditional from <SOS>, or continuing --prompt.\n"
+        "Stops at <EOS>, after --blank-lines blank lines in a row, or after --max-len tokens.\n"
+        "The same --seed draws the same tunes (sample i depends on the seed and i only).\n\n"
+        "  --checkpoint FILE   model.safetensors or checkpoint.safetensors of a run\n"
+        "  --data DIR          the dataset (vocabulary); default: the run's result.json\n"
+        "  --model NAME        the model's shape; default: the run's result.json\n"
+        "  --backend B         cpu (default) | opencl | vulkan; --device N; --threads N\n"
+        "  --n N               number of samples (default 1)\n"
+        "  --temperature T     default 0.8 (0 = always the most likely token)\n"
+        "  --top-k K           keep the K most likely tokens (default 50, 0 = all)\n"
+        "  --top-p P           then the smallest set reaching probability P (default 1 = off)\n"
+        "  --prompt TEXT       start of the tune; \\n and \\t are newline and tab\n"
+        "  --max-len N         new tokens at most (default 400)\n"
+        "  --blank-lines N     stop after N blank lines in a row (default 2, 0 = never)\n"
+        "  --context N         window of tokens the model sees (default 256)\n"
+        "  --window half|slide when the window is full: jump to its last half and rebuild\n"
+        "                      the cache once (half, default), or slide by one token as the\n"
+        "                      notebook does (slide: the cache is rebuilt every token)\n"
+        "  --seed S            default 42\n"
+        "  --out DIR           write DIR/sample_NNN.abc and DIR/samples.json\n"
+        "  --no-cache          recompute the whole window for every token (the notebook's way)\n"
+        "  --json              print samples.json on stdout\n"
+        "  -q, --quiet         no summary on stderr\n\n"
+        "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory\n");
+}
+
+static int num(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0;
+    *out = v;
+    return 1;
+}
+
+/* "\n", "\t" and "\\" in a command-line prompt become the characters (in place). */
+static void unescape(char *s) {
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (r[0] == '\\' && (r[1] == 'n' || r[1] == 't' || r[1] == '\\')) {
+            *w++ = r[1] == 'n' ? '\n' : r[1] == 't' ? '\t' : '\\';
+            r++;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+static int exit_code(ts_status st) {
+    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+}
+
+int cmd_sample(int argc, char **argv) {
+    static const struct option opts[] = {{"checkpoint", 1, 0, 'c'},  {"data", 1, 0, 'd'},
+                                         {"model", 1, 0, 'm'},       {"backend", 1, 0, 'b'},
+                                         {"device", 1, 0, 'D'},      {"threads", 1, 0, 'j'},
+                                         {"n", 1, 0, 'n'},           {"temperature", 1, 0, 'T'},
+                                         {"top-k", 1, 0, 'k'},       {"top-p", 1, 0, 'p'},
+                                         {"prompt", 1, 0, 'P'},      {"max-len", 1, 0, 'L'},
+                                         {"blank-lines", 1, 0, 'B'}, {"context", 1, 0, 'C'},
+                                         {"window", 1, 0, 'w'},      {"seed", 1, 0, 'r'},
+                                         {"out", 1, 0, 'o'},         {"no-cache", 0, 0, 'N'},
+                                         {"json", 0, 0, 'J'},        {"quiet", 0, 0, 'q'},
+                                         {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+    ts_load_options lo = {0};
+    ts_sample_options so;
+    ts_sample_options_default(&so);
+    const char *out_dir = NULL;
+    char *prompt = NULL;
+    int n = 1, json = 0, quiet = 0;
+    double v = 0;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case 'c':
+            lo.checkpoint = optarg;
+            break;
+        case 'd':
+            lo.data_dir = optarg;
+            break;
+        case 'm':
+            lo.model = optarg;
+            break;
+        case 'b':
+            lo.backend = optarg;
+            break;
+        case 'D':
+            ok = num(optarg, 0, 1e6, &v), lo.device = (int)v;
+            break;
+        case 'j':
+            ok = num(optarg, 0, 4096, &v), lo.threads = (int)v;
+            break;
+        case 'n':
+            ok = num(optarg, 1, 1e6, &v), n = (int)v;
+            break;
+        case 'T':
+            ok = num(optarg, 0, 100, &v), so.temperature = (float)v;
+            break;
+        case 'k':
+            ok = num(optarg, 0, 1e6, &v), so.top_k = (int)v;
+            break;
+        case 'p':
+            ok = num(optarg, 1e-9, 1, &v), so.top_p = (float)v;
+            break;
+        case 'P':
+            prompt = optarg;
+            break;
+        case 'L':
+            ok = num(optarg, 1, 1e7, &v), so.max_len = (int)v;
+            break;
+        case 'B':
+            ok = num(optarg, 0, 1e6, &v), so.blank_lines = (int)v;
+            break;
+        case 'C':
+            ok = num(optarg, 2, 1e7, &v), so.context = (int)v;
+            break;
+        case 'w':
+            ok = !strcmp(optarg, "half") || !strcmp(optarg, "slide");
+            so.window = !strcmp(optarg, "slide") ? TS_WINDOW_SLIDE : TS_WINDOW_HALF;
+            break;
+        case 'r':
+            ok = num(optarg, 0, 1.8e19, &v), so.seed = (uint64_t)v;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'N':
+            so.use_cache = 0;
+            break;
+        case 'J':
+            json = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "tunescale sample: %s needs a value (see --help)\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "tunescale sample: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+        if (!ok) {
+            fprintf(stderr, "tunescale sample: bad value '%s' for %s (see --help)\n", optarg,
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tunescale sample: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!lo.checkpoint) {
+        fprintf(stderr, "tunescale sample: --checkpoint is required (see --help)\n");
+        return 2;
+    }
+    if (prompt) unescape(prompt);
+    ts_loaded l;
+    ts_status st = ts_load(&lo, &l);
+    if (st != TS_OK) {
+        fprintf(stderr, "tunescale: %s\n", ts_last_error());
+        return exit_code(st);
+    }
+    ts_sample_job *jobs = calloc((size_t)n, sizeof *jobs);
+    cJSON *doc = NULL;
+    st = jobs ? TS_OK : ts_set_error("out of host memory");
+    for (int i = 0; st == TS_OK && i < n; i++) {
+        jobs[i].prompt = prompt;
+        jobs[i].temperature = so.temperature;
+    }
+    double t0 = ts_now();
+    if (st == TS_OK) st = ts_sample_set(&l, jobs, n, &so, out_dir, &doc);
+    double secs = ts_now() - t0;
+    if (st == TS_OK && json) {
+        char *text = cJSON_Print(doc);
+        printf("%s\n", text);
+        free(text);
+    } else if (st == TS_OK) {
+        long tokens = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "samples")) {
+            printf("%s%s", e->prev ? "\n" : "",
+                   cJSON_GetObjectItemCaseSensitive(e, "text")->valuestring);
+            tokens += (long)cJSON_GetObjectItemCaseSensitive(e, "tokens")->valuedouble;
+        }
+        if (!quiet)
+            fprintf(stderr,
+                    "tunescale: %d sample%s, %ld tokens in %.2f s (%.0f tokens/s, %s)%s%s\n", n,
+                    n == 1 ? "" : "s", tokens, secs, secs > 0 ? tokens / secs : 0,
+                    so.use_cache ? "cached" : "no cache", out_dir ? " -> " : "",
+                    out_dir ? out_dir : "");
+    }
+    if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
+    cJSON_Delete(doc);
+    free(jobs);
+    ts_loaded_free(&l);
+    return exit_code(st);
+}
+
+/* ---- bench sample -------------------------------------------------------------------------- */
+
+static void bench_usage(FILE *out) {
+    fprintf(out,
+            "usage: tunescale bench sample [--model NAME | --checkpoint FILE] [options]\n\n"
+            "Decoding speed: draws --n samples of exactly --len tokens (stop rules off) without\n"
+            "the key/value cache (the whole window recomputed per token, as the notebook does),\n"
+            "then with it, from the same seed, and reports tokens/s and the speed-up. With\n"
+            "--model the weights are random (speed does not depend on them).\n\n"
+            "  --model NAME        default transformer-1M (vocabulary 100)\n"
+            "  --checkpoint FILE   a trained run instead (--data DIR if result.json lacks it)\n"
+            "  --backend B         cpu (default) | opencl | vulkan; --device N; --threads N\n"
+            "  --len N             tokens per sample (default 400)\n"
+            "  --n N               samples per mode (default 2)\n"
+            "  --seed S            default 42\n"
+            "  --json              one JSON document on stdout\n");
+}
+
+/* Tokens per second of n samples of len tokens from <SOS>; also whether all equal ref. */
+static ts_status bench_mode(ts_model *m, int use_cache, int n, int len, uint64_t seed,
+                            int32_t *tokens, int check, int *same, double *tok_s) {
+    ts_infer *inf = NULL;
+    ts_status st = ts_infer_create(m, &inf);
+    if (st != TS_OK) return st;
+    ts_sample_options o;
+    ts_sample_options_default(&o);
+    o.max_len = len;
+    o.blank_lines = 0;
+    o.stop_at_eos = 0;
+    o.seed = seed;
+    o.use_cache = use_cache;
+    int32_t sos = TS_TOK_SOS;
+    double secs = 0;
+    for (int i = 0; i < n && st == TS_OK; i++) {
+        ts_sample s;
+        if ((st = ts_sample_run(inf, &sos, 1, (uint32_t)i, -1, &o, &s)) != TS_OK) break;
+        secs += s.seconds;
+        int32_t *row = tokens + (size_t)i * (len + 1);
+        if (check)
+            *same &= !memcmp(row, s.tokens, (size_t)s.n_tokens * sizeof *row);
+        else
+            memcpy(row, s.tokens, (size_t)s.n_tokens * sizeof *row);
+        ts_sample_free(&s);
+    }
+    *tok_s = secs > 0 ? (double)n * len / secs : 0;
+    ts_infer_free(inf);
+    return st;
+}
+
+int cmd_bench_sample(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"model", 1, 0, 'm'},   {"checkpoint", 1, 0, 'c'}, {"data", 1, 0, 'd'},
+        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},     {"threads", 1, 0, 'j'},
+        {"len", 1, 0, 'L'},     {"n", 1, 0, 'n'},          {"seed", 1, 0, 'r'},
+        {"json", 0, 0, 'J'},    {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    ts_load_options lo = {0};
+    const char *model = "transformer-1M";
+    int len = 400, n = 2, json = 0, c;
+    uint64_t seed = 42;
+    double v = 0;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case 'm':
+            model = optarg;
+            break;
+        case 'c':
+            lo.checkpoint = optarg;
+            break;
+        case 'd':
+            lo.data_dir = optarg;
+            break;
+        case 'b':
+            lo.backend = optarg;
+            break;
+        case 'D':
+            ok = num(optarg, 0, 1e6, &v), lo.device = (int)v;
+            break;
+        case 'j':
+            ok = num(optarg, 0, 4096, &v), lo.threads = (int)v;
+            break;
+        case 'L':
+            ok = num(optarg, 1, 1e6, &v), len = (int)v;
+            break;
+        case 'n':
+            ok = num(optarg, 1, 1e4, &v), n = (int)v;
+            break;
+        case 'r':
+            ok = num(optarg, 0, 1.8e19, &v), seed = (uint64_t)v;
+            break;
+        case 'J':
+            json = 1;
+            break;
+        case 'h':
+            bench_usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "tunescale bench sample: bad option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+        if (!ok) {
+            fprintf(stderr, "tunescale bench sample: bad value '%s' for %s\n", optarg,
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    ts_loaded l;
+    memset(&l, 0, sizeof l);
+    ts_status st;
+    if (lo.checkpoint) {
+        st = ts_load(&lo, &l);
+    } else { /* random weights of the named shape */
+        st = ts_model_config_lookup(model, &l.cfg);
+        if (st == TS_OK && !l.cfg.vocab_size) l.cfg.vocab_size = 100;
+        ts_backend_options bo = {lo.device, lo.threads, 0};
+        if (st == TS_OK) st = ts_backend_create(lo.backend ? lo.backend : "cpu", &bo, &l.be);
+        if (st == TS_OK) st = ts_model_create(&l.cfg, l.be, &l.model);
+        if (st == TS_OK) st = ts_model_init_params(l.model, seed);
+    }
+    int32_t *tokens = st == TS_OK ? malloc((size_t)n * (len + 1) * sizeof *tokens) : NULL;
+    if (st == TS_OK && !tokens) st = ts_set_error("out of host memory");
+    double base = 0, cached = 0;
+    int same = 1;
+    if (st == TS_OK) st = bench_mode(l.model, 0, n, len, seed, tokens, 0, &same, &base);
+    if (st == TS_OK) st = bench_mode(l.model, 1, n, len, seed, tokens, 1, &same, &cached);
+    if (st == TS_OK) {
+        ts_device_info d;
+        memset(&d, 0, sizeof d);
+        l.be->iface->device_info(l.be, &d);
+        double ratio = base > 0 ? cached / base : 0;
+        if (json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "schema", "tunescale.bench_sample/1");
+            cJSON_AddStringToObject(j, "model", l.cfg.name);
+            cJSON_AddStringToObject(j, "backend", l.be->iface->name);
+            cJSON_AddStringToObject(j, "device", d.name);
+            cJSON_AddNumberToObject(j, "threads", d.threads);
+            cJSON_AddNumberToObject(j, "samples", n);
+            cJSON_AddNumberToObject(j, "tokens_per_sample", len);
+            cJSON_AddNumberToObject(j, "no_cache_tokens_per_s", base);
+            cJSON_AddNumberToObject(j, "cache_tokens_per_s", cached);
+            cJSON_AddNumberToObject(j, "speedup", ratio);
+            cJSON_AddBoolToObject(j, "same_tokens", same);
+            char *text = cJSON_Print(j);
+            printf("%s\n", text);
+            free(text);
+            cJSON_Delete(j);
+        } else {
+            printf("bench sample: %s on %s (%s), %d samples x %d tokens from <SOS>\n", l.cfg.name,
+                   l.be->iface->name, d.name, n, len);
+            printf("  no cache (window recomputed)  %10.1f tokens/s\n", base);
+            printf("  key/value cache               %10.1f tokens/s\n", cached);
+            printf("  speed-up %.1fx, same tokens: %s\n", ratio, same ? "yes" : "NO");
+        }
+    }
+    if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
+    free(tokens);
+    ts_loaded_free(&l);
+    return exit_code(st);
+}
