@@ -133,7 +133,7 @@ static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *en
     int n_ties = 0;
     abc_rat now = {0, 1};
     size_t pos = 0, start = 0;
-    int pass = 1, skipping = 0;
+    int pass = 1, skipping = 0, ended = 0;
     size_t steps = 0, max_steps = 8 * m + 64; /* repeats at most ×4 per section; a safety cap */
     while (pos < m && steps++ < max_steps && !l->oom) {
         const abc_event *e = &t->ev[idx[pos]];
@@ -157,6 +157,7 @@ static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *en
         if (skipping) {
             if ((f & ABC_B_ENDING) && (e->endings & (1u << ((pass - 1) & 31)))) {
                 skipping = 0; /* our ending: enter it, its ":|" belongs to the one before */
+                ended = 1;
                 pos++;
                 continue;
             }
@@ -165,7 +166,6 @@ static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *en
                 continue;
             }
             skipping = 0; /* no ending for this pass: the section ends here */
-            pass = 1;
             if (f & ABC_B_REPEAT_START) start = pos + 1;
             pos++;
             continue;
@@ -173,6 +173,14 @@ static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *en
         if (f & ABC_B_REPEAT_END) {
             int passes = last_ending(t, idx, m, start);
             if (passes < 2) passes = 2;
+            if (ended) {
+                /* abc2midi: a ":|" after a last ending, with no "|:" between, repeats the
+                 * whole section once more with every ending skipped */
+                ended = 0;
+                pass = passes + 1;
+                pos = start;
+                continue;
+            }
             if (pass < passes) {
                 pass++;
                 pos = start;
@@ -184,6 +192,7 @@ static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *en
         if (f & ABC_B_REPEAT_START) {
             start = pos + 1;
             pass = 1;
+            ended = 0;
         }
         if ((f & ABC_B_ENDING) && !(e->endings & (1u << ((pass - 1) & 31)))) skipping = 1;
         pos++;
