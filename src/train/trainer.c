@@ -181,22 +181,23 @@ static ts_status resume(run *r) {
 }
 
 /* Mean loss over every non-<PAD> target of a split, windows of T without overlap, no dropout. */
-static ts_status evaluate(run *r, const char *split, double *loss, double *tokens) {
+ts_status ts_evaluate_split(ts_model *m, const char *data_dir, const char *split, int B, int T,
+                            double *loss, double *tokens) {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s.bin", r->o->data_dir, split);
+    snprintf(path, sizeof path, "%s/%s.bin", data_dir, split);
     ts_loader l;
-    if (ts_loader_open(&l, path, r->T, r->T, r->cfg.vocab_size) != TS_OK) return TS_ERR;
+    if (ts_loader_open(&l, path, T, T, m->cfg.vocab_size) != TS_OK) return TS_ERR;
     ts_loader_set_epoch(&l, 0, 0, 0);
-    int32_t *x = malloc((size_t)r->B * r->T * sizeof *x), *y = malloc((size_t)r->B * r->T * 4);
+    int32_t *x = malloc((size_t)B * T * sizeof *x), *y = malloc((size_t)B * T * sizeof *y);
     double sum = 0;
     long count = 0;
     ts_status st = x && y ? TS_OK : ts_set_error("out of host memory");
-    for (size_t j = 0; st == TS_OK && j < ts_loader_batches(&l, r->B); j++) {
-        int n = ts_loader_batch(&l, j, r->B, x, y);
+    for (size_t j = 0; st == TS_OK && j < ts_loader_batches(&l, B); j++) {
+        int n = ts_loader_batch(&l, j, B, x, y);
         double s;
         int c;
-        st = ts_model_forward(r->model, x, y, n, r->T, 0, 0, 0);
-        if (st == TS_OK) st = ts_model_loss(r->model, NULL, &s, &c);
+        st = ts_model_forward(m, x, y, n, T, 0, 0, 0);
+        if (st == TS_OK) st = ts_model_loss(m, NULL, &s, &c);
         sum += s;
         count += c;
     }
@@ -206,6 +207,10 @@ static ts_status evaluate(run *r, const char *split, double *loss, double *token
     *loss = count ? sum / (double)count : NAN;
     *tokens = (double)count;
     return st;
+}
+
+static ts_status evaluate(run *r, const char *split, double *loss, double *tokens) {
+    return ts_evaluate_split(r->model, r->o->data_dir, split, r->B, r->T, loss, tokens);
 }
 
 static void progress_line(const run *r, float loss, double elapsed, double tok_s, int final) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/model.h"
 #include "util/error.h"
 
 typedef struct {
@@ -54,5 +55,11 @@ void ts_train_options_default(ts_train_options *o);
 /* Runs training; returns TS_ENOMEM when the model does not fit (the run is recorded as skipped
  * in result.json), TS_EUSAGE for bad options, TS_ERR for other failures. */
 ts_status ts_train(const ts_train_options *o);
+
+/* Mean cross-entropy of model m over every non-<PAD> target of DIR/SPLIT.bin ("val", "test"),
+ * in windows of T tokens at stride T, batches of up to B, no dropout (what result.json's
+ * val_loss and test_loss are); *tokens receives the number of targets counted. */
+ts_status ts_evaluate_split(ts_model *m, const char *data_dir, const char *split, int B, int T,
+                            double *loss, double *tokens);
 
 #endif
