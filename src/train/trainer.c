@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "backends/peak_cache.h"
 #include "model/model.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
@@ -248,7 +249,7 @@ static void report_progress(const run *r, float loss, double tok_s, int final) {
     char line[160];
     int n = snprintf(line, sizeof line, "step %ld %ld %.0f %.6g %.6g\n", r->step, r->total_steps,
                      r->tokens_seen, loss, tok_s);
-    /* A supervisor that went away must not stop the run: errors are ignored (SIGPIPE too). */
+    /* Errors are ignored: if the sweep is gone, the run dies with it (PR_SET_PDEATHSIG). */
     if (write(fd, line, (size_t)n) < 0) return;
 }
 
@@ -366,6 +367,12 @@ static cJSON *device_json(ts_backend *be) {
         cJSON_AddNumberToObject(j, "peak_gflops", d.peak_gflops);
     else
         cJSON_AddNullToObject(j, "peak_gflops");
+    /* What `tunescale bench peak` measured on this device, when it has been run here. */
+    double gflops, gbs;
+    if (ts_peak_cache_lookup(be->iface->name, d.name, &gflops, &gbs)) {
+        cJSON_AddNumberToObject(j, "peak_gflops_measured", gflops);
+        cJSON_AddNumberToObject(j, "bandwidth_gbs_measured", gbs);
+    }
     return j;
 }
 
@@ -449,6 +456,9 @@ static ts_status write_result(run *r, const char *status, double wall, double va
             cJSON_AddNumberToObject(j, "mfu", tok_s * fpt / 1e9 / d.peak_gflops);
         else
             cJSON_AddNullToObject(j, "mfu");
+        double gflops, gbs;
+        if (ts_peak_cache_lookup(r->be->iface->name, d.name, &gflops, &gbs) && gflops > 0)
+            cJSON_AddNumberToObject(j, "mfu_measured", tok_s * fpt / 1e9 / gflops);
         cJSON_AddNumberToObject(j, "nonfinite_skipped", (double)r->nonfinite);
         cJSON *curve = cJSON_AddObjectToObject(j, "curve");
         cJSON_AddItemToObject(
