@@ -1,4 +1,120 @@
-/* cmd_finalize.c — placeholder until its implementation lands. */
-#include "cli/commands.h"
+/* cmd_finalize.c — `tunescale finalize`: the study's final phase (src/gen/finalize.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 
-int cmd_finalize(int argc, char **argv) { return cmd_not_implemented(argc, argv); }
+#include "cli/commands.h"
+#include "gen/finalize.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: tunescale finalize SWEEP_DIR [options]\n\n"
+            "The notebook's final phase: picks the run with the lowest val_loss (result.json\n"
+            "with status \"ok\" anywhere under SWEEP_DIR), trains it further from its weights,\n"
+            "samples N unconditional tunes (temperature 0.9) and N from the notebook's five\n"
+            "header prompts (temperature 0.8), converts them to MIDI, evaluates them and writes\n"
+            "OUT/ARTEFACTS.md and OUT/final.json. Rerunning resumes: an interrupted training\n"
+            "continues from its checkpoint, a finished one is reused.\n\n"
+            "  --backend B      cpu (default) | opencl | vulkan; --device N; --threads N\n"
+            "  --epochs E       further training (default 3)\n"
+            "  --lr X           peak learning rate (default 2e-4)\n"
+            "  --tokens N       train N tokens instead of --epochs (quick runs, tests)\n"
+            "  --n N            samples of each kind (default 5)\n"
+            "  --max-len N      tokens per sample at most (default 400)\n"
+            "  --seed S         training and sampling seed (default 42)\n"
+            "  --data DIR       the dataset, when the run's dataset.dir is not reachable\n"
+            "  --out DIR        default SWEEP_DIR/final\n"
+            "  -q, --quiet      no progress or summary\n\n"
+            "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory\n");
+}
+
+static int num(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0;
+    *out = v;
+    return 1;
+}
+
+int cmd_finalize(int argc, char **argv) {
+    static const struct option opts[] = {{"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},
+                                         {"threads", 1, 0, 'j'}, {"epochs", 1, 0, 'e'},
+                                         {"lr", 1, 0, 'l'},      {"tokens", 1, 0, 'k'},
+                                         {"n", 1, 0, 'n'},       {"max-len", 1, 0, 'L'},
+                                         {"seed", 1, 0, 'r'},    {"data", 1, 0, 'd'},
+                                         {"out", 1, 0, 'o'},     {"quiet", 0, 0, 'q'},
+                                         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    ts_finalize_options o;
+    ts_finalize_options_default(&o);
+    double v = 0;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+        int ok = 1;
+        switch (c) {
+        case 'b':
+            o.backend = optarg;
+            break;
+        case 'D':
+            ok = num(optarg, 0, 1e6, &v), o.device = (int)v;
+            break;
+        case 'j':
+            ok = num(optarg, 0, 4096, &v), o.threads = (int)v;
+            break;
+        case 'e':
+            ok = num(optarg, 1e-9, 1e6, &o.epochs);
+            break;
+        case 'l':
+            ok = num(optarg, 0, 1e300, &o.lr);
+            break;
+        case 'k':
+            ok = num(optarg, 1, 1e18, &o.tokens);
+            break;
+        case 'n':
+            ok = num(optarg, 1, 1e4, &v), o.n = (int)v;
+            break;
+        case 'L':
+            ok = num(optarg, 1, 1e7, &v), o.max_len = (int)v;
+            break;
+        case 'r':
+            ok = num(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
+            break;
+        case 'd':
+            o.data_dir = optarg;
+            break;
+        case 'o':
+            o.out_dir = optarg;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "tunescale finalize: %s needs a value (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "tunescale finalize: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+        if (!ok) {
+            fprintf(stderr, "tunescale finalize: bad value '%s' for %s (see --help)\n", optarg,
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "tunescale finalize: one SWEEP_DIR is required (see --help)\n");
+        return 2;
+    }
+    o.sweep_dir = argv[optind];
+    ts_status st = ts_finalize(&o);
+    if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
+    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+}
