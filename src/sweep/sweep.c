@@ -159,6 +159,8 @@ static const char *state_name(ts_run_state s) {
     return NULL;
 }
 
+static char backend_list[64]; /* the backends swept, "all" resolved */
+
 static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *plan) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "schema", "tunescale.sweep/1");
@@ -166,7 +168,7 @@ static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *
     cJSON_AddStringToObject(j, "preset_file", plan->preset.path);
     cJSON_AddStringToObject(j, "data", o->data_dir);
     cJSON_AddStringToObject(j, "dataset_hash", plan->dataset_hash);
-    cJSON_AddStringToObject(j, "backends", o->backends);
+    cJSON_AddStringToObject(j, "backends", backend_list);
     cJSON_AddStringToObject(j, "commit", ts_git_commit);
     if (o->mem_limit) cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
     cJSON *runs = cJSON_AddArrayToObject(j, "runs");
@@ -232,17 +234,25 @@ static void draw(const sweep_progress *p, const ts_sweep_plan *plan, int k, int 
 
 static void print_outcome(const sweep_progress *p, int k, int n, const ts_sweep_run *r, int quiet) {
     if (quiet) return;
-    char params[32];
+    char params[32], eta[96] = "";
     ts_format_amount(params, sizeof params, (double)r->params, TS_UNIT_COUNT);
     if (p->enabled) fprintf(stderr, "\r\033[K");
+    /* Logs get no live bar, so each finished run says where the whole sweep stands. */
+    if (r->state != TS_RUN_CACHED && p->work_done > 0 && p->work_total > 0 && k < n) {
+        char left[32];
+        ts_format_duration(left, sizeof left,
+                           (p->work_total - p->work_done) * p->time_done / p->work_done);
+        snprintf(eta, sizeof eta, "  | sweep %.0f%%, ETA %s", 100 * p->work_done / p->work_total,
+                 left);
+    }
     const char *what = r->state == TS_RUN_CACHED ? "cached" : r->state == TS_RUN_OK ? "ok" : "";
     if (r->state == TS_RUN_OK || r->state == TS_RUN_CACHED)
-        fprintf(stderr, "[%d/%d] %-6s %-6s %-20s %7s params  val loss %.4f  %8.0f tok/s  %6.0fs\n",
-                k, n, what, r->backend, r->cfg.name, params, r->val_loss, r->tokens_per_s,
-                r->wall_s);
+        fprintf(
+            stderr, "[%d/%d] %-6s %-6s %-20s %7s params  val loss %.4f  %8.0f tok/s  %6.0fs%s\n", k,
+            n, what, r->backend, r->cfg.name, params, r->val_loss, r->tokens_per_s, r->wall_s, eta);
     else
-        fprintf(stderr, "[%d/%d] %-6s %-20s %7s params  %s\n", k, n, r->backend, r->cfg.name,
-                params, r->status);
+        fprintf(stderr, "[%d/%d] %-6s %-20s %7s params  %s%s\n", k, n, r->backend, r->cfg.name,
+                params, r->status, eta);
 }
 
 /* ---- one run -------------------------------------------------------------------------------- */
@@ -384,6 +394,11 @@ ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
     } else if ((st = parse_backends(o->backends, backends, 3, &n_backends)) != TS_OK) {
         return st;
     }
+    if (n_backends == 0) return ts_set_error("--backend all: no backend opens on this machine");
+    backend_list[0] = 0;
+    for (int i = 0; i < n_backends; i++)
+        snprintf(backend_list + strlen(backend_list), sizeof backend_list - strlen(backend_list),
+                 "%s%s", i ? "," : "", backends[i]);
     if (!o->dry_run && ts_mkdir_p(o->out_dir) != TS_OK) return TS_ERR;
     int lock = o->dry_run ? -1 : lock_out_dir(o->out_dir);
     if (!o->dry_run && lock < 0) return TS_ERR;
@@ -427,7 +442,7 @@ ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
             todo += plan.runs[i].state == TS_RUN_PENDING;
         fprintf(stderr,
                 "tunescale sweep: preset %s, %d run%s on %s, %d to run, %d finished -> %s\n",
-                plan.preset.name, n, n == 1 ? "" : "s", o->backends, todo, n - todo, o->out_dir);
+                plan.preset.name, n, n == 1 ? "" : "s", backend_list, todo, n - todo, o->out_dir);
     }
     if (o->dry_run) {
         for (int i = 0; i < n; i++) {
