@@ -14,7 +14,7 @@ bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 300k -q
 sweep="$tmp/sweep"
-"$TS" train --data "$tmp/data" --model transformer-small --batch 8 --seq-len 64 --steps 80 \
+"$TS" train --data "$tmp/data" --model transformer-small --batch 8 --seq-len 64 --steps 40 \
   --lr 2e-3 --threads 2 --out "$sweep/runs/cpu/transformer-small" -q
 "$TS" train --data "$tmp/data" --model lstm-small --batch 8 --seq-len 64 --steps 5 \
   --lr 1e-3 --threads 2 --out "$sweep/runs/cpu/lstm-small" -q
