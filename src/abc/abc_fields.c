@@ -306,3 +306,60 @@ int abc_parse_tempo(const char *s, size_t len, abc_rat unit, long *us) {
     *us = (long)(v + 0.5L);
     return 1;
 }
+
+/* ---- P: in the header: the order of the parts ---------------------------------------------- */
+
+typedef struct {
+    const char *s;
+    size_t len, i;
+    char *out;
+    int n, cap;
+} parts_reader;
+
+static int parts_count(parts_reader *r) {
+    int k = 0, have = 0;
+    while (r->i < r->len && isdigit((unsigned char)r->s[r->i])) {
+        if (k < 1000) k = k * 10 + (r->s[r->i] - '0');
+        have = 1;
+        r->i++;
+    }
+    return have ? k : 1;
+}
+
+/* A sequence up to ')' or the end: letters and groups, each with an optional count. */
+static void parts_seq(parts_reader *r, int depth) {
+    while (r->i < r->len) {
+        char c = r->s[r->i];
+        if (c == ')') {
+            if (depth > 0) return;
+            r->i++; /* unmatched: ignored */
+            continue;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            r->i++;
+            int k = parts_count(r);
+            for (int j = 0; j < k && r->n < r->cap; j++)
+                r->out[r->n++] = c;
+            continue;
+        }
+        if (c == '(' && depth < 8) {
+            r->i++;
+            int from = r->n;
+            parts_seq(r, depth + 1);
+            if (r->i < r->len && r->s[r->i] == ')') r->i++;
+            int k = parts_count(r), glen = r->n - from;
+            for (int j = 1; j < k && glen > 0; j++) {
+                for (int q = 0; q < glen && r->n < r->cap; q++)
+                    r->out[r->n++] = r->out[from + q];
+            }
+            continue;
+        }
+        r->i++; /* '.', spaces, anything else: ignored */
+    }
+}
+
+int abc_expand_parts(const char *s, size_t len, char *out, int cap) {
+    parts_reader r = {s, len, 0, out, 0, cap > 0 ? cap : 0};
+    parts_seq(&r, 0);
+    return r.n;
+}

@@ -45,6 +45,10 @@ int abc_parse_meter(const char *s, size_t len, abc_rat *meter, int *num, int *de
 int abc_parse_unit(const char *s, size_t len, abc_rat *unit);
 /* Q: value: microseconds per quarter note. Returns 1 ok, 0 bad. */
 int abc_parse_tempo(const char *s, size_t len, abc_rat unit, long *us_per_quarter);
+/* Header P: value: the parts in playing order, "A2B" -> "AAB", "(AB)2C" -> "ABABC"; '.',
+ * spaces and other characters are ignored. Writes at most cap letters; returns how many. */
+int abc_expand_parts(const char *s, size_t len, char *out, int cap);
+#define ABC_MAX_PARTS 256
 
 /* ---- events ------------------------------------------------------------------------------ */
 
@@ -53,6 +57,7 @@ enum {
     ABC_EV_REST,  /* dur is the rest; multi-bar rests are expanded to their length */
     ABC_EV_BAR,   /* any bar line */
     ABC_EV_TEMPO, /* inline Q: */
+    ABC_EV_PART,  /* P: in the body: a part starts here (for every voice); `letter` = 'A'.. */
 };
 
 /* Note flags. */
@@ -83,7 +88,7 @@ typedef struct {
     uint32_t endings;     /* BAR with ABC_B_ENDING: bit i set = ending i+1 */
     long tempo;           /* TEMPO: microseconds per quarter */
     int bar_ok;           /* BAR: -1 not counted, 0 inconsistent, 1 consistent */
-    int8_t letter;        /* NOTE: 0..6 for C..B */
+    int8_t letter;        /* NOTE: 0..6 for C..B; PART: the part's letter */
     uint8_t upper, lower; /* NOTE: the diatonic neighbours in the key (trills, rolls) */
     abc_rat unit;         /* NOTE: L: when written (abc2midi times roll graces by it) */
     int16_t written;      /* NOTE: the pitch of the letter and octave marks, no accidentals */
@@ -101,8 +106,10 @@ typedef struct {
     int has_key;  /* a K: field was seen */
     int hornpipe; /* R: starts with "hornpipe": abc2midi swings eighth-note pairs */
     char title[128];
-    long tempo;               /* header Q:, microseconds per quarter */
-    int meter_num, meter_den; /* header M: for the conductor track; 0 = none */
+    long tempo;                /* header Q:, microseconds per quarter */
+    char parts[ABC_MAX_PARTS]; /* header P: expanded: the parts in playing order */
+    int n_parts;               /* 0: no P: in the header, the body plays as written */
+    int meter_num, meter_den;  /* header M: for the conductor track; 0 = none */
     int key_sharps, key_minor;
     int bars_total, bars_consistent;
 } abc_tune;

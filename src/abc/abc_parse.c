@@ -214,6 +214,12 @@ static void music_field(abc_parser *p, char letter, size_t b, size_t e, size_t p
 void abc_body_field(abc_parser *p, char letter, size_t b, size_t e, size_t pos) {
     if (strchr("KMLQV", letter)) {
         music_field(p, letter, b, e, pos, 0);
+    } else if (letter == 'P') {
+        /* a part label: its first character names the part ("P:A1", "P:B (slow)") */
+        while (b < e && (p->s[b] == ' ' || p->s[b] == '\t'))
+            b++;
+        abc_event *ev = b < e ? abc_push_event(p, ABC_EV_PART, pos) : NULL;
+        if (ev) ev->letter = (int8_t)(p->s[b] & 0x7F);
     } else if (letter == 'U') {
         /* U:T = !trill!: the letter becomes a decoration */
         size_t i = b;
@@ -239,7 +245,8 @@ static int blank_line(const char *s, size_t b, size_t e) {
 }
 
 /* Free text that lost its field letter (an N: note running over several lines): a run of four
- * or more letters, outside quotes and !...!, with at least two that are not note letters. */
+ * or more letters, outside quotes, !...! and a trailing % comment, with at least two that are
+ * not note letters. */
 static int looks_like_prose(const char *s, size_t b, size_t e) {
     int run = 0, odd = 0;
     char q = 0;
@@ -254,6 +261,7 @@ static int looks_like_prose(const char *s, size_t b, size_t e) {
             run = odd = 0;
             continue;
         }
+        if (c == '%') break; /* a comment ends the line's music */
         if (isalpha((unsigned char)c) || ((unsigned char)c >= 0x80)) {
             run++;
             odd += !strchr("ABCDEFGabcdefg", c);
@@ -289,6 +297,8 @@ static void header_field(abc_parser *p, char letter, size_t b, size_t e, size_t 
         memcpy(p->t->title, p->s + b, n);
         p->t->title[n] = '\0';
     }
+    if (letter == 'P')
+        p->t->n_parts = abc_expand_parts(p->s + b, e - b, p->t->parts, ABC_MAX_PARTS);
     if (letter == 'R') {
         while (b < e && p->s[b] == ' ')
             b++;
@@ -363,8 +373,10 @@ static void parse_lines(abc_parser *p) {
             if (letter == 'L') p->saw_unit = 1;
             last_field = letter;
         } else if (last_field && !strchr("KMLQVXIU", last_field) &&
-                   (!p->in_body || looks_like_prose(s, b, ce) || !memchr(s + b, '|', ce - b))) {
-            /* the header holds no music, so any such line there is run-on text */
+                   (!p->in_body || looks_like_prose(s, b, ce) ||
+                    (!memchr(s + b, '|', ce - b) && !strchr("PT", last_field)))) {
+            /* the header holds no music, so any such line there is run-on text; in the body,
+             * music follows a P: or T: (a part or section label), bar lines or not */
             abc_diag(p, b, 0, "text line without a field letter, taken as part of %c:", last_field);
         } else if (!p->in_body) {
             if (!music_before_key)

@@ -11,6 +11,7 @@
  *  - ~ plays the upper neighbour for a quarter of L: then the note, except on a note written
  *    with length 3, which becomes note, upper, note, lower, note (1/3, 1/12, 1/4, 1/12, 1/4).
  * Grace notes and chord symbols are not played (abc2midi -NGRA -NGUI). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,35 +121,37 @@ static int last_ending(const abc_tune *t, const size_t *idx, size_t m, size_t fr
     return hi;
 }
 
-static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *end_tick) {
-    size_t m = 0;
-    size_t *idx = malloc((t->n + 1) * sizeof *idx);
-    if (!idx) {
-        l->oom = 1;
-        return;
-    }
-    for (size_t k = 0; k < t->n; k++)
-        if (t->ev[k].voice == voice && t->ev[k].kind != ABC_EV_TEMPO) idx[m++] = k;
+/* What carries over from one stretch of the tune to the next: time, open ties, work done. */
+typedef struct {
+    note_list *l;
+    int voice;
     open_tie ties[64];
-    int n_ties = 0;
-    abc_rat now = {0, 1};
-    size_t pos = 0, start = 0;
+    int n_ties;
+    abc_rat now;
+    size_t steps, max_steps; /* a safety cap on the events visited, repeats included */
+} play_state;
+
+/* Plays idx[from..to): repeats and endings are expanded within the stretch. */
+static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t to,
+                      play_state *st) {
+    note_list *l = st->l;
+    size_t pos = from, start = from;
     int pass = 1, skipping = 0, ended = 0;
-    size_t steps = 0, max_steps = 8 * m + 64; /* repeats at most ×4 per section; a safety cap */
-    while (pos < m && steps++ < max_steps && !l->oom) {
+    size_t steps = 0, max_steps = 8 * (to - from) + 64; /* repeats at most ×4 per section */
+    while (pos < to && steps++ < max_steps && st->steps++ < st->max_steps && !l->oom) {
         const abc_event *e = &t->ev[idx[pos]];
         if (e->kind != ABC_EV_BAR) {
             if (!skipping) {
                 if (e->kind == ABC_EV_NOTE) {
                     /* ties not continued by now are over */
-                    for (int k = 0; k < n_ties;)
-                        if (abc_rat_cmp(ties[k].end, now) < 0)
-                            ties[k] = ties[--n_ties];
+                    for (int k = 0; k < st->n_ties;)
+                        if (abc_rat_cmp(st->ties[k].end, st->now) < 0)
+                            st->ties[k] = st->ties[--st->n_ties];
                         else
                             k++;
-                    play_note(l, e, voice, now, ties, &n_ties);
+                    play_note(l, e, st->voice, st->now, st->ties, &st->n_ties);
                 }
-                now = abc_rat_add(now, e->advance);
+                st->now = abc_rat_add(st->now, e->advance);
             }
             pos++;
             continue;
@@ -171,7 +174,7 @@ static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *en
             continue;
         }
         if (f & ABC_B_REPEAT_END) {
-            int passes = last_ending(t, idx, m, start);
+            int passes = last_ending(t, idx, to, start);
             if (passes < 2) passes = 2;
             if (ended) {
                 /* abc2midi: a ":|" after a last ending, with no "|:" between, repeats the
@@ -197,8 +200,54 @@ static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *en
         if ((f & ABC_B_ENDING) && !(e->endings & (1u << ((pass - 1) & 31)))) skipping = 1;
         pos++;
     }
-    int64_t end = abc_rat_ticks(now);
+}
+
+/* With a header P: (abc2midi's reading): what comes before the first body P: plays once, then
+ * each part of the header's order, a part being the music from its last P: label to the next
+ * label; parts never labelled are skipped. Repeats do not reach across part labels. */
+static void render_voice(const abc_tune *t, int voice, note_list *l, int64_t *end_tick) {
+    size_t m = 0;
+    size_t *idx = malloc((t->n + 1) * sizeof *idx);
+    play_state *st = calloc(1, sizeof *st);
+    if (!idx || !st) {
+        free(idx);
+        free(st);
+        l->oom = 1;
+        return;
+    }
+    size_t first_part = SIZE_MAX;
+    for (size_t k = 0; k < t->n; k++) {
+        const abc_event *e = &t->ev[k];
+        if (e->kind == ABC_EV_PART && t->n_parts > 0) {
+            if (first_part == SIZE_MAX) first_part = m;
+            idx[m++] = k;
+        } else if (e->voice == voice && e->kind != ABC_EV_TEMPO && e->kind != ABC_EV_PART) {
+            idx[m++] = k;
+        }
+    }
+    st->l = l;
+    st->voice = voice;
+    st->now = (abc_rat){0, 1};
+    st->max_steps = 64 * (m + 64) + 8 * (size_t)t->n_parts * (m + 8);
+    if (first_part == SIZE_MAX) {
+        play_span(t, idx, 0, m, st);
+    } else {
+        play_span(t, idx, 0, first_part, st);
+        for (int p = 0; p < t->n_parts && !l->oom; p++) {
+            size_t at = SIZE_MAX; /* the part's last label */
+            for (size_t k = first_part; k < m; k++)
+                if (t->ev[idx[k]].kind == ABC_EV_PART && t->ev[idx[k]].letter == t->parts[p])
+                    at = k;
+            if (at == SIZE_MAX) continue;
+            size_t to = at + 1;
+            while (to < m && t->ev[idx[to]].kind != ABC_EV_PART)
+                to++;
+            play_span(t, idx, at + 1, to, st);
+        }
+    }
+    int64_t end = abc_rat_ticks(st->now);
     if (end > *end_tick) *end_tick = end;
+    free(st);
     free(idx);
 }
 
