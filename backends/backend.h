@@ -229,7 +229,10 @@ typedef struct {
 } ts_backend_options;
 
 /* Creates "cpu", "opencl" or "vulkan". A backend that is not built or finds no device fails
- * with a clear message; it never silently falls back to another backend. */
+ * with a clear message; it never silently falls back to another backend.
+ * Fault injection for tests: TUNESCALE_FAULT=op:N fails the N-th op or transfer of the process
+ * as a device error would, alloc:N the N-th allocation as a device out-of-memory; a suffix
+ * @FILE limits it to the first process that gets there (see backend.c). */
 ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_backend **out);
 void ts_backend_destroy(ts_backend *be);
 
