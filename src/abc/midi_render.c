@@ -136,7 +136,7 @@ static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t 
                       play_state *st) {
     note_list *l = st->l;
     size_t pos = from, start = from;
-    int pass = 1, skipping = 0, ended = 0;
+    int pass = 1, skipping = 0, ended = 0, replayed = 0;
     size_t steps = 0, max_steps = 8 * (to - from) + 64; /* repeats at most ×4 per section */
     while (pos < to && steps++ < max_steps && st->steps++ < st->max_steps && !l->oom) {
         const abc_event *e = &t->ev[idx[pos]];
@@ -181,6 +181,7 @@ static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t 
                  * whole section once more with every ending skipped */
                 ended = 0;
                 pass = passes + 1;
+                replayed = 1;
                 pos = start;
                 continue;
             }
@@ -189,7 +190,9 @@ static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t 
                 pos = start;
                 continue;
             }
-            pass = 1;
+            /* after such a replay abc2midi keeps the pass count: later ":|" without "|:" do
+             * not repeat, and later endings play only where they name that pass */
+            if (!replayed) pass = 1;
             start = pos + 1;
         }
         if (f & ABC_B_REPEAT_START) {
