@@ -183,7 +183,18 @@ static void group_end(abc_parser *p, int three) {
     v->grp_written_three = three;
     v->bar_has_music = 1;
     if (v->broken_next.n) {
-        scale_group(t, v->grp0, v->grp1, v->broken_next);
+        /* abc2midi: between two single notes (or rests) of different lengths, '>' and '<'
+         * do nothing ("A>B/" plays as written); with a chord on either side they apply */
+        size_t q0 = v->broken_p0, q1 = v->broken_p1;
+        abc_rat before = q1 == q0 + 1 && q0 < t->n ? abc_rat_mul(t->ev[q0].dur, v->broken_undo)
+                                                   : (abc_rat){0, 1};
+        if (q1 == q0 + 1 && v->grp1 == v->grp0 + 1 && !(t->ev[q0].flags & ABC_N_CHORD) &&
+            !(t->ev[v->grp0].flags & ABC_N_CHORD) &&
+            abc_rat_cmp(before, v->tup_left > 0 ? abc_rat_mul(t->ev[v->grp0].dur, v->tup_factor)
+                                                : t->ev[v->grp0].dur))
+            scale_group(t, q0, q1, v->broken_undo);
+        else
+            scale_group(t, v->grp0, v->grp1, v->broken_next);
         v->broken_next = (abc_rat){0, 1};
         v->grp_written_three = 0;
     }
@@ -815,6 +826,8 @@ void abc_parse_music(abc_parser *p, size_t b, size_t e) {
             abc_rat small = abc_rat_make(1, d), big = abc_rat_make(2 * d - 1, d);
             scale_group(t, v->grp0, v->grp1, c == '>' ? big : small);
             v->broken_next = c == '>' ? small : big;
+            v->broken_p0 = v->grp0, v->broken_p1 = v->grp1;
+            v->broken_undo = c == '>' ? abc_rat_make(d, 2 * d - 1) : abc_rat_make(d, 1);
             v->broken_line = p->line_no;
             v->broken_col = abc_col(p, s0);
             continue;

@@ -30,8 +30,10 @@ typedef struct {
     /* the last note group (a note, or a chord's notes): broken rhythm and ties act on it */
     size_t grp0, grp1;
     int have_grp;
-    int grp_written_three; /* the note was written with length 3: abc2midi's long roll */
-    abc_rat broken_next;   /* factor for the next group, n == 0: none */
+    int grp_written_three;       /* the note was written with length 3: abc2midi's long roll */
+    abc_rat broken_next;         /* factor for the next group, n == 0: none */
+    abc_rat broken_undo;         /* undoes the factor given to the group before the '>' */
+    size_t broken_p0, broken_p1; /* that group's events */
     int broken_line, broken_col;
     /* tuplet in progress */
     int tup_left, tup_p;
