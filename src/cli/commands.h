@@ -23,7 +23,6 @@ int cmd_bench_sample(int argc, char **argv); /* bench sample (cmd_sample.c) */
 int cmd_eval(int argc, char **argv);
 int cmd_finalize(int argc, char **argv);
 int cmd_abc(int argc, char **argv);
-int cmd_not_implemented(int argc, char **argv); /* prints which issue brings it, exits 2 */
 
 /* Shared option helpers. */
 int ts_wants_help(int argc, char **argv); /* any -h/--help among the arguments */
