@@ -275,9 +275,13 @@ static int midi_main(int argc, char **argv, const char *out_dir, int json, int q
  */
 
 int cmd_abc(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) { /* one line on stderr, as every usage error */
+        fprintf(stderr, "tunescale abc: which command? check or midi (see tunescale abc --help)\n");
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return 0;
     }
     const char *sub = argv[1];
     int is_check = !strcmp(sub, "check"), is_midi = !strcmp(sub, "midi");

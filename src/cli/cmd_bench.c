@@ -50,7 +50,8 @@ static int step_bench(int argc, char **argv) {
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int li = 0; /* index of the long option, to name it in messages */
+    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
         int *ip = NULL;
         switch (c) {
         case 'b':
@@ -100,10 +101,10 @@ static int step_bench(int argc, char **argv) {
         if (ip) {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 1000000 ||
+            if (end == optarg || *end || v < 0 || v > 1000000 ||
                 (ip != &threads && ip != &warmup && ip != &device && v == 0)) {
-                fprintf(stderr, "tunescale bench step: bad value '%s' for %s\n", optarg,
-                        argv[optind - 1]);
+                fprintf(stderr, "tunescale bench step: bad value '%s' for --%s\n", optarg,
+                        opts[li].name);
                 return 2;
             }
             *ip = (int)v;
@@ -111,6 +112,10 @@ static int step_bench(int argc, char **argv) {
     }
     if (!model_name) {
         fprintf(stderr, "tunescale bench step: --model is required (see --help)\n");
+        return 2;
+    }
+    if (vocab < 5) { /* tokens are drawn from [4, V): the 4 specials plus one character */
+        fprintf(stderr, "tunescale bench step: --vocab must be at least 5 (got %d)\n", vocab);
         return 2;
     }
     ts_model_config cfg;
@@ -135,6 +140,7 @@ static int step_bench(int argc, char **argv) {
         if (s == warmup) {
             t0 = ts_now();
             submits0 = be->submissions;
+            if (be->iface->timings) be->iface->timings(be, NULL, 0); /* drop the warmup's */
         }
         for (int i = 0; i < B * T; i++) {
             x[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
@@ -182,6 +188,18 @@ static int step_bench(int argc, char **argv) {
                                         (double)(be->submissions - submits0) / steps);
             else
                 cJSON_AddNullToObject(j, "submissions_per_step");
+            /* device ms per step by op family, where the backend times them (vulkan with
+             * TUNESCALE_VK_TIMESTAMPS=1); null otherwise */
+            cJSON *ops = NULL;
+            char tbuf[1024];
+            if (be->iface->timings && be->iface->timings(be, tbuf, sizeof tbuf) > 0)
+                ops = cJSON_Parse(tbuf);
+            for (cJSON *o = ops ? ops->child : NULL; o; o = o->next)
+                cJSON_SetNumberValue(o, o->valuedouble / steps);
+            if (ops)
+                cJSON_AddItemToObject(j, "op_time_ms", ops);
+            else
+                cJSON_AddNullToObject(j, "op_time_ms");
             cJSON_AddNumberToObject(j, "last_loss", loss_last);
             char *s = cJSON_Print(j);
             printf("%s\n", s);
@@ -210,32 +228,38 @@ static int gemm_bench(int argc, char **argv) {
     const char *backend = "cpu";
     int device = 0, threads = 0, reps = 10, json = 0, c;
     int shapes[8][3] = {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}};
-    int n_shapes = 4;
+    int n_shapes = 4, sized = 0, li = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
         switch (c) {
         case 'b':
             backend = optarg;
             break;
         case 'D':
-            device = atoi(optarg);
-            break;
         case 'j':
-            threads = atoi(optarg);
+        case 'r': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < (c == 'r' ? 1 : 0) || v > 100000) {
+                fprintf(stderr, "tunescale bench gemm: bad value '%s' for --%s\n", optarg,
+                        opts[li].name);
+                return 2;
+            }
+            *(c == 'D' ? &device : c == 'j' ? &threads : &reps) = (int)v;
             break;
-        case 'r':
-            reps = atoi(optarg);
-            break;
+        }
         case 'J':
             json = 1;
             break;
         case 's':
-            if (n_shapes == 4) n_shapes = 0; /* the first --size replaces the defaults */
+            if (!sized) n_shapes = 0, sized = 1; /* the first --size replaces the defaults */
+            int used = 0;
             if (n_shapes < 8 &&
-                sscanf(optarg, "%dx%dx%d", &shapes[n_shapes][0], &shapes[n_shapes][1],
-                       &shapes[n_shapes][2]) == 3 &&
-                shapes[n_shapes][0] > 0 && shapes[n_shapes][1] > 0 && shapes[n_shapes][2] > 0) {
+                sscanf(optarg, "%dx%dx%d%n", &shapes[n_shapes][0], &shapes[n_shapes][1],
+                       &shapes[n_shapes][2], &used) == 3 &&
+                !optarg[used] && shapes[n_shapes][0] > 0 && shapes[n_shapes][1] > 0 &&
+                shapes[n_shapes][2] > 0) {
                 n_shapes++;
                 break;
             }
@@ -253,12 +277,12 @@ static int gemm_bench(int argc, char **argv) {
             return 2;
         }
     }
-    if (reps < 1) reps = 1;
     ts_backend_options bo = {device, threads, 0};
     ts_backend *be;
-    if (ts_backend_create(backend, &bo, &be) != TS_OK) {
+    ts_status bst = ts_backend_create(backend, &bo, &be);
+    if (bst != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return 2;
+        return bst == TS_EUSAGE ? 2 : 1; /* e.g. no device N here: a runtime failure */
     }
     cJSON *arr = cJSON_CreateArray();
     ts_status st = TS_OK;
@@ -369,7 +393,8 @@ static int peak_bench(int argc, char **argv) {
     double seconds = 4.0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int li = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'b':
@@ -379,9 +404,9 @@ static int peak_bench(int argc, char **argv) {
         case 'j':
         case 'r': {
             long v = strtol(optarg, &end, 10);
-            if (*end || v < (c == 'r' ? 1 : 0) || v > 100000) {
-                fprintf(stderr, "tunescale bench peak: bad value '%s' for %s\n", optarg,
-                        argv[optind - 1]);
+            if (end == optarg || *end || v < (c == 'r' ? 1 : 0) || v > 100000) {
+                fprintf(stderr, "tunescale bench peak: bad value '%s' for --%s\n", optarg,
+                        opts[li].name);
                 return 2;
             }
             *(c == 'D' ? &device : c == 'j' ? &threads : &reps) = (int)v;
@@ -423,11 +448,11 @@ static int peak_bench(int argc, char **argv) {
     }
     ts_backend_options bo = {device, threads, 0};
     ts_backend *be;
-    if (ts_backend_create(backend, &bo, &be) != TS_OK) {
+    ts_status st = ts_backend_create(backend, &bo, &be);
+    if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return 2;
+        return st == TS_EUSAGE ? 2 : 1; /* e.g. no device N here: a runtime failure */
     }
-    ts_status st = TS_OK;
     if (!be->iface->peak_fma || !be->iface->peak_copy)
         st = ts_set_error("the %s backend has no peak kernels", backend);
     ts_buffer *out = NULL, *src = NULL, *dst = NULL;

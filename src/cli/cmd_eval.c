@@ -71,7 +71,8 @@ int cmd_eval(int argc, char **argv) {
     double v = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int li = 0; /* the long option, named in messages */
+    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
         int ok = 1;
         switch (c) {
         case 'c':
@@ -115,8 +116,8 @@ int cmd_eval(int argc, char **argv) {
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "tunescale eval: bad value '%s' for %s (see --help)\n", optarg,
-                    argv[optind - 1]);
+            fprintf(stderr, "tunescale eval: bad value '%s' for --%s (see --help)\n", optarg,
+                    opts[li].name);
             return 2;
         }
     }

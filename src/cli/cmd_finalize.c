@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "backends/backend.h"
 #include "cli/commands.h"
 #include "gen/finalize.h"
 
@@ -52,7 +53,8 @@ int cmd_finalize(int argc, char **argv) {
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    int li = 0; /* the long option, named in messages */
+    while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
         int ok = 1;
         switch (c) {
         case 'b':
@@ -104,8 +106,8 @@ int cmd_finalize(int argc, char **argv) {
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "tunescale finalize: bad value '%s' for %s (see --help)\n", optarg,
-                    argv[optind - 1]);
+            fprintf(stderr, "tunescale finalize: bad value '%s' for --%s (see --help)\n", optarg,
+                    opts[li].name);
             return 2;
         }
     }
@@ -114,7 +116,12 @@ int cmd_finalize(int argc, char **argv) {
         return 2;
     }
     o.sweep_dir = argv[optind];
-    ts_status st = ts_finalize(&o);
+    /* An unknown or unbuilt backend, or a device this machine lacks, fails before any work. */
+    ts_backend_options bo = {o.device, 1, 0};
+    ts_backend *be = NULL;
+    ts_status st = ts_backend_create(o.backend ? o.backend : "cpu", &bo, &be);
+    ts_backend_destroy(be);
+    if (st == TS_OK) st = ts_finalize(&o);
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
     return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
 }

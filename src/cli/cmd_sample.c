@@ -93,7 +93,8 @@ int cmd_sample(int argc, char **argv) {
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    int li = 0; /* the long option, named in messages */
+    while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
         int ok = 1;
         switch (c) {
         case 'c':
@@ -169,8 +170,8 @@ int cmd_sample(int argc, char **argv) {
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "tunescale sample: bad value '%s' for %s (see --help)\n", optarg,
-                    argv[optind - 1]);
+            fprintf(stderr, "tunescale sample: bad value '%s' for --%s (see --help)\n", optarg,
+                    opts[li].name);
             return 2;
         }
     }
@@ -287,7 +288,8 @@ int cmd_bench_sample(int argc, char **argv) {
     double v = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int li = 0; /* the long option, named in messages */
+    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
         int ok = 1;
         switch (c) {
         case 'm':
@@ -329,8 +331,8 @@ int cmd_bench_sample(int argc, char **argv) {
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "tunescale bench sample: bad value '%s' for %s\n", optarg,
-                    argv[optind - 1]);
+            fprintf(stderr, "tunescale bench sample: bad value '%s' for --%s\n", optarg,
+                    opts[li].name);
             return 2;
         }
     }

@@ -394,6 +394,18 @@ ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
     } else if ((st = parse_backends(o->backends, backends, 3, &n_backends)) != TS_OK) {
         return st;
     }
+    /* A named backend that is not built, or a --device this machine lacks, stops the sweep
+     * with its reason before any run, rather than failing every run with it. */
+    for (int i = 0; strcmp(o->backends, "all") && i < n_backends; i++) {
+        ts_backend_options bo = {o->device, 1, 0};
+        ts_backend *be = NULL;
+        int q = ts_quiet;
+        ts_quiet = 1;
+        st = ts_backend_create(backends[i], &bo, &be);
+        ts_quiet = q;
+        if (st != TS_OK) return st;
+        ts_backend_destroy(be);
+    }
     if (n_backends == 0) return ts_set_error("--backend all: no backend opens on this machine");
     backend_list[0] = 0;
     for (int i = 0; i < n_backends; i++)
