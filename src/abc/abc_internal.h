@@ -68,7 +68,9 @@ enum {
     ABC_N_ROLL = 8,       /* ~, !roll! */
     ABC_N_CHORD = 16,     /* part of a chord: sounds with the chord's first note */
     ABC_N_CHORD_END = 32, /* last note of a chord: the chord's time advances here */
-    ABC_N_LEN3 = 64       /* written with length 3 (abc2midi plays ~ as a five-note roll) */
+    ABC_N_LEN3 = 64,      /* written with length 3 (abc2midi plays ~ as a five-note roll) */
+    ABC_N_BROKEN_A = 128, /* NOTE, REST: first of a broken-rhythm pair ('>' after it) */
+    ABC_N_BROKEN_B = 256  /* NOTE, REST: second of a broken-rhythm pair */
 };
 
 /* Bar flags. */
@@ -91,6 +93,7 @@ typedef struct {
     int8_t letter;        /* NOTE: 0..6 for C..B; PART: the part's letter */
     uint8_t upper, lower; /* NOTE: the diatonic neighbours in the key (trills, rolls) */
     abc_rat unit;         /* NOTE: L: when written (abc2midi times roll graces by it) */
+    abc_rat broken;       /* NOTE, REST: factor broken rhythm gave dur and advance; n 0: none */
     int16_t written;      /* NOTE: the pitch of the letter and octave marks, no accidentals */
     int line, col;        /* where it came from */
 } abc_event;

@@ -188,13 +188,22 @@ static void group_end(abc_parser *p, int three) {
         size_t q0 = v->broken_p0, q1 = v->broken_p1;
         abc_rat before = q1 == q0 + 1 && q0 < t->n ? abc_rat_mul(t->ev[q0].dur, v->broken_undo)
                                                    : (abc_rat){0, 1};
-        if (q1 == q0 + 1 && v->grp1 == v->grp0 + 1 && !(t->ev[q0].flags & ABC_N_CHORD) &&
+        int ignore =
+            q1 == q0 + 1 && v->grp1 == v->grp0 + 1 && !(t->ev[q0].flags & ABC_N_CHORD) &&
             !(t->ev[v->grp0].flags & ABC_N_CHORD) &&
             abc_rat_cmp(before, v->tup_left > 0 ? abc_rat_mul(t->ev[v->grp0].dur, v->tup_factor)
-                                                : t->ev[v->grp0].dur))
+                                                : t->ev[v->grp0].dur);
+        if (ignore) {
             scale_group(t, q0, q1, v->broken_undo);
-        else
+        } else {
             scale_group(t, v->grp0, v->grp1, v->broken_next);
+            /* remembered for the hornpipe swing, which may undo them */
+            abc_rat first = abc_rat_make(v->broken_undo.d, v->broken_undo.n);
+            for (size_t k = q0; k < q1 && k < t->n; k++)
+                t->ev[k].broken = first, t->ev[k].flags |= ABC_N_BROKEN_A;
+            for (size_t k = v->grp0; k < v->grp1; k++)
+                t->ev[k].broken = v->broken_next, t->ev[k].flags |= ABC_N_BROKEN_B;
+        }
         v->broken_next = (abc_rat){0, 1};
         v->grp_written_three = 0;
     }
@@ -824,10 +833,13 @@ void abc_parse_music(abc_parser *p, size_t b, size_t e) {
             /* > : 3/2 then 1/2; >> : 7/4 then 1/4; >>> : 15/8 then 1/8 */
             int64_t d = (int64_t)1 << n;
             abc_rat small = abc_rat_make(1, d), big = abc_rat_make(2 * d - 1, d);
-            scale_group(t, v->grp0, v->grp1, c == '>' ? big : small);
+            if (t->hornpipe && n == 1) /* abc2midi plays a hornpipe's '>' 2:1, as its swing */
+                small = abc_rat_make(2, 3), big = abc_rat_make(4, 3);
+            abc_rat first = c == '>' ? big : small;
+            scale_group(t, v->grp0, v->grp1, first);
             v->broken_next = c == '>' ? small : big;
             v->broken_p0 = v->grp0, v->broken_p1 = v->grp1;
-            v->broken_undo = c == '>' ? abc_rat_make(d, 2 * d - 1) : abc_rat_make(d, 1);
+            v->broken_undo = abc_rat_make(first.d, first.n);
             v->broken_line = p->line_no;
             v->broken_col = abc_col(p, s0);
             continue;

@@ -1,67 +1,90 @@
-/* midi_swing.c — abc2midi's hornpipe swing: in a tune whose R: starts with "hornpipe", a pair
- * of eighth notes starting on a quarter-note beat is played long-short, 2:1.
+/* midi_swing.c — abc2midi's hornpipe swing: in a 4/4 tune whose R: starts with "hornpipe", a
+ * pair of eighth notes starting on a quarter-note beat is played long-short, 2:1.
  *
  * Applied to the events after checking (bar lengths are checked as written) and before
- * rendering. Pairs are two single notes or chords of exactly 1/8 each; rests, tuplets and
- * broken rhythm (whose lengths are not 1/8) are left alone. */
+ * rendering. Pairs are two single notes or chords written as exactly 1/8 each, broken rhythm
+ * aside: abc2midi swings "A>B" on a beat like "AB", and when one note of a broken pair is
+ * swung, the other plays as written. Rests and tuplets are left alone. */
+#include <stdlib.h>
+
 #include "abc/abc_internal.h"
 
-/* Start and end (exclusive) of the note group at event k: a note, or a chord's notes. */
-static size_t group_end(const abc_tune *t, size_t k, int voice) {
-    if (!(t->ev[k].flags & ABC_N_CHORD)) return k + 1;
-    size_t j = k;
-    while (j < t->n && t->ev[j].voice == voice && t->ev[j].kind == ABC_EV_NOTE &&
-           !(t->ev[j].flags & ABC_N_CHORD_END))
-        j++;
-    return j < t->n ? j + 1 : t->n;
+typedef struct {
+    size_t a, b; /* events [a, b) */
+    abc_rat pos; /* start in the bar, in written (unbroken) time */
+    int eighth;  /* a note or chord written as 1/8 */
+    int swing;   /* 0 none, 1 long, 2 short */
+    int flags;   /* the first event's */
+} swing_group;
+
+/* The length before broken rhythm changed it. */
+static abc_rat unbroken(abc_rat x, abc_rat broken) {
+    return broken.n ? abc_rat_mul(x, abc_rat_make(broken.d, broken.n)) : x;
 }
 
-static void scale(abc_tune *t, size_t a, size_t b, abc_rat f) {
-    for (size_t k = a; k < b; k++) {
-        t->ev[k].dur = abc_rat_mul(t->ev[k].dur, f);
-        t->ev[k].advance = abc_rat_mul(t->ev[k].advance, f);
+static void set_group(abc_tune *t, const swing_group *g, abc_rat f) {
+    for (size_t k = g->a; k < g->b; k++) {
+        abc_event *e = &t->ev[k];
+        e->dur = abc_rat_mul(unbroken(e->dur, e->broken), f);
+        e->advance = abc_rat_mul(unbroken(e->advance, e->broken), f);
+        e->broken = (abc_rat){0, 1};
+    }
+}
+
+static void swing_voice(abc_tune *t, int v, swing_group *g) {
+    const abc_rat eighth = abc_rat_make(1, 8);
+    size_t n = 0;
+    abc_rat pos = {0, 1};
+    for (size_t k = 0; k < t->n;) {
+        const abc_event *e = &t->ev[k];
+        if (e->voice != v ||
+            (e->kind != ABC_EV_NOTE && e->kind != ABC_EV_REST && e->kind != ABC_EV_BAR)) {
+            k++;
+            continue;
+        }
+        if (e->kind == ABC_EV_BAR) {
+            pos = (abc_rat){0, 1};
+            g[n++] = (swing_group){k, k, pos, 0, 0, -1};
+            k++;
+            continue;
+        }
+        size_t end = k + 1;
+        if (e->kind == ABC_EV_NOTE && (e->flags & ABC_N_CHORD))
+            while (end < t->n && !(t->ev[end - 1].flags & ABC_N_CHORD_END) &&
+                   t->ev[end].voice == v && t->ev[end].kind == ABC_EV_NOTE)
+                end++;
+        const abc_event *last = &t->ev[end - 1];
+        abc_rat adv = unbroken(last->advance, last->broken);
+        g[n++] = (swing_group){k, end,     pos, e->kind == ABC_EV_NOTE && !abc_rat_cmp(adv, eighth),
+                               0, e->flags};
+        pos = abc_rat_add(pos, adv);
+        k = end;
+    }
+    /* pairs: an eighth on a beat and the eighth after it */
+    for (size_t i = 0; i + 1 < n; i++) {
+        abc_rat q = abc_rat_mul(g[i].pos, abc_rat_make(4, 1));
+        if (g[i].eighth && g[i + 1].eighth && q.d == 1) {
+            g[i].swing = 1, g[i + 1].swing = 2;
+            i++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (g[i].flags < 0) continue;
+        if (g[i].swing) {
+            set_group(t, &g[i], abc_rat_make(g[i].swing == 1 ? 4 : 2, 3));
+            continue;
+        }
+        /* a broken pair whose partner was swung plays as written */
+        int partner_swung = ((g[i].flags & ABC_N_BROKEN_A) && i + 1 < n && g[i + 1].swing) ||
+                            ((g[i].flags & ABC_N_BROKEN_B) && i > 0 && g[i - 1].swing);
+        if (partner_swung) set_group(t, &g[i], abc_rat_make(1, 1));
     }
 }
 
 void abc_hornpipe_swing(abc_tune *t) {
-    const abc_rat eighth = abc_rat_make(1, 8);
-    for (int v = 0; v < t->n_voices; v++) {
-        abc_rat pos = {0, 1};
-        size_t prev0 = 0, prev1 = 0;
-        int have_prev = 0;
-        for (size_t k = 0; k < t->n;) {
-            abc_event *e = &t->ev[k];
-            if (e->voice != v) {
-                k++;
-                continue;
-            }
-            if (e->kind == ABC_EV_BAR) {
-                pos = (abc_rat){0, 1};
-                have_prev = 0;
-                k++;
-                continue;
-            }
-            if (e->kind != ABC_EV_NOTE) {
-                pos = abc_rat_add(pos, e->advance);
-                have_prev = 0;
-                k++;
-                continue;
-            }
-            size_t end = group_end(t, k, v);
-            abc_rat adv = t->ev[end - 1].advance;
-            int is_eighth = abc_rat_cmp(adv, eighth) == 0;
-            if (have_prev && is_eighth) {
-                scale(t, prev0, prev1, abc_rat_make(4, 3));
-                scale(t, k, end, abc_rat_make(2, 3));
-                have_prev = 0;
-            } else {
-                /* a pair may start here: an eighth on a beat */
-                abc_rat q = abc_rat_mul(pos, abc_rat_make(4, 1));
-                have_prev = is_eighth && q.d == 1;
-                prev0 = k, prev1 = end;
-            }
-            pos = abc_rat_add(pos, adv);
-            k = end;
-        }
-    }
+    swing_group *g = malloc((t->n + 1) * sizeof *g);
+    if (!g) return; /* left unswung */
+    for (int v = 0; v < t->n_voices; v++)
+        swing_voice(t, v, g);
+    free(g);
 }
