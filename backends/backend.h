@@ -205,6 +205,12 @@ typedef struct {
     /* dst[i] = src[i] for i < n (n a multiple of 4) with the widest plain loads the device
      * has: the bandwidth kernel (copy may take a DMA or memcpy path instead) */
     void (*peak_copy)(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
+
+    /* ---- device timing (optional: NULL where a backend has none; `bench step --json`) ---- */
+    /* Writes a JSON object {"family": ms, ...} of device time per op family since the last
+     * call (nothing when it does not fit in cap), restarts the count, and returns its length;
+     * returns 0 when timing is off (vulkan: TUNESCALE_VK_TIMESTAMPS=1 turns it on). */
+    size_t (*timings)(ts_backend *be, char *json, size_t cap);
 } ts_backend_iface;
 
 struct ts_backend {

@@ -123,74 +123,11 @@ static uint32_t find_type(const vk_ctx *ctx, uint32_t bits, VkMemoryPropertyFlag
     return UINT32_MAX;
 }
 
-/* Creates a buffer of `bytes` (rounded to whole elements) in the buffer memory type, or the
- * staging type when `staging` is set; maps it when the type is host-visible and coherent. */
-static VkResult raw_buffer(vk_ctx *ctx, size_t bytes, int staging, ts_buffer **out,
-                           const char **call) {
-    *out = NULL;
-    ts_buffer *b = calloc(1, sizeof *b);
-    if (!b) return VK_ERROR_OUT_OF_HOST_MEMORY;
-    b->bytes = bytes;
-    b->size = bytes + 3 < bytes ? 0 : (bytes + 3) & ~(size_t)3;
-    if (b->size == 0) b->size = 4;
-    VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                             .size = b->size,
-                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                             .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-    *call = "vkCreateBuffer";
-    VkResult r = vkCreateBuffer(ctx->device, &bi, NULL, &b->buf);
-    if (r != VK_SUCCESS) {
-        free(b);
-        return r;
-    }
-    VkMemoryRequirements req;
-    vkGetBufferMemoryRequirements(ctx->device, b->buf, &req);
-    uint32_t type = staging ? ctx->staging_type : ctx->mem_type;
-    if (!(req.memoryTypeBits & (1u << type))) {
-        type = find_type(ctx, req.memoryTypeBits, 0);
-        if (type == UINT32_MAX) type = 0;
-    }
-    VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                               .allocationSize = req.size,
-                               .memoryTypeIndex = type};
-    *call = "vkAllocateMemory";
-    r = vkAllocateMemory(ctx->device, &ai, NULL, &b->mem);
-    if (r == VK_SUCCESS) {
-        *call = "vkBindBufferMemory";
-        r = vkBindBufferMemory(ctx->device, b->buf, b->mem, 0);
-    }
-    VkMemoryPropertyFlags hv =
-        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-    if (r == VK_SUCCESS && (staging || ctx->direct_map) &&
-        (ctx->mem_props.memoryTypes[type].propertyFlags & hv) == hv) {
-        *call = "vkMapMemory";
-        r = vkMapMemory(ctx->device, b->mem, 0, VK_WHOLE_SIZE, 0, &b->mapped);
-    }
-    if (r != VK_SUCCESS) {
-        if (b->mem) vkFreeMemory(ctx->device, b->mem, NULL);
-        vkDestroyBuffer(ctx->device, b->buf, NULL);
-        free(b);
-        return r;
-    }
-    *out = b;
-    return VK_SUCCESS;
-}
-
-static void raw_free(vk_ctx *ctx, ts_buffer *b) {
-    if (!b) return;
-    if (b->mapped) vkUnmapMemory(ctx->device, b->mem);
-    vkDestroyBuffer(ctx->device, b->buf, NULL);
-    vkFreeMemory(ctx->device, b->mem, NULL);
-    free(b);
-}
-
 /* Frees now when nothing recorded can reference the buffer, else after the next flush. */
 static void retire(ts_backend *be, ts_buffer *b) {
     vk_ctx *ctx = vk_ctx_of(be);
     if (!ctx->recording) {
-        raw_free(ctx, b);
+        vk_mem_free(ctx, b);
         return;
     }
     if (ctx->n_doomed == ctx->cap_doomed) {
@@ -198,7 +135,7 @@ static void retire(ts_backend *be, ts_buffer *b) {
         ts_buffer **d = realloc(ctx->doomed, cap * sizeof *d);
         if (!d) { /* out of host memory: wait for the GPU rather than leak */
             vk_flush(be);
-            raw_free(ctx, b);
+            vk_mem_free(ctx, b);
             return;
         }
         ctx->doomed = d;
@@ -213,7 +150,7 @@ ts_buffer *vk_scratch(ts_backend *be, size_t bytes) {
     size_t rounded = (bytes + 4095) & ~(size_t)4095;
     ts_buffer *b;
     const char *call;
-    VkResult r = raw_buffer(ctx, rounded, 0, &b, &call);
+    VkResult r = vk_mem_buffer(ctx, rounded, 0, &b, &call);
     if (r != VK_SUCCESS) {
         vk_fail_call(be, call, "scratch", r);
         return NULL;
@@ -228,6 +165,9 @@ ts_buffer *vk_scratch(ts_backend *be, size_t bytes) {
 VkCommandBuffer vk_cmd(ts_backend *be) {
     vk_ctx *ctx = vk_ctx_of(be);
     if (be->error != TS_OK) return VK_NULL_HANDLE;
+    /* Out of timestamp queries: submit before the next command rather than lose its time
+     * (only with TUNESCALE_VK_TIMESTAMPS=1). */
+    if (ctx->recording && ctx->ts_pool && ctx->ts_used + VK_TS_SLACK > VK_TS_QUERIES) vk_flush(be);
     if (!ctx->recording) {
         VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
@@ -238,6 +178,7 @@ VkCommandBuffer vk_cmd(ts_backend *be) {
         }
         ctx->recording = 1;
         ctx->n_cmds = 0;
+        if (ctx->ts_pool) vk_ts_begin(ctx, ctx->cmd);
     }
     return ctx->cmd;
 }
@@ -253,6 +194,7 @@ void vk_barrier(ts_backend *be) {
         .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
                          VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
     VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    if (ctx->ts_pool) vk_ts_mark(ctx);
     vkCmdPipelineBarrier(ctx->cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
     ctx->n_cmds++;
 }
@@ -281,6 +223,7 @@ void vk_flush(ts_backend *be) {
             call = "vkWaitForFences";
             r = vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX);
             vkResetFences(ctx->device, 1, &ctx->fence);
+            if (r == VK_SUCCESS && ctx->ts_pool) vk_ts_collect(ctx);
         }
     }
     if (r != VK_SUCCESS) {
@@ -292,8 +235,9 @@ void vk_flush(ts_backend *be) {
     ctx->sets_used = 0;
     ctx->recording = 0;
     ctx->n_cmds = 0;
+    ctx->ts_used = 0;
     for (size_t i = 0; i < ctx->n_doomed; i++)
-        raw_free(ctx, ctx->doomed[i]);
+        vk_mem_free(ctx, ctx->doomed[i]);
     ctx->n_doomed = 0;
 }
 
@@ -306,10 +250,12 @@ static void vk_destroy(ts_backend *be) {
             if (ctx->cmd) vk_flush(be);
             vkDeviceWaitIdle(ctx->device);
             for (size_t i = 0; i < ctx->n_doomed; i++)
-                raw_free(ctx, ctx->doomed[i]);
-            raw_free(ctx, ctx->status);
-            raw_free(ctx, ctx->scratch);
-            raw_free(ctx, ctx->staging);
+                vk_mem_free(ctx, ctx->doomed[i]);
+            vk_mem_free(ctx, ctx->status);
+            vk_mem_free(ctx, ctx->scratch);
+            vk_mem_free(ctx, ctx->staging);
+            vk_mem_destroy(ctx);
+            vk_ts_destroy(ctx);
             vk_pipelines_destroy(ctx);
             if (ctx->desc_pool) vkDestroyDescriptorPool(ctx->device, ctx->desc_pool, NULL);
             if (ctx->fence) vkDestroyFence(ctx->device, ctx->fence, NULL);
@@ -410,7 +356,7 @@ static ts_status vk_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) 
     vk_ctx *ctx = vk_ctx_of(be);
     ts_buffer *b;
     const char *call;
-    VkResult r = raw_buffer(ctx, bytes, 0, &b, &call);
+    VkResult r = vk_mem_buffer(ctx, bytes, 0, &b, &call);
     if (r != VK_SUCCESS) {
         if (is_oom(r))
             return ts_set_error_status(TS_ENOMEM,
@@ -423,7 +369,7 @@ static ts_status vk_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) 
     /* Zeroed in stream order: recorded, not waited for. */
     VkCommandBuffer cmd = vk_cmd(be);
     if (!cmd) {
-        raw_free(ctx, b);
+        vk_mem_free(ctx, b);
         return replay_error(be);
     }
     vkCmdFillBuffer(cmd, b->buf, 0, VK_WHOLE_SIZE, 0);
@@ -527,6 +473,7 @@ static const ts_backend_iface vk_iface = {
     /* .adamw = */ vk_adamw,
     .peak_fma = vk_peak_fma,
     .peak_copy = vk_peak_copy,
+    .timings = vk_timings,
 };
 
 /* ---- creation -------------------------------------------------------------------------- */
@@ -646,6 +593,7 @@ static ts_status pick_device(vk_ctx *ctx, int index) {
     for (uint32_t i = 0; i < nq && !found; i++)
         if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
             ctx->queue_family = i;
+            ctx->ts_valid_bits = qf[i].timestampValidBits;
             found = 1;
         }
     free(qf);
@@ -716,6 +664,8 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
         ctx->direct_map = 1;
     }
 
+    vk_mem_init(ctx);
+
     VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                   .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
                                   .queueFamilyIndex = ctx->queue_family};
@@ -746,16 +696,18 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
     }
     if (r == VK_SUCCESS) {
         call = "vkCreateBuffer (status word)";
-        r = raw_buffer(ctx, 4, 0, &ctx->status, &call);
+        r = vk_mem_buffer(ctx, 4, 0, &ctx->status, &call);
     }
     if (r == VK_SUCCESS && !ctx->direct_map) {
         call = "vkCreateBuffer (staging)";
-        r = raw_buffer(ctx, (size_t)16 << 20, 1, &ctx->staging, &call);
+        r = vk_mem_buffer(ctx, (size_t)16 << 20, 1, &ctx->staging, &call);
     }
     if (r != VK_SUCCESS)
         return ts_set_error_status(is_oom(r) ? TS_ENOMEM : TS_ERR,
                                    "vulkan backend: %s failed: %s (%d)", call, vk_result_str(r),
                                    (int)r);
+    ts_status st = vk_ts_init(be);
+    if (st != TS_OK) return st;
     VkCommandBuffer cmd = vk_cmd(be);
     if (!cmd) return replay_error(be);
     vkCmdFillBuffer(cmd, ctx->status->buf, 0, VK_WHOLE_SIZE, 0);

@@ -4,10 +4,10 @@
  * One device, one compute queue, one command buffer that ops are RECORDED into: a dispatch
  * per op, each followed by a global memory barrier, submitted only at sync, before a download,
  * before a large upload, or when the descriptor pool runs out. So a training step costs one or
- * a few submissions. A buffer is its own VkBuffer + VkDeviceMemory (no sub-allocation yet);
- * a view is (buffer, element offset): the whole buffer is bound as a storage buffer and the
- * offset travels in the push constants. Every op validates its views on the host first, so a
- * bad view records an error instead of a wild device write.
+ * a few submissions. A buffer is its own VkBuffer bound inside a large shared VkDeviceMemory
+ * block (vulkan_memory.c); a view is (buffer, element offset): the whole buffer is bound as a
+ * storage buffer and the offset travels in the push constants. Every op validates its views on the
+ * host first, so a bad view records an error instead of a wild device write.
  */
 #ifndef TS_BACKENDS_VULKAN_VULKAN_INTERNAL_H
 #define TS_BACKENDS_VULKAN_VULKAN_INTERNAL_H
@@ -19,12 +19,15 @@
 
 #include "backends/backend.h"
 
+typedef struct vk_block vk_block;
+
 struct ts_buffer {
     VkBuffer buf;
-    VkDeviceMemory mem;
-    void *mapped; /* non-NULL when the memory is host-visible and coherent */
-    size_t bytes; /* bytes asked at allocation */
-    size_t size;  /* bytes of the VkBuffer (rounded up to whole elements, at least 4) */
+    vk_block *block;           /* the VkDeviceMemory block it is bound in */
+    VkDeviceSize offset, span; /* its aligned range there */
+    void *mapped;              /* non-NULL when the memory is host-visible and coherent */
+    size_t bytes;              /* bytes asked at allocation */
+    size_t size; /* bytes of the VkBuffer (rounded up to whole elements, at least 4) */
 };
 
 /* Every shader the backend dispatches; vk_kernel_table (vulkan_pipeline.c) names each one
@@ -92,6 +95,31 @@ typedef enum {
 /* Descriptor sets per recording; past this the stream is flushed and the pool reset. */
 #define VK_SETS_PER_POOL 2048
 
+/* Timestamp queries per recording (TUNESCALE_VK_TIMESTAMPS=1): one per recorded command plus
+ * the start; vk_cmd flushes early when fewer than VK_TS_SLACK are left. */
+#define VK_TS_QUERIES 8192
+#define VK_TS_SLACK   16
+
+/* Op families of the device-time split (vulkan_timing.c names them). */
+typedef enum {
+    VK_FAM_TRANSFER, /* fills, copies, inline uploads: every command that is not a dispatch */
+    VK_FAM_GEMM,
+    VK_FAM_SOFTMAX,
+    VK_FAM_HEADS,
+    VK_FAM_LAYERNORM,
+    VK_FAM_GELU,
+    VK_FAM_DROPOUT,
+    VK_FAM_ELEMENTWISE,
+    VK_FAM_BIAS,
+    VK_FAM_EMBEDDING,
+    VK_FAM_LSTM,
+    VK_FAM_LOSS,
+    VK_FAM_REDUCE,
+    VK_FAM_ADAMW,
+    VK_FAM_PEAK,
+    VK_FAM_COUNT
+} vk_family;
+
 typedef struct {
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
@@ -121,6 +149,19 @@ typedef struct {
     ts_buffer *staging; /* host-visible, for transfers when buffers are not mappable */
     ts_buffer **doomed; /* buffers freed while referenced by recorded commands */
     size_t n_doomed, cap_doomed;
+    vk_block *blocks;             /* every live memory block (vulkan_memory.c) */
+    uint32_t n_allocations;       /* live vkAllocateMemory count, against the device's cap */
+    VkDeviceSize block_bytes;     /* the usual block size */
+    VkDeviceSize max_alloc_bytes; /* maxMemoryAllocationSize */
+    /* TUNESCALE_VK_TIMESTAMPS=1 on a queue with timestamps: a timestamp after every recorded
+     * command, differenced per family at each flush (ts_pool is VK_NULL_HANDLE otherwise) */
+    VkQueryPool ts_pool;
+    uint32_t ts_valid_bits; /* of the queue family; 0: no timestamps */
+    uint32_t ts_used;       /* queries written in this recording */
+    uint8_t ts_next;        /* vk_family of the command the next vk_barrier closes */
+    uint8_t ts_family[VK_TS_QUERIES];
+    uint64_t ts_values[VK_TS_QUERIES];
+    double ts_ms[VK_FAM_COUNT];
     char cache_path[4096];
     /* TUNESCALE_VK_PROFILE=1: each dispatch is submitted alone and timed on the host (a CPU
      * device such as lavapipe runs it in the submit), summed per kernel, printed at destroy */
@@ -160,6 +201,39 @@ void vk_barrier(ts_backend *be);
 void vk_flush(ts_backend *be);
 /* A device scratch buffer of at least `bytes`, or NULL with an error recorded. */
 ts_buffer *vk_scratch(ts_backend *be, size_t bytes);
+
+static inline int is_vk_oom(VkResult r) {
+    return r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+/* ---- memory (vulkan_memory.c) ------------------------------------------------------------ */
+
+/* Reads the allocation limits; call once the physical device is known. */
+void vk_mem_init(vk_ctx *ctx);
+/* A buffer of `bytes` (rounded to whole elements) sub-allocated in the buffer memory type, or
+ * the staging type when `staging` is set; mapped when that type is host-visible and coherent
+ * (and the device maps buffers, or it is staging). On failure `call` names the failed call. */
+VkResult vk_mem_buffer(vk_ctx *ctx, size_t bytes, int staging, ts_buffer **out, const char **call);
+/* Frees at once: the caller knows no pending command uses it. */
+void vk_mem_free(vk_ctx *ctx, ts_buffer *b);
+/* Releases every block (at destroy, after every buffer is freed). */
+void vk_mem_destroy(vk_ctx *ctx);
+
+/* ---- device timestamps (vulkan_timing.c) ------------------------------------------------- */
+
+/* Creates the query pool when TUNESCALE_VK_TIMESTAMPS=1 and the queue has timestamps. */
+ts_status vk_ts_init(ts_backend *be);
+void vk_ts_destroy(vk_ctx *ctx);
+/* At the start of a recording: resets the pool and writes the start timestamp. */
+void vk_ts_begin(vk_ctx *ctx, VkCommandBuffer cmd);
+/* After a recorded command: a timestamp that closes it, counted for ctx->ts_next. */
+void vk_ts_mark(vk_ctx *ctx);
+/* After a flush's fence: folds this recording's timestamps into ts_ms. */
+void vk_ts_collect(vk_ctx *ctx);
+/* The family a kernel's dispatches count for. */
+vk_family vk_kernel_family(vk_kernel_id id);
+/* ts_backend_iface.timings */
+size_t vk_timings(ts_backend *be, char *json, size_t cap);
 
 /* ---- pipelines and dispatches (vulkan_pipeline.c) --------------------------------------- */
 

@@ -271,6 +271,7 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nb
     if (push_bytes)
         vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t)push_bytes, push);
     vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
+    ctx->ts_next = (uint8_t)vk_kernel_family(id);
     vk_barrier(be);
     if (ctx->profile) {
         vk_flush(be);

@@ -1,0 +1,172 @@
+/*
+ * vulkan_timing.c — device time per op family from timestamp queries.
+ *
+ * TUNESCALE_VK_TIMESTAMPS=1 turns it on; otherwise no pool exists and the stream records
+ * nothing extra. Every command is already followed by a global barrier (vk_barrier), so a
+ * timestamp written there at BOTTOM_OF_PIPE lands when that command and everything before it
+ * is done: the difference between consecutive timestamps is the command's own time (plus the
+ * barrier's drain), with no extra submissions and no idle gaps. Each recording starts with a
+ * pool reset and a start timestamp; vk_flush folds the differences into per-family sums after
+ * its fence, and ts_backend_iface.timings hands them out.
+ *
+ * Unlike TUNESCALE_VK_PROFILE (host clock around one submission per dispatch, per kernel),
+ * this keeps the normal batching, so it also means something on GPUs that run
+ * asynchronously.
+ */
+#include "backends/vulkan/vulkan_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const family_names[VK_FAM_COUNT] = {
+    [VK_FAM_TRANSFER] = "transfer",   [VK_FAM_GEMM] = "gemm",
+    [VK_FAM_SOFTMAX] = "softmax",     [VK_FAM_HEADS] = "heads",
+    [VK_FAM_LAYERNORM] = "layernorm", [VK_FAM_GELU] = "gelu",
+    [VK_FAM_DROPOUT] = "dropout",     [VK_FAM_ELEMENTWISE] = "elementwise",
+    [VK_FAM_BIAS] = "bias",           [VK_FAM_EMBEDDING] = "embedding",
+    [VK_FAM_LSTM] = "lstm",           [VK_FAM_LOSS] = "crossentropy",
+    [VK_FAM_REDUCE] = "reduce",       [VK_FAM_ADAMW] = "adamw",
+    [VK_FAM_PEAK] = "peak",
+};
+
+vk_family vk_kernel_family(vk_kernel_id id) {
+    switch (id) {
+    case VK_K_ADD:
+    case VK_K_SCALE:
+    case VK_K_SCALE2D:
+        return VK_FAM_ELEMENTWISE;
+    case VK_K_GELU_FORWARD:
+    case VK_K_GELU_BACKWARD:
+        return VK_FAM_GELU;
+    case VK_K_DROPOUT:
+        return VK_FAM_DROPOUT;
+    case VK_K_BIAS_ADD:
+    case VK_K_COLSUM_PARTIAL:
+    case VK_K_COLSUM_FINISH:
+        return VK_FAM_BIAS;
+    case VK_K_EMBEDDING_FORWARD:
+    case VK_K_EMBEDDING_BACKWARD:
+        return VK_FAM_EMBEDDING;
+    case VK_K_LAYERNORM_FORWARD:
+    case VK_K_LAYERNORM_BACKWARD:
+    case VK_K_LAYERNORM_PARAM_PARTIAL:
+        return VK_FAM_LAYERNORM;
+    case VK_K_PERMUTE_HEADS:
+        return VK_FAM_HEADS;
+    case VK_K_SOFTMAX_FORWARD:
+    case VK_K_SOFTMAX_BACKWARD:
+        return VK_FAM_SOFTMAX;
+    case VK_K_LSTM_FORWARD:
+    case VK_K_LSTM_BACKWARD:
+        return VK_FAM_LSTM;
+    case VK_K_CE_FORWARD:
+    case VK_K_CE_BACKWARD:
+        return VK_FAM_LOSS;
+    case VK_K_REDUCE_PARTIAL:
+    case VK_K_REDUCE_FINISH:
+        return VK_FAM_REDUCE;
+    case VK_K_ADAMW:
+        return VK_FAM_ADAMW;
+    case VK_K_GEMM:
+    case VK_K_GEMM_DIRECT:
+    case VK_K_GEMM_DIRECT4_NN:
+    case VK_K_GEMM_DIRECT4_NT:
+    case VK_K_GEMM_DIRECT4_TN:
+    case VK_K_GEMM_DIRECT4_TT:
+        return VK_FAM_GEMM;
+    case VK_K_PEAK_FMA:
+    case VK_K_PEAK_COPY:
+        return VK_FAM_PEAK;
+    case VK_K_COUNT:
+        break;
+    }
+    return VK_FAM_TRANSFER;
+}
+
+ts_status vk_ts_init(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    const char *env = getenv("TUNESCALE_VK_TIMESTAMPS");
+    if (!env || strcmp(env, "1")) return TS_OK;
+    /* A queue without timestamps (validBits 0) or a device without a period: run untimed. */
+    if (ctx->ts_valid_bits == 0 || ctx->props.limits.timestampPeriod <= 0) {
+        fprintf(stderr,
+                "tunescale: warning: TUNESCALE_VK_TIMESTAMPS: %s's compute queue has no "
+                "timestamps; running untimed\n",
+                ctx->device_name);
+        return TS_OK;
+    }
+    VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                .queryCount = VK_TS_QUERIES};
+    VkResult r = vkCreateQueryPool(ctx->device, &qi, NULL, &ctx->ts_pool);
+    if (r != VK_SUCCESS) {
+        ctx->ts_pool = VK_NULL_HANDLE;
+        return ts_set_error_status(is_vk_oom(r) ? TS_ENOMEM : TS_ERR,
+                                   "vulkan backend: vkCreateQueryPool (timestamps) failed: %s (%d)",
+                                   vk_result_str(r), (int)r);
+    }
+    return TS_OK;
+}
+
+void vk_ts_destroy(vk_ctx *ctx) {
+    if (ctx->ts_pool) vkDestroyQueryPool(ctx->device, ctx->ts_pool, NULL);
+    ctx->ts_pool = VK_NULL_HANDLE;
+}
+
+void vk_ts_begin(vk_ctx *ctx, VkCommandBuffer cmd) {
+    vkCmdResetQueryPool(cmd, ctx->ts_pool, 0, VK_TS_QUERIES);
+    vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx->ts_pool, 0);
+    ctx->ts_used = 1;
+    ctx->ts_next = VK_FAM_TRANSFER;
+}
+
+void vk_ts_mark(vk_ctx *ctx) {
+    /* Full (a multi-command op past vk_cmd's slack): the next mark takes this time too. */
+    if (ctx->ts_used < VK_TS_QUERIES) {
+        vkCmdWriteTimestamp(ctx->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx->ts_pool,
+                            ctx->ts_used);
+        ctx->ts_family[ctx->ts_used++] = ctx->ts_next;
+    }
+    ctx->ts_next = VK_FAM_TRANSFER;
+}
+
+void vk_ts_collect(vk_ctx *ctx) {
+    uint32_t n = ctx->ts_used;
+    if (n < 2) return;
+    VkResult r =
+        vkGetQueryPoolResults(ctx->device, ctx->ts_pool, 0, n, n * sizeof(uint64_t), ctx->ts_values,
+                              sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (r != VK_SUCCESS) return; /* a lost sample is not worth failing the run */
+    uint64_t mask = ctx->ts_valid_bits >= 64 ? UINT64_MAX : (1ull << ctx->ts_valid_bits) - 1;
+    double ms_per_tick = ctx->props.limits.timestampPeriod * 1e-6;
+    for (uint32_t i = 1; i < n; i++) {
+        /* masked difference: correct across one wrap of a narrow counter */
+        uint64_t d = (ctx->ts_values[i] - ctx->ts_values[i - 1]) & mask;
+        ctx->ts_ms[ctx->ts_family[i]] += (double)d * ms_per_tick;
+    }
+}
+
+size_t vk_timings(ts_backend *be, char *json, size_t cap) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (!ctx->ts_pool) return 0;
+    size_t len = 0;
+    int fits = 1;
+    char tmp[64];
+    for (int f = 0; f <= VK_FAM_COUNT; f++) {
+        int w;
+        if (f == VK_FAM_COUNT)
+            w = snprintf(tmp, sizeof tmp, "%s}", len ? "" : "{");
+        else if (ctx->ts_ms[f] > 0)
+            w = snprintf(tmp, sizeof tmp, "%s\"%s\": %.4f", len ? ", " : "{", family_names[f],
+                         ctx->ts_ms[f]);
+        else
+            continue;
+        fits = fits && json && len + (size_t)w < cap;
+        if (fits) memcpy(json + len, tmp, (size_t)w + 1);
+        len += (size_t)w;
+    }
+    if (!fits && json && cap) json[0] = '\0'; /* all or nothing, as the caller sizes it */
+    memset(ctx->ts_ms, 0, sizeof ctx->ts_ms);
+    return len;
+}
