@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # abc_midi.sh — `tunescale abc midi` against abc2midi on the whole bundled corpus: the share of
-# tunes whose notes (pitch, onset, duration) are identical must stay at or above the rate reached
-# (97.5%; the target is 98%, see tests/abc/compare_abc2midi.py for what is compared).
+# tunes whose notes (pitch, onset, duration) are identical must stay at or above 98.5% (the
+# issue's target is 98%; 98.72% reached, see tests/abc/compare_abc2midi.py for what is compared).
 # Also checks the command's exit codes and that it writes one .mid per tune.
 set -euo pipefail
 
@@ -36,5 +36,5 @@ if ! command -v abc2midi >/dev/null; then
     exit 0
 fi
 python3 "$TS_SOURCE_DIR/tests/abc/compare_abc2midi.py" "$TUNESCALE" "$TS_SOURCE_DIR"/bench/data/*.abc \
-    --min-rate 97.5 --jobs 2 || fail "agreement with abc2midi dropped"
+    --min-rate 98.5 --jobs 2 || fail "agreement with abc2midi dropped"
 echo "abc_midi: all checks passed"

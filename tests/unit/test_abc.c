@@ -1,6 +1,7 @@
 /* test_abc.c — the ABC parser, checker and MIDI renderer against hand-worked expectations:
  * note lengths (plain, broken rhythm, tuplets, chords), pitches (key signature, bar-scoped
- * accidentals, ties across the bar), repeat expansion order, and line:column of errors. */
+ * accidentals, ties across the bar), repeat expansion order, P: parts order, abc2midi's
+ * quirks (broken rhythm, hornpipes, repeats after a replay), and line:column of errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +174,122 @@ static void test_ties_and_ornaments(void **state) {
     free(v);
 }
 
+/* Plays `body` under `header` and compares the pitch letters in playing order. */
+static void expect_letters(const char *header, const char *body, const char *want) {
+    size_t n;
+    char got[512];
+    abc_midi_note *v = play(header, body, &n);
+    assert_true(n < sizeof got);
+    letters(v, n, got);
+    if (strcmp(got, want)) fail_msg("'%s': got %s, want %s", body, got, want);
+    free(v);
+}
+
+static void test_parts_expansion(void **state) {
+    (void)state;
+    struct {
+        const char *p, *want;
+    } cases[] = {
+        {"AABB", "AABB"},
+        {"A2B", "AAB"},
+        {"(AB)2C", "ABABC"},
+        {"A.B.A", "ABA"},
+        {"A3(BA)2", "AAABABA"},
+        {"((AB)2C)2", "ABABCABABC"},
+        {"a b", ""},
+        {"(AB", "AB"},
+        {"AB)C", "ABC"},
+        {"B0A", "A"},
+        {"", ""},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char out[ABC_MAX_PARTS + 1];
+        int n = abc_expand_parts(cases[k].p, strlen(cases[k].p), out, ABC_MAX_PARTS);
+        out[n] = '\0';
+        if (strcmp(out, cases[k].want))
+            fail_msg("P:%s: got %s, want %s", cases[k].p, out, cases[k].want);
+    }
+    /* the output is capped, also for nested counts */
+    char out[8];
+    assert_int_equal(abc_expand_parts("(A9)9", 5, out, 8), 8);
+    assert_int_equal(abc_expand_parts("((((((((((A9)9)9)9)9)9)9)9)9)9)", 31, out, 8), 8);
+}
+
+static void test_parts_playing_order(void **state) {
+    (void)state;
+    /* header P: order; body P: lines label the parts; each part plays its own repeats */
+    expect_letters("P:ABACA\nM:2/4\nL:1/4\nK:C", "P:A\nC D|:E F:|\nP:B\nG A|\nP:C\nB c|",
+                   "CDEFEFGACDEFEFBCCDEFEF");
+    /* music before the first label plays once first; a count repeats a part */
+    expect_letters("P:A2B\nM:2/4\nL:1/4\nK:C", "C C|\nP:A\nD E|\nP:B\nF G|", "CCDEDEFG");
+    /* groups, dots, labels named by their first letter, parts never labelled skipped */
+    expect_letters("P:(AB)2.D\nM:2/4\nL:1/4\nK:C", "P:A1\nC D|\n[P:Bx]E F|", "CDEFCDEF");
+    /* a ":|" in a part goes back to the part's start, not the tune's */
+    expect_letters("P:AB\nM:2/4\nL:1/4\nK:C", "P:A\nC D|\nP:B\nE F:|", "CDEFEF");
+    /* a part labelled twice plays its last labelled music */
+    expect_letters("P:AB\nM:2/4\nL:1/4\nK:C", "P:A\nC D|\nP:B\nE F|\nP:A\nG A|", "GAEF");
+    /* a tie reaches into the next part */
+    size_t n;
+    abc_midi_note *v = play("P:AB\nM:2/4\nL:1/4\nK:C", "P:A\nC D-|\nP:B\nD E|", &n);
+    assert_int_equal(n, 3);
+    expect(v, 1, 62, 480, 960);
+    free(v);
+    /* without a header P: the labels are ignored and the body plays as written */
+    expect_letters("M:2/4\nL:1/4\nK:C", "P:A\nC D|\nP:B\nE F:|", "CDEFCDEF");
+    /* with a header P: but no labels, likewise */
+    expect_letters("P:AAB\nM:2/4\nL:1/4\nK:C", "C D:|", "CDCD");
+}
+
+static void test_abc2midi_quirks(void **state) {
+    (void)state;
+    /* a music line without bar lines after a body P: label is music, not run-on text */
+    expect_letters("M:2/4\nL:1/4\nK:C", "P:A\nC D\nE F|", "CDEF");
+    /* a trailing comment with words does not make a music line prose */
+    expect_letters("M:2/4\nL:1/4\nK:C", "P:Ground\nC D E F| % hiove cheve", "CDEF");
+    /* after abc2midi's replay of a section (":|" after its last ending, no "|:"), later
+     * ":|" without "|:" do not repeat and endings not naming the pass are skipped */
+    expect_letters("M:1/8\nL:1/8\nK:C", "E|[1F:|[2G||A|B:|c|d:|", "EFEGABEABCD");
+    expect_letters("M:1/8\nL:1/8\nK:C", "E|[1F:|[2G||A|B:|c|[1d:|[2e|]", "EFEGABEABC");
+    expect_letters("M:1/8\nL:1/8\nK:C", "E|[1F:|[2G||A|B:||:c|d:|e|[1f:|[2g|]", "EFEGABEABCDCDEG");
+    size_t n;
+    /* broken rhythm between single notes of different lengths does nothing; with a chord it
+     * applies */
+    abc_midi_note *v = play(HDR, "A>B/ A<B2 A>[Bd]/ z>A/|", &n);
+    assert_int_equal(n, 8);
+    expect(v, 0, 69, 0, 240);
+    expect(v, 1, 71, 240, 120);
+    expect(v, 2, 69, 360, 240);
+    expect(v, 3, 71, 600, 480);
+    expect(v, 4, 69, 1080, 360);
+    expect(v, 5, 71, 1440, 60);
+    expect(v, 7, 69, 1740, 120); /* after the unchanged rest */
+    free(v);
+    /* hornpipe, not 4/4: a single '>' or '<' is 2:1; '>>' as usual */
+    v = play("M:2/4\nL:1/8\nR:hornpipe\nK:C", "A>B A<B|A>>B z2|", &n);
+    assert_int_equal(n, 6);
+    int64_t lens[6] = {320, 160, 160, 320, 420, 60};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(v[i].off - v[i].on, lens[i]);
+    free(v);
+    /* hornpipe in 4/4: eighths on a beat swing 2:1 whatever their broken rhythm; the other
+     * note of a broken pair cut by the swing plays as written; an unswung pair is 2:1 */
+    const char *hp = "X:1\nT:t\nM:4/4\nL:1/8\nR:hornpipe\nK:C\nC E>F G<A B2 c|C3 E<F G3|\n";
+    abc_tune t;
+    assert_int_equal(abc_parse_tune(hp, strlen(hp), &t), 0);
+    abc_hornpipe_swing(&t);
+    int64_t end;
+    int oom;
+    v = abc_render(&t, &n, &end, &oom);
+    abc_tune_free(&t);
+    assert_int_equal(n, 11);
+    int64_t lens2[11] = {320, 160, 320, 160, 240, 480, 240, 720, 160, 320, 720};
+    for (size_t i = 0; i < 11; i++)
+        if (v[i].off - v[i].on != lens2[i])
+            fail_msg("note %zu: %lld ticks, want %lld", i, (long long)(v[i].off - v[i].on),
+                     (long long)lens2[i]);
+    free(v);
+}
+
 static ts_abc_result check(const char *text) {
     ts_abc_result r;
     assert_int_equal(ts_abc_check(text, strlen(text), &r), 0);
@@ -269,6 +386,9 @@ int main(void) {
         cmocka_unit_test(test_pitches),
         cmocka_unit_test(test_repeats),
         cmocka_unit_test(test_ties_and_ornaments),
+        cmocka_unit_test(test_parts_expansion),
+        cmocka_unit_test(test_parts_playing_order),
+        cmocka_unit_test(test_abc2midi_quirks),
         cmocka_unit_test(test_error_positions),
         cmocka_unit_test(test_verdicts_and_bars),
         cmocka_unit_test_setup_teardown(test_midi_file, tmp_setup, tmp_teardown),
