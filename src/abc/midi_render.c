@@ -136,7 +136,7 @@ static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t 
                       play_state *st) {
     note_list *l = st->l;
     size_t pos = from, start = from;
-    int pass = 1, skipping = 0, ended = 0, replayed = 0;
+    int pass = 1, skipping = 0, ended = 0, sticky = 0;
     size_t steps = 0, max_steps = 8 * (to - from) + 64; /* repeats at most ×4 per section */
     while (pos < to && steps++ < max_steps && st->steps++ < st->max_steps && !l->oom) {
         const abc_event *e = &t->ev[idx[pos]];
@@ -161,6 +161,7 @@ static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t 
             if ((f & ABC_B_ENDING) && (e->endings & (1u << ((pass - 1) & 31)))) {
                 skipping = 0; /* our ending: enter it, its ":|" belongs to the one before */
                 ended = 1;
+                sticky = 1;
                 pos++;
                 continue;
             }
@@ -181,7 +182,7 @@ static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t 
                  * whole section once more with every ending skipped */
                 ended = 0;
                 pass = passes + 1;
-                replayed = 1;
+                sticky = 1;
                 pos = start;
                 continue;
             }
@@ -190,9 +191,10 @@ static void play_span(const abc_tune *t, const size_t *idx, size_t from, size_t 
                 pos = start;
                 continue;
             }
-            /* after such a replay abc2midi keeps the pass count: later ":|" without "|:" do
-             * not repeat, and later endings play only where they name that pass */
-            if (!replayed) pass = 1;
+            /* once a later ending has played, or after such a replay, abc2midi keeps the pass
+             * count: later ":|" without "|:" do not repeat, later endings play only where
+             * they name that pass */
+            if (!sticky) pass = 1;
             start = pos + 1;
         }
         if (f & ABC_B_REPEAT_START) {

@@ -251,6 +251,8 @@ static void test_abc2midi_quirks(void **state) {
     expect_letters("M:1/8\nL:1/8\nK:C", "E|[1F:|[2G||A|B:|c|d:|", "EFEGABEABCD");
     expect_letters("M:1/8\nL:1/8\nK:C", "E|[1F:|[2G||A|B:|c|[1d:|[2e|]", "EFEGABEABC");
     expect_letters("M:1/8\nL:1/8\nK:C", "E|[1F:|[2G||A|B:||:c|d:|e|[1f:|[2g|]", "EFEGABEABCDCDEG");
+    /* likewise once a later ending has played: the pass count stays after a ":|" */
+    expect_letters("M:1/8\nL:1/8\nK:C", "|:C|[1D:|[2E|]|:F|G:|A|B:|", "CDCEFGFGAB");
     size_t n;
     /* broken rhythm between single notes of different lengths does nothing; with a chord it
      * applies */
