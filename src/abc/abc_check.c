@@ -28,28 +28,21 @@ void ts_abc_result_free(ts_abc_result *r) {
     r->n_diags = 0;
 }
 
-/* The notebook's test: a line starting "X:" or "T:", a line starting "K:", and a note letter
- * somewhere after the K: line. */
-int ts_abc_loose_valid(const char *text, size_t len) {
-    int head = 0, key = 0;
-    size_t i = 0;
-    while (i < len) {
-        size_t b = i;
-        while (i < len && text[i] != '\n')
-            i++;
-        if (i - b >= 2 && text[b + 1] == ':') {
-            if (text[b] == 'X' || text[b] == 'T') head = 1;
-            if (text[b] == 'K') {
-                key = 1;
-                i++;
-                continue;
-            }
-        }
-        if (key && head && !(i - b >= 2 && text[b + 1] == ':'))
-            for (size_t k = b; k < i; k++)
-                if ((text[k] >= 'A' && text[k] <= 'G') || (text[k] >= 'a' && text[k] <= 'g'))
-                    return 1;
-        i++;
-    }
+/* The notebook's is_syntactically_valid_abc, exactly: "X:" or "T:" anywhere in the text, "K:"
+ * anywhere, and an upper-case A-G anywhere (it does not look at lines, so a title's capitals
+ * count as notes; that looseness is the point of reporting it next to the real check). */
+static int contains(const char *text, size_t len, const char *pat) {
+    size_t n = strlen(pat);
+    for (size_t i = 0; i + n <= len; i++)
+        if (!memcmp(text + i, pat, n)) return 1;
     return 0;
+}
+
+int ts_abc_loose_valid(const char *text, size_t len) {
+    int head = contains(text, len, "X:") || contains(text, len, "T:");
+    int key = contains(text, len, "K:");
+    int notes = 0;
+    for (size_t i = 0; i < len && !notes; i++)
+        notes = text[i] >= 'A' && text[i] <= 'G';
+    return head && key && notes;
 }

@@ -354,6 +354,12 @@ static void test_verdicts_and_bars(void **state) {
     ts_abc_result_free(&r);
     assert_int_equal(ts_abc_loose_valid("X:1\nK:C\nabc\n", 12), 1);
     assert_int_equal(ts_abc_loose_valid("X:1\nabc\n", 8), 0);
+    /* Exactly the notebook's substring test: a body starting with a repeat sign "|:" counts (it
+     * once did not), and a title's capitals count as notes. */
+    const char *repeat = "X:1\nT:reel\nM:4/4\nK:D\n|:d2fd A2FA|\n";
+    assert_int_equal(ts_abc_loose_valid(repeat, strlen(repeat)), 1);
+    assert_int_equal(ts_abc_loose_valid("T:Cat\nK:\n", 10), 1);
+    assert_int_equal(ts_abc_loose_valid("X:1\nK:\nxyz\n", 12), 0);
 }
 
 static int contains(const char *hay, size_t n, const char *needle, size_t m) {
