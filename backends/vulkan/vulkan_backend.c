@@ -663,6 +663,10 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
         ctx->mem_type = ctx->staging_type;
         ctx->direct_map = 1;
     }
+    /* TUNESCALE_VK_STAGING=1: the discrete-GPU path (unmapped buffers, transfers through the
+     * staging buffer), so CPU-only CI can test it */
+    const char *stg = getenv("TUNESCALE_VK_STAGING");
+    if (stg && !strcmp(stg, "1")) ctx->direct_map = 0;
 
     vk_mem_init(ctx);
 
