@@ -58,8 +58,10 @@ int ts_title_key(const char *title, size_t len, char *out, size_t cap) {
         if (s[i] < 0x80) {
             cp = s[i];
         } else {
-            bytes = ts_utf8_decode(s + i, &cp);
+            /* a sequence cut off by len ends the key: check before decoding reads past it */
+            bytes = (s[i] & 0xE0) == 0xC0 ? 2 : (s[i] & 0xF0) == 0xE0 ? 3 : 4;
             if (i + (size_t)bytes > len) break;
+            ts_utf8_decode(s + i, &cp);
         }
         i += (size_t)bytes;
         if (cp < 0x80) {

@@ -208,6 +208,15 @@ static void test_title_key(void **state) {
     t = "\xc3\x89ire \xc3\xb3g"; /* Éire óg: letters stay, capitals fold */
     ts_title_key(t, strlen(t), key, sizeof key);
     assert_string_equal(key, "\xc3\xa9ire\xc3\xb3g");
+    /* Regression (fuzz_ingest): a multi-byte sequence cut off at len is not read past len. */
+    char *cut = malloc(5);
+    memcpy(cut, "Ab\xe2\x80\x94", 5); /* an em dash, of which len keeps 2 bytes */
+    assert_int_equal(ts_title_key(cut, 4, key, sizeof key), 1);
+    assert_string_equal(key, "ab");
+    memcpy(cut, "Ab\xf0\x9f\x8e", 5); /* a 4-byte lead with 2 continuation bytes at the end */
+    assert_int_equal(ts_title_key(cut, 5, key, sizeof key), 1);
+    assert_string_equal(key, "ab");
+    free(cut);
 }
 
 /* ---- decoding ---- */
