@@ -90,7 +90,8 @@ int cmd_train(int argc, char **argv) {
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+    int li = 0;
+    while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
         int ok = 1;
         switch (c) {
         case 'm':
@@ -189,8 +190,8 @@ int cmd_train(int argc, char **argv) {
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "tunescale train: bad value '%s' for %s (see --help)\n", optarg,
-                    argv[optind - 1]);
+            fprintf(stderr, "tunescale train: bad value '%s' for --%s (see --help)\n", optarg,
+                    opts[li].name);
             return 2;
         }
     }
