@@ -146,7 +146,7 @@ static int step_bench(int argc, char **argv) {
             x[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
             y[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
         }
-        float loss, norm;
+        float loss = 0, norm = 0;
         st = ts_model_zero_grad(m);
         if (st == TS_OK) st = ts_model_forward(m, x, y, B, T, 1, 1, (uint32_t)s);
         if (st == TS_OK) st = ts_model_backward(m, 1, (uint32_t)s);

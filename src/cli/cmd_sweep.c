@@ -74,7 +74,8 @@ static int count(const char *s, double *out) {
 /* Hook for the report at the end of a sweep (src/analysis). */
 int ts_sweep_report(const char *dir, int quiet);
 
-int cmd_sweep(int argc, char **argv) {
+int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *report_out,
+                        int *json_out) {
     static const struct option opts[] = {{"preset", 1, 0, 'P'},
                                          {"data", 1, 0, 'd'},
                                          {"backend", 1, 0, 'b'},
@@ -104,7 +105,7 @@ int cmd_sweep(int argc, char **argv) {
     int report = 1, json = 0, c, lengths = 0;
     double v = 0;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also drops state left by an earlier parse */
     int li = 0;
     while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
         int ok = 1;
@@ -205,6 +206,17 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "tunescale sweep: give only one of --steps, --tokens, --epochs\n");
         return 2;
     }
+    *out = o;
+    *report_out = report;
+    *json_out = json;
+    return -1;
+}
+
+int cmd_sweep(int argc, char **argv) {
+    ts_sweep_options o;
+    int report, json;
+    int rc = ts_sweep_parse_args(argc, argv, &o, &report, &json);
+    if (rc >= 0) return rc; /* --help, or a usage error already reported */
     ts_sweep_outcome out;
     ts_status st = ts_sweep(&o, &out);
     if (st != TS_OK) {
@@ -217,7 +229,7 @@ int cmd_sweep(int argc, char **argv) {
                 "tunescale sweep: %d runs: %d ran now (%d ok, %d failed), %d finished earlier, "
                 "%d skipped for memory\n",
                 out.total, out.ran, out.ok, out.failed, out.skipped_cached, out.oom);
-    int rc = out.failed ? 1 : 0;
+    rc = out.failed ? 1 : 0;
     if (report && ts_sweep_report(o.out_dir, o.quiet || json) != 0) rc = 1;
     if (json) {
         char path[4300], *text;

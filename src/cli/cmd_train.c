@@ -53,7 +53,7 @@ static int num(const char *s, double lo, double hi, double *out) {
     return 1;
 }
 
-int cmd_train(int argc, char **argv) {
+int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
     static const struct option opts[] = {{"model", 1, 0, 'm'},
                                          {"data", 1, 0, 'd'},
                                          {"backend", 1, 0, 'b'},
@@ -88,8 +88,9 @@ int cmd_train(int argc, char **argv) {
     ts_train_options_default(&o);
     double v = 0;
     int c;
+    *out = o;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also drops state left by an earlier parse */
     int li = 0;
     while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
         int ok = 1;
@@ -203,6 +204,14 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "tunescale train: --model and --data are required (see --help)\n");
         return 2;
     }
+    *out = o;
+    return -1;
+}
+
+int cmd_train(int argc, char **argv) {
+    ts_train_options o;
+    int rc = ts_train_parse_args(argc, argv, &o);
+    if (rc >= 0) return rc; /* --help, or a usage error already reported */
     ts_status st = ts_train(&o);
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
     return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;

@@ -7,6 +7,9 @@
 #ifndef TS_CLI_COMMANDS_H
 #define TS_CLI_COMMANDS_H
 
+#include "sweep/sweep.h"
+#include "train/trainer.h"
+
 extern const char *ts_git_commit; /* generated at build time */
 extern const char *ts_version;
 
@@ -23,6 +26,12 @@ int cmd_bench_sample(int argc, char **argv); /* bench sample (cmd_sample.c) */
 int cmd_eval(int argc, char **argv);
 int cmd_finalize(int argc, char **argv);
 int cmd_abc(int argc, char **argv);
+
+/* The option parsers of train and sweep alone (for the command-line fuzzer): -1 when the
+ * options are complete and valid, else the exit code (0 after --help, 2 after a usage error,
+ * already reported on stderr). */
+int ts_train_parse_args(int argc, char **argv, ts_train_options *out);
+int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *report, int *json);
 
 /* Shared option helpers. */
 int ts_wants_help(int argc, char **argv); /* any -h/--help among the arguments */

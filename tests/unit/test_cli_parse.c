@@ -1,0 +1,74 @@
+/* test_cli_parse.c — the train and sweep option parsers alone: values land in the options, a
+ * second parse in the same process starts from scratch (getopt state reset), errors exit 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/commands.h"
+
+static void train_options_land(void **state) {
+    (void)state;
+    char *a[] = {"train", "--model", "lstm-1M", "--data",      "d",    "--steps", "7",
+                 "-q",    "--lr",    "0.001",   "--mem-limit", "1MiB", NULL};
+    ts_train_options o;
+    assert_int_equal(ts_train_parse_args(12, a, &o), -1);
+    assert_string_equal(o.model, "lstm-1M");
+    assert_int_equal(o.steps, 7);
+    assert_true(o.quiet);
+    assert_true(o.lr == 0.001);
+    assert_int_equal(o.mem_limit, 1 << 20);
+    /* A second parse (as the fuzzer and tests do) sees none of the first one's state, even after
+     * one that stopped inside a cluster of short options. */
+    char *b[] = {"train", "-hq", NULL};
+    FILE *saved = stdout;
+    stdout = fopen("/dev/null", "w");
+    assert_int_equal(ts_train_parse_args(2, b, &o), 0);
+    fclose(stdout);
+    stdout = saved;
+    char *c[] = {"train", "--model", "m", "--data", "x", NULL};
+    assert_int_equal(ts_train_parse_args(5, c, &o), -1);
+    assert_int_equal(o.steps, 0);
+    assert_false(o.quiet);
+}
+
+static void bad_train_values_exit_2(void **state) {
+    (void)state;
+    ts_train_options o;
+    char *zero[] = {"train", "--model", "m", "--data", "x", "--batch", "0", NULL};
+    assert_int_equal(ts_train_parse_args(7, zero, &o), 2);
+    char *missing[] = {"train", "--model", NULL};
+    assert_int_equal(ts_train_parse_args(2, missing, &o), 2);
+    char *unknown[] = {"train", "--nope", NULL};
+    assert_int_equal(ts_train_parse_args(2, unknown, &o), 2);
+}
+
+static void sweep_options_land(void **state) {
+    (void)state;
+    char *a[] = {"sweep",     "--preset",   "quick", "--data",      "d",
+                 "--backend", "cpu,vulkan", "--out", "o",           "--max-params",
+                 "25M",       "--tokens",   "1k",    "--no-report", NULL};
+    ts_sweep_options o;
+    int report = -1, json = -1;
+    assert_int_equal(ts_sweep_parse_args(14, a, &o, &report, &json), -1);
+    assert_string_equal(o.backends, "cpu,vulkan");
+    assert_true(o.max_params == 25e6);
+    assert_true(o.over.tokens == 1e3);
+    assert_int_equal(report, 0);
+    assert_int_equal(json, 0);
+    char *two[] = {"sweep", "--preset", "p",       "--data", "d",        "--backend", "cpu",
+                   "--out", "o",        "--steps", "3",      "--epochs", "1",         NULL};
+    assert_int_equal(ts_sweep_parse_args(13, two, &o, &report, &json), 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(train_options_land),
+        cmocka_unit_test(bad_train_values_exit_2),
+        cmocka_unit_test(sweep_options_land),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
