@@ -63,7 +63,7 @@ sums() { find "$1/runs" -name result.json -print0 | sort -z | xargs -0 sha256sum
 before=$(sums "$tmp/all")
 start=$(date +%s.%N)
 "$TS" sweep "${micro[@]}" --backend all --out "$tmp/all" 2>"$tmp/rerun.err" && ok "re-run exits 0" || bad "re-run"
-secs=$(echo "$(date +%s.%N) - $start" | bc)
+secs=$(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $start }")
 grep -q "0 ran now" "$tmp/rerun.err" && ok "re-run ran nothing (${secs}s)" || { bad "re-run ran something"; cat "$tmp/rerun.err"; }
 [ "$(sums "$tmp/all")" = "$before" ] && ok "re-run left every result.json as it was" || bad "re-run changed results"
 
