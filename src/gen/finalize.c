@@ -127,6 +127,24 @@ static ts_status train_more(const ts_finalize_options *o, const best_run *b, con
     t.test = 1;
     t.quiet = o->quiet;
     if (!t.model) return ts_set_error("%s/result.json has no model.name", b->dir);
+    /* A preset's own shape is not a named model: the sweep keeps it as models/NAME.json;
+     * failing that (a run trained by hand), the shape recorded in its result.json. */
+    char shape[4300];
+    ts_model_config named;
+    if (ts_model_config_lookup(t.model, &named) != TS_OK) {
+        ts_clear_error();
+        snprintf(shape, sizeof shape, "%s/models/%s.json", o->sweep_dir, t.model);
+        if (!ts_is_file(shape)) {
+            if (ts_mkdir_p(train_dir) != TS_OK) return TS_ERR;
+            snprintf(shape, sizeof shape, "%s/model.json", train_dir);
+            char *text = cJSON_Print(model);
+            ts_status st = text ? ts_write_file_atomic(shape, text, strlen(text))
+                                : ts_set_error("out of host memory");
+            free(text);
+            if (st != TS_OK) return st;
+        }
+        t.model = shape;
+    }
     return ts_train(&t);
 }
 

@@ -39,7 +39,9 @@ static ts_status config_from_result(const cJSON *model, ts_model_config *c) {
     c->n_layers = json_int(model, "n_layers", 0);
     c->n_heads = json_int(model, "n_heads", 0);
     c->d_ff = json_int(model, "d_ff", 0);
-    c->max_seq_len = c->family == TS_TRANSFORMER ? 256 : 0;
+    c->max_seq_len = json_int(model, "max_seq_len", c->family == TS_TRANSFORMER ? 256 : 0);
+    const cJSON *drop = cJSON_GetObjectItemCaseSensitive(model, "dropout");
+    c->dropout = cJSON_IsNumber(drop) ? (float)drop->valuedouble : 0.1f;
     ts_clear_error();
     return ts_model_config_validate(c);
 }

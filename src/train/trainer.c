@@ -99,6 +99,17 @@ typedef struct {
     char out[4096];
 } run;
 
+/* A float as the shortest double that reads back as it: 0.1, not 0.10000000149011612. */
+static double float_value(float f) {
+    char text[32];
+    snprintf(text, sizeof text, "%.9g", f);
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, f);
+        if ((float)strtod(text, NULL) == f) break;
+    }
+    return strtod(text, NULL);
+}
+
 static cJSON *hyper_json(const run *r) {
     const ts_train_options *o = r->o;
     cJSON *h = cJSON_CreateObject();
@@ -113,7 +124,7 @@ static cJSON *hyper_json(const run *r) {
     cJSON_AddNumberToObject(h, "beta2", o->beta2);
     cJSON_AddNumberToObject(h, "eps", o->eps);
     cJSON_AddNumberToObject(h, "clip", o->clip);
-    cJSON_AddNumberToObject(h, "dropout", r->cfg.dropout);
+    cJSON_AddNumberToObject(h, "dropout", float_value(r->cfg.dropout));
     cJSON_AddNumberToObject(h, "seed", (double)o->seed);
     cJSON_AddBoolToObject(h, "shuffle", !o->no_shuffle);
     return h;
@@ -404,7 +415,9 @@ static ts_status write_result(run *r, const char *status, double wall, double va
     if (r->cfg.family == TS_TRANSFORMER) {
         cJSON_AddNumberToObject(model, "n_heads", r->cfg.n_heads);
         cJSON_AddNumberToObject(model, "d_ff", r->cfg.d_ff);
+        cJSON_AddNumberToObject(model, "max_seq_len", r->cfg.max_seq_len);
     }
+    cJSON_AddNumberToObject(model, "dropout", float_value(r->cfg.dropout));
     cJSON_AddNumberToObject(model, "params", (double)ts_param_count(&r->cfg));
     cJSON_AddNumberToObject(model, "params_non_embedding",
                             (double)ts_param_count_non_embedding(&r->cfg));
