@@ -1,4 +1,6 @@
 /* cli_util.c — small helpers shared by the commands. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -9,4 +11,13 @@ int ts_wants_help(int argc, char **argv) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
     }
     return 0;
+}
+
+int ts_cli_number(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0; /* also rejects NaN */
+    *out = v;
+    return 1;
 }

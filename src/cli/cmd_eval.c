@@ -36,15 +36,6 @@ static void usage(FILE *out) {
             "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory\n");
 }
 
-static int num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0;
-    *out = v;
-    return 1;
-}
-
 static int exit_code(ts_status st) {
     return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
 }
@@ -91,16 +82,16 @@ int cmd_eval(int argc, char **argv) {
             lo.backend = optarg;
             break;
         case 'D':
-            ok = num(optarg, 0, 1e6, &v), lo.device = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
             break;
         case 'j':
-            ok = num(optarg, 0, 4096, &v), lo.threads = (int)v;
+            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
             break;
         case 'B':
-            ok = num(optarg, 1, 1e6, &v), batch = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), batch = (int)v;
             break;
         case 'T':
-            ok = num(optarg, 1, 1e6, &v), seq_len = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), seq_len = (int)v;
             break;
         case 'J':
             json = 1;

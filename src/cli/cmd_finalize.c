@@ -30,15 +30,6 @@ static void usage(FILE *out) {
             "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory\n");
 }
 
-static int num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0;
-    *out = v;
-    return 1;
-}
-
 int cmd_finalize(int argc, char **argv) {
     static const struct option opts[] = {{"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},
                                          {"threads", 1, 0, 'j'}, {"epochs", 1, 0, 'e'},
@@ -61,28 +52,28 @@ int cmd_finalize(int argc, char **argv) {
             o.backend = optarg;
             break;
         case 'D':
-            ok = num(optarg, 0, 1e6, &v), o.device = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
             break;
         case 'j':
-            ok = num(optarg, 0, 4096, &v), o.threads = (int)v;
+            ok = ts_cli_number(optarg, 0, 4096, &v), o.threads = (int)v;
             break;
         case 'e':
-            ok = num(optarg, 1e-9, 1e6, &o.epochs);
+            ok = ts_cli_number(optarg, 1e-9, 1e6, &o.epochs);
             break;
         case 'l':
-            ok = num(optarg, 0, 1e300, &o.lr);
+            ok = ts_cli_number(optarg, 0, 1e300, &o.lr);
             break;
         case 'k':
-            ok = num(optarg, 1, 1e18, &o.tokens);
+            ok = ts_cli_number(optarg, 1, 1e18, &o.tokens);
             break;
         case 'n':
-            ok = num(optarg, 1, 1e4, &v), o.n = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e4, &v), o.n = (int)v;
             break;
         case 'L':
-            ok = num(optarg, 1, 1e7, &v), o.max_len = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e7, &v), o.max_len = (int)v;
             break;
         case 'r':
-            ok = num(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
+            ok = ts_cli_number(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
             break;
         case 'd':
             o.data_dir = optarg;

@@ -44,15 +44,6 @@ static void usage(FILE *out) {
         "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory\n");
 }
 
-static int num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0;
-    *out = v;
-    return 1;
-}
-
 /* "\n", "\t" and "\\" in a command-line prompt become the characters (in place). */
 static void unescape(char *s) {
     char *w = s;
@@ -110,41 +101,41 @@ int cmd_sample(int argc, char **argv) {
             lo.backend = optarg;
             break;
         case 'D':
-            ok = num(optarg, 0, 1e6, &v), lo.device = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
             break;
         case 'j':
-            ok = num(optarg, 0, 4096, &v), lo.threads = (int)v;
+            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
             break;
         case 'n':
-            ok = num(optarg, 1, 1e6, &v), n = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), n = (int)v;
             break;
         case 'T':
-            ok = num(optarg, 0, 100, &v), so.temperature = (float)v;
+            ok = ts_cli_number(optarg, 0, 100, &v), so.temperature = (float)v;
             break;
         case 'k':
-            ok = num(optarg, 0, 1e6, &v), so.top_k = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), so.top_k = (int)v;
             break;
         case 'p':
-            ok = num(optarg, 1e-9, 1, &v), so.top_p = (float)v;
+            ok = ts_cli_number(optarg, 1e-9, 1, &v), so.top_p = (float)v;
             break;
         case 'P':
             prompt = optarg;
             break;
         case 'L':
-            ok = num(optarg, 1, 1e7, &v), so.max_len = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e7, &v), so.max_len = (int)v;
             break;
         case 'B':
-            ok = num(optarg, 0, 1e6, &v), so.blank_lines = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), so.blank_lines = (int)v;
             break;
         case 'C':
-            ok = num(optarg, 2, 1e7, &v), so.context = (int)v;
+            ok = ts_cli_number(optarg, 2, 1e7, &v), so.context = (int)v;
             break;
         case 'w':
             ok = !strcmp(optarg, "half") || !strcmp(optarg, "slide");
             so.window = !strcmp(optarg, "slide") ? TS_WINDOW_SLIDE : TS_WINDOW_HALF;
             break;
         case 'r':
-            ok = num(optarg, 0, 1.8e19, &v), so.seed = (uint64_t)v;
+            ok = ts_cli_number(optarg, 0, 1.8e19, &v), so.seed = (uint64_t)v;
             break;
         case 'o':
             out_dir = optarg;
@@ -305,19 +296,19 @@ int cmd_bench_sample(int argc, char **argv) {
             lo.backend = optarg;
             break;
         case 'D':
-            ok = num(optarg, 0, 1e6, &v), lo.device = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
             break;
         case 'j':
-            ok = num(optarg, 0, 4096, &v), lo.threads = (int)v;
+            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
             break;
         case 'L':
-            ok = num(optarg, 1, 1e6, &v), len = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), len = (int)v;
             break;
         case 'n':
-            ok = num(optarg, 1, 1e4, &v), n = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e4, &v), n = (int)v;
             break;
         case 'r':
-            ok = num(optarg, 0, 1.8e19, &v), seed = (uint64_t)v;
+            ok = ts_cli_number(optarg, 0, 1.8e19, &v), seed = (uint64_t)v;
             break;
         case 'J':
             json = 1;

@@ -45,15 +45,6 @@ static void usage(FILE *out) {
         "interrupted (run the same command again to go on), 2 usage\n");
 }
 
-static int num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0;
-    *out = v;
-    return 1;
-}
-
 /* A count with an optional k/M/G suffix ("25M"). */
 static int count(const char *s, double *out) {
     char *end;
@@ -123,10 +114,10 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
             o.out_dir = optarg;
             break;
         case 'D':
-            ok = num(optarg, 0, 1e6, &v), o.device = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
             break;
         case 'j':
-            ok = num(optarg, 1, 4096, &v), o.threads = (int)v;
+            ok = ts_cli_number(optarg, 1, 4096, &v), o.threads = (int)v;
             break;
         case 'M':
             ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0;
@@ -138,28 +129,28 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
             ok = count(optarg, &o.max_params);
             break;
         case 's':
-            ok = num(optarg, 1, 1e15, &v), o.over.steps = (long)v, lengths++;
+            ok = ts_cli_number(optarg, 1, 1e15, &v), o.over.steps = (long)v, lengths++;
             break;
         case 'k':
             ok = count(optarg, &o.over.tokens), lengths++;
             break;
         case 'e':
-            ok = num(optarg, 1e-9, 1e6, &o.over.epochs), lengths++;
+            ok = ts_cli_number(optarg, 1e-9, 1e6, &o.over.epochs), lengths++;
             break;
         case 'B':
-            ok = num(optarg, 1, 1e6, &v), o.over.batch = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), o.over.batch = (int)v;
             break;
         case 'T':
-            ok = num(optarg, 1, 1e6, &v), o.over.seq_len = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), o.over.seq_len = (int)v;
             break;
         case 'S':
-            ok = num(optarg, 1, 1e9, &v), o.over.stride = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e9, &v), o.over.stride = (int)v;
             break;
         case 'l':
-            ok = num(optarg, 1e-12, 1e3, &o.over.lr);
+            ok = ts_cli_number(optarg, 1e-12, 1e3, &o.over.lr);
             break;
         case 'C':
-            ok = num(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v;
+            ok = ts_cli_number(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v;
             break;
         case 'f':
             o.force = 1;

@@ -44,15 +44,6 @@ static void usage(FILE *out) {
         "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory (recorded as skipped)\n");
 }
 
-static int num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0;
-    *out = v;
-    return 1;
-}
-
 int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
     static const struct option opts[] = {{"model", 1, 0, 'm'},
                                          {"data", 1, 0, 'd'},
@@ -105,46 +96,46 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
             o.backend = optarg;
             break;
         case 'D':
-            ok = num(optarg, 0, 1e6, &v), o.device = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
             break;
         case 'j':
-            ok = num(optarg, 0, 4096, &v), o.threads = (int)v;
+            ok = ts_cli_number(optarg, 0, 4096, &v), o.threads = (int)v;
             break;
         case 's':
-            ok = num(optarg, 1, 1e15, &v), o.steps = (long)v;
+            ok = ts_cli_number(optarg, 1, 1e15, &v), o.steps = (long)v;
             break;
         case 'k':
-            ok = num(optarg, 1, 1e18, &v), o.tokens = v;
+            ok = ts_cli_number(optarg, 1, 1e18, &v), o.tokens = v;
             break;
         case 'e':
-            ok = num(optarg, 1e-9, 1e6, &v), o.epochs = v;
+            ok = ts_cli_number(optarg, 1e-9, 1e6, &v), o.epochs = v;
             break;
         case 'B':
-            ok = num(optarg, 1, 1e6, &v), o.batch = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), o.batch = (int)v;
             break;
         case 'T':
-            ok = num(optarg, 1, 1e6, &v), o.seq_len = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), o.seq_len = (int)v;
             break;
         case 'S':
-            ok = num(optarg, 1, 1e9, &v), o.stride = (int)v;
+            ok = ts_cli_number(optarg, 1, 1e9, &v), o.stride = (int)v;
             break;
         case 'l':
-            ok = num(optarg, 0, 1e300, &o.lr);
+            ok = ts_cli_number(optarg, 0, 1e300, &o.lr);
             break;
         case 'w':
-            ok = num(optarg, 0, 1e15, &v), o.warmup = (long)v;
+            ok = ts_cli_number(optarg, 0, 1e15, &v), o.warmup = (long)v;
             break;
         case 'W':
-            ok = num(optarg, 0, 10, &o.weight_decay);
+            ok = ts_cli_number(optarg, 0, 10, &o.weight_decay);
             break;
         case 'c':
-            ok = num(optarg, 1e-12, 1e12, &o.clip);
+            ok = ts_cli_number(optarg, 1e-12, 1e12, &o.clip);
             break;
         case 'p':
-            ok = num(optarg, 0, 0.999999, &o.dropout);
+            ok = ts_cli_number(optarg, 0, 0.999999, &o.dropout);
             break;
         case 'r':
-            ok = num(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
+            ok = ts_cli_number(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
             break;
         case 'M':
             ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0;
@@ -162,7 +153,7 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
             o.test = 1;
             break;
         case 'C':
-            ok = num(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v;
+            ok = ts_cli_number(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v;
             break;
         case 'E':
             o.eval = 0;
@@ -177,7 +168,7 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
             o.no_shuffle = 1;
             break;
         case 'F':
-            ok = num(optarg, 0, 1e15, &v), o.max_nonfinite = (long)v;
+            ok = ts_cli_number(optarg, 0, 1e15, &v), o.max_nonfinite = (long)v;
             break;
         case 'h':
             usage(stdout);

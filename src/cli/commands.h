@@ -35,5 +35,7 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
 
 /* Shared option helpers. */
 int ts_wants_help(int argc, char **argv); /* any -h/--help among the arguments */
+/* A whole-string number in [lo, hi] (no trailing text, no NaN): 1 and *out, else 0. */
+int ts_cli_number(const char *s, double lo, double hi, double *out);
 
 #endif

@@ -64,11 +64,24 @@ static void sweep_options_land(void **state) {
     assert_int_equal(ts_sweep_parse_args(13, two, &o, &report, &json), 2);
 }
 
+static void numbers_are_whole_and_in_range(void **state) {
+    (void)state;
+    double v = -1;
+    assert_int_equal(ts_cli_number("1e-3", 0, 1, &v), 1);
+    assert_true(v == 1e-3);
+    assert_int_equal(ts_cli_number("2x", 0, 10, &v), 0);
+    assert_int_equal(ts_cli_number("", 0, 10, &v), 0);
+    assert_int_equal(ts_cli_number("nan", 0, 10, &v), 0);
+    assert_int_equal(ts_cli_number("11", 0, 10, &v), 0);
+    assert_int_equal(ts_cli_number("1e999", 0, 1e300, &v), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(train_options_land),
         cmocka_unit_test(bad_train_values_exit_2),
         cmocka_unit_test(sweep_options_land),
+        cmocka_unit_test(numbers_are_whole_and_in_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
