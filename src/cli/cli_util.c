@@ -1,5 +1,7 @@
 /* cli_util.c — small helpers shared by the commands. */
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,4 +22,15 @@ int ts_cli_number(const char *s, double lo, double hi, double *out) {
     if (end == s || *end || errno || !(v >= lo && v <= hi)) return 0; /* also rejects NaN */
     *out = v;
     return 1;
+}
+
+int ts_cli_option_error(const char *cmd, int c, char **argv, const struct option *opts, int li) {
+    if (c == ':')
+        fprintf(stderr, "tunescale %s: %s needs a value (see --help)\n", cmd, argv[optind - 1]);
+    else if (c)
+        fprintf(stderr, "tunescale %s: unknown option '%s' (see --help)\n", cmd, argv[optind - 1]);
+    else /* the flag's name, not its value: "--batch", also when written "--batch 0" */
+        fprintf(stderr, "tunescale %s: bad value '%s' for --%s (see --help)\n", cmd, optarg,
+                opts[li].name);
+    return 2;
 }

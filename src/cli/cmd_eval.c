@@ -99,18 +99,10 @@ int cmd_eval(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tunescale eval: %s needs a value (see --help)\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tunescale eval: unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return 2;
+        default: /* ':' (value missing) or '?' (unknown option) */
+            return ts_cli_option_error("eval", c, argv, opts, li);
         }
-        if (!ok) {
-            fprintf(stderr, "tunescale eval: bad value '%s' for --%s (see --help)\n", optarg,
-                    opts[li].name);
-            return 2;
-        }
+        if (!ok) return ts_cli_option_error("eval", 0, argv, opts, li);
     }
     if (optind < argc) {
         fprintf(stderr, "tunescale eval: unexpected argument '%s'\n", argv[optind]);

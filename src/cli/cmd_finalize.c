@@ -87,20 +87,10 @@ int cmd_finalize(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tunescale finalize: %s needs a value (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tunescale finalize: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' (value missing) or '?' (unknown option) */
+            return ts_cli_option_error("finalize", c, argv, opts, li);
         }
-        if (!ok) {
-            fprintf(stderr, "tunescale finalize: bad value '%s' for --%s (see --help)\n", optarg,
-                    opts[li].name);
-            return 2;
-        }
+        if (!ok) return ts_cli_option_error("finalize", 0, argv, opts, li);
     }
     if (argc - optind != 1) {
         fprintf(stderr, "tunescale finalize: one SWEEP_DIR is required (see --help)\n");

@@ -152,19 +152,10 @@ int cmd_sample(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tunescale sample: %s needs a value (see --help)\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tunescale sample: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' (value missing) or '?' (unknown option) */
+            return ts_cli_option_error("sample", c, argv, opts, li);
         }
-        if (!ok) {
-            fprintf(stderr, "tunescale sample: bad value '%s' for --%s (see --help)\n", optarg,
-                    opts[li].name);
-            return 2;
-        }
+        if (!ok) return ts_cli_option_error("sample", 0, argv, opts, li);
     }
     if (optind < argc) {
         fprintf(stderr, "tunescale sample: unexpected argument '%s'\n", argv[optind]);

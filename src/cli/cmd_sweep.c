@@ -170,19 +170,10 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tunescale sweep: %s needs a value (see --help)\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tunescale sweep: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' (value missing) or '?' (unknown option) */
+            return ts_cli_option_error("sweep", c, argv, opts, li);
         }
-        if (!ok) {
-            fprintf(stderr, "tunescale sweep: bad value '%s' for --%s (see --help)\n", optarg,
-                    opts[li].name);
-            return 2;
-        }
+        if (!ok) return ts_cli_option_error("sweep", 0, argv, opts, li);
     }
     if (optind < argc) {
         fprintf(stderr, "tunescale sweep: unexpected argument '%s'\n", argv[optind]);

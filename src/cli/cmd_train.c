@@ -173,19 +173,10 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "tunescale train: %s needs a value (see --help)\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "tunescale train: unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* ':' (value missing) or '?' (unknown option) */
+            return ts_cli_option_error("train", c, argv, opts, li);
         }
-        if (!ok) {
-            fprintf(stderr, "tunescale train: bad value '%s' for --%s (see --help)\n", optarg,
-                    opts[li].name);
-            return 2;
-        }
+        if (!ok) return ts_cli_option_error("train", 0, argv, opts, li);
     }
     if (optind < argc) {
         fprintf(stderr, "tunescale train: unexpected argument '%s'\n", argv[optind]);

@@ -37,5 +37,9 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
 int ts_wants_help(int argc, char **argv); /* any -h/--help among the arguments */
 /* A whole-string number in [lo, hi] (no trailing text, no NaN): 1 and *out, else 0. */
 int ts_cli_number(const char *s, double lo, double hi, double *out);
+/* The one-line usage error after getopt_long: c ':' a missing value, another non-zero c an
+ * unknown option, 0 a bad value for opts[li]. Returns 2, the usage exit code. */
+struct option;
+int ts_cli_option_error(const char *cmd, int c, char **argv, const struct option *opts, int li);
 
 #endif

@@ -100,7 +100,7 @@ s=$(status "$tmp"/fail/runs/cpu/lstm-micro-a-*)
 [ -f "$(echo "$tmp"/fail/runs/cpu/transformer-micro-a-*)/result.json" ] && ok "the sweep went on after a failure" || bad "sweep stopped at a failure"
 
 # ---- 5. SIGKILL ten times at seeded moments, then finish: same results as uninterrupted -------
-long=(--preset micro --data "$tmp/data" --threads 1 --backend cpu --steps 150 --checkpoint-every 10 -q)
+long=(--preset micro --data "$tmp/data" --threads 1 --backend cpu --steps 400 --checkpoint-every 10 -q)
 "$TS" sweep "${long[@]}" --out "$tmp/ref" && ok "uninterrupted reference sweep" || bad "reference sweep"
 RANDOM=4242
 kills=0
@@ -127,7 +127,7 @@ for k in a:
     assert a[k]["val_loss"] == b[k]["val_loss"], (k, a[k]["val_loss"], b[k]["val_loss"])
     assert a[k]["curve"]["points"] == b[k]["curve"]["points"] or \
         [p[2] for p in a[k]["curve"]["points"]] == [p[2] for p in b[k]["curve"]["points"]], k
-    assert len(b[k]["curve"]["points"]) == 150
+    assert len(b[k]["curve"]["points"]) == 400
 left = [p for p in glob.glob(cut + "/**", recursive=True) if ".tmp" in os.path.basename(p)]
 assert not left, left
 m = json.load(open(cut + "/sweep.json"))
