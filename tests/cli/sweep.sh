@@ -107,7 +107,7 @@ kills=0
 for i in $(seq 1 10); do
   "$TS" sweep "${long[@]}" --out "$tmp/cut" &
   pid=$!
-  sleep "0.$((RANDOM % 9 + 1))"
+  sleep "0.$((RANDOM % 5 + 1))" # 0.1-0.5 s: ten kills fit inside one sweep
   if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
   wait $pid 2>/dev/null || true
   sleep 0.1 # let the run child see its parent die (PR_SET_PDEATHSIG)
