@@ -18,7 +18,7 @@ dir=build-fuzz
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
 if [ ! -f "$dir/CMakeCache.txt" ]; then
   CC=clang cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUNESCALE_FUZZ=ON \
-    -DTUNESCALE_OPENCL=OFF -DTUNESCALE_VULKAN=OFF -DTUNESCALE_NATIVE=OFF \
+    -DTUNESCALE_OPENCL=OFF -DTUNESCALE_VULKAN=OFF -DTUNESCALE_MPI=OFF -DTUNESCALE_NATIVE=OFF \
     -DCMAKE_C_FLAGS="$flags" >"$dir.log" 2>&1 || { cat "$dir.log" >&2; exit 1; }
   rm -f "$dir.log"
 fi

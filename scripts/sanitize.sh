@@ -15,7 +15,7 @@ unset TS_REQUIRE_BACKENDS
 dir=build-asan
 jobs=${TS_JOBS:-$(nproc)}
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUNESCALE_SANITIZE=ON \
-  -DTUNESCALE_OPENCL=OFF -DTUNESCALE_VULKAN=OFF -DTUNESCALE_NATIVE=OFF >"$dir.log" 2>&1 \
+  -DTUNESCALE_OPENCL=OFF -DTUNESCALE_VULKAN=OFF -DTUNESCALE_MPI=OFF -DTUNESCALE_NATIVE=OFF >"$dir.log" 2>&1 \
   || { cat "$dir.log" >&2; exit 1; }
 rm -f "$dir.log"
 cmake --build "$dir" -j"$jobs"

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "dist/dist.h"
+#include "util/error.h"
 
 typedef struct {
     const char *name;
@@ -56,8 +58,26 @@ int main(int argc, char **argv) {
         printf("tunescale %s (commit %s)\n", ts_version, ts_git_commit);
         return 0;
     }
-    for (int i = 0; i < n_commands; i++)
-        if (!strcmp(name, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    for (int i = 0; i < n_commands; i++) {
+        if (strcmp(name, commands[i].name)) continue;
+        /* Under mpirun: sweep deals its runs out to the ranks, train splits each batch over
+         * them (data parallel); nothing else has work to share, so K copies would race. */
+        if (ts_dist_launched()) {
+            if (ts_dist_init() != TS_OK) {
+                fprintf(stderr, "tunescale: %s\n", ts_last_error());
+                return 2;
+            }
+            if (ts_dist_size() > 1 && strcmp(name, "sweep") && strcmp(name, "train")) {
+                if (ts_dist_rank() == 0)
+                    fprintf(stderr,
+                            "tunescale: %s does not run as %d MPI ranks (only sweep and train "
+                            "do); run it without mpirun\n",
+                            name, ts_dist_size());
+                return 2;
+            }
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
     fprintf(stderr, "tunescale: unknown command '%s' (see tunescale --help)\n", name);
     return 2;
 }
