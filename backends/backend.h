@@ -63,13 +63,21 @@ typedef struct {
 } ts_device_info;
 
 /* Dropout randomness: element i of the mask for tensor `tensor_id` at optimizer step `step`
- * keeps the element iff u >= p, where u = (w >> 8) * 2^-24 and w is word (i & 3) of
- * Philox4x32-10(counter = {i >> 2, 0, step, tensor_id}, key = {seed_lo, seed_hi}). Kept
- * elements are scaled by 1/(1-p) (PyTorch's inverted dropout). */
+ * keeps the element iff u >= p, where u = (w >> 8) * 2^-24 and w is word (g & 3) of
+ * Philox4x32-10(counter = {g >> 2, 0, step, tensor_id}, key = {seed_lo, seed_hi}). Kept
+ * elements are scaled by 1/(1-p) (PyTorch's inverted dropout).
+ *
+ * g is i for a whole tensor. A data-parallel rank holds a slice of the global batch's tensor and
+ * must draw the global run's masks, so the key may place the slice inside the whole:
+ *   g = offset + (i / span) * stride + i % span     (span == 0: g = offset + i)
+ * i.e. runs of span elements, stride apart (time-major LSTM rows), starting at offset. GPU
+ * backends take g below 2^32 when offset or span is set. */
 typedef struct {
     uint64_t seed;
     uint32_t step;
     uint32_t tensor_id;
+    uint64_t offset; /* 0 with span 0: the tensor is the whole */
+    uint32_t span, stride;
 } ts_dropout_key;
 
 typedef struct {

@@ -62,21 +62,34 @@ inline uint4 ts_philox(uint4 x, uint2 key) {
 }
 
 /*
- * Inverted dropout, one work-item per Philox block of four elements: element i keeps iff
- * (w >> 8) >= thr, w = word (i & 3) of Philox(counter {i >> 2, 0, step, tensor id}, key
- * {seed_lo, seed_hi}), thr = ceil(p * 2^24) (so the test is exactly u >= p); kept elements
- * are multiplied by scale = 1/(1-p), computed on the host as the CPU backend does.
+ * Inverted dropout: element i keeps iff (w >> 8) >= thr, w = word (g & 3) of Philox(counter
+ * {g >> 2, 0, step, tensor id}, key {seed_lo, seed_hi}), thr = ceil(p * 2^24) (so the test is
+ * exactly u >= p); kept elements are multiplied by scale = 1/(1-p), computed on the host as the
+ * CPU backend does. g = offset + (i / span) * stride + i % span (span 0: offset + i) places a
+ * data-parallel slice in the global tensor. Aligned contiguous tensors (span 0, offset % 4 == 0)
+ * take one work-item per Philox block of four elements; others one work-item per element.
  */
 __kernel void ts_dropout(__global float *out, ulong oo, __global const float *inp, ulong io,
                          uint n, uint thr, float scale, uint seed_lo, uint seed_hi, uint step,
-                         uint tensor_id) {
-    uint blk = get_global_id(0);
-    uint i0 = blk * 4;
-    if (i0 >= n) return;
-    uint4 w = ts_philox((uint4)(blk, 0, step, tensor_id), (uint2)(seed_lo, seed_hi));
-    uint ws[4] = {w.s0, w.s1, w.s2, w.s3};
-    for (uint j = 0; j < 4 && i0 + j < n; j++) {
-        float x = inp[io + i0 + j];
-        out[oo + i0 + j] = (ws[j] >> 8) >= thr ? x * scale : 0.0f;
+                         uint tensor_id, ulong offset, uint span, uint stride) {
+    uint2 key = (uint2)(seed_lo, seed_hi);
+    if (span == 0 && (offset & 3) == 0) {
+        uint blk = get_global_id(0);
+        uint i0 = blk * 4;
+        if (i0 >= n) return;
+        uint4 w = ts_philox((uint4)((uint)(offset >> 2) + blk, 0, step, tensor_id), key);
+        uint ws[4] = {w.s0, w.s1, w.s2, w.s3};
+        for (uint j = 0; j < 4 && i0 + j < n; j++) {
+            float x = inp[io + i0 + j];
+            out[oo + i0 + j] = (ws[j] >> 8) >= thr ? x * scale : 0.0f;
+        }
+        return;
     }
+    uint i = get_global_id(0);
+    if (i >= n) return;
+    ulong g = span ? offset + (ulong)(i / span) * stride + i % span : offset + i;
+    uint4 w = ts_philox((uint4)((uint)(g >> 2), 0, step, tensor_id), key);
+    uint ws[4] = {w.s0, w.s1, w.s2, w.s3};
+    float x = inp[io + i];
+    out[oo + i] = (ws[g & 3] >> 8) >= thr ? x * scale : 0.0f;
 }

@@ -149,16 +149,26 @@ static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n,
     /* u = (w >> 8) * 2^-24 >= p  <=>  (w >> 8) >= p * 2^24, exactly, as an integer compare */
     const double thr_d = ceil((double)p * 16777216.0);
     const uint32_t thr = (uint32_t)thr_d;
-    size_t groups = (n + span - 1) / span;
+    /* The tensor is runs of `run` elements whose global indices start at offset + r * stride
+     * (one run for a whole tensor). Groups of span global elements, aligned to the Philox
+     * blocks, are the parallel work items; a run that starts mid-block adds a group. */
+    size_t run = key.span ? key.span : n, runs = (n + run - 1) / run;
+    size_t per_run = (run + 3 + span - 1) / span;
+    size_t items = runs * per_run;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
-    for (size_t grp = 0; grp < groups; grp++) {
+    for (size_t it = 0; it < items; it++) {
+        size_t r = it / per_run, grp = it % per_run;
+        size_t i0 = r * run, len = n - i0 < run ? n - i0 : run;
+        uint64_t g0 = key.offset + (uint64_t)r * key.stride, g_end = g0 + len;
+        uint64_t gs = (g0 & ~(uint64_t)3) + (uint64_t)grp * span;
+        if (gs >= g_end) continue;
+        uint64_t ge = gs + span < g_end ? gs + span : g_end;
         uint32_t w[4 * PHILOX_LANES];
-        philox_lanes((uint32_t)(grp * PHILOX_LANES), key.step, key.tensor_id, k, w);
-        size_t i0 = grp * span, len = n - i0 < span ? n - i0 : span;
-        const float *src = in + i0;
-        float *dst = out + i0;
-        for (size_t j = 0; j < len; j++)
-            dst[j] = (w[j] >> 8) >= thr ? src[j] * scale : 0.0f;
+        philox_lanes((uint32_t)(gs >> 2), key.step, key.tensor_id, k, w);
+        for (uint64_t g = gs > g0 ? gs : g0; g < ge; g++) {
+            size_t i = i0 + (size_t)(g - g0);
+            out[i] = (w[g - gs] >> 8) >= thr ? in[i] * scale : 0.0f;
+        }
     }
 }
 

@@ -263,8 +263,13 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
                       ocl_u32((cl_uint)key.seed),
                       ocl_u32((cl_uint)(key.seed >> 32)),
                       ocl_u32(key.step),
-                      ocl_u32(key.tensor_id)};
-    launch_1d(be, OCL_K_DROPOUT, (n + 3) / 4, NARGS(args), args);
+                      ocl_u32(key.tensor_id),
+                      ocl_u64((cl_ulong)key.offset),
+                      ocl_u32(key.span),
+                      ocl_u32(key.stride)};
+    /* one work-item per Philox block when the slice is block-aligned, else one per element */
+    int blocks = key.span == 0 && key.offset % 4 == 0;
+    launch_1d(be, OCL_K_DROPOUT, blocks ? (n + 3) / 4 : n, NARGS(args), args);
 }
 
 void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,

@@ -255,11 +255,21 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
         return;
     }
     if (!vk_view_ok(be, out, n, op, "out") || !vk_view_ok(be, inp, n, op, "inp")) return;
+    /* A slice's global indices are 32-bit in the shader: check the last one here. */
+    uint64_t g_last =
+        key.span ? key.offset + (uint64_t)((n - 1) / key.span) * key.stride + (n - 1) % key.span
+                 : key.offset + n - 1;
+    if ((key.offset || key.span) && g_last > UINT32_MAX) {
+        vk_fail(be, 0, "%s: slice element %llu is past the shader's 32-bit index", op,
+                (unsigned long long)g_last);
+        return;
+    }
     /* Same scalars as the CPU backend: keep iff (w >> 8) >= ceil(p * 2^24), scale 1/(1-p). */
     struct {
         uint32_t oo, xo, n, thr;
         float scale;
         uint32_t seed_lo, seed_hi, step, tensor_id;
+        uint32_t offset, span, stride;
     } pc = {U(out.off),
             U(inp.off),
             U(n),
@@ -268,9 +278,14 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
             (uint32_t)key.seed,
             (uint32_t)(key.seed >> 32),
             key.step,
-            key.tensor_id};
+            key.tensor_id,
+            (uint32_t)key.offset,
+            key.span,
+            key.stride};
     ts_buffer *bufs[] = {out.buf, inp.buf};
-    vk_dispatch_items(be, VK_K_DROPOUT, bufs, NB(bufs), &pc, sizeof pc, (n + 3) / 4);
+    /* one item per Philox block when the slice is block-aligned, else one per element */
+    int blocks = key.span == 0 && key.offset % 4 == 0;
+    vk_dispatch_items(be, VK_K_DROPOUT, bufs, NB(bufs), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
 }
 
 void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,

@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "cli/commands.h"
+#include "dist/dist.h"
 #include "train/trainer.h"
 
 static void usage(FILE *out) {
@@ -14,12 +15,16 @@ static void usage(FILE *out) {
         out,
         "usage: tunescale train --model NAME|FILE.json --data DIR [options]\n\n"
         "Trains one model on one backend and writes DIR/result.json, checkpoint.safetensors\n"
-        "(resume point) and model.safetensors (weights with PyTorch state_dict names).\n\n"
+        "(resume point) and model.safetensors (weights with PyTorch state_dict names).\n"
+        "Run under mpirun -n K for data-parallel training: each batch is split over the K\n"
+        "ranks and their gradients are summed, so the run matches a single process with the\n"
+        "same --batch (rank 0 writes the files).\n\n"
         "  --model NAME        transformer-1M..100M, lstm-1M..100M, *-tiny, *-small, or FILE.json\n"
         "  --data DIR          a dataset from tunescale data prepare\n"
         "  --backend B         cpu (default) | opencl | vulkan\n"
         "  --device N          device number from tunescale devices\n"
-        "  --threads N         cpu worker threads (default: all cores)\n"
+        "  --threads N         cpu worker threads (default: all cores, shared among the\n"
+        "                      ranks on a node under mpirun)\n"
         "  --steps N | --tokens N | --epochs E   run length (default: 1 epoch)\n"
         "  --batch B           default 64 (32 above 30M parameters), as the notebook\n"
         "  --seq-len T         default 256\n"
@@ -195,6 +200,9 @@ int cmd_train(int argc, char **argv) {
     int rc = ts_train_parse_args(argc, argv, &o);
     if (rc >= 0) return rc; /* --help, or a usage error already reported */
     ts_status st = ts_train(&o);
-    if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
+    if (st != TS_OK && ts_dist_size() > 1)
+        fprintf(stderr, "tunescale: rank %d: %s\n", ts_dist_rank(), ts_last_error());
+    else if (st != TS_OK)
+        fprintf(stderr, "tunescale: %s\n", ts_last_error());
     return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
 }

@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(name, "--version") || !strcmp(name, "version")) {
         printf("tunescale %s (commit %s)\n", ts_version, ts_git_commit);
+        printf("mpi: %s\n", ts_dist_built_with_mpi() ? "yes" : "no"); /* mpirun -n K works */
         return 0;
     }
     for (int i = 0; i < n_commands; i++) {

@@ -119,7 +119,7 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
         if (l > 0) /* inter-layer dropout on the layer below's output */
             op->dropout_forward(
                 be, A->x, a->layers[l - 1].h, (size_t)N * H, p,
-                ts_drop_key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
+                ts_model_drop_key(m, seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1), H));
         /* pre = x W_ih^T + b_ih + b_hh for every step at once */
         ts_linear_forward(be, a->pre, A->x, w_ih, b_ih, N, H, 4 * H);
         op->bias_add(be, a->pre, b_hh, N, 4 * H);
@@ -135,7 +135,7 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
         }
     }
     op->dropout_forward(be, a->hd, a->layers[L - 1].h, (size_t)N * H, p,
-                        ts_drop_key(seed, step, TS_DROP_OUTPUT));
+                        ts_model_drop_key(m, seed, step, TS_DROP_OUTPUT, H));
     size_t out = 1 + 4 * (size_t)L;
     ts_linear_forward(be, a->logits, a->hd, ts_param_at(m, m->params, out),
                       ts_param_at(m, m->params, out + 1), N, H, V);
@@ -155,7 +155,7 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_linear_backward(be, a->dH, ts_param_at(m, m->grads, out), ts_param_at(m, m->grads, out + 1),
                        dlogits, a->hd, ts_param_at(m, m->params, out), N, H, V, 0);
     op->dropout_backward(be, a->dH, a->dH, (size_t)N * H, p,
-                         ts_drop_key(seed, step, TS_DROP_OUTPUT));
+                         ts_model_drop_key(m, seed, step, TS_DROP_OUTPUT, H));
     for (int l = L - 1; l >= 0; l--) {
         layer_acts *A = &a->layers[l];
         ts_tensor w_ih = ts_param_at(m, m->params, 1 + 4 * (size_t)l);
@@ -188,7 +188,7 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
         if (l > 0)
             op->dropout_backward(
                 be, a->dH, a->dX, (size_t)N * H, p,
-                ts_drop_key(seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1)));
+                ts_model_drop_key(m, seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1), H));
     }
     op->embedding_backward(be, ts_param_at(m, m->grads, 0), a->dX, ids, N, H, V);
 }

@@ -223,9 +223,29 @@ ts_status ts_model_zero_grad(ts_model *m) {
     return m->be->error;
 }
 
+void ts_model_set_slice(ts_model *m, int first, int global_B, int global_targets) {
+    m->slice_first = first;
+    m->slice_global_B = global_B;
+    m->slice_targets = global_targets;
+}
+
+ts_dropout_key ts_model_drop_key(const ts_model *m, uint64_t seed, uint32_t step,
+                                 uint32_t tensor_id, size_t per_window) {
+    ts_dropout_key k = ts_drop_key(seed, step, tensor_id);
+    if (m->slice_global_B <= 0) return k;
+    k.offset = (uint64_t)m->slice_first * per_window;
+    if (is_lstm(m)) { /* time-major: each time step is a row of global_B windows */
+        k.span = (uint32_t)((size_t)m->B * per_window);
+        k.stride = (uint32_t)((size_t)m->slice_global_B * per_window);
+    }
+    return k;
+}
+
 ts_status ts_model_backward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_tensor dl = {m->dlogits, 0}, probs = {m->probs, 0}, tg = {m->targets, 0};
-    float scale = m->n_targets ? 1.0f / (float)m->n_targets : 0.0f;
+    /* the mean is over the global batch's targets when this batch is a rank's slice of it */
+    int count = m->slice_global_B > 0 ? m->slice_targets : m->n_targets;
+    float scale = count ? 1.0f / (float)count : 0.0f;
     m->be->iface->crossentropy_backward(m->be, dl, probs, tg, m->B * m->T, m->cfg.vocab_size, 0,
                                         scale);
     if (is_lstm(m))
@@ -288,6 +308,11 @@ ts_status ts_model_get_params(ts_model *m, float *out) {
 }
 ts_status ts_model_get_grads(ts_model *m, float *out) {
     return get_flat(m, m->grads, out);
+}
+
+ts_status ts_model_set_grads(ts_model *m, const float *in) {
+    ts_tensor t = {m->grads, 0};
+    return m->be->iface->upload(m->be, t, in, m->n_params * sizeof *in);
 }
 
 ts_status ts_model_set_params(ts_model *m, const float *in) {

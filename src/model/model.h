@@ -34,6 +34,10 @@ struct ts_model {
     int B, T;
     int n_targets; /* targets that are not <PAD> */
     int training;
+    /* Data-parallel (ts_model_set_slice): the batch in flight is windows [slice_first,
+     * slice_first + B) of a global batch of slice_global_B windows holding slice_targets
+     * non-<PAD> targets. All 0: the batch is the whole. */
+    int slice_first, slice_global_B, slice_targets;
 };
 
 /* Creates the model and allocates parameters and gradients (not activations). Fails with
@@ -55,6 +59,16 @@ ts_status ts_model_forward(ts_model *m, const int32_t *ids, const int32_t *targe
                            int training, uint64_t seed, uint32_t step);
 ts_status ts_model_loss(ts_model *m, float *loss, double *loss_sum, int *n_targets);
 
+/* Data-parallel training: the next batches are windows [first, first + B) of a global batch of
+ * global_B windows with global_targets non-<PAD> targets. Dropout then draws the global batch's
+ * masks for these windows, and the backward averages over global_targets, so the ranks'
+ * gradients sum to the global batch's. (0, 0, 0), the default, is a whole batch. */
+void ts_model_set_slice(ts_model *m, int first, int global_B, int global_targets);
+/* The dropout key of an activation with per_window elements per window of the batch in flight
+ * (per window and time step for the LSTM's time-major rows), placed in the global batch. */
+ts_dropout_key ts_model_drop_key(const ts_model *m, uint64_t seed, uint32_t step,
+                                 uint32_t tensor_id, size_t per_window);
+
 /* Backward pass of the last forward (which must have had targets and training set as needed);
  * accumulates into grads. ts_model_zero_grad() clears them. */
 ts_status ts_model_zero_grad(ts_model *m);
@@ -73,6 +87,7 @@ ts_status ts_model_logits(ts_model *m, float *out);
 ts_status ts_model_get_params(ts_model *m, float *out);
 ts_status ts_model_set_params(ts_model *m, const float *in);
 ts_status ts_model_get_grads(ts_model *m, float *out);
+ts_status ts_model_set_grads(ts_model *m, const float *in);
 /* Optimizer moments (zeros before the first step). */
 ts_status ts_model_get_moments(ts_model *m, float *m_out, float *v_out);
 ts_status ts_model_set_moments(ts_model *m, const float *m_in, const float *v_in);
@@ -103,7 +118,7 @@ static inline ts_tensor ts_carve(ts_carver *c, size_t n) {
 }
 
 static inline ts_dropout_key ts_drop_key(uint64_t seed, uint32_t step, uint32_t tensor_id) {
-    ts_dropout_key k = {seed, step, tensor_id};
+    ts_dropout_key k = {seed, step, tensor_id, 0, 0, 0};
     return k;
 }
 

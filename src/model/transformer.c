@@ -194,7 +194,7 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
     op->embedding_forward(be, a->encoded, ts_param_at(m, m->params, 1), pos, N, C, c->max_seq_len,
                           1);
     op->dropout_forward(be, a->x0, a->encoded, (size_t)N * C, p,
-                        ts_drop_key(seed, step, TS_DROP_EMBED));
+                        ts_model_drop_key(m, seed, step, TS_DROP_EMBED, (size_t)T * C));
 
     ts_tensor x = a->x0;
     for (int l = 0; l < c->n_layers; l++) {
@@ -210,7 +210,7 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
         op->softmax_causal_forward(be, b->att, a->pre, BH, T, 1.0f / sqrtf((float)HS));
         if (b->attd.off != b->att.off)
             op->dropout_forward(be, b->attd, b->att, (size_t)BH * T * T, p,
-                                ts_drop_key(seed, step, site));
+                                ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T));
         /* yh (T x HS) = attd (T x T) v; yh lands in dq's place of a scratch: use ao first */
         op->gemm(be, 0, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, b->v, HS, (long)T * HS, 0.0f,
                  a->ao, HS, (long)T * HS, BH);
@@ -222,9 +222,11 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
         /* feed-forward */
         ts_linear_forward(be, b->h, b->x1, w.ff0_w, w.ff0_b, N, C, F);
         op->gelu_forward(be, a->g, b->h, (size_t)N * F);
-        op->dropout_forward(be, b->gd, a->g, (size_t)N * F, p, ts_drop_key(seed, step, site + 1));
+        op->dropout_forward(be, b->gd, a->g, (size_t)N * F, p,
+                            ts_model_drop_key(m, seed, step, site + 1, (size_t)T * F));
         ts_linear_forward(be, a->f, b->gd, w.ff3_w, w.ff3_b, N, F, C);
-        op->dropout_forward(be, a->f, a->f, (size_t)N * C, p, ts_drop_key(seed, step, site + 2));
+        op->dropout_forward(be, a->f, a->f, (size_t)N * C, p,
+                            ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
         op->add(be, b->r2, b->x1, a->f, (size_t)N * C);
         op->layernorm_forward(be, b->out, b->ln2_mean, b->ln2_rstd, b->r2, w.ln2_w, w.ln2_b, N, C,
                               1e-5f);
@@ -265,9 +267,11 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
         /* out = LN2(r2), r2 = x1 + Drop(ff3(gd)) */
         op->layernorm_backward(be, a->dr, dw.ln2_w, dw.ln2_b, a->dx, b->r2, w.ln2_w, b->ln2_mean,
                                b->ln2_rstd, N, C);
-        op->dropout_backward(be, a->dtmp, a->dr, NC, p, ts_drop_key(seed, step, site + 2));
+        op->dropout_backward(be, a->dtmp, a->dr, NC, p,
+                             ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
         ts_linear_backward(be, a->dg, dw.ff3_w, dw.ff3_b, a->dtmp, b->gd, w.ff3_w, N, F, C, 0);
-        op->dropout_backward(be, a->dg, a->dg, (size_t)N * F, p, ts_drop_key(seed, step, site + 1));
+        op->dropout_backward(be, a->dg, a->dg, (size_t)N * F, p,
+                             ts_model_drop_key(m, seed, step, site + 1, (size_t)T * F));
         op->gelu_backward(be, a->dh, b->h, a->dg, (size_t)N * F);
         /* dx1 = dr (residual) + dh W1 */
         ts_linear_backward(be, a->dr, dw.ff0_w, dw.ff0_b, a->dh, b->x1, w.ff0_w, N, C, F, 1);
@@ -283,7 +287,7 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
                  a->dv, HS, (long)T * HS, BH);
         if (b->attd.off != b->att.off)
             op->dropout_backward(be, a->datt, a->datt, (size_t)BH * T * T, p,
-                                 ts_drop_key(seed, step, site));
+                                 ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T));
         op->softmax_causal_backward(be, a->dpre, a->datt, b->att, BH, T, 1.0f / sqrtf((float)HS));
         /* pre = q k^T:  dq = dpre k,  dk = dpre^T q */
         op->gemm(be, 0, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->k, HS, (long)T * HS, 0.0f,
@@ -294,7 +298,8 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
         /* dx_in = dr1 (residual, in dx) + dqkv W_in */
         ts_linear_backward(be, a->dx, dw.in_w, dw.in_b, a->dqkv, x_in, w.in_w, N, C, 3 * C, 1);
     }
-    op->dropout_backward(be, a->dx, a->dx, NC, p, ts_drop_key(seed, step, TS_DROP_EMBED));
+    op->dropout_backward(be, a->dx, a->dx, NC, p,
+                         ts_model_drop_key(m, seed, step, TS_DROP_EMBED, (size_t)T * C));
     op->embedding_backward(be, ts_param_at(m, m->grads, 0), a->dx, ids, N, C, V);
     op->embedding_backward(be, ts_param_at(m, m->grads, 1), a->dx, pos, N, C, c->max_seq_len);
 }

@@ -14,6 +14,7 @@
 
 #include "backends/backend.h"
 #include "backends/peak_cache.h"
+#include "dist/dist.h"
 #include "model/model.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
@@ -97,6 +98,11 @@ typedef struct {
     long nonfinite;
     long nonfinite_run; /* consecutive non-finite steps */
     char out[4096];
+    /* Data-parallel layout: rank of K, each holding up to local_B windows of a batch. */
+    int rank, K, local_B;
+    int lead;            /* rank 0: the one that writes files and talks */
+    float *grad_host;    /* the all-reduce's host buffer (K > 1) */
+    int failed_together; /* an agreement reported a failure: every rank knows, no more talk */
 } run;
 
 /* A float as the shortest double that reads back as it: 0.1, not 0.10000000149011612. */
@@ -186,43 +192,79 @@ static ts_status resume(run *r) {
     cJSON_Delete(r->curve);
     r->curve = cJSON_DetachItemFromObjectCaseSensitive(state, "curve");
     cJSON_Delete(state);
-    if (!ts_quiet && !r->o->quiet)
+    if (!ts_quiet && !r->o->quiet && r->lead)
         fprintf(stderr, "tunescale: resuming %s at step %ld of %ld\n", r->cfg.name, r->step,
                 r->total_steps);
     return TS_OK;
 }
 
-/* Mean loss over every non-<PAD> target of a split, windows of T without overlap, no dropout. */
-ts_status ts_evaluate_split(ts_model *m, const char *data_dir, const char *split, int B, int T,
-                            double *loss, double *tokens) {
+/* Every rank learns whether any rank failed (and whether one ran out of memory), so that all
+ * leave a collective phase together: a rank that did not fail gets an error saying so. */
+static ts_status dp_agree(int K, ts_status st) {
+    if (K == 1) return st;
+    double f[2] = {st != TS_OK, st == TS_ENOMEM};
+    if (ts_dist_sum_double(f, 2) != TS_OK) return st != TS_OK ? st : TS_ERR;
+    if (f[0] == 0 || st != TS_OK) return st;
+    if (f[1] > 0)
+        return ts_set_error_status(TS_ENOMEM, "another data-parallel rank ran out of memory");
+    return ts_set_error("stopped because another data-parallel rank failed (see its error)");
+}
+
+/* The loss sum and target count over a split, rank `rank` of K taking its slice of every batch
+ * (so each holds at most ceil(B/K) windows); the sums are over all ranks. */
+static ts_status evaluate_slices(ts_model *m, const char *data_dir, const char *split, int B, int T,
+                                 int rank, int K, double *loss, double *tokens) {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s.bin", data_dir, split);
     ts_loader l;
-    if (ts_loader_open(&l, path, T, T, m->cfg.vocab_size) != TS_OK) return TS_ERR;
-    ts_loader_set_epoch(&l, 0, 0, 0);
-    int32_t *x = malloc((size_t)B * T * sizeof *x), *y = malloc((size_t)B * T * sizeof *y);
-    double sum = 0;
-    long count = 0;
-    ts_status st = x && y ? TS_OK : ts_set_error("out of host memory");
+    double acc[2] = {0, 0}; /* loss sum, targets */
+    ts_status st = ts_loader_open(&l, path, T, T, m->cfg.vocab_size);
+    int32_t *x = NULL, *y = NULL;
+    if (st == TS_OK) {
+        ts_loader_set_epoch(&l, 0, 0, 0);
+        x = malloc((size_t)B * T * sizeof *x), y = malloc((size_t)B * T * sizeof *y);
+        if (!x || !y) st = ts_set_error("out of host memory");
+    }
+    ts_model_set_slice(m, 0, 0, 0); /* no dropout here: masks do not matter */
     for (size_t j = 0; st == TS_OK && j < ts_loader_batches(&l, B); j++) {
         int n = ts_loader_batch(&l, j, B, x, y);
-        double s;
-        int c;
-        st = ts_model_forward(m, x, y, n, T, 0, 0, 0);
+        int lo = (int)((long)n * rank / K), hi = (int)((long)n * (rank + 1) / K);
+        if (hi == lo) continue;
+        double s = 0;
+        int c = 0;
+        st = ts_model_forward(m, x + (size_t)lo * T, y + (size_t)lo * T, hi - lo, T, 0, 0, 0);
         if (st == TS_OK) st = ts_model_loss(m, NULL, &s, &c);
-        sum += s;
-        count += c;
+        acc[0] += s;
+        acc[1] += c;
     }
     free(x);
     free(y);
     ts_loader_close(&l);
-    *loss = count ? sum / (double)count : NAN;
-    *tokens = (double)count;
+    st = dp_agree(K, st);
+    if (st == TS_OK && K > 1) st = ts_dist_sum_double(acc, 2);
+    *loss = acc[1] > 0 ? acc[0] / acc[1] : NAN;
+    *tokens = acc[1];
+    return st;
+}
+
+/* Mean loss over every non-<PAD> target of a split, windows of T without overlap, no dropout. */
+ts_status ts_evaluate_split(ts_model *m, const char *data_dir, const char *split, int B, int T,
+                            double *loss, double *tokens) {
+    return evaluate_slices(m, data_dir, split, B, T, 0, 1, loss, tokens);
+}
+
+/* dp_agree for a run: after a failure every rank has stopped together. */
+static ts_status agree(run *r, ts_status st) {
+    st = dp_agree(r->K, st);
+    if (st != TS_OK) r->failed_together = 1;
     return st;
 }
 
 static ts_status evaluate(run *r, const char *split, double *loss, double *tokens) {
-    return ts_evaluate_split(r->model, r->o->data_dir, split, r->B, r->T, loss, tokens);
+    ts_status st =
+        evaluate_slices(r->model, r->o->data_dir, split, r->B, r->T, r->rank, r->K, loss, tokens);
+    if (st != TS_OK) r->failed_together = 1; /* evaluate_slices agreed before failing */
+    return st;
 }
 
 static void progress_line(const run *r, float loss, double elapsed, double tok_s, int final) {
@@ -252,7 +294,7 @@ static int progress_fd(void) {
 
 static void report_progress(const run *r, float loss, double tok_s, int final) {
     static double last = -1;
-    int fd = progress_fd();
+    int fd = r->lead ? progress_fd() : -1;
     if (fd < 0) return;
     double now = ts_now();
     if (!final && now - last < 0.25) return;
@@ -264,12 +306,48 @@ static void report_progress(const run *r, float loss, double tok_s, int final) {
     if (write(fd, line, (size_t)n) < 0) return;
 }
 
-static void report_phase(const char *phase) {
-    int fd = progress_fd();
+static void report_phase(const run *r, const char *phase) {
+    int fd = r->lead ? progress_fd() : -1;
     if (fd < 0) return;
     char line[64];
     int n = snprintf(line, sizeof line, "phase %s\n", phase);
     if (write(fd, line, (size_t)n) < 0) return;
+}
+
+/* One data-parallel step's gradients and loss: this rank's slice [lo, hi) of the global batch
+ * of n windows, its gradients averaged over the global batch's targets, then summed over the
+ * ranks on the host (every rank receives the same bits) and written back, so the norm, the
+ * clipping and AdamW that follow are the single-process run's on every rank. A rank with no
+ * windows (a short last batch) adds zeros. */
+static ts_status dp_gradients(run *r, const int32_t *x, const int32_t *y, int n, uint32_t step,
+                              float *loss) {
+    const ts_train_options *o = r->o;
+    size_t T = (size_t)r->T;
+    int lo = (int)((long)n * r->rank / r->K), hi = (int)((long)n * (r->rank + 1) / r->K);
+    int targets = 0;
+    for (size_t i = 0; i < (size_t)n * T; i++)
+        targets += y[i] != 0; /* every rank holds the whole batch: no exchange needed */
+    double sums[2] = {0, 0};  /* loss sum, targets */
+    ts_status st = ts_model_zero_grad(r->model);
+    if (st == TS_OK && hi > lo) {
+        ts_model_set_slice(r->model, lo, n, targets);
+        st = ts_model_forward(r->model, x + lo * T, y + lo * T, hi - lo, r->T, 1, o->seed, step);
+        if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step);
+        int c = 0;
+        if (st == TS_OK) st = ts_model_loss(r->model, NULL, &sums[0], &c);
+        sums[1] = c;
+    }
+    if (st == TS_OK) st = ts_model_get_grads(r->model, r->grad_host);
+    /* a failed rank must not leave the others waiting in the all-reduce */
+    if ((st = agree(r, st)) != TS_OK) return st;
+    if ((st = ts_dist_sum_double(sums, 2)) == TS_OK)
+        st = ts_dist_sum_float(r->grad_host, r->model->n_params);
+    if (st != TS_OK) {
+        r->failed_together = 1; /* MPI itself failed: no further collective */
+        return st;
+    }
+    *loss = sums[1] > 0 ? (float)(sums[0] / sums[1]) : 0.0f;
+    return ts_model_set_grads(r->model, r->grad_host);
 }
 
 static ts_status train_loop(run *r) {
@@ -281,8 +359,9 @@ static ts_status train_loop(run *r) {
         free(y);
         return ts_set_error("out of host memory");
     }
-    FILE *losses = o->losses_out ? fopen(o->losses_out, r->step ? "a" : "w") : NULL;
-    if (o->losses_out && !losses) {
+    /* only rank 0 writes the losses file */
+    FILE *losses = o->losses_out && r->lead ? fopen(o->losses_out, r->step ? "a" : "w") : NULL;
+    if (o->losses_out && r->lead && !losses) {
         free(x);
         free(y);
         return ts_set_error("%s: cannot write the --losses file: %s", o->losses_out,
@@ -290,7 +369,8 @@ static ts_status train_loop(run *r) {
     }
     if (losses) setvbuf(losses, NULL, _IOLBF, 0); /* one line per step, readable while running */
     const char *env = getenv("TUNESCALE_PROGRESS");
-    int bar = !o->quiet && (env ? atoi(env) : isatty(2));
+    int talk = !o->quiet && r->lead;
+    int bar = talk && (env ? atoi(env) : isatty(2));
     double last_ckpt = ts_now(), t0 = ts_now(), done_at_start = r->tokens_seen;
     ts_status st = TS_OK;
     float loss = 0;
@@ -302,11 +382,15 @@ static ts_status train_loop(run *r) {
         double ts = ts_now();
         uint32_t step32 = (uint32_t)r->step;
         float norm = 0;
-        st = ts_model_zero_grad(r->model);
-        if (st == TS_OK) st = ts_model_forward(r->model, x, y, n, r->T, 1, o->seed, step32);
-        if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step32);
+        if (r->K > 1) {
+            st = dp_gradients(r, x, y, n, step32, &loss);
+        } else {
+            st = ts_model_zero_grad(r->model);
+            if (st == TS_OK) st = ts_model_forward(r->model, x, y, n, r->T, 1, o->seed, step32);
+            if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step32);
+            if (st == TS_OK) st = ts_model_loss(r->model, &loss, NULL, NULL);
+        }
         if (st == TS_OK) st = ts_model_grad_norm(r->model, &norm);
-        if (st == TS_OK) st = ts_model_loss(r->model, &loss, NULL, NULL);
         double lr = o->lr * ts_lr_lambda(r->step, r->warmup, r->total_steps);
         if (st == TS_OK && isfinite(loss) && isfinite(norm)) {
             /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
@@ -339,14 +423,16 @@ static ts_status train_loop(run *r) {
         report_progress(r, loss, (r->tokens_seen - done_at_start) / el, r->step == r->total_steps);
         if (bar) {
             progress_line(r, loss, el, (r->tokens_seen - done_at_start) / el, 0);
-        } else if (!o->quiet && r->step % (r->total_steps >= 10 ? r->total_steps / 10 : 1) == 0) {
+        } else if (talk && r->step % (r->total_steps >= 10 ? r->total_steps / 10 : 1) == 0) {
             /* not a terminal (a log file, CI): one plain line per tenth of the run */
             fprintf(stderr, "tunescale: %s step %ld/%ld, loss %.4f, %.0f tok/s\n", r->cfg.name,
                     r->step, r->total_steps, loss, (r->tokens_seen - done_at_start) / el);
         }
+        /* Rank 0 alone writes checkpoints (every rank holds the same state); a failed write
+         * reaches the others at the next step's agreement. */
         int due = o->checkpoint_every ? r->step % o->checkpoint_every == 0
                                       : ts_now() - last_ckpt >= o->checkpoint_seconds;
-        if (due && r->step < r->total_steps) {
+        if (due && r->step < r->total_steps && r->lead) {
             st = save_checkpoint(r);
             last_ckpt = ts_now();
         }
@@ -357,8 +443,33 @@ static ts_status train_loop(run *r) {
     if (losses) fclose(losses);
     free(x);
     free(y);
-    if (st == TS_OK) st = save_checkpoint(r);
+    if (st == TS_OK && r->lead) st = save_checkpoint(r);
     return st;
+}
+
+/* FNV-1a over the parameters' bytes. */
+static uint64_t params_hash(const float *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n * sizeof *p; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* Data-parallel ranks must end with the same weights bit for bit: a cheap guard against a
+ * reduction that is not deterministic or a rank that drifted. */
+static ts_status dp_check_params(run *r) {
+    ts_status st = ts_model_get_params(r->model, r->grad_host);
+    uint64_t mine = st == TS_OK ? params_hash(r->grad_host, r->model->n_params) : 0, lead = mine;
+    if ((st = agree(r, st)) != TS_OK) return st;
+    r->failed_together = 1; /* until every rank has agreed below */
+    if ((st = ts_dist_bcast(&lead, sizeof lead, 0)) != TS_OK) return st;
+    if (ts_dist_any_failed(mine != lead))
+        return ts_set_error("data-parallel ranks ended with different parameters (rank %d: hash "
+                            "%016llx, rank 0: %016llx)",
+                            r->rank, (unsigned long long)mine, (unsigned long long)lead);
+    r->failed_together = 0;
+    return TS_OK;
 }
 
 static cJSON *device_json(ts_backend *be) {
@@ -432,6 +543,11 @@ static ts_status write_result(run *r, const char *status, double wall, double va
         cJSON_AddNumberToObject(ds, k, cJSON_GetObjectItemCaseSensitive(sp, "tokens")->valuedouble);
     }
     cJSON_AddItemToObject(j, "hyperparameters", hyper_json(r));
+    /* mpirun -n K: each batch split over K ranks (1: a plain run) */
+    cJSON *dp = cJSON_AddObjectToObject(j, "data_parallel");
+    cJSON_AddNumberToObject(dp, "ranks", r->K);
+    cJSON_AddNumberToObject(dp, "local_batch", r->local_B);
+    cJSON_AddNumberToObject(dp, "global_batch", r->B);
     if (!strcmp(status, "ok")) {
         double n_last = 0, sum_last = 0;
         int nc = cJSON_GetArraySize(r->curve);
@@ -453,6 +569,7 @@ static ts_status write_result(run *r, const char *status, double wall, double va
             cJSON_AddNumberToObject(j, "test_loss", test_loss);
             cJSON_AddNumberToObject(j, "test_perplexity", exp(test_loss));
         }
+        /* global: every rank's tokens over rank 0's time in steps */
         double tok_s = r->train_time > 0 ? r->tokens_seen / r->train_time : 0;
         double fpt = flops_per_token(&r->cfg, r->T);
         cJSON_AddNumberToObject(j, "steps", (double)r->step);
@@ -465,13 +582,13 @@ static ts_status write_result(run *r, const char *status, double wall, double va
         ts_device_info d;
         memset(&d, 0, sizeof d);
         r->be->iface->device_info(r->be, &d);
-        if (d.peak_gflops > 0)
-            cJSON_AddNumberToObject(j, "mfu", tok_s * fpt / 1e9 / d.peak_gflops);
+        if (d.peak_gflops > 0) /* per device: K ranks use K of them */
+            cJSON_AddNumberToObject(j, "mfu", tok_s * fpt / 1e9 / d.peak_gflops / r->K);
         else
             cJSON_AddNullToObject(j, "mfu");
         double gflops, gbs;
         if (ts_peak_cache_lookup(r->be->iface->name, d.name, &gflops, &gbs) && gflops > 0)
-            cJSON_AddNumberToObject(j, "mfu_measured", tok_s * fpt / 1e9 / gflops);
+            cJSON_AddNumberToObject(j, "mfu_measured", tok_s * fpt / 1e9 / gflops / r->K);
         cJSON_AddNumberToObject(j, "nonfinite_skipped", (double)r->nonfinite);
         cJSON *curve = cJSON_AddObjectToObject(j, "curve");
         cJSON_AddItemToObject(
@@ -501,7 +618,12 @@ ts_status ts_train(const ts_train_options *o) {
     memset(&r, 0, sizeof r);
     r.o = o;
     r.curve = cJSON_CreateArray();
+    r.rank = ts_dist_rank();
+    r.K = ts_dist_size();
+    r.lead = r.rank == 0;
     double wall0 = ts_now();
+    /* Until the first agreement every rank takes the same path (or fails the same way), except
+     * where it touches its own device: those steps fall through to the agreement below. */
     ts_status st = read_dataset(o->data_dir, &r.data);
     if (st != TS_OK) goto done;
     if ((st = ts_model_config_lookup(o->model, &r.cfg)) != TS_OK) goto done;
@@ -511,12 +633,13 @@ ts_status ts_train(const ts_train_options *o) {
     r.T = o->seq_len;
     r.stride = o->stride ? o->stride : r.T;
     r.B = o->batch ? o->batch : ts_param_count(&r.cfg) > 30000000 ? 32 : 64;
+    r.local_B = (r.B + r.K - 1) / r.K; /* each rank holds only its slice's activations */
     if (o->out_dir)
         snprintf(r.out, sizeof r.out, "%s", o->out_dir);
     else
         snprintf(r.out, sizeof r.out, "runs/%s-%s", r.cfg.name, o->backend);
     if ((st = ts_mkdir_p(r.out)) != TS_OK) goto done;
-    ts_remove_stale_temporaries(r.out); /* debris of a run killed mid-write */
+    if (r.lead) ts_remove_stale_temporaries(r.out); /* debris of a run killed mid-write */
 
     char path[4200];
     snprintf(path, sizeof path, "%s/train.bin", o->data_dir);
@@ -532,37 +655,49 @@ ts_status ts_train(const ts_train_options *o) {
     r.warmup = o->warmup >= 0 ? o->warmup : ts_default_warmup(r.total_steps);
 
     ts_backend_options bo = {o->device, o->threads, o->mem_limit};
-    if ((st = ts_backend_create(o->backend, &bo, &r.be)) != TS_OK) goto done;
-    if ((st = ts_model_create(&r.cfg, r.be, &r.model)) == TS_OK)
-        st = ts_model_reserve(r.model, r.B, r.T);
-    if (st == TS_ENOMEM) goto out_of_memory;
-    if (st != TS_OK) goto done;
-    if (o->init)
+    if (!bo.threads && r.K > 1) { /* the node's cores shared among its ranks */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        bo.threads = cores / ts_dist_local_size() > 1 ? (int)(cores / ts_dist_local_size()) : 1;
+    }
+    st = ts_backend_create(o->backend, &bo, &r.be);
+    if (st == TS_OK) st = ts_model_create(&r.cfg, r.be, &r.model);
+    if (st == TS_OK) st = ts_model_reserve(r.model, r.local_B, r.T);
+    if (st == TS_OK && r.K > 1) {
+        r.grad_host = malloc(r.model->n_params * sizeof *r.grad_host);
+        if (!r.grad_host) st = ts_set_error("out of host memory");
+    }
+    if (st == TS_OK && o->init)
         st = ts_checkpoint_load(r.model, o->init, 0, NULL);
-    else
+    else if (st == TS_OK)
         st = ts_model_init_params(r.model, o->seed);
-    if (st == TS_OK && o->resume) st = resume(&r);
+    if (st == TS_OK && o->resume) st = resume(&r); /* every rank reads the checkpoint */
+    st = agree(&r, st);
     if (st == TS_OK) st = train_loop(&r);
+    /* a failure after the loop's last agreement (rank 0's final checkpoint) reaches all */
+    if (!r.failed_together && st != TS_EDIVERGED) st = agree(&r, st);
+    if (st == TS_OK && r.K > 1) st = dp_check_params(&r);
     if (st == TS_ENOMEM) goto out_of_memory; /* e.g. the AdamW moments at the first step */
-    if (st == TS_EDIVERGED) {
+    if (st == TS_EDIVERGED) { /* every rank diverges at the same step: they hold the same bits */
         char msg[512];
         snprintf(msg, sizeof msg, "%s", ts_last_error());
-        write_result(&r, "failed: diverged", ts_now() - wall0, NAN, 0, NAN, 0);
+        if (r.lead) write_result(&r, "failed: diverged", ts_now() - wall0, NAN, 0, NAN, 0);
         ts_set_error("%s", msg);
         st = TS_ERR;
         goto done;
     }
     double val = NAN, val_tokens = 0, test = NAN, test_tokens = 0;
-    if (st == TS_OK && (o->eval || o->test)) report_phase("eval");
+    if (st == TS_OK && (o->eval || o->test)) report_phase(&r, "eval");
     if (st == TS_OK && o->eval) st = evaluate(&r, "val", &val, &val_tokens);
     if (st == TS_OK && o->test) st = evaluate(&r, "test", &test, &test_tokens);
-    if (st == TS_OK) {
+    if (st == TS_OK && r.lead) {
         snprintf(path, sizeof path, "%s/model.safetensors", r.out);
         st = ts_checkpoint_save(r.model, path, NULL);
     }
-    if (st == TS_OK) st = write_result(&r, "ok", ts_now() - wall0, val, val_tokens, test, 0);
-    if (st == TS_OK) report_phase("done");
-    if (st == TS_OK && !o->quiet)
+    if (st == TS_OK && r.lead)
+        st = write_result(&r, "ok", ts_now() - wall0, val, val_tokens, test, 0);
+    if (!r.failed_together) st = agree(&r, st); /* all ranks leave with rank 0's outcome */
+    if (st == TS_OK) report_phase(&r, "done");
+    if (st == TS_OK && !o->quiet && r.lead)
         printf("%s on %s: %ld steps, train loss %.4f, val loss %.4f (ppl %.2f), %.0f tok/s, "
                "peak memory %.1f MiB -> %s/result.json\n",
                r.cfg.name, o->backend, r.step,
@@ -578,11 +713,11 @@ out_of_memory : {
     /* Wherever the device ran out (parameters, activations, optimizer state), the run is
      * recorded as skipped with what it needs in all, so a sweep goes on past it. */
     size_t asked = (size_t)4 * ts_param_count(&r.cfg) * sizeof(float) +
-                   ts_model_activation_bytes(&r.cfg, r.B, r.T);
+                   ts_model_activation_bytes(&r.cfg, r.local_B, r.T);
     if (r.be && r.be->oom_needed_bytes > asked) asked = r.be->oom_needed_bytes; /* at least */
     char msg[256];
     snprintf(msg, sizeof msg, "%s", ts_last_error());
-    write_result(&r, "skipped: out of memory", ts_now() - wall0, NAN, 0, NAN, asked);
+    if (r.lead) write_result(&r, "skipped: out of memory", ts_now() - wall0, NAN, 0, NAN, asked);
     ts_set_error_status(TS_ENOMEM, "%s: %s (needs about %.2f GiB; recorded as skipped)", r.cfg.name,
                         msg, (double)asked / (1 << 30));
     st = TS_ENOMEM;
@@ -591,6 +726,7 @@ done:
     ts_model_free(r.model);
     ts_backend_destroy(r.be);
     ts_loader_close(&r.train);
+    free(r.grad_host);
     cJSON_Delete(r.curve);
     cJSON_Delete(r.data.dataset);
     return st;

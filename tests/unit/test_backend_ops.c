@@ -280,7 +280,7 @@ static void test_elementwise(void) {
 
         static const float ps[] = {0.0f, 0.1f, 0.5f};
         for (int q = 0; q < 3; q++) {
-            ts_dropout_key key = {0x123456789abcdefull + n, 7u + (uint32_t)q, 42u};
+            ts_dropout_key key = {0x123456789abcdefull + n, 7u + (uint32_t)q, 42u, 0, 0, 0};
             char s2[96];
             snprintf(s2, sizeof s2, "%zu p=%.1f", n, (double)ps[q]);
             inp = pt_rand(n, -1, 1), out = pt_rand(n, -1, 1);
@@ -289,6 +289,25 @@ static void test_elementwise(void) {
             dout = pt_rand(n, -1, 1);
             ON_BOTH(dropout_backward, T(dout), T(dout), n, ps[q], key);
             finish("dropout_backward inplace", s2, TOL_EXACT, OUTS(dout));
+        }
+
+        /* a data-parallel slice: block-aligned and odd offsets, and time-major rows (span,
+         * stride) as the LSTM's; test_dropout_slices checks the CPU's against the whole */
+        static const struct {
+            uint64_t offset;
+            uint32_t span, stride;
+        } sl[] = {{4 * 1000, 0, 0}, {4 * 1000 + 3, 0, 0}, {17, 6, 15}, {5, 4, 9}};
+        for (int q = 0; q < 4; q++) {
+            ts_dropout_key key = {0xfeedull + n, 3u, 17u, sl[q].offset, sl[q].span, sl[q].stride};
+            char s2[96];
+            snprintf(s2, sizeof s2, "%zu offset=%llu span=%u stride=%u", n,
+                     (unsigned long long)sl[q].offset, sl[q].span, sl[q].stride);
+            inp = pt_rand(n, -1, 1), out = pt_rand(n, -1, 1);
+            ON_BOTH(dropout_forward, T(out), T(inp), n, 0.5f, key);
+            finish("dropout_forward slice", s2, TOL_EXACT, OUTS(out));
+            dout = pt_rand(n, -1, 1);
+            ON_BOTH(dropout_backward, T(dout), T(dout), n, 0.5f, key);
+            finish("dropout_backward slice", s2, TOL_EXACT, OUTS(dout));
         }
     }
 }
@@ -565,6 +584,62 @@ static int required(const char *name) {
     return 0;
 }
 
+/* The CPU reference on a slice (offset, span, stride) keeps exactly the elements the whole
+ * tensor keeps at the slice's global positions: what makes a data-parallel rank's masks the
+ * single-process run's. */
+static void test_dropout_slices(ts_backend *cpu) {
+    enum { ROWS = 7, GLOBAL_ROW = 45, ALL = ROWS * GLOBAL_ROW };
+    static const struct {
+        uint64_t offset;
+        uint32_t span, stride, n;
+    } sl[] = {{0, 0, 0, ALL},
+              {1, 0, 0, 200},
+              {6, 0, 0, 150},
+              {8, 0, 0, 5},
+              {13, 11, GLOBAL_ROW, 11 * ROWS},
+              {30, 15, GLOBAL_ROW, 15 * 6 + 4}};
+    ts_buffer *whole = NULL, *part = NULL;
+    float ones[ALL], w[ALL], got[ALL];
+    for (int i = 0; i < ALL; i++)
+        ones[i] = 1.0f;
+    int bad = 0;
+    if (ts_buffer_alloc(cpu, sizeof ones, &whole) != TS_OK ||
+        ts_buffer_alloc(cpu, sizeof ones, &part) != TS_OK)
+        bad = 1;
+    ts_dropout_key k0 = {99, 5, 23, 0, 0, 0};
+    ts_tensor tw = {whole, 0}, tp = {part, 0};
+    if (!bad) {
+        cpu->iface->upload(cpu, tw, ones, sizeof ones);
+        cpu->iface->dropout_forward(cpu, tw, tw, ALL, 0.3f, k0);
+        bad = cpu->iface->download(cpu, w, tw, sizeof w) != TS_OK;
+    }
+    for (size_t q = 0; !bad && q < sizeof sl / sizeof sl[0]; q++) {
+        ts_dropout_key k = k0;
+        k.offset = sl[q].offset, k.span = sl[q].span, k.stride = sl[q].stride;
+        cpu->iface->upload(cpu, tp, ones, sizeof ones);
+        cpu->iface->dropout_forward(cpu, tp, tp, sl[q].n, 0.3f, k);
+        if (cpu->iface->download(cpu, got, tp, sl[q].n * sizeof *got) != TS_OK) bad = 1;
+        for (uint32_t i = 0; !bad && i < sl[q].n; i++) {
+            uint64_t g =
+                k.span ? k.offset + (uint64_t)(i / k.span) * k.stride + i % k.span : k.offset + i;
+            if (got[i] != w[g]) {
+                printf("FAIL dropout slice %zu: element %u is %g, the whole's %llu is %g\n", q, i,
+                       (double)got[i], (unsigned long long)g, (double)w[g]);
+                bad = 1;
+            }
+        }
+    }
+    cases++;
+    if (bad) {
+        failures++;
+        printf("FAIL dropout slices (cpu) %s\n", cpu->error != TS_OK ? ts_last_error() : "");
+    } else {
+        printf("ok   dropout slices match the whole tensor (cpu)\n");
+    }
+    ts_buffer_free(cpu, whole);
+    ts_buffer_free(cpu, part);
+}
+
 int main(void) {
     ts_backend_options o = {0};
     o.threads = 2;
@@ -575,6 +650,7 @@ int main(void) {
         printf("FAIL cannot create the cpu backend: %s\n", ts_last_error());
         return 1;
     }
+    test_dropout_slices(be_pair[REF]);
     for (size_t k = 0; k < sizeof backends / sizeof backends[0]; k++) {
         dut_name = backends[k];
         ts_backend_options od = {0};

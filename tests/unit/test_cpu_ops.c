@@ -327,7 +327,7 @@ static void test_dropout(void **state) {
     size_t n = 100003;
     float *x = frand(n, 0.5f, 1.5f), *got = fnew(n), *back = fnew(n);
     ts_tensor tx = dev_from(x, n), ty = dev(n), tdx = dev(n);
-    ts_dropout_key key = {0x123456789abcdefull, 7, 42};
+    ts_dropout_key key = {0x123456789abcdefull, 7, 42, 0, 0, 0};
 
     F->dropout_forward(be, ty, tx, n, 0.0f, key);
     get(got, ty, n);
@@ -1144,7 +1144,7 @@ static float *run_sequence(size_t *count) {
     F->qkv_split_forward(be, q, k, v, qkv, B, T, NH, HS);
     F->gemm(be, 0, 1, T, T, HS, 1.0f, q, HS, T * HS, k, HS, T * HS, 0.0f, att, T, T * T, B * NH);
     F->softmax_causal_forward(be, att, att, B * NH, T, 1.0f / sqrtf((float)HS));
-    ts_dropout_key key = {5, 1, 3};
+    ts_dropout_key key = {5, 1, 3, 0, 0, 0};
     F->dropout_forward(be, att, att, (size_t)B * NH * T * T, 0.1f, key);
     F->gemm(be, 0, 0, T, HS, T, 1.0f, att, T, T * T, v, HS, T * HS, 0.0f, q, HS, T * HS, B * NH);
     F->heads_merge_forward(be, y, q, B, T, NH, HS);
