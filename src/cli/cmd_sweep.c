@@ -8,6 +8,7 @@
 
 #include "backends/backend.h"
 #include "cli/commands.h"
+#include "dist/dist.h"
 #include "sweep/sweep.h"
 #include "util/fsutil.h"
 
@@ -37,10 +38,18 @@ static void usage(FILE *out) {
         "                      is the notebook's overlapping windows)\n"
         "  --checkpoint-every N  checkpoint runs every N steps (default: every 5 minutes)\n"
         "  --force             run everything again (finished runs are deleted first)\n"
-        "  --dry-run           print the plan and stop\n"
+        "  --dry-run           print the plan (runs numbered from 0) and stop\n"
+        "  --shard I/K         run only the runs j with j %% K == I (0 <= I < K), e.g. to share\n"
+        "                      a sweep between machines; no report (run tunescale report OUT)\n"
+        "  --slurm-array       the shard of this Slurm array task: task ID-MIN of COUNT (from\n"
+        "                      SLURM_ARRAY_TASK_ID/_MIN/_COUNT); --array=0-(N-1) gives run i to\n"
+        "                      task i (bench/slurm/sweep.sbatch)\n"
         "  --no-report         skip the report at the end (tunescale report OUT makes it)\n"
         "  --json              print the manifest (sweep.json) on stdout at the end\n"
         "  -q, --quiet         no progress lines\n\n"
+        "Under mpirun -n K the runs are dealt out to the K ranks, largest first; each rank\n"
+        "uses device (local rank %% devices) unless --device is given, and rank 0 writes the\n"
+        "manifest and the report. Runs already finished are skipped whatever the rank count.\n\n"
         "exit codes: 0 every run ok or skipped for memory, 1 a run failed or the sweep was\n"
         "interrupted (run the same command again to go on), 2 usage\n");
 }
@@ -59,6 +68,42 @@ static int count(const char *s, double *out) {
         v *= 1e9, end++;
     if (*end) return 0;
     *out = v;
+    return 1;
+}
+
+/* "I/K" with 0 <= I < K. */
+static int parse_shard(const char *s, ts_sweep_options *o) {
+    char *end;
+    errno = 0;
+    long i = strtol(s, &end, 10);
+    if (end == s || *end != '/' || errno) return 0;
+    const char *k_at = end + 1;
+    long k = strtol(k_at, &end, 10);
+    if (end == k_at || *end || errno || k < 1 || k > 1000000 || i < 0 || i >= k) return 0;
+    o->shard_index = (int)i;
+    o->shard_count = (int)k;
+    return 1;
+}
+
+/* The shard of this Slurm array task. */
+static int slurm_shard(ts_sweep_options *o) {
+    const char *id = getenv("SLURM_ARRAY_TASK_ID"), *min = getenv("SLURM_ARRAY_TASK_MIN"),
+               *cnt = getenv("SLURM_ARRAY_TASK_COUNT");
+    if (!id || !cnt) {
+        fprintf(stderr, "tunescale sweep: --slurm-array: SLURM_ARRAY_TASK_ID is not set (submit "
+                        "with sbatch --array=0-N, see bench/slurm/sweep.sbatch)\n");
+        return 0;
+    }
+    long i = atol(id) - (min ? atol(min) : 0), k = atol(cnt);
+    if (k < 1 || i < 0 || i >= k) {
+        fprintf(stderr,
+                "tunescale sweep: --slurm-array: task %s of an array of %s from %s: use a "
+                "contiguous --array=0-N (task i runs runs i, i+COUNT, ...)\n",
+                id, cnt, min ? min : "?");
+        return 0;
+    }
+    o->shard_index = (int)i;
+    o->shard_count = (int)k;
     return 1;
 }
 
@@ -86,6 +131,8 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
                                          {"checkpoint-every", 1, 0, 'C'},
                                          {"force", 0, 0, 'f'},
                                          {"dry-run", 0, 0, 'n'},
+                                         {"shard", 1, 0, 'H'},
+                                         {"slurm-array", 0, 0, 'A'},
                                          {"no-report", 0, 0, 'R'},
                                          {"json", 0, 0, 'J'},
                                          {"quiet", 0, 0, 'q'},
@@ -93,7 +140,7 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
                                          {0, 0, 0, 0}};
     ts_sweep_options o;
     memset(&o, 0, sizeof o);
-    int report = 1, json = 0, c, lengths = 0;
+    int report = 1, json = 0, c, lengths = 0, slurm = 0;
     double v = 0;
     opterr = 0;
     optind = 0; /* 0, not 1: glibc then also drops state left by an earlier parse */
@@ -114,7 +161,7 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
             o.out_dir = optarg;
             break;
         case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v, o.device_set = 1;
             break;
         case 'j':
             ok = ts_cli_number(optarg, 1, 4096, &v), o.threads = (int)v;
@@ -158,6 +205,12 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
         case 'n':
             o.dry_run = 1;
             break;
+        case 'H':
+            ok = parse_shard(optarg, &o);
+            break;
+        case 'A':
+            slurm = 1;
+            break;
         case 'R':
             report = 0;
             break;
@@ -184,6 +237,11 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
                         "(see --help)\n");
         return 2;
     }
+    if (slurm && o.shard_count) {
+        fprintf(stderr, "tunescale sweep: give --shard or --slurm-array, not both\n");
+        return 2;
+    }
+    if (slurm && !slurm_shard(&o)) return 2;
     if (lengths > 1) {
         fprintf(stderr, "tunescale sweep: give only one of --steps, --tokens, --epochs\n");
         return 2;
@@ -202,18 +260,27 @@ int cmd_sweep(int argc, char **argv) {
     ts_sweep_outcome out;
     ts_status st = ts_sweep(&o, &out);
     if (st != TS_OK) {
-        fprintf(stderr, "tunescale sweep: %s\n", ts_last_error());
+        /* The same bad flag or preset would be told by every rank: rank 0 tells it. */
+        if (ts_dist_rank() == 0 || st != TS_EUSAGE)
+            fprintf(stderr, "tunescale sweep: %s\n", ts_last_error());
         return st == TS_EUSAGE ? 2 : 1;
     }
     if (o.dry_run) return 0;
-    if (!o.quiet)
+    int lead = ts_dist_rank() == 0; /* under MPI rank 0 speaks for the job */
+    if (!o.quiet && lead)
         fprintf(stderr,
                 "tunescale sweep: %d runs: %d ran now (%d ok, %d failed), %d finished earlier, "
-                "%d skipped for memory\n",
-                out.total, out.ran, out.ok, out.failed, out.skipped_cached, out.oom);
+                "%d skipped for memory%s\n",
+                out.total, out.ran, out.ok, out.failed, out.skipped_cached, out.oom,
+                out.busy ? ", some left to another process" : "");
+    if (!o.quiet && o.shard_count)
+        fprintf(stderr,
+                "tunescale sweep: shard %d of %d done; run tunescale report %s once every "
+                "shard has finished\n",
+                o.shard_index, o.shard_count, o.out_dir);
     rc = out.failed ? 1 : 0;
-    if (report && ts_sweep_report(o.out_dir, o.quiet || json) != 0) rc = 1;
-    if (json) {
+    if (report && out.report && ts_sweep_report(o.out_dir, o.quiet || json) != 0) rc = 1;
+    if (json && lead) {
         char path[4300], *text;
         size_t len;
         snprintf(path, sizeof path, "%s/sweep.json", o.out_dir);

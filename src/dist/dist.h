@@ -29,6 +29,9 @@ int ts_dist_local_size(void);
 int ts_dist_built_with_mpi(void);
 
 ts_status ts_dist_barrier(void);
+/* A barrier for ranks that may wait long (a sweep's ranks finishing their runs): it sleeps
+ * between checks instead of spinning, so a waiting rank leaves its core to the others. */
+ts_status ts_dist_barrier_idle(void);
 /* In-place sums over all ranks; every rank receives the same bits. */
 ts_status ts_dist_sum_float(float *buf, size_t n);
 ts_status ts_dist_sum_double(double *buf, size_t n);

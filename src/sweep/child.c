@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dist/dist.h"
 #include "util/fsutil.h"
 
 enum { max_args = 64 };
@@ -45,7 +46,7 @@ static void build_args(arglist *a, const char *exe, const ts_sweep_options *o,
     arg(a, "--model"), arg(a, "%s", r->model_arg);
     arg(a, "--data"), arg(a, "%s", o->data_dir);
     arg(a, "--backend"), arg(a, "%s", r->backend);
-    arg(a, "--device"), arg(a, "%d", o->device);
+    arg(a, "--device"), arg(a, "%d", r->device);
     arg(a, "--out"), arg(a, "%s", r->dir);
     arg(a, "--seed"), arg(a, "%llu", (unsigned long long)hp->seed);
     arg(a, "--batch"), arg(a, "%d", hp->batch);
@@ -110,6 +111,7 @@ ts_status ts_child_start(ts_child *c, const ts_sweep_options *o, const ts_sweep_
         snprintf(env, sizeof env, "%d", wfd);
         setenv("TUNESCALE_PROGRESS_FD", env, 1);
         setenv("TUNESCALE_PROGRESS", "0", 1); /* no terminal bar inside the log */
+        ts_dist_forget_launcher_env(); /* a run is one process, not another rank of the job */
         execv(a.argv[0], a.argv);
         dprintf(2, "tunescale: cannot run %s: %s\n", a.argv[0], strerror(errno));
         _exit(127);

@@ -63,12 +63,14 @@ static double flops_per_token(const ts_model_config *c, int T) {
 
 /* The identity of a run: everything that decides its numbers. Two invocations with the same
  * identity share the run folder, so a finished run is found again and an unfinished one
- * resumes; anything else (another dataset, learning rate or device) gets a folder of its own. */
-static void run_key(ts_sweep_run *r, int device, const char *dataset_hash) {
+ * resumes; anything else (another dataset or learning rate) gets a folder of its own. The
+ * device index is not part of it (version 2): MPI ranks take device local_rank % devices, and
+ * a sweep re-run with another rank count must find the same runs; result.json names the device
+ * each run had. */
+static void run_key(ts_sweep_run *r, const char *dataset_hash) {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "key_version", 1);
+    cJSON_AddNumberToObject(j, "key_version", 2);
     cJSON_AddStringToObject(j, "backend", r->backend);
-    cJSON_AddNumberToObject(j, "device", device);
     cJSON_AddStringToObject(j, "dataset_hash", dataset_hash);
     cJSON *m = cJSON_AddObjectToObject(j, "model");
     cJSON_AddStringToObject(m, "name", r->cfg.name);
@@ -166,7 +168,7 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
                                 ? r->hp.tokens
                                 : r->hp.epochs * plan->train_tokens * r->hp.seq_len / r->hp.stride;
             r->work = tokens * flops_per_token(&r->cfg, r->hp.seq_len);
-            run_key(r, o->device, plan->dataset_hash);
+            run_key(r, plan->dataset_hash);
             snprintf(r->dir, sizeof r->dir, "%s/runs/%s/%s-s%llu-%s", o->out_dir, r->backend,
                      r->cfg.name, (unsigned long long)r->hp.seed, r->key);
             if (e->shape) {
@@ -175,6 +177,7 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
                 snprintf(r->model_arg, sizeof r->model_arg, "%s", e->model);
             }
             r->val_loss = NAN;
+            r->device = o->device;
             plan->n_runs++;
         }
     if (plan->n_runs == 0)

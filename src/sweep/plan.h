@@ -15,6 +15,7 @@ typedef enum {
     TS_RUN_OK,
     TS_RUN_OOM,
     TS_RUN_FAILED,
+    TS_RUN_BUSY, /* another process holds its folder's lock */
 } ts_run_state;
 
 typedef struct {
@@ -31,6 +32,8 @@ typedef struct {
     char status[512]; /* result.json status once known */
     double val_loss, tokens_per_s, wall_s;
     int attempts;
+    int device; /* --device of its run */
+    int owner;  /* the MPI rank (or 0) that trains it in this invocation; -1: another shard's */
 } ts_sweep_run;
 
 typedef struct {

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "backends/backend.h"
+#include "backends/device_info.h"
+#include "dist/dist.h"
 #include "model/config.h"
 #include "sweep/child.h"
 #include "sweep/plan.h"
@@ -149,6 +151,7 @@ static void last_error_line(const char *dir, char *out, size_t cap) {
 static const char *state_name(ts_run_state s) {
     switch (s) {
     case TS_RUN_PENDING:
+    case TS_RUN_BUSY:
         return "pending";
     case TS_RUN_CACHED:
     case TS_RUN_OK:
@@ -160,6 +163,7 @@ static const char *state_name(ts_run_state s) {
 }
 
 static char backend_list[64]; /* the backends swept, "all" resolved */
+static char rank_prefix[32];  /* "rank K: " before each line under MPI */
 
 static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *plan) {
     cJSON *j = cJSON_CreateObject();
@@ -238,7 +242,7 @@ static void print_outcome(const sweep_progress *p, int k, int n, const ts_sweep_
     ts_format_amount(params, sizeof params, (double)r->params, TS_UNIT_COUNT);
     if (p->enabled) fprintf(stderr, "\r\033[K");
     /* Logs get no live bar, so each finished run says where the whole sweep stands. */
-    if (r->state != TS_RUN_CACHED && p->work_done > 0 && p->work_total > 0 && k < n) {
+    if (r->state != TS_RUN_CACHED && p->work_done > 0 && p->work_done < p->work_total) {
         char left[32];
         ts_format_duration(left, sizeof left,
                            (p->work_total - p->work_done) * p->time_done / p->work_done);
@@ -247,20 +251,26 @@ static void print_outcome(const sweep_progress *p, int k, int n, const ts_sweep_
     }
     const char *what = r->state == TS_RUN_CACHED ? "cached" : r->state == TS_RUN_OK ? "ok" : "";
     if (r->state == TS_RUN_OK || r->state == TS_RUN_CACHED)
-        fprintf(
-            stderr, "[%d/%d] %-6s %-6s %-20s %7s params  val loss %.4f  %8.0f tok/s  %6.0fs%s\n", k,
-            n, what, r->backend, r->cfg.name, params, r->val_loss, r->tokens_per_s, r->wall_s, eta);
+        fprintf(stderr,
+                "%s[%d/%d] %-6s %-6s %-20s %7s params  val loss %.4f  %8.0f tok/s  %6.0fs%s\n",
+                rank_prefix, k, n, what, r->backend, r->cfg.name, params, r->val_loss,
+                r->tokens_per_s, r->wall_s, eta);
+    else if (r->state == TS_RUN_BUSY)
+        fprintf(stderr,
+                "%s[%d/%d] %-6s %-20s %7s params  left alone: another process is "
+                "training it\n",
+                rank_prefix, k, n, r->backend, r->cfg.name, params);
     else
-        fprintf(stderr, "[%d/%d] %-6s %-20s %7s params  %s%s\n", k, n, r->backend, r->cfg.name,
-                params, r->status, eta);
+        fprintf(stderr, "%s[%d/%d] %-6s %-20s %7s params  %s%s\n", rank_prefix, k, n, r->backend,
+                r->cfg.name, params, r->status, eta);
 }
 
 /* ---- one run -------------------------------------------------------------------------------- */
 
 /* Runs r to an outcome. Returns TS_OK with r->state set, or TS_ERR when the sweep must stop
  * (interrupted, or its own files cannot be written). */
-static ts_status execute(ts_sweep_run *r, const ts_sweep_options *o, const ts_sweep_plan *plan,
-                         sweep_progress *p, int k, int n) {
+static ts_status execute_locked(ts_sweep_run *r, const ts_sweep_options *o,
+                                const ts_sweep_plan *plan, sweep_progress *p, int k, int n) {
     char ckpt[4300], result[4300];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", r->dir);
     snprintf(result, sizeof result, "%s/result.json", r->dir);
@@ -315,6 +325,24 @@ static ts_status execute(ts_sweep_run *r, const ts_sweep_options *o, const ts_sw
     return TS_OK;
 }
 
+/* Holds the run folder's lock while the run trains (flock on the folder itself: no lock file
+ * to leave behind), so that two processes sharing a sweep folder never train one run at once.
+ * A run another process holds is left to it (TS_RUN_BUSY). */
+static ts_status execute(ts_sweep_run *r, const ts_sweep_options *o, const ts_sweep_plan *plan,
+                         sweep_progress *p, int k, int n) {
+    if (ts_mkdir_p(r->dir) != TS_OK) return TS_ERR;
+    int fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ts_set_error("%s: %s", r->dir, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        r->state = TS_RUN_BUSY;
+        return TS_OK;
+    }
+    ts_status st = execute_locked(r, o, plan, p, k, n);
+    close(fd);
+    return st;
+}
+
 /* ---- the sweep ------------------------------------------------------------------------------ */
 
 static ts_status parse_backends(const char *list, char out[][16], int cap, int *n) {
@@ -366,7 +394,9 @@ static void available_backends(const ts_sweep_options *o, char out[][16], int *n
     }
 }
 
-static int lock_out_dir(const char *out) {
+/* The folder's lock: exclusive for a sweep that owns the folder, shared for shards (Slurm
+ * array tasks), which may run side by side but never beside a whole sweep. */
+static int lock_out_dir(const char *out, int shared) {
     char path[4300];
     snprintf(path, sizeof path, "%s/.sweep.lock", out);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -374,7 +404,7 @@ static int lock_out_dir(const char *out) {
         ts_set_error("%s: %s", path, strerror(errno));
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
         close(fd);
         ts_set_error("%s: another sweep is writing to this folder (wait for it, or use another "
                      "--out)",
@@ -384,84 +414,241 @@ static int lock_out_dir(const char *out) {
     return fd;
 }
 
-ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
-    memset(out, 0, sizeof *out);
-    char backends[3][16];
-    int n_backends = 0;
-    ts_status st;
-    if (!strcmp(o->backends, "all")) {
-        available_backends(o, backends, &n_backends, o->quiet);
-    } else if ((st = parse_backends(o->backends, backends, 3, &n_backends)) != TS_OK) {
-        return st;
+/* The number of devices `--device N` can name for a backend (1 when unknown). */
+static int device_count(const char *backend) {
+    if (!strcmp(backend, "cpu")) return 1;
+    cJSON *info = !strcmp(backend, "opencl") ? ts_opencl_info_json() : ts_vulkan_info_json();
+    int n = 0;
+    if (!strcmp(backend, "opencl")) {
+        const cJSON *pl;
+        cJSON_ArrayForEach(pl, cJSON_GetObjectItemCaseSensitive(info, "platforms")) n +=
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pl, "devices"));
+    } else {
+        n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(info, "devices"));
     }
+    cJSON_Delete(info);
+    return n > 0 ? n : 1;
+}
+
+/* The device of this rank for a backend: --device when given, else local rank % devices, so
+ * that the ranks of one node spread over its GPUs. */
+static int rank_device(const ts_sweep_options *o, const char *backend) {
+    if (o->device_set || ts_dist_size() == 1) return o->device;
+    return ts_dist_local_rank() % device_count(backend);
+}
+
+/* Which backends this sweep runs on. Under MPI rank 0 decides ("all" could differ between
+ * nodes) and tells the others, and every rank checks that its own device opens. */
+static ts_status choose_backends(const ts_sweep_options *o, char backends[][16], int *n) {
+    ts_status st = TS_OK;
+    *n = 0;
+    if (ts_dist_rank() == 0) {
+        if (!strcmp(o->backends, "all"))
+            available_backends(o, backends, n, o->quiet);
+        else
+            st = parse_backends(o->backends, backends, 3, n);
+        if (st == TS_OK && *n == 0)
+            st = ts_set_error("--backend all: no backend opens on this machine");
+    }
+    if (ts_dist_any_failed(st != TS_OK))
+        return st != TS_OK ? st : ts_set_error("rank 0 refused the --backend list");
+    if (ts_dist_bcast(n, sizeof *n, 0) != TS_OK ||
+        ts_dist_bcast(backends, (size_t)*n * 16, 0) != TS_OK)
+        return TS_ERR;
     /* A named backend that is not built, or a --device this machine lacks, stops the sweep
      * with its reason before any run, rather than failing every run with it. */
-    for (int i = 0; strcmp(o->backends, "all") && i < n_backends; i++) {
-        ts_backend_options bo = {o->device, 1, 0};
+    for (int i = 0; st == TS_OK && i < *n; i++) {
+        if (!strcmp(o->backends, "all") && ts_dist_size() == 1) break; /* opened just now */
+        ts_backend_options bo = {rank_device(o, backends[i]), 1, 0};
         ts_backend *be = NULL;
         int q = ts_quiet;
         ts_quiet = 1;
         st = ts_backend_create(backends[i], &bo, &be);
         ts_quiet = q;
-        if (st != TS_OK) return st;
-        ts_backend_destroy(be);
+        if (st == TS_OK) ts_backend_destroy(be);
     }
-    if (n_backends == 0) return ts_set_error("--backend all: no backend opens on this machine");
+    if (ts_dist_size() > 1 && st != TS_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ts_last_error());
+        ts_set_error("rank %d: %s", ts_dist_rank(), msg);
+    }
+    if (ts_dist_any_failed(st != TS_OK))
+        return st != TS_OK ? st
+                           : ts_set_error("another rank cannot open a backend (see its message)");
     backend_list[0] = 0;
-    for (int i = 0; i < n_backends; i++)
+    for (int i = 0; i < *n; i++)
         snprintf(backend_list + strlen(backend_list), sizeof backend_list - strlen(backend_list),
                  "%s%s", i ? "," : "", backends[i]);
+    return TS_OK;
+}
+
+/* Who trains which pending run. A shard takes every shard_count-th run of the plan; MPI ranks
+ * are dealt the pending runs largest first, each to the rank with the least work so far (the
+ * longest-processing-time rule: within 4/3 of the best split), the same on every rank since
+ * every rank sees the same plan and states. */
+static void assign_owners(const ts_sweep_options *o, ts_sweep_plan *plan) {
+    int n = plan->n_runs, ranks = ts_dist_size();
+    for (int i = 0; i < n; i++)
+        plan->runs[i].owner = o->shard_count ? (i % o->shard_count == o->shard_index ? 0 : -1) : 0;
+    if (ranks == 1) return;
+    double *load = calloc((size_t)ranks, sizeof *load);
+    char *dealt = calloc((size_t)n + 1, 1);
+    if (!load || !dealt) {
+        free(load), free(dealt);
+        return; /* keeps everything on rank 0: slower, still correct */
+    }
+    for (;;) {
+        int big = -1;
+        for (int i = 0; i < n; i++)
+            if (plan->runs[i].state == TS_RUN_PENDING && !dealt[i] &&
+                (big < 0 || plan->runs[i].work > plan->runs[big].work))
+                big = i;
+        if (big < 0) break;
+        int least = 0;
+        for (int k = 1; k < ranks; k++)
+            if (load[k] < load[least]) least = k;
+        plan->runs[big].owner = least;
+        load[least] += plan->runs[big].work;
+        dealt[big] = 1;
+    }
+    free(load);
+    free(dealt);
+}
+
+/* The order this process works in: its runs, largest first under MPI (as dealt), else the
+ * plan's order. */
+static int *work_order(const ts_sweep_plan *plan) {
+    int n = plan->n_runs, *order = malloc(((size_t)n + 1) * sizeof *order);
+    if (!order) return NULL;
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    if (ts_dist_size() > 1)
+        for (int i = 1; i < n; i++) /* insertion sort by work, stable */
+            for (int j = i; j > 0 && plan->runs[order[j]].work > plan->runs[order[j - 1]].work;
+                 j--) {
+                int t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+    return order;
+}
+
+/* Runs trained elsewhere (other ranks, other shards) as their result.json says now. */
+static void refresh_others(ts_sweep_plan *plan, size_t mem_limit) {
+    for (int i = 0; i < plan->n_runs; i++) {
+        ts_sweep_run *r = &plan->runs[i];
+        if (r->owner == ts_dist_rank() && r->state != TS_RUN_BUSY) continue;
+        if (load_result(r, mem_limit) && r->state == TS_RUN_OK) r->state = TS_RUN_CACHED;
+        if (r->state == TS_RUN_FAILED || r->state == TS_RUN_BUSY) r->state = TS_RUN_PENDING;
+    }
+}
+
+/* Sums the outcome counters of all ranks (one rank: as they are). */
+static void sum_outcomes(ts_sweep_outcome *out) {
+    double v[6] = {out->ran, out->skipped_cached, out->ok, out->oom, out->failed, out->busy};
+    if (ts_dist_sum_double(v, 6) != TS_OK) return;
+    out->ran = (int)v[0], out->skipped_cached = (int)v[1], out->ok = (int)v[2];
+    out->oom = (int)v[3], out->failed = (int)v[4], out->busy = (int)v[5];
+}
+
+ts_status ts_sweep(const ts_sweep_options *opts, ts_sweep_outcome *out) {
+    memset(out, 0, sizeof *out);
+    ts_sweep_options local = *opts;
+    const ts_sweep_options *o = &local;
+    int rank = ts_dist_rank(), ranks = ts_dist_size(), sharded = o->shard_count > 0;
+    if (ranks > 1 && sharded)
+        return ts_set_error_status(TS_EUSAGE, "--shard/--slurm-array and mpirun each split the "
+                                              "sweep: use one of them");
+    if (ranks > 1 && !o->threads) { /* the node's cores shared between its ranks */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        local.threads = cores / ts_dist_local_size() > 1 ? (int)(cores / ts_dist_local_size()) : 1;
+    }
+    snprintf(rank_prefix, sizeof rank_prefix, ranks > 1 ? "rank %d: " : "", rank);
+    char backends[3][16];
+    int n_backends = 0;
+    ts_status st = choose_backends(o, backends, &n_backends);
+    if (st != TS_OK) return st;
     if (!o->dry_run && ts_mkdir_p(o->out_dir) != TS_OK) return TS_ERR;
-    int lock = o->dry_run ? -1 : lock_out_dir(o->out_dir);
-    if (!o->dry_run && lock < 0) return TS_ERR;
+    /* Under MPI rank 0 holds the lock for the whole job. */
+    int lock = -1;
+    if (!o->dry_run && rank == 0) lock = lock_out_dir(o->out_dir, sharded);
+    if (ts_dist_any_failed(!o->dry_run && rank == 0 && lock < 0)) {
+        if (rank != 0) ts_set_error("%s: rank 0 could not lock the folder", o->out_dir);
+        return TS_ERR;
+    }
     ts_sweep_plan plan;
-    if ((st = ts_sweep_plan_build(o, backends, n_backends, &plan)) != TS_OK) {
+    st = ts_sweep_plan_build(o, backends, n_backends, &plan);
+    if (ts_dist_any_failed(st != TS_OK)) {
         ts_sweep_plan_free(&plan);
         if (lock >= 0) close(lock);
-        return st;
+        return st != TS_OK ? st : ts_set_error("another rank could not plan the sweep");
     }
     int n = plan.n_runs;
+    for (int i = 0; i < n; i++)
+        plan.runs[i].device = rank_device(o, plan.runs[i].backend);
+    if (sharded && o->shard_index >= n && !o->quiet)
+        fprintf(stderr, "tunescale sweep: shard %d of %d has no run (the plan has %d)\n",
+                o->shard_index, o->shard_count, n);
+    assign_owners(o, &plan); /* shards: final; MPI: redone below once states are known */
     out->total = n;
+    out->report = rank == 0 && !sharded;
     sweep_progress p;
     memset(&p, 0, sizeof p);
     const char *env = getenv("TUNESCALE_PROGRESS");
-    p.enabled = !o->quiet && (env ? atoi(env) : isatty(2));
+    /* One live line per terminal: K ranks would overwrite each other's, so ranks print only
+     * the line of each finished run. */
+    p.enabled = !o->quiet && ranks == 1 && (env ? atoi(env) : isatty(2));
     p.t0 = ts_now();
 
-    /* What is finished already. Debris of writers killed mid-write goes first. */
-    ts_remove_stale_temporaries(o->out_dir);
-    char models[4200];
-    ts_remove_stale_temporaries(ts_path_join(models, sizeof models, o->out_dir, "models"));
+    /* What is finished already. Debris of writers killed mid-write goes first; under MPI rank 0
+     * cleans for all (a writer's PID means nothing on another node), then the others look. */
+    if (rank == 0 && !o->dry_run) {
+        if (!sharded) {
+            ts_remove_stale_temporaries(o->out_dir);
+            char models[4200];
+            ts_remove_stale_temporaries(ts_path_join(models, sizeof models, o->out_dir, "models"));
+        }
+        for (int i = 0; i < n; i++) {
+            if (plan.runs[i].owner < 0) continue;
+            ts_remove_stale_temporaries(plan.runs[i].dir);
+            if (o->force) ts_remove_tree(plan.runs[i].dir); /* --force: nothing reused */
+        }
+    }
+    ts_dist_barrier();
     for (int i = 0; i < n; i++) {
         ts_sweep_run *r = &plan.runs[i];
-        ts_remove_stale_temporaries(r->dir);
-        if (o->force && !o->dry_run) {
-            ts_remove_tree(r->dir); /* --force: start each run over, nothing reused */
-            continue;
-        }
         if (load_result(r, o->mem_limit) && (r->state == TS_RUN_OK || r->state == TS_RUN_OOM))
             r->state = r->state == TS_RUN_OK ? TS_RUN_CACHED : TS_RUN_OOM;
         else
             r->state = TS_RUN_PENDING; /* failed earlier, unfinished, or never run: (re)run */
-        if (r->state == TS_RUN_PENDING) p.work_total += r->work;
+        if (o->force && !o->dry_run && r->owner >= 0) r->state = TS_RUN_PENDING;
     }
-    if (o->force)
-        for (int i = 0; i < n; i++)
-            p.work_total += plan.runs[i].work;
-    if (!o->quiet) {
-        int todo = 0;
-        for (int i = 0; i < n; i++)
-            todo += plan.runs[i].state == TS_RUN_PENDING;
+    ts_dist_barrier(); /* every rank has read the states before any run starts changing them */
+    assign_owners(o, &plan);
+    int todo = 0, mine = 0;
+    for (int i = 0; i < n; i++) {
+        ts_sweep_run *r = &plan.runs[i];
+        todo += r->state == TS_RUN_PENDING;
+        if (r->state == TS_RUN_PENDING && r->owner == rank) p.work_total += r->work, mine++;
+    }
+    if (!o->quiet && rank == 0) {
+        char split[96] = "";
+        if (ranks > 1) snprintf(split, sizeof split, " over %d MPI ranks", ranks);
+        if (sharded)
+            snprintf(split, sizeof split, " (shard %d of %d: %d of them)", o->shard_index,
+                     o->shard_count, mine);
         fprintf(stderr,
-                "tunescale sweep: preset %s, %d run%s on %s, %d to run, %d finished -> %s\n",
-                plan.preset.name, n, n == 1 ? "" : "s", backend_list, todo, n - todo, o->out_dir);
+                "tunescale sweep: preset %s, %d run%s on %s, %d to run%s, %d finished -> %s\n",
+                plan.preset.name, n, n == 1 ? "" : "s", backend_list, todo, split, n - todo,
+                o->out_dir);
     }
     if (o->dry_run) {
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; rank == 0 && i < n; i++) {
             const ts_sweep_run *r = &plan.runs[i];
-            printf("%-7s %-22s %11zu params  seed %-4llu batch %-3d T %-4d %s %-10g lr %-8g %s\n",
-                   r->backend, r->cfg.name, r->params, (unsigned long long)r->hp.seed, r->hp.batch,
-                   r->hp.seq_len,
+            printf("%-3d %-7s %-22s %11zu params  seed %-4llu batch %-3d T %-4d %s %-10g lr %-8g "
+                   "%s\n",
+                   i, r->backend, r->cfg.name, r->params, (unsigned long long)r->hp.seed,
+                   r->hp.batch, r->hp.seq_len,
                    r->hp.steps    ? "steps "
                    : r->hp.tokens ? "tokens"
                                   : "epochs",
@@ -473,7 +660,10 @@ ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
         ts_sweep_plan_free(&plan);
         return TS_OK;
     }
-    if ((st = write_manifest(o, &plan)) != TS_OK) goto done;
+    /* Under MPI rank 0 alone writes the manifest: the others' PIDs could clash in its
+     * temporary's name on a shared file system. */
+    int manifest = rank == 0;
+    if (manifest && (st = write_manifest(o, &plan)) != TS_OK) goto done;
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -481,8 +671,11 @@ ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     stop_signal = 0;
-    for (int i = 0; i < n && st == TS_OK; i++) {
+    int *order = work_order(&plan);
+    for (int k = 0; order && k < n && st == TS_OK; k++) {
+        int i = order[k];
         ts_sweep_run *r = &plan.runs[i];
+        if (r->owner != rank) continue;
         if (r->state != TS_RUN_PENDING) {
             if (r->state == TS_RUN_CACHED) out->skipped_cached++;
             if (r->state == TS_RUN_OOM) out->oom++;
@@ -491,6 +684,11 @@ ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
         }
         double t0 = ts_now();
         if ((st = execute(r, o, &plan, &p, i + 1, n)) != TS_OK) break;
+        if (r->state == TS_RUN_BUSY) {
+            out->busy++;
+            print_outcome(&p, i + 1, n, r, o->quiet);
+            continue;
+        }
         p.work_done += r->work;
         p.time_done += ts_now() - t0;
         out->ran++;
@@ -498,13 +696,30 @@ ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out) {
         out->oom += r->state == TS_RUN_OOM;
         out->failed += r->state == TS_RUN_FAILED;
         print_outcome(&p, i + 1, n, r, o->quiet);
-        if ((st = write_manifest(o, &plan)) != TS_OK) break;
+        if (manifest || sharded) {
+            refresh_others(&plan, o->mem_limit);
+            if ((st = write_manifest(o, &plan)) != TS_OK) break;
+        }
     }
+    if (!order) st = ts_set_error("out of host memory");
+    free(order);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (stop_signal) out->interrupted = 1;
     if (p.enabled) fprintf(stderr, "\r\033[K");
-    write_manifest(o, &plan);
+    /* A rank that stopped early (interrupted, its folder unwritable) still waits here for the
+     * others, which finish their runs: one rank's failure costs no one else's work. */
+    ts_dist_barrier_idle();
+    sum_outcomes(out);
+    if (ts_dist_any_failed(st != TS_OK) && st == TS_OK) {
+        st = ts_set_error("another rank stopped before its runs were done (see its message); "
+                          "finished runs are kept, run the same command again to go on");
+        out->report = 0;
+    }
+    if (manifest || sharded) {
+        refresh_others(&plan, o->mem_limit);
+        write_manifest(o, &plan);
+    }
 done:
     ts_sweep_plan_free(&plan);
     if (lock >= 0) close(lock);

@@ -3,6 +3,12 @@
  * its own child process (`tunescale train`), results cached by a key of everything that decides
  * the numbers, so that a re-run skips finished runs and an interrupted one resumes.
  *
+ * Under mpirun (K ranks) the pending runs are dealt out to the ranks, largest first, each to the
+ * rank with the least work so far; each rank takes device local_rank % devices; rank 0 holds
+ * the folder's lock, and writes the manifest and report once every rank is done. A run folder
+ * is locked while a process trains it, so two sweeps sharing a folder never train one run
+ * twice.
+ *
  * Layout of OUT:
  *   sweep.json                      manifest: the plan and every run's status (rewritten
  *                                   atomically after each run)
@@ -33,11 +39,18 @@ typedef struct {
     int dry_run;         /* print the plan only */
     int quiet;
     long checkpoint_every; /* steps, passed to every run (0: the trainer's time-based default) */
+    int device_set;        /* --device given: every MPI rank uses it (else local rank % devices) */
+    /* Sharing one sweep between processes that do not talk to each other (Slurm job arrays,
+     * --shard I/K): this one runs the runs j of the plan with j % shard_count == shard_index,
+     * writes no report, and holds the folder's lock shared. shard_count 0: the whole plan. */
+    int shard_index, shard_count;
 } ts_sweep_options;
 
 typedef struct {
     int total, ran, skipped_cached, ok, oom, failed;
     int interrupted; /* stopped by SIGINT/SIGTERM: finished runs are kept, the rest resume */
+    int busy;        /* left alone: another process was training them */
+    int report;      /* this process should write the report (not a shard, MPI rank 0) */
 } ts_sweep_outcome;
 
 /* Runs the sweep. Returns TS_OK when every run ended (ok, skipped or failed: failures are
