@@ -131,6 +131,11 @@ def parse_args():
     parser.add_argument("--seq-len", type=int, default=256)
     parser.add_argument("--vocab", type=int, default=100)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                        help="where PyTorch trains (cuda: a GPU machine's PyTorch)")
+    parser.add_argument("--tf32", action="store_true",
+                        help="cuda: let matmuls and convolutions use TF32 tensor cores "
+                             "(off by default: fp32 as tunescale computes)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if min(args.batch, args.steps, args.seq_len, args.threads) < 1 or args.warmup < 0:
@@ -163,9 +168,17 @@ def main():
               "install libopenblas0 (apt-get install libopenblas0) or PyTorch runs ~25x "
               "slower and the comparison is meaningless", file=sys.stderr)
 
+    cuda = args.device == "cuda"
+    if cuda:
+        if not torch.cuda.is_available():
+            sys.exit("peer_step: --device cuda: torch sees no CUDA device")
+        # Both switches: PyTorch's default for matmul TF32 changed between versions.
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
+        torch.cuda.reset_peak_memory_stats()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     torch.manual_seed(1)
-    model = build_model(args.model, args.vocab)
+    model = build_model(args.model, args.vocab).to(args.device)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     generator = torch.Generator().manual_seed(2)
@@ -177,6 +190,7 @@ def main():
         if step == args.warmup:
             t0 = time.perf_counter()
         x, y = random_batch(torch, generator, args.batch, args.seq_len, args.vocab)
+        x, y = x.to(args.device), y.to(args.device)
         optimizer.zero_grad()
         logits = model(x)
         loss = F.cross_entropy(logits.reshape(-1, args.vocab), y.reshape(-1), ignore_index=PAD)
@@ -209,7 +223,14 @@ def main():
         "reference_blas": reference,
         "openblas_num_threads": os.environ["OPENBLAS_NUM_THREADS"],
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
+        "device": args.device,
     }
+    if cuda:
+        result["tf32"] = args.tf32
+        result["gpu"] = torch.cuda.get_device_name(0)
+        # what the caching allocator handed out at most: the peer of tunescale's peak
+        result["cuda_max_memory_allocated_bytes"] = torch.cuda.max_memory_allocated()
+        result["cuda_max_memory_reserved_bytes"] = torch.cuda.max_memory_reserved()
     if args.json:
         print(json.dumps(result, indent=1))
     else:

@@ -1,0 +1,72 @@
+"""PyTorch peer of `tunescale bench gemm`: C (MxN) = A (MxK) @ B^T (KxN) in fp32 on one device.
+
+    python3 bench/peer/peer_gemm.py --device cuda --size 4096x512x128 --size 1024x1024x1024 --json
+    python3 bench/peer/peer_gemm.py --device cuda --tf32 ...     # TF32 tensor cores allowed
+
+Times `reps` products after a warm-up (the same count as tunescale's --reps), synchronising the
+device before and after, and reports GFLOP/s = 2*M*N*K / time, like tunescale's bench gemm.
+"""
+
+import argparse
+import json
+import sys
+import time
+
+
+def shape(text):
+    try:
+        m, n, k = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not MxNxK")
+    if min(m, n, k) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': sizes must be positive")
+    return m, n, k
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=shape, action="append",
+                        help="MxNxK (repeatable; default tunescale's four shapes)")
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--device", default="cuda", choices=("cpu", "cuda"))
+    parser.add_argument("--tf32", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    sizes = args.size or [(4096, 512, 128), (4096, 128, 512), (4096, 1024, 256),
+                          (1024, 1024, 1024)]
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("peer_gemm: --device cuda: torch sees no CUDA device")
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+
+    def sync():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+
+    rows = []
+    g = torch.Generator().manual_seed(3)
+    for m, n, k in sizes:
+        a = torch.rand(m, k, generator=g).to(args.device)
+        b = torch.rand(n, k, generator=g).to(args.device)
+        c = a @ b.T  # warm-up: cuBLAS picks its kernel here
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(args.reps):
+            c = a @ b.T
+        sync()
+        seconds = (time.perf_counter() - t0) / args.reps
+        rows.append({"backend": "pytorch", "device": args.device, "tf32": args.tf32, "M": m,
+                     "N": n, "K": k, "gflops": 2.0 * m * n * k / seconds / 1e9,
+                     "ms": 1e3 * seconds})
+        del a, b, c
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            print(f"peer gemm {r['M']}x{r['N']}x{r['K']} on {args.device}"
+                  f"{' (tf32)' if args.tf32 else ''}: {r['gflops']:.1f} GFLOP/s, {r['ms']:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
