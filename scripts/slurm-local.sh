@@ -98,10 +98,12 @@ slurm_local_start() {
   if ! mkdir -p "$dir" || ! dir=$(cd "$dir" && pwd); then _sl_err "cannot create $dir"; return 1; fi
   # slurmstepd puts unix sockets in the spool dir: sun_path holds 108 bytes
   [ ${#dir} -le 70 ] || { _sl_err "state dir path too long for unix sockets (${#dir} > 70 chars): $dir"; return 1; }
-  if [ -s "$dir/run/daemons.pids" ]; then _sl_err "$dir already has a running cluster (stop it first)"; return 1; fi
+  local pid
+  for pid in $(cat "$dir/run/daemons.pids" 2>/dev/null); do # left by a start that was killed?
+    if kill -0 "$pid" 2>/dev/null; then _sl_err "$dir already has a running cluster (stop it first)"; return 1; fi
+  done
   mkdir -p "$dir"/{etc,run,log,ctld,spool} || return 1
-  # munged wants the socket's directories searchable by all and the key dir private
-  chmod 711 "$dir" && chmod 755 "$dir/run" && chmod 700 "$dir/etc" || return 1
+  chmod 700 "$dir/etc" || return 1 # the munge key
   if [ ! -s "$dir/etc/munge.key" ]; then
     (umask 077 && head -c 1024 /dev/urandom >"$dir/etc/munge.key") || return 1
   fi
@@ -112,9 +114,12 @@ slurm_local_start() {
   export SLURM_CONF=$conf
 
   # Foreground daemons started here (not forking ones) so their pids are known for the stop.
-  "$(_sl_bin munged)" -F --socket="$dir/run/munge.sock" --key-file="$dir/etc/munge.key" \
-    --pid-file="$dir/run/munged.pid" --seed-file="$dir/etc/munged.seed" \
-    </dev/null >"$dir/log/munged.log" 2>&1 & # in the foreground it logs to stderr
+  # --force: munged refuses a socket below a directory not searchable by all (a 0700 home or
+  # mktemp -d); only this user talks to this socket, so that check does not apply. --origin:
+  # the host name may not resolve (a chroot without /etc/hosts). It logs to stderr with -F.
+  "$(_sl_bin munged)" -F --force --origin=127.0.0.1 --socket="$dir/run/munge.sock" \
+    --key-file="$dir/etc/munge.key" --pid-file="$dir/run/munged.pid" \
+    --seed-file="$dir/etc/munged.seed" </dev/null >"$dir/log/munged.log" 2>&1 &
   echo $! >"$dir/run/daemons.pids"
   for _ in $(seq 50); do [ -S "$dir/run/munge.sock" ] && break; sleep 0.1; done
   if [ ! -S "$dir/run/munge.sock" ]; then
