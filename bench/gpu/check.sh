@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# check.sh — the GPU server's whole check in one go, for one lease of a machine:
+#   bash bench/gpu/check.sh OUT_DIR          (from the repository root; bundle in .gpu/)
+# In order of importance, each step under its own time limit and all under one deadline
+# (TS_GPU_DEADLINE seconds, default 480), so a slow step costs only itself:
+#   1. the machine: nvidia-smi, tunescale devices
+#   2. correctness on NVIDIA: test_backend_ops (every op, OpenCL and Vulkan, against the CPU)
+#      and tests/cli/backend_training.sh (50 steps with dropout on, per step within 1e-3)
+#   3. training throughput and peak memory at the notebook's batch (64), tunescale OpenCL and
+#      Vulkan against PyTorch fp32 and TF32 on the same card (bench/peer/peer_step.py)
+#   4. GEMM GFLOP/s against torch.matmul, and bench peak
+# Everything lands in OUT_DIR: check.log (all output), results.jsonl (one JSON object a line,
+# each tagged with its step), backend_ops.txt, backend_training.txt, nvidia-smi.txt.
+set -uo pipefail
+out=${1:?usage: check.sh OUT_DIR}
+mkdir -p "$out"
+exec > >(tee -a "$out/check.log") 2>&1
+deadline=$((SECONDS + ${TS_GPU_DEADLINE:-480}))
+left() { echo $((deadline - SECONDS)); }
+# shellcheck source=bench/gpu/env.sh
+source bench/gpu/env.sh .gpu
+TS=$TUNESCALE
+export TUNESCALE_CACHE=$out/cache PYTHONUNBUFFERED=1
+jsonl=$out/results.jsonl
+: >"$jsonl"
+# Appends each JSON document of a command's stdout to results.jsonl under a tag.
+record() { # tag timeout command...
+  local tag=$1 limit=$2
+  shift 2
+  if [ "$(left)" -lt 15 ]; then echo "check.sh: $tag skipped (deadline)"; return; fi
+  [ "$limit" -gt "$(left)" ] && limit=$(left)
+  local t0=$SECONDS doc
+  doc=$(timeout "$limit" "$@" 2>"$out/stderr.tmp")
+  local rc=$?
+  python3 - "$tag" "$rc" "$((SECONDS - t0))" "$doc" "$(tail -n 3 "$out/stderr.tmp")" >>"$jsonl" <<'PY'
+import json, sys
+tag, rc, secs, doc, err = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+try:
+    value = json.loads(doc) if doc.strip() else None
+except ValueError:
+    value = doc[-2000:]
+print(json.dumps({"tag": tag, "rc": rc, "seconds": secs, "result": value,
+                  "stderr": err if rc else ""}))
+PY
+  echo "check.sh: $tag rc=$rc in $((SECONDS - t0)) s"
+  [ "$rc" != 0 ] && tail -n 3 "$out/stderr.tmp"
+}
+
+echo "== 1. machine"
+nvidia-smi >"$out/nvidia-smi.txt" 2>&1; head -n 15 "$out/nvidia-smi.txt"
+uname -a; (. /etc/os-release && echo "$PRETTY_NAME"); nproc; python3 --version
+ldd "$TS" | grep "not found" && echo "check.sh: libraries missing (above)"
+record devices 60 "$TS" devices --json
+"$TS" devices 2>&1 | head -n 40
+
+echo "== 2. correctness"
+t0=$SECONDS
+timeout 150 .gpu/bin/test_backend_ops >"$out/backend_ops.txt" 2>&1
+echo "test_backend_ops rc=$? in $((SECONDS - t0)) s: $(grep -c '^ok' "$out/backend_ops.txt") ok, $(grep -c '^FAIL' "$out/backend_ops.txt") FAIL, $(grep -c '^skip' "$out/backend_ops.txt") skip"
+grep -E '^(FAIL|skip)' "$out/backend_ops.txt" | head -n 20
+t0=$SECONDS
+TUNESCALE=$TS TS_SOURCE_DIR=$PWD TS_REQUIRE_BACKENDS=opencl,vulkan timeout 150 \
+  bash tests/cli/backend_training.sh >"$out/backend_training.txt" 2>&1
+echo "backend_training rc=$? in $((SECONDS - t0)) s"; tail -n 12 "$out/backend_training.txt"
+
+echo "== 3. training steps at batch 64 x 256 (vocab 100)"
+for model in transformer-1M lstm-1M transformer-5M lstm-5M transformer-20M lstm-20M; do
+  for be in opencl vulkan; do
+    record "step/$be/$model" 60 "$TS" bench step --backend "$be" --model "$model" --batch 64 \
+      --steps 10 --warmup 3 --json
+  done
+  record "step/torch-fp32/$model" 60 python3 bench/peer/peer_step.py --device cuda --model "$model" \
+    --batch 64 --steps 10 --warmup 3 --json
+  record "step/torch-tf32/$model" 60 python3 bench/peer/peer_step.py --device cuda --tf32 \
+    --model "$model" --batch 64 --steps 10 --warmup 3 --json
+done
+
+echo "== 4. GEMM and peak"
+sizes=(--size 4096x512x128 --size 4096x128x512 --size 4096x1024x256 --size 1024x1024x1024
+  --size 16384x2048x512 --size 16384x512x2048 --size 4096x4096x4096)
+for be in opencl vulkan; do
+  record "gemm/$be" 90 "$TS" bench gemm --backend "$be" "${sizes[@]}" --reps 10 --json
+done
+record gemm/torch-fp32 60 python3 bench/peer/peer_gemm.py --device cuda "${sizes[@]}" --reps 10 --json
+record gemm/torch-tf32 60 python3 bench/peer/peer_gemm.py --device cuda --tf32 "${sizes[@]}" --reps 10 --json
+for be in opencl vulkan; do
+  record "peak/$be" 30 "$TS" bench peak --backend "$be" --quick --json
+done
+rm -f "$out/stderr.tmp"
+rm -rf "$out/cache"
+echo "check.sh: done in $SECONDS s ($(wc -l <"$jsonl") records)"
