@@ -26,7 +26,12 @@ for lib in $(ldd "${bins[@]}" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort
     *) cp -L "$lib" "$stage/lib/" ;;
   esac
 done
-# The ICD loaders find drivers from files; none of Debian's driver packages travel.
+# The ICD loaders find drivers from files; none of Debian's driver packages travel. NVIDIA's
+# Vulkan driver (libGLX_nvidia.so.0) needs glvnd's libGLdispatch, which a CUDA image may lack:
+# glvnd's packages travel as .deb files that env.sh unpacks there only when needed.
+mkdir -p "$out/debs"
+(cd "$out/debs" && apt-get download -q libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 \
+  >/dev/null 2>&1) || echo "bundle.sh: could not download glvnd's packages (Vulkan may not start there)" >&2
 tar -C "$stage" -cf - bin lib lib-fallback | xz -6 -T2 >"$out/tunescale-gpu.tar.xz.tmp"
 mv "$out/tunescale-gpu.tar.xz.tmp" "$out/tunescale-gpu.tar.xz"
 echo "bundle.sh: $out/tunescale-gpu.tar.xz ($(du -h "$out/tunescale-gpu.tar.xz" | cut -f1), $(ls "$stage/lib" | wc -l) libraries, $("$build/tunescale" --version | head -n 1))"

@@ -9,6 +9,8 @@
 #   3. training throughput and peak memory at the notebook's batch (64), tunescale OpenCL and
 #      Vulkan against PyTorch fp32 and TF32 on the same card (bench/peer/peer_step.py)
 #   4. GEMM GFLOP/s against torch.matmul, and bench peak
+#   5. if time is left: the seed preset's models up to 20M for 2M tokens each on both backends
+#      under a 16 GiB cap (sweep.tar.gz: result files, report, plots; no weights)
 # Everything lands in OUT_DIR: check.log (all output), results.jsonl (one JSON object a line,
 # each tagged with its step), backend_ops.txt, backend_training.txt, nvidia-smi.txt.
 set -uo pipefail
@@ -86,6 +88,21 @@ record gemm/torch-tf32 60 python3 bench/peer/peer_gemm.py --device cuda --tf32 "
 for be in opencl vulkan; do
   record "peak/$be" 30 "$TS" bench peak --backend "$be" --quick --json
 done
+
+echo "== 5. a short sweep: the seed preset's models to 20M, 2M tokens each, both backends, 16GiB cap (a T4)"
+if [ "$(left)" -gt 120 ]; then
+  # presets by path: a carried binary knows only the build machine's bench/presets folder. The
+  # bundle has no PLplot driver, so the report there has no plots: run tunescale report on the
+  # copied-back folder to draw them.
+  "$TS" data prepare --input bench/data --out "$out/data" -q
+  timeout $(($(left) - 20)) "$TS" sweep --preset bench/presets/seed.json --max-params 25M --tokens 2M \
+    --data "$out/data" --backend opencl,vulkan --mem-limit 16GiB --out "$out/sweep" -q
+  echo "sweep rc=$?"
+  "$TS" compare "$out/sweep" --out "$out/sweep/compare" >/dev/null 2>&1 || true
+  sed -n 1,40p "$out/sweep/summary.md"
+  # the record without weights: result files, logs, report, plots
+  tar -C "$out" --exclude='*.safetensors' -czf "$out/sweep.tar.gz" sweep && rm -rf "$out/sweep" "$out/data"
+fi
 rm -f "$out/stderr.tmp"
 rm -rf "$out/cache"
 echo "check.sh: done in $SECONDS s ($(wc -l <"$jsonl") records)"

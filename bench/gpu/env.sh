@@ -12,6 +12,12 @@ if [ ! -x "$ts_gpu_dir/bin/tunescale" ]; then
 fi
 ts_ld=$ts_gpu_dir/lib
 ldconfig -p 2>/dev/null | grep -q 'libstdc++.so.6 ' || ts_ld=$ts_ld:$ts_gpu_dir/lib-fallback
+# glvnd (libGLdispatch, which NVIDIA's Vulkan driver loads) when the server has none
+if ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch.so.0 ' && ls "$ts_gpu_dir"/debs/*.deb >/dev/null 2>&1; then
+  for f in "$ts_gpu_dir"/debs/*.deb; do dpkg -x "$f" "$ts_gpu_dir/root"; done
+  ts_ld=$ts_ld:$ts_gpu_dir/root/usr/lib/x86_64-linux-gnu
+  echo "env.sh: glvnd from the bundle's packages"
+fi
 export LD_LIBRARY_PATH=$ts_ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export TUNESCALE=$ts_gpu_dir/bin/tunescale
 
