@@ -9,6 +9,8 @@
 BUF(0, part_) BUF(1, x_)
 layout(push_constant) uniform P { uint xo, n, squares, groups; } p;
 void main() {
+    /* spare groups of a folded grid: whole groups leave, so barriers stay uniform */
+    if (ts_group() >= p.groups) return;
     uint g = ts_flat(), G = WG * p.groups;
     float s = 0.0, comp = 0.0;
     for (uint i = g; i < p.n; i += G) {

@@ -601,6 +601,34 @@ static ts_status pick_device(vk_ctx *ctx, int index) {
     return TS_OK;
 }
 
+/* Reads an unsigned environment variable; `fallback` when unset, 0 when not a number. */
+static unsigned long long env_u64(const char *name, unsigned long long fallback) {
+    const char *env = getenv(name);
+    if (!env || !*env) return fallback;
+    char *end;
+    unsigned long long v = strtoull(env, &end, 10);
+    return *end ? 0 : v;
+}
+
+/* The binding span and grid limits the dispatches obey. TUNESCALE_VK_MAX_RANGE (bytes) and
+ * TUNESCALE_VK_MAX_GROUPS can only lower them: they let small tests cross both limits. */
+static ts_status pick_limits(vk_ctx *ctx) {
+    const VkPhysicalDeviceLimits *lim = &ctx->props.limits;
+    unsigned long long range = env_u64("TUNESCALE_VK_MAX_RANGE", lim->maxStorageBufferRange);
+    unsigned long long groups = env_u64("TUNESCALE_VK_MAX_GROUPS", 65535);
+    if (range < 16 || groups < 1)
+        return ts_set_error_status(TS_EUSAGE, "TUNESCALE_VK_MAX_RANGE must be at least 16 and "
+                                              "TUNESCALE_VK_MAX_GROUPS at least 1");
+    if (range > lim->maxStorageBufferRange) range = lim->maxStorageBufferRange;
+    ctx->max_range = (VkDeviceSize)range & ~(VkDeviceSize)15;
+    /* 65535 is the least every device holds; gemm's batch uses z up to that */
+    uint32_t g = 65535;
+    for (int i = 0; i < 2; i++)
+        if (lim->maxComputeWorkGroupCount[i] < g) g = lim->maxComputeWorkGroupCount[i];
+    ctx->max_groups = groups < g ? (uint32_t)groups : g;
+    return TS_OK;
+}
+
 /* The GEMM shader: the tiled one (shared memory) on GPUs, the direct one on CPU devices,
  * unless TUNESCALE_VK_GEMM says "tiled", "direct" or "direct:WG" (its work-group size). */
 static ts_status pick_gemm(vk_ctx *ctx) {
@@ -741,6 +769,7 @@ ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out
     ts_status st = init_instance(be, ctx);
     if (st == TS_OK) st = pick_device(ctx, index);
     if (st == TS_OK) st = pick_gemm(ctx);
+    if (st == TS_OK) st = pick_limits(ctx);
     if (st == TS_OK) st = init_device(be, ctx);
     if (st == TS_OK && be->error != TS_OK) st = replay_error(be);
     if (st != TS_OK) {

@@ -69,8 +69,8 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
             float beta;
         } p = {(uint32_t)C.off,    (uint32_t)M,     (uint32_t)N, (uint32_t)ldc,
                (uint32_t)stride_c, (uint32_t)batch, beta};
-        ts_buffer *bufs[] = {C.buf};
-        vk_dispatch_items(be, VK_K_SCALE2D, bufs, 1, &p, sizeof p, (size_t)M * N * batch);
+        vk_arg args[] = {VK_ARG(C.buf, p.co, gemm_extent(M, N, ldc, stride_c, batch))};
+        vk_dispatch_items(be, VK_K_SCALE2D, args, 1, &p, sizeof p, (size_t)M * N * batch);
         return;
     }
     if (gemm_coopmat(be, trans_a, trans_b, M, N, K)) return;
@@ -93,15 +93,17 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
            (uint32_t) !!trans_b,
            alpha,
            beta};
-    ts_buffer *bufs[] = {A.buf, B.buf, C.buf};
+    vk_arg args[] = {VK_ARG(A.buf, p.ao, gemm_extent(a_rows, a_cols, lda, stride_a, batch)),
+                     VK_ARG(B.buf, p.bo, gemm_extent(b_rows, b_cols, ldb, stride_b, batch)),
+                     VK_ARG(C.buf, p.co, gemm_extent(M, N, ldc, stride_c, batch))};
     vk_ctx *ctx = vk_ctx_of(be);
     if (ctx->gemm_direct && vec4_ok(p.ao, p.bo, M, N, K, lda, ldb, stride_a, stride_b, batch)) {
         uint32_t wg = ctx->gemm_spec[0], bn = wg * 4 * VK_GEMM_DIRECT4_RN4;
         uint32_t gx = ((uint32_t)N + bn - 1) / bn;
         uint32_t gy = ((uint32_t)M + VK_GEMM_DIRECT4_RM - 1) / VK_GEMM_DIRECT4_RM;
-        if (gx <= 65535 && gy <= 65535) {
+        if (gx <= ctx->max_groups && gy <= ctx->max_groups) {
             vk_kernel_id id = (vk_kernel_id)(VK_K_GEMM_DIRECT4_NN + 2 * !!trans_a + !!trans_b);
-            vk_dispatch(be, id, bufs, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
+            vk_dispatch(be, id, args, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
             return;
         }
     }
@@ -109,11 +111,11 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
         uint32_t wg = ctx->gemm_spec[0], rm = ctx->gemm_spec[1], rn = ctx->gemm_spec[2];
         uint32_t gx = (uint32_t)(((uint32_t)N + wg * rn - 1) / (wg * rn));
         uint32_t gy = (uint32_t)(((uint32_t)M + rm - 1) / rm);
-        if (gx <= 65535 && gy <= 65535) {
-            vk_dispatch(be, VK_K_GEMM_DIRECT, bufs, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
+        if (gx <= ctx->max_groups && gy <= ctx->max_groups) {
+            vk_dispatch(be, VK_K_GEMM_DIRECT, args, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
             return;
         }
     }
-    vk_dispatch(be, VK_K_GEMM, bufs, 3, &p, sizeof p, (uint32_t)((N + VK_GEMM_BN - 1) / VK_GEMM_BN),
+    vk_dispatch(be, VK_K_GEMM, args, 3, &p, sizeof p, (uint32_t)((N + VK_GEMM_BN - 1) / VK_GEMM_BN),
                 (uint32_t)((M + VK_GEMM_BM - 1) / VK_GEMM_BM), (uint32_t)batch);
 }

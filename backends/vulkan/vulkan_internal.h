@@ -173,6 +173,10 @@ typedef struct {
      * where every barrier of the group's reductions is a coroutine switch per SIMD batch) */
     uint32_t row_wg;
     uint32_t gemm_spec[3];
+    /* bytes one storage-buffer binding may span: maxStorageBufferRange rounded down to 16,
+     * lowered by TUNESCALE_VK_MAX_RANGE (for tests), and the grid limit of x and y */
+    VkDeviceSize max_range;
+    uint32_t max_groups;
     double prof_seconds[VK_K_COUNT];
     unsigned long prof_calls[VK_K_COUNT];
     char device_name[256];
@@ -244,16 +248,36 @@ void vk_profile_report(vk_ctx *ctx);
 /* Saves the pipeline cache (atomically) if it has a path. */
 void vk_pipeline_cache_save(vk_ctx *ctx);
 
-/* Records one dispatch of kernel `id` with the given buffers (bound in order) and push
- * constants, over `groups` work-groups (folded into x and y when over 65535), then a barrier.
- * groups_z is for gemm's batch. */
-void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
-                 const void *push, size_t push_bytes, uint32_t groups_x, uint32_t groups_y,
-                 uint32_t groups_z);
+/*
+ * One binding of a dispatch. Each is bound as a window of its buffer, never the whole buffer:
+ * a storage-buffer descriptor may span at most maxStorageBufferRange bytes (4 GiB on NVIDIA,
+ * 128 MiB on lavapipe), and a larger buffer bound whole (the activations of a big model) made
+ * every view past the limit read and write the wrong memory. The window starts at the view,
+ * rounded down to the offset alignment, and the view's offset word in the push constants is
+ * rebased to it.
+ */
+typedef struct {
+    ts_buffer *buf;
+    const uint32_t *off; /* the word of the dispatch's push constants that holds the view's
+                          * offset, in units of `unit` bytes; NULL: bound from 0 */
+    size_t n;            /* units the shader may touch from the offset; 0: the whole buffer */
+    uint32_t unit;       /* bytes per offset unit; 0 means 4 (a float) */
+} vk_arg;
+
+/* A view of n floats whose offset is push word *off. */
+#define VK_ARG(b, off_word, count) ((vk_arg){(b), &(off_word), (count), 0})
+/* A buffer the shader indexes from 0 (scratch, status). */
+#define VK_WHOLE(b) ((vk_arg){(b), NULL, 0, 0})
+
+/* Records one dispatch of kernel `id` with the given bindings (bound in order) and push
+ * constants, over `groups` work-groups, then a barrier. groups_z is for gemm's batch. */
+void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs, const void *push,
+                 size_t push_bytes, uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);
 /* The work-group size kernel `id` is built and dispatched with. */
 uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id);
-/* 1-D: enough groups of the kernel's work-group size for `items` items. */
-void vk_dispatch_items(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
+/* 1-D: enough groups of the kernel's work-group size for `items` items (folded into x and y
+ * when over the device's group-count limit). */
+void vk_dispatch_items(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
                        const void *push, size_t push_bytes, size_t items);
 
 typedef struct {

@@ -61,8 +61,8 @@ void vk_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
     struct {
         uint32_t oo, ao, bo, n;
     } p = {U(out.off), U(a.off), U(b.off), U(n)};
-    ts_buffer *bufs[] = {out.buf, a.buf, b.buf};
-    vk_dispatch_items(be, VK_K_ADD, bufs, NB(bufs), &p, sizeof p, n);
+    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(a.buf, p.ao, n), VK_ARG(b.buf, p.bo, n)};
+    vk_dispatch_items(be, VK_K_ADD, args, NB(args), &p, sizeof p, n);
 }
 
 void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
@@ -71,8 +71,8 @@ void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
         uint32_t xo, n;
         float s;
     } p = {U(x.off), U(n), s};
-    ts_buffer *bufs[] = {x.buf};
-    vk_dispatch_items(be, VK_K_SCALE, bufs, NB(bufs), &p, sizeof p, n);
+    vk_arg args[] = {VK_ARG(x.buf, p.xo, n)};
+    vk_dispatch_items(be, VK_K_SCALE, args, NB(args), &p, sizeof p, n);
 }
 
 /* ---- bias ------------------------------------------------------------------------------ */
@@ -86,8 +86,8 @@ void vk_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int co
     struct {
         uint32_t oo, bo, rows, cols;
     } p = {U(out.off), U(bias.off), U(rows), U(cols)};
-    ts_buffer *bufs[] = {out.buf, bias.buf};
-    vk_dispatch_items(be, VK_K_BIAS_ADD, bufs, NB(bufs), &p, sizeof p, n);
+    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(bias.buf, p.bo, (size_t)cols)};
+    vk_dispatch_items(be, VK_K_BIAS_ADD, args, NB(args), &p, sizeof p, n);
 }
 
 /* dst[c] += sum_k part[k * width + base + c] for c < cols. */
@@ -96,8 +96,8 @@ static void colsum_finish(ts_backend *be, ts_tensor dst, ts_buffer *part, int co
     struct {
         uint32_t dso, cols, chunks, width, base;
     } p = {U(dst.off), U(cols), U(chunks), U(width), U(base)};
-    ts_buffer *bufs[] = {dst.buf, part};
-    vk_dispatch_items(be, VK_K_COLSUM_FINISH, bufs, NB(bufs), &p, sizeof p, (size_t)cols);
+    vk_arg args[] = {VK_ARG(dst.buf, p.dso, (size_t)cols), VK_WHOLE(part)};
+    vk_dispatch_items(be, VK_K_COLSUM_FINISH, args, NB(args), &p, sizeof p, (size_t)cols);
 }
 
 void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols) {
@@ -112,8 +112,8 @@ void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows,
     struct {
         uint32_t so, rows, cols, chunks, chunk_rows;
     } p = {U(dout.off), U(rows), U(cols), U(chunks), VK_COLSUM_ROWS};
-    ts_buffer *bufs[] = {part, dout.buf};
-    vk_dispatch_items(be, VK_K_COLSUM_PARTIAL, bufs, NB(bufs), &p, sizeof p, (size_t)chunks * cols);
+    vk_arg args[] = {VK_WHOLE(part), VK_ARG(dout.buf, p.so, n)};
+    vk_dispatch_items(be, VK_K_COLSUM_PARTIAL, args, NB(args), &p, sizeof p, (size_t)chunks * cols);
     colsum_finish(be, dbias, part, cols, chunks, cols, 0);
 }
 
@@ -135,8 +135,9 @@ void vk_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_ten
         uint32_t oo, to, io, n, C;
         int32_t V, accumulate;
     } p = {U(out.off), U(table.off), U(ids.off), U(n), U(C), V, accumulate};
-    ts_buffer *bufs[] = {out.buf, table.buf, ids.buf, vk_ctx_of(be)->status};
-    vk_dispatch_items(be, VK_K_EMBEDDING_FORWARD, bufs, NB(bufs), &p, sizeof p, (size_t)n * C);
+    vk_arg args[] = {VK_ARG(out.buf, p.oo, (size_t)n * C), VK_ARG(table.buf, p.to, (size_t)V * C),
+                     VK_ARG(ids.buf, p.io, (size_t)n), VK_WHOLE(vk_ctx_of(be)->status)};
+    vk_dispatch_items(be, VK_K_EMBEDDING_FORWARD, args, NB(args), &p, sizeof p, (size_t)n * C);
 }
 
 void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
@@ -151,9 +152,11 @@ void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_
         uint32_t dto, go, io, n, C;
         int32_t V;
     } p = {U(dtable.off), U(dout.off), U(ids.off), U(n), U(C), V};
-    ts_buffer *bufs[] = {dtable.buf, dout.buf, ids.buf, vk_ctx_of(be)->status};
+    vk_arg args[] = {VK_ARG(dtable.buf, p.dto, (size_t)V * C),
+                     VK_ARG(dout.buf, p.go, (size_t)n * C), VK_ARG(ids.buf, p.io, (size_t)n),
+                     VK_WHOLE(vk_ctx_of(be)->status)};
     /* one work-group per table row */
-    vk_dispatch_items(be, VK_K_EMBEDDING_BACKWARD, bufs, NB(bufs), &p, sizeof p,
+    vk_dispatch_items(be, VK_K_EMBEDDING_BACKWARD, args, NB(args), &p, sizeof p,
                       (size_t)V * VK_EMB_TILE);
 }
 
@@ -175,8 +178,10 @@ void vk_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tens
         float eps;
     } p = {U(out.off),  U(mean.off), U(rstd.off), U(inp.off), U(weight.off),
            U(bias.off), U(N),        U(C),        eps};
-    ts_buffer *bufs[] = {out.buf, mean.buf, rstd.buf, inp.buf, weight.buf, bias.buf};
-    vk_dispatch_items(be, VK_K_LAYERNORM_FORWARD, bufs, NB(bufs), &p, sizeof p,
+    vk_arg args[] = {VK_ARG(out.buf, p.oo, nc),           VK_ARG(mean.buf, p.mo, (size_t)N),
+                     VK_ARG(rstd.buf, p.ro, (size_t)N),   VK_ARG(inp.buf, p.xo, nc),
+                     VK_ARG(weight.buf, p.wo, (size_t)C), VK_ARG(bias.buf, p.bo, (size_t)C)};
+    vk_dispatch_items(be, VK_K_LAYERNORM_FORWARD, args, NB(args), &p, sizeof p,
                       (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
@@ -202,8 +207,9 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
         uint32_t dyo, xo, mo, ro, N, C, chunks, chunk_rows;
     } pp = {U(dout.off), U(inp.off), U(mean.off), U(rstd.off),
             U(N),        U(C),       U(chunks),   VK_COLSUM_ROWS};
-    ts_buffer *pbufs[] = {part, dout.buf, inp.buf, mean.buf, rstd.buf};
-    vk_dispatch_items(be, VK_K_LAYERNORM_PARAM_PARTIAL, pbufs, NB(pbufs), &pp, sizeof pp,
+    vk_arg pargs[] = {VK_WHOLE(part), VK_ARG(dout.buf, pp.dyo, nc), VK_ARG(inp.buf, pp.xo, nc),
+                      VK_ARG(mean.buf, pp.mo, (size_t)N), VK_ARG(rstd.buf, pp.ro, (size_t)N)};
+    vk_dispatch_items(be, VK_K_LAYERNORM_PARAM_PARTIAL, pargs, NB(pargs), &pp, sizeof pp,
                       (size_t)chunks * C);
     colsum_finish(be, dweight, part, C, chunks, 2 * C, 0);
     colsum_finish(be, dbias, part, C, chunks, 2 * C, C);
@@ -211,8 +217,10 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
         uint32_t dxo, dyo, xo, wo, mo, ro, N, C;
     } p = {U(dinp.off), U(dout.off), U(inp.off), U(weight.off),
            U(mean.off), U(rstd.off), U(N),       U(C)};
-    ts_buffer *bufs[] = {dinp.buf, dout.buf, inp.buf, weight.buf, mean.buf, rstd.buf};
-    vk_dispatch_items(be, VK_K_LAYERNORM_BACKWARD, bufs, NB(bufs), &p, sizeof p,
+    vk_arg args[] = {VK_ARG(dinp.buf, p.dxo, nc),       VK_ARG(dout.buf, p.dyo, nc),
+                     VK_ARG(inp.buf, p.xo, nc),         VK_ARG(weight.buf, p.wo, (size_t)C),
+                     VK_ARG(mean.buf, p.mo, (size_t)N), VK_ARG(rstd.buf, p.ro, (size_t)N)};
+    vk_dispatch_items(be, VK_K_LAYERNORM_BACKWARD, args, NB(args), &p, sizeof p,
                       (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
@@ -226,8 +234,8 @@ void vk_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
     struct {
         uint32_t oo, xo, n;
     } p = {U(out.off), U(inp.off), U(n)};
-    ts_buffer *bufs[] = {out.buf, inp.buf};
-    vk_dispatch_items(be, VK_K_GELU_FORWARD, bufs, NB(bufs), &p, sizeof p, n);
+    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(inp.buf, p.xo, n)};
+    vk_dispatch_items(be, VK_K_GELU_FORWARD, args, NB(args), &p, sizeof p, n);
 }
 
 void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
@@ -239,8 +247,9 @@ void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor d
     struct {
         uint32_t dio, xo, go, n;
     } p = {U(dinp.off), U(inp.off), U(dout.off), U(n)};
-    ts_buffer *bufs[] = {dinp.buf, inp.buf, dout.buf};
-    vk_dispatch_items(be, VK_K_GELU_BACKWARD, bufs, NB(bufs), &p, sizeof p, n);
+    vk_arg args[] = {VK_ARG(dinp.buf, p.dio, n), VK_ARG(inp.buf, p.xo, n),
+                     VK_ARG(dout.buf, p.go, n)};
+    vk_dispatch_items(be, VK_K_GELU_BACKWARD, args, NB(args), &p, sizeof p, n);
 }
 
 static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -282,10 +291,10 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
             (uint32_t)key.offset,
             key.span,
             key.stride};
-    ts_buffer *bufs[] = {out.buf, inp.buf};
+    vk_arg args[] = {VK_ARG(out.buf, pc.oo, n), VK_ARG(inp.buf, pc.xo, n)};
     /* one item per Philox block when the slice is block-aligned, else one per element */
     int blocks = key.span == 0 && key.offset % 4 == 0;
-    vk_dispatch_items(be, VK_K_DROPOUT, bufs, NB(bufs), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
+    vk_dispatch_items(be, VK_K_DROPOUT, args, NB(args), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
 }
 
 void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -311,8 +320,9 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
         int32_t to_heads;
     } p = {U(packed.off), U(heads[0].off), U(h1->off), U(h2->off), U(parts), U(B),
            U(T),          U(NH),           U(HS),      to_heads};
-    ts_buffer *bufs[] = {packed.buf, heads[0].buf, h1->buf, h2->buf};
-    vk_dispatch_items(be, VK_K_PERMUTE_HEADS, bufs, NB(bufs), &p, sizeof p, n);
+    vk_arg args[] = {VK_ARG(packed.buf, p.po, (size_t)parts * n), VK_ARG(heads[0].buf, p.o0, n),
+                     VK_ARG(h1->buf, p.o1, n), VK_ARG(h2->buf, p.o2, n)};
+    vk_dispatch_items(be, VK_K_PERMUTE_HEADS, args, NB(args), &p, sizeof p, n);
 }
 
 static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
@@ -371,8 +381,8 @@ void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int
         uint32_t ao, po, rows, T;
         float scale;
     } p = {U(att.off), U(pre.off), U((size_t)BH * T), U(T), scale};
-    ts_buffer *bufs[] = {att.buf, pre.buf};
-    vk_dispatch_items(be, VK_K_SOFTMAX_FORWARD, bufs, NB(bufs), &p, sizeof p,
+    vk_arg args[] = {VK_ARG(att.buf, p.ao, n), VK_ARG(pre.buf, p.po, n)};
+    vk_dispatch_items(be, VK_K_SOFTMAX_FORWARD, args, NB(args), &p, sizeof p,
                       (size_t)BH * T * vk_ctx_of(be)->row_wg);
 }
 
@@ -388,8 +398,9 @@ void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, 
         uint32_t dxo, dyo, ao, rows, T;
         float scale;
     } p = {U(dpre.off), U(datt.off), U(att.off), U((size_t)BH * T), U(T), scale};
-    ts_buffer *bufs[] = {dpre.buf, datt.buf, att.buf};
-    vk_dispatch_items(be, VK_K_SOFTMAX_BACKWARD, bufs, NB(bufs), &p, sizeof p,
+    vk_arg args[] = {VK_ARG(dpre.buf, p.dxo, n), VK_ARG(datt.buf, p.dyo, n),
+                     VK_ARG(att.buf, p.ao, n)};
+    vk_dispatch_items(be, VK_K_SOFTMAX_BACKWARD, args, NB(args), &p, sizeof p,
                       (size_t)BH * T * vk_ctx_of(be)->row_wg);
 }
 
@@ -413,8 +424,10 @@ void vk_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor ac
     struct {
         uint32_t ho, co, ao, po, cpo, B, H, ld;
     } p = {U(h.off), U(c.off), U(act.off), U(pre.off), U(c_prev.off), U(B), U(H), U(ld_state)};
-    ts_buffer *bufs[] = {h.buf, c.buf, act.buf, pre.buf, c_prev.buf};
-    vk_dispatch_items(be, VK_K_LSTM_FORWARD, bufs, NB(bufs), &p, sizeof p, (size_t)B * H);
+    vk_arg args[] = {VK_ARG(h.buf, p.ho, state), VK_ARG(c.buf, p.co, state),
+                     VK_ARG(act.buf, p.ao, gates), VK_ARG(pre.buf, p.po, gates),
+                     VK_ARG(c_prev.buf, p.cpo, state)};
+    vk_dispatch_items(be, VK_K_LSTM_FORWARD, args, NB(args), &p, sizeof p, (size_t)B * H);
 }
 
 void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
@@ -432,8 +445,11 @@ void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts
         uint32_t dpo, dcpo, dho, dco, ao, co, cpo, B, H, ld;
     } p = {U(dpre.off), U(dc_prev.off), U(dh.off), U(dc.off), U(act.off),
            U(c.off),    U(c_prev.off),  U(B),      U(H),      U(ld_state)};
-    ts_buffer *bufs[] = {dpre.buf, dc_prev.buf, dh.buf, dc.buf, act.buf, c.buf, c_prev.buf};
-    vk_dispatch_items(be, VK_K_LSTM_BACKWARD, bufs, NB(bufs), &p, sizeof p, (size_t)B * H);
+    vk_arg args[] = {VK_ARG(dpre.buf, p.dpo, gates),  VK_ARG(dc_prev.buf, p.dcpo, state),
+                     VK_ARG(dh.buf, p.dho, state),    VK_ARG(dc.buf, p.dco, state),
+                     VK_ARG(act.buf, p.ao, gates),    VK_ARG(c.buf, p.co, state),
+                     VK_ARG(c_prev.buf, p.cpo, state)};
+    vk_dispatch_items(be, VK_K_LSTM_BACKWARD, args, NB(args), &p, sizeof p, (size_t)B * H);
 }
 
 /* ---- loss ------------------------------------------------------------------------------ */
@@ -451,8 +467,10 @@ void vk_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, 
         uint32_t lo, po, xo, to, N, V;
         int32_t ignore_index;
     } p = {U(losses.off), U(probs.off), U(logits.off), U(targets.off), U(N), U(V), ignore_index};
-    ts_buffer *bufs[] = {losses.buf, probs.buf, logits.buf, targets.buf, vk_ctx_of(be)->status};
-    vk_dispatch_items(be, VK_K_CE_FORWARD, bufs, NB(bufs), &p, sizeof p,
+    vk_arg args[] = {VK_ARG(losses.buf, p.lo, (size_t)N), VK_ARG(probs.buf, p.po, nv),
+                     VK_ARG(logits.buf, p.xo, nv), VK_ARG(targets.buf, p.to, (size_t)N),
+                     VK_WHOLE(vk_ctx_of(be)->status)};
+    vk_dispatch_items(be, VK_K_CE_FORWARD, args, NB(args), &p, sizeof p,
                       (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
@@ -469,8 +487,9 @@ void vk_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs
         int32_t ignore_index;
         float scale;
     } p = {U(dlogits.off), U(probs.off), U(targets.off), U(N), U(V), ignore_index, scale};
-    ts_buffer *bufs[] = {dlogits.buf, probs.buf, targets.buf, vk_ctx_of(be)->status};
-    vk_dispatch_items(be, VK_K_CE_BACKWARD, bufs, NB(bufs), &p, sizeof p, nv);
+    vk_arg args[] = {VK_ARG(dlogits.buf, p.dlo, nv), VK_ARG(probs.buf, p.po, nv),
+                     VK_ARG(targets.buf, p.to, (size_t)N), VK_WHOLE(vk_ctx_of(be)->status)};
+    vk_dispatch_items(be, VK_K_CE_BACKWARD, args, NB(args), &p, sizeof p, nv);
 }
 
 /* ---- reductions and the optimizer ------------------------------------------------------ */
@@ -488,13 +507,14 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     struct {
         uint32_t xo, n, squares, groups;
     } pp = {U(x.off), U(n), U(squares), VK_RED_GROUPS};
-    ts_buffer *pbufs[] = {part, x.buf};
-    vk_dispatch(be, VK_K_REDUCE_PARTIAL, pbufs, NB(pbufs), &pp, sizeof pp, VK_RED_GROUPS, 1, 1);
+    vk_arg pargs[] = {VK_WHOLE(part), VK_ARG(x.buf, pp.xo, n)};
+    vk_dispatch_items(be, VK_K_REDUCE_PARTIAL, pargs, NB(pargs), &pp, sizeof pp,
+                      (size_t)VK_RED_GROUPS * vk_kernel_wg(vk_ctx_of(be), VK_K_REDUCE_PARTIAL));
     struct {
         uint32_t oo, groups;
     } fp = {U(out.off), VK_RED_GROUPS};
-    ts_buffer *fbufs[] = {out.buf, part};
-    vk_dispatch(be, VK_K_REDUCE_FINISH, fbufs, NB(fbufs), &fp, sizeof fp, 1, 1, 1);
+    vk_arg fargs[] = {VK_ARG(out.buf, fp.oo, 1), VK_WHOLE(part)};
+    vk_dispatch(be, VK_K_REDUCE_FINISH, fargs, NB(fargs), &fp, sizeof fp, 1, 1, 1);
 }
 
 void vk_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
@@ -532,6 +552,7 @@ void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_t
            (float)(-lr / (1.0 - pow(beta1, t))),
            (float)sqrt(1.0 - pow(beta2, t)),
            grad_scale};
-    ts_buffer *bufs[] = {param.buf, grad.buf, m.buf, v.buf};
-    vk_dispatch_items(be, VK_K_ADAMW, bufs, NB(bufs), &p, sizeof p, n);
+    vk_arg args[] = {VK_ARG(param.buf, p.po, n), VK_ARG(grad.buf, p.go, n), VK_ARG(m.buf, p.mo, n),
+                     VK_ARG(v.buf, p.vo, n)};
+    vk_dispatch_items(be, VK_K_ADAMW, args, NB(args), &p, sizeof p, n);
 }

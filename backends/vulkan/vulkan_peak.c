@@ -10,8 +10,8 @@ void vk_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters) {
     struct {
         uint32_t oo, items, iters;
     } p = {(uint32_t)out.off, (uint32_t)items, (uint32_t)iters};
-    ts_buffer *bufs[] = {out.buf};
-    vk_dispatch_items(be, VK_K_PEAK_FMA, bufs, 1, &p, sizeof p, items);
+    vk_arg args[] = {VK_ARG(out.buf, p.oo, items)};
+    vk_dispatch_items(be, VK_K_PEAK_FMA, args, 1, &p, sizeof p, items);
 }
 
 void vk_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
@@ -26,6 +26,7 @@ void vk_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     struct {
         uint32_t do4, so4, n4;
     } p = {(uint32_t)(dst.off / 4), (uint32_t)(src.off / 4), (uint32_t)(n / 4)};
-    ts_buffer *bufs[] = {dst.buf, src.buf};
-    vk_dispatch_items(be, VK_K_PEAK_COPY, bufs, 2, &p, sizeof p, n / 4);
+    /* offsets in vec4s */
+    vk_arg args[] = {{dst.buf, &p.do4, n / 4, 16}, {src.buf, &p.so4, n / 4, 16}};
+    vk_dispatch_items(be, VK_K_PEAK_COPY, args, 2, &p, sizeof p, n / 4);
 }

@@ -224,17 +224,61 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
 
 /* ---- recording a dispatch -------------------------------------------------------------- */
 
-void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
-                 const void *push, size_t push_bytes, uint32_t groups_x, uint32_t groups_y,
-                 uint32_t groups_z) {
+/* Binds args[i] as a window of its buffer (see vk_arg) and rebases its offset word in `words`
+ * (the dispatch's push constants); 0 with an error recorded if the view does not fit one. */
+static int window(ts_backend *be, const char *kernel, const vk_arg *a, const void *push,
+                  uint32_t *words, size_t push_words, VkDescriptorBufferInfo *info) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    VkDeviceSize unit = a->unit ? a->unit : 4, start = 0, rel = 0;
+    if (a->off) {
+        ptrdiff_t w = a->off - (const uint32_t *)push;
+        if (w < 0 || (size_t)w >= push_words) {
+            vk_fail(be, 0, "internal: %s: a binding's offset is not in its push constants", kernel);
+            return 0;
+        }
+        /* the alignment is a power of two of at least 16 bytes, so a view keeps its offset
+         * modulo 4 floats (gemm_direct4's vec4 test) */
+        VkDeviceSize align = ctx->props.limits.minStorageBufferOffsetAlignment;
+        if (align < 16) align = 16;
+        VkDeviceSize byte = (VkDeviceSize)words[w] * unit;
+        start = byte & ~(align - 1);
+        rel = (byte - start) / unit;
+        words[w] = (uint32_t)rel;
+    }
+    VkDeviceSize size = a->buf->size, range = size - start;
+    if (range > ctx->max_range) range = ctx->max_range;
+    VkDeviceSize need = a->n ? (rel + a->n) * unit : size - start;
+    if (start >= size || need > range) {
+        vk_fail(be, 0,
+                "%s: a view of %llu bytes is more than one storage-buffer binding may span "
+                "(maxStorageBufferRange %llu)",
+                kernel, (unsigned long long)need, (unsigned long long)ctx->max_range);
+        return 0;
+    }
+    *info = (VkDescriptorBufferInfo){a->buf->buf, start, range};
+    return 1;
+}
+
+void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs, const void *push,
+                 size_t push_bytes, uint32_t groups_x, uint32_t groups_y, uint32_t groups_z) {
     vk_ctx *ctx = vk_ctx_of(be);
     if (be->error != TS_OK || groups_x == 0 || groups_y == 0 || groups_z == 0) return;
     const vk_kernel_info *k = &vk_kernel_table[id];
-    if (nbufs != k->bindings || push_bytes > VK_PUSH_BYTES || push_bytes % 4) {
-        vk_fail(be, 0, "internal: %s dispatched with %d buffers and %zu push bytes", k->name, nbufs,
+    if (nargs != k->bindings || push_bytes > VK_PUSH_BYTES || push_bytes % 4) {
+        vk_fail(be, 0, "internal: %s dispatched with %d buffers and %zu push bytes", k->name, nargs,
                 push_bytes);
         return;
     }
+    if (groups_x > ctx->max_groups || groups_y > ctx->max_groups || groups_z > 65535) {
+        vk_fail(be, 0, "%s: a grid of %u x %u x %u work-groups is past the device's limit", k->name,
+                groups_x, groups_y, groups_z);
+        return;
+    }
+    uint32_t words[VK_PUSH_BYTES / 4];
+    if (push_bytes) memcpy(words, push, push_bytes);
+    VkDescriptorBufferInfo infos[VK_MAX_BINDINGS];
+    for (int i = 0; i < nargs; i++)
+        if (!window(be, k->name, &args[i], push, words, push_bytes / 4, &infos[i])) return;
     VkPipeline pipe = pipeline(be, id);
     if (!pipe) return;
     if (ctx->sets_used == VK_SETS_PER_POOL || ctx->profile)
@@ -245,7 +289,7 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nb
     VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
                                       .descriptorPool = ctx->desc_pool,
                                       .descriptorSetCount = 1,
-                                      .pSetLayouts = &ctx->set_layouts[nbufs]};
+                                      .pSetLayouts = &ctx->set_layouts[nargs]};
     VkDescriptorSet set;
     VkResult r = vkAllocateDescriptorSets(ctx->device, &ai, &set);
     if (r != VK_SUCCESS) {
@@ -253,10 +297,8 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nb
         return;
     }
     ctx->sets_used++;
-    VkDescriptorBufferInfo infos[VK_MAX_BINDINGS];
     VkWriteDescriptorSet writes[VK_MAX_BINDINGS];
-    for (int i = 0; i < nbufs; i++) {
-        infos[i] = (VkDescriptorBufferInfo){bufs[i]->buf, 0, VK_WHOLE_SIZE};
+    for (int i = 0; i < nargs; i++) {
         writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                            .dstSet = set,
                                            .dstBinding = (uint32_t)i,
@@ -264,12 +306,13 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nb
                                            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                            .pBufferInfo = &infos[i]};
     }
-    vkUpdateDescriptorSets(ctx->device, (uint32_t)nbufs, writes, 0, NULL);
-    VkPipelineLayout layout = ctx->pipe_layouts[nbufs];
+    vkUpdateDescriptorSets(ctx->device, (uint32_t)nargs, writes, 0, NULL);
+    VkPipelineLayout layout = ctx->pipe_layouts[nargs];
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
     if (push_bytes)
-        vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t)push_bytes, push);
+        vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t)push_bytes,
+                           words);
     vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
     ctx->ts_next = (uint8_t)vk_kernel_family(id);
     vk_barrier(be);
@@ -292,13 +335,19 @@ void vk_profile_report(vk_ctx *ctx) {
                     ctx->prof_calls[k], ctx->prof_seconds[k], 100.0 * ctx->prof_seconds[k] / total);
 }
 
-void vk_dispatch_items(ts_backend *be, vk_kernel_id id, ts_buffer *const *bufs, int nbufs,
+void vk_dispatch_items(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
                        const void *push, size_t push_bytes, size_t items) {
-    uint32_t wg = vk_kernel_wg(vk_ctx_of(be), id);
+    vk_ctx *ctx = vk_ctx_of(be);
+    uint32_t wg = vk_kernel_wg(ctx, id), lim = ctx->max_groups;
     size_t groups = (items + wg - 1) / wg;
-    /* A grid dimension holds at least 65535 groups everywhere: fold the rest into y (the
-     * shaders' ts_group() unfolds it and bounds-check the spare groups). */
-    uint32_t gx = groups > 65535 ? 65535 : (uint32_t)groups;
-    uint32_t gy = (uint32_t)((groups + 65534) / 65535);
-    vk_dispatch(be, id, bufs, nbufs, push, push_bytes, gx, gy, 1);
+    /* Fold what is over the grid limit into y (the shaders' ts_group() unfolds it and
+     * bounds-check the spare groups). */
+    uint32_t gx = groups > lim ? lim : (uint32_t)groups;
+    size_t gy = (groups + lim - 1) / lim;
+    if (gy > lim) {
+        vk_fail(be, 0, "%s: %zu items are more than one dispatch holds", vk_kernel_table[id].name,
+                items);
+        return;
+    }
+    vk_dispatch(be, id, args, nargs, push, push_bytes, gx, (uint32_t)gy, 1);
 }

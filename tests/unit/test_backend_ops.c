@@ -56,6 +56,8 @@ static int n_live;
 static ts_rng rng;
 static int failures, cases;
 static char case_error[512];
+/* elements before each tensor's image in its buffer: the vulkan far-view pass sets it */
+static size_t far_pad;
 
 static void note_error(const char *what) {
     if (!case_error[0]) snprintf(case_error, sizeof case_error, "%s", what);
@@ -79,13 +81,13 @@ static ptensor *pt_new(size_t n, const void *host) {
         memset(img + GUARD, 0, n * 4);
     p->n = n;
     for (int s = 0; s < 2; s++) {
-        if (ts_buffer_alloc(be_pair[s], total * 4, &p->buf[s]) != TS_OK ||
-            be_pair[s]->iface->upload(be_pair[s], (ts_tensor){p->buf[s], 0}, img, total * 4) !=
-                TS_OK) {
+        if (ts_buffer_alloc(be_pair[s], (far_pad + total) * 4, &p->buf[s]) != TS_OK ||
+            be_pair[s]->iface->upload(be_pair[s], (ts_tensor){p->buf[s], far_pad}, img,
+                                      total * 4) != TS_OK) {
             note_error(ts_last_error());
             p->buf[s] = NULL;
         }
-        p->t[s] = (ts_tensor){p->buf[s], GUARD};
+        p->t[s] = (ts_tensor){p->buf[s], far_pad + GUARD};
     }
     free(img);
     live[n_live++] = p;
@@ -137,8 +139,8 @@ static ptensor *pt_ints(size_t n, int range, int ignore_every, int ignore) {
 static float *fetch(ptensor *p, int s) {
     size_t total = p->n + 2 * GUARD;
     float *h = malloc(total * sizeof *h);
-    if (!p->buf[s] ||
-        be_pair[s]->iface->download(be_pair[s], h, (ts_tensor){p->buf[s], 0}, total * 4) != TS_OK) {
+    if (!p->buf[s] || be_pair[s]->iface->download(be_pair[s], h, (ts_tensor){p->buf[s], far_pad},
+                                                  total * 4) != TS_OK) {
         note_error(ts_last_error());
         free(h);
         return NULL;
@@ -640,6 +642,73 @@ static void test_dropout_slices(ts_backend *cpu) {
     ts_buffer_free(cpu, part);
 }
 
+static void run_cases(void) {
+    test_elementwise();
+    test_gemm();
+    test_bias();
+    test_embedding();
+    test_layernorm();
+    test_attention();
+    test_lstm();
+    test_loss();
+    test_reduce_optim();
+}
+
+static void recreate_dut(void) {
+    ts_backend_destroy(be_pair[DUT]);
+    ts_backend_options od = {0};
+    if (ts_backend_create(dut_name, &od, &be_pair[DUT]) != TS_OK) {
+        printf("FAIL cannot recreate backend %s: %s\n", dut_name, ts_last_error());
+        exit(1);
+    }
+}
+
+/*
+ * Vulkan: a storage-buffer binding may span only maxStorageBufferRange bytes (128 MiB on
+ * lavapipe, 4 GiB on NVIDIA), and a grid dimension only so many work-groups. Binding a big
+ * buffer whole made every view past the span wrong (transformer-20M's 5 GiB of activations on
+ * an H200). Here the backend is made to act on a 1 MiB span and 71-group grids, and every case
+ * runs again on tensors placed past 1 MiB into their buffers; then one view past lavapipe's
+ * real 128 MiB, and a single view over the span, which must be an error, never a wrong result.
+ */
+static void test_far_views(void) {
+    setenv("TUNESCALE_VK_MAX_RANGE", "1048576", 1);
+    setenv("TUNESCALE_VK_MAX_GROUPS", "71", 1);
+    recreate_dut();
+    far_pad = (1u << 18) + 5;
+    printf("# %s: again with views past 1 MiB into their buffers, 1 MiB spans, 71-group grids\n",
+           dut_name);
+    run_cases();
+
+    far_pad = (1u << 25) + 5; /* 128 MiB and 20 bytes */
+    ptensor *a = pt_rand(1000, -1, 1), *b = pt_rand(1000, -1, 1), *out = pt_rand(1000, -1, 1);
+    ON_BOTH(add, T(out), T(a), T(b), 1000);
+    finish("add past 128 MiB", "1000", TOL_EXACT, OUTS(out));
+    far_pad = 0;
+
+    /* one view of 2^18 + 1 floats: over the 1 MiB span */
+    size_t n = (1u << 18) + 1;
+    ts_backend *be = be_pair[DUT];
+    ts_buffer *buf = NULL;
+    cases++;
+    ts_status st = ts_buffer_alloc(be, n * 4, &buf);
+    if (st == TS_OK) {
+        be->iface->scale(be, (ts_tensor){buf, 0}, 2.0f, n);
+        st = ts_backend_sync(be);
+    }
+    if (st != TS_OK && strstr(ts_last_error(), "maxStorageBufferRange")) {
+        printf("ok   scale over the span %s: error: %s\n", dut_name, ts_last_error());
+    } else {
+        failures++;
+        printf("FAIL scale over the span %s: %s\n", dut_name,
+               st == TS_OK ? "no error" : ts_last_error());
+    }
+    ts_buffer_free(be, buf);
+    unsetenv("TUNESCALE_VK_MAX_RANGE");
+    unsetenv("TUNESCALE_VK_MAX_GROUPS");
+    recreate_dut();
+}
+
 int main(void) {
     ts_backend_options o = {0};
     o.threads = 2;
@@ -664,15 +733,8 @@ int main(void) {
         printf("# %s: %s (%s)\n", dut_name, info.name, info.driver);
         clock_t t0 = clock();
         ts_rng_init(&rng, 20240601, (uint32_t)k);
-        test_elementwise();
-        test_gemm();
-        test_bias();
-        test_embedding();
-        test_layernorm();
-        test_attention();
-        test_lstm();
-        test_loss();
-        test_reduce_optim();
+        run_cases();
+        if (!strcmp(dut_name, "vulkan")) test_far_views();
         printf("# %s: %d cases, %.1f s cpu time\n", dut_name, cases,
                (double)(clock() - t0) / CLOCKS_PER_SEC);
         ts_backend_destroy(be_pair[DUT]);
