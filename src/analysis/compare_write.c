@@ -3,6 +3,7 @@
  * compare.csv (long form: one row per model and set), compare.json and the throughput plot.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,14 @@ ts_status ts_compare_save(const ts_compare *c, const char *out_dir, int plots) {
         st = ts_write_file_atomic(ts_path_join(path, sizeof path, out_dir, "compare.json"), text,
                                   len + 1);
         free(text);
+    }
+    const char *why = NULL;
+    if (st == TS_OK && plots && !ts_plot_available(&why)) {
+        /* plots are an extra: a missing PLplot driver costs one warning, not the tables */
+        fprintf(stderr, "tunescale: plots skipped: %s\n", why);
+        char dir[4300];
+        ts_plot_clean_tmp(ts_path_join(dir, sizeof dir, out_dir, "plots"));
+        plots = 0;
     }
     if (st == TS_OK && plots) st = write_plot(c, out_dir);
     return st;

@@ -6,9 +6,16 @@
  * it cannot open its output, so the temporary file is opened by us first and a failure is an
  * ordinary error. PLplot and its drivers may print to stdout; while a stream is open stdout is
  * pointed at stderr, so `--json` output stays one JSON document.
+ *
+ * A missing driver is worse: plinit then asks for a device on stdin (blocking on a pipe, or
+ * exiting after ten empty answers), and plgDevs itself exits when the driver folder is empty.
+ * So ts_plot_available looks at the driver folder with our own code first, and while a stream
+ * is open stdin is /dev/null and an exit handler removes the temporary file.
  */
 #include "analysis/plot.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -16,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/format.h"
@@ -61,8 +69,141 @@ void ts_plot_text(double rel) {
     plschr(0, rel * text_base);
 }
 
+/* ---- is there a driver? ---- */
+
+static const char *const devices[] = {"svgcairo", "pngcairo"}, *const exts[] = {"svg", "png"};
+
+/* Exported by libplplot (declared in its private plplotP.h): the folder plinit loads drivers
+ * from, $PLPLOT_DRV_DIR or the one it was built with. */
+char *plGetDrvDir(void);
+
+/* The module ("cairo") that serves dev, from the folder's *.driver_info files, whose lines are
+ * "device:menu text:interactive:module:number:tag". 0 when no file lists dev. */
+static int driver_module(const char *dir, const char *dev, char *module, size_t cap) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    size_t dev_len = strlen(dev);
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n <= 12 || strcmp(e->d_name + n - 12, ".driver_info") != 0) continue;
+        char path[4600];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        char line[512];
+        while (!found && fgets(line, sizeof line, f)) {
+            if (strncmp(line, dev, dev_len) != 0 || line[dev_len] != ':') continue;
+            char *p = line;
+            for (int field = 0; field < 3 && p; field++) {
+                p = strchr(p, ':');
+                if (p) p++;
+            }
+            size_t m = p ? strcspn(p, ":\r\n") : 0;
+            if (m == 0 || m >= cap) continue;
+            memcpy(module, p, m);
+            module[m] = '\0';
+            found = 1;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Fills why and returns 0 when a device cannot be used; PLplot itself is only asked once the
+ * folder is known to hold the drivers, since plgDevs exits the process on an empty one. */
+static int probe_drivers(char *why, size_t cap) {
+    static const char *const hint = "apt-get install plplot-driver-cairo, or set PLPLOT_DRV_DIR";
+    const char *dir = plGetDrvDir();
+    if (!dir) dir = "(unknown)";
+    char missing[64] = "";
+    for (int k = 0; k < 2; k++) {
+        char module[256];
+        if (!driver_module(dir, devices[k], module, sizeof module)) {
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
+                     *missing ? "/" : "", devices[k]);
+            continue;
+        }
+        /* PLplot exits when a listed module fails to load (libcairo absent), so try it here */
+        char so[4600];
+        snprintf(so, sizeof so, "%s/%s.so", dir, module);
+        void *h = dlopen(so, RTLD_LAZY | RTLD_LOCAL);
+        if (!h) {
+            const char *err = dlerror();
+            snprintf(why, cap, "PLplot's %s driver does not load (%s; %s)", devices[k],
+                     err ? err : module, hint);
+            return 0;
+        }
+        dlclose(h);
+    }
+    if (!*missing) {
+        const char *menu[256], *name[256], **pm = menu, **pn = name;
+        int n = 256;
+        plgDevs(&pm, &pn, &n);
+        for (int k = 0; k < 2; k++) {
+            int listed = 0;
+            for (int i = 0; i < n; i++)
+                listed |= name[i] && !strcmp(name[i], devices[k]);
+            if (!listed)
+                snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
+                         *missing ? "/" : "", devices[k]);
+        }
+    }
+    if (*missing) {
+        snprintf(why, cap, "PLplot has no %s driver in %s (%s)", missing, dir, hint);
+        return 0;
+    }
+    return 1;
+}
+
+int ts_plot_available(const char **why) {
+    static int known = 0, ok = 0;
+    static char reason[1024];
+    if (!known) {
+        ok = probe_drivers(reason, sizeof reason);
+        known = 1;
+    }
+    if (why) *why = ok ? NULL : reason;
+    return ok;
+}
+
+void ts_plot_clean_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        for (int k = 0; k < 2; k++) {
+            char suffix[16];
+            snprintf(suffix, sizeof suffix, ".%s.tmp", exts[k]);
+            size_t sl = strlen(suffix);
+            if (n > sl && !strcmp(e->d_name + n - sl, suffix)) {
+                char path[4600];
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+        }
+    }
+    closedir(d);
+}
+
+/* ---- one file ---- */
+
+/* The temporary file being drawn, for the exit handler. */
+static const char *drawing_tmp;
+
+/* PLplot calls exit() on errors it cannot return from (plexit), after closing its file: leave
+ * no half-written file behind. */
+static void remove_drawing_tmp(void) {
+    if (drawing_tmp) unlink(drawing_tmp);
+}
+
 static ts_status render_one(const char *dev, const char *path, int width, int height,
                             ts_plot_draw_fn draw, void *ctx) {
+    static int at_exit_set = 0;
+    if (!at_exit_set) at_exit_set = atexit(remove_drawing_tmp) == 0;
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *probe = fopen(tmp, "wb");
@@ -72,12 +213,20 @@ static ts_status render_one(const char *dev, const char *path, int width, int he
     fflush(stdout);
     int saved = dup(STDOUT_FILENO);
     if (saved >= 0) dup2(STDERR_FILENO, STDOUT_FILENO);
+    /* PLplot reads stdin when it wants a device, a file name or a key press: give it nothing */
+    int saved_in = dup(STDIN_FILENO), null_in = open("/dev/null", O_RDONLY);
+    if (null_in > STDIN_FILENO) {
+        dup2(null_in, STDIN_FILENO);
+        close(null_in);
+    }
+    drawing_tmp = tmp;
 
     PLINT prev = 0, strm = 0;
     plgstrm(&prev);
     plmkstrm(&strm);
     plsdev(dev);
     plsfnam(tmp);
+    plspause(0);
     plspage(0, 0, width, height, 0, 0);
     plscolbg(255, 255, 255);
     plscmap0n(n_palette);
@@ -91,12 +240,24 @@ static ts_status render_one(const char *dev, const char *path, int width, int he
     plend1();
     plsstrm(prev);
 
+    drawing_tmp = NULL;
+    if (saved_in >= 0) {
+        dup2(saved_in, STDIN_FILENO);
+        close(saved_in);
+    }
+    clearerr(stdin);
     fflush(stdout);
     if (saved >= 0) {
         dup2(saved, STDOUT_FILENO);
         close(saved);
     }
 
+    /* a driver that failed quietly leaves the file empty */
+    struct stat sb;
+    if (stat(tmp, &sb) != 0 || sb.st_size == 0) {
+        unlink(tmp);
+        return ts_set_error("%s: PLplot's %s driver wrote nothing", path, dev);
+    }
     /* the same crash-safety as ts_atomic_commit: data on disk before the name points at it */
     int fd = open(tmp, O_RDONLY);
     if (fd < 0 || fsync(fd) != 0) {
@@ -113,6 +274,8 @@ static ts_status render_one(const char *dev, const char *path, int width, int he
 }
 
 ts_status ts_plot_render(const char *base, int width, int height, ts_plot_draw_fn draw, void *ctx) {
+    const char *why = NULL;
+    if (!ts_plot_available(&why)) return ts_set_error("%s: %s", base, why);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", base);
     char *slash = strrchr(dir, '/');
@@ -123,11 +286,10 @@ ts_status ts_plot_render(const char *base, int width, int height, ts_plot_draw_f
     } else {
         snprintf(dir, sizeof dir, ".");
     }
-    static const char *const dev[] = {"svgcairo", "pngcairo"}, *const ext[] = {"svg", "png"};
     for (int k = 0; k < 2; k++) {
         char path[4200];
-        snprintf(path, sizeof path, "%s.%s", base, ext[k]);
-        ts_status st = render_one(dev[k], path, width, height, draw, ctx);
+        snprintf(path, sizeof path, "%s.%s", base, exts[k]);
+        ts_status st = render_one(devices[k], path, width, height, draw, ctx);
         if (st != TS_OK) return st;
     }
     return ts_fsync_dir(dir);

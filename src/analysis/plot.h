@@ -28,8 +28,17 @@ void ts_plot_text(double rel);
 /* Draws on the current stream, which is initialised with the house style. */
 typedef void (*ts_plot_draw_fn)(void *ctx);
 
+/* Whether PLplot can draw here: both cairo devices (svgcairo, pngcairo) are listed in its
+ * driver folder and their module loads. Checked once, without ever letting PLplot prompt on
+ * stdin or exit the process (it does both when a driver is missing). When not, *why (if given)
+ * is one line naming what is missing and how to get it. */
+int ts_plot_available(const char **why);
+
+/* Removes the temporaries (*.svg.tmp, *.png.tmp) a killed earlier run left in dir. */
+void ts_plot_clean_tmp(const char *dir);
+
 /* Renders draw() into base.svg and base.png (cairo), each written atomically; width × height
- * pixels. Creates base's folder if needed. */
+ * pixels. Creates base's folder if needed. Fails (writing nothing) when !ts_plot_available. */
 ts_status ts_plot_render(const char *base, int width, int height, ts_plot_draw_fn draw, void *ctx);
 
 /* Viewport, window, grid, box, tick labels and titles. Log axes take log10 values in

@@ -4,9 +4,11 @@
 #include "analysis/report.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/plot.h"
 #include "util/fsutil.h"
 
 void ts_report_options_default(ts_report_options *o) {
@@ -83,8 +85,27 @@ void ts_report_free(ts_report *rep) {
     memset(rep, 0, sizeof *rep);
 }
 
-ts_status ts_report_save(const ts_report *rep) {
+/* Decides before anything is written whether plots can be drawn, so summary.json and
+ * summary.md can say so; a missing PLplot driver costs one warning, never the tables. */
+static void decide_plots(ts_report *rep) {
+    const char *why = NULL;
+    rep->plots_made = 0;
+    if (!rep->opt.plots) {
+        snprintf(rep->plots_status, sizeof rep->plots_status, "off (--no-plots)");
+    } else if (!ts_plot_available(&why)) {
+        snprintf(rep->plots_status, sizeof rep->plots_status, "skipped (%s)", why);
+        if (!rep->opt.quiet) fprintf(stderr, "tunescale: plots skipped: %s\n", why);
+        char dir[4200];
+        ts_plot_clean_tmp(ts_path_join(dir, sizeof dir, rep->dir, "plots"));
+    } else {
+        snprintf(rep->plots_status, sizeof rep->plots_status, "made");
+        rep->plots_made = 1;
+    }
+}
+
+ts_status ts_report_save(ts_report *rep) {
     char path[4200];
+    decide_plots(rep);
     ts_status st =
         ts_report_write_csv(rep, ts_path_join(path, sizeof path, rep->dir, "summary.csv"));
     if (st == TS_OK) {
@@ -98,7 +119,7 @@ ts_status ts_report_save(const ts_report *rep) {
                                   len + 1);
         free(text);
     }
-    if (st == TS_OK && rep->opt.plots) st = ts_report_plots(rep);
+    if (st == TS_OK && rep->plots_made) st = ts_report_plots(rep);
     /* last: summary.md links the plots that exist */
     if (st == TS_OK)
         st = ts_report_write_md(rep, ts_path_join(path, sizeof path, rep->dir, "summary.md"));

@@ -41,14 +41,20 @@ typedef struct {
     ts_family_fit *fits; /* one per (backend, family) present in the runs, in run order */
     size_t n_fits;
     ts_report_options opt;
+    /* set by ts_report_save: "made", "off (--no-plots)" or "skipped (why)"; summary.md and
+     * summary.json record it, so a report without plots says why */
+    char plots_status[1100];
+    int plots_made;
 } ts_report;
 
 /* Loads DIR's results and fits them. Fails when DIR has no readable result.json. */
 ts_status ts_report_build(const char *dir, const ts_report_options *opt, ts_report *rep);
 void ts_report_free(ts_report *rep);
 
-/* Writes summary.md/.csv/.json (and the plots, if opt.plots) into rep->dir. */
-ts_status ts_report_save(const ts_report *rep);
+/* Writes summary.md/.csv/.json (and the plots, if opt.plots) into rep->dir. When PLplot has
+ * no driver here the plots are skipped with one warning (not an error) and the tables are
+ * written as usual; rep->plots_status says which. */
+ts_status ts_report_save(ts_report *rep);
 
 /* build + save + free: the call a sweep makes when it is done. */
 ts_status ts_report_write(const char *dir, const ts_report_options *opt);

@@ -150,6 +150,9 @@ cJSON *ts_report_json(const ts_report *rep) {
     cJSON_AddNumberToObject(counts, "skipped", (double)c.oom);
     cJSON_AddNumberToObject(counts, "failed", (double)c.failed);
     cJSON_AddNumberToObject(counts, "unreadable_files", (double)rep->set.n_unreadable);
+    cJSON *plots = cJSON_AddObjectToObject(doc, "plots");
+    cJSON_AddBoolToObject(plots, "made", rep->plots_made);
+    cJSON_AddStringToObject(plots, "status", rep->plots_status[0] ? rep->plots_status : "not made");
     cJSON *fits = cJSON_AddArrayToObject(doc, "fits");
     for (size_t i = 0; i < rep->n_fits; i++) {
         cJSON_AddItemToArray(fits, fit_json(&rep->fits[i], &rep->fits[i].fit, "params"));
@@ -253,8 +256,8 @@ ts_status ts_report_write_md(const ts_report *rep, const char *path) {
     fprintf(f, "\nMFU is achieved FLOP/s over the device's peak: the nominal peak from "
                "`tunescale devices`, and the measured one from `tunescale bench peak` where the "
                "result records it.\n\n");
-    if (rep->opt.plots) {
-        fprintf(f, "## Plots\n\n");
+    fprintf(f, "## Plots\n\nplots: %s\n\n", rep->plots_status[0] ? rep->plots_status : "not made");
+    if (rep->plots_made) {
         md_plot(f, rep, "val_loss_vs_params", "validation loss vs parameters");
         md_plot(f, rep, "perplexity_vs_params", "validation perplexity vs parameters");
         for (size_t i = 0; i < rep->n_fits; i++) {

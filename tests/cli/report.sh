@@ -108,4 +108,39 @@ for f in compare.md compare.csv compare.json plots/compare_tokens_per_s.png; do
 done
 echo "ok: compare --json gives the tokens/s ratio against the first set"
 
+# Without PLplot's cairo driver (a bundle without its plugins) plinit would ask for a device on
+# stdin: a never-ending stdin hung the report, and /dev/null made PLplot exit before summary.md,
+# leaving a .tmp behind. Now: one warning, the tables, no plots, no temporaries, exit 0.
+mkdir "$tmp/nodrivers" "$tmp/c"
+cp -r "$tmp/a/runs" "$tmp/c/"
+rm -rf "$tmp/c/runs/cpu/broken"
+mkdir "$tmp/c/plots"
+touch "$tmp/c/plots/val_loss_vs_params.svg.tmp" # as a killed earlier report left it
+mkfifo "$tmp/stdin"
+sleep 1000 >"$tmp/stdin" & # holds the pipe open: reading it never ends
+sleeper=$!
+trap 'kill "$sleeper" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+for drv in "$tmp/missing" "$tmp/nodrivers"; do
+    rm -f "$tmp/c"/summary.*
+    expect 0 env PLPLOT_DRV_DIR="$drv" timeout 60 "$TUNESCALE" report "$tmp/c" <"$tmp/stdin"
+    grep -q "plots skipped: PLplot has no svgcairo/pngcairo driver in $drv" "$tmp/err" ||
+        fail "no driver in $drv: warning missing: $(cat "$tmp/err")"
+    [[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "no driver in $drv: not one line: $(cat "$tmp/err")"
+    for f in summary.md summary.csv summary.json; do
+        [[ -s "$tmp/c/$f" ]] || fail "no driver in $drv: report did not write $f"
+    done
+    left=$(find "$tmp/c" -name '*.png' -o -name '*.svg' -o -name '*.tmp')
+    [[ -z $left ]] || fail "no driver in $drv: left $left"
+    grep -q "^plots: skipped (PLplot has no" "$tmp/c/summary.md" || fail "summary.md: no plots line"
+    python3 - "$tmp/c/summary.json" <<'PY' || fail "summary.json does not record the skipped plots"
+import json, sys
+p = json.load(open(sys.argv[1]))["plots"]
+assert p["made"] is False and p["status"].startswith("skipped (PLplot has no"), p
+PY
+done
+kill "$sleeper"
+wait "$sleeper" 2>/dev/null || true
+trap 'rm -rf "$tmp"' EXIT
+echo "ok: report without PLplot drivers: one warning, summary written, no plots, no .tmp, no hang"
+
 echo "report: all checks passed"
