@@ -7,8 +7,8 @@
  * each product is cut into one slab of rows (or columns) per thread. One thread pool instead of
  * two: OpenBLAS's own pthreads spin for a while after each call and would steal the cores
  * from the OpenMP loops that follow (measured: up to 1.5x slower mixed steps on 2 cores).
- * Every C element is a full-K sum from one sgemm call, so results are reproducible for a
- * fixed thread count.
+ * Every C element is a full-K sum from one sgemm call over a block fixed by the shape alone, so
+ * results are the same bits for any thread count.
  */
 #include "backends/cpu/cpu_internal.h"
 
@@ -55,21 +55,26 @@ static void gemm_part(const gemm_args *g, size_t oa, size_t ob, size_t oc, int i
                 b, g->ldb, g->beta, c, g->ldc);
 }
 
-/* One product over the team: the longer of M and N is cut into one slab per thread (multiples
- * of 16, the kernels' unroll), every slab a full-K single-threaded sgemm. */
+/* One product over the team: the longer of M and N is cut into slabs whose size depends on the
+ * product alone (multiples of 16, the kernels' unroll; at most 32 of them), never on the team:
+ * OpenBLAS takes other kernels for small blocks, so a cut per thread gave other bits for
+ * another --threads, and a sweep's MPI ranks (fewer threads each) other losses than one
+ * process. The team shares out the slabs; every slab is a full-K single-threaded sgemm. */
 static void gemm_split(ts_backend *be, const gemm_args *g) {
     int threads = cpu_threads(be);
     long macs = (long)g->M * g->N * g->K;
-    if (threads == 1 || macs < GEMM_SPLIT_MACS) {
+    if (macs < GEMM_SPLIT_MACS) {
         gemm_part(g, 0, 0, 0, 0, g->M, 0, g->N);
         return;
     }
     int by_rows = g->M >= g->N;
     int len = by_rows ? g->M : g->N;
-    int slab = (len + threads - 1) / threads;
+    int slab = (len + 31) / 32;
     slab = (slab + 15) / 16 * 16;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int p = 0; p < threads; p++) {
+    if (slab < 64) slab = 64;
+    int slabs = (len + slab - 1) / slab;
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && slabs > 1)
+    for (int p = 0; p < slabs; p++) {
         int lo = p * slab, hi = lo + slab < len ? lo + slab : len;
         if (by_rows)
             gemm_part(g, 0, 0, 0, lo, hi, 0, g->N);

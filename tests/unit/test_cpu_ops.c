@@ -1176,6 +1176,53 @@ static float *run_sequence(size_t *count) {
     return all;
 }
 
+/* One product on a fresh backend with a team of `threads`. */
+static void gemm_with_team(int threads, int ta, int tb, int M, int N, int K, const float *a,
+                           const float *b, float *c) {
+    ts_backend_options o = {0};
+    o.threads = threads;
+    ts_backend *be2;
+    assert_int_equal(ts_backend_create("cpu", &o, &be2), TS_OK);
+    ts_buffer *ba, *bb, *bc;
+    assert_int_equal(ts_buffer_alloc(be2, (size_t)M * K * 4, &ba), TS_OK);
+    assert_int_equal(ts_buffer_alloc(be2, (size_t)K * N * 4, &bb), TS_OK);
+    assert_int_equal(ts_buffer_alloc(be2, (size_t)M * N * 4, &bc), TS_OK);
+    ts_tensor ua = {ba, 0}, ub = {bb, 0}, uc = {bc, 0};
+    assert_int_equal(be2->iface->upload(be2, ua, a, (size_t)M * K * 4), TS_OK);
+    assert_int_equal(be2->iface->upload(be2, ub, b, (size_t)K * N * 4), TS_OK);
+    be2->iface->gemm(be2, ta, tb, M, N, K, 1.0f, ua, ta ? M : K, 0, ub, tb ? K : N, 0, 0.0f, uc, N,
+                     0, 1);
+    assert_int_equal(be2->iface->download(be2, c, uc, (size_t)M * N * 4), TS_OK);
+    ts_buffer_free(be2, ba);
+    ts_buffer_free(be2, bb);
+    ts_buffer_free(be2, bc);
+    ts_backend_destroy(be2);
+}
+
+/* The same bits from every team size: a sweep's MPI ranks run with fewer threads than a
+ * single process, and their results must be the single process's. (The LSTM's per-step
+ * products, batch x 4H x H, are the shapes that once differed.) */
+static void test_gemm_threads(void **state) {
+    (void)state;
+    static const int shapes[][5] = {
+        {0, 0, 16, 256, 64}, {0, 1, 16, 512, 128}, {0, 1, 64, 1024, 256},
+        {1, 0, 300, 40, 70}, {0, 0, 1000, 17, 33}, {1, 1, 48, 2000, 24},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int ta = shapes[s][0], tb = shapes[s][1], M = shapes[s][2], N = shapes[s][3];
+        int K = shapes[s][4];
+        float *a = frand((size_t)M * K, -1, 1), *b = frand((size_t)K * N, -1, 1);
+        float *ref = fnew((size_t)M * N), *c = fnew((size_t)M * N);
+        gemm_with_team(1, ta, tb, M, N, K, a, b, ref);
+        for (int threads = 2; threads <= 5; threads++) {
+            gemm_with_team(threads, ta, tb, M, N, K, a, b, c);
+            if (memcmp(ref, c, (size_t)M * N * 4))
+                fail_msg("gemm %dx%dx%d (trans %d%d): %d threads differ from 1", M, N, K, ta, tb,
+                         threads);
+        }
+    }
+}
+
 static void test_determinism(void **state) {
     (void)state;
     size_t n1, n2;
@@ -1205,6 +1252,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_sums, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_adamw, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_sticky_error, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_gemm_threads, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_determinism, test_setup, test_teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
