@@ -2,9 +2,9 @@
  * cpu_gemm.c — matrix products (OpenBLAS sgemm) and the bias ops that follow them.
  *
  * gemm: C_b = alpha op(A_b) op(B_b) + beta C_b for b < batch, row-major. OpenBLAS runs
- * single-threaded and the OpenMP team does the splitting: a batch at least as large as the
- * team (attention: B*NH products of T x T x HS) gives each thread whole products; otherwise
- * each product is cut into one slab of rows (or columns) per thread. One thread pool instead of
+ * single-threaded and the OpenMP team does the splitting: each product is cut into slabs of
+ * rows (or columns) by its shape alone (gemm_plan), and the team shares out the (batch entry,
+ * slab) pairs. One thread pool instead of
  * two: OpenBLAS's own pthreads spin for a while after each call and would steal the cores
  * from the OpenMP loops that follow (measured: up to 1.5x slower mixed steps on 2 cores).
  * Every C element is a full-K sum from one sgemm call over a block fixed by the shape alone, so
@@ -55,32 +55,37 @@ static void gemm_part(const gemm_args *g, size_t oa, size_t ob, size_t oc, int i
                 b, g->ldb, g->beta, c, g->ldc);
 }
 
-/* One product over the team: the longer of M and N is cut into slabs whose size depends on the
- * product alone (multiples of 16, the kernels' unroll; at most 32 of them), never on the team:
- * OpenBLAS takes other kernels for small blocks, so a cut per thread gave other bits for
- * another --threads, and a sweep's MPI ranks (fewer threads each) other losses than one
- * process. The team shares out the slabs; every slab is a full-K single-threaded sgemm. */
-static void gemm_split(ts_backend *be, const gemm_args *g) {
-    int threads = cpu_threads(be);
-    long macs = (long)g->M * g->N * g->K;
-    if (macs < GEMM_SPLIT_MACS) {
-        gemm_part(g, 0, 0, 0, 0, g->M, 0, g->N);
-        return;
+/* How one product is cut: the longer of M and N into slabs whose size depends on the product
+ * alone (multiples of 16, the kernels' unroll; at most 32 of them; none below GEMM_SPLIT_MACS),
+ * never on the team. OpenBLAS takes other kernels for small blocks, so a cut per thread gave
+ * other bits for another --threads, and a sweep's MPI ranks (fewer threads each) other losses
+ * than one process. Returns the number of slabs. */
+typedef struct {
+    int by_rows, len, slab;
+} gemm_cut;
+
+static int gemm_plan(const gemm_args *g, gemm_cut *cut) {
+    cut->by_rows = g->M >= g->N;
+    cut->len = cut->by_rows ? g->M : g->N;
+    if ((long)g->M * g->N * g->K < GEMM_SPLIT_MACS) {
+        cut->slab = cut->len;
+        return 1;
     }
-    int by_rows = g->M >= g->N;
-    int len = by_rows ? g->M : g->N;
-    int slab = (len + 31) / 32;
+    int slab = (cut->len + 31) / 32;
     slab = (slab + 15) / 16 * 16;
-    if (slab < 64) slab = 64;
-    int slabs = (len + slab - 1) / slab;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && slabs > 1)
-    for (int p = 0; p < slabs; p++) {
-        int lo = p * slab, hi = lo + slab < len ? lo + slab : len;
-        if (by_rows)
-            gemm_part(g, 0, 0, 0, lo, hi, 0, g->N);
-        else
-            gemm_part(g, 0, 0, 0, 0, g->M, lo, hi);
-    }
+    cut->slab = slab < 64 ? 64 : slab;
+    return (cut->len + cut->slab - 1) / cut->slab;
+}
+
+/* Slab p of batch entry b: a full-K single-threaded sgemm. */
+static void gemm_slab(const gemm_args *g, const gemm_cut *cut, long sa, long sb, long sc, int b,
+                      int p) {
+    int lo = p * cut->slab, hi = lo + cut->slab < cut->len ? lo + cut->slab : cut->len;
+    size_t oa = (size_t)b * sa, ob = (size_t)b * sb, oc = (size_t)b * sc;
+    if (cut->by_rows)
+        gemm_part(g, oa, ob, oc, lo, hi, 0, g->N);
+    else
+        gemm_part(g, oa, ob, oc, 0, g->M, lo, hi);
 }
 
 void cpu_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -118,22 +123,23 @@ void cpu_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     gemm_args g = {trans_a, trans_b, M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc};
     int threads = cpu_threads(be);
-    /* Batch entries spread over the team only if their C_b do not overlap. */
-    int disjoint = (size_t)stride_c >= gemm_extent(M, N, ldc, 0, 1);
+    gemm_cut cut;
+    int slabs = gemm_plan(&g, &cut);
     long work = (long)batch * M * N * K;
-    if (batch >= threads && threads > 1 && disjoint) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (work >= GEMM_SPLIT_MACS)
-        for (int b = 0; b < batch; b++)
-            gemm_part(&g, (size_t)b * stride_a, (size_t)b * stride_b, (size_t)b * stride_c, 0, M, 0,
-                      N);
+    int team = threads > 1 && work >= GEMM_SPLIT_MACS;
+    /* The team shares out (entry, slab) pairs; the cut is the same for any team, so the bits
+     * are. Entries whose C_b overlap (a product accumulated over the batch) go in order. */
+    if ((size_t)stride_c >= gemm_extent(M, N, ldc, 0, 1)) {
+        long tasks = (long)batch * slabs;
+#pragma omp parallel for num_threads(threads) schedule(static) if (team && tasks > 1)
+        for (long t = 0; t < tasks; t++)
+            gemm_slab(&g, &cut, stride_a, stride_b, stride_c, (int)(t / slabs), (int)(t % slabs));
         return;
     }
     for (int b = 0; b < batch; b++) {
-        gemm_args gb = g;
-        gb.A += (size_t)b * stride_a;
-        gb.B += (size_t)b * stride_b;
-        gb.C += (size_t)b * stride_c;
-        gemm_split(be, &gb);
+#pragma omp parallel for num_threads(threads) schedule(static) if (team && slabs > 1)
+        for (int p = 0; p < slabs; p++)
+            gemm_slab(&g, &cut, stride_a, stride_b, stride_c, b, p);
     }
 }
 

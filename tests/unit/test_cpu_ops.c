@@ -1177,22 +1177,23 @@ static float *run_sequence(size_t *count) {
 }
 
 /* One product on a fresh backend with a team of `threads`. */
-static void gemm_with_team(int threads, int ta, int tb, int M, int N, int K, const float *a,
-                           const float *b, float *c) {
+static void gemm_with_team(int threads, int ta, int tb, int M, int N, int K, int batch,
+                           const float *a, const float *b, float *c) {
     ts_backend_options o = {0};
     o.threads = threads;
     ts_backend *be2;
     assert_int_equal(ts_backend_create("cpu", &o, &be2), TS_OK);
     ts_buffer *ba, *bb, *bc;
-    assert_int_equal(ts_buffer_alloc(be2, (size_t)M * K * 4, &ba), TS_OK);
-    assert_int_equal(ts_buffer_alloc(be2, (size_t)K * N * 4, &bb), TS_OK);
-    assert_int_equal(ts_buffer_alloc(be2, (size_t)M * N * 4, &bc), TS_OK);
+    size_t na = (size_t)batch * M * K, nb = (size_t)batch * K * N, nc = (size_t)batch * M * N;
+    assert_int_equal(ts_buffer_alloc(be2, na * 4, &ba), TS_OK);
+    assert_int_equal(ts_buffer_alloc(be2, nb * 4, &bb), TS_OK);
+    assert_int_equal(ts_buffer_alloc(be2, nc * 4, &bc), TS_OK);
     ts_tensor ua = {ba, 0}, ub = {bb, 0}, uc = {bc, 0};
-    assert_int_equal(be2->iface->upload(be2, ua, a, (size_t)M * K * 4), TS_OK);
-    assert_int_equal(be2->iface->upload(be2, ub, b, (size_t)K * N * 4), TS_OK);
-    be2->iface->gemm(be2, ta, tb, M, N, K, 1.0f, ua, ta ? M : K, 0, ub, tb ? K : N, 0, 0.0f, uc, N,
-                     0, 1);
-    assert_int_equal(be2->iface->download(be2, c, uc, (size_t)M * N * 4), TS_OK);
+    assert_int_equal(be2->iface->upload(be2, ua, a, na * 4), TS_OK);
+    assert_int_equal(be2->iface->upload(be2, ub, b, nb * 4), TS_OK);
+    be2->iface->gemm(be2, ta, tb, M, N, K, 1.0f, ua, ta ? M : K, (long)M * K, ub, tb ? K : N,
+                     (long)K * N, 0.0f, uc, N, (long)M * N, batch);
+    assert_int_equal(be2->iface->download(be2, c, uc, nc * 4), TS_OK);
     ts_buffer_free(be2, ba);
     ts_buffer_free(be2, bb);
     ts_buffer_free(be2, bc);
@@ -1204,21 +1205,23 @@ static void gemm_with_team(int threads, int ta, int tb, int M, int N, int K, con
  * products, batch x 4H x H, are the shapes that once differed.) */
 static void test_gemm_threads(void **state) {
     (void)state;
-    static const int shapes[][5] = {
-        {0, 0, 16, 256, 64}, {0, 1, 16, 512, 128}, {0, 1, 64, 1024, 256},
-        {1, 0, 300, 40, 70}, {0, 0, 1000, 17, 33}, {1, 1, 48, 2000, 24},
+    /* trans A, trans B, M, N, K, batch (the last two: attention's T x T x HS per head) */
+    static const int shapes[][6] = {
+        {0, 0, 16, 256, 64, 1},  {0, 1, 16, 512, 128, 1}, {0, 1, 64, 1024, 256, 1},
+        {1, 0, 300, 40, 70, 1},  {0, 0, 1000, 17, 33, 1}, {1, 1, 48, 2000, 24, 1},
+        {0, 1, 128, 128, 24, 3}, {0, 0, 128, 24, 128, 5},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int ta = shapes[s][0], tb = shapes[s][1], M = shapes[s][2], N = shapes[s][3];
-        int K = shapes[s][4];
-        float *a = frand((size_t)M * K, -1, 1), *b = frand((size_t)K * N, -1, 1);
-        float *ref = fnew((size_t)M * N), *c = fnew((size_t)M * N);
-        gemm_with_team(1, ta, tb, M, N, K, a, b, ref);
+        int K = shapes[s][4], batch = shapes[s][5];
+        float *a = frand((size_t)batch * M * K, -1, 1), *b = frand((size_t)batch * K * N, -1, 1);
+        float *ref = fnew((size_t)batch * M * N), *c = fnew((size_t)batch * M * N);
+        gemm_with_team(1, ta, tb, M, N, K, batch, a, b, ref);
         for (int threads = 2; threads <= 5; threads++) {
-            gemm_with_team(threads, ta, tb, M, N, K, a, b, c);
-            if (memcmp(ref, c, (size_t)M * N * 4))
-                fail_msg("gemm %dx%dx%d (trans %d%d): %d threads differ from 1", M, N, K, ta, tb,
-                         threads);
+            gemm_with_team(threads, ta, tb, M, N, K, batch, a, b, c);
+            if (memcmp(ref, c, (size_t)batch * M * N * 4))
+                fail_msg("gemm %dx%dx%d x%d (trans %d%d): %d threads differ from 1", M, N, K, batch,
+                         ta, tb, threads);
         }
     }
 }
