@@ -5,15 +5,9 @@
 # --mem-limit exits 3 with an out-of-memory line naming the size asked and the limit.
 # A backend with no device here is reported as skipped unless named in TS_REQUIRE_BACKENDS
 # (CI sets TS_REQUIRE_BACKENDS=opencl,vulkan: PoCL and lavapipe are installed there).
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib.sh"
 export TUNESCALE_CACHE_DIR=$tmp/cache
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+skip=0
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 300k -q
 run() { # backend model out-name [extra args]
@@ -71,5 +65,4 @@ PY
     bad "$be: --mem-limit (rc=$rc): $(cat "$tmp/e")"
   fi
 done
-echo "backend_training: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+finish ", $skip skipped"

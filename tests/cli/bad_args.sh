@@ -7,13 +7,8 @@
 # one clear line), and a --device index past the devices this machine has exits 1, a runtime
 # failure (the index is well formed, the machine lacks it; `tunescale devices` lists them),
 # where the backend is built (else 2: not built).
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-export TUNESCALE_PROGRESS=0 TUNESCALE_CACHE="$tmp/cache"
+source "$(dirname "$0")/lib.sh"
+export TUNESCALE_CACHE="$tmp/cache"
 unset TUNESCALE_FAULT
 
 # expect CODES ARGS...: exit status in CODES (e.g. "2" or "1 2"), one stderr line, no crash
@@ -22,9 +17,9 @@ expect() {
   local t0=$EPOCHREALTIME; set +e; timeout 120 "$TS" "$@" </dev/null >/dev/null 2>"$tmp/err"; local rc=$?; set -e; [ -z "${TS_TIME:-}" ] || echo "$(echo "$EPOCHREALTIME - $t0" | bc) $*" >>"$TS_TIME"
   local lines; lines=$(wc -l <"$tmp/err")
   if [[ " $codes " == *" $rc "* ]] && [ "$lines" = 1 ] && { ! grep -q "bad value" "$tmp/err" || grep -qE "bad value '[^']*' for --" "$tmp/err"; }; then
-    pass=$((pass + 1)); echo "ok   [$rc] $* -> $(cat "$tmp/err")"
+    ok "[$rc] $* -> $(cat "$tmp/err")"
   else
-    fail=$((fail + 1)); echo "FAIL [$rc, $lines lines; want $codes, 1 line] $*"; head -5 "$tmp/err"
+    bad "[$rc, $lines lines; want $codes, 1 line] $*"; head -5 "$tmp/err"
   fi
 }
 
@@ -182,5 +177,4 @@ expect 2 abc midi "$tmp/t.abc" --out
 expect 2 abc midi --bogus "$tmp/t.abc" --out "$tmp/m"
 expect 1 abc midi "$no" --out "$tmp/m"
 
-echo "bad_args: $pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -3,25 +3,16 @@
 # --quick --json reports positive, physically plausible GFLOP/s and GB/s, the nominal peak
 # (or null), and records the figures in $TUNESCALE_CACHE/peak/<backend>-<device>.json, which
 # holds the same numbers. Bad options exit 2.
-set -euo pipefail
-
-: "${TUNESCALE:?set TUNESCALE to the tunescale binary}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib.sh"
 export TUNESCALE_CACHE="$tmp/cache"
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
 
 backends=(cpu)
 [[ -e /etc/OpenCL/vendors/pocl.icd ]] && backends+=(opencl)
 [[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ]] && backends+=(vulkan)
 
 for b in "${backends[@]}"; do
-    "$TUNESCALE" bench peak --backend "$b" --quick --json >"$tmp/$b.json" ||
-        fail "bench peak --backend $b exited $?"
+    "$TS" bench peak --backend "$b" --quick --json >"$tmp/$b.json" ||
+        die "bench peak --backend $b exited $?"
     python3 - "$tmp/$b.json" "$b" "$TUNESCALE_CACHE" <<'PY'
 import json, os, sys
 
@@ -69,17 +60,17 @@ done
 
 # No temporary files are left beside the records (atomic writes rename them away).
 leftover=$(find "$TUNESCALE_CACHE/peak" -type f ! -name '*.json' | wc -l)
-[[ $leftover -eq 0 ]] || fail "$leftover stray files in the peak cache"
+[[ $leftover -eq 0 ]] || die "$leftover stray files in the peak cache"
 echo "ok: only records in the cache"
 
-"$TUNESCALE" bench peak --help | grep -q "FMA" || fail "bench peak --help"
+"$TS" bench peak --help | grep -q "FMA" || die "bench peak --help"
 rc=0
-"$TUNESCALE" bench peak --backend cpu --seconds 0 2>/dev/null || rc=$?
-[[ $rc -eq 2 ]] || fail "--seconds 0 exited $rc, not 2"
+"$TS" bench peak --backend cpu --seconds 0 2>/dev/null || rc=$?
+[[ $rc -eq 2 ]] || die "--seconds 0 exited $rc, not 2"
 rc=0
-"$TUNESCALE" bench peak --bogus 2>/dev/null || rc=$?
-[[ $rc -eq 2 ]] || fail "a bad option exited $rc, not 2"
+"$TS" bench peak --bogus 2>/dev/null || rc=$?
+[[ $rc -eq 2 ]] || die "a bad option exited $rc, not 2"
 rc=0
-"$TUNESCALE" bench peak --backend nosuch 2>/dev/null || rc=$?
-[[ $rc -eq 2 ]] || fail "an unknown backend exited $rc, not 2"
+"$TS" bench peak --backend nosuch 2>/dev/null || rc=$?
+[[ $rc -eq 2 ]] || die "an unknown backend exited $rc, not 2"
 echo "ok: bad options exit 2"

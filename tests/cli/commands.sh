@@ -2,11 +2,8 @@
 # commands.sh — the command-line contract: every subcommand answers --help, unimplemented ones
 # and every command run without its required arguments exits 2 with a usage hint, --version names
 # the git commit, bad usage exits 2.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); echo "ok   $1"; else fail=$((fail + 1)); echo "FAIL $1"; fi; }
+source "$(dirname "$0")/lib.sh"
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 
 for c in devices data params train sweep report compare bench sample eval finalize abc; do
   check "$c --help exits 0 with a usage line" "\"$TS\" $c --help 2>&1 | grep -qi usage"
@@ -27,5 +24,4 @@ for n in 851,812 4,855,908 19,148,900 57,054,820 126,431,332 1,103,972 4,304,996
 done
 check "params --json is one JSON document" "\"$TS\" params --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==10 and d[0][\"params\"]==851812'"
 check "--help lists the commands" "\"$TS\" --help | grep -q sweep"
-echo "commands: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,26 +6,10 @@
 # under 2 ranks from a checkpoint; rank 0 alone writes the files; a rank that fails stops both
 # with an error and a non-zero exit instead of a hang.
 # Skips (77) without mpirun or without MPI in the build, unless TS_REQUIRE_MPI=1.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-export TUNESCALE_PROGRESS=0
+source "$(dirname "$0")/lib.sh"
 unset TUNESCALE_FAULT TUNESCALE_PROGRESS_FD
 
-skip() {
-  if [ "${TS_REQUIRE_MPI:-0}" = 1 ]; then echo "FAIL $* (TS_REQUIRE_MPI=1)"; exit 1; fi
-  echo "skipped: $*"; exit 77
-}
-command -v mpirun >/dev/null || skip "no mpirun (apt-get install openmpi-bin)"
-"$TS" --version | grep -q '^mpi: yes' || skip "tunescale built without MPI (-DTUNESCALE_MPI=ON)"
-# CI runs as root on 2 cores: Open MPI refuses root and more ranks than cores unless told
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
+require_mpi # skips (77) here without mpirun or an MPI build
 mpi2() { timeout 120 mpirun --oversubscribe -n 2 "$@"; }
 
 # 30k characters: 904 windows of 32, so B=7 leaves a last batch of one window
@@ -129,5 +113,4 @@ if [ -n "$found" ]; then
     || bad "result.json written after a failure"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -2,14 +2,7 @@
 # data_prepare.sh — `tunescale data prepare` end to end on the bundled corpus, its cache, the
 # split's disjointness, and every bad input the contract names (one clear stderr line, non-zero
 # exit, nothing partial left behind).
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?set TS_SOURCE_DIR to the repository root}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+source "$(dirname "$0")/lib.sh"
 
 # --- the bundled corpus --------------------------------------------------------------------
 out=$tmp/d
@@ -107,5 +100,4 @@ rc=0; "$TS" data prepare --input thesession --out "$tmp/ts" >/dev/null 2>"$tmp/e
 [ "$rc" -ne 0 ] && grep -q -- "--accept-license" "$tmp/e.txt" && grep -qi "licen" "$tmp/e.txt" && [ ! -e "$tmp/ts" ] \
   && ok "thesession refuses without --accept-license and shows its terms" || bad "thesession refusal"
 
-echo "data_prepare: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

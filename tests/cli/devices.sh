@@ -2,18 +2,9 @@
 # devices.sh — checks `tunescale devices`: the JSON document describes this machine (cores,
 # and the pocl / lavapipe devices when their drivers are installed), the plain report names
 # the same devices, and the options exit with the documented codes.
-set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
-: "${TUNESCALE:?set TUNESCALE to the tunescale binary}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-"$TUNESCALE" devices --json >"$tmp/devices.json" || fail "devices --json exited $?"
+"$TS" devices --json >"$tmp/devices.json" || die "devices --json exited $?"
 echo "ok: devices --json exits 0"
 
 # The ICD files tell whether pocl and lavapipe are installed; the test then insists on them.
@@ -104,21 +95,21 @@ if vk.get("available"):
 print("\n".join(names))
 PY
 
-"$TUNESCALE" devices >"$tmp/devices.txt" || fail "devices exited $?"
+"$TS" devices >"$tmp/devices.txt" || die "devices exited $?"
 while IFS= read -r name; do
-    grep -qF -- "$name" "$tmp/devices.txt" || fail "plain 'devices' output does not mention '$name'"
+    grep -qF -- "$name" "$tmp/devices.txt" || die "plain 'devices' output does not mention '$name'"
 done <"$tmp/names"
 echo "ok: plain report names all $(wc -l <"$tmp/names") devices of the JSON"
 
-"$TUNESCALE" devices --help >"$tmp/help.txt" || fail "devices --help exited $?"
-grep -q -- "--device" "$tmp/help.txt" || fail "devices --help does not explain --device"
+"$TS" devices --help >"$tmp/help.txt" || die "devices --help exited $?"
+grep -q -- "--device" "$tmp/help.txt" || die "devices --help does not explain --device"
 echo "ok: devices --help exits 0"
 
 rc=0
-"$TUNESCALE" devices --bogus >/dev/null 2>"$tmp/bogus.err" || rc=$?
-[[ $rc -eq 2 ]] || fail "devices --bogus exited $rc, expected 2"
+"$TS" devices --bogus >/dev/null 2>"$tmp/bogus.err" || rc=$?
+[[ $rc -eq 2 ]] || die "devices --bogus exited $rc, expected 2"
 grep -q "unknown option '--bogus'" "$tmp/bogus.err" ||
-    fail "devices --bogus: unexpected message: $(cat "$tmp/bogus.err")"
+    die "devices --bogus: unexpected message: $(cat "$tmp/bogus.err")"
 echo "ok: devices --bogus exits 2"
 
 echo "devices: all checks passed"

@@ -5,15 +5,7 @@
 # out of disk space (RLIMIT_FSIZE) in train and data prepare names the file and loses nothing;
 # a corrupt, truncated or foreign checkpoint is refused by train --resume and started over by a
 # sweep; a result.json that does not parse makes the sweep run that run again.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-export TUNESCALE_PROGRESS=0
+source "$(dirname "$0")/lib.sh"
 unset TUNESCALE_FAULT
 
 # run NAME CMD...: exit status in $rc, stderr in $tmp/NAME.err (stdout dropped)
@@ -147,5 +139,4 @@ printf 'not json' >"$rd/result.json"
 run swr2 "$TS" sweep "${micro[@]}" --out "$tmp/sw"
 [ $rc = 0 ] && [ "$(status "$rd/result.json")" = ok ] && ok "sweep: garbage result.json re-run" || bad "garbage result.json (rc $rc)"
 
-echo "faults: $pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -3,14 +3,7 @@
 # lower val_loss, trains it further from its weights, samples unconditional and prompted tunes,
 # converts them to MIDI, evaluates them and writes final.json and ARTEFACTS.md; a rerun reuses
 # the finished training and draws the same tunes; a lost result resumes from the checkpoint.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+source "$(dirname "$0")/lib.sh"
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 300k -q
 sweep="$tmp/sweep"
@@ -95,5 +88,4 @@ rc=0; "$TS" finalize "$tmp/data" -q 2>"$tmp/e" || rc=$?
 rc=0; "$TS" finalize 2>/dev/null || rc=$?
 [ $rc -eq 2 ] && ok "no SWEEP_DIR -> exit 2" || bad "usage (rc=$rc)"
 
-echo "finalize: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

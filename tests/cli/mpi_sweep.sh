@@ -6,15 +6,7 @@
 # redoes only it. Without MPI: --shard I/K runs every K-th run and leaves a run whose folder
 # another process holds alone; bad --shard/--slurm-array values exit 2.
 # The MPI part skips (77) without mpirun or an MPI build, unless TS_REQUIRE_MPI=1.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-export TUNESCALE_PROGRESS=0
+source "$(dirname "$0")/lib.sh"
 unset TUNESCALE_FAULT TUNESCALE_PROGRESS_FD
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 200k -q
@@ -50,15 +42,7 @@ for a in "--shard 4/4" "--shard 1/0" "--shard x/2" "--shard 1" "--slurm-array" "
 done
 
 # ---- MPI ranks -------------------------------------------------------------------------------
-skip() {
-  if [ "${TS_REQUIRE_MPI:-0}" = 1 ]; then bad "$* (TS_REQUIRE_MPI=1)"; else echo "skipped: $*"; fi
-  echo "$pass passed, $fail failed"
-  [ $fail = 0 ] && exit 77 || exit 1
-}
-command -v mpirun >/dev/null || skip "no mpirun (apt-get install openmpi-bin)"
-"$TS" --version | grep -q '^mpi: yes' || skip "tunescale built without MPI (-DTUNESCALE_MPI=ON)"
-# CI runs as root on 2 cores: Open MPI refuses root and more ranks than cores unless told
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+require_mpi # a skip reports the shard checks above, then exits 77 (1 if one failed)
 mpi() { local k=$1; shift; timeout 300 mpirun --oversubscribe -n "$k" "$@"; }
 
 mpi 2 "$TS" sweep "${micro[@]}" --out "$tmp/two" >"$tmp/two.err" 2>&1 && ok "mpirun -n 2 sweep exits 0" \
@@ -102,5 +86,4 @@ PY
 mpi 2 "$TS" sweep "${micro[@]}" --out "$tmp/fault" >"$tmp/fault2.err" 2>&1 && grep -q "1 ran now (1 ok" "$tmp/fault2.err" \
   && ok "the re-run redoes only the failed run" || { bad "re-run after a failure"; cat "$tmp/fault2.err"; }
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -2,49 +2,40 @@
 # report.sh — checks `tunescale report` and `tunescale compare` from the outside: exit codes of
 # bad input (2 usage, 1 missing folder or no result.json, each naming the folder), --json
 # printing exactly one JSON document on stdout, and the files both commands write.
-set -euo pipefail
-
-: "${TUNESCALE:?set TUNESCALE to the tunescale binary}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
+source "$(dirname "$0")/lib.sh"
 
 # expect CODE CMD...: runs CMD, checks its exit code, leaves stderr in $tmp/err
 expect() {
     local want=$1 rc=0
     shift
     "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    [[ $rc -eq $want ]] || fail "'$*' exited $rc, expected $want: $(cat "$tmp/err")"
+    [[ $rc -eq $want ]] || die "'$*' exited $rc, expected $want: $(cat "$tmp/err")"
 }
 
-expect 0 "$TUNESCALE" report --help
-grep -q -- "--bootstrap" "$tmp/out" || fail "report --help does not document --bootstrap"
-expect 0 "$TUNESCALE" compare --help
-grep -q -- "--out" "$tmp/out" || fail "compare --help does not document --out"
+expect 0 "$TS" report --help
+grep -q -- "--bootstrap" "$tmp/out" || die "report --help does not document --bootstrap"
+expect 0 "$TS" compare --help
+grep -q -- "--out" "$tmp/out" || die "compare --help does not document --out"
 
-expect 2 "$TUNESCALE" report
-expect 2 "$TUNESCALE" report --bogus "$tmp"
-grep -q "unknown option '--bogus'" "$tmp/err" || fail "report --bogus: $(cat "$tmp/err")"
-expect 2 "$TUNESCALE" report "$tmp" "$tmp"
-expect 2 "$TUNESCALE" report "$tmp" --bootstrap many
-expect 2 "$TUNESCALE" report "$tmp" --seed
-expect 2 "$TUNESCALE" compare
-expect 2 "$TUNESCALE" compare "$tmp" --out
-expect 2 "$TUNESCALE" compare --bogus "$tmp"
+expect 2 "$TS" report
+expect 2 "$TS" report --bogus "$tmp"
+grep -q "unknown option '--bogus'" "$tmp/err" || die "report --bogus: $(cat "$tmp/err")"
+expect 2 "$TS" report "$tmp" "$tmp"
+expect 2 "$TS" report "$tmp" --bootstrap many
+expect 2 "$TS" report "$tmp" --seed
+expect 2 "$TS" compare
+expect 2 "$TS" compare "$tmp" --out
+expect 2 "$TS" compare --bogus "$tmp"
 echo "ok: usage errors exit 2"
 
-expect 1 "$TUNESCALE" report "$tmp/missing"
-grep -q "$tmp/missing" "$tmp/err" || fail "missing folder not named: $(cat "$tmp/err")"
+expect 1 "$TS" report "$tmp/missing"
+grep -q "$tmp/missing" "$tmp/err" || die "missing folder not named: $(cat "$tmp/err")"
 mkdir "$tmp/empty"
-expect 1 "$TUNESCALE" report "$tmp/empty"
-grep -q "$tmp/empty: no result.json" "$tmp/err" || fail "empty folder: $(cat "$tmp/err")"
-[[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "more than one line for an empty folder"
-expect 1 "$TUNESCALE" compare "$tmp/empty" "$tmp/missing"
-expect 1 "$TUNESCALE" compare "$tmp/missing"
+expect 1 "$TS" report "$tmp/empty"
+grep -q "$tmp/empty: no result.json" "$tmp/err" || die "empty folder: $(cat "$tmp/err")"
+[[ $(wc -l <"$tmp/err") -eq 1 ]] || die "more than one line for an empty folder"
+expect 1 "$TS" compare "$tmp/empty" "$tmp/missing"
+expect 1 "$TS" compare "$tmp/missing"
 echo "ok: missing folder and no result.json exit 1 with the folder named"
 
 # Two small result sets: three transformer sizes on cpu, two on vulkan (one skipped).
@@ -73,8 +64,8 @@ os.makedirs(os.path.join(root, "a", "runs", "cpu", "broken"))
 open(os.path.join(root, "a", "runs", "cpu", "broken", "result.json"), "w").write("{")
 PY
 
-expect 0 "$TUNESCALE" report "$tmp/a" --json --bootstrap 50
-python3 - "$tmp/out" <<'PY' || fail "report --json: stdout is not the summary document"
+expect 0 "$TS" report "$tmp/a" --json --bootstrap 50
+python3 - "$tmp/out" <<'PY' || die "report --json: stdout is not the summary document"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 assert doc["schema"] == "tunescale.summary/1", doc["schema"]
@@ -82,21 +73,21 @@ assert len(doc["runs"]) == 3, len(doc["runs"])
 fit = [f for f in doc["fits"] if f["n"] == "params"][0]
 assert fit["ok"] and abs(fit["alpha"] - 0.076) < 1e-4, fit
 PY
-grep -q "broken/result.json: not valid JSON" "$tmp/err" || fail "corrupt file not warned about"
+grep -q "broken/result.json: not valid JSON" "$tmp/err" || die "corrupt file not warned about"
 for f in summary.md summary.csv summary.json plots/val_loss_vs_params.png \
     plots/val_loss_vs_params.svg plots/tokens_per_s.png; do
-    [[ -s "$tmp/a/$f" ]] || fail "report did not write $f"
+    [[ -s "$tmp/a/$f" ]] || die "report did not write $f"
 done
 echo "ok: report --json prints one JSON document and writes summary + plots"
 
-expect 0 "$TUNESCALE" report "$tmp/b" --no-plots
-[[ ! -e "$tmp/b/plots" ]] || fail "--no-plots wrote plots/"
-grep -q "not enough sizes" "$tmp/out" || fail "one size should be 'not enough sizes'"
-grep -q "skipped: out of memory" "$tmp/b/summary.csv" || fail "skipped run missing from csv"
+expect 0 "$TS" report "$tmp/b" --no-plots
+[[ ! -e "$tmp/b/plots" ]] || die "--no-plots wrote plots/"
+grep -q "not enough sizes" "$tmp/out" || die "one size should be 'not enough sizes'"
+grep -q "skipped: out of memory" "$tmp/b/summary.csv" || die "skipped run missing from csv"
 echo "ok: report --no-plots, not enough sizes, skipped run listed"
 
-expect 0 "$TUNESCALE" compare "$tmp/a" "$tmp/b" --out "$tmp/cmp" --json
-python3 - "$tmp/out" <<'PY' || fail "compare --json: wrong document"
+expect 0 "$TS" compare "$tmp/a" "$tmp/b" --out "$tmp/cmp" --json
+python3 - "$tmp/out" <<'PY' || die "compare --json: wrong document"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 assert [s["backend"] for s in doc["sets"]] == ["cpu", "vulkan"], doc["sets"]
@@ -104,7 +95,7 @@ row = [r for r in doc["rows"] if r["model"] == "transformer-1e+06"][0]
 assert abs(row["sets"][1]["tokens_per_s_ratio"] - 4.0) < 1e-9, row
 PY
 for f in compare.md compare.csv compare.json plots/compare_tokens_per_s.png; do
-    [[ -s "$tmp/cmp/$f" ]] || fail "compare did not write $f"
+    [[ -s "$tmp/cmp/$f" ]] || die "compare did not write $f"
 done
 echo "ok: compare --json gives the tokens/s ratio against the first set"
 
@@ -119,20 +110,20 @@ touch "$tmp/c/plots/val_loss_vs_params.svg.tmp" # as a killed earlier report lef
 mkfifo "$tmp/stdin"
 sleep 1000 >"$tmp/stdin" & # holds the pipe open: reading it never ends
 sleeper=$!
-trap 'kill "$sleeper" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+# the lib kills this background job at exit if a check stops the script first
 for drv in "$tmp/missing" "$tmp/nodrivers"; do
     rm -f "$tmp/c"/summary.*
-    expect 0 env PLPLOT_DRV_DIR="$drv" timeout 60 "$TUNESCALE" report "$tmp/c" <"$tmp/stdin"
+    expect 0 env PLPLOT_DRV_DIR="$drv" timeout 60 "$TS" report "$tmp/c" <"$tmp/stdin"
     grep -q "plots skipped: PLplot has no svgcairo/pngcairo driver in $drv" "$tmp/err" ||
-        fail "no driver in $drv: warning missing: $(cat "$tmp/err")"
-    [[ $(wc -l <"$tmp/err") -eq 1 ]] || fail "no driver in $drv: not one line: $(cat "$tmp/err")"
+        die "no driver in $drv: warning missing: $(cat "$tmp/err")"
+    [[ $(wc -l <"$tmp/err") -eq 1 ]] || die "no driver in $drv: not one line: $(cat "$tmp/err")"
     for f in summary.md summary.csv summary.json; do
-        [[ -s "$tmp/c/$f" ]] || fail "no driver in $drv: report did not write $f"
+        [[ -s "$tmp/c/$f" ]] || die "no driver in $drv: report did not write $f"
     done
     left=$(find "$tmp/c" -name '*.png' -o -name '*.svg' -o -name '*.tmp')
-    [[ -z $left ]] || fail "no driver in $drv: left $left"
-    grep -q "^plots: skipped (PLplot has no" "$tmp/c/summary.md" || fail "summary.md: no plots line"
-    python3 - "$tmp/c/summary.json" <<'PY' || fail "summary.json does not record the skipped plots"
+    [[ -z $left ]] || die "no driver in $drv: left $left"
+    grep -q "^plots: skipped (PLplot has no" "$tmp/c/summary.md" || die "summary.md: no plots line"
+    python3 - "$tmp/c/summary.json" <<'PY' || die "summary.json does not record the skipped plots"
 import json, sys
 p = json.load(open(sys.argv[1]))["plots"]
 assert p["made"] is False and p["status"].startswith("skipped (PLplot has no"), p
@@ -140,7 +131,6 @@ PY
 done
 kill "$sleeper"
 wait "$sleeper" 2>/dev/null || true
-trap 'rm -rf "$tmp"' EXIT
 echo "ok: report without PLplot drivers: one warning, summary written, no plots, no .tmp, no hang"
 
 echo "report: all checks passed"

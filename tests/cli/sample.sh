@@ -3,14 +3,7 @@
 # same tunes, with or without the key/value cache (Transformer and LSTM); a prompt is continued;
 # files and samples.json land in --out; --json is one document; eval reports test perplexity
 # and the sample figures; bad usage exits 2.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+source "$(dirname "$0")/lib.sh"
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 300k -q
 "$TS" train --data "$tmp/data" --model transformer-small --batch 8 --seq-len 64 --steps 40 \
@@ -71,5 +64,4 @@ rc=0; "$TS" sample --checkpoint "$tmp/tf/model.safetensors" --window wide 2>/dev
 rc=0; "$TS" eval --samples "$tmp/s" 2>/dev/null || rc=$?
 [ $rc -eq 2 ] && ok "eval without checkpoint or data -> exit 2" || bad "eval usage (rc=$rc)"
 
-echo "sample: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -5,23 +5,12 @@
 # plan); every task completes; tunescale report afterwards makes a complete summary; the val
 # losses equal a plain one-process sweep bit for bit (CPU backend); the array submitted again
 # skips every run. Exit 77 (skip) without Slurm and munge, unless TS_REQUIRE_SLURM=1.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
+source "$(dirname "$0")/lib.sh"
 # shellcheck source=scripts/slurm-local.sh
 source "$SRC/scripts/slurm-local.sh"
-if ! slurm_local_check; then
-  if [ "${TS_REQUIRE_SLURM:-0}" = 1 ]; then echo "FAIL TS_REQUIRE_SLURM=1 but Slurm is missing"; exit 1; fi
-  echo "skip: Slurm or munge is not installed"
-  exit 77
-fi
-tmp=$(mktemp -d)
-trap 'slurm_local_stop "$tmp/slurm"; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+slurm_local_check || skip_unless_required TS_REQUIRE_SLURM "Slurm or munge is not installed"
+on_exit 'slurm_local_stop "$tmp/slurm"'
 t0=$SECONDS
-export TUNESCALE_PROGRESS=0
 export TUNESCALE=$TS # sbatch passes the environment on to sweep.sbatch
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 200k -q
@@ -106,5 +95,4 @@ for i in $(seq 0 $((n - 1))); do
 done
 [ "$(sums "$tmp/array")" = "$before" ] && ok "second array left every result.json as it was" || bad "second array changed results"
 
-echo "slurm_sweep: $pass passed, $fail failed in $((SECONDS - t0))s"
-[ $fail = 0 ]
+finish " in $((SECONDS - t0))s"

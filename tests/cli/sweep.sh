@@ -5,15 +5,7 @@
 # that fails is recorded with its message; a sweep killed with SIGKILL ten times at seeded
 # moments and restarted ends with the same results as an uninterrupted one (CPU: losses
 # bit-identical), none duplicated, lost or half-written; bad command lines exit 2.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-export TUNESCALE_PROGRESS=0
+source "$(dirname "$0")/lib.sh"
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 200k -q
 micro=(--preset micro --data "$tmp/data" --threads 1)
@@ -153,5 +145,4 @@ expect2 --preset "$tmp/badshape.json" --data "$tmp/data" --backend cpu --out "$t
 echo '{"defaults": {"token": 5}, "models": ["transformer-tiny"]}' >"$tmp/typo.json"
 expect2 --preset "$tmp/typo.json" --data "$tmp/data" --backend cpu --out "$tmp/x"
 
-echo "sweep: $pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -2,14 +2,7 @@
 # train_resume.sh — a run killed with SIGKILL after its first checkpoint and resumed ends with
 # bit-identical weights and the same loss curve as an uninterrupted run (same thread count);
 # plus the train command's contract: result.json fields, bad options, out-of-memory as exit 3.
-set -euo pipefail
-TS=${TUNESCALE:?set TUNESCALE to the built binary}
-SRC=${TS_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-trap 'kill -9 $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+source "$(dirname "$0")/lib.sh"
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 300k -q
 common=(--data "$tmp/data" --model transformer-small --batch 8 --seq-len 64 --steps 60
@@ -78,5 +71,4 @@ rc=0; "$TS" train --model lstm-tiny --data "$tmp/data" --steps 100 --seq-len 16 
 rc=0; "$TS" train --model lstm-tiny --data "$tmp/data" --steps 2 --seq-len 16 --batch 4 --losses "$tmp/nodir/l.txt" --out "$tmp/lf" -q 2>"$tmp/e" || rc=$?
 [ $rc -eq 1 ] && grep -q -- "--losses" "$tmp/e" && ok "an unwritable --losses file is a clear error" || bad "--losses (rc=$rc): $(cat "$tmp/e")"
 
-echo "train_resume: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
