@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# This build has no OpenCL or Vulkan (above): a CI demand for them (TS_REQUIRE_BACKENDS, set by
-# .ci/run for the normal build) does not apply here.
-unset TS_REQUIRE_BACKENDS
+# This build has no OpenCL, Vulkan or MPI (above): CI's demand for them (TS_REQUIRE_BACKENDS,
+# TS_REQUIRE_MPI, set by .ci/run for the normal build) does not apply here.
+unset TS_REQUIRE_BACKENDS TS_REQUIRE_MPI
 
 dir=build-asan
 jobs=${TS_JOBS:-$(nproc)}
