@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analysis/compare.h"
+#include "analysis/plot.h"
 #include "cli/commands.h"
 
 static void usage(FILE *out) {
@@ -90,9 +91,10 @@ int cmd_compare(int argc, char **argv) {
         cJSON_free(text);
         cJSON_Delete(doc);
     } else {
+        const char *why = NULL; /* plots skipped: ts_compare_save has said why */
         ts_compare_print(stdout, &c);
         printf("\nwrote %s/compare.md, compare.csv, compare.json%s\n", out ? out : dirs[0],
-               plots ? " and plots/compare_tokens_per_s" : "");
+               plots && ts_plot_available(&why) ? " and plots/compare_tokens_per_s" : "");
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "tunescale: compare: cannot write to stdout\n");

@@ -111,7 +111,7 @@ int cmd_report(int argc, char **argv) {
     } else {
         ts_report_print(stdout, &rep);
         printf("\nwrote %s/summary.md, summary.csv, summary.json%s\n", rep.dir,
-               opt.plots ? " and plots/" : "");
+               rep.plots_made ? " and plots/" : "");
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "tunescale: report: cannot write to stdout\n");

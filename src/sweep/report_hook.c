@@ -1,6 +1,7 @@
 /* report_hook.c — the report at the end of a sweep: summary.md, summary.csv and plots/. */
 #include <stdio.h>
 
+#include "analysis/plot.h"
 #include "analysis/report.h"
 
 int ts_sweep_report(const char *dir, int quiet);
@@ -13,8 +14,9 @@ int ts_sweep_report(const char *dir, int quiet) {
         fprintf(stderr, "tunescale sweep: report: %s\n", ts_last_error());
         return 1;
     }
+    const char *why = NULL; /* plots skipped: the report has said why */
     if (!quiet)
-        fprintf(stderr, "tunescale sweep: summary in %s/summary.md (also summary.csv, plots/)\n",
-                dir);
+        fprintf(stderr, "tunescale sweep: summary in %s/summary.md (also summary.csv%s)\n", dir,
+                ts_plot_available(&why) ? ", plots/" : "");
     return 0;
 }

@@ -117,6 +117,7 @@ for drv in "$tmp/missing" "$tmp/nodrivers"; do
     grep -q "plots skipped: PLplot has no svgcairo/pngcairo driver in $drv" "$tmp/err" ||
         die "no driver in $drv: warning missing: $(cat "$tmp/err")"
     [[ $(wc -l <"$tmp/err") -eq 1 ]] || die "no driver in $drv: not one line: $(cat "$tmp/err")"
+    tail -n 1 "$tmp/out" | grep -q "plots" && die "no driver in $drv: says it wrote plots: $(tail -n 1 "$tmp/out")"
     for f in summary.md summary.csv summary.json; do
         [[ -s "$tmp/c/$f" ]] || die "no driver in $drv: report did not write $f"
     done
