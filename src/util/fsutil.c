@@ -3,6 +3,7 @@
 #include "util/fsutil.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -64,10 +65,29 @@ ts_status ts_fsync_dir(const char *dir) {
     return TS_OK;
 }
 
+/* This machine's name as it goes into temporaries' names: letters, digits, '-' and '.' only
+ * (at most 63), "" when it has none. */
+static const char *host_tag(void) {
+    static char tag[64];
+    static int done;
+    if (!done) {
+        char name[256] = "";
+        if (gethostname(name, sizeof name - 1) != 0) name[0] = 0;
+        size_t n = 0;
+        for (const char *c = name; *c && n < sizeof tag - 1; c++)
+            if (isalnum((unsigned char)*c) || *c == '-' || *c == '.') tag[n++] = *c;
+        tag[n] = 0;
+        done = 1;
+    }
+    return tag;
+}
+
+/* NAME.tmp.PID@HOST: two writers on different machines of a shared file system (MPI ranks,
+ * Slurm array tasks) can have the same PID, and the host keeps their temporaries apart. */
 ts_status ts_atomic_open(ts_atomic_file *af, const char *path) {
     memset(af, 0, sizeof *af);
     snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld@%s", path, (long)getpid(), host_tag());
     af->fp = fopen(af->tmp, "wb");
     if (!af->fp) return ts_set_error("%s: cannot write: %s", path, strerror(errno));
     return TS_OK;
@@ -200,7 +220,10 @@ int ts_remove_stale_temporaries(const char *dir) {
         if (!mark) continue;
         char *end;
         long pid = strtol(mark + 5, &end, 10);
-        if (*end || pid <= 0) continue;
+        if (pid <= 0) continue;
+        /* Another machine's writer cannot be asked whether it still runs: left alone. */
+        if (*end == '@' && strcmp(end + 1, host_tag())) continue;
+        if (*end && *end != '@') continue;
         /* A live writer keeps its temporary; only a dead one's is debris. */
         if (pid == (long)getpid() || writer_alive(pid)) continue;
         char path[4352];

@@ -78,6 +78,35 @@ static void zombie_writers_count_as_dead(void **state) {
     waitpid(child, NULL, 0);
 }
 
+/* Temporaries carry their writer's host: another machine's are left alone (its PID means
+ * nothing here), this machine's are judged by their PID as before. */
+static void other_hosts_temporaries_stay(void **state) {
+    const char *dir = *state;
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    assert_true(child > 0);
+    waitpid(child, NULL, 0);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    ts_atomic_file af;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    assert_int_equal(ts_atomic_open(&af, path), TS_OK);
+    char want[4300];
+    snprintf(want, sizeof want, "%s.tmp.%ld@", path, (long)getpid());
+    assert_int_equal(strncmp(af.tmp, want, strlen(want)), 0); /* NAME.tmp.PID@HOST */
+    char mine[512], other[512];
+    /* a dead writer of this host, and one of another host with the same (dead) pid */
+    snprintf(mine, sizeof mine, "sweep.json.tmp.%ld%s", (long)child, strrchr(af.tmp, '@'));
+    snprintf(other, sizeof other, "sweep.json.tmp.%ld@not-this-%.64s", (long)child, host);
+    ts_atomic_abort(&af);
+    touch(dir, mine);
+    touch(dir, other);
+    assert_int_equal(ts_remove_stale_temporaries(dir), 1);
+    assert_false(exists(dir, mine));
+    assert_true(exists(dir, other));
+}
+
 static void atomic_write_replaces_whole_file(void **state) {
     char path[4200];
     snprintf(path, sizeof path, "%s/a.json", (const char *)*state);
@@ -96,6 +125,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(stale_temporaries_of_dead_writers_go, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(zombie_writers_count_as_dead, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(other_hosts_temporaries_stay, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(atomic_write_replaces_whole_file, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
