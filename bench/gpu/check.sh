@@ -91,11 +91,10 @@ done
 
 echo "== 5. a short sweep: the seed preset's models to 20M, 2M tokens each, both backends, 16GiB cap (a T4)"
 if [ "$(left)" -gt 120 ]; then
-  # presets by path: a carried binary knows only the build machine's bench/presets folder. The
-  # bundle has no PLplot driver, so the report there has no plots: run tunescale report on the
-  # copied-back folder to draw them.
+  # The bundle has no PLplot driver, so the report there has no plots (it says so): run
+  # tunescale report on the copied-back folder to draw them.
   "$TS" data prepare --input bench/data --out "$out/data" -q
-  timeout $(($(left) - 20)) "$TS" sweep --preset bench/presets/seed.json --max-params 25M --tokens 2M \
+  timeout $(($(left) - 20)) "$TS" sweep --preset seed --max-params 25M --tokens 2M \
     --data "$out/data" --backend opencl,vulkan --mem-limit 16GiB --out "$out/sweep" -q
   echo "sweep rc=$?"
   "$TS" compare "$out/sweep" --out "$out/sweep/compare" >/dev/null 2>&1 || true

@@ -3,7 +3,8 @@
 # Unpacks the bundle once, puts its libraries first on LD_LIBRARY_PATH, and points the OpenCL
 # ICD loader (ocl-icd) and the Vulkan loader at NVIDIA's driver, which containers often carry
 # without the registration files (/etc/OpenCL/vendors/nvidia.icd, the Vulkan ICD json).
-# Sets TUNESCALE to the binary. Prints what it found; a missing driver is said, not fatal.
+# Sets TUNESCALE to the binary and TUNESCALE_PRESETS to this checkout's bench/presets.
+# Prints what it found; a missing driver is said, not fatal.
 ts_gpu_dir=$(cd "${1:-.gpu}" && pwd)
 if [ ! -x "$ts_gpu_dir/bin/tunescale" ]; then
   # python's tarfile: xz-utils may be missing there, python3 is not
@@ -20,6 +21,9 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libGLdispatch.so.0 ' && ls "$ts_gpu_dir"
 fi
 export LD_LIBRARY_PATH=$ts_ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export TUNESCALE=$ts_gpu_dir/bin/tunescale
+# A carried binary knows only the build machine's preset folder: name this checkout's.
+TUNESCALE_PRESETS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../presets" && pwd)
+export TUNESCALE_PRESETS
 
 # The driver's folders: the usual container mount first, then the system's.
 ts_search=(/usr/local/nvidia /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/share /etc)
