@@ -303,6 +303,11 @@ static ts_status get_flat(ts_model *m, ts_buffer *buf, float *out) {
     return st == TS_OK ? m->be->iface->download(m->be, out, t, m->n_params * sizeof *out) : st;
 }
 
+static ts_status set_flat(ts_model *m, ts_buffer *buf, const float *in) {
+    ts_tensor t = {buf, 0};
+    return m->be->iface->upload(m->be, t, in, m->n_params * sizeof *in);
+}
+
 ts_status ts_model_get_params(ts_model *m, float *out) {
     return get_flat(m, m->params, out);
 }
@@ -311,13 +316,11 @@ ts_status ts_model_get_grads(ts_model *m, float *out) {
 }
 
 ts_status ts_model_set_grads(ts_model *m, const float *in) {
-    ts_tensor t = {m->grads, 0};
-    return m->be->iface->upload(m->be, t, in, m->n_params * sizeof *in);
+    return set_flat(m, m->grads, in);
 }
 
 ts_status ts_model_set_params(ts_model *m, const float *in) {
-    ts_tensor t = {m->params, 0};
-    return m->be->iface->upload(m->be, t, in, m->n_params * sizeof *in);
+    return set_flat(m, m->params, in);
 }
 
 ts_status ts_model_get_moments(ts_model *m, float *m_out, float *v_out) {
@@ -337,7 +340,6 @@ ts_status ts_model_set_moments(ts_model *m, const float *m_in, const float *v_in
         if ((st = ts_buffer_alloc(m->be, bytes, &m->m)) != TS_OK) return st;
         if ((st = ts_buffer_alloc(m->be, bytes, &m->v)) != TS_OK) return st;
     }
-    ts_tensor tm = {m->m, 0}, tv = {m->v, 0};
-    if ((st = m->be->iface->upload(m->be, tm, m_in, bytes)) != TS_OK) return st;
-    return m->be->iface->upload(m->be, tv, v_in, bytes);
+    if ((st = set_flat(m, m->m, m_in)) != TS_OK) return st;
+    return set_flat(m, m->v, v_in);
 }

@@ -84,6 +84,15 @@ static int load_result(ts_sweep_run *r, size_t mem_limit) {
     return 1;
 }
 
+/* What the run's folder says now: CACHED (finished ok), OOM (skipped at this cap), FAILED (with
+ * its status) or PENDING (unfinished, never run, or an unreadable result). */
+static void read_state(ts_sweep_run *r, size_t mem_limit) {
+    if (!load_result(r, mem_limit))
+        r->state = TS_RUN_PENDING;
+    else if (r->state == TS_RUN_OK)
+        r->state = TS_RUN_CACHED;
+}
+
 /* A run that died without writing its result gets one from the sweep, so that every run of
  * the plan has a result.json and report/compare see the failure. */
 static ts_status write_failure(const ts_sweep_run *r, const ts_sweep_options *o,
@@ -533,13 +542,12 @@ static int *work_order(const ts_sweep_plan *plan) {
     return order;
 }
 
-/* Runs trained elsewhere (other ranks, other shards) as their result.json says now. */
+/* Runs trained elsewhere (other ranks, other shards) as their result.json says now, for the
+ * manifest: a failure there keeps its status. */
 static void refresh_others(ts_sweep_plan *plan, size_t mem_limit) {
     for (int i = 0; i < plan->n_runs; i++) {
         ts_sweep_run *r = &plan->runs[i];
-        if (r->owner == ts_dist_rank() && r->state != TS_RUN_BUSY) continue;
-        if (load_result(r, mem_limit) && r->state == TS_RUN_OK) r->state = TS_RUN_CACHED;
-        if (r->state == TS_RUN_FAILED || r->state == TS_RUN_BUSY) r->state = TS_RUN_PENDING;
+        if (r->owner != ts_dist_rank() || r->state == TS_RUN_BUSY) read_state(r, mem_limit);
     }
 }
 
@@ -617,10 +625,8 @@ ts_status ts_sweep(const ts_sweep_options *opts, ts_sweep_outcome *out) {
     ts_dist_barrier();
     for (int i = 0; i < n; i++) {
         ts_sweep_run *r = &plan.runs[i];
-        if (load_result(r, o->mem_limit) && (r->state == TS_RUN_OK || r->state == TS_RUN_OOM))
-            r->state = r->state == TS_RUN_OK ? TS_RUN_CACHED : TS_RUN_OOM;
-        else
-            r->state = TS_RUN_PENDING; /* failed earlier, unfinished, or never run: (re)run */
+        read_state(r, o->mem_limit);
+        if (r->state == TS_RUN_FAILED) r->state = TS_RUN_PENDING; /* failed earlier: run again */
         if (o->force && !o->dry_run && r->owner >= 0) r->state = TS_RUN_PENDING;
     }
     ts_dist_barrier(); /* every rank has read the states before any run starts changing them */

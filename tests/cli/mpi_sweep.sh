@@ -82,6 +82,9 @@ import glob, json, sys
 st = sorted(json.load(open(p))["status"] for p in glob.glob(sys.argv[1] + "/runs/*/*/result.json"))
 assert len(st) == 4 and st.count("ok") == 3, st
 assert any(s.startswith("failed: ") and "injected device fault" in s for s in st), st
+# rank 0's manifest shows the failure, whichever rank had the run
+m = sorted(r["status"] for r in json.load(open(sys.argv[1] + "/sweep.json"))["runs"])
+assert m == st, (m, st)
 PY
 mpi 2 "$TS" sweep "${micro[@]}" --out "$tmp/fault" >"$tmp/fault2.err" 2>&1 && grep -q "1 ran now (1 ok" "$tmp/fault2.err" \
   && ok "the re-run redoes only the failed run" || { bad "re-run after a failure"; cat "$tmp/fault2.err"; }
