@@ -1,6 +1,7 @@
 /* backend.c — the backend frontend: creation by name, memory accounting and the memory cap,
  * and fault injection (TUNESCALE_FAULT). */
 #include "backends/backend.h"
+#include "backends/registry.h"
 
 #include "util/progress.h"
 
@@ -57,114 +58,50 @@ static int fault_fires(char kind) {
     return 1;
 }
 
-/* The backend's own table stays untouched: a copy whose entries count, then call the real one. */
-typedef struct {
-    ts_backend_iface iface; /* first member: be->iface points here */
-    const ts_backend_iface *real;
-} fault_iface;
-#define REAL(be) (((const fault_iface *)(be)->iface)->real)
 #define FAIL(be, op)                                                                               \
     ts_backend_fail(be, TS_ERR,                                                                    \
                     "%s failed: injected device fault at call %lu (TUNESCALE_FAULT=%s)", op,       \
                     fault.count, fault.spec)
 
-typedef ts_tensor T_;
-/* name, parameters after be, arguments after be: every op that returns nothing */
-#define TS_FAULT_OPS(X)                                                                            \
-    X(fill, (T_ x, float value, size_t n), (x, value, n))                                          \
-    X(copy, (T_ dst, T_ src, size_t n), (dst, src, n))                                             \
-    X(add, (T_ out, T_ a, T_ b, size_t n), (out, a, b, n))                                         \
-    X(scale, (T_ x, float s, size_t n), (x, s, n))                                                 \
-    X(gemm,                                                                                        \
-      (int ta, int tb, int M, int N, int K, float alpha, T_ A, int lda, long sa, T_ B, int ldb,    \
-       long sb, float beta, T_ C, int ldc, long sc, int batch),                                    \
-      (ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch))                   \
-    X(bias_add, (T_ out, T_ bias, int rows, int cols), (out, bias, rows, cols))                    \
-    X(bias_backward, (T_ db, T_ dout, int rows, int cols), (db, dout, rows, cols))                 \
-    X(embedding_forward, (T_ out, T_ table, T_ ids, int n, int C, int V, int acc),                 \
-      (out, table, ids, n, C, V, acc))                                                             \
-    X(embedding_backward, (T_ dt, T_ dout, T_ ids, int n, int C, int V), (dt, dout, ids, n, C, V)) \
-    X(layernorm_forward, (T_ out, T_ mean, T_ rstd, T_ inp, T_ w, T_ b, int N, int C, float eps),  \
-      (out, mean, rstd, inp, w, b, N, C, eps))                                                     \
-    X(layernorm_backward,                                                                          \
-      (T_ dinp, T_ dw, T_ db, T_ dout, T_ inp, T_ w, T_ mean, T_ rstd, int N, int C),              \
-      (dinp, dw, db, dout, inp, w, mean, rstd, N, C))                                              \
-    X(gelu_forward, (T_ out, T_ inp, size_t n), (out, inp, n))                                     \
-    X(gelu_backward, (T_ dinp, T_ inp, T_ dout, size_t n), (dinp, inp, dout, n))                   \
-    X(dropout_forward, (T_ out, T_ inp, size_t n, float p, ts_dropout_key k), (out, inp, n, p, k)) \
-    X(dropout_backward, (T_ dinp, T_ dout, size_t n, float p, ts_dropout_key k),                   \
-      (dinp, dout, n, p, k))                                                                       \
-    X(qkv_split_forward, (T_ q, T_ k, T_ v, T_ qkv, int B, int T, int NH, int HS),                 \
-      (q, k, v, qkv, B, T, NH, HS))                                                                \
-    X(qkv_split_backward, (T_ dqkv, T_ dq, T_ dk, T_ dv, int B, int T, int NH, int HS),            \
-      (dqkv, dq, dk, dv, B, T, NH, HS))                                                            \
-    X(heads_merge_forward, (T_ out, T_ inp, int B, int T, int NH, int HS),                         \
-      (out, inp, B, T, NH, HS))                                                                    \
-    X(heads_merge_backward, (T_ dinp, T_ dout, int B, int T, int NH, int HS),                      \
-      (dinp, dout, B, T, NH, HS))                                                                  \
-    X(softmax_causal_forward, (T_ att, T_ pre, int BH, int T, float s), (att, pre, BH, T, s))      \
-    X(softmax_causal_backward, (T_ dpre, T_ datt, T_ att, int BH, int T, float s),                 \
-      (dpre, datt, att, BH, T, s))                                                                 \
-    X(lstm_cell_forward, (T_ h, T_ c, T_ act, T_ pre, T_ cp, int B, int H, int ld),                \
-      (h, c, act, pre, cp, B, H, ld))                                                              \
-    X(lstm_cell_backward,                                                                          \
-      (T_ dpre, T_ dcp, T_ dh, T_ dc, T_ act, T_ c, T_ cp, int B, int H, int ld),                  \
-      (dpre, dcp, dh, dc, act, c, cp, B, H, ld))                                                   \
-    X(crossentropy_forward, (T_ l, T_ p, T_ lg, T_ tg, int N, int V, int ig),                      \
-      (l, p, lg, tg, N, V, ig))                                                                    \
-    X(crossentropy_backward, (T_ dl, T_ p, T_ tg, int N, int V, int ig, float s),                  \
-      (dl, p, tg, N, V, ig, s))                                                                    \
-    X(sum, (T_ out, T_ x, size_t n), (out, x, n))                                                  \
-    X(sum_squares, (T_ out, T_ x, size_t n), (out, x, n))                                          \
-    X(adamw,                                                                                       \
-      (T_ p, T_ g, T_ m, T_ v, size_t n, double lr, double b1, double b2, double eps, double wd,   \
-       int t, float gs),                                                                           \
-      (p, g, m, v, n, lr, b1, b2, eps, wd, t, gs))                                                 \
-    X(peak_fma, (T_ out, size_t items, int iters), (out, items, iters))                            \
-    X(peak_copy, (T_ dst, T_ src, size_t n), (dst, src, n))
-
-#define UNPACK(...) __VA_ARGS__
-#define FAULT_WRAP(name, params, args)                                                             \
-    static void fault_##name(ts_backend *be, UNPACK params) {                                      \
-        if (fault_fires('o'))                                                                      \
-            FAIL(be, #name);                                                                       \
-        else                                                                                       \
-            REAL(be)->name(be, UNPACK args);                                                       \
+/* ---- the checked table ------------------------------------------------------------------
+ * One wrapper per op of ops.def: count the call for TUNESCALE_FAULT, skip it after the first
+ * error, check sizes, the op's own rule and every view, then call the backend. Backends thus
+ * see only valid calls and keep only the checks that are their device's limits. */
+#define TS_OP(name, exempt, check, ...)                                                            \
+    static void checked_##name(ts_backend *be, TS_OP_PARAMS(__VA_ARGS__)) {                        \
+        const char *op = #name;                                                                    \
+        if (fault.kind == 'o' && fault_fires('o')) FAIL(be, op);                                   \
+        if (be->error != TS_OK) return;                                                            \
+        if (TS_OP_SIZES_OK(__VA_ARGS__) && (check) && TS_OP_VIEWS_OK(__VA_ARGS__))                 \
+            be->impl->name(be, TS_OP_ARGS(__VA_ARGS__));                                           \
     }
-TS_FAULT_OPS(FAULT_WRAP)
+#include "backends/ops.def"
+#undef TS_OP
 
-static ts_status fault_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
-    if (!fault_fires('o')) return REAL(be)->upload(be, dst, src, bytes);
+static ts_status checked_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
+    if (!fault_fires('o')) return be->impl->upload(be, dst, src, bytes);
     FAIL(be, "upload");
     return ts_backend_replay_error(be);
 }
 
-static ts_status fault_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
-    if (!fault_fires('o')) return REAL(be)->download(be, dst, src, bytes);
+static ts_status checked_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
+    if (!fault_fires('o')) return be->impl->download(be, dst, src, bytes);
     FAIL(be, "download");
     return ts_backend_replay_error(be);
 }
 
-static void fault_destroy(ts_backend *be) {
-    fault_iface *f = (fault_iface *)be->iface;
-    be->iface = f->real;
-    be->iface->destroy(be);
-    free(f);
-}
-
-static ts_status fault_arm(ts_backend *be) {
-    fault_iface *f = malloc(sizeof *f);
-    if (!f) return ts_set_error("out of host memory");
-    f->real = be->iface;
-    f->iface = *be->iface;
-    f->iface.destroy = fault_destroy;
-    f->iface.upload = fault_upload;
-    f->iface.download = fault_download;
-#define FAULT_SET(name, params, args)                                                              \
-    if (f->real->name) f->iface.name = fault_##name;
-    TS_FAULT_OPS(FAULT_SET)
-    be->iface = &f->iface;
-    return TS_OK;
+/* Points be->iface at a copy of the backend's table whose ops are the checked wrappers (an op
+ * the backend lacks stays NULL, so callers can still test for it). */
+static void use_checked_table(ts_backend *be) {
+    be->impl = be->iface;
+    be->checked = *be->impl;
+    be->checked.upload = checked_upload;
+    be->checked.download = checked_download;
+#define TS_OP(name, exempt, check, ...)                                                            \
+    if (be->impl->name) be->checked.name = checked_##name;
+#include "backends/ops.def"
+#undef TS_OP
+    be->iface = &be->checked;
 }
 
 ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_backend **out) {
@@ -172,35 +109,18 @@ ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_ba
     if (fault_parse() != TS_OK) return TS_EUSAGE;
     ts_backend_options defaults = {0};
     if (!o) o = &defaults;
-    ts_status st;
-    if (!strcmp(name, "cpu")) {
-        st = ts_cpu_backend_create(o, out);
-    } else if (!strcmp(name, "opencl")) {
-#ifdef TS_HAVE_OPENCL
-        st = ts_opencl_backend_create(o, out);
-#else
-        return ts_set_error_status(TS_EUSAGE,
-                                   "backend 'opencl' was not built (configure with the OpenCL "
-                                   "loader and CLBlast installed); use --backend cpu");
-#endif
-    } else if (!strcmp(name, "vulkan")) {
-#ifdef TS_HAVE_VULKAN
-        st = ts_vulkan_backend_create(o, out);
-#else
-        return ts_set_error_status(TS_EUSAGE,
-                                   "backend 'vulkan' was not built (configure with the Vulkan "
-                                   "loader and glslc installed); use --backend cpu");
-#endif
-    } else {
-        return ts_set_error_status(TS_EUSAGE, "unknown backend '%s' (cpu, opencl or vulkan)", name);
-    }
+    const ts_backend_entry *e = ts_backend_find(name);
+    if (!e)
+        return ts_set_error_status(TS_EUSAGE, "unknown backend '%s' (%s)", name,
+                                   ts_backend_names());
+    if (!e->built)
+        return ts_set_error_status(TS_EUSAGE, "backend '%s' was not built (%s); use --backend cpu",
+                                   name, e->not_built);
+    ts_status st = e->create(o, out);
     if (st != TS_OK) return st;
     (*out)->mem_limit = o->mem_limit;
-    if (fault.kind == 'o' && (st = fault_arm(*out)) != TS_OK) {
-        ts_backend_destroy(*out);
-        *out = NULL;
-    }
-    return st;
+    use_checked_table(*out);
+    return TS_OK;
 }
 
 void ts_backend_destroy(ts_backend *be) {
@@ -298,20 +218,66 @@ ts_status ts_backend_replay_error(ts_backend *be) {
     return ts_set_error_status(be->error, "%s backend: %s", be->iface->name, be->error_msg);
 }
 
-int ts_check_heads(ts_backend *be, const char *op, int B, int T, int NH, int HS) {
-    if (B >= 0 && T >= 0 && NH >= 0 && HS >= 0) return 1;
-    ts_backend_fail(be, TS_ERR, "%s: negative shape (B=%d T=%d NH=%d HS=%d)", op, B, T, NH, HS);
+int ts_check_size(ts_backend *be, const char *op, const char *arg, long value) {
+    if (value >= 0) return 1;
+    ts_backend_fail(be, TS_ERR, "%s: negative %s (%ld)", op, arg, value);
     return 0;
 }
 
-int ts_check_lstm_ld(ts_backend *be, const char *op, int H, int ld_state) {
-    if (ld_state >= H) return 1;
+int ts_check_view(ts_backend *be, const char *op, const char *arg, ts_tensor t, size_t n) {
+    if (n == 0) return 1; /* an empty view is not looked at */
+    if (!t.buf) {
+        ts_backend_fail(be, TS_ERR, "%s: tensor '%s' has no buffer", op, arg);
+        return 0;
+    }
+    size_t elems = be->impl->buffer_size(be, t.buf) / 4;
+    if (t.off > elems || n > elems - t.off) {
+        ts_backend_fail(be, TS_ERR,
+                        "%s: tensor '%s' reads elements [%zu, %zu) of a %zu-element buffer", op,
+                        arg, t.off, t.off + n, elems);
+        return 0;
+    }
+    size_t limit = be->impl->view_limit;
+    if (limit && t.off + n > limit) {
+        ts_backend_fail(be, TS_ERR, "%s: tensor '%s' reaches element %zu, past the %s index (%zu)",
+                        op, arg, t.off + n, be->impl->name, limit);
+        return 0;
+    }
+    return 1;
+}
+
+int ts_check_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, int lda, int ldb,
+                  int ldc) {
+    if (M == 0 || N == 0) return 1;
+    /* Stored shapes: A is M x K (K x M transposed), B is K x N (N x K transposed). */
+    int a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
+    if (ldc >= N && (K == 0 || (lda >= a_cols && ldb >= b_cols && lda >= 1 && ldb >= 1))) return 1;
+    ts_backend_fail(be, TS_ERR,
+                    "gemm: leading dimension too small (lda=%d ldb=%d ldc=%d for M=%d N=%d K=%d)",
+                    lda, ldb, ldc, M, N, K);
+    return 0;
+}
+
+int ts_check_table(ts_backend *be, const char *op, int n, int C, int V) {
+    if (n == 0 || C == 0 || V > 0) return 1;
+    ts_backend_fail(be, TS_ERR, "%s: empty table (V=%d)", op, V);
+    return 0;
+}
+
+int ts_check_dropout(ts_backend *be, const char *op, size_t n, float p) {
+    if (n == 0 || (p >= 0.0f && p <= 1.0f)) return 1;
+    ts_backend_fail(be, TS_ERR, "%s: probability %g is outside [0, 1]", op, (double)p);
+    return 0;
+}
+
+int ts_check_lstm_ld(ts_backend *be, const char *op, int B, int H, int ld_state) {
+    if (B == 0 || H == 0 || ld_state >= H) return 1;
     ts_backend_fail(be, TS_ERR, "%s: ld_state %d is smaller than H %d", op, ld_state, H);
     return 0;
 }
 
-int ts_check_adamw_step(ts_backend *be, int t) {
-    if (t >= 1) return 1;
+int ts_check_adamw_step(ts_backend *be, size_t n, int t) {
+    if (n == 0 || t >= 1) return 1;
     ts_backend_fail(be, TS_ERR, "adamw: step %d must be >= 1", t);
     return 0;
 }

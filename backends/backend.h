@@ -23,8 +23,10 @@
  *  - Randomness (dropout) comes from Philox4x32-10 keyed by (seed, step, tensor id, element),
  *    see ts_dropout_key, so every backend draws identical masks.
  *
- * Adding an op touches: this header, backends/cpu/, cl/ + backends/opencl/, shaders/ +
- * backends/vulkan/, and the parity test table (tests/unit/test_backend_ops.c).
+ * The ops themselves, with their arguments and the extent of each tensor, are listed once in
+ * backends/ops.def. Adding an op touches: ops.def, backends/cpu/, cl/ + backends/opencl/,
+ * shaders/ + backends/vulkan/, and a parity case in tests/unit/test_backend_ops.c (which fails
+ * while an op of ops.def has none).
  */
 #ifndef TS_BACKENDS_BACKEND_H
 #define TS_BACKENDS_BACKEND_H
@@ -33,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backends/op_macros.h"
 #include "util/error.h"
 
 #define TS_BACKEND_API_VERSION 1
@@ -82,7 +85,8 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    int api_version; /* TS_BACKEND_API_VERSION */
+    int api_version;   /* TS_BACKEND_API_VERSION */
+    size_t view_limit; /* a device limit: views must end at or below this element (0: none) */
 
     /* ---- device and stream -------------------------------------------------------------- */
     void (*destroy)(ts_backend *be);
@@ -96,123 +100,10 @@ typedef struct {
     ts_status (*upload)(ts_backend *be, ts_tensor dst, const void *src, size_t bytes);
     ts_status (*download)(ts_backend *be, void *dst, ts_tensor src, size_t bytes);
 
-    /* ---- elementwise and copies ---------------------------------------------------------- */
-    void (*fill)(ts_backend *be, ts_tensor x, float value, size_t n);
-    void (*copy)(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
-    /* out = a + b (out may alias a or b) */
-    void (*add)(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n);
-    /* x *= s */
-    void (*scale)(ts_backend *be, ts_tensor x, float s, size_t n);
-
-    /* ---- matrix products ----------------------------------------------------------------- */
-    /* For b in [0, batch): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, row-major, with
-     * op(A_b) M x K, op(B_b) K x N, C_b M x N; A_b = A + b*stride_a (elements), etc. */
-    void (*gemm)(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
-                 ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
-                 float beta, ts_tensor C, int ldc, long stride_c, int batch);
-
-    /* ---- bias ---------------------------------------------------------------------------- */
-    /* out[r, c] += bias[c] for r < rows, c < cols */
-    void (*bias_add)(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols);
-    /* dbias[c] += sum_r dout[r, c] (accumulate) */
-    void (*bias_backward)(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols);
-
-    /* ---- embeddings (ids are int32) ------------------------------------------------------ */
-    /* out[i, :] = (accumulate ? out[i, :] : 0) + table[ids[i], :] for i < n; table is (V, C)
-     * and an id outside [0, V) is an error */
-    void (*embedding_forward)(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
-                              int C, int V, int accumulate);
-    /* dtable[ids[i], :] += dout[i, :] (accumulate; deterministic order) */
-    void (*embedding_backward)(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids,
-                               int n, int C, int V);
-
-    /* ---- LayerNorm over the last dimension (PyTorch: biased variance, eps inside sqrt) ---- */
-    /* out = (inp - mean) * rstd * weight + bias; saves mean[N], rstd[N] */
-    void (*layernorm_forward)(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
-                              ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
-                              float eps);
-    /* dinp = ... (assign); dweight, dbias accumulate */
-    void (*layernorm_backward)(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
-                               ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
-                               ts_tensor rstd, int N, int C);
-
-    /* ---- activations --------------------------------------------------------------------- */
-    /* GELU, exact: x * 0.5 * (1 + erf(x / sqrt(2))) */
-    void (*gelu_forward)(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n);
-    void (*gelu_backward)(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n);
-    /* Inverted dropout with probability p (see ts_dropout_key). p == 0 copies. */
-    void (*dropout_forward)(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                            ts_dropout_key key);
-    void (*dropout_backward)(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                             ts_dropout_key key);
-
-    /* ---- attention ----------------------------------------------------------------------- */
-    /* qkv (B, T, 3, NH, HS) -> q, k, v each (B, NH, T, HS) */
-    void (*qkv_split_forward)(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                              int B, int T, int NH, int HS);
-    /* dqkv = the inverse permutation of (dq, dk, dv) (assign) */
-    void (*qkv_split_backward)(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
-                               ts_tensor dv, int B, int T, int NH, int HS);
-    /* (B, NH, T, HS) -> (B, T, NH*HS) */
-    void (*heads_merge_forward)(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                                int HS);
-    void (*heads_merge_backward)(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T,
-                                 int NH, int HS);
-    /* Row-wise causal softmax of scale * pre over (BH, T, T): att[r, t, s] = 0 for s > t. */
-    void (*softmax_causal_forward)(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
-                                   float scale);
-    /* dpre = scale * att * (datt - sum_s datt * att) (assign; zero above the diagonal) */
-    void (*softmax_causal_backward)(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
-                                    int BH, int T, float scale);
-
-    /* ---- LSTM ---------------------------------------------------------------------------- */
-    /* One time step for a batch. pre (B, 4H) holds x W_ih^T + b_ih + h W_hh^T + b_hh in PyTorch
-     * gate order i, f, g, o. Writes act (B, 4H) = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o),
-     * c = f*c_prev + i*g, h = o*tanh(c). c_prev, c, h are (B, H) with row stride ld_state. */
-    void (*lstm_cell_forward)(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
-                              ts_tensor pre, ts_tensor c_prev, int B, int H, int ld_state);
-    /* Given dh, dc (gradients into h and c of this step; dc already holds what flows back from
-     * step t+1), writes dpre (B, 4H) and dc_prev (assign). dh, dc, dc_prev have row stride
-     * ld_state like h and c. */
-    void (*lstm_cell_backward)(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
-                               ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
-                               int H, int ld_state);
-
-    /* ---- loss ---------------------------------------------------------------------------- */
-    /* Softmax cross-entropy per row of logits (N, V) against int32 targets; rows whose target
-     * is ignore_index get loss 0. Writes probs (N, V) and losses (N). */
-    void (*crossentropy_forward)(ts_backend *be, ts_tensor losses, ts_tensor probs,
-                                 ts_tensor logits, ts_tensor targets, int N, int V,
-                                 int ignore_index);
-    /* dlogits = scale * (probs - onehot(target)), zero rows for ignored targets (assign) */
-    void (*crossentropy_backward)(ts_backend *be, ts_tensor dlogits, ts_tensor probs,
-                                  ts_tensor targets, int N, int V, int ignore_index, float scale);
-
-    /* ---- reductions and the optimizer ---------------------------------------------------- */
-    /* out[0] = sum of x[i] (deterministic) */
-    void (*sum)(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
-    /* out[0] = sum of x[i]^2 (deterministic) */
-    void (*sum_squares)(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
-    /* PyTorch AdamW (torch.optim.AdamW, maximize=False, amsgrad=False), for each i:
-     *   g = grad_scale * grad[i]; param *= 1 - lr*wd;
-     *   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;
-     *   param -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-     * t is the 1-based step. grad_scale carries the clip coefficient. Hyper-parameters come in
-     * double, as PyTorch's Python floats: each derived scalar (1 - lr*wd, 1 - b1, 1 - b2,
-     * -lr/(1 - b1^t), sqrt(1 - b2^t)) is formed in double and rounded once to float. */
-    void (*adamw)(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v,
-                  size_t n, double lr, double beta1, double beta2, double eps, double weight_decay,
-                  int t, float grad_scale);
-
-    /* ---- peak measurement (optional: NULL where a backend has none; `bench peak`) -------- */
-    /* `items` independent work-items, each running 16 independent FMA chains for `iters`
-     * rounds (32 * items * iters flops; a compute-bound kernel), then writing the sum of its
-     * chains to out[i]: chain j of item i starts at (i % 1024) * 2^-10 + j * 2^-4 and steps
-     * x = fma(x, 0.999, 0.001). */
-    void (*peak_fma)(ts_backend *be, ts_tensor out, size_t items, int iters);
-    /* dst[i] = src[i] for i < n (n a multiple of 4) with the widest plain loads the device
-     * has: the bandwidth kernel (copy may take a DMA or memcpy path instead) */
-    void (*peak_copy)(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
+    /* ---- ops: one member per entry of ops.def, which documents each ---------------------- */
+#define TS_OP(name, exempt, check, ...) void (*name)(ts_backend * be, TS_OP_PARAMS(__VA_ARGS__));
+#include "backends/ops.def"
+#undef TS_OP
 
     /* ---- device timing (optional: NULL where a backend has none; `bench step --json`) ---- */
     /* Writes a JSON object {"family": ms, ...} of device time per op family since the last
@@ -222,7 +113,12 @@ typedef struct {
 } ts_backend_iface;
 
 struct ts_backend {
+    /* Callers use iface: the frontend's checked table (backend.c), whose ops skip after the
+     * first error, count TUNESCALE_FAULT calls and check sizes and views before calling the
+     * backend's own table, impl. ts_backend_create sets both. */
     const ts_backend_iface *iface;
+    const ts_backend_iface *impl;
+    ts_backend_iface checked;
     void *ctx;
     size_t bytes_in_use;       /* running byte count of live buffers */
     size_t peak_bytes;         /* high-water mark of bytes_in_use */
@@ -266,10 +162,23 @@ void ts_backend_vfail(ts_backend *be, ts_status st, const char *fmt, va_list ap)
 /* Re-sets the recorded first failure as the current error message and returns its status. */
 ts_status ts_backend_replay_error(ts_backend *be);
 
-/* Argument checks that do not depend on the backend; each records the failure and returns 0. */
-int ts_check_heads(ts_backend *be, const char *op, int B, int T, int NH, int HS);
-int ts_check_lstm_ld(ts_backend *be, const char *op, int H, int ld_state);
-int ts_check_adamw_step(ts_backend *be, int t);
+/* Argument checks that do not depend on the backend, named by ops.def and run by the frontend
+ * before an op reaches a backend; each records the failure and returns 0. */
+int ts_check_size(ts_backend *be, const char *op, const char *arg, long value);
+int ts_check_view(ts_backend *be, const char *op, const char *arg, ts_tensor t, size_t n);
+int ts_check_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, int lda, int ldb,
+                  int ldc);
+int ts_check_table(ts_backend *be, const char *op, int n, int C, int V);
+int ts_check_dropout(ts_backend *be, const char *op, size_t n, float p);
+int ts_check_lstm_ld(ts_backend *be, const char *op, int B, int H, int ld_state);
+int ts_check_adamw_step(ts_backend *be, size_t n, int t);
+
+/* Elements spanned by `batch` (rows, cols) matrices with leading dimension ld, stride apart;
+ * 0 when any of rows, cols, batch is 0. */
+static inline size_t ts_matrix_extent(int rows, int cols, int ld, long stride, int batch) {
+    if (rows <= 0 || cols <= 0 || batch <= 0) return 0;
+    return (size_t)(batch - 1) * (size_t)stride + (size_t)(rows - 1) * (size_t)ld + (size_t)cols;
+}
 
 /* Parses "16GiB", "512MiB", "1.5G", "1000000" into bytes. Returns 0 on a bad value. */
 int ts_parse_size(const char *s, size_t *out);

@@ -38,52 +38,38 @@ static void permute_heads(ts_backend *be, float *packed, float *const *heads, in
 
 void cpu_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
                            int B, int T, int NH, int HS) {
-    const char *op = "qkv_split_forward";
-    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
-    float *heads[3] = {cpu_f32(be, q, n, op, "q"), cpu_f32(be, k, n, op, "k"),
-                       cpu_f32(be, v, n, op, "v")};
-    float *packed = cpu_f32(be, qkv, 3 * n, op, "qkv");
-    if (be->error != TS_OK) return;
+    float *heads[3] = {cpu_f32(q), cpu_f32(k), cpu_f32(v)};
+    float *packed = cpu_f32(qkv);
     permute_heads(be, packed, heads, 3, B, T, NH, HS, 1);
 }
 
 void cpu_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
                             ts_tensor dv, int B, int T, int NH, int HS) {
-    const char *op = "qkv_split_backward";
-    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
-    float *heads[3] = {cpu_f32(be, dq, n, op, "dq"), cpu_f32(be, dk, n, op, "dk"),
-                       cpu_f32(be, dv, n, op, "dv")};
-    float *packed = cpu_f32(be, dqkv, 3 * n, op, "dqkv");
-    if (be->error != TS_OK) return;
+    float *heads[3] = {cpu_f32(dq), cpu_f32(dk), cpu_f32(dv)};
+    float *packed = cpu_f32(dqkv);
     permute_heads(be, packed, heads, 3, B, T, NH, HS, 0);
 }
 
 /* out[b, t, h*HS + d] = inp[b, h, t, d] */
 void cpu_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
                              int HS) {
-    const char *op = "heads_merge_forward";
-    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
-    float *heads[1] = {cpu_f32(be, inp, n, op, "inp")};
-    float *packed = cpu_f32(be, out, n, op, "out");
-    if (be->error != TS_OK) return;
+    float *heads[1] = {cpu_f32(inp)};
+    float *packed = cpu_f32(out);
     permute_heads(be, packed, heads, 1, B, T, NH, HS, 0);
 }
 
 void cpu_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
                               int HS) {
-    const char *op = "heads_merge_backward";
-    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0) return;
-    float *heads[1] = {cpu_f32(be, dinp, n, op, "dinp")};
-    float *packed = cpu_f32(be, dout, n, op, "dout");
-    if (be->error != TS_OK) return;
+    float *heads[1] = {cpu_f32(dinp)};
+    float *packed = cpu_f32(dout);
     permute_heads(be, packed, heads, 1, B, T, NH, HS, 1);
 }
 
@@ -93,12 +79,10 @@ void cpu_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, in
  */
 void cpu_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                 float scale) {
-    const char *op = "softmax_causal_forward";
-    if (be->error != TS_OK || BH <= 0 || T <= 0) return;
+    if (BH <= 0 || T <= 0) return;
     size_t n = (size_t)BH * T * T;
-    float *pa = cpu_f32(be, att, n, op, "att");
-    const float *pp = cpu_f32(be, pre, n, op, "pre");
-    if (be->error != TS_OK) return;
+    float *pa = cpu_f32(att);
+    const float *pp = cpu_f32(pre);
     long rows = (long)BH * T;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (long r = 0; r < rows; r++) {
@@ -125,13 +109,11 @@ void cpu_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, in
 /* dpre[s] = scale * att[s] * (datt[s] - sum_{s'<=t} datt[s'] att[s']) for s <= t, else 0. */
 void cpu_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
                                  int BH, int T, float scale) {
-    const char *op = "softmax_causal_backward";
-    if (be->error != TS_OK || BH <= 0 || T <= 0) return;
+    if (BH <= 0 || T <= 0) return;
     size_t n = (size_t)BH * T * T;
-    float *pdp = cpu_f32(be, dpre, n, op, "dpre");
-    const float *pda = cpu_f32(be, datt, n, op, "datt");
-    const float *pa = cpu_f32(be, att, n, op, "att");
-    if (be->error != TS_OK) return;
+    float *pdp = cpu_f32(dpre);
+    const float *pda = cpu_f32(datt);
+    const float *pa = cpu_f32(att);
     long rows = (long)BH * T;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (long r = 0; r < rows; r++) {

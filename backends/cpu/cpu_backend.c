@@ -31,28 +31,6 @@ static ts_status replay_error(ts_backend *be) {
     return ts_backend_replay_error(be);
 }
 
-static void *view_ptr(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {
-    if (!t.buf) {
-        cpu_fail(be, "%s: tensor '%s' has no buffer", op, arg);
-        return NULL;
-    }
-    size_t elems = t.buf->bytes / 4;
-    if (t.off > elems || n > elems - t.off) {
-        cpu_fail(be, "%s: tensor '%s' reads elements [%zu, %zu) of a %zu-element buffer", op, arg,
-                 t.off, t.off + n, elems);
-        return NULL;
-    }
-    return t.buf->data + t.off;
-}
-
-float *cpu_f32(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {
-    return (float *)view_ptr(be, t, n, op, arg);
-}
-
-int32_t *cpu_i32(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg) {
-    return (int32_t *)view_ptr(be, t, n, op, arg);
-}
-
 void *cpu_scratch(ts_backend *be, size_t bytes) {
     cpu_ctx *ctx = cpu_ctx_of(be);
     if (bytes <= ctx->scratch_bytes) return ctx->scratch;
@@ -247,46 +225,19 @@ static ts_status cpu_download(ts_backend *be, void *dst, ts_tensor src, size_t b
 /* ---- the table and its constructor ----------------------------------------------------- */
 
 static const ts_backend_iface cpu_iface = {
-    /* .name = */ "cpu",
-    /* .api_version = */ TS_BACKEND_API_VERSION,
-    /* .destroy = */ cpu_destroy,
-    /* .device_info = */ cpu_device_info,
-    /* .sync = */ cpu_sync,
-    /* .buffer_alloc = */ cpu_buffer_alloc,
-    /* .buffer_free = */ cpu_buffer_free,
-    /* .buffer_size = */ cpu_buffer_size,
-    /* .upload = */ cpu_upload,
-    /* .download = */ cpu_download,
-    /* .fill = */ cpu_fill,
-    /* .copy = */ cpu_copy,
-    /* .add = */ cpu_add,
-    /* .scale = */ cpu_scale,
-    /* .gemm = */ cpu_gemm,
-    /* .bias_add = */ cpu_bias_add,
-    /* .bias_backward = */ cpu_bias_backward,
-    /* .embedding_forward = */ cpu_embedding_forward,
-    /* .embedding_backward = */ cpu_embedding_backward,
-    /* .layernorm_forward = */ cpu_layernorm_forward,
-    /* .layernorm_backward = */ cpu_layernorm_backward,
-    /* .gelu_forward = */ cpu_gelu_forward,
-    /* .gelu_backward = */ cpu_gelu_backward,
-    /* .dropout_forward = */ cpu_dropout_forward,
-    /* .dropout_backward = */ cpu_dropout_backward,
-    /* .qkv_split_forward = */ cpu_qkv_split_forward,
-    /* .qkv_split_backward = */ cpu_qkv_split_backward,
-    /* .heads_merge_forward = */ cpu_heads_merge_forward,
-    /* .heads_merge_backward = */ cpu_heads_merge_backward,
-    /* .softmax_causal_forward = */ cpu_softmax_causal_forward,
-    /* .softmax_causal_backward = */ cpu_softmax_causal_backward,
-    /* .lstm_cell_forward = */ cpu_lstm_cell_forward,
-    /* .lstm_cell_backward = */ cpu_lstm_cell_backward,
-    /* .crossentropy_forward = */ cpu_crossentropy_forward,
-    /* .crossentropy_backward = */ cpu_crossentropy_backward,
-    /* .sum = */ cpu_sum,
-    /* .sum_squares = */ cpu_sum_squares,
-    /* .adamw = */ cpu_adamw,
-    .peak_fma = cpu_peak_fma,
-    .peak_copy = cpu_peak_copy,
+    .name = "cpu",
+    .api_version = TS_BACKEND_API_VERSION,
+    .destroy = cpu_destroy,
+    .device_info = cpu_device_info,
+    .sync = cpu_sync,
+    .buffer_alloc = cpu_buffer_alloc,
+    .buffer_free = cpu_buffer_free,
+    .buffer_size = cpu_buffer_size,
+    .upload = cpu_upload,
+    .download = cpu_download,
+#define TS_OP(name, exempt, check, ...) .name = cpu_##name,
+#include "backends/ops.def"
+#undef TS_OP
 };
 
 ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out) {

@@ -15,8 +15,8 @@
 #define COPY_CHUNK ((size_t)1 << 16)
 
 void cpu_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
-    if (be->error != TS_OK || n == 0) return;
-    float *px = cpu_f32(be, x, n, "fill", "x");
+    if (n == 0) return;
+    float *px = cpu_f32(x);
     if (!px) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++)
@@ -24,10 +24,10 @@ void cpu_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
 }
 
 void cpu_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
-    if (be->error != TS_OK || n == 0) return;
-    float *pd = cpu_f32(be, dst, n, "copy", "dst");
-    float *ps = cpu_f32(be, src, n, "copy", "src");
-    if (be->error != TS_OK || pd == ps) return;
+    if (n == 0) return;
+    float *pd = cpu_f32(dst);
+    float *ps = cpu_f32(src);
+    if (pd == ps) return;
     if (pd < ps + n && ps < pd + n) { /* overlapping views of one buffer */
         memmove(pd, ps, n * sizeof *pd);
         return;
@@ -41,19 +41,18 @@ void cpu_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
 }
 
 void cpu_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
-    if (be->error != TS_OK || n == 0) return;
-    float *po = cpu_f32(be, out, n, "add", "out");
-    const float *pa = cpu_f32(be, a, n, "add", "a");
-    const float *pb = cpu_f32(be, b, n, "add", "b");
-    if (be->error != TS_OK) return;
+    if (n == 0) return;
+    float *po = cpu_f32(out);
+    const float *pa = cpu_f32(a);
+    const float *pb = cpu_f32(b);
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         po[i] = pa[i] + pb[i];
 }
 
 void cpu_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
-    if (be->error != TS_OK || n == 0) return;
-    float *px = cpu_f32(be, x, n, "scale", "x");
+    if (n == 0) return;
+    float *px = cpu_f32(x);
     if (!px) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++)
@@ -63,10 +62,9 @@ void cpu_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
 /* ---- GELU (exact, erf form, as torch.nn.GELU(approximate='none')) ----------------------- */
 
 void cpu_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
-    if (be->error != TS_OK || n == 0) return;
-    float *po = cpu_f32(be, out, n, "gelu_forward", "out");
-    const float *px = cpu_f32(be, inp, n, "gelu_forward", "inp");
-    if (be->error != TS_OK) return;
+    if (n == 0) return;
+    float *po = cpu_f32(out);
+    const float *px = cpu_f32(inp);
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float x = px[i];
@@ -77,11 +75,10 @@ void cpu_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
 /* d/dx [x Phi(x)] = Phi(x) + x phi(x), Phi(x) = (1 + erf(x/sqrt2))/2, phi = exp(-x^2/2)/sqrt(2pi)
  */
 void cpu_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
-    if (be->error != TS_OK || n == 0) return;
-    float *pdi = cpu_f32(be, dinp, n, "gelu_backward", "dinp");
-    const float *px = cpu_f32(be, inp, n, "gelu_backward", "inp");
-    const float *pdo = cpu_f32(be, dout, n, "gelu_backward", "dout");
-    if (be->error != TS_OK) return;
+    if (n == 0) return;
+    float *pdi = cpu_f32(dinp);
+    const float *px = cpu_f32(inp);
+    const float *pdo = cpu_f32(dout);
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float x = px[i];
@@ -174,26 +171,24 @@ static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n,
 
 void cpu_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
                          ts_dropout_key key) {
-    if (be->error != TS_OK || n == 0) return;
+    if (n == 0) return;
     if (p == 0.0f) {
         cpu_copy(be, out, inp, n);
         return;
     }
-    float *po = cpu_f32(be, out, n, "dropout_forward", "out");
-    const float *pi = cpu_f32(be, inp, n, "dropout_forward", "inp");
-    if (be->error != TS_OK) return;
+    float *po = cpu_f32(out);
+    const float *pi = cpu_f32(inp);
     dropout_apply(be, po, pi, n, p, key);
 }
 
 void cpu_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
                           ts_dropout_key key) {
-    if (be->error != TS_OK || n == 0) return;
+    if (n == 0) return;
     if (p == 0.0f) {
         cpu_copy(be, dinp, dout, n);
         return;
     }
-    float *pdi = cpu_f32(be, dinp, n, "dropout_backward", "dinp");
-    const float *pdo = cpu_f32(be, dout, n, "dropout_backward", "dout");
-    if (be->error != TS_OK) return;
+    float *pdi = cpu_f32(dinp);
+    const float *pdo = cpu_f32(dout);
     dropout_apply(be, pdi, pdo, n, p, key);
 }

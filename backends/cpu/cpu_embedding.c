@@ -25,11 +25,10 @@ static int check_ids(ts_backend *be, const int32_t *ids, int n, size_t rows, con
 /* out[i, :] = (accumulate ? out[i, :] : 0) + table[ids[i], :] */
 void cpu_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
                            int C, int V, int accumulate) {
-    if (be->error != TS_OK || n <= 0 || C <= 0) return;
-    float *po = cpu_f32(be, out, (size_t)n * C, "embedding_forward", "out");
-    const float *pt = cpu_f32(be, table, (size_t)V * C, "embedding_forward", "table");
-    const int32_t *pid = cpu_i32(be, ids, (size_t)n, "embedding_forward", "ids");
-    if (be->error != TS_OK) return;
+    if (n <= 0 || C <= 0) return;
+    float *po = cpu_f32(out);
+    const float *pt = cpu_f32(table);
+    const int32_t *pid = cpu_i32(ids);
     if (!check_ids(be, pid, n, V, "embedding_forward")) return;
     long work = (long)n * C;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
@@ -53,11 +52,10 @@ void cpu_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_te
  */
 void cpu_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
                             int C, int V) {
-    if (be->error != TS_OK || n <= 0 || C <= 0) return;
-    float *pt = cpu_f32(be, dtable, (size_t)V * C, "embedding_backward", "dtable");
-    const float *pdo = cpu_f32(be, dout, (size_t)n * C, "embedding_backward", "dout");
-    const int32_t *pid = cpu_i32(be, ids, (size_t)n, "embedding_backward", "ids");
-    if (be->error != TS_OK) return;
+    if (n <= 0 || C <= 0) return;
+    float *pt = cpu_f32(dtable);
+    const float *pdo = cpu_f32(dout);
+    const int32_t *pid = cpu_i32(ids);
     if (!check_ids(be, pid, n, V, "embedding_backward")) return;
     int rows = 0; /* 1 + the largest id: only these table rows are touched */
     for (int i = 0; i < n; i++)

@@ -17,11 +17,6 @@
 /* Below this many multiply-adds a product is not worth splitting over the team. */
 #define GEMM_SPLIT_MACS (1L << 18)
 
-/* Elements spanned by a batch of (rows, cols) matrices with leading dimension ld. */
-static size_t gemm_extent(int rows, int cols, int ld, long stride, int batch) {
-    return (size_t)(batch - 1) * (size_t)stride + (size_t)(rows - 1) * (size_t)ld + (size_t)cols;
-}
-
 /* C = beta * C for one M x N block (K == 0: the product adds nothing). */
 static void scale_block(float *c, int M, int N, int ldc, float beta) {
     for (int i = 0; i < M; i++)
@@ -91,28 +86,13 @@ static void gemm_slab(const gemm_args *g, const gemm_cut *cut, long sa, long sb,
 void cpu_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
               ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
               ts_tensor C, int ldc, long stride_c, int batch) {
-    if (be->error != TS_OK) return;
-    if (M < 0 || N < 0 || K < 0 || batch < 0 || stride_a < 0 || stride_b < 0 || stride_c < 0) {
-        cpu_fail(be, "gemm: negative size or stride (M=%d N=%d K=%d batch=%d)", M, N, K, batch);
-        return;
-    }
     if (M == 0 || N == 0 || batch == 0) return;
-    /* Stored shapes: A is M x K (K x M transposed), B is K x N (N x K transposed). */
-    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
-    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
-    if (ldc < N || (K > 0 && (lda < a_cols || ldb < b_cols || lda < 1 || ldb < 1))) {
-        cpu_fail(be, "gemm: leading dimension too small (lda=%d ldb=%d ldc=%d for M=%d N=%d K=%d)",
-                 lda, ldb, ldc, M, N, K);
-        return;
-    }
-    float *pc = cpu_f32(be, C, gemm_extent(M, N, ldc, stride_c, batch), "gemm", "C");
+    float *pc = cpu_f32(C);
     const float *pa = NULL, *pb = NULL;
     if (K > 0) {
-        pa = cpu_f32(be, A, gemm_extent(a_rows, a_cols, lda, stride_a, batch), "gemm", "A");
-        pb = cpu_f32(be, B, gemm_extent(b_rows, b_cols, ldb, stride_b, batch), "gemm", "B");
+        pa = cpu_f32(A);
+        pb = cpu_f32(B);
     }
-    if (be->error != TS_OK) return;
-
     if (K == 0) {
         for (int b = 0; b < batch; b++)
             scale_block(pc + (size_t)b * stride_c, M, N, ldc, beta);
@@ -129,7 +109,7 @@ void cpu_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
     int team = threads > 1 && work >= GEMM_SPLIT_MACS;
     /* The team shares out (entry, slab) pairs; the cut is the same for any team, so the bits
      * are. Entries whose C_b overlap (a product accumulated over the batch) go in order. */
-    if ((size_t)stride_c >= gemm_extent(M, N, ldc, 0, 1)) {
+    if ((size_t)stride_c >= ts_matrix_extent(M, N, ldc, 0, 1)) {
         long tasks = (long)batch * slabs;
 #pragma omp parallel for num_threads(threads) schedule(static) if (team && tasks > 1)
         for (long t = 0; t < tasks; t++)
@@ -146,10 +126,9 @@ void cpu_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
 /* ---- bias ------------------------------------------------------------------------------ */
 
 void cpu_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols) {
-    if (be->error != TS_OK || rows <= 0 || cols <= 0) return;
-    float *po = cpu_f32(be, out, (size_t)rows * cols, "bias_add", "out");
-    const float *pb = cpu_f32(be, bias, (size_t)cols, "bias_add", "bias");
-    if (be->error != TS_OK) return;
+    if (rows <= 0 || cols <= 0) return;
+    float *po = cpu_f32(out);
+    const float *pb = cpu_f32(bias);
     long work = (long)rows * cols;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (int r = 0; r < rows; r++) {
@@ -173,10 +152,9 @@ static void bias_row(const void *arg, int r, double *acc) {
 
 /* dbias[c] += sum_r dout[r, c] (deterministic, see cpu_column_sums). */
 void cpu_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols) {
-    if (be->error != TS_OK || rows <= 0 || cols <= 0) return;
-    float *pdb = cpu_f32(be, dbias, (size_t)cols, "bias_backward", "dbias");
-    const float *pdo = cpu_f32(be, dout, (size_t)rows * cols, "bias_backward", "dout");
-    if (be->error != TS_OK) return;
+    if (rows <= 0 || cols <= 0) return;
+    float *pdb = cpu_f32(dbias);
+    const float *pdo = cpu_f32(dout);
     bias_rows arg = {pdo, cols};
     cpu_column_sums(be, rows, cols, 1, bias_row, &arg, pdb, NULL);
 }

@@ -2,10 +2,9 @@
  * cpu_internal.h — private declarations shared by the CPU reference backend's files.
  *
  * Buffers are 64-byte aligned host allocations; a tensor view is buf->data + off. Ops run
- * synchronously on the calling thread plus an OpenMP team of ctx->threads workers. Every op
- * first validates its views against the buffer sizes: a bad view records a sticky error in
- * be->error (reported by sync) and the op does nothing, so a bug upstream never writes out of
- * bounds. After the first error every later op is skipped.
+ * synchronously on the calling thread plus an OpenMP team of ctx->threads workers. The
+ * frontend (backend.c) checks sizes and views and skips every op after the first error, so an
+ * op here only runs on valid arguments.
  */
 #ifndef TS_BACKENDS_CPU_CPU_INTERNAL_H
 #define TS_BACKENDS_CPU_CPU_INTERNAL_H
@@ -39,10 +38,14 @@ static inline int cpu_threads(ts_backend *be) {
 /* Records the first error of the stream (printf format); later ones are dropped. */
 void cpu_fail(ts_backend *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Pointer to n elements of view t, or NULL (with an error recorded) when the view is null or
- * runs past its buffer. n == 0 only checks that off is inside the buffer. */
-float *cpu_f32(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg);
-int32_t *cpu_i32(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg);
+/* The first element of view t. The frontend (backend.c) has checked every view against its
+ * buffer before an op gets here, so an op only has to skip the views it does not touch. */
+static inline float *cpu_f32(ts_tensor t) {
+    return t.buf->data + t.off;
+}
+static inline int32_t *cpu_i32(ts_tensor t) {
+    return (int32_t *)(t.buf->data + t.off);
+}
 
 /* Scratch memory owned by the backend, grown on demand and reused by later ops (one stream,
  * so one user at a time). NULL with an out-of-memory error recorded if it cannot grow. */
@@ -91,71 +94,10 @@ static inline double cpu_sum_d(const float *x, size_t n) {
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
 }
 
-/* ---- ops (one iface entry each) -------------------------------------------------------- */
+/* ---- ops (cpu_*.c): one per entry of backends/ops.def, checked by the frontend ----------- */
 
-void cpu_fill(ts_backend *be, ts_tensor x, float value, size_t n);
-void cpu_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
-void cpu_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n);
-void cpu_scale(ts_backend *be, ts_tensor x, float s, size_t n);
-
-void cpu_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
-              ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
-              ts_tensor C, int ldc, long stride_c, int batch);
-
-void cpu_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols);
-void cpu_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols);
-
-void cpu_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
-                           int C, int V, int accumulate);
-void cpu_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
-                            int C, int V);
-
-void cpu_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
-                           ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
-                           float eps);
-void cpu_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
-                            ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
-                            ts_tensor rstd, int N, int C);
-
-void cpu_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n);
-void cpu_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n);
-void cpu_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                         ts_dropout_key key);
-void cpu_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                          ts_dropout_key key);
-
-void cpu_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                           int B, int T, int NH, int HS);
-void cpu_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
-                            ts_tensor dv, int B, int T, int NH, int HS);
-void cpu_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                             int HS);
-void cpu_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
-                              int HS);
-void cpu_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
-                                float scale);
-void cpu_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
-                                 int BH, int T, float scale);
-
-void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
-                           ts_tensor c_prev, int B, int H, int ld_state);
-void cpu_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
-                            ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
-                            int H, int ld_state);
-
-void cpu_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, ts_tensor logits,
-                              ts_tensor targets, int N, int V, int ignore_index);
-void cpu_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs,
-                               ts_tensor targets, int N, int V, int ignore_index, float scale);
-
-void cpu_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
-void cpu_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
-void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
-               double lr, double beta1, double beta2, double eps, double weight_decay, int t,
-               float grad_scale);
-
-/* bench peak's kernels (cpu_peak.c) */
-void cpu_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters);
-void cpu_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
+#define TS_OP(name, exempt, check, ...) void cpu_##name(ts_backend *be, TS_OP_PARAMS(__VA_ARGS__));
+#include "backends/ops.def"
+#undef TS_OP
 
 #endif

@@ -27,13 +27,12 @@ static int check_targets(ts_backend *be, const int32_t *tg, int N, int V, int ig
 void cpu_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, ts_tensor logits,
                               ts_tensor targets, int N, int V, int ignore_index) {
     const char *op = "crossentropy_forward";
-    if (be->error != TS_OK || N <= 0 || V <= 0) return;
+    if (N <= 0 || V <= 0) return;
     size_t nv = (size_t)N * V;
-    float *pl = cpu_f32(be, losses, (size_t)N, op, "losses");
-    float *pp = cpu_f32(be, probs, nv, op, "probs");
-    const float *px = cpu_f32(be, logits, nv, op, "logits");
-    const int32_t *pt = cpu_i32(be, targets, (size_t)N, op, "targets");
-    if (be->error != TS_OK) return;
+    float *pl = cpu_f32(losses);
+    float *pp = cpu_f32(probs);
+    const float *px = cpu_f32(logits);
+    const int32_t *pt = cpu_i32(targets);
     if (!check_targets(be, pt, N, V, ignore_index, op)) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (nv >= CPU_PAR_MIN)
     for (int r = 0; r < N; r++) {
@@ -61,12 +60,11 @@ void cpu_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs,
 void cpu_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs,
                                ts_tensor targets, int N, int V, int ignore_index, float scale) {
     const char *op = "crossentropy_backward";
-    if (be->error != TS_OK || N <= 0 || V <= 0) return;
+    if (N <= 0 || V <= 0) return;
     size_t nv = (size_t)N * V;
-    float *pd = cpu_f32(be, dlogits, nv, op, "dlogits");
-    const float *pp = cpu_f32(be, probs, nv, op, "probs");
-    const int32_t *pt = cpu_i32(be, targets, (size_t)N, op, "targets");
-    if (be->error != TS_OK) return;
+    float *pd = cpu_f32(dlogits);
+    const float *pp = cpu_f32(probs);
+    const int32_t *pt = cpu_i32(targets);
     if (!check_targets(be, pt, N, V, ignore_index, op)) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (nv >= CPU_PAR_MIN)
     for (int r = 0; r < N; r++) {

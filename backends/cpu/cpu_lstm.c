@@ -13,23 +13,15 @@ static inline float sigmoidf(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
 
-/* Elements a (B, H) state view with row stride ld spans. */
-static size_t state_extent(int B, int H, int ld) {
-    return (size_t)(B - 1) * ld + (size_t)H;
-}
-
 /* act = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o); c = f*c_prev + i*g; h = o*tanh(c). */
 void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
                            ts_tensor c_prev, int B, int H, int ld_state) {
-    const char *op = "lstm_cell_forward";
-    if (be->error != TS_OK || B <= 0 || H <= 0 || !ts_check_lstm_ld(be, op, H, ld_state)) return;
-    size_t gates = (size_t)B * 4 * H, state = state_extent(B, H, ld_state);
-    float *ph = cpu_f32(be, h, state, op, "h");
-    float *pc = cpu_f32(be, c, state, op, "c");
-    float *pa = cpu_f32(be, act, gates, op, "act");
-    const float *pp = cpu_f32(be, pre, gates, op, "pre");
-    const float *pcp = cpu_f32(be, c_prev, state, op, "c_prev");
-    if (be->error != TS_OK) return;
+    if (B <= 0 || H <= 0) return;
+    float *ph = cpu_f32(h);
+    float *pc = cpu_f32(c);
+    float *pa = cpu_f32(act);
+    const float *pp = cpu_f32(pre);
+    const float *pcp = cpu_f32(c_prev);
     long work = (long)B * H;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (long bj = 0; bj < work; bj++) {
@@ -60,17 +52,14 @@ void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor a
 void cpu_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
                             ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
                             int H, int ld_state) {
-    const char *op = "lstm_cell_backward";
-    if (be->error != TS_OK || B <= 0 || H <= 0 || !ts_check_lstm_ld(be, op, H, ld_state)) return;
-    size_t gates = (size_t)B * 4 * H, state = state_extent(B, H, ld_state);
-    float *pdp = cpu_f32(be, dpre, gates, op, "dpre");
-    float *pdcp = cpu_f32(be, dc_prev, state, op, "dc_prev");
-    const float *pdh = cpu_f32(be, dh, state, op, "dh");
-    const float *pdc = cpu_f32(be, dc, state, op, "dc");
-    const float *pa = cpu_f32(be, act, gates, op, "act");
-    const float *pc = cpu_f32(be, c, state, op, "c");
-    const float *pcp = cpu_f32(be, c_prev, state, op, "c_prev");
-    if (be->error != TS_OK) return;
+    if (B <= 0 || H <= 0) return;
+    float *pdp = cpu_f32(dpre);
+    float *pdcp = cpu_f32(dc_prev);
+    const float *pdh = cpu_f32(dh);
+    const float *pdc = cpu_f32(dc);
+    const float *pa = cpu_f32(act);
+    const float *pc = cpu_f32(c);
+    const float *pcp = cpu_f32(c_prev);
     long work = (long)B * H;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (long bj = 0; bj < work; bj++) {

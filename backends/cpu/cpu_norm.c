@@ -14,16 +14,14 @@
 void cpu_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
                            ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
                            float eps) {
-    if (be->error != TS_OK || N <= 0 || C <= 0) return;
-    const char *op = "layernorm_forward";
+    if (N <= 0 || C <= 0) return;
     size_t nc = (size_t)N * C;
-    float *po = cpu_f32(be, out, nc, op, "out");
-    float *pm = cpu_f32(be, mean, (size_t)N, op, "mean");
-    float *pr = cpu_f32(be, rstd, (size_t)N, op, "rstd");
-    const float *px = cpu_f32(be, inp, nc, op, "inp");
-    const float *pw = cpu_f32(be, weight, (size_t)C, op, "weight");
-    const float *pb = cpu_f32(be, bias, (size_t)C, op, "bias");
-    if (be->error != TS_OK) return;
+    float *po = cpu_f32(out);
+    float *pm = cpu_f32(mean);
+    float *pr = cpu_f32(rstd);
+    const float *px = cpu_f32(inp);
+    const float *pw = cpu_f32(weight);
+    const float *pb = cpu_f32(bias);
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (nc >= CPU_PAR_MIN)
     for (int r = 0; r < N; r++) {
         const float *x = px + (size_t)r * C;
@@ -68,18 +66,16 @@ static void ln_param_row(const void *arg, int r, double *acc) {
 void cpu_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
                             ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
                             ts_tensor rstd, int N, int C) {
-    if (be->error != TS_OK || N <= 0 || C <= 0) return;
-    const char *op = "layernorm_backward";
+    if (N <= 0 || C <= 0) return;
     size_t nc = (size_t)N * C;
-    float *pdi = cpu_f32(be, dinp, nc, op, "dinp");
-    float *pdw = cpu_f32(be, dweight, (size_t)C, op, "dweight");
-    float *pdb = cpu_f32(be, dbias, (size_t)C, op, "dbias");
-    const float *pdo = cpu_f32(be, dout, nc, op, "dout");
-    const float *px = cpu_f32(be, inp, nc, op, "inp");
-    const float *pw = cpu_f32(be, weight, (size_t)C, op, "weight");
-    const float *pm = cpu_f32(be, mean, (size_t)N, op, "mean");
-    const float *pr = cpu_f32(be, rstd, (size_t)N, op, "rstd");
-    if (be->error != TS_OK) return;
+    float *pdi = cpu_f32(dinp);
+    float *pdw = cpu_f32(dweight);
+    float *pdb = cpu_f32(dbias);
+    const float *pdo = cpu_f32(dout);
+    const float *px = cpu_f32(inp);
+    const float *pw = cpu_f32(weight);
+    const float *pm = cpu_f32(mean);
+    const float *pr = cpu_f32(rstd);
 
     /* Parameter sums first: dinp may alias dout (an in-place backward). */
     ln_rows arg = {pdo, px, pm, pr, C};

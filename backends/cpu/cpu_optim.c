@@ -11,12 +11,9 @@
 
 #define SUM_CHUNK 4096
 
-static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares,
-                   const char *op) {
-    if (be->error != TS_OK) return;
-    float *po = cpu_f32(be, out, 1, op, "out");
-    const float *px = n ? cpu_f32(be, x, n, op, "x") : NULL;
-    if (be->error != TS_OK) return;
+static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares) {
+    float *po = cpu_f32(out);
+    const float *px = n ? cpu_f32(x) : NULL;
     size_t chunks = (n + SUM_CHUNK - 1) / SUM_CHUNK;
     double *part = chunks ? cpu_scratch(be, chunks * sizeof *part) : NULL;
     if (chunks && !part) return;
@@ -32,11 +29,11 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
 }
 
 void cpu_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 0, "sum");
+    reduce(be, out, x, n, 0);
 }
 
 void cpu_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 1, "sum_squares");
+    reduce(be, out, x, n, 1);
 }
 
 /*
@@ -49,14 +46,11 @@ void cpu_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
 void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
                double lr, double beta1, double beta2, double eps, double weight_decay, int t,
                float grad_scale) {
-    const char *op = "adamw";
-    if (be->error != TS_OK || n == 0) return;
-    if (!ts_check_adamw_step(be, t)) return;
-    float *pp = cpu_f32(be, param, n, op, "param");
-    const float *pg = cpu_f32(be, grad, n, op, "grad");
-    float *pm = cpu_f32(be, m, n, op, "m");
-    float *pv = cpu_f32(be, v, n, op, "v");
-    if (be->error != TS_OK) return;
+    if (n == 0) return;
+    float *pp = cpu_f32(param);
+    const float *pg = cpu_f32(grad);
+    float *pm = cpu_f32(m);
+    float *pv = cpu_f32(v);
     const float decay = (float)(1.0 - lr * weight_decay);
     const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
     const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);

@@ -43,7 +43,7 @@ static void launch_2d(ts_backend *be, ocl_kernel_id id, size_t cols, size_t rows
 /* ---- elementwise and copies ----------------------------------------------------------- */
 
 void ocl_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
-    if (be->error != TS_OK || n == 0 || !ocl_view_ok(be, x, n, "fill", "x")) return;
+    if (n == 0) return;
     cl_float v = value;
     cl_int err = clEnqueueFillBuffer(ocl_ctx_of(be)->queue, x.buf->mem, &v, sizeof v, x.off * 4,
                                      n * 4, 0, NULL, NULL);
@@ -51,8 +51,7 @@ void ocl_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
 }
 
 void ocl_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
-    if (be->error != TS_OK || n == 0) return;
-    if (!ocl_view_ok(be, dst, n, "copy", "dst") || !ocl_view_ok(be, src, n, "copy", "src")) return;
+    if (n == 0) return;
     if (dst.buf == src.buf && dst.off == src.off) return;
     ocl_ctx *ctx = ocl_ctx_of(be);
     cl_int err;
@@ -74,17 +73,13 @@ void ocl_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
 }
 
 void ocl_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
-    if (be->error != TS_OK || n == 0 || too_big(be, n, "add")) return;
-    if (!ocl_view_ok(be, out, n, "add", "out") || !ocl_view_ok(be, a, n, "add", "a") ||
-        !ocl_view_ok(be, b, n, "add", "b"))
-        return;
+    if (n == 0 || too_big(be, n, "add")) return;
     ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(a), OCL_VIEW(b), ocl_u32((cl_uint)n)};
     launch_1d(be, OCL_K_ADD, n, NARGS(args), args);
 }
 
 void ocl_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
-    if (be->error != TS_OK || n == 0 || too_big(be, n, "scale")) return;
-    if (!ocl_view_ok(be, x, n, "scale", "x")) return;
+    if (n == 0 || too_big(be, n, "scale")) return;
     ocl_arg args[] = {OCL_VIEW(x), ocl_f32(s), ocl_u32((cl_uint)n)};
     launch_1d(be, OCL_K_SCALE, n, NARGS(args), args);
 }
@@ -92,11 +87,9 @@ void ocl_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
 /* ---- bias ------------------------------------------------------------------------------ */
 
 void ocl_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols) {
-    if (be->error != TS_OK || rows <= 0 || cols <= 0) return;
+    if (rows <= 0 || cols <= 0) return;
     size_t n = (size_t)rows * cols;
-    if (too_big(be, n, "bias_add") || !ocl_view_ok(be, out, n, "bias_add", "out") ||
-        !ocl_view_ok(be, bias, (size_t)cols, "bias_add", "bias"))
-        return;
+    if (too_big(be, n, "bias_add")) return;
     ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(bias), ocl_u32((cl_uint)rows),
                       ocl_u32((cl_uint)cols)};
     launch_2d(be, OCL_K_BIAS_ADD, (size_t)cols, (size_t)rows, NARGS(args), args);
@@ -112,12 +105,9 @@ static void colsum_finish(ts_backend *be, ts_tensor dst, cl_mem part, int cols, 
 }
 
 void ocl_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols) {
-    if (be->error != TS_OK || rows <= 0 || cols <= 0) return;
+    if (rows <= 0 || cols <= 0) return;
     size_t n = (size_t)rows * cols;
-    if (too_big(be, n, "bias_backward") ||
-        !ocl_view_ok(be, dbias, (size_t)cols, "bias_backward", "dbias") ||
-        !ocl_view_ok(be, dout, n, "bias_backward", "dout"))
-        return;
+    if (too_big(be, n, "bias_backward")) return;
     int chunks = (rows + OCL_COLSUM_ROWS - 1) / OCL_COLSUM_ROWS;
     cl_mem part = ocl_scratch(be, (size_t)chunks * cols * 4);
     if (!part) return;
@@ -132,16 +122,12 @@ void ocl_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows
 void ocl_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
                            int C, int V, int accumulate) {
     const char *op = "embedding_forward";
-    if (be->error != TS_OK || n <= 0 || C <= 0) return;
+    if (n <= 0 || C <= 0) return;
     if (V <= 0) {
         ocl_fail(be, 0, "%s: empty table (V=%d)", op, V);
         return;
     }
-    if (too_big(be, (size_t)n * C, op) || too_big(be, (size_t)V * C, op) ||
-        !ocl_view_ok(be, out, (size_t)n * C, op, "out") ||
-        !ocl_view_ok(be, table, (size_t)V * C, op, "table") ||
-        !ocl_view_ok(be, ids, (size_t)n, op, "ids"))
-        return;
+    if (too_big(be, (size_t)n * C, op) || too_big(be, (size_t)V * C, op)) return;
     ocl_arg args[] = {
         OCL_VIEW(out),       OCL_VIEW(table), OCL_VIEW(ids),       ocl_u32((cl_uint)n),
         ocl_u32((cl_uint)C), ocl_i32(V),      ocl_i32(accumulate), ocl_mem(ocl_ctx_of(be)->status)};
@@ -151,12 +137,8 @@ void ocl_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_te
 void ocl_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
                             int C, int V) {
     const char *op = "embedding_backward";
-    if (be->error != TS_OK || n <= 0 || C <= 0 || V <= 0) return;
-    if (too_big(be, (size_t)n * C, op) || too_big(be, (size_t)V * C, op) ||
-        !ocl_view_ok(be, dtable, (size_t)V * C, op, "dtable") ||
-        !ocl_view_ok(be, dout, (size_t)n * C, op, "dout") ||
-        !ocl_view_ok(be, ids, (size_t)n, op, "ids"))
-        return;
+    if (n <= 0 || C <= 0 || V <= 0) return;
+    if (too_big(be, (size_t)n * C, op) || too_big(be, (size_t)V * C, op)) return;
     ocl_arg args[] = {OCL_VIEW(dtable),
                       OCL_VIEW(dout),
                       OCL_VIEW(ids),
@@ -174,14 +156,9 @@ void ocl_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_ten
                            ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
                            float eps) {
     const char *op = "layernorm_forward";
-    if (be->error != TS_OK || N <= 0 || C <= 0) return;
+    if (N <= 0 || C <= 0) return;
     size_t nc = (size_t)N * C;
-    if (too_big(be, nc, op) || !ocl_view_ok(be, out, nc, op, "out") ||
-        !ocl_view_ok(be, mean, (size_t)N, op, "mean") ||
-        !ocl_view_ok(be, rstd, (size_t)N, op, "rstd") || !ocl_view_ok(be, inp, nc, op, "inp") ||
-        !ocl_view_ok(be, weight, (size_t)C, op, "weight") ||
-        !ocl_view_ok(be, bias, (size_t)C, op, "bias"))
-        return;
+    if (too_big(be, nc, op)) return;
     ocl_arg args[] = {OCL_VIEW(out),       OCL_VIEW(mean),      OCL_VIEW(rstd),
                       OCL_VIEW(inp),       OCL_VIEW(weight),    OCL_VIEW(bias),
                       ocl_u32((cl_uint)N), ocl_u32((cl_uint)C), ocl_f32(eps)};
@@ -192,15 +169,9 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
                             ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
                             ts_tensor rstd, int N, int C) {
     const char *op = "layernorm_backward";
-    if (be->error != TS_OK || N <= 0 || C <= 0) return;
+    if (N <= 0 || C <= 0) return;
     size_t nc = (size_t)N * C;
-    if (too_big(be, nc, op) || !ocl_view_ok(be, dinp, nc, op, "dinp") ||
-        !ocl_view_ok(be, dweight, (size_t)C, op, "dweight") ||
-        !ocl_view_ok(be, dbias, (size_t)C, op, "dbias") || !ocl_view_ok(be, dout, nc, op, "dout") ||
-        !ocl_view_ok(be, inp, nc, op, "inp") || !ocl_view_ok(be, weight, (size_t)C, op, "weight") ||
-        !ocl_view_ok(be, mean, (size_t)N, op, "mean") ||
-        !ocl_view_ok(be, rstd, (size_t)N, op, "rstd"))
-        return;
+    if (too_big(be, nc, op)) return;
     /* Parameter sums first: dinp may alias dout, and the in-order queue runs these before the
      * dinp kernel overwrites it. */
     int chunks = (N + OCL_COLSUM_ROWS - 1) / OCL_COLSUM_ROWS;
@@ -219,27 +190,20 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
 /* ---- activations ----------------------------------------------------------------------- */
 
 void ocl_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
-    if (be->error != TS_OK || n == 0 || too_big(be, n, "gelu_forward")) return;
-    if (!ocl_view_ok(be, out, n, "gelu_forward", "out") ||
-        !ocl_view_ok(be, inp, n, "gelu_forward", "inp"))
-        return;
+    if (n == 0 || too_big(be, n, "gelu_forward")) return;
     ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(inp), ocl_u32((cl_uint)n)};
     launch_1d(be, OCL_K_GELU_FORWARD, n, NARGS(args), args);
 }
 
 void ocl_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
-    if (be->error != TS_OK || n == 0 || too_big(be, n, "gelu_backward")) return;
-    if (!ocl_view_ok(be, dinp, n, "gelu_backward", "dinp") ||
-        !ocl_view_ok(be, inp, n, "gelu_backward", "inp") ||
-        !ocl_view_ok(be, dout, n, "gelu_backward", "dout"))
-        return;
+    if (n == 0 || too_big(be, n, "gelu_backward")) return;
     ocl_arg args[] = {OCL_VIEW(dinp), OCL_VIEW(inp), OCL_VIEW(dout), ocl_u32((cl_uint)n)};
     launch_1d(be, OCL_K_GELU_BACKWARD, n, NARGS(args), args);
 }
 
 static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
                     ts_dropout_key key, const char *op) {
-    if (be->error != TS_OK || n == 0) return;
+    if (n == 0) return;
     if (p == 0.0f) {
         ocl_copy(be, out, inp, n);
         return;
@@ -249,9 +213,7 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
         return;
     }
     /* The Philox block counter is 32 bits (backend.h), so 2^34 elements at most. */
-    if (too_big(be, n, op) || !ocl_view_ok(be, out, n, op, "out") ||
-        !ocl_view_ok(be, inp, n, op, "inp"))
-        return;
+    if (too_big(be, n, op)) return;
     /* Same scalars as the CPU backend: keep iff (w >> 8) >= ceil(p * 2^24), scale 1/(1-p). */
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     const cl_uint thr = (cl_uint)ceil((double)p * 16777216.0);
@@ -298,38 +260,28 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
 }
 
 static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
-                      int NH, int HS, int to_heads, const char *op, const char *const names[4]) {
-    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
+                      int NH, int HS, int to_heads, const char *op) {
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0 || too_big(be, 3 * n, op)) return;
-    for (int i = 0; i < 3; i++)
-        if (!ocl_view_ok(be, heads[i], n, op, names[i])) return;
-    if (!ocl_view_ok(be, packed, 3 * n, op, names[3])) return;
     permute(be, packed, heads, 3, B, T, NH, HS, to_heads);
 }
 
 void ocl_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
                            int B, int T, int NH, int HS) {
-    static const char *const names[4] = {"q", "k", "v", "qkv"};
     ts_tensor heads[3] = {q, k, v};
-    qkv_split(be, qkv, heads, B, T, NH, HS, 1, "qkv_split_forward", names);
+    qkv_split(be, qkv, heads, B, T, NH, HS, 1, "qkv_split_forward");
 }
 
 void ocl_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
                             ts_tensor dv, int B, int T, int NH, int HS) {
-    static const char *const names[4] = {"dq", "dk", "dv", "dqkv"};
     ts_tensor heads[3] = {dq, dk, dv};
-    qkv_split(be, dqkv, heads, B, T, NH, HS, 0, "qkv_split_backward", names);
+    qkv_split(be, dqkv, heads, B, T, NH, HS, 0, "qkv_split_backward");
 }
 
 static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
                         int HS, int to_heads, const char *op) {
-    if (be->error != TS_OK || !ts_check_heads(be, op, B, T, NH, HS)) return;
     size_t n = (size_t)B * T * NH * HS;
     if (n == 0 || too_big(be, n, op)) return;
-    if (!ocl_view_ok(be, packed, n, op, to_heads ? "dout" : "out") ||
-        !ocl_view_ok(be, heads, n, op, to_heads ? "dinp" : "inp"))
-        return;
     permute(be, packed, &heads, 1, B, T, NH, HS, to_heads);
 }
 
@@ -346,11 +298,9 @@ void ocl_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, in
 void ocl_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                 float scale) {
     const char *op = "softmax_causal_forward";
-    if (be->error != TS_OK || BH <= 0 || T <= 0) return;
+    if (BH <= 0 || T <= 0) return;
     size_t n = (size_t)BH * T * T;
-    if (too_big(be, n, op) || !ocl_view_ok(be, att, n, op, "att") ||
-        !ocl_view_ok(be, pre, n, op, "pre"))
-        return;
+    if (too_big(be, n, op)) return;
     ocl_arg args[] = {OCL_VIEW(att), OCL_VIEW(pre), ocl_u32((cl_uint)((size_t)BH * T)),
                       ocl_u32((cl_uint)T), ocl_f32(scale)};
     launch_rows(be, OCL_K_SOFTMAX_CAUSAL_FORWARD, (size_t)BH * T, NARGS(args), args);
@@ -359,11 +309,9 @@ void ocl_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, in
 void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
                                  int BH, int T, float scale) {
     const char *op = "softmax_causal_backward";
-    if (be->error != TS_OK || BH <= 0 || T <= 0) return;
+    if (BH <= 0 || T <= 0) return;
     size_t n = (size_t)BH * T * T;
-    if (too_big(be, n, op) || !ocl_view_ok(be, dpre, n, op, "dpre") ||
-        !ocl_view_ok(be, datt, n, op, "datt") || !ocl_view_ok(be, att, n, op, "att"))
-        return;
+    if (too_big(be, n, op)) return;
     ocl_arg args[] = {OCL_VIEW(dpre),      OCL_VIEW(datt),
                       OCL_VIEW(att),       ocl_u32((cl_uint)((size_t)BH * T)),
                       ocl_u32((cl_uint)T), ocl_f32(scale)};
@@ -374,19 +322,13 @@ void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt,
 
 static int lstm_shape_ok(ts_backend *be, const char *op, int B, int H, int ld_state) {
     if (B <= 0 || H <= 0) return 0;
-    if (!ts_check_lstm_ld(be, op, H, ld_state)) return 0;
     return !too_big(be, (size_t)B * 4 * H, op) && !too_big(be, (size_t)B * ld_state, op);
 }
 
 void ocl_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
                            ts_tensor c_prev, int B, int H, int ld_state) {
     const char *op = "lstm_cell_forward";
-    if (be->error != TS_OK || !lstm_shape_ok(be, op, B, H, ld_state)) return;
-    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
-    if (!ocl_view_ok(be, h, state, op, "h") || !ocl_view_ok(be, c, state, op, "c") ||
-        !ocl_view_ok(be, act, gates, op, "act") || !ocl_view_ok(be, pre, gates, op, "pre") ||
-        !ocl_view_ok(be, c_prev, state, op, "c_prev"))
-        return;
+    if (!lstm_shape_ok(be, op, B, H, ld_state)) return;
     ocl_arg args[] = {
         OCL_VIEW(h),      OCL_VIEW(c),         OCL_VIEW(act),       OCL_VIEW(pre),
         OCL_VIEW(c_prev), ocl_u32((cl_uint)B), ocl_u32((cl_uint)H), ocl_u32((cl_uint)ld_state)};
@@ -397,13 +339,7 @@ void ocl_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
                             ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
                             int H, int ld_state) {
     const char *op = "lstm_cell_backward";
-    if (be->error != TS_OK || !lstm_shape_ok(be, op, B, H, ld_state)) return;
-    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
-    if (!ocl_view_ok(be, dpre, gates, op, "dpre") ||
-        !ocl_view_ok(be, dc_prev, state, op, "dc_prev") || !ocl_view_ok(be, dh, state, op, "dh") ||
-        !ocl_view_ok(be, dc, state, op, "dc") || !ocl_view_ok(be, act, gates, op, "act") ||
-        !ocl_view_ok(be, c, state, op, "c") || !ocl_view_ok(be, c_prev, state, op, "c_prev"))
-        return;
+    if (!lstm_shape_ok(be, op, B, H, ld_state)) return;
     ocl_arg args[] = {OCL_VIEW(dpre),      OCL_VIEW(dc_prev),
                       OCL_VIEW(dh),        OCL_VIEW(dc),
                       OCL_VIEW(act),       OCL_VIEW(c),
@@ -417,12 +353,9 @@ void ocl_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
 void ocl_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, ts_tensor logits,
                               ts_tensor targets, int N, int V, int ignore_index) {
     const char *op = "crossentropy_forward";
-    if (be->error != TS_OK || N <= 0 || V <= 0) return;
+    if (N <= 0 || V <= 0) return;
     size_t nv = (size_t)N * V;
-    if (too_big(be, nv, op) || !ocl_view_ok(be, losses, (size_t)N, op, "losses") ||
-        !ocl_view_ok(be, probs, nv, op, "probs") || !ocl_view_ok(be, logits, nv, op, "logits") ||
-        !ocl_view_ok(be, targets, (size_t)N, op, "targets"))
-        return;
+    if (too_big(be, nv, op)) return;
     ocl_arg args[] = {OCL_VIEW(losses),      OCL_VIEW(probs),
                       OCL_VIEW(logits),      OCL_VIEW(targets),
                       ocl_u32((cl_uint)N),   ocl_u32((cl_uint)V),
@@ -433,12 +366,9 @@ void ocl_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs,
 void ocl_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs,
                                ts_tensor targets, int N, int V, int ignore_index, float scale) {
     const char *op = "crossentropy_backward";
-    if (be->error != TS_OK || N <= 0 || V <= 0) return;
+    if (N <= 0 || V <= 0) return;
     size_t nv = (size_t)N * V;
-    if (too_big(be, nv, op) || !ocl_view_ok(be, dlogits, nv, op, "dlogits") ||
-        !ocl_view_ok(be, probs, nv, op, "probs") ||
-        !ocl_view_ok(be, targets, (size_t)N, op, "targets"))
-        return;
+    if (too_big(be, nv, op)) return;
     ocl_arg args[] = {OCL_VIEW(dlogits),   OCL_VIEW(probs),
                       OCL_VIEW(targets),   ocl_u32((cl_uint)N),
                       ocl_u32((cl_uint)V), ocl_i32(ignore_index),
@@ -450,12 +380,11 @@ void ocl_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor prob
 
 static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares,
                    const char *op) {
-    if (be->error != TS_OK || !ocl_view_ok(be, out, 1, op, "out")) return;
     if (n == 0) {
         ocl_fill(be, out, 0.0f, 1);
         return;
     }
-    if (too_big(be, n, op) || !ocl_view_ok(be, x, n, op, "x")) return;
+    if (too_big(be, n, op)) return;
     cl_mem part = ocl_scratch(be, OCL_RED_GROUPS * 4);
     if (!part) return;
     ocl_arg pargs[] = {ocl_mem(part), OCL_VIEW(x), ocl_u32((cl_uint)n), ocl_i32(squares)};
@@ -477,12 +406,8 @@ void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
                double lr, double beta1, double beta2, double eps, double weight_decay, int t,
                float grad_scale) {
     const char *op = "adamw";
-    if (be->error != TS_OK || n == 0) return;
-    if (!ts_check_adamw_step(be, t)) return;
-    if (too_big(be, n, op) || !ocl_view_ok(be, param, n, op, "param") ||
-        !ocl_view_ok(be, grad, n, op, "grad") || !ocl_view_ok(be, m, n, op, "m") ||
-        !ocl_view_ok(be, v, n, op, "v"))
-        return;
+    if (n == 0) return;
+    if (too_big(be, n, op)) return;
     /* Derived in double and rounded once, exactly as cpu_adamw. */
     const float decay = (float)(1.0 - lr * weight_decay);
     const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;

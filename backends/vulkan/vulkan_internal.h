@@ -294,59 +294,10 @@ typedef struct {
 } vk_embedded_shader;
 extern const vk_embedded_shader vk_embedded_shaders[];
 
-/* ---- ops (vulkan_ops.c, vulkan_gemm.c) -------------------------------------------------- */
+/* ---- ops (vulkan_ops.c, _gemm.c, _peak.c): one per entry of ops.def, checked by the frontend */
 
-void vk_fill(ts_backend *be, ts_tensor x, float value, size_t n);
-void vk_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
-void vk_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n);
-void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n);
-void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
-             ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
-             ts_tensor C, int ldc, long stride_c, int batch);
-void vk_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols);
-void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols);
-void vk_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
-                          int C, int V, int accumulate);
-void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
-                           int C, int V);
-void vk_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
-                          ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C, float eps);
-void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
-                           ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
-                           ts_tensor rstd, int N, int C);
-void vk_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n);
-void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n);
-void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                        ts_dropout_key key);
-void vk_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                         ts_dropout_key key);
-void vk_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                          int B, int T, int NH, int HS);
-void vk_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk, ts_tensor dv,
-                           int B, int T, int NH, int HS);
-void vk_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                            int HS);
-void vk_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
-                             int HS);
-void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
-                               float scale);
-void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
-                                int BH, int T, float scale);
-void vk_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
-                          ts_tensor c_prev, int B, int H, int ld_state);
-void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
-                           ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B, int H,
-                           int ld_state);
-void vk_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, ts_tensor logits,
-                             ts_tensor targets, int N, int V, int ignore_index);
-void vk_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs, ts_tensor targets,
-                              int N, int V, int ignore_index, float scale);
-void vk_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
-void vk_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n);
-void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
-              double lr, double beta1, double beta2, double eps, double weight_decay, int t,
-              float grad_scale);
-void vk_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters);
-void vk_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
+#define TS_OP(name, exempt, check, ...) void vk_##name(ts_backend *be, TS_OP_PARAMS(__VA_ARGS__));
+#include "backends/ops.def"
+#undef TS_OP
 
 #endif

@@ -183,7 +183,7 @@ static int step_bench(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "ms_per_step", 1e3 * dt / steps);
             cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)be->peak_bytes);
             /* device submissions per training step, where the API batches work (vulkan) */
-            if (!strcmp(backend, "vulkan"))
+            if (be->submissions)
                 cJSON_AddNumberToObject(j, "submissions_per_step",
                                         (double)(be->submissions - submits0) / steps);
             else

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends/device_info.h"
+#include "backends/registry.h"
 #include "cli/commands.h"
 
 static void usage(FILE *out) {
@@ -252,10 +252,14 @@ int cmd_devices(int argc, char **argv) {
     }
     cJSON_AddStringToObject(self, "version", ts_version);
     cJSON_AddStringToObject(self, "commit", ts_git_commit);
-    cJSON *cpu = ts_cpu_info_json(), *cl = ts_opencl_info_json(), *vk = ts_vulkan_info_json();
-    if (cpu) cJSON_AddItemToObject(root, "cpu", cpu);
-    if (cl) cJSON_AddItemToObject(root, "opencl", cl);
-    if (vk) cJSON_AddItemToObject(root, "vulkan", vk);
+    for (int i = 0; i < ts_backend_registry_count; i++) {
+        const ts_backend_entry *e = &ts_backend_registry[i];
+        cJSON *info = e->info_json();
+        if (info) cJSON_AddItemToObject(root, e->name, info);
+    }
+    const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(root, "cpu");
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "opencl");
+    const cJSON *vk = cJSON_GetObjectItemCaseSensitive(root, "vulkan");
 
     int rc = 0;
     if (json) {

@@ -17,6 +17,7 @@
 
 #include "backends/backend.h"
 #include "backends/device_info.h"
+#include "backends/registry.h"
 #include "dist/dist.h"
 #include "model/config.h"
 #include "sweep/child.h"
@@ -171,8 +172,8 @@ static const char *state_name(ts_run_state s) {
     return NULL;
 }
 
-static char backend_list[64]; /* the backends swept, "all" resolved */
-static char rank_prefix[32];  /* "rank K: " before each line under MPI */
+static char backend_list[TS_BACKENDS_MAX * 17]; /* the backends swept, "all" resolved */
+static char rank_prefix[32];                    /* "rank K: " before each line under MPI */
 
 static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *plan) {
     cJSON *j = cJSON_CreateObject();
@@ -365,12 +366,9 @@ static ts_status parse_backends(const char *list, char out[][16], int cap, int *
         char name[16];
         memcpy(name, p, len);
         name[len] = 0;
-        int known = !strcmp(name, "cpu") || !strcmp(name, "opencl") || !strcmp(name, "vulkan");
-        if (!known)
-            return ts_set_error_status(TS_EUSAGE,
-                                       "--backend: unknown backend '%s' (cpu, opencl, "
-                                       "vulkan or all)",
-                                       name);
+        if (!ts_backend_find(name))
+            return ts_set_error_status(TS_EUSAGE, "--backend: unknown backend '%s' (%s, or all)",
+                                       name, ts_backend_names());
         for (int i = 0; i < *n; i++)
             if (!strcmp(out[i], name))
                 return ts_set_error_status(TS_EUSAGE, "--backend: '%s' given twice", name);
@@ -384,20 +382,20 @@ static ts_status parse_backends(const char *list, char out[][16], int cap, int *
 
 /* "all": every backend built in whose device opens here; the others are named and left out. */
 static void available_backends(const ts_sweep_options *o, char out[][16], int *n, int quiet) {
-    static const char *const names[] = {"cpu", "opencl", "vulkan"};
     *n = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < ts_backend_registry_count; i++) {
+        const char *name = ts_backend_registry[i].name;
         ts_backend_options bo = {o->device, 1, 0};
         ts_backend *be = NULL;
         int q = ts_quiet;
         ts_quiet = 1;
-        ts_status st = ts_backend_create(names[i], &bo, &be);
+        ts_status st = ts_backend_create(name, &bo, &be);
         ts_quiet = q;
         if (st == TS_OK) {
-            snprintf(out[(*n)++], 16, "%s", names[i]);
+            snprintf(out[(*n)++], 16, "%s", name);
             ts_backend_destroy(be);
         } else if (!quiet) {
-            fprintf(stderr, "tunescale: sweep: backend %s not available here: %s\n", names[i],
+            fprintf(stderr, "tunescale: sweep: backend %s not available here: %s\n", name,
                     ts_last_error());
         }
     }
@@ -426,7 +424,7 @@ static int lock_out_dir(const char *out, int shared) {
 /* The number of devices `--device N` can name for a backend (1 when unknown). */
 static int device_count(const char *backend) {
     if (!strcmp(backend, "cpu")) return 1;
-    cJSON *info = !strcmp(backend, "opencl") ? ts_opencl_info_json() : ts_vulkan_info_json();
+    cJSON *info = ts_backend_find(backend)->info_json();
     int n = 0;
     if (!strcmp(backend, "opencl")) {
         const cJSON *pl;
@@ -455,7 +453,7 @@ static ts_status choose_backends(const ts_sweep_options *o, char backends[][16],
         if (!strcmp(o->backends, "all"))
             available_backends(o, backends, n, o->quiet);
         else
-            st = parse_backends(o->backends, backends, 3, n);
+            st = parse_backends(o->backends, backends, TS_BACKENDS_MAX, n);
         if (st == TS_OK && *n == 0)
             st = ts_set_error("--backend all: no backend opens on this machine");
     }
@@ -572,7 +570,7 @@ ts_status ts_sweep(const ts_sweep_options *opts, ts_sweep_outcome *out) {
         local.threads = cores / ts_dist_local_size() > 1 ? (int)(cores / ts_dist_local_size()) : 1;
     }
     snprintf(rank_prefix, sizeof rank_prefix, ranks > 1 ? "rank %d: " : "", rank);
-    char backends[3][16];
+    char backends[TS_BACKENDS_MAX][16];
     int n_backends = 0;
     ts_status st = choose_backends(o, backends, &n_backends);
     if (st != TS_OK) return st;

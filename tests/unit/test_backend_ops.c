@@ -22,13 +22,25 @@
 #include <time.h>
 
 #include "backends/backend.h"
+#include "backends/registry.h"
 #include "util/philox.h"
 
-/* The backends under test, each compared with "cpu". */
-static const char *const backends[] = {
-    "opencl",
-    "vulkan",
+/* Every op of backends/ops.def; op_ran marks those a parity case has run. An op with no case
+ * fails the test (coverage), unless ops.def exempts it with a reason. */
+static const struct {
+    const char *name, *exempt;
+} all_ops[] = {
+#define TS_OP(name, exempt, check, ...) {#name, exempt},
+#include "backends/ops.def"
+#undef TS_OP
 };
+#define N_OPS ((int)(sizeof all_ops / sizeof all_ops[0]))
+static int op_ran[N_OPS];
+
+static void note_op(const char *name) {
+    for (int i = 0; i < N_OPS; i++)
+        if (!strcmp(all_ops[i].name, name)) op_ran[i] = 1;
+}
 
 /* NMSE bounds. The default is for fp32 ops whose only difference from the CPU is the
  * rounding of library functions (erf, exp, tanh: a few ulp) or of summation order. */
@@ -133,6 +145,7 @@ static ptensor *pt_ints(size_t n, int range, int ignore_every, int ignore) {
             ts_backend *be_ = be_pair[s];                                                          \
             if (!case_error[0]) be_->iface->fn(be_, __VA_ARGS__);                                  \
         }                                                                                          \
+        note_op(#fn);                                                                              \
     } while (0)
 
 /* Downloads a whole buffer (guards included); NULL on failure. */
@@ -720,9 +733,16 @@ int main(void) {
         return 1;
     }
     test_dropout_slices(be_pair[REF]);
-    for (size_t k = 0; k < sizeof backends / sizeof backends[0]; k++) {
-        dut_name = backends[k];
+    /* Each backend of the registry against the cpu; with none here, a second cpu (1 thread)
+     * stands in, so the cases and the coverage check still run. */
+    int duts = 0;
+    for (int k = 0; k <= ts_backend_registry_count; k++) {
+        int stand_in = k == ts_backend_registry_count;
+        if (stand_in && duts) break;
+        dut_name = stand_in ? "cpu" : ts_backend_registry[k].name;
+        if (!stand_in && !strcmp(dut_name, "cpu")) continue; /* the reference */
         ts_backend_options od = {0};
+        od.threads = 1;
         if (ts_backend_create(dut_name, &od, &be_pair[DUT]) != TS_OK) {
             printf("skipped: %s: %s\n", dut_name, ts_last_error());
             if (required(dut_name)) failures++;
@@ -732,12 +752,23 @@ int main(void) {
         be_pair[DUT]->iface->device_info(be_pair[DUT], &info);
         printf("# %s: %s (%s)\n", dut_name, info.name, info.driver);
         clock_t t0 = clock();
-        ts_rng_init(&rng, 20240601, (uint32_t)k);
+        ts_rng_init(&rng, 20240601, (uint32_t)duts++);
         run_cases();
         if (!strcmp(dut_name, "vulkan")) test_far_views();
         printf("# %s: %d cases, %.1f s cpu time\n", dut_name, cases,
                (double)(clock() - t0) / CLOCKS_PER_SEC);
         ts_backend_destroy(be_pair[DUT]);
+    }
+    for (int i = 0; i < N_OPS; i++) {
+        if (op_ran[i]) continue;
+        if (all_ops[i].exempt) {
+            printf("ok   coverage: %s has no parity case: %s\n", all_ops[i].name,
+                   all_ops[i].exempt);
+        } else {
+            failures++;
+            printf("FAIL coverage: op %s of backends/ops.def has no parity case\n",
+                   all_ops[i].name);
+        }
     }
     ts_backend_destroy(be_pair[REF]);
     printf("%d failure%s\n", failures, failures == 1 ? "" : "s");

@@ -1097,10 +1097,13 @@ static void test_sticky_error(void **state) {
     struct {
         int which;
         const char *msg;
-    } cases[] = {{0, "tensor 'x' reads elements [3, 5)"},
+    } cases[] = {{0, "fill: tensor 'x' reads elements [3, 5)"},
                  {1, "target 7 at row 0"},
-                 {2, "leading dimension"}};
-    for (int k = 0; k < 3; k++) {
+                 {2, "leading dimension"},
+                 {3, "layernorm_forward: negative N (-1)"},
+                 {4, "lstm_cell_forward: tensor 'h' reads elements [0, 5)"},
+                 {5, "gemm: tensor 'C' has no buffer"}};
+    for (int k = 0; k < 6; k++) {
         assert_int_equal(ts_backend_create("cpu", &o, &b), TS_OK);
         ts_buffer *buf;
         assert_int_equal(ts_buffer_alloc(b, 16, &buf), TS_OK);
@@ -1113,6 +1116,11 @@ static void test_sticky_error(void **state) {
         }
         if (cases[k].which == 2)
             b->iface->gemm(b, 0, 0, 2, 2, 2, 1, t, 1, 0, t, 2, 0, 0, t, 2, 0, 1);
+        if (cases[k].which == 3) b->iface->layernorm_forward(b, t, t, t, t, t, t, -1, 2, 1e-5f);
+        if (cases[k].which == 4) /* (B, H) = (2, 1) with row stride 4: 5 elements of 4 */
+            b->iface->lstm_cell_forward(b, t, t, t, t, t, 2, 1, 4);
+        if (cases[k].which == 5)
+            b->iface->gemm(b, 0, 0, 1, 1, 1, 1, t, 1, 0, t, 1, 0, 0, (ts_tensor){0}, 1, 0, 1);
         assert_int_equal(ts_backend_sync(b), TS_ERR);
         if (!strstr(ts_last_error(), cases[k].msg))
             fail_msg("error '%s' lacks '%s'", ts_last_error(), cases[k].msg);

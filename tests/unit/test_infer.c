@@ -23,11 +23,10 @@
 
 #include <cmocka.h>
 
+#include "backends/registry.h"
 #include "gen/sample.h"
 #include "model/infer.h"
 #include "util/philox.h"
-
-static const char *const backends[] = {"cpu", "opencl", "vulkan"};
 
 static int required(const char *name) {
     const char *req = getenv("TS_REQUIRE_BACKENDS");
@@ -190,13 +189,14 @@ static void test_backends(void **state) {
     ts_backend_options co = {0};
     co.threads = 2;
     assert_int_equal(ts_backend_create("cpu", &co, &cpu), TS_OK);
-    for (size_t k = 0; k < sizeof backends / sizeof backends[0]; k++) {
+    for (int k = 0; k < ts_backend_registry_count; k++) {
+        const char *name = ts_backend_registry[k].name;
         ts_backend_options bo = {0};
         bo.threads = 2;
         ts_backend *be = NULL;
-        if (ts_backend_create(backends[k], &bo, &be) != TS_OK) {
-            printf("skipped: %s: %s\n", backends[k], ts_last_error());
-            assert_false(required(backends[k]));
+        if (ts_backend_create(name, &bo, &be) != TS_OK) {
+            printf("skipped: %s: %s\n", name, ts_last_error());
+            assert_false(required(name));
             continue;
         }
         double tol = k == 0 ? 1e-5 : 1e-4;
