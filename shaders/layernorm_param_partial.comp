@@ -1,5 +1,5 @@
 /* layernorm_param_partial.comp — per chunk of chunk_rows rows: part[k*2C + c] = sum dout *
- * norm (dweight), part[k*2C + C + c] = sum dout (dbias); bias_colsum_finish adds the chunks. */
+ * norm (dweight), part[k*2C + C + c] = sum dout (dbias); colsum_finish adds the chunks. */
 #version 450
 #include "common.glsl"
 BUF(0, part_) BUF(1, dy_) BUF(2, x_) BUF(3, mean_) BUF(4, rstd_)

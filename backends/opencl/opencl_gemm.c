@@ -17,7 +17,7 @@ static void scale_c(ts_backend *be, ts_tensor C, int M, int N, int ldc, long str
     size_t local[3] = {16, 4, 1};
     ocl_arg args[] = {OCL_VIEW(C),           ocl_u32((cl_uint)M),         ocl_u32((cl_uint)N),
                       ocl_u32((cl_uint)ldc), ocl_u64((cl_ulong)stride_c), ocl_f32(beta)};
-    ocl_launch(be, OCL_K_SCALE2D, 3, global, local, (int)(sizeof args / sizeof args[0]), args);
+    ocl_launch(be, OCL_K_scale2d, 3, global, local, (int)(sizeof args / sizeof args[0]), args);
 }
 
 void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,

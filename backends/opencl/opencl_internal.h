@@ -24,50 +24,51 @@ struct ts_buffer {
 };
 
 /* Kernel files (cl/<name>.cl): one program each, built on first use. */
+#define OCL_PROGRAMS(X)                                                                            \
+    X(elementwise)                                                                                 \
+    X(bias) X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)
 typedef enum {
-    OCL_P_ELEMENTWISE,
-    OCL_P_BIAS,
-    OCL_P_EMBEDDING,
-    OCL_P_LAYERNORM,
-    OCL_P_ATTENTION,
-    OCL_P_LSTM,
-    OCL_P_LOSS,
-    OCL_P_REDUCE,
-    OCL_P_OPTIM,
-    OCL_P_PEAK,
-    OCL_P_COUNT
+#define OCL_PROGRAM_ID(p) OCL_P_##p,
+    OCL_PROGRAMS(OCL_PROGRAM_ID)
+#undef OCL_PROGRAM_ID
+        OCL_P_COUNT
 } ocl_program_id;
 
-/* Every kernel the backend launches; ocl_kernel_table (opencl_program.c) names each one and
- * the program it lives in. */
+/* Every kernel the backend launches, once: X(kernel, program). The kernel is the function
+ * ts_<kernel> in cl/<program>.cl, named like the op it serves and like the Vulkan shader of
+ * the same job (vulkan_internal.h). */
+#define OCL_KERNELS(X)                                                                             \
+    X(add, elementwise)                                                                            \
+    X(scale, elementwise)                                                                          \
+    X(scale2d, elementwise)                                                                        \
+    X(gelu_forward, elementwise)                                                                   \
+    X(gelu_backward, elementwise)                                                                  \
+    X(dropout, elementwise)                                                                        \
+    X(bias_add, bias)                                                                              \
+    X(colsum_partial, bias)                                                                        \
+    X(colsum_finish, bias)                                                                         \
+    X(embedding_forward, embedding)                                                                \
+    X(embedding_backward, embedding)                                                               \
+    X(layernorm_forward, layernorm)                                                                \
+    X(layernorm_backward, layernorm)                                                               \
+    X(layernorm_param_partial, layernorm)                                                          \
+    X(permute_heads, attention)                                                                    \
+    X(softmax_causal_forward, attention)                                                           \
+    X(softmax_causal_backward, attention)                                                          \
+    X(lstm_cell_forward, lstm)                                                                     \
+    X(lstm_cell_backward, lstm)                                                                    \
+    X(crossentropy_forward, loss)                                                                  \
+    X(crossentropy_backward, loss)                                                                 \
+    X(reduce_partial, reduce)                                                                      \
+    X(reduce_finish, reduce)                                                                       \
+    X(adamw, optim)                                                                                \
+    X(peak_fma, peak)                                                                              \
+    X(peak_copy, peak)
 typedef enum {
-    OCL_K_ADD,
-    OCL_K_SCALE,
-    OCL_K_SCALE2D,
-    OCL_K_GELU_FORWARD,
-    OCL_K_GELU_BACKWARD,
-    OCL_K_DROPOUT,
-    OCL_K_BIAS_ADD,
-    OCL_K_COLSUM_PARTIAL,
-    OCL_K_COLSUM_FINISH,
-    OCL_K_EMBEDDING_FORWARD,
-    OCL_K_EMBEDDING_BACKWARD,
-    OCL_K_LAYERNORM_FORWARD,
-    OCL_K_LAYERNORM_BACKWARD,
-    OCL_K_LAYERNORM_PARAM_PARTIAL,
-    OCL_K_PERMUTE_HEADS,
-    OCL_K_SOFTMAX_CAUSAL_FORWARD,
-    OCL_K_SOFTMAX_CAUSAL_BACKWARD,
-    OCL_K_LSTM_CELL_FORWARD,
-    OCL_K_LSTM_CELL_BACKWARD,
-    OCL_K_CROSSENTROPY_FORWARD,
-    OCL_K_CROSSENTROPY_BACKWARD,
-    OCL_K_REDUCE_PARTIAL,
-    OCL_K_REDUCE_FINISH,
-    OCL_K_ADAMW,
-    OCL_K_PEAK_FMA,
-    OCL_K_PEAK_COPY,
-    OCL_K_COUNT
+#define OCL_KERNEL_ID(k, program) OCL_K_##k,
+    OCL_KERNELS(OCL_KERNEL_ID)
+#undef OCL_KERNEL_ID
+        OCL_K_COUNT
 } ocl_kernel_id;
 
 /* Work-group sizes. The first two are tuning values (-D macros); the reduction shape is fixed

@@ -75,13 +75,13 @@ void ocl_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
 void ocl_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
     if (n == 0 || too_big(be, n, "add")) return;
     ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(a), OCL_VIEW(b), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_ADD, n, NARGS(args), args);
+    launch_1d(be, OCL_K_add, n, NARGS(args), args);
 }
 
 void ocl_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
     if (n == 0 || too_big(be, n, "scale")) return;
     ocl_arg args[] = {OCL_VIEW(x), ocl_f32(s), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_SCALE, n, NARGS(args), args);
+    launch_1d(be, OCL_K_scale, n, NARGS(args), args);
 }
 
 /* ---- bias ------------------------------------------------------------------------------ */
@@ -92,7 +92,7 @@ void ocl_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int c
     if (too_big(be, n, "bias_add")) return;
     ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(bias), ocl_u32((cl_uint)rows),
                       ocl_u32((cl_uint)cols)};
-    launch_2d(be, OCL_K_BIAS_ADD, (size_t)cols, (size_t)rows, NARGS(args), args);
+    launch_2d(be, OCL_K_bias_add, (size_t)cols, (size_t)rows, NARGS(args), args);
 }
 
 /* dst[c] += sum_k part[k * width + base + c] for c < cols (bias.cl). */
@@ -101,7 +101,7 @@ static void colsum_finish(ts_backend *be, ts_tensor dst, cl_mem part, int cols, 
     ocl_arg args[] = {OCL_VIEW(dst),           ocl_mem(part),
                       ocl_u32((cl_uint)cols),  ocl_u32((cl_uint)chunks),
                       ocl_u32((cl_uint)width), ocl_u32((cl_uint)base)};
-    launch_1d(be, OCL_K_COLSUM_FINISH, (size_t)cols, NARGS(args), args);
+    launch_1d(be, OCL_K_colsum_finish, (size_t)cols, NARGS(args), args);
 }
 
 void ocl_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols) {
@@ -113,7 +113,7 @@ void ocl_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows
     if (!part) return;
     ocl_arg args[] = {ocl_mem(part), OCL_VIEW(dout), ocl_u32((cl_uint)rows),
                       ocl_u32((cl_uint)cols)};
-    launch_2d(be, OCL_K_COLSUM_PARTIAL, (size_t)cols, (size_t)chunks, NARGS(args), args);
+    launch_2d(be, OCL_K_colsum_partial, (size_t)cols, (size_t)chunks, NARGS(args), args);
     colsum_finish(be, dbias, part, cols, chunks, cols, 0);
 }
 
@@ -131,7 +131,7 @@ void ocl_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_te
     ocl_arg args[] = {
         OCL_VIEW(out),       OCL_VIEW(table), OCL_VIEW(ids),       ocl_u32((cl_uint)n),
         ocl_u32((cl_uint)C), ocl_i32(V),      ocl_i32(accumulate), ocl_mem(ocl_ctx_of(be)->status)};
-    launch_2d(be, OCL_K_EMBEDDING_FORWARD, (size_t)C, (size_t)n, NARGS(args), args);
+    launch_2d(be, OCL_K_embedding_forward, (size_t)C, (size_t)n, NARGS(args), args);
 }
 
 void ocl_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
@@ -147,7 +147,7 @@ void ocl_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts
                       ocl_i32(V),
                       ocl_mem(ocl_ctx_of(be)->status)};
     size_t local = OCL_EMB_TILE, global = (size_t)V * OCL_EMB_TILE; /* one group per table row */
-    ocl_launch(be, OCL_K_EMBEDDING_BACKWARD, 1, &global, &local, NARGS(args), args);
+    ocl_launch(be, OCL_K_embedding_backward, 1, &global, &local, NARGS(args), args);
 }
 
 /* ---- LayerNorm ------------------------------------------------------------------------- */
@@ -162,7 +162,7 @@ void ocl_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_ten
     ocl_arg args[] = {OCL_VIEW(out),       OCL_VIEW(mean),      OCL_VIEW(rstd),
                       OCL_VIEW(inp),       OCL_VIEW(weight),    OCL_VIEW(bias),
                       ocl_u32((cl_uint)N), ocl_u32((cl_uint)C), ocl_f32(eps)};
-    launch_rows(be, OCL_K_LAYERNORM_FORWARD, (size_t)N, NARGS(args), args);
+    launch_rows(be, OCL_K_layernorm_forward, (size_t)N, NARGS(args), args);
 }
 
 void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
@@ -179,12 +179,12 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
     if (!part) return;
     ocl_arg pargs[] = {ocl_mem(part),  OCL_VIEW(dout),      OCL_VIEW(inp),      OCL_VIEW(mean),
                        OCL_VIEW(rstd), ocl_u32((cl_uint)N), ocl_u32((cl_uint)C)};
-    launch_2d(be, OCL_K_LAYERNORM_PARAM_PARTIAL, (size_t)C, (size_t)chunks, NARGS(pargs), pargs);
+    launch_2d(be, OCL_K_layernorm_param_partial, (size_t)C, (size_t)chunks, NARGS(pargs), pargs);
     colsum_finish(be, dweight, part, C, chunks, 2 * C, 0);
     colsum_finish(be, dbias, part, C, chunks, 2 * C, C);
     ocl_arg args[] = {OCL_VIEW(dinp), OCL_VIEW(dout), OCL_VIEW(inp),       OCL_VIEW(weight),
                       OCL_VIEW(mean), OCL_VIEW(rstd), ocl_u32((cl_uint)N), ocl_u32((cl_uint)C)};
-    launch_rows(be, OCL_K_LAYERNORM_BACKWARD, (size_t)N, NARGS(args), args);
+    launch_rows(be, OCL_K_layernorm_backward, (size_t)N, NARGS(args), args);
 }
 
 /* ---- activations ----------------------------------------------------------------------- */
@@ -192,13 +192,13 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
 void ocl_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
     if (n == 0 || too_big(be, n, "gelu_forward")) return;
     ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(inp), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_GELU_FORWARD, n, NARGS(args), args);
+    launch_1d(be, OCL_K_gelu_forward, n, NARGS(args), args);
 }
 
 void ocl_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
     if (n == 0 || too_big(be, n, "gelu_backward")) return;
     ocl_arg args[] = {OCL_VIEW(dinp), OCL_VIEW(inp), OCL_VIEW(dout), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_GELU_BACKWARD, n, NARGS(args), args);
+    launch_1d(be, OCL_K_gelu_backward, n, NARGS(args), args);
 }
 
 static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -231,7 +231,7 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
                       ocl_u32(key.stride)};
     /* one work-item per Philox block when the slice is block-aligned, else one per element */
     int blocks = key.span == 0 && key.offset % 4 == 0;
-    launch_1d(be, OCL_K_DROPOUT, blocks ? (n + 3) / 4 : n, NARGS(args), args);
+    launch_1d(be, OCL_K_dropout, blocks ? (n + 3) / 4 : n, NARGS(args), args);
 }
 
 void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -256,7 +256,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
                       OCL_VIEW(*h2),       ocl_u32((cl_uint)parts), ocl_u32((cl_uint)B),
                       ocl_u32((cl_uint)T), ocl_u32((cl_uint)NH),    ocl_u32((cl_uint)HS),
                       ocl_i32(to_heads)};
-    launch_1d(be, OCL_K_PERMUTE_HEADS, n, NARGS(args), args);
+    launch_1d(be, OCL_K_permute_heads, n, NARGS(args), args);
 }
 
 static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
@@ -303,7 +303,7 @@ void ocl_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, in
     if (too_big(be, n, op)) return;
     ocl_arg args[] = {OCL_VIEW(att), OCL_VIEW(pre), ocl_u32((cl_uint)((size_t)BH * T)),
                       ocl_u32((cl_uint)T), ocl_f32(scale)};
-    launch_rows(be, OCL_K_SOFTMAX_CAUSAL_FORWARD, (size_t)BH * T, NARGS(args), args);
+    launch_rows(be, OCL_K_softmax_causal_forward, (size_t)BH * T, NARGS(args), args);
 }
 
 void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
@@ -315,7 +315,7 @@ void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt,
     ocl_arg args[] = {OCL_VIEW(dpre),      OCL_VIEW(datt),
                       OCL_VIEW(att),       ocl_u32((cl_uint)((size_t)BH * T)),
                       ocl_u32((cl_uint)T), ocl_f32(scale)};
-    launch_rows(be, OCL_K_SOFTMAX_CAUSAL_BACKWARD, (size_t)BH * T, NARGS(args), args);
+    launch_rows(be, OCL_K_softmax_causal_backward, (size_t)BH * T, NARGS(args), args);
 }
 
 /* ---- LSTM ------------------------------------------------------------------------------ */
@@ -332,7 +332,7 @@ void ocl_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor a
     ocl_arg args[] = {
         OCL_VIEW(h),      OCL_VIEW(c),         OCL_VIEW(act),       OCL_VIEW(pre),
         OCL_VIEW(c_prev), ocl_u32((cl_uint)B), ocl_u32((cl_uint)H), ocl_u32((cl_uint)ld_state)};
-    launch_2d(be, OCL_K_LSTM_CELL_FORWARD, (size_t)H, (size_t)B, NARGS(args), args);
+    launch_2d(be, OCL_K_lstm_cell_forward, (size_t)H, (size_t)B, NARGS(args), args);
 }
 
 void ocl_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
@@ -345,7 +345,7 @@ void ocl_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
                       OCL_VIEW(act),       OCL_VIEW(c),
                       OCL_VIEW(c_prev),    ocl_u32((cl_uint)B),
                       ocl_u32((cl_uint)H), ocl_u32((cl_uint)ld_state)};
-    launch_2d(be, OCL_K_LSTM_CELL_BACKWARD, (size_t)H, (size_t)B, NARGS(args), args);
+    launch_2d(be, OCL_K_lstm_cell_backward, (size_t)H, (size_t)B, NARGS(args), args);
 }
 
 /* ---- loss ------------------------------------------------------------------------------ */
@@ -360,7 +360,7 @@ void ocl_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs,
                       OCL_VIEW(logits),      OCL_VIEW(targets),
                       ocl_u32((cl_uint)N),   ocl_u32((cl_uint)V),
                       ocl_i32(ignore_index), ocl_mem(ocl_ctx_of(be)->status)};
-    launch_rows(be, OCL_K_CROSSENTROPY_FORWARD, (size_t)N, NARGS(args), args);
+    launch_rows(be, OCL_K_crossentropy_forward, (size_t)N, NARGS(args), args);
 }
 
 void ocl_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs,
@@ -373,7 +373,7 @@ void ocl_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor prob
                       OCL_VIEW(targets),   ocl_u32((cl_uint)N),
                       ocl_u32((cl_uint)V), ocl_i32(ignore_index),
                       ocl_f32(scale),      ocl_mem(ocl_ctx_of(be)->status)};
-    launch_2d(be, OCL_K_CROSSENTROPY_BACKWARD, (size_t)V, (size_t)N, NARGS(args), args);
+    launch_2d(be, OCL_K_crossentropy_backward, (size_t)V, (size_t)N, NARGS(args), args);
 }
 
 /* ---- reductions and the optimizer ------------------------------------------------------ */
@@ -389,9 +389,9 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     if (!part) return;
     ocl_arg pargs[] = {ocl_mem(part), OCL_VIEW(x), ocl_u32((cl_uint)n), ocl_i32(squares)};
     size_t local = OCL_RED_WG, global = (size_t)OCL_RED_WG * OCL_RED_GROUPS;
-    ocl_launch(be, OCL_K_REDUCE_PARTIAL, 1, &global, &local, NARGS(pargs), pargs);
+    ocl_launch(be, OCL_K_reduce_partial, 1, &global, &local, NARGS(pargs), pargs);
     ocl_arg fargs[] = {OCL_VIEW(out), ocl_mem(part)};
-    ocl_launch(be, OCL_K_REDUCE_FINISH, 1, &local, &local, NARGS(fargs), fargs);
+    ocl_launch(be, OCL_K_reduce_finish, 1, &local, &local, NARGS(fargs), fargs);
 }
 
 void ocl_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
@@ -418,5 +418,5 @@ void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
                       ocl_u32((cl_uint)n), ocl_f32(decay),     ocl_f32(b1), ocl_f32(b2),
                       ocl_f32(e),          ocl_f32(a1),        ocl_f32(a2), ocl_f32(neg_step),
                       ocl_f32(bc2_sqrt),   ocl_f32(grad_scale)};
-    launch_1d(be, OCL_K_ADAMW, n, NARGS(args), args);
+    launch_1d(be, OCL_K_adamw, n, NARGS(args), args);
 }

@@ -12,7 +12,7 @@ void ocl_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters) {
     }
     ocl_arg args[] = {OCL_VIEW(out), ocl_u32((cl_uint)items), ocl_u32((cl_uint)iters)};
     size_t global = items, local = OCL_WG;
-    ocl_launch(be, OCL_K_PEAK_FMA, 1, &global, &local, 4, args);
+    ocl_launch(be, OCL_K_peak_fma, 1, &global, &local, 4, args);
 }
 
 void ocl_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
@@ -23,5 +23,5 @@ void ocl_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     }
     ocl_arg args[] = {OCL_VIEW(dst), OCL_VIEW(src), ocl_u32((cl_uint)(n / 4))};
     size_t global = n / 4, local = OCL_WG;
-    ocl_launch(be, OCL_K_PEAK_COPY, 1, &global, &local, 5, args);
+    ocl_launch(be, OCL_K_peak_copy, 1, &global, &local, 5, args);
 }

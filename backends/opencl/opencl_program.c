@@ -20,48 +20,18 @@
 #include "util/sha256.h"
 
 static const char *const program_files[OCL_P_COUNT] = {
-    [OCL_P_ELEMENTWISE] = "elementwise",
-    [OCL_P_BIAS] = "bias",
-    [OCL_P_EMBEDDING] = "embedding",
-    [OCL_P_LAYERNORM] = "layernorm",
-    [OCL_P_ATTENTION] = "attention",
-    [OCL_P_LSTM] = "lstm",
-    [OCL_P_LOSS] = "loss",
-    [OCL_P_REDUCE] = "reduce",
-    [OCL_P_OPTIM] = "optim",
-    [OCL_P_PEAK] = "peak",
+#define OCL_PROGRAM_FILE(p) [OCL_P_##p] = #p,
+    OCL_PROGRAMS(OCL_PROGRAM_FILE)
+#undef OCL_PROGRAM_FILE
 };
 
 static const struct {
     ocl_program_id program;
     const char *name;
 } kernel_table[OCL_K_COUNT] = {
-    [OCL_K_ADD] = {OCL_P_ELEMENTWISE, "ts_add"},
-    [OCL_K_SCALE] = {OCL_P_ELEMENTWISE, "ts_scale"},
-    [OCL_K_SCALE2D] = {OCL_P_ELEMENTWISE, "ts_scale2d"},
-    [OCL_K_GELU_FORWARD] = {OCL_P_ELEMENTWISE, "ts_gelu_forward"},
-    [OCL_K_GELU_BACKWARD] = {OCL_P_ELEMENTWISE, "ts_gelu_backward"},
-    [OCL_K_DROPOUT] = {OCL_P_ELEMENTWISE, "ts_dropout"},
-    [OCL_K_BIAS_ADD] = {OCL_P_BIAS, "ts_bias_add"},
-    [OCL_K_COLSUM_PARTIAL] = {OCL_P_BIAS, "ts_colsum_partial"},
-    [OCL_K_COLSUM_FINISH] = {OCL_P_BIAS, "ts_colsum_finish"},
-    [OCL_K_EMBEDDING_FORWARD] = {OCL_P_EMBEDDING, "ts_embedding_forward"},
-    [OCL_K_EMBEDDING_BACKWARD] = {OCL_P_EMBEDDING, "ts_embedding_backward"},
-    [OCL_K_LAYERNORM_FORWARD] = {OCL_P_LAYERNORM, "ts_layernorm_forward"},
-    [OCL_K_LAYERNORM_BACKWARD] = {OCL_P_LAYERNORM, "ts_layernorm_backward"},
-    [OCL_K_LAYERNORM_PARAM_PARTIAL] = {OCL_P_LAYERNORM, "ts_layernorm_param_partial"},
-    [OCL_K_PERMUTE_HEADS] = {OCL_P_ATTENTION, "ts_permute_heads"},
-    [OCL_K_SOFTMAX_CAUSAL_FORWARD] = {OCL_P_ATTENTION, "ts_softmax_causal_forward"},
-    [OCL_K_SOFTMAX_CAUSAL_BACKWARD] = {OCL_P_ATTENTION, "ts_softmax_causal_backward"},
-    [OCL_K_LSTM_CELL_FORWARD] = {OCL_P_LSTM, "ts_lstm_cell_forward"},
-    [OCL_K_LSTM_CELL_BACKWARD] = {OCL_P_LSTM, "ts_lstm_cell_backward"},
-    [OCL_K_CROSSENTROPY_FORWARD] = {OCL_P_LOSS, "ts_crossentropy_forward"},
-    [OCL_K_CROSSENTROPY_BACKWARD] = {OCL_P_LOSS, "ts_crossentropy_backward"},
-    [OCL_K_REDUCE_PARTIAL] = {OCL_P_REDUCE, "ts_reduce_partial"},
-    [OCL_K_REDUCE_FINISH] = {OCL_P_REDUCE, "ts_reduce_finish"},
-    [OCL_K_ADAMW] = {OCL_P_OPTIM, "ts_adamw"},
-    [OCL_K_PEAK_FMA] = {OCL_P_PEAK, "ts_peak_fma"},
-    [OCL_K_PEAK_COPY] = {OCL_P_PEAK, "ts_peak_copy"},
+#define OCL_KERNEL_ENTRY(k, program) [OCL_K_##k] = {OCL_P_##program, "ts_" #k},
+    OCL_KERNELS(OCL_KERNEL_ENTRY)
+#undef OCL_KERNEL_ENTRY
 };
 
 #define CACHE_MAGIC     "TSCLBIN1\n"

@@ -49,7 +49,7 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
         } p = {(uint32_t)C.off,    (uint32_t)M,     (uint32_t)N, (uint32_t)ldc,
                (uint32_t)stride_c, (uint32_t)batch, beta};
         vk_arg args[] = {VK_ARG(C.buf, p.co, ts_matrix_extent(M, N, ldc, stride_c, batch))};
-        vk_dispatch_items(be, VK_K_SCALE2D, args, 1, &p, sizeof p, (size_t)M * N * batch);
+        vk_dispatch_items(be, VK_K_scale2d, args, 1, &p, sizeof p, (size_t)M * N * batch);
         return;
     }
     if (gemm_coopmat(be, trans_a, trans_b, M, N, K)) return;
@@ -81,7 +81,7 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
         uint32_t gx = ((uint32_t)N + bn - 1) / bn;
         uint32_t gy = ((uint32_t)M + VK_GEMM_DIRECT4_RM - 1) / VK_GEMM_DIRECT4_RM;
         if (gx <= ctx->max_groups && gy <= ctx->max_groups) {
-            vk_kernel_id id = (vk_kernel_id)(VK_K_GEMM_DIRECT4_NN + 2 * !!trans_a + !!trans_b);
+            vk_kernel_id id = (vk_kernel_id)(VK_K_gemm_direct4_nn + 2 * !!trans_a + !!trans_b);
             vk_dispatch(be, id, args, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
             return;
         }
@@ -91,10 +91,10 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
         uint32_t gx = (uint32_t)(((uint32_t)N + wg * rn - 1) / (wg * rn));
         uint32_t gy = (uint32_t)(((uint32_t)M + rm - 1) / rm);
         if (gx <= ctx->max_groups && gy <= ctx->max_groups) {
-            vk_dispatch(be, VK_K_GEMM_DIRECT, args, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
+            vk_dispatch(be, VK_K_gemm_direct, args, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
             return;
         }
     }
-    vk_dispatch(be, VK_K_GEMM, args, 3, &p, sizeof p, (uint32_t)((N + VK_GEMM_BN - 1) / VK_GEMM_BN),
+    vk_dispatch(be, VK_K_gemm, args, 3, &p, sizeof p, (uint32_t)((N + VK_GEMM_BN - 1) / VK_GEMM_BN),
                 (uint32_t)((M + VK_GEMM_BM - 1) / VK_GEMM_BM), (uint32_t)batch);
 }

@@ -30,42 +30,49 @@ struct ts_buffer {
     size_t size; /* bytes of the VkBuffer (rounded up to whole elements, at least 4) */
 };
 
-/* Every shader the backend dispatches; vk_kernel_table (vulkan_pipeline.c) names each one
- * (the .comp file's base name), its binding count and its work-group size. */
+/* Every shader the backend dispatches, once: X(kernel, shader, bindings, work-group size,
+ * timing family). The shader is shaders/<shader>.comp; a kernel is named like the op it serves
+ * and like the OpenCL kernel of the same job (opencl_internal.h). VK_ROW_WG marks the shaders
+ * that run one work-group per row; 0 takes the size from the shader's specialisation. */
+#define VK_KERNELS(X)                                                                              \
+    X(add, add, 3, VK_WG, elementwise)                                                             \
+    X(scale, scale, 1, VK_WG, elementwise)                                                         \
+    X(scale2d, scale2d, 1, VK_WG, elementwise)                                                     \
+    X(gelu_forward, gelu_forward, 2, VK_WG, gelu)                                                  \
+    X(gelu_backward, gelu_backward, 3, VK_WG, gelu)                                                \
+    X(dropout, dropout, 2, VK_WG, dropout)                                                         \
+    X(bias_add, bias_add, 2, VK_WG, bias)                                                          \
+    X(colsum_partial, colsum_partial, 2, VK_WG, bias)                                              \
+    X(colsum_finish, colsum_finish, 2, VK_WG, bias)                                                \
+    X(embedding_forward, embedding_forward, 4, VK_WG, embedding)                                   \
+    X(embedding_backward, embedding_backward, 4, VK_EMB_TILE, embedding)                           \
+    X(layernorm_forward, layernorm_forward, 6, VK_ROW_WG, layernorm)                               \
+    X(layernorm_backward, layernorm_backward, 6, VK_ROW_WG, layernorm)                             \
+    X(layernorm_param_partial, layernorm_param_partial, 5, VK_WG, layernorm)                       \
+    X(permute_heads, permute_heads, 4, VK_WG, heads)                                               \
+    X(softmax_causal_forward, softmax_causal_forward, 2, VK_ROW_WG, softmax)                       \
+    X(softmax_causal_backward, softmax_causal_backward, 3, VK_ROW_WG, softmax)                     \
+    X(lstm_cell_forward, lstm_cell_forward, 5, VK_WG, lstm)                                        \
+    X(lstm_cell_backward, lstm_cell_backward, 7, VK_WG, lstm)                                      \
+    X(crossentropy_forward, crossentropy_forward, 5, VK_ROW_WG, crossentropy)                      \
+    X(crossentropy_backward, crossentropy_backward, 4, VK_WG, crossentropy)                        \
+    X(reduce_partial, reduce_partial, 2, VK_RED_WG, reduce)                                        \
+    X(reduce_finish, reduce_finish, 2, VK_RED_WG, reduce)                                          \
+    X(adamw, adamw, 4, VK_WG, adamw)                                                               \
+    X(gemm, gemm, 3, VK_GEMM_TX, gemm)                                                             \
+    X(gemm_direct, gemm_direct, 3, 0, gemm)                                                        \
+    /* gemm_direct4 specialised for (trans_a, trans_b), in this order */                           \
+    X(gemm_direct4_nn, gemm_direct4, 3, 0, gemm)                                                   \
+    X(gemm_direct4_nt, gemm_direct4, 3, 0, gemm)                                                   \
+    X(gemm_direct4_tn, gemm_direct4, 3, 0, gemm)                                                   \
+    X(gemm_direct4_tt, gemm_direct4, 3, 0, gemm)                                                   \
+    X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
+    X(peak_copy, peak_copy, 2, VK_WG, peak)
 typedef enum {
-    VK_K_ADD,
-    VK_K_SCALE,
-    VK_K_SCALE2D,
-    VK_K_GELU_FORWARD,
-    VK_K_GELU_BACKWARD,
-    VK_K_DROPOUT,
-    VK_K_BIAS_ADD,
-    VK_K_COLSUM_PARTIAL,
-    VK_K_COLSUM_FINISH,
-    VK_K_EMBEDDING_FORWARD,
-    VK_K_EMBEDDING_BACKWARD,
-    VK_K_LAYERNORM_FORWARD,
-    VK_K_LAYERNORM_BACKWARD,
-    VK_K_LAYERNORM_PARAM_PARTIAL,
-    VK_K_PERMUTE_HEADS,
-    VK_K_SOFTMAX_FORWARD,
-    VK_K_SOFTMAX_BACKWARD,
-    VK_K_LSTM_FORWARD,
-    VK_K_LSTM_BACKWARD,
-    VK_K_CE_FORWARD,
-    VK_K_CE_BACKWARD,
-    VK_K_REDUCE_PARTIAL,
-    VK_K_REDUCE_FINISH,
-    VK_K_ADAMW,
-    VK_K_GEMM,
-    VK_K_GEMM_DIRECT,
-    VK_K_GEMM_DIRECT4_NN, /* gemm_direct4 specialised for (trans_a, trans_b) */
-    VK_K_GEMM_DIRECT4_NT,
-    VK_K_GEMM_DIRECT4_TN,
-    VK_K_GEMM_DIRECT4_TT,
-    VK_K_PEAK_FMA,
-    VK_K_PEAK_COPY,
-    VK_K_COUNT
+#define VK_KERNEL_ID(k, shader, bindings, wg, family) VK_K_##k,
+    VK_KERNELS(VK_KERNEL_ID)
+#undef VK_KERNEL_ID
+        VK_K_COUNT
 } vk_kernel_id;
 
 #define VK_MAX_BINDINGS 8
@@ -100,24 +107,17 @@ typedef enum {
 #define VK_TS_QUERIES 8192
 #define VK_TS_SLACK   16
 
-/* Op families of the device-time split (vulkan_timing.c names them). */
+/* Op families of the device-time split (`bench step --json` op_time_ms keys), in order. */
+#define VK_FAMILIES(X)                                                                             \
+    X(transfer) /* fills, copies, inline uploads: every command that is not a dispatch */          \
+    X(gemm)                                                                                        \
+    X(softmax) X(heads) X(layernorm) X(gelu) X(dropout) X(elementwise) X(bias) X(embedding)        \
+        X(lstm) X(crossentropy) X(reduce) X(adamw) X(peak)
 typedef enum {
-    VK_FAM_TRANSFER, /* fills, copies, inline uploads: every command that is not a dispatch */
-    VK_FAM_GEMM,
-    VK_FAM_SOFTMAX,
-    VK_FAM_HEADS,
-    VK_FAM_LAYERNORM,
-    VK_FAM_GELU,
-    VK_FAM_DROPOUT,
-    VK_FAM_ELEMENTWISE,
-    VK_FAM_BIAS,
-    VK_FAM_EMBEDDING,
-    VK_FAM_LSTM,
-    VK_FAM_LOSS,
-    VK_FAM_REDUCE,
-    VK_FAM_ADAMW,
-    VK_FAM_PEAK,
-    VK_FAM_COUNT
+#define VK_FAMILY_ID(f) VK_FAM_##f,
+    VK_FAMILIES(VK_FAMILY_ID)
+#undef VK_FAMILY_ID
+        VK_FAM_COUNT
 } vk_family;
 
 typedef struct {

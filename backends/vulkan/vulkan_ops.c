@@ -54,7 +54,7 @@ void vk_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
         uint32_t oo, ao, bo, n;
     } p = {U(out.off), U(a.off), U(b.off), U(n)};
     vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(a.buf, p.ao, n), VK_ARG(b.buf, p.bo, n)};
-    vk_dispatch_items(be, VK_K_ADD, args, NB(args), &p, sizeof p, n);
+    vk_dispatch_items(be, VK_K_add, args, NB(args), &p, sizeof p, n);
 }
 
 void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
@@ -64,7 +64,7 @@ void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
         float s;
     } p = {U(x.off), U(n), s};
     vk_arg args[] = {VK_ARG(x.buf, p.xo, n)};
-    vk_dispatch_items(be, VK_K_SCALE, args, NB(args), &p, sizeof p, n);
+    vk_dispatch_items(be, VK_K_scale, args, NB(args), &p, sizeof p, n);
 }
 
 /* ---- bias ------------------------------------------------------------------------------ */
@@ -76,7 +76,7 @@ void vk_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int co
         uint32_t oo, bo, rows, cols;
     } p = {U(out.off), U(bias.off), U(rows), U(cols)};
     vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(bias.buf, p.bo, (size_t)cols)};
-    vk_dispatch_items(be, VK_K_BIAS_ADD, args, NB(args), &p, sizeof p, n);
+    vk_dispatch_items(be, VK_K_bias_add, args, NB(args), &p, sizeof p, n);
 }
 
 /* dst[c] += sum_k part[k * width + base + c] for c < cols. */
@@ -86,7 +86,7 @@ static void colsum_finish(ts_backend *be, ts_tensor dst, ts_buffer *part, int co
         uint32_t dso, cols, chunks, width, base;
     } p = {U(dst.off), U(cols), U(chunks), U(width), U(base)};
     vk_arg args[] = {VK_ARG(dst.buf, p.dso, (size_t)cols), VK_WHOLE(part)};
-    vk_dispatch_items(be, VK_K_COLSUM_FINISH, args, NB(args), &p, sizeof p, (size_t)cols);
+    vk_dispatch_items(be, VK_K_colsum_finish, args, NB(args), &p, sizeof p, (size_t)cols);
 }
 
 void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows, int cols) {
@@ -99,7 +99,7 @@ void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows,
         uint32_t so, rows, cols, chunks, chunk_rows;
     } p = {U(dout.off), U(rows), U(cols), U(chunks), VK_COLSUM_ROWS};
     vk_arg args[] = {VK_WHOLE(part), VK_ARG(dout.buf, p.so, n)};
-    vk_dispatch_items(be, VK_K_COLSUM_PARTIAL, args, NB(args), &p, sizeof p, (size_t)chunks * cols);
+    vk_dispatch_items(be, VK_K_colsum_partial, args, NB(args), &p, sizeof p, (size_t)chunks * cols);
     colsum_finish(be, dbias, part, cols, chunks, cols, 0);
 }
 
@@ -119,7 +119,7 @@ void vk_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_ten
     } p = {U(out.off), U(table.off), U(ids.off), U(n), U(C), V, accumulate};
     vk_arg args[] = {VK_ARG(out.buf, p.oo, (size_t)n * C), VK_ARG(table.buf, p.to, (size_t)V * C),
                      VK_ARG(ids.buf, p.io, (size_t)n), VK_WHOLE(vk_ctx_of(be)->status)};
-    vk_dispatch_items(be, VK_K_EMBEDDING_FORWARD, args, NB(args), &p, sizeof p, (size_t)n * C);
+    vk_dispatch_items(be, VK_K_embedding_forward, args, NB(args), &p, sizeof p, (size_t)n * C);
 }
 
 void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_tensor ids, int n,
@@ -133,7 +133,7 @@ void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_
                      VK_ARG(dout.buf, p.go, (size_t)n * C), VK_ARG(ids.buf, p.io, (size_t)n),
                      VK_WHOLE(vk_ctx_of(be)->status)};
     /* one work-group per table row */
-    vk_dispatch_items(be, VK_K_EMBEDDING_BACKWARD, args, NB(args), &p, sizeof p,
+    vk_dispatch_items(be, VK_K_embedding_backward, args, NB(args), &p, sizeof p,
                       (size_t)V * VK_EMB_TILE);
 }
 
@@ -152,7 +152,7 @@ void vk_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tens
     vk_arg args[] = {VK_ARG(out.buf, p.oo, nc),           VK_ARG(mean.buf, p.mo, (size_t)N),
                      VK_ARG(rstd.buf, p.ro, (size_t)N),   VK_ARG(inp.buf, p.xo, nc),
                      VK_ARG(weight.buf, p.wo, (size_t)C), VK_ARG(bias.buf, p.bo, (size_t)C)};
-    vk_dispatch_items(be, VK_K_LAYERNORM_FORWARD, args, NB(args), &p, sizeof p,
+    vk_dispatch_items(be, VK_K_layernorm_forward, args, NB(args), &p, sizeof p,
                       (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
@@ -172,7 +172,7 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
             U(N),        U(C),       U(chunks),   VK_COLSUM_ROWS};
     vk_arg pargs[] = {VK_WHOLE(part), VK_ARG(dout.buf, pp.dyo, nc), VK_ARG(inp.buf, pp.xo, nc),
                       VK_ARG(mean.buf, pp.mo, (size_t)N), VK_ARG(rstd.buf, pp.ro, (size_t)N)};
-    vk_dispatch_items(be, VK_K_LAYERNORM_PARAM_PARTIAL, pargs, NB(pargs), &pp, sizeof pp,
+    vk_dispatch_items(be, VK_K_layernorm_param_partial, pargs, NB(pargs), &pp, sizeof pp,
                       (size_t)chunks * C);
     colsum_finish(be, dweight, part, C, chunks, 2 * C, 0);
     colsum_finish(be, dbias, part, C, chunks, 2 * C, C);
@@ -183,7 +183,7 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
     vk_arg args[] = {VK_ARG(dinp.buf, p.dxo, nc),       VK_ARG(dout.buf, p.dyo, nc),
                      VK_ARG(inp.buf, p.xo, nc),         VK_ARG(weight.buf, p.wo, (size_t)C),
                      VK_ARG(mean.buf, p.mo, (size_t)N), VK_ARG(rstd.buf, p.ro, (size_t)N)};
-    vk_dispatch_items(be, VK_K_LAYERNORM_BACKWARD, args, NB(args), &p, sizeof p,
+    vk_dispatch_items(be, VK_K_layernorm_backward, args, NB(args), &p, sizeof p,
                       (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
@@ -195,7 +195,7 @@ void vk_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
         uint32_t oo, xo, n;
     } p = {U(out.off), U(inp.off), U(n)};
     vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(inp.buf, p.xo, n)};
-    vk_dispatch_items(be, VK_K_GELU_FORWARD, args, NB(args), &p, sizeof p, n);
+    vk_dispatch_items(be, VK_K_gelu_forward, args, NB(args), &p, sizeof p, n);
 }
 
 void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
@@ -205,7 +205,7 @@ void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor d
     } p = {U(dinp.off), U(inp.off), U(dout.off), U(n)};
     vk_arg args[] = {VK_ARG(dinp.buf, p.dio, n), VK_ARG(inp.buf, p.xo, n),
                      VK_ARG(dout.buf, p.go, n)};
-    vk_dispatch_items(be, VK_K_GELU_BACKWARD, args, NB(args), &p, sizeof p, n);
+    vk_dispatch_items(be, VK_K_gelu_backward, args, NB(args), &p, sizeof p, n);
 }
 
 static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -249,7 +249,7 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
     vk_arg args[] = {VK_ARG(out.buf, pc.oo, n), VK_ARG(inp.buf, pc.xo, n)};
     /* one item per Philox block when the slice is block-aligned, else one per element */
     int blocks = key.span == 0 && key.offset % 4 == 0;
-    vk_dispatch_items(be, VK_K_DROPOUT, args, NB(args), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
+    vk_dispatch_items(be, VK_K_dropout, args, NB(args), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
 }
 
 void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -264,7 +264,7 @@ void vk_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t 
 
 /* ---- attention ------------------------------------------------------------------------- */
 
-/* heads[0..parts) <-> packed (shaders/attention_permute_heads.comp). */
+/* heads[0..parts) <-> packed (shaders/permute_heads.comp). */
 static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
                     int T, int NH, int HS, int to_heads) {
     size_t n = (size_t)B * T * NH * HS;
@@ -277,7 +277,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
            U(T),          U(NH),           U(HS),      to_heads};
     vk_arg args[] = {VK_ARG(packed.buf, p.po, (size_t)parts * n), VK_ARG(heads[0].buf, p.o0, n),
                      VK_ARG(h1->buf, p.o1, n), VK_ARG(h2->buf, p.o2, n)};
-    vk_dispatch_items(be, VK_K_PERMUTE_HEADS, args, NB(args), &p, sizeof p, n);
+    vk_dispatch_items(be, VK_K_permute_heads, args, NB(args), &p, sizeof p, n);
 }
 
 static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
@@ -323,7 +323,7 @@ void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int
         float scale;
     } p = {U(att.off), U(pre.off), U((size_t)BH * T), U(T), scale};
     vk_arg args[] = {VK_ARG(att.buf, p.ao, n), VK_ARG(pre.buf, p.po, n)};
-    vk_dispatch_items(be, VK_K_SOFTMAX_FORWARD, args, NB(args), &p, sizeof p,
+    vk_dispatch_items(be, VK_K_softmax_causal_forward, args, NB(args), &p, sizeof p,
                       (size_t)BH * T * vk_ctx_of(be)->row_wg);
 }
 
@@ -337,7 +337,7 @@ void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, 
     } p = {U(dpre.off), U(datt.off), U(att.off), U((size_t)BH * T), U(T), scale};
     vk_arg args[] = {VK_ARG(dpre.buf, p.dxo, n), VK_ARG(datt.buf, p.dyo, n),
                      VK_ARG(att.buf, p.ao, n)};
-    vk_dispatch_items(be, VK_K_SOFTMAX_BACKWARD, args, NB(args), &p, sizeof p,
+    vk_dispatch_items(be, VK_K_softmax_causal_backward, args, NB(args), &p, sizeof p,
                       (size_t)BH * T * vk_ctx_of(be)->row_wg);
 }
 
@@ -353,7 +353,7 @@ void vk_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor ac
     vk_arg args[] = {VK_ARG(h.buf, p.ho, state), VK_ARG(c.buf, p.co, state),
                      VK_ARG(act.buf, p.ao, gates), VK_ARG(pre.buf, p.po, gates),
                      VK_ARG(c_prev.buf, p.cpo, state)};
-    vk_dispatch_items(be, VK_K_LSTM_FORWARD, args, NB(args), &p, sizeof p, (size_t)B * H);
+    vk_dispatch_items(be, VK_K_lstm_cell_forward, args, NB(args), &p, sizeof p, (size_t)B * H);
 }
 
 void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
@@ -369,7 +369,7 @@ void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts
                      VK_ARG(dh.buf, p.dho, state),    VK_ARG(dc.buf, p.dco, state),
                      VK_ARG(act.buf, p.ao, gates),    VK_ARG(c.buf, p.co, state),
                      VK_ARG(c_prev.buf, p.cpo, state)};
-    vk_dispatch_items(be, VK_K_LSTM_BACKWARD, args, NB(args), &p, sizeof p, (size_t)B * H);
+    vk_dispatch_items(be, VK_K_lstm_cell_backward, args, NB(args), &p, sizeof p, (size_t)B * H);
 }
 
 /* ---- loss ------------------------------------------------------------------------------ */
@@ -385,7 +385,7 @@ void vk_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, 
     vk_arg args[] = {VK_ARG(losses.buf, p.lo, (size_t)N), VK_ARG(probs.buf, p.po, nv),
                      VK_ARG(logits.buf, p.xo, nv), VK_ARG(targets.buf, p.to, (size_t)N),
                      VK_WHOLE(vk_ctx_of(be)->status)};
-    vk_dispatch_items(be, VK_K_CE_FORWARD, args, NB(args), &p, sizeof p,
+    vk_dispatch_items(be, VK_K_crossentropy_forward, args, NB(args), &p, sizeof p,
                       (size_t)N * vk_ctx_of(be)->row_wg);
 }
 
@@ -400,7 +400,7 @@ void vk_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs
     } p = {U(dlogits.off), U(probs.off), U(targets.off), U(N), U(V), ignore_index, scale};
     vk_arg args[] = {VK_ARG(dlogits.buf, p.dlo, nv), VK_ARG(probs.buf, p.po, nv),
                      VK_ARG(targets.buf, p.to, (size_t)N), VK_WHOLE(vk_ctx_of(be)->status)};
-    vk_dispatch_items(be, VK_K_CE_BACKWARD, args, NB(args), &p, sizeof p, nv);
+    vk_dispatch_items(be, VK_K_crossentropy_backward, args, NB(args), &p, sizeof p, nv);
 }
 
 /* ---- reductions and the optimizer ------------------------------------------------------ */
@@ -416,13 +416,13 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
         uint32_t xo, n, squares, groups;
     } pp = {U(x.off), U(n), U(squares), VK_RED_GROUPS};
     vk_arg pargs[] = {VK_WHOLE(part), VK_ARG(x.buf, pp.xo, n)};
-    vk_dispatch_items(be, VK_K_REDUCE_PARTIAL, pargs, NB(pargs), &pp, sizeof pp,
-                      (size_t)VK_RED_GROUPS * vk_kernel_wg(vk_ctx_of(be), VK_K_REDUCE_PARTIAL));
+    vk_dispatch_items(be, VK_K_reduce_partial, pargs, NB(pargs), &pp, sizeof pp,
+                      (size_t)VK_RED_GROUPS * vk_kernel_wg(vk_ctx_of(be), VK_K_reduce_partial));
     struct {
         uint32_t oo, groups;
     } fp = {U(out.off), VK_RED_GROUPS};
     vk_arg fargs[] = {VK_ARG(out.buf, fp.oo, 1), VK_WHOLE(part)};
-    vk_dispatch(be, VK_K_REDUCE_FINISH, fargs, NB(fargs), &fp, sizeof fp, 1, 1, 1);
+    vk_dispatch(be, VK_K_reduce_finish, fargs, NB(fargs), &fp, sizeof fp, 1, 1, 1);
 }
 
 void vk_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
@@ -457,5 +457,5 @@ void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_t
            grad_scale};
     vk_arg args[] = {VK_ARG(param.buf, p.po, n), VK_ARG(grad.buf, p.go, n), VK_ARG(m.buf, p.mo, n),
                      VK_ARG(v.buf, p.vo, n)};
-    vk_dispatch_items(be, VK_K_ADAMW, args, NB(args), &p, sizeof p, n);
+    vk_dispatch_items(be, VK_K_adamw, args, NB(args), &p, sizeof p, n);
 }

@@ -11,7 +11,7 @@ void vk_peak_fma(ts_backend *be, ts_tensor out, size_t items, int iters) {
         uint32_t oo, items, iters;
     } p = {(uint32_t)out.off, (uint32_t)items, (uint32_t)iters};
     vk_arg args[] = {VK_ARG(out.buf, p.oo, items)};
-    vk_dispatch_items(be, VK_K_PEAK_FMA, args, 1, &p, sizeof p, items);
+    vk_dispatch_items(be, VK_K_peak_fma, args, 1, &p, sizeof p, items);
 }
 
 void vk_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
@@ -26,5 +26,5 @@ void vk_peak_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     } p = {(uint32_t)(dst.off / 4), (uint32_t)(src.off / 4), (uint32_t)(n / 4)};
     /* offsets in vec4s */
     vk_arg args[] = {{dst.buf, &p.do4, n / 4, 16}, {src.buf, &p.so4, n / 4, 16}};
-    vk_dispatch_items(be, VK_K_PEAK_COPY, args, 2, &p, sizeof p, n / 4);
+    vk_dispatch_items(be, VK_K_peak_copy, args, 2, &p, sizeof p, n / 4);
 }

@@ -20,38 +20,9 @@
 #include "util/progress.h"
 
 const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
-    [VK_K_ADD] = {"elementwise_add", 3, VK_WG},
-    [VK_K_SCALE] = {"elementwise_scale", 1, VK_WG},
-    [VK_K_SCALE2D] = {"elementwise_scale2d", 1, VK_WG},
-    [VK_K_GELU_FORWARD] = {"elementwise_gelu_forward", 2, VK_WG},
-    [VK_K_GELU_BACKWARD] = {"elementwise_gelu_backward", 3, VK_WG},
-    [VK_K_DROPOUT] = {"elementwise_dropout", 2, VK_WG},
-    [VK_K_BIAS_ADD] = {"bias_add", 2, VK_WG},
-    [VK_K_COLSUM_PARTIAL] = {"bias_colsum_partial", 2, VK_WG},
-    [VK_K_COLSUM_FINISH] = {"bias_colsum_finish", 2, VK_WG},
-    [VK_K_EMBEDDING_FORWARD] = {"embedding_forward", 4, VK_WG},
-    [VK_K_EMBEDDING_BACKWARD] = {"embedding_backward", 4, VK_EMB_TILE},
-    [VK_K_LAYERNORM_FORWARD] = {"layernorm_forward", 6, VK_ROW_WG},
-    [VK_K_LAYERNORM_BACKWARD] = {"layernorm_backward", 6, VK_ROW_WG},
-    [VK_K_LAYERNORM_PARAM_PARTIAL] = {"layernorm_param_partial", 5, VK_WG},
-    [VK_K_PERMUTE_HEADS] = {"attention_permute_heads", 4, VK_WG},
-    [VK_K_SOFTMAX_FORWARD] = {"attention_softmax_forward", 2, VK_ROW_WG},
-    [VK_K_SOFTMAX_BACKWARD] = {"attention_softmax_backward", 3, VK_ROW_WG},
-    [VK_K_LSTM_FORWARD] = {"lstm_cell_forward", 5, VK_WG},
-    [VK_K_LSTM_BACKWARD] = {"lstm_cell_backward", 7, VK_WG},
-    [VK_K_CE_FORWARD] = {"loss_crossentropy_forward", 5, VK_ROW_WG},
-    [VK_K_CE_BACKWARD] = {"loss_crossentropy_backward", 4, VK_WG},
-    [VK_K_REDUCE_PARTIAL] = {"reduce_partial", 2, VK_RED_WG},
-    [VK_K_REDUCE_FINISH] = {"reduce_finish", 2, VK_RED_WG},
-    [VK_K_ADAMW] = {"optim_adamw", 4, VK_WG},
-    [VK_K_GEMM] = {"gemm", 3, VK_GEMM_TX},
-    [VK_K_GEMM_DIRECT] = {"gemm_direct", 3, 0 /* ctx->gemm_spec[0] */},
-    [VK_K_GEMM_DIRECT4_NN] = {"gemm_direct4", 3, 0},
-    [VK_K_GEMM_DIRECT4_NT] = {"gemm_direct4", 3, 0},
-    [VK_K_GEMM_DIRECT4_TN] = {"gemm_direct4", 3, 0},
-    [VK_K_GEMM_DIRECT4_TT] = {"gemm_direct4", 3, 0},
-    [VK_K_PEAK_FMA] = {"peak_fma", 1, VK_WG},
-    [VK_K_PEAK_COPY] = {"peak_copy", 2, VK_WG},
+#define VK_KERNEL_INFO(k, shader, bindings, wg, family) [VK_K_##k] = {#shader, bindings, wg},
+    VK_KERNELS(VK_KERNEL_INFO)
+#undef VK_KERNEL_INFO
 };
 
 uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id) {
@@ -189,13 +160,13 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
     /* Work-group sizes are specialization constants 0 (and 1 for gemm's second dimension);
      * gemm_direct takes its work-group size and register block (WG, RM, RN). */
     uint32_t spec[3] = {vk_kernel_wg(ctx, id), VK_GEMM_TY, 1};
-    uint32_t nspec = id == VK_K_GEMM ? 2 : 1;
-    if (id == VK_K_GEMM_DIRECT) {
+    uint32_t nspec = id == VK_K_gemm ? 2 : 1;
+    if (id == VK_K_gemm_direct) {
         memcpy(spec, ctx->gemm_spec, sizeof spec);
         nspec = 3;
-    } else if (id >= VK_K_GEMM_DIRECT4_NN && id <= VK_K_GEMM_DIRECT4_TT) {
+    } else if (id >= VK_K_gemm_direct4_nn && id <= VK_K_gemm_direct4_tt) {
         /* gemm_direct4: (WG, TA, TB), the transposes folded in at compile time */
-        int v = (int)(id - VK_K_GEMM_DIRECT4_NN);
+        int v = (int)(id - VK_K_gemm_direct4_nn);
         spec[0] = ctx->gemm_spec[0];
         spec[1] = (uint32_t)(v >> 1);
         spec[2] = (uint32_t)(v & 1);

@@ -20,68 +20,19 @@
 #include <string.h>
 
 static const char *const family_names[VK_FAM_COUNT] = {
-    [VK_FAM_TRANSFER] = "transfer",   [VK_FAM_GEMM] = "gemm",
-    [VK_FAM_SOFTMAX] = "softmax",     [VK_FAM_HEADS] = "heads",
-    [VK_FAM_LAYERNORM] = "layernorm", [VK_FAM_GELU] = "gelu",
-    [VK_FAM_DROPOUT] = "dropout",     [VK_FAM_ELEMENTWISE] = "elementwise",
-    [VK_FAM_BIAS] = "bias",           [VK_FAM_EMBEDDING] = "embedding",
-    [VK_FAM_LSTM] = "lstm",           [VK_FAM_LOSS] = "crossentropy",
-    [VK_FAM_REDUCE] = "reduce",       [VK_FAM_ADAMW] = "adamw",
-    [VK_FAM_PEAK] = "peak",
+#define VK_FAMILY_NAME(f) [VK_FAM_##f] = #f,
+    VK_FAMILIES(VK_FAMILY_NAME)
+#undef VK_FAMILY_NAME
+};
+
+static const uint8_t kernel_family[VK_K_COUNT] = {
+#define VK_KERNEL_FAMILY(k, shader, bindings, wg, family) [VK_K_##k] = VK_FAM_##family,
+    VK_KERNELS(VK_KERNEL_FAMILY)
+#undef VK_KERNEL_FAMILY
 };
 
 vk_family vk_kernel_family(vk_kernel_id id) {
-    switch (id) {
-    case VK_K_ADD:
-    case VK_K_SCALE:
-    case VK_K_SCALE2D:
-        return VK_FAM_ELEMENTWISE;
-    case VK_K_GELU_FORWARD:
-    case VK_K_GELU_BACKWARD:
-        return VK_FAM_GELU;
-    case VK_K_DROPOUT:
-        return VK_FAM_DROPOUT;
-    case VK_K_BIAS_ADD:
-    case VK_K_COLSUM_PARTIAL:
-    case VK_K_COLSUM_FINISH:
-        return VK_FAM_BIAS;
-    case VK_K_EMBEDDING_FORWARD:
-    case VK_K_EMBEDDING_BACKWARD:
-        return VK_FAM_EMBEDDING;
-    case VK_K_LAYERNORM_FORWARD:
-    case VK_K_LAYERNORM_BACKWARD:
-    case VK_K_LAYERNORM_PARAM_PARTIAL:
-        return VK_FAM_LAYERNORM;
-    case VK_K_PERMUTE_HEADS:
-        return VK_FAM_HEADS;
-    case VK_K_SOFTMAX_FORWARD:
-    case VK_K_SOFTMAX_BACKWARD:
-        return VK_FAM_SOFTMAX;
-    case VK_K_LSTM_FORWARD:
-    case VK_K_LSTM_BACKWARD:
-        return VK_FAM_LSTM;
-    case VK_K_CE_FORWARD:
-    case VK_K_CE_BACKWARD:
-        return VK_FAM_LOSS;
-    case VK_K_REDUCE_PARTIAL:
-    case VK_K_REDUCE_FINISH:
-        return VK_FAM_REDUCE;
-    case VK_K_ADAMW:
-        return VK_FAM_ADAMW;
-    case VK_K_GEMM:
-    case VK_K_GEMM_DIRECT:
-    case VK_K_GEMM_DIRECT4_NN:
-    case VK_K_GEMM_DIRECT4_NT:
-    case VK_K_GEMM_DIRECT4_TN:
-    case VK_K_GEMM_DIRECT4_TT:
-        return VK_FAM_GEMM;
-    case VK_K_PEAK_FMA:
-    case VK_K_PEAK_COPY:
-        return VK_FAM_PEAK;
-    case VK_K_COUNT:
-        break;
-    }
-    return VK_FAM_TRANSFER;
+    return (vk_family)kernel_family[id];
 }
 
 ts_status vk_ts_init(ts_backend *be) {
@@ -118,7 +69,7 @@ void vk_ts_begin(vk_ctx *ctx, VkCommandBuffer cmd) {
     vkCmdResetQueryPool(cmd, ctx->ts_pool, 0, VK_TS_QUERIES);
     vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx->ts_pool, 0);
     ctx->ts_used = 1;
-    ctx->ts_next = VK_FAM_TRANSFER;
+    ctx->ts_next = VK_FAM_transfer;
 }
 
 void vk_ts_mark(vk_ctx *ctx) {
@@ -128,7 +79,7 @@ void vk_ts_mark(vk_ctx *ctx) {
                             ctx->ts_used);
         ctx->ts_family[ctx->ts_used++] = ctx->ts_next;
     }
-    ctx->ts_next = VK_FAM_TRANSFER;
+    ctx->ts_next = VK_FAM_transfer;
 }
 
 void vk_ts_collect(vk_ctx *ctx) {

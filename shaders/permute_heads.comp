@@ -1,5 +1,5 @@
 /*
- * attention_permute_heads.comp — moves one element per item between packed rows (B, T,
+ * permute_heads.comp — moves one element per item between packed rows (B, T,
  * parts * C) and `parts` head tensors (B, NH, T, HS): q, k, v for the qkv split (parts 3),
  * one tensor for the head merge (parts 1; h1, h2 unused). to_heads = 1 reads packed.
  */

@@ -1,4 +1,4 @@
-/* loss_crossentropy_forward.comp — one work-group per row: probs = softmax(logits), loss =
+/* crossentropy_forward.comp — one work-group per row: probs = softmax(logits), loss =
  * log(sum) + max - x[target]; probs may alias logits (the target logit is read before the
  * first barrier). A bad target sets the status word and the row counts as ignored. */
 #version 450

@@ -1,4 +1,4 @@
-/* optim_adamw.comp — the AdamW update, one item per element; the derived scalars come from the
+/* adamw.comp — the AdamW update, one item per element; the derived scalars come from the
  * host, formed in double and rounded once, exactly as the CPU backend does. */
 #version 450
 #include "common.glsl"

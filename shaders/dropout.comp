@@ -1,5 +1,5 @@
 /*
- * elementwise_dropout.comp — inverted dropout: element i keeps iff (w >> 8) >= thr, w = word
+ * dropout.comp — inverted dropout: element i keeps iff (w >> 8) >= thr, w = word
  * (g & 3) of Philox4x32-10(counter {g >> 2, 0, step, tensor id}, key {seed_lo, seed_hi}),
  * thr = ceil(p * 2^24); kept elements are scaled by 1/(1-p), computed on the host as the CPU
  * backend does. out may alias inp. g = offset + (i / span) * stride + i % span (span 0:

@@ -1,4 +1,4 @@
-/* elementwise_gelu_backward.comp — dinp = dout * (Phi(x) + x phi(x)); dinp may alias dout. */
+/* gelu_backward.comp — dinp = dout * (Phi(x) + x phi(x)); dinp may alias dout. */
 #version 450
 #include "common.glsl"
 #include "gelu.glsl"

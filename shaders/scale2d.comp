@@ -1,5 +1,5 @@
 /*
- * elementwise_scale2d.comp — C = beta * C over batch blocks of M x N with row stride ldc
+ * scale2d.comp — C = beta * C over batch blocks of M x N with row stride ldc
  * (gemm's beta for K == 0, and beta == 0, which writes zeros without reading C: BLAS says C
  * is not read, so NaN left there must not survive).
  */

@@ -1,4 +1,4 @@
-/* elementwise_add.comp — out = a + b (out may alias a or b: one element per item). */
+/* add.comp — out = a + b (out may alias a or b: one element per item). */
 #version 450
 #include "common.glsl"
 BUF(0, o_) BUF(1, a_) BUF(2, b_)

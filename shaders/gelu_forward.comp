@@ -1,4 +1,4 @@
-/* elementwise_gelu_forward.comp — exact GELU, x * Phi(x), with erf from gelu.glsl. */
+/* gelu_forward.comp — exact GELU, x * Phi(x), with erf from gelu.glsl. */
 #version 450
 #include "common.glsl"
 #include "gelu.glsl"

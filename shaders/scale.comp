@@ -1,4 +1,4 @@
-/* elementwise_scale.comp — x *= s. */
+/* scale.comp — x *= s. */
 #version 450
 #include "common.glsl"
 BUF(0, x_)

@@ -1,4 +1,4 @@
-/* bias_colsum_finish.comp — dst[c] += sum_k part[k * width + base + c], chunks in order. */
+/* colsum_finish.comp — dst[c] += sum_k part[k * width + base + c], chunks in order. */
 #version 450
 #include "common.glsl"
 BUF(0, d_) BUF(1, part_)

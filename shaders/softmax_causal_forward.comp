@@ -1,4 +1,4 @@
-/* attention_softmax_forward.comp — causal softmax of scale * pre, one work-group per row of
+/* softmax_causal_forward.comp — causal softmax of scale * pre, one work-group per row of
  * (BH, T, T); att may alias pre (each item touches only its own columns). */
 #version 450
 #define TS_GROUP_REDUCE

@@ -1,7 +1,7 @@
 /*
- * bias_colsum_partial.comp — part[k * cols + c] = sum of src[r, c] over the rows of chunk k
+ * colsum_partial.comp — part[k * cols + c] = sum of src[r, c] over the rows of chunk k
  * (chunk_rows rows each, added in row order); one item per (chunk, column). With
- * bias_colsum_finish this is the CPU backend's two-level order, with no atomics.
+ * colsum_finish this is the CPU backend's two-level order, with no atomics.
  */
 #version 450
 #include "common.glsl"

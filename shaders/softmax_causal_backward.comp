@@ -1,4 +1,4 @@
-/* attention_softmax_backward.comp — dpre = scale * att * (datt - sum datt * att) for s <= t,
+/* softmax_causal_backward.comp — dpre = scale * att * (datt - sum datt * att) for s <= t,
  * 0 above the diagonal; one work-group per row. */
 #version 450
 #define TS_GROUP_REDUCE

@@ -1,4 +1,4 @@
-/* loss_crossentropy_backward.comp — dlogits = scale * (probs - onehot(target)), zero rows for
+/* crossentropy_backward.comp — dlogits = scale * (probs - onehot(target)), zero rows for
  * ignored targets; one item per element (dlogits may alias probs). */
 #version 450
 #include "common.glsl"
