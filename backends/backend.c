@@ -78,16 +78,29 @@ static int fault_fires(char kind) {
 #include "backends/ops.def"
 #undef TS_OP
 
+/* Transfers: counted like ops, refused after the first error, and bounds-checked in bytes (a
+ * transfer need not be a whole number of elements). */
+static ts_status check_transfer(ts_backend *be, ts_tensor t, size_t bytes, const char *what) {
+    if (fault_fires('o')) FAIL(be, what);
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
+    const char *name = be->impl->name;
+    if (!t.buf) return ts_set_error("%s backend: %s into or from a null buffer", name, what);
+    size_t size = be->impl->buffer_size(be, t.buf);
+    if (t.off > size / 4 || bytes > size - t.off * 4)
+        return ts_set_error("%s backend: %s of %zu bytes at byte offset %zu runs past the end of a "
+                            "%zu-byte buffer",
+                            name, what, bytes, t.off * 4, size);
+    return TS_OK;
+}
+
 static ts_status checked_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
-    if (!fault_fires('o')) return be->impl->upload(be, dst, src, bytes);
-    FAIL(be, "upload");
-    return ts_backend_replay_error(be);
+    ts_status st = check_transfer(be, dst, bytes, "upload");
+    return st != TS_OK ? st : be->impl->upload(be, dst, src, bytes);
 }
 
 static ts_status checked_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
-    if (!fault_fires('o')) return be->impl->download(be, dst, src, bytes);
-    FAIL(be, "download");
-    return ts_backend_replay_error(be);
+    ts_status st = check_transfer(be, src, bytes, "download");
+    return st != TS_OK ? st : be->impl->download(be, dst, src, bytes);
 }
 
 /* Points be->iface at a copy of the backend's table whose ops are the checked wrappers (an op

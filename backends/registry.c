@@ -19,24 +19,16 @@
 #define TS_VULKAN_BUILT 1
 #endif
 
+/* name, title, built, how to get it built; the constructor is ts_<name>_backend_create and the
+ * device facts ts_<name>_info_json */
+#define ENTRY(name, title, built, hint)                                                            \
+    { #name, title, built, built ? ts_##name##_backend_create : NULL, hint, ts_##name##_info_json }
 const ts_backend_entry ts_backend_registry[] = {
-    {.name = "cpu",
-     .title = "CPU",
-     .built = 1,
-     .create = ts_cpu_backend_create,
-     .info_json = ts_cpu_info_json},
-    {.name = "opencl",
-     .title = "OpenCL",
-     .built = TS_OPENCL_BUILT,
-     .create = ts_opencl_backend_create,
-     .not_built = "configure with the OpenCL loader and CLBlast installed",
-     .info_json = ts_opencl_info_json},
-    {.name = "vulkan",
-     .title = "Vulkan",
-     .built = TS_VULKAN_BUILT,
-     .create = ts_vulkan_backend_create,
-     .not_built = "configure with the Vulkan loader and glslc installed",
-     .info_json = ts_vulkan_info_json},
+    ENTRY(cpu, "CPU", 1, NULL),
+    ENTRY(opencl, "OpenCL", TS_OPENCL_BUILT,
+          "configure with the OpenCL loader and CLBlast installed"),
+    ENTRY(vulkan, "Vulkan", TS_VULKAN_BUILT,
+          "configure with the Vulkan loader and glslc installed"),
 };
 const int ts_backend_registry_count =
     (int)(sizeof ts_backend_registry / sizeof ts_backend_registry[0]);

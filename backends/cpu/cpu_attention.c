@@ -112,8 +112,7 @@ void cpu_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt,
     if (BH <= 0 || T <= 0) return;
     size_t n = (size_t)BH * T * T;
     float *pdp = cpu_f32(dpre);
-    const float *pda = cpu_f32(datt);
-    const float *pa = cpu_f32(att);
+    const float *pda = cpu_f32(datt), *pa = cpu_f32(att);
     long rows = (long)BH * T;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (long r = 0; r < rows; r++) {

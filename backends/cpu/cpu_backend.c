@@ -195,29 +195,15 @@ static size_t cpu_buffer_size(ts_backend *be, const ts_buffer *buf) {
     return buf ? buf->bytes : 0;
 }
 
-/* Checks that `bytes` at element offset t.off fit in t.buf, in bytes (a transfer need not be
- * a whole number of elements). */
-static ts_status check_transfer(ts_backend *be, ts_tensor t, size_t bytes, const char *what) {
-    if (be->error != TS_OK) return replay_error(be);
-    if (!t.buf) return ts_set_error("cpu backend: %s into or from a null buffer", what);
-    size_t size = t.buf->bytes;
-    if (t.off > size / 4 || bytes > size - t.off * 4)
-        return ts_set_error("cpu backend: %s of %zu bytes at byte offset %zu runs past the end "
-                            "of a %zu-byte buffer",
-                            what, bytes, t.off * 4, size);
-    return TS_OK;
-}
-
+/* The frontend has checked the transfer's bounds (backend.c). */
 static ts_status cpu_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
-    ts_status st = check_transfer(be, dst, bytes, "upload");
-    if (st != TS_OK) return st;
+    (void)be;
     if (bytes) memcpy(dst.buf->data + dst.off, src, bytes);
     return TS_OK;
 }
 
 static ts_status cpu_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
-    ts_status st = check_transfer(be, src, bytes, "download");
-    if (st != TS_OK) return st;
+    (void)be;
     if (bytes) memcpy(dst, src.buf->data + src.off, bytes);
     return TS_OK;
 }

@@ -25,8 +25,7 @@ void cpu_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
 
 void cpu_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     if (n == 0) return;
-    float *pd = cpu_f32(dst);
-    float *ps = cpu_f32(src);
+    float *pd = cpu_f32(dst), *ps = cpu_f32(src);
     if (pd == ps) return;
     if (pd < ps + n && ps < pd + n) { /* overlapping views of one buffer */
         memmove(pd, ps, n * sizeof *pd);
@@ -43,8 +42,7 @@ void cpu_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
 void cpu_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
     if (n == 0) return;
     float *po = cpu_f32(out);
-    const float *pa = cpu_f32(a);
-    const float *pb = cpu_f32(b);
+    const float *pa = cpu_f32(a), *pb = cpu_f32(b);
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         po[i] = pa[i] + pb[i];
@@ -77,8 +75,7 @@ void cpu_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
 void cpu_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
     if (n == 0) return;
     float *pdi = cpu_f32(dinp);
-    const float *px = cpu_f32(inp);
-    const float *pdo = cpu_f32(dout);
+    const float *px = cpu_f32(inp), *pdo = cpu_f32(dout);
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float x = px[i];
@@ -136,10 +133,6 @@ static void philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t
 
 static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n, float p,
                           ts_dropout_key key) {
-    if (!(p >= 0.0f && p <= 1.0f)) {
-        cpu_fail(be, "dropout: probability %g is outside [0, 1]", (double)p);
-        return;
-    }
     const uint32_t k[2] = {(uint32_t)key.seed, (uint32_t)(key.seed >> 32)};
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
     const size_t span = 4 * PHILOX_LANES; /* elements per philox_lanes call */
@@ -176,19 +169,10 @@ void cpu_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n,
         cpu_copy(be, out, inp, n);
         return;
     }
-    float *po = cpu_f32(out);
-    const float *pi = cpu_f32(inp);
-    dropout_apply(be, po, pi, n, p, key);
+    dropout_apply(be, cpu_f32(out), cpu_f32(inp), n, p, key);
 }
 
 void cpu_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
                           ts_dropout_key key) {
-    if (n == 0) return;
-    if (p == 0.0f) {
-        cpu_copy(be, dinp, dout, n);
-        return;
-    }
-    float *pdi = cpu_f32(dinp);
-    const float *pdo = cpu_f32(dout);
-    dropout_apply(be, pdi, pdo, n, p, key);
+    cpu_dropout_forward(be, dinp, dout, n, p, key); /* the same mask applied to dout */
 }

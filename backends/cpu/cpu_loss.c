@@ -29,8 +29,7 @@ void cpu_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs,
     const char *op = "crossentropy_forward";
     if (N <= 0 || V <= 0) return;
     size_t nv = (size_t)N * V;
-    float *pl = cpu_f32(losses);
-    float *pp = cpu_f32(probs);
+    float *pl = cpu_f32(losses), *pp = cpu_f32(probs);
     const float *px = cpu_f32(logits);
     const int32_t *pt = cpu_i32(targets);
     if (!check_targets(be, pt, N, V, ignore_index, op)) return;

@@ -17,11 +17,8 @@ static inline float sigmoidf(float x) {
 void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
                            ts_tensor c_prev, int B, int H, int ld_state) {
     if (B <= 0 || H <= 0) return;
-    float *ph = cpu_f32(h);
-    float *pc = cpu_f32(c);
-    float *pa = cpu_f32(act);
-    const float *pp = cpu_f32(pre);
-    const float *pcp = cpu_f32(c_prev);
+    float *ph = cpu_f32(h), *pc = cpu_f32(c), *pa = cpu_f32(act);
+    const float *pp = cpu_f32(pre), *pcp = cpu_f32(c_prev);
     long work = (long)B * H;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (long bj = 0; bj < work; bj++) {
@@ -53,13 +50,9 @@ void cpu_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
                             ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
                             int H, int ld_state) {
     if (B <= 0 || H <= 0) return;
-    float *pdp = cpu_f32(dpre);
-    float *pdcp = cpu_f32(dc_prev);
-    const float *pdh = cpu_f32(dh);
-    const float *pdc = cpu_f32(dc);
-    const float *pa = cpu_f32(act);
-    const float *pc = cpu_f32(c);
-    const float *pcp = cpu_f32(c_prev);
+    float *pdp = cpu_f32(dpre), *pdcp = cpu_f32(dc_prev);
+    const float *pdh = cpu_f32(dh), *pdc = cpu_f32(dc), *pa = cpu_f32(act), *pc = cpu_f32(c),
+                *pcp = cpu_f32(c_prev);
     long work = (long)B * H;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (long bj = 0; bj < work; bj++) {

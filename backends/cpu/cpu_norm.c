@@ -16,12 +16,8 @@ void cpu_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_ten
                            float eps) {
     if (N <= 0 || C <= 0) return;
     size_t nc = (size_t)N * C;
-    float *po = cpu_f32(out);
-    float *pm = cpu_f32(mean);
-    float *pr = cpu_f32(rstd);
-    const float *px = cpu_f32(inp);
-    const float *pw = cpu_f32(weight);
-    const float *pb = cpu_f32(bias);
+    float *po = cpu_f32(out), *pm = cpu_f32(mean), *pr = cpu_f32(rstd);
+    const float *px = cpu_f32(inp), *pw = cpu_f32(weight), *pb = cpu_f32(bias);
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (nc >= CPU_PAR_MIN)
     for (int r = 0; r < N; r++) {
         const float *x = px + (size_t)r * C;
@@ -68,14 +64,9 @@ void cpu_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
                             ts_tensor rstd, int N, int C) {
     if (N <= 0 || C <= 0) return;
     size_t nc = (size_t)N * C;
-    float *pdi = cpu_f32(dinp);
-    float *pdw = cpu_f32(dweight);
-    float *pdb = cpu_f32(dbias);
-    const float *pdo = cpu_f32(dout);
-    const float *px = cpu_f32(inp);
-    const float *pw = cpu_f32(weight);
-    const float *pm = cpu_f32(mean);
-    const float *pr = cpu_f32(rstd);
+    float *pdi = cpu_f32(dinp), *pdw = cpu_f32(dweight), *pdb = cpu_f32(dbias);
+    const float *pdo = cpu_f32(dout), *px = cpu_f32(inp), *pw = cpu_f32(weight),
+                *pm = cpu_f32(mean), *pr = cpu_f32(rstd);
 
     /* Parameter sums first: dinp may alias dout (an in-place backward). */
     ln_rows arg = {pdo, px, pm, pr, C};

@@ -49,8 +49,7 @@ void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
     if (n == 0) return;
     float *pp = cpu_f32(param);
     const float *pg = cpu_f32(grad);
-    float *pm = cpu_f32(m);
-    float *pv = cpu_f32(v);
+    float *pm = cpu_f32(m), *pv = cpu_f32(v);
     const float decay = (float)(1.0 - lr * weight_decay);
     const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
     const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);

@@ -121,9 +121,6 @@ void ocl_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((form
 /* Records a failed OpenCL call: "<call> (<op>): <CL_ERROR_NAME>". */
 void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err);
 
-/* 1 if view t holds n elements within its buffer, else records an error and returns 0. */
-int ocl_view_ok(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg);
-
 /* A device scratch buffer of at least `bytes`, or NULL with an error recorded. */
 cl_mem ocl_scratch(ts_backend *be, size_t bytes);
 

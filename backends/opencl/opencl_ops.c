@@ -201,15 +201,13 @@ void ocl_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor 
     launch_1d(be, OCL_K_gelu_backward, n, NARGS(args), args);
 }
 
-static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                    ts_dropout_key key, const char *op) {
+/* Backward is the same masking of dout (same key, same mask), so both ops run this. */
+void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
+                         ts_dropout_key key) {
+    const char *op = "dropout";
     if (n == 0) return;
     if (p == 0.0f) {
         ocl_copy(be, out, inp, n);
-        return;
-    }
-    if (!(p >= 0.0f && p <= 1.0f)) {
-        ocl_fail(be, 0, "%s: probability %g is outside [0, 1]", op, (double)p);
         return;
     }
     /* The Philox block counter is 32 bits (backend.h), so 2^34 elements at most. */
@@ -234,14 +232,9 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
     launch_1d(be, OCL_K_dropout, blocks ? (n + 3) / 4 : n, NARGS(args), args);
 }
 
-void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                         ts_dropout_key key) {
-    dropout(be, out, inp, n, p, key, "dropout_forward");
-}
-
 void ocl_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
                           ts_dropout_key key) {
-    dropout(be, dinp, dout, n, p, key, "dropout_backward");
+    ocl_dropout_forward(be, dinp, dout, n, p, key);
 }
 
 /* ---- attention ------------------------------------------------------------------------- */

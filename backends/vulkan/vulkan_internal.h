@@ -111,8 +111,9 @@ typedef enum {
 #define VK_FAMILIES(X)                                                                             \
     X(transfer) /* fills, copies, inline uploads: every command that is not a dispatch */          \
     X(gemm)                                                                                        \
-    X(softmax) X(heads) X(layernorm) X(gelu) X(dropout) X(elementwise) X(bias) X(embedding)        \
-        X(lstm) X(crossentropy) X(reduce) X(adamw) X(peak)
+    X(softmax)                                                                                     \
+    X(heads) X(layernorm) X(gelu) X(dropout) X(elementwise) X(bias) X(embedding) X(lstm)           \
+        X(crossentropy) X(reduce) X(adamw) X(peak)
 typedef enum {
 #define VK_FAMILY_ID(f) VK_FAM_##f,
     VK_FAMILIES(VK_FAMILY_ID)
@@ -194,9 +195,6 @@ const char *vk_result_str(VkResult r);
 void vk_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Records a failed call: "<call> (<op>): <VK_RESULT_NAME>"; out-of-memory codes -> TS_ENOMEM. */
 void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r);
-/* 1 if view t holds n elements within its buffer (and offsets fit the shaders' 32-bit
- * indices), else records an error and returns 0. */
-int vk_view_ok(ts_backend *be, ts_tensor t, size_t n, const char *op, const char *arg);
 /* The command buffer, begun if needed; NULL with an error recorded. */
 VkCommandBuffer vk_cmd(ts_backend *be);
 /* A global compute/transfer -> compute/transfer barrier after the last recorded command. */

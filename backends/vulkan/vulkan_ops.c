@@ -208,15 +208,13 @@ void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor d
     vk_dispatch_items(be, VK_K_gelu_backward, args, NB(args), &p, sizeof p, n);
 }
 
-static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                    ts_dropout_key key, const char *op) {
+/* Backward is the same masking of dout (same key, same mask), so both ops run this. */
+void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
+                        ts_dropout_key key) {
+    const char *op = "dropout";
     if (n == 0) return;
     if (p == 0.0f) {
         vk_copy(be, out, inp, n);
-        return;
-    }
-    if (!(p >= 0.0f && p <= 1.0f)) {
-        vk_fail(be, 0, "%s: probability %g is outside [0, 1]", op, (double)p);
         return;
     }
     /* A slice's global indices are 32-bit in the shader: check the last one here. */
@@ -252,14 +250,9 @@ static void dropout(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, floa
     vk_dispatch_items(be, VK_K_dropout, args, NB(args), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
 }
 
-void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                        ts_dropout_key key) {
-    dropout(be, out, inp, n, p, key, "dropout_forward");
-}
-
 void vk_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
                          ts_dropout_key key) {
-    dropout(be, dinp, dout, n, p, key, "dropout_backward");
+    vk_dropout_forward(be, dinp, dout, n, p, key);
 }
 
 /* ---- attention ------------------------------------------------------------------------- */
