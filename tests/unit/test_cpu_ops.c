@@ -22,6 +22,7 @@
 
 #include "backends/backend.h"
 #include "backends/cpu/cpu_internal.h"
+#include "backends/registry.h"
 #include "util/philox.h"
 
 #define SQRT1_2      0.70710678118654752440
@@ -1129,6 +1130,41 @@ static void test_sticky_error(void **state) {
     }
 }
 
+/* The registry names each backend once: it is found by name, listed in the usage text, and
+ * ts_backend_create either opens it, says it was not built, or says why its device is missing;
+ * an unknown name is a usage error that lists the known ones. */
+static void test_registry(void **state) {
+    (void)state;
+    assert_true(ts_backend_registry_count >= 3);
+    assert_string_equal(ts_backend_registry[0].name, "cpu");
+    assert_string_equal(ts_backend_names(), "cpu, opencl or vulkan");
+    for (int i = 0; i < ts_backend_registry_count; i++) {
+        const ts_backend_entry *e = &ts_backend_registry[i];
+        assert_ptr_equal(ts_backend_find(e->name), e);
+        assert_true(e->built ? e->create != NULL : e->create == NULL && e->not_built != NULL);
+        cJSON *info = e->info_json();
+        assert_non_null(info);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(info, "built")) == !!e->built);
+        cJSON_Delete(info);
+        ts_backend *b = NULL;
+        ts_backend_options o = {0};
+        o.threads = 1;
+        ts_status st = ts_backend_create(e->name, &o, &b);
+        if (!e->built) {
+            assert_int_equal(st, TS_EUSAGE);
+            assert_non_null(strstr(ts_last_error(), "was not built"));
+        }
+        if (st == TS_OK) {
+            assert_string_equal(b->iface->name, e->name);
+            ts_backend_destroy(b);
+        }
+    }
+    assert_null(ts_backend_find("cuda"));
+    ts_backend *b = NULL;
+    assert_int_equal(ts_backend_create("cuda", NULL, &b), TS_EUSAGE);
+    assert_non_null(strstr(ts_last_error(), "unknown backend 'cuda' (cpu, opencl or vulkan)"));
+}
+
 /* A training-like sequence of ops on inputs big enough for the parallel paths; returns all
  * results concatenated. */
 static float *run_sequence(size_t *count) {
@@ -1263,6 +1299,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_sums, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_adamw, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_sticky_error, test_setup, test_teardown),
+        cmocka_unit_test(test_registry),
         cmocka_unit_test_setup_teardown(test_gemm_threads, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_determinism, test_setup, test_teardown),
     };
