@@ -112,6 +112,14 @@ typedef struct {
     size_t (*timings)(ts_backend *be, char *json, size_t cap);
 } ts_backend_iface;
 
+/* The members each backend names after itself (prefix pre), for its table, beside .name and
+ * one `.op = pre_op,` per entry of ops.def. */
+#define TS_BACKEND_MEMBERS(pre)                                                                    \
+    .api_version = TS_BACKEND_API_VERSION, .destroy = pre##_destroy,                               \
+    .device_info = pre##_device_info, .sync = pre##_sync, .buffer_alloc = pre##_buffer_alloc,      \
+    .buffer_free = pre##_buffer_free, .buffer_size = pre##_buffer_size, .upload = pre##_upload,    \
+    .download = pre##_download
+
 struct ts_backend {
     /* Callers use iface: the frontend's checked table (backend.c), whose ops skip after the
      * first error, count TUNESCALE_FAULT calls and check sizes and views before calling the

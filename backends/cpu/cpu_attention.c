@@ -14,8 +14,12 @@
 
 /* Moves rows between (B, T, parts*C) and parts tensors of (B, NH, T, HS); to_heads picks the
  * direction. heads[p] is q, k or v (parts = 3) or the single merge tensor (parts = 1). */
-static void permute_heads(ts_backend *be, float *packed, float *const *heads, int parts, int B,
-                          int T, int NH, int HS, int to_heads) {
+static void permute_heads(ts_backend *be, ts_tensor packed_t, const ts_tensor *heads_t, int parts,
+                          int B, int T, int NH, int HS, int to_heads) {
+    if ((size_t)B * T * NH * HS == 0) return; /* empty views were not checked: never touched */
+    float *packed = cpu_f32(packed_t), *heads[3] = {NULL, NULL, NULL};
+    for (int p = 0; p < parts; p++)
+        heads[p] = cpu_f32(heads_t[p]);
     int C = NH * HS;
     long rows = (long)B * T;
     long work = rows * parts * C;
@@ -38,39 +42,23 @@ static void permute_heads(ts_backend *be, float *packed, float *const *heads, in
 
 void cpu_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
                            int B, int T, int NH, int HS) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0) return;
-    float *heads[3] = {cpu_f32(q), cpu_f32(k), cpu_f32(v)};
-    float *packed = cpu_f32(qkv);
-    permute_heads(be, packed, heads, 3, B, T, NH, HS, 1);
+    permute_heads(be, qkv, (ts_tensor[3]){q, k, v}, 3, B, T, NH, HS, 1);
 }
 
 void cpu_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
                             ts_tensor dv, int B, int T, int NH, int HS) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0) return;
-    float *heads[3] = {cpu_f32(dq), cpu_f32(dk), cpu_f32(dv)};
-    float *packed = cpu_f32(dqkv);
-    permute_heads(be, packed, heads, 3, B, T, NH, HS, 0);
+    permute_heads(be, dqkv, (ts_tensor[3]){dq, dk, dv}, 3, B, T, NH, HS, 0);
 }
 
 /* out[b, t, h*HS + d] = inp[b, h, t, d] */
 void cpu_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
                              int HS) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0) return;
-    float *heads[1] = {cpu_f32(inp)};
-    float *packed = cpu_f32(out);
-    permute_heads(be, packed, heads, 1, B, T, NH, HS, 0);
+    permute_heads(be, out, &inp, 1, B, T, NH, HS, 0);
 }
 
 void cpu_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
                               int HS) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0) return;
-    float *heads[1] = {cpu_f32(dinp)};
-    float *packed = cpu_f32(dout);
-    permute_heads(be, packed, heads, 1, B, T, NH, HS, 1);
+    permute_heads(be, dout, &dinp, 1, B, T, NH, HS, 1);
 }
 
 /*

@@ -25,12 +25,6 @@ void cpu_fail(ts_backend *be, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Returns the sticky error with its message set again, so a caller that asks late still
- * reads the first failure rather than whatever was recorded since. */
-static ts_status replay_error(ts_backend *be) {
-    return ts_backend_replay_error(be);
-}
-
 void *cpu_scratch(ts_backend *be, size_t bytes) {
     cpu_ctx *ctx = cpu_ctx_of(be);
     if (bytes <= ctx->scratch_bytes) return ctx->scratch;
@@ -157,7 +151,7 @@ static void cpu_device_info(ts_backend *be, ts_device_info *out) {
 }
 
 static ts_status cpu_sync(ts_backend *be) {
-    return be->error != TS_OK ? replay_error(be) : TS_OK;
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
 /* ---- buffers --------------------------------------------------------------------------- */
@@ -212,15 +206,7 @@ static ts_status cpu_download(ts_backend *be, void *dst, ts_tensor src, size_t b
 
 static const ts_backend_iface cpu_iface = {
     .name = "cpu",
-    .api_version = TS_BACKEND_API_VERSION,
-    .destroy = cpu_destroy,
-    .device_info = cpu_device_info,
-    .sync = cpu_sync,
-    .buffer_alloc = cpu_buffer_alloc,
-    .buffer_free = cpu_buffer_free,
-    .buffer_size = cpu_buffer_size,
-    .upload = cpu_upload,
-    .download = cpu_download,
+    TS_BACKEND_MEMBERS(cpu),
 #define TS_OP(name, exempt, check, ...) .name = cpu_##name,
 #include "backends/ops.def"
 #undef TS_OP

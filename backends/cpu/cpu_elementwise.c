@@ -17,7 +17,6 @@
 void cpu_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
     if (n == 0) return;
     float *px = cpu_f32(x);
-    if (!px) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         px[i] = value;
@@ -51,7 +50,6 @@ void cpu_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) 
 void cpu_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
     if (n == 0) return;
     float *px = cpu_f32(x);
-    if (!px) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         px[i] *= s;

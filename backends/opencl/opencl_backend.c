@@ -157,12 +157,6 @@ void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err)
         ocl_fail(be, 0, "%s (%s) failed: %s (%d)", call, op, ocl_error_name(err), (int)err);
 }
 
-/* Returns the sticky error with its message set again, so a caller that asks late still reads
- * the first failure rather than whatever was recorded since. */
-static ts_status replay_error(ts_backend *be) {
-    return ts_backend_replay_error(be);
-}
-
 cl_mem ocl_scratch(ts_backend *be, size_t bytes) {
     ocl_ctx *ctx = ocl_ctx_of(be);
     if (bytes <= ctx->scratch_bytes && ctx->scratch) return ctx->scratch;
@@ -258,18 +252,18 @@ static void check_status_word(ts_backend *be) {
 }
 
 static ts_status ocl_sync(ts_backend *be) {
-    if (be->error != TS_OK) return replay_error(be);
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
     cl_int err = clFinish(ocl_ctx_of(be)->queue);
     if (err != CL_SUCCESS) ocl_fail_call(be, "clFinish", "sync", err);
     if (be->error == TS_OK) check_status_word(be);
-    return be->error != TS_OK ? replay_error(be) : TS_OK;
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
 /* ---- buffers --------------------------------------------------------------------------- */
 
 static ts_status ocl_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
     *out = NULL;
-    if (be->error != TS_OK) return replay_error(be);
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
     ocl_ctx *ctx = ocl_ctx_of(be);
     /* A zero-size cl_mem is invalid; whole elements keep the fill pattern aligned. */
     size_t size = bytes + 3 < bytes ? 0 : (bytes + 3) & ~(size_t)3;
@@ -321,7 +315,7 @@ static ts_status ocl_upload(ts_backend *be, ts_tensor dst, const void *src, size
                                       bytes, src, 0, NULL, NULL);
     if (err != CL_SUCCESS) {
         ocl_fail_call(be, "clEnqueueWriteBuffer", "upload", err);
-        return replay_error(be);
+        return ts_backend_replay_error(be);
     }
     return TS_OK;
 }
@@ -332,27 +326,19 @@ static ts_status ocl_download(ts_backend *be, void *dst, ts_tensor src, size_t b
                                          bytes, dst, 0, NULL, NULL);
         if (err != CL_SUCCESS) {
             ocl_fail_call(be, "clEnqueueReadBuffer", "download", err);
-            return replay_error(be);
+            return ts_backend_replay_error(be);
         }
     }
     /* Data computed from bad ids or targets must not pass silently. */
     check_status_word(be);
-    return be->error != TS_OK ? replay_error(be) : TS_OK;
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
 /* ---- the table and its constructor ----------------------------------------------------- */
 
 static const ts_backend_iface ocl_iface = {
     .name = "opencl",
-    .api_version = TS_BACKEND_API_VERSION,
-    .destroy = ocl_destroy,
-    .device_info = ocl_device_info,
-    .sync = ocl_sync,
-    .buffer_alloc = ocl_buffer_alloc,
-    .buffer_free = ocl_buffer_free,
-    .buffer_size = ocl_buffer_size,
-    .upload = ocl_upload,
-    .download = ocl_download,
+    TS_BACKEND_MEMBERS(ocl),
 #define TS_OP(name, exempt, check, ...) .name = ocl_##name,
 #include "backends/ops.def"
 #undef TS_OP

@@ -90,10 +90,6 @@ void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r) 
         vk_fail(be, 0, "%s (%s) failed: %s (%d)", call, op, vk_result_str(r), (int)r);
 }
 
-static ts_status replay_error(ts_backend *be) {
-    return ts_backend_replay_error(be);
-}
-
 /* ---- raw buffers ----------------------------------------------------------------------- */
 
 static uint32_t find_type(const vk_ctx *ctx, uint32_t bits, VkMemoryPropertyFlags want) {
@@ -323,16 +319,16 @@ static void check_status_word(ts_backend *be) {
 }
 
 static ts_status vk_sync(ts_backend *be) {
-    if (be->error != TS_OK) return replay_error(be);
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
     check_status_word(be); /* flushes first */
-    return be->error != TS_OK ? replay_error(be) : TS_OK;
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
 /* ---- buffers --------------------------------------------------------------------------- */
 
 static ts_status vk_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
     *out = NULL;
-    if (be->error != TS_OK) return replay_error(be);
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
     vk_ctx *ctx = vk_ctx_of(be);
     ts_buffer *b;
     const char *call;
@@ -350,7 +346,7 @@ static ts_status vk_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) 
     VkCommandBuffer cmd = vk_cmd(be);
     if (!cmd) {
         vk_mem_free(ctx, b);
-        return replay_error(be);
+        return ts_backend_replay_error(be);
     }
     vkCmdFillBuffer(cmd, b->buf, 0, VK_WHOLE_SIZE, 0);
     vk_barrier(be);
@@ -377,7 +373,7 @@ static ts_status vk_upload(ts_backend *be, ts_tensor dst, const void *src, size_
         /* Recorded into the stream: ordered after earlier ops that read the old data, and
          * the caller's memory is copied into the command buffer now. */
         VkCommandBuffer cmd = vk_cmd(be);
-        if (!cmd) return replay_error(be);
+        if (!cmd) return ts_backend_replay_error(be);
         vkCmdUpdateBuffer(cmd, dst.buf->buf, dst.off * 4, bytes, src);
         vk_barrier(be);
         return TS_OK;
@@ -385,7 +381,7 @@ static ts_status vk_upload(ts_backend *be, ts_tensor dst, const void *src, size_
     /* The GPU may still read this buffer: finish the stream before the host writes it. */
     vk_flush(be);
     host_copy(be, dst.buf, dst.off * 4, (void *)src, bytes, 1);
-    return be->error != TS_OK ? replay_error(be) : TS_OK;
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
 static ts_status vk_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
@@ -393,23 +389,15 @@ static ts_status vk_download(ts_backend *be, void *dst, ts_tensor src, size_t by
     if (bytes) host_copy(be, src.buf, src.off * 4, dst, bytes, 0);
     /* Data computed from bad ids or targets must not pass silently. */
     if (be->error == TS_OK) check_status_word(be);
-    return be->error != TS_OK ? replay_error(be) : TS_OK;
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
 /* ---- the table ------------------------------------------------------------------------- */
 
 static const ts_backend_iface vk_iface = {
     .name = "vulkan",
-    .api_version = TS_BACKEND_API_VERSION,
     .view_limit = UINT32_MAX, /* shaders index with 32-bit unsigned integers */
-    .destroy = vk_destroy,
-    .device_info = vk_device_info,
-    .sync = vk_sync,
-    .buffer_alloc = vk_buffer_alloc,
-    .buffer_free = vk_buffer_free,
-    .buffer_size = vk_buffer_size,
-    .upload = vk_upload,
-    .download = vk_download,
+    TS_BACKEND_MEMBERS(vk),
 #define TS_OP(name, exempt, check, ...) .name = vk_##name,
 #include "backends/ops.def"
 #undef TS_OP
@@ -681,7 +669,7 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
     ts_status st = vk_ts_init(be);
     if (st != TS_OK) return st;
     VkCommandBuffer cmd = vk_cmd(be);
-    if (!cmd) return replay_error(be);
+    if (!cmd) return ts_backend_replay_error(be);
     vkCmdFillBuffer(cmd, ctx->status->buf, 0, VK_WHOLE_SIZE, 0);
     vk_barrier(be);
     return vk_pipelines_init(be);
@@ -711,7 +699,7 @@ ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out
     if (st == TS_OK) st = pick_gemm(ctx);
     if (st == TS_OK) st = pick_limits(ctx);
     if (st == TS_OK) st = init_device(be, ctx);
-    if (st == TS_OK && be->error != TS_OK) st = replay_error(be);
+    if (st == TS_OK && be->error != TS_OK) st = ts_backend_replay_error(be);
     if (st != TS_OK) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", ts_last_error());

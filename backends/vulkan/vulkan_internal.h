@@ -112,8 +112,9 @@ typedef enum {
     X(transfer) /* fills, copies, inline uploads: every command that is not a dispatch */          \
     X(gemm)                                                                                        \
     X(softmax)                                                                                     \
-    X(heads) X(layernorm) X(gelu) X(dropout) X(elementwise) X(bias) X(embedding) X(lstm)           \
-        X(crossentropy) X(reduce) X(adamw) X(peak)
+    X(heads)                                                                                       \
+    X(layernorm) X(gelu) X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy)    \
+        X(reduce) X(adamw) X(peak)
 typedef enum {
 #define VK_FAMILY_ID(f) VK_FAM_##f,
     VK_FAMILIES(VK_FAMILY_ID)
