@@ -105,12 +105,8 @@ int vk_view_ok(ts_backend *be, ts_tensor t, size_t n, const char *op, const char
                 t.off, t.off + n, elems);
         return 0;
     }
-    /* Shaders index with 32-bit unsigned integers. */
-    if (t.off + n > (size_t)UINT32_MAX) {
-        vk_fail(be, 0, "%s: tensor '%s' reaches element %zu, past the shaders' 2^32 index", op, arg,
-                t.off + n);
-        return 0;
-    }
+    /* Shaders index with 32-bit words: no buffer holds more than TS_MAX_BUFFER_ELEMENTS
+     * (backend.c), so a view that fits its buffer fits them. */
     return 1;
 }
 
@@ -778,6 +774,9 @@ ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out
         vk_destroy(be);
         return ts_set_error_status(st, "%s", msg);
     }
+    /* maxMemoryAllocationSize; the frontend lowers it further (backend.c) */
+    be->max_buffer_bytes =
+        ctx->max_alloc_bytes > SIZE_MAX ? SIZE_MAX : (size_t)ctx->max_alloc_bytes;
     *out = be;
     return TS_OK;
 }
