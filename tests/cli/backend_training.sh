@@ -32,9 +32,10 @@ capped() { # backend model [extra args]
   TUNESCALE_MAX_BUFFER_BYTES=$cap TUNESCALE_VK_MAX_RANGE=$cap \
     run $be $model $be-$model-capped --steps 10 "$@" 2>"$tmp/err" \
     || { bad "$be $model under a $cap-byte buffer cap: $(cat "$tmp/err")"; return; }
+  # the split depends only on the layout and the cap (below every device's own): plan it on cpu
   local n
-  n=$(TUNESCALE_MAX_BUFFER_BYTES=$cap "$TS" bench step --backend $be --model $model --batch 4 \
-      --seq-len 32 --steps 1 --warmup 0 --json "$@" \
+  n=$(TUNESCALE_MAX_BUFFER_BYTES=$cap "$TS" bench step --backend cpu --threads 2 --model $model \
+      --batch 4 --seq-len 32 --steps 1 --warmup 0 --json \
       | python3 -c 'import json,sys; print(json.load(sys.stdin)["activation_buffers"])')
   if [ "${n:-0}" -gt 2 ] && cmp -s "$tmp/$be-$model-10.txt" "$tmp/$be-$model-capped.txt" \
      && cmp -s "$tmp/$be-$model-10/model.safetensors" "$tmp/$be-$model-capped/model.safetensors"
