@@ -117,6 +117,35 @@ static void use_checked_table(ts_backend *be) {
     be->iface = &be->checked;
 }
 
+/* ---- the largest single buffer ----------------------------------------------------------
+ * The device's own limit (set by the backend), 2^31 - 1 elements, and TUNESCALE_MAX_BUFFER_BYTES
+ * (which can only lower it: it lets small tests split their storage as a big model must). */
+static ts_status pick_max_buffer(ts_backend *be) {
+    size_t cap = TS_MAX_BUFFER_ELEMENTS * 4;
+    const char *why = "2^31-1 elements, the most 32-bit indices address";
+    if (be->max_buffer_bytes && be->max_buffer_bytes < cap) {
+        cap = be->max_buffer_bytes;
+        why = "the device's maximum allocation";
+    }
+    const char *env = getenv("TUNESCALE_MAX_BUFFER_BYTES");
+    if (env && *env) {
+        size_t v = 0;
+        if (!ts_parse_size(env, &v) || v < 1024)
+            return ts_set_error_status(TS_EUSAGE,
+                                       "TUNESCALE_MAX_BUFFER_BYTES='%s' is not a size of at "
+                                       "least 1KiB (e.g. 64KiB or 1048576); unset it for the "
+                                       "device's limit",
+                                       env);
+        if (v < cap) {
+            cap = v;
+            why = "TUNESCALE_MAX_BUFFER_BYTES";
+        }
+    }
+    be->max_buffer_bytes = cap & ~(size_t)63; /* whole 64-byte tensors (see ts_carve) */
+    be->max_buffer_why = why;
+    return TS_OK;
+}
+
 ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_backend **out) {
     *out = NULL;
     if (fault_parse() != TS_OK) return TS_EUSAGE;
@@ -132,16 +161,83 @@ ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_ba
     ts_status st = e->create(o, out);
     if (st != TS_OK) return st;
     (*out)->mem_limit = o->mem_limit;
+    if ((st = pick_max_buffer(*out)) != TS_OK) {
+        ts_backend_destroy(*out);
+        *out = NULL;
+        return st;
+    }
     use_checked_table(*out);
     return TS_OK;
 }
 
 void ts_backend_destroy(ts_backend *be) {
-    if (be) be->iface->destroy(be);
+    if (!be) return;
+    free(be->tags);
+    be->iface->destroy(be);
+}
+
+/* ---- accounting by category ------------------------------------------------------------ */
+
+struct ts_mem_tag {
+    ts_buffer *buf;
+    ts_mem_category category;
+};
+
+const char *ts_mem_category_name(ts_mem_category category) {
+    static const char *const names[TS_MEM_CATEGORIES] = {"other", "params_optimizer", "activations",
+                                                         "scratch"};
+    return (unsigned)category < TS_MEM_CATEGORIES ? names[category] : "other";
+}
+
+/* Counts a new buffer; 0 when the host cannot remember its tag. */
+static int account(ts_backend *be, ts_buffer *buf, size_t bytes, ts_mem_category category) {
+    if (category != TS_MEM_OTHER) {
+        if (be->n_tags == be->cap_tags) {
+            size_t cap = be->cap_tags ? 2 * be->cap_tags : 32;
+            struct ts_mem_tag *t = realloc(be->tags, cap * sizeof *t);
+            if (!t) return 0;
+            be->tags = t;
+            be->cap_tags = cap;
+        }
+        be->tags[be->n_tags++] = (struct ts_mem_tag){buf, category};
+    }
+    be->bytes_in_use += bytes;
+    be->category_bytes[category] += bytes;
+    if (be->bytes_in_use > be->peak_bytes) {
+        be->peak_bytes = be->bytes_in_use;
+        memcpy(be->category_peak, be->category_bytes, sizeof be->category_peak);
+    }
+    return 1;
+}
+
+/* Forgets a buffer's tag; returns its category. */
+static ts_mem_category untag(ts_backend *be, ts_buffer *buf) {
+    for (size_t i = 0; i < be->n_tags; i++)
+        if (be->tags[i].buf == buf) {
+            ts_mem_category c = be->tags[i].category;
+            be->tags[i] = be->tags[--be->n_tags];
+            return c;
+        }
+    return TS_MEM_OTHER;
 }
 
 ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
+    return ts_buffer_alloc_as(be, bytes, TS_MEM_OTHER, out);
+}
+
+ts_status ts_buffer_alloc_as(ts_backend *be, size_t bytes, ts_mem_category category,
+                             ts_buffer **out) {
     *out = NULL;
+    if ((unsigned)category >= TS_MEM_CATEGORIES) category = TS_MEM_OTHER;
+    if (be->max_buffer_bytes && bytes > be->max_buffer_bytes) {
+        be->oom_needed_bytes = be->bytes_in_use + bytes;
+        return ts_set_error_status(TS_ENOMEM,
+                                   "%s backend: out of memory: one buffer of %zu bytes is more "
+                                   "than one allocation may hold (%zu bytes: %s); a tensor this "
+                                   "large does not fit, use a smaller batch or model",
+                                   be->iface->name, bytes, be->max_buffer_bytes,
+                                   be->max_buffer_why);
+    }
     if (fault_fires('a')) {
         be->oom_needed_bytes = be->bytes_in_use + bytes;
         return ts_set_error_status(TS_ENOMEM,
@@ -163,14 +259,19 @@ ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
     ts_status st = be->iface->buffer_alloc(be, bytes, out);
     if (st == TS_ENOMEM) be->oom_needed_bytes = be->bytes_in_use + bytes;
     if (st != TS_OK) return st;
-    be->bytes_in_use += bytes;
-    if (be->bytes_in_use > be->peak_bytes) be->peak_bytes = be->bytes_in_use;
+    if (!account(be, *out, bytes, category)) {
+        be->iface->buffer_free(be, *out);
+        *out = NULL;
+        return ts_set_error_status(TS_ENOMEM, "out of host memory counting a buffer");
+    }
     return TS_OK;
 }
 
 void ts_buffer_free(ts_backend *be, ts_buffer *buf) {
     if (!buf) return;
-    be->bytes_in_use -= be->iface->buffer_size(be, buf);
+    size_t bytes = be->iface->buffer_size(be, buf);
+    be->bytes_in_use -= bytes;
+    be->category_bytes[untag(be, buf)] -= bytes;
     be->iface->buffer_free(be, buf);
 }
 

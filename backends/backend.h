@@ -43,6 +43,20 @@
 typedef struct ts_buffer ts_buffer; /* backend-defined */
 typedef struct ts_backend ts_backend;
 
+/* What an allocation holds, for the memory accounting (`bench step --json` reports the peak by
+ * category, so a memory table explains itself). */
+typedef enum {
+    TS_MEM_OTHER,       /* untagged: ids, targets, reductions, benchmarks */
+    TS_MEM_PARAMS,      /* parameters, their gradients and the optimizer moments */
+    TS_MEM_ACTIVATIONS, /* activations kept for the backward (and the loss head's) */
+    TS_MEM_SCRATCH,     /* gradients of activations: live only within one backward */
+    TS_MEM_CATEGORIES
+} ts_mem_category;
+
+/* No single buffer holds more than 2^31 - 1 elements: CLBlast indexes some kernels with int,
+ * and shaders take element offsets as 32-bit words. */
+#define TS_MAX_BUFFER_ELEMENTS ((size_t)0x7fffffff)
+
 typedef struct {
     ts_buffer *buf;
     size_t off; /* in elements (4 bytes) */
@@ -136,6 +150,16 @@ struct ts_backend {
     size_t oom_needed_bytes;   /* bytes_in_use + the request, at the last failed allocation */
     ts_status error;           /* first error recorded by an op (sticky) */
     char error_msg[1024];      /* its message, replayed by every later call */
+    /* The largest single allocation: a backend sets its device's limit at creation (0: none);
+     * the frontend lowers it to TS_MAX_BUFFER_ELEMENTS elements and to
+     * TUNESCALE_MAX_BUFFER_BYTES (a test hook), and says in max_buffer_why which one won.
+     * Models split their storage so that no allocation is larger (src/model/arena.h). */
+    size_t max_buffer_bytes;
+    const char *max_buffer_why;
+    size_t category_bytes[TS_MEM_CATEGORIES]; /* bytes_in_use by category */
+    size_t category_peak[TS_MEM_CATEGORIES];  /* category_bytes when peak_bytes was reached */
+    struct ts_mem_tag *tags; /* live buffers of a category other than TS_MEM_OTHER */
+    size_t n_tags, cap_tags;
 };
 
 /* ---- the frontend: creation by name, accounting, convenience -------------------------- */
@@ -155,8 +179,14 @@ ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_ba
 void ts_backend_destroy(ts_backend *be);
 
 /* Allocates a buffer, counting it against mem_limit: past the cap the call fails with
- * TS_ENOMEM exactly like a real device out-of-memory. */
+ * TS_ENOMEM exactly like a real device out-of-memory. So does a buffer larger than
+ * max_buffer_bytes. */
 ts_status ts_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out);
+/* The same, counted under `category` (ts_buffer_alloc counts under TS_MEM_OTHER). */
+ts_status ts_buffer_alloc_as(ts_backend *be, size_t bytes, ts_mem_category category,
+                             ts_buffer **out);
+/* The category names `bench step --json` prints: "other", "params_optimizer", ... */
+const char *ts_mem_category_name(ts_mem_category category);
 void ts_buffer_free(ts_backend *be, ts_buffer *buf);
 ts_status ts_backend_sync(ts_backend *be);
 

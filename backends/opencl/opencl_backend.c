@@ -261,6 +261,20 @@ static ts_status ocl_sync(ts_backend *be) {
 
 /* ---- buffers --------------------------------------------------------------------------- */
 
+/* Bytes one clEnqueueFillBuffer may cover: NVIDIA's OpenCL fails very large fills (seen as
+ * CL_INVALID_COMMAND_QUEUE on an 8 GiB buffer), so big ranges are filled piece by piece. */
+#define OCL_FILL_CHUNK ((size_t)256 << 20)
+
+cl_int ocl_fill_bytes(ocl_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, cl_float value) {
+    cl_int err = CL_SUCCESS;
+    for (size_t done = 0; done < bytes && err == CL_SUCCESS; done += OCL_FILL_CHUNK) {
+        size_t n = bytes - done < OCL_FILL_CHUNK ? bytes - done : OCL_FILL_CHUNK;
+        err = clEnqueueFillBuffer(ctx->queue, mem, &value, sizeof value, offset + done, n, 0, NULL,
+                                  NULL);
+    }
+    return err;
+}
+
 static ts_status ocl_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) {
     *out = NULL;
     if (be->error != TS_OK) return ts_backend_replay_error(be);
@@ -271,14 +285,18 @@ static ts_status ocl_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out)
     ts_buffer *buf = malloc(sizeof *buf);
     if (!buf) return ts_set_error_status(TS_ENOMEM, "out of host memory allocating a buffer");
     cl_int err;
+    const char *call = "clCreateBuffer";
     buf->mem = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, size, NULL, &err);
     buf->bytes = bytes;
     if (err == CL_SUCCESS) {
         /* Drivers allocate lazily: the zero fill plus a wait makes an out-of-memory surface
          * here, as TS_ENOMEM at the allocation, instead of in some later kernel. */
-        cl_float zero = 0.0f;
-        err = clEnqueueFillBuffer(ctx->queue, buf->mem, &zero, sizeof zero, 0, size, 0, NULL, NULL);
-        if (err == CL_SUCCESS) err = clFinish(ctx->queue);
+        call = "clEnqueueFillBuffer (zeroing the new buffer)";
+        err = ocl_fill_bytes(ctx, buf->mem, 0, size, 0.0f);
+        if (err == CL_SUCCESS) {
+            call = "clFinish (after zeroing the new buffer)";
+            err = clFinish(ctx->queue);
+        }
         if (err != CL_SUCCESS) clReleaseMemObject(buf->mem);
     }
     if (err != CL_SUCCESS) {
@@ -286,10 +304,10 @@ static ts_status ocl_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out)
         if (ocl_is_oom(err) || err == CL_INVALID_BUFFER_SIZE)
             return ts_set_error_status(TS_ENOMEM,
                                        "out of device memory: allocating %zu bytes on %s failed "
-                                       "with %s",
-                                       bytes, ctx->device_name, ocl_error_name(err));
-        return ts_set_error("opencl backend: clCreateBuffer of %zu bytes failed: %s (%d)", bytes,
-                            ocl_error_name(err), (int)err);
+                                       "with %s (%s)",
+                                       bytes, ctx->device_name, ocl_error_name(err), call);
+        return ts_set_error("opencl backend: %s for a buffer of %zu bytes failed: %s (%d)", call,
+                            bytes, ocl_error_name(err), (int)err);
     }
     *out = buf;
     return TS_OK;
@@ -468,6 +486,10 @@ ts_status ts_opencl_backend_create(const ts_backend_options *o, ts_backend **out
         ocl_destroy(be);
         return ts_set_error_status(st, "%s", msg);
     }
+    cl_ulong max_alloc = 0; /* the frontend lowers it further (backend.c) */
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc,
+                        NULL) == CL_SUCCESS)
+        be->max_buffer_bytes = max_alloc > SIZE_MAX ? SIZE_MAX : (size_t)max_alloc;
     *out = be;
     return TS_OK;
 }

@@ -123,6 +123,9 @@ void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err)
 
 /* A device scratch buffer of at least `bytes`, or NULL with an error recorded. */
 cl_mem ocl_scratch(ts_backend *be, size_t bytes);
+/* Enqueues fills of `bytes` bytes at byte `offset` with `value`, in pieces small enough for
+ * every driver; returns the first failure. */
+cl_int ocl_fill_bytes(ocl_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, cl_float value);
 
 /* ---- programs and launches (opencl_program.c) ------------------------------------------ */
 

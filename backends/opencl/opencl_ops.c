@@ -44,9 +44,7 @@ static void launch_2d(ts_backend *be, ocl_kernel_id id, size_t cols, size_t rows
 
 void ocl_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
     if (n == 0) return;
-    cl_float v = value;
-    cl_int err = clEnqueueFillBuffer(ocl_ctx_of(be)->queue, x.buf->mem, &v, sizeof v, x.off * 4,
-                                     n * 4, 0, NULL, NULL);
+    cl_int err = ocl_fill_bytes(ocl_ctx_of(be), x.buf->mem, x.off * 4, n * 4, value);
     if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueFillBuffer", "fill", err);
 }
 

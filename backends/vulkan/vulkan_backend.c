@@ -706,6 +706,9 @@ ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out
         vk_destroy(be);
         return ts_set_error_status(st, "%s", msg);
     }
+    /* maxMemoryAllocationSize; the frontend lowers it further (backend.c) */
+    be->max_buffer_bytes =
+        ctx->max_alloc_bytes > SIZE_MAX ? SIZE_MAX : (size_t)ctx->max_alloc_bytes;
     *out = be;
     return TS_OK;
 }

@@ -182,6 +182,16 @@ static int step_bench(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "tokens_per_s", tok_s);
             cJSON_AddNumberToObject(j, "ms_per_step", 1e3 * dt / steps);
             cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)be->peak_bytes);
+            /* what the peak held (the categories sum to it), and how the activations were
+             * split under the largest allocation the device allows */
+            cJSON *cat = cJSON_AddObjectToObject(j, "peak_memory_by_category");
+            for (int c = 0; c < TS_MEM_CATEGORIES; c++)
+                cJSON_AddNumberToObject(cat, ts_mem_category_name((ts_mem_category)c),
+                                        (double)be->category_peak[c]);
+            cJSON_AddNumberToObject(j, "max_buffer_bytes", (double)be->max_buffer_bytes);
+            cJSON_AddNumberToObject(
+                j, "activation_buffers",
+                (double)ts_model_activation_buffers(&cfg, B, T, be->max_buffer_bytes, NULL));
             /* device submissions per training step, where the API batches work (vulkan) */
             if (be->submissions)
                 cJSON_AddNumberToObject(j, "submissions_per_step",

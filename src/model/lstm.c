@@ -20,7 +20,7 @@ typedef struct {
 } layer_acts;
 
 typedef struct {
-    ts_buffer *buf, *grad_buf;
+    ts_arena arena, grad_arena; /* activations; their gradients (split under the buffer cap) */
     layer_acts *layers;
     ts_tensor hd;     /* (T*B, H) Drop(h of the last layer): input of output */
     ts_tensor logits; /* (T*B, V) */
@@ -29,10 +29,11 @@ typedef struct {
     ts_tensor dpre, dH, dX, dc_a, dc_b;
 } lstm_acts;
 
-static size_t layout(lstm_acts *a, const ts_model_config *c, int B, int T, ts_buffer *buf,
-                     ts_buffer *gbuf, size_t *grad_floats) {
+/* Plans the two arenas the first time, points the views into their buffers afterwards. */
+static void layout(lstm_acts *a, const ts_model_config *c, int B, int T, ts_arena *acts,
+                   ts_arena *grads) {
     size_t N = (size_t)B * T, H = (size_t)c->d_model, V = (size_t)c->vocab_size;
-    ts_carver k = {0, buf};
+    ts_carver k = {0, NULL, acts};
     for (int l = 0; l < c->n_layers; l++) {
         layer_acts *L = &a->layers[l];
         L->x = ts_carve(&k, N * H);
@@ -44,30 +45,39 @@ static size_t layout(lstm_acts *a, const ts_model_config *c, int B, int T, ts_bu
     a->logits = ts_carve(&k, N * V);
     a->pre = ts_carve(&k, N * 4 * H);
     a->zeros = ts_carve(&k, (size_t)B * H);
-    size_t total = k.off;
-    ts_carver g = {0, gbuf};
+    ts_carver g = {0, NULL, grads};
     a->dpre = ts_carve(&g, N * 4 * H);
     a->dH = ts_carve(&g, N * H);
     a->dX = ts_carve(&g, N * H);
     a->dc_a = ts_carve(&g, (size_t)B * H);
     a->dc_b = ts_carve(&g, (size_t)B * H);
-    *grad_floats = g.off;
-    return total;
+}
+
+int ts_lstm_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts, ts_arena *grads) {
+    lstm_acts a;
+    a.layers = calloc((size_t)c->n_layers, sizeof *a.layers);
+    if (a.layers) layout(&a, c, B, T, acts, grads);
+    free(a.layers);
+    return a.layers != NULL && !acts->no_memory && !grads->no_memory;
 }
 
 size_t ts_lstm_act_floats(const ts_model_config *c, int B, int T) {
-    lstm_acts a;
-    a.layers = calloc((size_t)c->n_layers, sizeof *a.layers);
-    size_t gf = 0, f = a.layers ? layout(&a, c, B, T, NULL, NULL, &gf) : 0;
-    free(a.layers);
-    return f + gf;
+    ts_arena acts, grads; /* no cap: the total is the same however it is split */
+    ts_arena_init(&acts, 0);
+    ts_arena_init(&grads, 0);
+    size_t f = ts_lstm_act_plan(c, B, T, &acts, &grads)
+                   ? ts_arena_floats(&acts) + ts_arena_floats(&grads)
+                   : 0;
+    ts_arena_free(&acts, NULL);
+    ts_arena_free(&grads, NULL);
+    return f;
 }
 
 void ts_lstm_free_acts(ts_model *m) {
     lstm_acts *a = m->acts;
     if (!a) return;
-    ts_buffer_free(m->be, a->buf);
-    ts_buffer_free(m->be, a->grad_buf);
+    ts_arena_free(&a->arena, m->be);
+    ts_arena_free(&a->grad_arena, m->be);
     free(a->layers);
     free(a);
     m->acts = NULL;
@@ -81,14 +91,16 @@ ts_status ts_lstm_reserve(ts_model *m, int B, int T) {
         return ts_set_error("out of host memory");
     }
     m->acts = a;
-    size_t gf, f = layout(a, c, B, T, NULL, NULL, &gf);
+    ts_arena_init(&a->arena, m->be->max_buffer_bytes);
+    ts_arena_init(&a->grad_arena, m->be->max_buffer_bytes);
+    layout(a, c, B, T, &a->arena, &a->grad_arena);
     ts_status st;
-    if ((st = ts_buffer_alloc(m->be, f * sizeof(float), &a->buf)) != TS_OK ||
-        (st = ts_buffer_alloc(m->be, gf * sizeof(float), &a->grad_buf)) != TS_OK) {
+    if ((st = ts_arena_alloc(&a->arena, m->be, TS_MEM_ACTIVATIONS)) != TS_OK ||
+        (st = ts_arena_alloc(&a->grad_arena, m->be, TS_MEM_SCRATCH)) != TS_OK) {
         ts_lstm_free_acts(m);
         return st;
     }
-    layout(a, c, B, T, a->buf, a->grad_buf, &gf);
+    layout(a, c, B, T, &a->arena, &a->grad_arena);
     return TS_OK;
 }
 

@@ -34,7 +34,7 @@ void ts_lstm_state_free(ts_model *m, ts_lstm_state *s) {
 
 static size_t layout(ts_lstm_state *s, const ts_model_config *cf, ts_buffer *buf) {
     size_t H = (size_t)cf->d_model;
-    ts_carver k = {0, buf};
+    ts_carver k = {0, buf, NULL};
     s->a = ts_carve(&k, CHUNK * H);
     s->b = ts_carve(&k, CHUNK * H);
     s->cs = ts_carve(&k, CHUNK * H);

@@ -34,8 +34,8 @@ ts_status ts_model_create(const ts_model_config *cfg, ts_backend *be, ts_model *
     m->n_params = m->specs[m->n_specs - 1].offset + m->specs[m->n_specs - 1].numel;
     size_t bytes = m->n_params * sizeof(float);
     ts_status st;
-    if ((st = ts_buffer_alloc(be, bytes, &m->params)) != TS_OK ||
-        (st = ts_buffer_alloc(be, bytes, &m->grads)) != TS_OK ||
+    if ((st = ts_buffer_alloc_as(be, bytes, TS_MEM_PARAMS, &m->params)) != TS_OK ||
+        (st = ts_buffer_alloc_as(be, bytes, TS_MEM_PARAMS, &m->grads)) != TS_OK ||
         (st = ts_buffer_alloc(be, 16 * sizeof(float), &m->scalars)) != TS_OK) {
         ts_model_free(m);
         return st;
@@ -130,6 +130,28 @@ size_t ts_model_activation_bytes(const ts_model_config *cfg, int B, int T) {
     return (head + fam) * sizeof(float);
 }
 
+size_t ts_model_activation_buffers(const ts_model_config *cfg, int B, int T, size_t cap_bytes,
+                                   size_t *largest_bytes) {
+    ts_arena acts, grads;
+    ts_arena_init(&acts, cap_bytes ? cap_bytes : TS_MAX_BUFFER_ELEMENTS * 4);
+    ts_arena_init(&grads, acts.cap * 4);
+    int ok = cfg->family == TS_LSTM ? ts_lstm_act_plan(cfg, B, T, &acts, &grads)
+                                    : ts_transformer_act_plan(cfg, B, T, &acts, &grads);
+    size_t n = 0, largest = 0;
+    if (ok && !acts.too_big && !grads.too_big) {
+        const ts_arena *both[2] = {&acts, &grads};
+        for (int i = 0; i < 2; i++)
+            for (size_t c = 0; c < both[i]->n_chunks; c++)
+                if (both[i]->chunks[c].floats * 4 > largest)
+                    largest = both[i]->chunks[c].floats * 4;
+        n = ts_arena_buffers(&acts) + ts_arena_buffers(&grads);
+    }
+    ts_arena_free(&acts, NULL);
+    ts_arena_free(&grads, NULL);
+    if (largest_bytes) *largest_bytes = largest;
+    return n;
+}
+
 ts_status ts_model_reserve(ts_model *m, int B, int T) {
     if (B <= m->B_max && T == m->T_max) return TS_OK;
     free_acts(m);
@@ -138,8 +160,8 @@ ts_status ts_model_reserve(ts_model *m, int B, int T) {
     if (st == TS_OK) st = ts_buffer_alloc(m->be, N * sizeof(int32_t), &m->ids);
     if (st == TS_OK) st = ts_buffer_alloc(m->be, N * sizeof(int32_t), &m->targets);
     if (st == TS_OK) st = ts_buffer_alloc(m->be, N * sizeof(float), &m->losses);
-    if (st == TS_OK) st = ts_buffer_alloc(m->be, N * V * sizeof(float), &m->probs);
-    if (st == TS_OK) st = ts_buffer_alloc(m->be, N * V * sizeof(float), &m->dlogits);
+    if (st == TS_OK) st = ts_buffer_alloc_as(m->be, N * V * 4, TS_MEM_ACTIVATIONS, &m->probs);
+    if (st == TS_OK) st = ts_buffer_alloc_as(m->be, N * V * 4, TS_MEM_SCRATCH, &m->dlogits);
     if (st != TS_OK) {
         free_acts(m);
         return st;
@@ -270,8 +292,8 @@ ts_status ts_model_adamw(ts_model *m, double lr, double beta1, double beta2, dou
     ts_status st;
     if (!m->m) { /* moments appear with the first step, as in PyTorch */
         size_t bytes = m->n_params * sizeof(float);
-        if ((st = ts_buffer_alloc(m->be, bytes, &m->m)) != TS_OK) return st;
-        if ((st = ts_buffer_alloc(m->be, bytes, &m->v)) != TS_OK) return st;
+        if ((st = ts_buffer_alloc_as(m->be, bytes, TS_MEM_PARAMS, &m->m)) != TS_OK) return st;
+        if ((st = ts_buffer_alloc_as(m->be, bytes, TS_MEM_PARAMS, &m->v)) != TS_OK) return st;
     }
     ts_tensor p = {m->params, 0}, g = {m->grads, 0}, mm = {m->m, 0}, vv = {m->v, 0};
     m->be->iface->adamw(m->be, p, g, mm, vv, m->n_params, lr, beta1, beta2, eps, weight_decay, t,
@@ -337,8 +359,8 @@ ts_status ts_model_set_moments(ts_model *m, const float *m_in, const float *v_in
     ts_status st;
     size_t bytes = m->n_params * sizeof(float);
     if (!m->m) {
-        if ((st = ts_buffer_alloc(m->be, bytes, &m->m)) != TS_OK) return st;
-        if ((st = ts_buffer_alloc(m->be, bytes, &m->v)) != TS_OK) return st;
+        if ((st = ts_buffer_alloc_as(m->be, bytes, TS_MEM_PARAMS, &m->m)) != TS_OK) return st;
+        if ((st = ts_buffer_alloc_as(m->be, bytes, TS_MEM_PARAMS, &m->v)) != TS_OK) return st;
     }
     if ((st = set_flat(m, m->m, m_in)) != TS_OK) return st;
     return set_flat(m, m->v, v_in);

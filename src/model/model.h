@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "backends/backend.h"
+#include "model/arena.h"
 #include "model/config.h"
 
 typedef struct ts_model ts_model;
@@ -105,13 +106,16 @@ static inline ts_tensor ts_param_at(const ts_model *m, ts_buffer *flat, size_t i
 }
 
 /* Carves consecutive views out of one allocation, each 64-byte aligned; with buf == NULL it only
- * counts, so the same layout code sizes the buffer and then points the views into it. */
+ * counts, so the same layout code sizes the buffer and then points the views into it. With
+ * `arena` set the views come from the arena instead (split over capped buffers, arena.h). */
 typedef struct {
     size_t off;
     ts_buffer *buf;
+    ts_arena *arena;
 } ts_carver;
 
 static inline ts_tensor ts_carve(ts_carver *c, size_t n) {
+    if (c->arena) return ts_arena_take(c->arena, n);
     ts_tensor t = {c->buf, c->off};
     c->off += (n + 15) & ~(size_t)15;
     return t;
@@ -124,6 +128,11 @@ static inline ts_dropout_key ts_drop_key(uint64_t seed, uint32_t step, uint32_t 
 
 /* Bytes of activation memory ts_model_reserve(B, T) will allocate. */
 size_t ts_model_activation_bytes(const ts_model_config *cfg, int B, int T);
+/* How many buffers the activation storage of ts_model_reserve(B, T) splits into when no buffer
+ * may exceed cap_bytes (0: TS_MAX_BUFFER_ELEMENTS floats), with the largest in *largest_bytes.
+ * Only plans: nothing is allocated. 0 when a single tensor is larger than the cap. */
+size_t ts_model_activation_buffers(const ts_model_config *cfg, int B, int T, size_t cap_bytes,
+                                   size_t *largest_bytes);
 
 /* Family implementations (internal). */
 ts_status ts_transformer_reserve(ts_model *m, int B, int T);
@@ -132,6 +141,10 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step);
 void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step);
 ts_tensor ts_transformer_logits(ts_model *m);
 size_t ts_transformer_act_floats(const ts_model_config *c, int B, int T);
+/* Plans the activation arenas (kept activations, then their gradients) under a per-buffer cap;
+ * the caller frees them with ts_arena_free. 0 on out of host memory. */
+int ts_transformer_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts,
+                            ts_arena *grads);
 
 ts_status ts_lstm_reserve(ts_model *m, int B, int T);
 void ts_lstm_free_acts(ts_model *m);
@@ -139,6 +152,7 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step);
 void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step);
 ts_tensor ts_lstm_logits(ts_model *m);
 size_t ts_lstm_act_floats(const ts_model_config *c, int B, int T);
+int ts_lstm_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts, ts_arena *grads);
 
 /* Shared layers (layers.c). Linear as PyTorch: out (N, out) = inp (N, in) W^T + b, W (out, in).
  * The backward accumulates dW, db and (if accumulate) dinp; else assigns dinp. A NULL-buffer

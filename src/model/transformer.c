@@ -8,7 +8,8 @@
  *   logits = output(LN(x))
  *
  * Shapes: N = B*T rows of C channels; heads NH of size HS = C/NH; attention maps (B*NH, T, T).
- * Every activation the backward needs is kept (one allocation); transient ones share scratch.
+ * Every activation the backward needs is kept (in as few buffers as the per-buffer cap allows,
+ * arena.h); transient ones share scratch.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -32,11 +33,11 @@ typedef struct {
 } block_acts;
 
 typedef struct {
-    ts_buffer *buf, *grad_buf;
-    ts_buffer *pos_ids; /* int32 (B*T): t for each row */
-    int pos_B, pos_T;   /* shape pos_ids was written for */
-    ts_tensor encoded;  /* (N, C) token + position embedding */
-    ts_tensor x0;       /* (N, C) Drop(encoded) */
+    ts_arena arena, grad_arena; /* activations; their gradients (split under the buffer cap) */
+    ts_buffer *pos_ids;         /* int32 (B*T): t for each row */
+    int pos_B, pos_T;           /* shape pos_ids was written for */
+    ts_tensor encoded;          /* (N, C) token + position embedding */
+    ts_tensor x0;               /* (N, C) Drop(encoded) */
     block_acts *blocks;
     ts_tensor xf, lnf_mean, lnf_rstd; /* final LayerNorm */
     ts_tensor logits;                 /* (N, V) */
@@ -46,12 +47,13 @@ typedef struct {
     ts_tensor dx, dr, dtmp, dqkv, dq, dk, dv, dyh, datt, dpre, dh, dg, dxf;
 } tf_acts;
 
-/* Lays out the activations; with buf == NULL only counts. Returns floats used. */
-static size_t layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_buffer *buf,
-                     ts_buffer *gbuf, size_t *grad_floats) {
+/* Lays out the activations in two arenas: planning them the first time, pointing the views into
+ * their buffers once they are allocated (arena.h). */
+static void layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_arena *acts,
+                   ts_arena *grads) {
     size_t N = (size_t)B * T, C = (size_t)c->d_model, F = (size_t)c->d_ff, V = c->vocab_size;
     size_t NH = (size_t)c->n_heads, att = (size_t)B * NH * T * T;
-    ts_carver k = {0, buf};
+    ts_carver k = {0, NULL, acts};
     a->encoded = ts_carve(&k, N * C);
     a->x0 = ts_carve(&k, N * C);
     for (int l = 0; l < c->n_layers; l++) {
@@ -82,8 +84,7 @@ static size_t layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_buff
     a->ao = ts_carve(&k, N * C);
     a->g = ts_carve(&k, N * F);
     a->f = ts_carve(&k, N * C);
-    size_t total = k.off;
-    ts_carver g = {0, gbuf};
+    ts_carver g = {0, NULL, grads};
     a->dx = ts_carve(&g, N * C);
     a->dr = ts_carve(&g, N * C);
     a->dtmp = ts_carve(&g, N * C);
@@ -97,23 +98,34 @@ static size_t layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_buff
     a->dh = ts_carve(&g, N * F);
     a->dg = ts_carve(&g, N * F);
     a->dxf = ts_carve(&g, N * C);
-    *grad_floats = g.off;
-    return total;
+}
+
+int ts_transformer_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts,
+                            ts_arena *grads) {
+    tf_acts a;
+    a.blocks = calloc((size_t)c->n_layers, sizeof *a.blocks);
+    if (a.blocks) layout(&a, c, B, T, acts, grads);
+    free(a.blocks);
+    return a.blocks != NULL && !acts->no_memory && !grads->no_memory;
 }
 
 size_t ts_transformer_act_floats(const ts_model_config *c, int B, int T) {
-    tf_acts a;
-    a.blocks = calloc((size_t)c->n_layers, sizeof *a.blocks);
-    size_t gf = 0, f = a.blocks ? layout(&a, c, B, T, NULL, NULL, &gf) : 0;
-    free(a.blocks);
-    return f + gf + 2 * (size_t)B * T;
+    ts_arena acts, grads; /* no cap: the total is the same however it is split */
+    ts_arena_init(&acts, 0);
+    ts_arena_init(&grads, 0);
+    size_t f = ts_transformer_act_plan(c, B, T, &acts, &grads)
+                   ? ts_arena_floats(&acts) + ts_arena_floats(&grads)
+                   : 0;
+    ts_arena_free(&acts, NULL);
+    ts_arena_free(&grads, NULL);
+    return f + 2 * (size_t)B * T;
 }
 
 void ts_transformer_free_acts(ts_model *m) {
     tf_acts *a = m->acts;
     if (!a) return;
-    ts_buffer_free(m->be, a->buf);
-    ts_buffer_free(m->be, a->grad_buf);
+    ts_arena_free(&a->arena, m->be);
+    ts_arena_free(&a->grad_arena, m->be);
     ts_buffer_free(m->be, a->pos_ids);
     free(a->blocks);
     free(a);
@@ -131,15 +143,17 @@ ts_status ts_transformer_reserve(ts_model *m, int B, int T) {
         return ts_set_error("out of host memory");
     }
     m->acts = a;
-    size_t gf, f = layout(a, c, B, T, NULL, NULL, &gf);
+    ts_arena_init(&a->arena, m->be->max_buffer_bytes);
+    ts_arena_init(&a->grad_arena, m->be->max_buffer_bytes);
+    layout(a, c, B, T, &a->arena, &a->grad_arena);
     ts_status st;
-    if ((st = ts_buffer_alloc(m->be, f * sizeof(float), &a->buf)) != TS_OK ||
-        (st = ts_buffer_alloc(m->be, gf * sizeof(float), &a->grad_buf)) != TS_OK ||
+    if ((st = ts_arena_alloc(&a->arena, m->be, TS_MEM_ACTIVATIONS)) != TS_OK ||
+        (st = ts_arena_alloc(&a->grad_arena, m->be, TS_MEM_SCRATCH)) != TS_OK ||
         (st = ts_buffer_alloc(m->be, (size_t)B * T * sizeof(int32_t), &a->pos_ids)) != TS_OK) {
         ts_transformer_free_acts(m);
         return st;
     }
-    layout(a, c, B, T, a->buf, a->grad_buf, &gf);
+    layout(a, c, B, T, &a->arena, &a->grad_arena);
     return TS_OK;
 }
 
@@ -208,7 +222,7 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
         op->gemm(be, 0, 1, T, T, HS, 1.0f, b->q, HS, (long)T * HS, b->k, HS, (long)T * HS, 0.0f,
                  a->pre, T, (long)T * T, BH);
         op->softmax_causal_forward(be, b->att, a->pre, BH, T, 1.0f / sqrtf((float)HS));
-        if (b->attd.off != b->att.off)
+        if (b->attd.buf != b->att.buf || b->attd.off != b->att.off)
             op->dropout_forward(be, b->attd, b->att, (size_t)BH * T * T, p,
                                 ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T));
         /* yh (T x HS) = attd (T x T) v; yh lands in dq's place of a scratch: use ao first */
@@ -285,7 +299,7 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
                  a->datt, T, (long)T * T, BH);
         op->gemm(be, 1, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, a->dyh, HS, (long)T * HS, 0.0f,
                  a->dv, HS, (long)T * HS, BH);
-        if (b->attd.off != b->att.off)
+        if (b->attd.buf != b->att.buf || b->attd.off != b->att.off)
             op->dropout_backward(be, a->datt, a->datt, (size_t)BH * T * T, p,
                                  ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T));
         op->softmax_causal_backward(be, a->dpre, a->datt, b->att, BH, T, 1.0f / sqrtf((float)HS));

@@ -38,7 +38,7 @@ struct ts_tf_cache {
 static size_t layout(ts_tf_cache *c, const ts_model_config *cf, ts_buffer *buf) {
     size_t S = (size_t)c->S, C = (size_t)cf->d_model, F = (size_t)cf->d_ff;
     size_t NH = (size_t)cf->n_heads;
-    ts_carver k = {0, buf};
+    ts_carver k = {0, buf, NULL};
     for (int l = 0; l < cf->n_layers; l++)
         c->qkv[l] = ts_carve(&k, S * 3 * C);
     c->x = ts_carve(&k, S * C);
