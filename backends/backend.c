@@ -105,6 +105,14 @@ typedef ts_tensor T_;
     X(softmax_causal_forward, (T_ att, T_ pre, int BH, int T, float s), (att, pre, BH, T, s))      \
     X(softmax_causal_backward, (T_ dpre, T_ datt, T_ att, int BH, int T, float s),                 \
       (dpre, datt, att, BH, T, s))                                                                 \
+    X(attention_forward,                                                                           \
+      (T_ o, T_ lse, T_ q, T_ k, T_ v, int BH, int T, int HS, float s, float p,                    \
+       ts_dropout_key kk),                                                                         \
+      (o, lse, q, k, v, BH, T, HS, s, p, kk))                                                      \
+    X(attention_backward,                                                                          \
+      (T_ dq, T_ dk, T_ dv, T_ dl, T_ dout, T_ o, T_ q, T_ k, T_ v, T_ lse, int BH, int T, int HS, \
+       float s, float p, ts_dropout_key kk),                                                       \
+      (dq, dk, dv, dl, dout, o, q, k, v, lse, BH, T, HS, s, p, kk))                                \
     X(lstm_cell_forward, (T_ h, T_ c, T_ act, T_ pre, T_ cp, int B, int H, int ld),                \
       (h, c, act, pre, cp, B, H, ld))                                                              \
     X(lstm_cell_backward,                                                                          \

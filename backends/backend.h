@@ -45,6 +45,9 @@ typedef struct {
     size_t off; /* in elements (4 bytes) */
 } ts_tensor;
 
+/* The largest head size the fused attention ops take (GPU kernels keep a row in registers). */
+#define TS_ATTENTION_MAX_HS 64
+
 static inline ts_tensor ts_view(ts_tensor t, size_t off) {
     t.off += off;
     return t;
@@ -164,6 +167,23 @@ typedef struct {
     /* dpre = scale * att * (datt - sum_s datt * att) (assign; zero above the diagonal) */
     void (*softmax_causal_backward)(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
                                     int BH, int T, float scale);
+
+    /* ---- fused causal attention (flash-style: the (T, T) maps are never stored) ---------- */
+    /* Per (batch, head) bh < BH, with q, k, v, out (BH, T, HS), HS <= TS_ATTENTION_MAX_HS:
+     *   out = Drop(softmax_causal(scale * q k^T)) v,   lse[bh*T + t] = log sum_s<=t exp(...)
+     * exactly the unfused path (gemm, softmax_causal_forward, dropout_forward, gemm). Element
+     * (bh, t, s) of the map is element bh*T*T + t*T + s of the dropout tensor keyed by key, so
+     * the mask equals dropout_forward's over the whole (BH, T, T) map. Blocks above the
+     * diagonal are skipped. */
+    void (*attention_forward)(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tensor q,
+                              ts_tensor k, ts_tensor v, int BH, int T, int HS, float scale, float p,
+                              ts_dropout_key key);
+    /* dq, dk, dv (assign) from dout, recomputing the maps from q, k and lse and the mask from
+     * key. delta (BH*T) is scratch: it receives the row sums dot(dout, out). */
+    void (*attention_backward)(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tensor dv,
+                               ts_tensor delta, ts_tensor dout, ts_tensor out, ts_tensor q,
+                               ts_tensor k, ts_tensor v, ts_tensor lse, int BH, int T, int HS,
+                               float scale, float p, ts_dropout_key key);
 
     /* ---- LSTM ---------------------------------------------------------------------------- */
     /* One time step for a batch. pre (B, 4H) holds x W_ih^T + b_ih + h W_hh^T + b_hh in PyTorch

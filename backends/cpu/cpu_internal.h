@@ -137,6 +137,20 @@ void cpu_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, in
 void cpu_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
                                  int BH, int T, float scale);
 
+/* Fused causal attention (cpu_flash_attention.c) */
+void cpu_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tensor q, ts_tensor k,
+                           ts_tensor v, int BH, int T, int HS, float scale, float p,
+                           ts_dropout_key key);
+void cpu_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tensor dv,
+                            ts_tensor delta, ts_tensor dout, ts_tensor out, ts_tensor q,
+                            ts_tensor k, ts_tensor v, ts_tensor lse, int BH, int T, int HS,
+                            float scale, float p, ts_dropout_key key);
+/* Philox4x32-10 of CPU_PHILOX_LANES consecutive blocks {blk0 + j, 0, c2, c3}: out[4j + w] is
+ * word w of block j (cpu_elementwise.c; dropout and the fused attention's mask). */
+#define CPU_PHILOX_LANES 16
+void cpu_philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t key[2],
+                      uint32_t out[4 * CPU_PHILOX_LANES]);
+
 void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
                            ts_tensor c_prev, int B, int H, int ld_state);
 void cpu_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,

@@ -35,6 +35,7 @@ typedef enum {
     OCL_P_REDUCE,
     OCL_P_OPTIM,
     OCL_P_PEAK,
+    OCL_P_ATTENTION_FLASH,
     OCL_P_COUNT
 } ocl_program_id;
 
@@ -67,6 +68,11 @@ typedef enum {
     OCL_K_ADAMW,
     OCL_K_PEAK_FMA,
     OCL_K_PEAK_COPY,
+    /* fused attention (attention_flash.cl) */
+    OCL_K_ATTENTION_FORWARD,
+    OCL_K_ATTENTION_DELTA,
+    OCL_K_ATTENTION_BACKWARD_DQ,
+    OCL_K_ATTENTION_BACKWARD_DKDV,
     OCL_K_COUNT
 } ocl_kernel_id;
 
@@ -78,6 +84,7 @@ typedef enum {
 #define OCL_RED_GROUPS  256 /* reduction work-groups in the first pass */
 #define OCL_COLSUM_ROWS 64  /* rows per partial in the column sums (as the CPU backend) */
 #define OCL_EMB_TILE    64  /* ids scanned per tile by embedding_backward (== its group) */
+#define OCL_ATT_TILE    32  /* fused attention: rows per tile (== its work-group) */
 
 /* Codes a kernel writes to the device status word when it meets bad data (ids and targets
  * live on the device, so they can only be checked there); sync reads the word. */
@@ -225,6 +232,13 @@ void ocl_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, in
                               int HS);
 void ocl_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                 float scale);
+void ocl_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tensor q, ts_tensor k,
+                           ts_tensor v, int BH, int T, int HS, float scale, float p,
+                           ts_dropout_key key);
+void ocl_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tensor dv,
+                            ts_tensor delta, ts_tensor dout, ts_tensor out, ts_tensor q,
+                            ts_tensor k, ts_tensor v, ts_tensor lse, int BH, int T, int HS,
+                            float scale, float p, ts_dropout_key key);
 void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
                                  int BH, int T, float scale);
 

@@ -30,6 +30,7 @@ static const char *const program_files[OCL_P_COUNT] = {
     [OCL_P_REDUCE] = "reduce",
     [OCL_P_OPTIM] = "optim",
     [OCL_P_PEAK] = "peak",
+    [OCL_P_ATTENTION_FLASH] = "attention_flash",
 };
 
 static const struct {
@@ -62,6 +63,10 @@ static const struct {
     [OCL_K_ADAMW] = {OCL_P_OPTIM, "ts_adamw"},
     [OCL_K_PEAK_FMA] = {OCL_P_PEAK, "ts_peak_fma"},
     [OCL_K_PEAK_COPY] = {OCL_P_PEAK, "ts_peak_copy"},
+    [OCL_K_ATTENTION_FORWARD] = {OCL_P_ATTENTION_FLASH, "ts_attention_forward"},
+    [OCL_K_ATTENTION_DELTA] = {OCL_P_ATTENTION_FLASH, "ts_attention_delta"},
+    [OCL_K_ATTENTION_BACKWARD_DQ] = {OCL_P_ATTENTION_FLASH, "ts_attention_backward_dq"},
+    [OCL_K_ATTENTION_BACKWARD_DKDV] = {OCL_P_ATTENTION_FLASH, "ts_attention_backward_dkdv"},
 };
 
 #define CACHE_MAGIC     "TSCLBIN1\n"

@@ -65,6 +65,11 @@ typedef enum {
     VK_K_GEMM_DIRECT4_TT,
     VK_K_PEAK_FMA,
     VK_K_PEAK_COPY,
+    /* fused attention (attention_flash_*.comp) */
+    VK_K_ATT_FORWARD,
+    VK_K_ATT_DELTA,
+    VK_K_ATT_BACKWARD_DQ,
+    VK_K_ATT_BACKWARD_DKDV,
     VK_K_COUNT
 } vk_kernel_id;
 
@@ -75,6 +80,7 @@ typedef enum {
 #define VK_RED_WG       64  /* reduction work-group: fixed, so sums round the same everywhere */
 #define VK_RED_GROUPS   256
 #define VK_COLSUM_ROWS  64 /* rows per partial in the column sums (as the CPU backend) */
+#define VK_ATT_TILE     32 /* fused attention: rows per tile (== its work-group) */
 #define VK_EMB_TILE     64
 #define VK_GEMM_TX      16
 #define VK_GEMM_TY      16
@@ -330,6 +336,13 @@ void vk_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int
                              int HS);
 void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                float scale);
+void vk_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tensor q, ts_tensor k,
+                          ts_tensor v, int BH, int T, int HS, float scale, float p,
+                          ts_dropout_key key);
+void vk_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tensor dv,
+                           ts_tensor delta, ts_tensor dout, ts_tensor out, ts_tensor q, ts_tensor k,
+                           ts_tensor v, ts_tensor lse, int BH, int T, int HS, float scale, float p,
+                           ts_dropout_key key);
 void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, ts_tensor att,
                                 int BH, int T, float scale);
 void vk_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,

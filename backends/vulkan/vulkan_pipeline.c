@@ -52,6 +52,10 @@ const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
     [VK_K_GEMM_DIRECT4_TT] = {"gemm_direct4", 3, 0},
     [VK_K_PEAK_FMA] = {"peak_fma", 1, VK_WG},
     [VK_K_PEAK_COPY] = {"peak_copy", 2, VK_WG},
+    [VK_K_ATT_FORWARD] = {"attention_flash_forward", 5, VK_ATT_TILE},
+    [VK_K_ATT_DELTA] = {"attention_flash_delta", 3, VK_WG},
+    [VK_K_ATT_BACKWARD_DQ] = {"attention_flash_backward_dq", 7, VK_ATT_TILE},
+    [VK_K_ATT_BACKWARD_DKDV] = {"attention_flash_backward_dkdv", 8, VK_ATT_TILE},
 };
 
 uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id) {

@@ -56,6 +56,10 @@ vk_family vk_kernel_family(vk_kernel_id id) {
         return VK_FAM_HEADS;
     case VK_K_SOFTMAX_FORWARD:
     case VK_K_SOFTMAX_BACKWARD:
+    case VK_K_ATT_FORWARD: /* the fused attention replaces the softmax and its gemms */
+    case VK_K_ATT_DELTA:
+    case VK_K_ATT_BACKWARD_DQ:
+    case VK_K_ATT_BACKWARD_DKDV:
         return VK_FAM_SOFTMAX;
     case VK_K_LSTM_FORWARD:
     case VK_K_LSTM_BACKWARD:
