@@ -4,31 +4,37 @@
  * shaders/attention_flash_*.comp) and the path the Transformer trains with.
  *
  * One (batch, head) pair is one work item, so every sum runs in a fixed order whatever the
- * thread count. A query row's scores (at most T of them) live in a per-pair scratch row: on a
- * CPU the whole row fits in cache, so the exact two-pass softmax of softmax_causal_forward is
- * as cheap as an online one and rounds the same way. The backward recomputes the
- * probabilities from q, k and the saved log-sum-exp, and the dropout mask from its Philox key.
+ * thread count. A query row's scores (at most T of them) live in a per-thread scratch row: on
+ * a CPU the whole row fits in cache, so the exact two-pass softmax of softmax_causal_forward is
+ * as cheap as an online one and rounds the same way. The pair's k (and v) are first transposed
+ * into the scratch, (HS, T), so a row of scores is HS vectorised passes over contiguous keys
+ * rather than T short dot products. The backward recomputes the probabilities from q, k and
+ * the saved log-sum-exp, and the dropout mask from its Philox key.
  */
 #include "backends/cpu/cpu_internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "util/philox.h"
 
-/* Dot product of two rows of n floats with four partial sums (fixed order, vectorisable). */
-static float dot(const float *a, const float *b, int n) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
+/* xt (HS, T) = x (T, HS) */
+static void transpose(float *xt, const float *x, int T, int HS) {
+    for (int t = 0; t < T; t++)
+        for (int d = 0; d < HS; d++)
+            xt[(size_t)d * T + t] = x[(size_t)t * HS + d];
+}
+
+/* out[s] = sum_d a[d] * bt[d, s] for s < n, bt (HS, T): summed in d order for every s */
+static void row_times(float *out, const float *a, const float *bt, int n, int T, int HS) {
+    for (int s = 0; s < n; s++)
+        out[s] = 0.0f;
+    for (int d = 0; d < HS; d++) {
+        const float ad = a[d], *b = bt + (size_t)d * T;
+        for (int s = 0; s < n; s++)
+            out[s] += ad * b[s];
     }
-    for (; i < n; i++)
-        s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
 }
 
 /* y += a * x over n floats */
@@ -95,12 +101,28 @@ static int shape_ok(ts_backend *be, const char *op, int BH, int T, int HS) {
     return 1;
 }
 
-/* Per-pair scratch: a row of T scores and a row of T mask bytes for each of BH pairs. */
-static float *row_scratch(ts_backend *be, int BH, int T, uint8_t **keep) {
-    size_t rows = (size_t)BH * T;
-    float *s = cpu_scratch(be, rows * (sizeof(float) + 1));
-    if (s) *keep = (uint8_t *)(s + rows);
-    return s;
+/* Per-thread scratch: two rows of T floats, k and v transposed (2 * HS * T floats), a row
+ * of T mask bytes. */
+typedef struct {
+    float *sc, *dp, *kt, *vt;
+    uint8_t *keep;
+} row_scratch;
+
+static size_t scratch_floats(int T, int HS) {
+    return (size_t)(2 + 2 * HS) * T + ((size_t)T + 3) / 4 + 16; /* rounded to 64 bytes below */
+}
+
+static float *scratch_all(ts_backend *be, int T, int HS) {
+    size_t per = (scratch_floats(T, HS) + 15) & ~(size_t)15;
+    return cpu_scratch(be, (size_t)cpu_threads(be) * per * sizeof(float));
+}
+
+static row_scratch scratch_mine(float *all, int T, int HS) {
+    size_t per = (scratch_floats(T, HS) + 15) & ~(size_t)15;
+    float *f = all + (size_t)omp_get_thread_num() * per;
+    row_scratch r = {f, f + T, f + 2 * (size_t)T, f + (size_t)(2 + HS) * T, NULL};
+    r.keep = (uint8_t *)(f + (size_t)(2 + 2 * HS) * T);
+    return r;
 }
 
 void cpu_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tensor q, ts_tensor k,
@@ -115,21 +137,24 @@ void cpu_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tens
     const float *pq = cpu_f32(be, q, n, op, "q"), *pk = cpu_f32(be, k, n, op, "k");
     const float *pv = cpu_f32(be, v, n, op, "v");
     if (be->error != TS_OK) return;
-    uint8_t *keep_all = NULL;
-    float *sc_all = row_scratch(be, BH, T, &keep_all);
-    if (!sc_all) return;
+    float *all = scratch_all(be, T, HS);
+    if (!all) return;
     size_t work = (size_t)BH * T * T * HS / 2;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (int bh = 0; bh < BH; bh++) {
         const size_t base = (size_t)bh * T * HS;
         const float *Q = pq + base, *K = pk + base, *V = pv + base;
-        float *O = po + base, *sc = sc_all + (size_t)bh * T;
-        uint8_t *keep = keep_all + (size_t)bh * T;
+        float *O = po + base;
+        row_scratch r = scratch_mine(all, T, HS);
+        float *sc = r.sc;
+        uint8_t *keep = r.keep;
+        transpose(r.kt, K, T, HS);
         for (int t = 0; t < T; t++) {
             const float *qt = Q + (size_t)t * HS;
+            row_times(sc, qt, r.kt, t + 1, T, HS); /* keys after t are masked: never computed */
             float mx = -INFINITY;
-            for (int s = 0; s <= t; s++) { /* the keys after t are masked: never computed */
-                sc[s] = scale * dot(qt, K + (size_t)s * HS, HS);
+            for (int s = 0; s <= t; s++) {
+                sc[s] *= scale;
                 mx = fmaxf(mx, sc[s]);
             }
             double sum = 0;
@@ -172,9 +197,8 @@ void cpu_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tenso
     const float *pq = cpu_f32(be, q, n, op, "q"), *pk = cpu_f32(be, k, n, op, "k");
     const float *pv = cpu_f32(be, v, n, op, "v"), *pl = cpu_f32(be, lse, rows, op, "lse");
     if (be->error != TS_OK) return;
-    uint8_t *keep_all = NULL;
-    float *sc_all = row_scratch(be, BH, T, &keep_all);
-    if (!sc_all) return;
+    float *all = scratch_all(be, T, HS);
+    if (!all) return;
     size_t work = (size_t)BH * T * T * HS;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (int bh = 0; bh < BH; bh++) {
@@ -182,8 +206,11 @@ void cpu_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tenso
         const float *Q = pq + base, *K = pk + base, *V = pv + base, *DY = pdy + base;
         const float *O = po + base;
         float *DQ = pdq + base, *DK = pdk + base, *DV = pdv + base;
-        float *P = sc_all + (size_t)bh * T;
-        uint8_t *keep = keep_all + (size_t)bh * T;
+        row_scratch r = scratch_mine(all, T, HS);
+        float *P = r.sc, *DPV = r.dp;
+        uint8_t *keep = r.keep;
+        transpose(r.kt, K, T, HS);
+        transpose(r.vt, V, T, HS);
         memset(DK, 0, (size_t)T * HS * sizeof *DK);
         memset(DV, 0, (size_t)T * HS * sizeof *DV);
         for (int t = 0; t < T; t++) {
@@ -198,12 +225,14 @@ void cpu_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tenso
             if (dm.on) mask_row(&dm, ((size_t)bh * T + t) * T, t + 1, keep);
             float *dqt = DQ + (size_t)t * HS;
             memset(dqt, 0, (size_t)HS * sizeof *dqt);
+            row_times(P, qt, r.kt, t + 1, T, HS);
             for (int s = 0; s <= t; s++)
-                P[s] = expf(scale * dot(qt, K + (size_t)s * HS, HS) - L);
+                P[s] = expf(scale * P[s] - L);
+            row_times(DPV, dyt, r.vt, t + 1, T, HS); /* dy[t] . v[s] */
             for (int s = 0; s <= t; s++) {
                 float m = dm.on ? (keep[s] ? dm.scale : 0.0f) : 1.0f;
                 if (m != 0.0f) axpy(DV + (size_t)s * HS, P[s] * m, dyt, HS);
-                float dP = m != 0.0f ? m * dot(dyt, V + (size_t)s * HS, HS) : 0.0f;
+                float dP = m * DPV[s];
                 float dS = scale * P[s] * (dP - D);
                 axpy(dqt, dS, K + (size_t)s * HS, HS);
                 axpy(DK + (size_t)s * HS, dS, qt, HS);
