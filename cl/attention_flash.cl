@@ -6,7 +6,9 @@
  * TS_ATT_TILE items takes one tile of TS_ATT_TILE rows of one (batch, head) pair, an item one
  * row, kept in registers (HS <= TS_ATT_MAX_HS). The other side's rows stream through local
  * memory a tile at a time; tiles wholly above the diagonal are never visited. Sums over keys
- * run in key order, so results are deterministic.
+ * run in key order, so results are deterministic. Loops over a row run to the constant
+ * TS_ATT_MAX_HS and break at HS: a GPU compiler unrolls them and keeps the row in registers, a
+ * CPU driver (PoCL) runs only HS iterations.
  *
  * Dropout: element (t, s) of pair bh's map is element (bh*T + t)*T + s of the dropout tensor
  * (as dropout_forward over the unfused maps), kept iff (w >> 8) >= thr; kept probabilities are
@@ -80,8 +82,10 @@ inline void ts_att_load(__local float *tile, __global const float *src, uint r0,
 inline float ts_att_dot(const float *a, __local const float *b, uint HS) {
     float s = 0.0f;
 #pragma unroll
-    for (uint d = 0; d < TS_ATT_MAX_HS; d++)
-        if (d < HS) s += a[d] * b[d];
+    for (uint d = 0; d < TS_ATT_MAX_HS; d++) {
+        if (d >= HS) break;
+        s += a[d] * b[d];
+    }
     return s;
 }
 
@@ -118,8 +122,10 @@ __kernel void ts_attention_forward(__global float *out, ulong oo, __global float
         float corr = exp(mx - tmx); /* 0 on the first tile (mx = -inf) */
         sum *= corr;
 #pragma unroll
-        for (uint d = 0; d < TS_ATT_MAX_HS; d++)
+        for (uint d = 0; d < TS_ATT_MAX_HS; d++) {
+            if (d >= HS) break;
             acc[d] *= corr;
+        }
         mx = tmx;
         ulong row = ((ulong)bh * T + t) * T;
         for (uint j = 0; j < n; j++) {
@@ -128,8 +134,10 @@ __kernel void ts_attention_forward(__global float *out, ulong oo, __global float
             float w = e * ts_att_factor(&mask, row + s0 + j);
             __local const float *vr = vs + j * TS_ATT_MAX_HS;
 #pragma unroll
-            for (uint d = 0; d < TS_ATT_MAX_HS; d++)
+            for (uint d = 0; d < TS_ATT_MAX_HS; d++) {
+                if (d >= HS) break;
                 acc[d] += w * vr[d];
+            }
         }
     }
     if (t >= T) return;
@@ -188,8 +196,10 @@ __kernel void ts_attention_backward_dq(__global float *dq, ulong dqo, __global c
             float dP = f != 0.0f ? f * ts_att_dot(dyr, vs + j * TS_ATT_MAX_HS, HS) : 0.0f;
             float dS = scale * P * (dP - D);
 #pragma unroll
-            for (uint d = 0; d < TS_ATT_MAX_HS; d++)
+            for (uint d = 0; d < TS_ATT_MAX_HS; d++) {
+                if (d >= HS) break;
                 acc[d] += dS * kr[d];
+            }
         }
     }
     if (t >= T) return;
@@ -236,17 +246,18 @@ __kernel void ts_attention_backward_dkdv(__global float *dk, ulong dko, __global
             __local const float *dyrow = dys + i * TS_ATT_MAX_HS;
             float qk = 0.0f, dyv = 0.0f;
 #pragma unroll
-            for (uint d = 0; d < TS_ATT_MAX_HS; d++)
-                if (d < HS) {
-                    qk += qrow[d] * kr[d];
-                    dyv += dyrow[d] * vr[d];
-                }
+            for (uint d = 0; d < TS_ATT_MAX_HS; d++) {
+                if (d >= HS) break;
+                qk += qrow[d] * kr[d];
+                dyv += dyrow[d] * vr[d];
+            }
             float P = exp(scale * qk - ls[i]);
             float f = ts_att_factor(&mask, ((ulong)bh * T + t0 + i) * T + s);
             float dS = scale * P * (f * dyv - ds[i]);
             float pf = P * f;
 #pragma unroll
             for (uint d = 0; d < TS_ATT_MAX_HS; d++) {
+                if (d >= HS) break;
                 dva[d] += pf * dyrow[d];
                 dka[d] += dS * qrow[d];
             }

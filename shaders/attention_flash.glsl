@@ -4,6 +4,8 @@
  * the tile) takes WG rows of one (batch, head) pair, gl_WorkGroupID = (tile, pair), an item one
  * row kept in registers (HS <= TS_ATT_MAX_HS); the other side's rows stream through shared
  * memory a tile at a time, and tiles wholly above the diagonal are never visited.
+ * Loops over a row run to the constant TS_ATT_MAX_HS and break at HS: a GPU compiler can
+ * unroll them and keep the row in registers, a CPU driver (lavapipe) runs only HS iterations.
  *
  * Included before the push constants `p`, which carry T, HS and a ts_att_mask m.
  * Dropout: element (t, s) of pair bh's map is element (bh*T + t)*T + s of the dropout tensor

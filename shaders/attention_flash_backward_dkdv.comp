@@ -41,16 +41,17 @@ void main() {
         uint n = min(WG, p.T - t0);
         for (uint i = s > t0 ? s - t0 : 0u; i < n; i++) { /* queries t >= s only */
             float qk = 0.0, dyv = 0.0;
-            for (uint d = 0u; d < TS_ATT_MAX_HS; d++)
-                if (d < p.HS) {
-                    qk += qs[i * TS_ATT_MAX_HS + d] * kr[d];
-                    dyv += dys[i * TS_ATT_MAX_HS + d] * vr[d];
-                }
+            for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+                if (d >= p.HS) break;
+                qk += qs[i * TS_ATT_MAX_HS + d] * kr[d];
+                dyv += dys[i * TS_ATT_MAX_HS + d] * vr[d];
+            }
             float P = exp(p.scale * qk - ls[i]);
             float f = ts_att_factor(p.m, (bh * p.T + t0 + i) * p.T + s);
             float dS = p.scale * P * (f * dyv - ds[i]);
             float pf = P * f;
             for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+                if (d >= p.HS) break;
                 dva[d] += pf * dys[i * TS_ATT_MAX_HS + d];
                 dka[d] += dS * qs[i * TS_ATT_MAX_HS + d];
             }

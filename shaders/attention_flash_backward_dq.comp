@@ -37,17 +37,23 @@ void main() {
         uint row = (bh * p.T + t) * p.T;
         for (uint j = 0u; j < n; j++) {
             float qk = 0.0, dyv = 0.0;
-            for (uint d = 0u; d < TS_ATT_MAX_HS; d++)
-                if (d < p.HS) qk += qr[d] * ks[j * TS_ATT_MAX_HS + d];
+            for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+                if (d >= p.HS) break;
+                qk += qr[d] * ks[j * TS_ATT_MAX_HS + d];
+            }
             float P = exp(p.scale * qk - L);
             float f = ts_att_factor(p.m, row + s0 + j);
             if (f != 0.0) {
-                for (uint d = 0u; d < TS_ATT_MAX_HS; d++)
-                    if (d < p.HS) dyv += dyr[d] * vs[j * TS_ATT_MAX_HS + d];
+                for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+                    if (d >= p.HS) break;
+                    dyv += dyr[d] * vs[j * TS_ATT_MAX_HS + d];
+                }
             }
             float dS = p.scale * P * (f * dyv - D);
-            for (uint d = 0u; d < TS_ATT_MAX_HS; d++)
+            for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+                if (d >= p.HS) break;
                 acc[d] += dS * ks[j * TS_ATT_MAX_HS + d];
+            }
         }
     }
     if (t >= p.T) return;

@@ -35,23 +35,29 @@ void main() {
         float tmx = mx;
         for (uint j = 0u; j < n; j++) {
             float s = 0.0;
-            for (uint d = 0u; d < TS_ATT_MAX_HS; d++)
-                if (d < p.HS) s += qr[d] * ks[j * TS_ATT_MAX_HS + d];
+            for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+                if (d >= p.HS) break;
+                s += qr[d] * ks[j * TS_ATT_MAX_HS + d];
+            }
             sc[j] = p.scale * s;
             tmx = max(tmx, sc[j]);
         }
         float corr = exp(mx - tmx); /* 0 on the first tile (mx = -inf) */
         sum *= corr;
-        for (uint d = 0u; d < TS_ATT_MAX_HS; d++)
+        for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+            if (d >= p.HS) break;
             acc[d] *= corr;
+        }
         mx = tmx;
         uint row = (bh * p.T + t) * p.T;
         for (uint j = 0u; j < n; j++) {
             float e = exp(sc[j] - mx);
             sum += e;
             float w = e * ts_att_factor(p.m, row + s0 + j);
-            for (uint d = 0u; d < TS_ATT_MAX_HS; d++)
+            for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
+                if (d >= p.HS) break;
                 acc[d] += w * vs[j * TS_ATT_MAX_HS + d];
+            }
         }
     }
     if (t >= p.T) return;
