@@ -384,6 +384,18 @@ int ts_check_dropout(ts_backend *be, const char *op, size_t n, float p) {
     return 0;
 }
 
+int ts_check_attention(ts_backend *be, const char *op, int BH, int T, int HS, float p) {
+    if (BH == 0 || T == 0) return 1;
+    if (HS < 1 || HS > TS_ATTENTION_MAX_HS) {
+        ts_backend_fail(be, TS_ERR, "%s: head size %d is outside 1..%d", op, HS,
+                        TS_ATTENTION_MAX_HS);
+        return 0;
+    }
+    if (p >= 0.0f && p < 1.0f) return 1;
+    ts_backend_fail(be, TS_ERR, "%s: dropout probability %g is outside [0, 1)", op, (double)p);
+    return 0;
+}
+
 int ts_check_lstm_ld(ts_backend *be, const char *op, int B, int H, int ld_state) {
     if (B == 0 || H == 0 || ld_state >= H) return 1;
     ts_backend_fail(be, TS_ERR, "%s: ld_state %d is smaller than H %d", op, ld_state, H);

@@ -62,6 +62,9 @@ typedef struct {
     size_t off; /* in elements (4 bytes) */
 } ts_tensor;
 
+/* The largest head size the fused attention ops take (GPU kernels keep a row in registers). */
+#define TS_ATTENTION_MAX_HS 64
+
 static inline ts_tensor ts_view(ts_tensor t, size_t off) {
     t.off += off;
     return t;
@@ -208,6 +211,7 @@ int ts_check_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K,
                   int ldc);
 int ts_check_table(ts_backend *be, const char *op, int n, int C, int V);
 int ts_check_dropout(ts_backend *be, const char *op, size_t n, float p);
+int ts_check_attention(ts_backend *be, const char *op, int BH, int T, int HS, float p);
 int ts_check_lstm_ld(ts_backend *be, const char *op, int B, int H, int ld_state);
 int ts_check_adamw_step(ts_backend *be, size_t n, int t);
 

@@ -37,3 +37,18 @@ inline float ts_group_max(float v, __local float *tmp, int n) {
     barrier(CLK_LOCAL_MEM_FENCE);
     return m;
 }
+
+/*
+ * Philox4x32-10 (Salmon et al., SC'11), the same function as util/philox.c
+ * (dropout in elementwise.cl, the attention mask in attention_flash.cl): ten rounds of two
+ * 32x32->64 multiplies with a Weyl-sequence key schedule.
+ */
+inline uint4 ts_philox(uint4 x, uint2 key) {
+    for (int r = 0; r < 10; r++) {
+        uint lo0 = 0xD2511F53u * x.s0, hi0 = mul_hi(0xD2511F53u, x.s0);
+        uint lo1 = 0xCD9E8D57u * x.s2, hi1 = mul_hi(0xCD9E8D57u, x.s2);
+        x = (uint4)(hi1 ^ x.s1 ^ key.s0, lo1, hi0 ^ x.s3 ^ key.s1, lo0);
+        key += (uint2)(0x9E3779B9u, 0xBB67AE85u);
+    }
+    return x;
+}

@@ -9,6 +9,7 @@
  */
 #version 450
 #include "common.glsl"
+#include "philox.glsl"
 BUF(0, o_) BUF(1, x_)
 layout(push_constant) uniform P {
     uint oo, xo, n, thr;
@@ -16,17 +17,6 @@ layout(push_constant) uniform P {
     uint seed_lo, seed_hi, step, tensor_id;
     uint offset, span, stride;
 } p;
-
-uvec4 ts_philox(uvec4 x, uvec2 key) {
-    for (int r = 0; r < 10; r++) {
-        uint hi0, lo0, hi1, lo1;
-        umulExtended(0xD2511F53u, x.x, hi0, lo0);
-        umulExtended(0xCD9E8D57u, x.z, hi1, lo1);
-        x = uvec4(hi1 ^ x.y ^ key.x, lo1, hi0 ^ x.w ^ key.y, lo0);
-        key += uvec2(0x9E3779B9u, 0xBB67AE85u);
-    }
-    return x;
-}
 
 void main() {
     uvec2 key = uvec2(p.seed_lo, p.seed_hi);

@@ -92,12 +92,12 @@ void cpu_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor 
  * independent chains keep the multipliers busy (dropout measured 1.5x faster than with one
  * ts_philox4x32_10 call per block).
  */
-#define PHILOX_LANES 16
+#define PHILOX_LANES CPU_PHILOX_LANES
 /* The state lives in 64-bit lanes holding 32-bit values, so that each 32x32->64 product is a
  * plain 64-bit multiply of zero-extended operands: compilers vectorise that (vpmuludq), not the
  * 32-bit high-half multiply, which made this loop scalar and dropout a third of a step. */
-static void philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t key[2],
-                         uint32_t out[4 * PHILOX_LANES]) {
+void cpu_philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t key[2],
+                      uint32_t out[4 * PHILOX_LANES]) {
     const uint64_t lo = 0xFFFFFFFFull;
     uint64_t x0[PHILOX_LANES], x1[PHILOX_LANES], x2[PHILOX_LANES], x3[PHILOX_LANES];
     for (int j = 0; j < PHILOX_LANES; j++) {
@@ -133,7 +133,7 @@ static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n,
                           ts_dropout_key key) {
     const uint32_t k[2] = {(uint32_t)key.seed, (uint32_t)(key.seed >> 32)};
     const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    const size_t span = 4 * PHILOX_LANES; /* elements per philox_lanes call */
+    const size_t span = 4 * PHILOX_LANES; /* elements per cpu_philox_lanes call */
     /* u = (w >> 8) * 2^-24 >= p  <=>  (w >> 8) >= p * 2^24, exactly, as an integer compare */
     const double thr_d = ceil((double)p * 16777216.0);
     const uint32_t thr = (uint32_t)thr_d;
@@ -152,7 +152,7 @@ static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n,
         if (gs >= g_end) continue;
         uint64_t ge = gs + span < g_end ? gs + span : g_end;
         uint32_t w[4 * PHILOX_LANES];
-        philox_lanes((uint32_t)(gs >> 2), key.step, key.tensor_id, k, w);
+        cpu_philox_lanes((uint32_t)(gs >> 2), key.step, key.tensor_id, k, w);
         for (uint64_t g = gs > g0 ? gs : g0; g < ge; g++) {
             size_t i = i0 + (size_t)(g - g0);
             out[i] = (w[g - gs] >> 8) >= thr ? in[i] * scale : 0.0f;

@@ -100,4 +100,10 @@ static inline double cpu_sum_d(const float *x, size_t n) {
 #include "backends/ops.def"
 #undef TS_OP
 
+/* Philox4x32-10 of CPU_PHILOX_LANES consecutive blocks {blk0 + j, 0, c2, c3}: out[4j + w] is
+ * word w of block j (cpu_elementwise.c; dropout and the fused attention's mask). */
+#define CPU_PHILOX_LANES 16
+void cpu_philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t key[2],
+                      uint32_t out[4 * CPU_PHILOX_LANES]);
+
 #endif

@@ -449,11 +449,12 @@ static ts_status init_ctx(ocl_ctx *ctx, int index) {
     clGetDeviceInfo(ctx->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
     snprintf(ctx->build_options, sizeof ctx->build_options,
              "-cl-std=CL1.2%s -DTS_WG=%d -DTS_ROW_WG=%d -DTS_RED_WG=%d -DTS_RED_GROUPS=%d "
-             "-DTS_COLSUM_ROWS=%d -DTS_EMB_TILE=%d -DTS_BAD_EMBEDDING_ID=%d -DTS_BAD_TARGET=%d",
+             "-DTS_COLSUM_ROWS=%d -DTS_EMB_TILE=%d -DTS_BAD_EMBEDDING_ID=%d -DTS_BAD_TARGET=%d "
+             "-DTS_ATT_TILE=%d -DTS_ATT_MAX_HS=%d",
              (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) ? " -cl-fp32-correctly-rounded-divide-sqrt"
                                                         : "",
              OCL_WG, ctx->row_wg, OCL_RED_WG, OCL_RED_GROUPS, OCL_COLSUM_ROWS, OCL_EMB_TILE,
-             OCL_BAD_EMBEDDING_ID, OCL_BAD_TARGET);
+             OCL_BAD_EMBEDDING_ID, OCL_BAD_TARGET, OCL_ATT_TILE, TS_ATTENTION_MAX_HS);
     char drv[128], pver[256];
     device_str(ctx->device, CL_DRIVER_VERSION, drv, sizeof drv);
     platform_str(ctx->platform, CL_PLATFORM_VERSION, pver, sizeof pver);

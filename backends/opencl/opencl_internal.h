@@ -26,7 +26,8 @@ struct ts_buffer {
 /* Kernel files (cl/<name>.cl): one program each, built on first use. */
 #define OCL_PROGRAMS(X)                                                                            \
     X(elementwise)                                                                                 \
-    X(bias) X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)
+    X(bias) X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)                   \
+        X(attention_flash)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -55,6 +56,10 @@ typedef enum {
     X(permute_heads, attention)                                                                    \
     X(softmax_causal_forward, attention)                                                           \
     X(softmax_causal_backward, attention)                                                          \
+    X(attention_forward, attention_flash)                                                          \
+    X(attention_delta, attention_flash)                                                            \
+    X(attention_backward_dq, attention_flash)                                                      \
+    X(attention_backward_dkdv, attention_flash)                                                    \
     X(lstm_cell_forward, lstm)                                                                     \
     X(lstm_cell_backward, lstm)                                                                    \
     X(crossentropy_forward, loss)                                                                  \
@@ -79,6 +84,7 @@ typedef enum {
 #define OCL_RED_GROUPS  256 /* reduction work-groups in the first pass */
 #define OCL_COLSUM_ROWS 64  /* rows per partial in the column sums (as the CPU backend) */
 #define OCL_EMB_TILE    64  /* ids scanned per tile by embedding_backward (== its group) */
+#define OCL_ATT_TILE    32  /* fused attention: rows per tile (== its work-group) */
 
 /* Codes a kernel writes to the device status word when it meets bad data (ids and targets
  * live on the device, so they can only be checked there); sync reads the word. */

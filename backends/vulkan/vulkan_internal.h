@@ -52,6 +52,10 @@ struct ts_buffer {
     X(permute_heads, permute_heads, 4, VK_WG, heads)                                               \
     X(softmax_causal_forward, softmax_causal_forward, 2, VK_ROW_WG, softmax)                       \
     X(softmax_causal_backward, softmax_causal_backward, 3, VK_ROW_WG, softmax)                     \
+    X(attention_forward, attention_flash_forward, 5, VK_ATT_TILE, attention)                       \
+    X(attention_delta, attention_flash_delta, 3, VK_WG, attention)                                 \
+    X(attention_backward_dq, attention_flash_backward_dq, 7, VK_ATT_TILE, attention)               \
+    X(attention_backward_dkdv, attention_flash_backward_dkdv, 8, VK_ATT_TILE, attention)           \
     X(lstm_cell_forward, lstm_cell_forward, 5, VK_WG, lstm)                                        \
     X(lstm_cell_backward, lstm_cell_backward, 7, VK_WG, lstm)                                      \
     X(crossentropy_forward, crossentropy_forward, 5, VK_ROW_WG, crossentropy)                      \
@@ -82,6 +86,7 @@ typedef enum {
 #define VK_RED_WG       64  /* reduction work-group: fixed, so sums round the same everywhere */
 #define VK_RED_GROUPS   256
 #define VK_COLSUM_ROWS  64 /* rows per partial in the column sums (as the CPU backend) */
+#define VK_ATT_TILE     32 /* fused attention: rows per tile (== its work-group) */
 #define VK_EMB_TILE     64
 #define VK_GEMM_TX      16
 #define VK_GEMM_TY      16
@@ -112,6 +117,7 @@ typedef enum {
     X(transfer) /* fills, copies, inline uploads: every command that is not a dispatch */          \
     X(gemm)                                                                                        \
     X(softmax)                                                                                     \
+    X(attention)                                                                                   \
     X(heads)                                                                                       \
     X(layernorm) X(gelu) X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy)    \
         X(reduce) X(adamw) X(peak)

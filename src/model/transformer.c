@@ -10,6 +10,12 @@
  * Shapes: N = B*T rows of C channels; heads NH of size HS = C/NH; attention maps (B*NH, T, T).
  * Every activation the backward needs is kept (in as few buffers as the per-buffer cap allows,
  * arena.h); transient ones share scratch.
+ *
+ * Memory: attention runs fused (attention_forward/backward) whenever HS allows it, so no layer
+ * keeps its (B*NH, T, T) maps, only their log-sum-exp; the unfused path (gemm, softmax, dropout,
+ * gemm) remains for larger heads. The feed-forward's Drop(GELU(h)) is not kept either: the
+ * backward recomputes it from h and the dropout key (one GELU and one mask per layer, far
+ * cheaper than holding an (N, d_ff) tensor per layer).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -19,20 +25,21 @@
 
 typedef struct {
     ts_tensor q, k, v;            /* (B, NH, T, HS) */
-    ts_tensor att;                /* (B*NH, T, T) softmax output */
-    ts_tensor attd;               /* dropout(att) */
+    ts_tensor att;                /* unfused: (B*NH, T, T) softmax output */
+    ts_tensor attd;               /* unfused: dropout(att) */
+    ts_tensor lse;                /* fused: (B*NH*T) log-sum-exp of each attention row */
     ts_tensor y;                  /* (N, C) heads merged: input of out_proj */
     ts_tensor r1;                 /* (N, C) x + attention: input of LN1 */
     ts_tensor ln1_mean, ln1_rstd; /* (N) */
     ts_tensor x1;                 /* (N, C) LN1 output */
     ts_tensor h;                  /* (N, d_ff) ff.0 output: input of GELU */
-    ts_tensor gd;                 /* (N, d_ff) Drop(GELU(h)): input of ff.3 */
     ts_tensor r2;                 /* (N, C) x1 + ff: input of LN2 */
     ts_tensor ln2_mean, ln2_rstd;
     ts_tensor out; /* (N, C) LN2 output: input of the next block */
 } block_acts;
 
 typedef struct {
+    int fused; /* attention through attention_forward/backward (HS <= TS_ATTENTION_MAX_HS) */
     ts_arena arena, grad_arena; /* activations; their gradients (split under the buffer cap) */
     ts_buffer *pos_ids;         /* int32 (B*T): t for each row */
     int pos_B, pos_T;           /* shape pos_ids was written for */
@@ -41,10 +48,11 @@ typedef struct {
     block_acts *blocks;
     ts_tensor xf, lnf_mean, lnf_rstd; /* final LayerNorm */
     ts_tensor logits;                 /* (N, V) */
-    /* scratch, shared by all blocks */
-    ts_tensor qkv, pre, ao, g, f; /* (N,3C) (BH,T,T) (N,C) (N,dff) (N,C) */
-    /* gradients of activations, shared by all blocks */
-    ts_tensor dx, dr, dtmp, dqkv, dq, dk, dv, dyh, datt, dpre, dh, dg, dxf;
+    /* scratch, shared by all blocks: (N,3C) (BH,T,T) unfused (N,C) (N,dff) (N,C) */
+    ts_tensor qkv, pre, ao, g, f;
+    /* gradients of activations, shared by all blocks; datt, dpre (BH,T,T) unfused only, delta
+     * (BH*T) fused only */
+    ts_tensor dx, dr, dtmp, dqkv, dq, dk, dv, dyh, datt, dpre, delta, dh, dg, dxf;
 } tf_acts;
 
 /* Lays out the activations in two arenas: planning them the first time, pointing the views into
@@ -53,6 +61,8 @@ static void layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_arena 
                    ts_arena *grads) {
     size_t N = (size_t)B * T, C = (size_t)c->d_model, F = (size_t)c->d_ff, V = c->vocab_size;
     size_t NH = (size_t)c->n_heads, att = (size_t)B * NH * T * T;
+    a->fused = c->d_model / c->n_heads <= TS_ATTENTION_MAX_HS;
+    if (a->fused) att = 0; /* no (T, T) map exists anywhere */
     ts_carver k = {0, NULL, acts};
     a->encoded = ts_carve(&k, N * C);
     a->x0 = ts_carve(&k, N * C);
@@ -62,14 +72,14 @@ static void layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_arena 
         b->k = ts_carve(&k, N * C);
         b->v = ts_carve(&k, N * C);
         b->att = ts_carve(&k, att);
-        b->attd = c->dropout > 0 ? ts_carve(&k, att) : b->att; /* no dropout: the same map */
+        b->attd = c->dropout > 0 && att ? ts_carve(&k, att) : b->att; /* no dropout: same map */
+        b->lse = ts_carve(&k, a->fused ? (size_t)B * NH * T : 0);
         b->y = ts_carve(&k, N * C);
         b->r1 = ts_carve(&k, N * C);
         b->ln1_mean = ts_carve(&k, N);
         b->ln1_rstd = ts_carve(&k, N);
         b->x1 = ts_carve(&k, N * C);
         b->h = ts_carve(&k, N * F);
-        b->gd = ts_carve(&k, N * F);
         b->r2 = ts_carve(&k, N * C);
         b->ln2_mean = ts_carve(&k, N);
         b->ln2_rstd = ts_carve(&k, N);
@@ -95,6 +105,7 @@ static void layout(tf_acts *a, const ts_model_config *c, int B, int T, ts_arena 
     a->dyh = ts_carve(&g, N * C);
     a->datt = ts_carve(&g, att);
     a->dpre = ts_carve(&g, att);
+    a->delta = ts_carve(&g, a->fused ? (size_t)B * NH * T : 0);
     a->dh = ts_carve(&g, N * F);
     a->dg = ts_carve(&g, N * F);
     a->dxf = ts_carve(&g, N * C);
@@ -193,6 +204,17 @@ static void ensure_positions(ts_model *m, tf_acts *a) {
     a->pos_T = m->T;
 }
 
+/* g = Drop(GELU(h)), the input of ff.3: made in the forward and again in the backward. */
+static void ff_hidden(ts_model *m, ts_tensor g, ts_tensor h, uint64_t seed, uint32_t step,
+                      uint32_t site) {
+    const ts_backend_iface *op = m->be->iface;
+    size_t n = (size_t)m->B * m->T * m->cfg.d_ff;
+    float p = m->training ? m->cfg.dropout : 0.0f;
+    op->gelu_forward(m->be, g, h, n);
+    op->dropout_forward(m->be, g, g, n, p,
+                        ts_model_drop_key(m, seed, step, site + 1, (size_t)m->T * m->cfg.d_ff));
+}
+
 void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_backend *be = m->be;
     const ts_backend_iface *op = be->iface;
@@ -218,16 +240,23 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
         /* attention */
         ts_linear_forward(be, a->qkv, x, w.in_w, w.in_b, N, C, 3 * C);
         op->qkv_split_forward(be, b->q, b->k, b->v, a->qkv, B, T, NH, HS);
-        /* pre (T x T) = q (T x HS) k^T, per (batch, head) */
-        op->gemm(be, 0, 1, T, T, HS, 1.0f, b->q, HS, (long)T * HS, b->k, HS, (long)T * HS, 0.0f,
-                 a->pre, T, (long)T * T, BH);
-        op->softmax_causal_forward(be, b->att, a->pre, BH, T, 1.0f / sqrtf((float)HS));
-        if (b->attd.buf != b->att.buf || b->attd.off != b->att.off)
-            op->dropout_forward(be, b->attd, b->att, (size_t)BH * T * T, p,
-                                ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T));
-        /* yh (T x HS) = attd (T x T) v; yh lands in dq's place of a scratch: use ao first */
-        op->gemm(be, 0, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, b->v, HS, (long)T * HS, 0.0f,
-                 a->ao, HS, (long)T * HS, BH);
+        ts_dropout_key att_key = ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T);
+        float scale = 1.0f / sqrtf((float)HS);
+        if (a->fused) {
+            /* yh (B, NH, T, HS) into the ao scratch */
+            op->attention_forward(be, a->ao, b->lse, b->q, b->k, b->v, BH, T, HS, scale, p,
+                                  att_key);
+        } else {
+            /* pre (T x T) = q (T x HS) k^T, per (batch, head) */
+            op->gemm(be, 0, 1, T, T, HS, 1.0f, b->q, HS, (long)T * HS, b->k, HS, (long)T * HS, 0.0f,
+                     a->pre, T, (long)T * T, BH);
+            op->softmax_causal_forward(be, b->att, a->pre, BH, T, scale);
+            if (b->attd.buf != b->att.buf || b->attd.off != b->att.off)
+                op->dropout_forward(be, b->attd, b->att, (size_t)BH * T * T, p, att_key);
+            /* yh (T x HS) = attd (T x T) v, into the ao scratch */
+            op->gemm(be, 0, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, b->v, HS, (long)T * HS,
+                     0.0f, a->ao, HS, (long)T * HS, BH);
+        }
         op->heads_merge_forward(be, b->y, a->ao, B, T, NH, HS);
         ts_linear_forward(be, a->ao, b->y, w.out_w, w.out_b, N, C, C);
         op->add(be, b->r1, x, a->ao, (size_t)N * C);
@@ -235,10 +264,8 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
                               1e-5f);
         /* feed-forward */
         ts_linear_forward(be, b->h, b->x1, w.ff0_w, w.ff0_b, N, C, F);
-        op->gelu_forward(be, a->g, b->h, (size_t)N * F);
-        op->dropout_forward(be, b->gd, a->g, (size_t)N * F, p,
-                            ts_model_drop_key(m, seed, step, site + 1, (size_t)T * F));
-        ts_linear_forward(be, a->f, b->gd, w.ff3_w, w.ff3_b, N, F, C);
+        ff_hidden(m, a->g, b->h, seed, step, site);
+        ts_linear_forward(be, a->f, a->g, w.ff3_w, w.ff3_b, N, F, C);
         op->dropout_forward(be, a->f, a->f, (size_t)N * C, p,
                             ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
         op->add(be, b->r2, b->x1, a->f, (size_t)N * C);
@@ -283,7 +310,8 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
                                b->ln2_rstd, N, C);
         op->dropout_backward(be, a->dtmp, a->dr, NC, p,
                              ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
-        ts_linear_backward(be, a->dg, dw.ff3_w, dw.ff3_b, a->dtmp, b->gd, w.ff3_w, N, F, C, 0);
+        ff_hidden(m, a->g, b->h, seed, step, site); /* recomputed, not kept */
+        ts_linear_backward(be, a->dg, dw.ff3_w, dw.ff3_b, a->dtmp, a->g, w.ff3_w, N, F, C, 0);
         op->dropout_backward(be, a->dg, a->dg, (size_t)N * F, p,
                              ts_model_drop_key(m, seed, step, site + 1, (size_t)T * F));
         op->gelu_backward(be, a->dh, b->h, a->dg, (size_t)N * F);
@@ -294,20 +322,28 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
                                b->ln1_rstd, N, C);
         ts_linear_backward(be, a->dtmp, dw.out_w, dw.out_b, a->dx, b->y, w.out_w, N, C, C, 0);
         op->heads_merge_backward(be, a->dyh, a->dtmp, B, T, NH, HS);
-        /* yh = attd v:  dattd = dyh v^T,  dv = attd^T dyh */
-        op->gemm(be, 0, 1, T, T, HS, 1.0f, a->dyh, HS, (long)T * HS, b->v, HS, (long)T * HS, 0.0f,
-                 a->datt, T, (long)T * T, BH);
-        op->gemm(be, 1, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, a->dyh, HS, (long)T * HS, 0.0f,
-                 a->dv, HS, (long)T * HS, BH);
-        if (b->attd.buf != b->att.buf || b->attd.off != b->att.off)
-            op->dropout_backward(be, a->datt, a->datt, (size_t)BH * T * T, p,
-                                 ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T));
-        op->softmax_causal_backward(be, a->dpre, a->datt, b->att, BH, T, 1.0f / sqrtf((float)HS));
-        /* pre = q k^T:  dq = dpre k,  dk = dpre^T q */
-        op->gemm(be, 0, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->k, HS, (long)T * HS, 0.0f,
-                 a->dq, HS, (long)T * HS, BH);
-        op->gemm(be, 1, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->q, HS, (long)T * HS, 0.0f,
-                 a->dk, HS, (long)T * HS, BH);
+        ts_dropout_key att_key = ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T);
+        float scale = 1.0f / sqrtf((float)HS);
+        if (a->fused) {
+            /* the forward's yh, back in head layout from y (a permutation) */
+            op->heads_merge_backward(be, a->ao, b->y, B, T, NH, HS);
+            op->attention_backward(be, a->dq, a->dk, a->dv, a->delta, a->dyh, a->ao, b->q, b->k,
+                                   b->v, b->lse, BH, T, HS, scale, p, att_key);
+        } else {
+            /* yh = attd v:  dattd = dyh v^T,  dv = attd^T dyh */
+            op->gemm(be, 0, 1, T, T, HS, 1.0f, a->dyh, HS, (long)T * HS, b->v, HS, (long)T * HS,
+                     0.0f, a->datt, T, (long)T * T, BH);
+            op->gemm(be, 1, 0, T, HS, T, 1.0f, b->attd, T, (long)T * T, a->dyh, HS, (long)T * HS,
+                     0.0f, a->dv, HS, (long)T * HS, BH);
+            if (b->attd.buf != b->att.buf || b->attd.off != b->att.off)
+                op->dropout_backward(be, a->datt, a->datt, (size_t)BH * T * T, p, att_key);
+            op->softmax_causal_backward(be, a->dpre, a->datt, b->att, BH, T, scale);
+            /* pre = q k^T:  dq = dpre k,  dk = dpre^T q */
+            op->gemm(be, 0, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->k, HS, (long)T * HS,
+                     0.0f, a->dq, HS, (long)T * HS, BH);
+            op->gemm(be, 1, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->q, HS, (long)T * HS,
+                     0.0f, a->dk, HS, (long)T * HS, BH);
+        }
         op->qkv_split_backward(be, a->dqkv, a->dq, a->dk, a->dv, B, T, NH, HS);
         /* dx_in = dr1 (residual, in dx) + dqkv W_in */
         ts_linear_backward(be, a->dx, dw.in_w, dw.in_b, a->dqkv, x_in, w.in_w, N, C, 3 * C, 1);

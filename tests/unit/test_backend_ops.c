@@ -501,6 +501,39 @@ static void test_attention(void) {
     }
 }
 
+/* The fused attention against the CPU: odd T (not a multiple of the 32-row tiles), several
+ * head sizes up to TS_ATTENTION_MAX_HS, with and without dropout, and one key placed at an
+ * unaligned offset (a data-parallel slice). The backward takes each backend's own lse. */
+static void test_attention_fused(void) {
+    static const struct {
+        int BH, T, HS;
+        float p;
+        uint64_t offset;
+    } cs[] = {{1, 1, 1, 0.0f, 0},   {2, 37, 8, 0.1f, 0}, {3, 70, 32, 0.0f, 0},
+              {2, 70, 64, 0.1f, 0}, {1, 33, 5, 0.5f, 6}, {2, 3, 16, 0.1f, 0}};
+    char shape[96];
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        int BH = cs[c].BH, T_ = cs[c].T, HS = cs[c].HS;
+        size_t n = (size_t)BH * T_ * HS, rows = (size_t)BH * T_;
+        float scale = 1.0f / sqrtf((float)HS), p = cs[c].p;
+        ts_dropout_key key = {77, 3, 40, cs[c].offset, 0, 0};
+        snprintf(shape, sizeof shape, "BH=%d T=%d HS=%d p=%g off=%llu", BH, T_, HS, (double)p,
+                 (unsigned long long)cs[c].offset);
+        ptensor *q = pt_rand(n, -2, 2), *kk = pt_rand(n, -2, 2), *v = pt_rand(n, -1, 1);
+        ptensor *out = pt_rand(n, -1, 1), *lse = pt_rand(rows, -1, 1);
+        ON_BOTH(attention_forward, T(out), T(lse), T(q), T(kk), T(v), BH, T_, HS, scale, p, key);
+        finish("attention_forward", shape, TOL_DEFAULT, OUTS(out, lse));
+        q = pt_rand(n, -2, 2), kk = pt_rand(n, -2, 2), v = pt_rand(n, -1, 1);
+        out = pt_rand(n, -1, 1), lse = pt_rand(rows, -1, 1);
+        ptensor *dout = pt_rand(n, -1, 1), *dq = pt_rand(n, -1, 1), *dk = pt_rand(n, -1, 1);
+        ptensor *dv = pt_rand(n, -1, 1), *delta = pt_rand(rows, -1, 1);
+        ON_BOTH(attention_forward, T(out), T(lse), T(q), T(kk), T(v), BH, T_, HS, scale, p, key);
+        ON_BOTH(attention_backward, T(dq), T(dk), T(dv), T(delta), T(dout), T(out), T(q), T(kk),
+                T(v), T(lse), BH, T_, HS, scale, p, key);
+        finish("attention_backward", shape, TOL_DEFAULT, OUTS(dq, dk, dv, delta));
+    }
+}
+
 static void test_lstm(void) {
     static const int shapes[][3] = {{1, 1, 1}, {3, 17, 17}, {5, 33, 70}, {2, 255, 255}};
     char shape[64];
@@ -655,6 +688,99 @@ static void test_dropout_slices(ts_backend *cpu) {
     ts_buffer_free(cpu, part);
 }
 
+/* A CPU tensor of n floats, random in [lo, hi) (lo == hi: zeros). */
+static ts_tensor cpu_tensor(ts_backend *cpu, size_t n, float lo, float hi, ts_buffer **keep) {
+    float *h = calloc(n, sizeof *h);
+    for (size_t i = 0; lo != hi && i < n; i++)
+        h[i] = lo + (hi - lo) * ts_rng_uniform(&rng);
+    ts_tensor t = {NULL, 0};
+    if (h && ts_buffer_alloc(cpu, n * 4, keep) == TS_OK) {
+        t.buf = *keep;
+        cpu->iface->upload(cpu, t, h, n * 4);
+    }
+    free(h);
+    return t;
+}
+
+static double cpu_nmse(ts_backend *cpu, ts_tensor a, ts_tensor b, size_t n) {
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    double num = 0, den = 0;
+    if (x && y && cpu->iface->download(cpu, x, a, n * 4) == TS_OK &&
+        cpu->iface->download(cpu, y, b, n * 4) == TS_OK) {
+        for (size_t i = 0; i < n; i++) {
+            num += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+            den += (double)y[i] * y[i];
+        }
+    } else {
+        num = INFINITY;
+    }
+    free(x);
+    free(y);
+    return den > 0 ? num / den : num;
+}
+
+/* The fused attention equals the unfused reference on the CPU (gemm, softmax_causal, dropout,
+ * gemm, and their backwards, the Transformer's path before the fused op), masks included. */
+static void test_fused_matches_unfused(ts_backend *cpu) {
+    static const struct {
+        int BH, T, HS;
+        float p;
+    } cs[] = {{2, 37, 8, 0.0f}, {3, 45, 32, 0.1f}, {2, 64, 64, 0.1f}, {1, 7, 3, 0.5f}};
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        int BH = cs[c].BH, T_ = cs[c].T, HS = cs[c].HS;
+        float p = cs[c].p, scale = 1.0f / sqrtf((float)HS);
+        size_t n = (size_t)BH * T_ * HS, rows = (size_t)BH * T_, maps = rows * T_;
+        long sh = (long)T_ * HS, sm = (long)T_ * T_;
+        ts_dropout_key key = {5, 9, 17, 0, 0, 0};
+        ts_buffer *b[16] = {0};
+        int nb = 0;
+        ts_tensor q = cpu_tensor(cpu, n, -2, 2, &b[nb++]), k = cpu_tensor(cpu, n, -2, 2, &b[nb++]);
+        ts_tensor v = cpu_tensor(cpu, n, -1, 1, &b[nb++]), dy = cpu_tensor(cpu, n, -1, 1, &b[nb++]);
+        ts_tensor out = cpu_tensor(cpu, n, 0, 0, &b[nb++]),
+                  lse = cpu_tensor(cpu, rows, 0, 0, &b[nb++]);
+        ts_tensor dq = cpu_tensor(cpu, n, 0, 0, &b[nb++]), dk = cpu_tensor(cpu, n, 0, 0, &b[nb++]);
+        ts_tensor dv = cpu_tensor(cpu, n, 0, 0, &b[nb++]),
+                  delta = cpu_tensor(cpu, rows, 0, 0, &b[nb++]);
+        ts_tensor att = cpu_tensor(cpu, maps, 0, 0, &b[nb++]),
+                  attd = cpu_tensor(cpu, maps, 0, 0, &b[nb++]);
+        ts_tensor dmap = cpu_tensor(cpu, maps, 0, 0, &b[nb++]),
+                  ref = cpu_tensor(cpu, n, 0, 0, &b[nb++]);
+        ts_tensor rq = cpu_tensor(cpu, n, 0, 0, &b[nb++]), rk = cpu_tensor(cpu, n, 0, 0, &b[nb++]);
+        const ts_backend_iface *op = cpu->iface;
+        op->attention_forward(cpu, out, lse, q, k, v, BH, T_, HS, scale, p, key);
+        op->attention_backward(cpu, dq, dk, dv, delta, dy, out, q, k, v, lse, BH, T_, HS, scale, p,
+                               key);
+        /* the reference, unfused; rq holds dv's reference first */
+        op->gemm(cpu, 0, 1, T_, T_, HS, 1.0f, q, HS, sh, k, HS, sh, 0.0f, dmap, T_, sm, BH);
+        op->softmax_causal_forward(cpu, att, dmap, BH, T_, scale);
+        op->dropout_forward(cpu, attd, att, maps, p, key);
+        op->gemm(cpu, 0, 0, T_, HS, T_, 1.0f, attd, T_, sm, v, HS, sh, 0.0f, ref, HS, sh, BH);
+        double e_out = cpu_nmse(cpu, out, ref, n);
+        op->gemm(cpu, 1, 0, T_, HS, T_, 1.0f, attd, T_, sm, dy, HS, sh, 0.0f, rq, HS, sh, BH);
+        double e_dv = cpu_nmse(cpu, dv, rq, n);
+        op->gemm(cpu, 0, 1, T_, T_, HS, 1.0f, dy, HS, sh, v, HS, sh, 0.0f, dmap, T_, sm, BH);
+        op->dropout_backward(cpu, dmap, dmap, maps, p, key);
+        op->softmax_causal_backward(cpu, attd, dmap, att, BH, T_, scale); /* attd: dpre */
+        op->gemm(cpu, 0, 0, T_, HS, T_, 1.0f, attd, T_, sm, k, HS, sh, 0.0f, rq, HS, sh, BH);
+        op->gemm(cpu, 1, 0, T_, HS, T_, 1.0f, attd, T_, sm, q, HS, sh, 0.0f, rk, HS, sh, BH);
+        double e_dq = cpu_nmse(cpu, dq, rq, n), e_dk = cpu_nmse(cpu, dk, rk, n);
+        double worst = fmax(fmax(e_out, e_dv), fmax(e_dq, e_dk));
+        cases++;
+        if (ts_backend_sync(cpu) != TS_OK || !(worst <= TOL_DEFAULT)) {
+            failures++;
+            printf("FAIL fused attention vs unfused (cpu) BH=%d T=%d HS=%d p=%g: nmse out %.2g "
+                   "dq %.2g dk %.2g dv %.2g %s\n",
+                   BH, T_, HS, (double)p, e_out, e_dq, e_dk, e_dv,
+                   cpu->error != TS_OK ? ts_last_error() : "");
+        } else {
+            printf("ok   fused attention vs unfused (cpu) BH=%d T=%d HS=%d p=%g nmse=%.2g\n", BH,
+                   T_, HS, (double)p, worst);
+        }
+        for (int i = 0; i < nb; i++)
+            ts_buffer_free(cpu, b[i]);
+    }
+}
+
 static void run_cases(void) {
     test_elementwise();
     test_gemm();
@@ -662,6 +788,7 @@ static void run_cases(void) {
     test_embedding();
     test_layernorm();
     test_attention();
+    test_attention_fused();
     test_lstm();
     test_loss();
     test_reduce_optim();
@@ -747,6 +874,8 @@ int main(void) {
         return 1;
     }
     test_dropout_slices(be_pair[REF]);
+    ts_rng_init(&rng, 20240602, 99);
+    test_fused_matches_unfused(be_pair[REF]);
     /* Each backend of the registry against the cpu; with none here, a second cpu (1 thread)
      * stands in, so the cases and the coverage check still run. */
     int duts = 0;
