@@ -69,8 +69,9 @@ static ts_status check_range(const char *where, const char *k, double v) {
         if (strcmp(k, r->key)) continue;
         int low = r->open_lo ? !(v > r->lo) : !(v >= r->lo);
         if (low || !(v <= r->hi) || (r->whole && floor(v) != v))
-            return ts_set_error_status(TS_EUSAGE, "%s: \"%s\" is %g: it must be %s%s %g to %g",
-                                       where, k, v, r->whole ? "a whole number" : "a number",
+            return ts_set_error_status(TS_EUSAGE,
+                                       "%s: \"%s\" is %.15g: it must be %s%s %.15g to %.15g", where,
+                                       k, v, r->whole ? "a whole number" : "a number",
                                        r->open_lo ? " above" : " from", r->lo, r->hi);
         return TS_OK;
     }
