@@ -40,7 +40,7 @@ typedef struct {
     double timeout_s;      /* seconds a download may take in all, retries included; 0: default */
     uint64_t max_unpacked; /* bytes an archive may unpack to; 0: the ingest default */
     int force;             /* ignore the cache */
-    int accept_license; /* required by named sources whose licence restricts use */
+    int accept_license;    /* required by named sources whose licence restricts use */
 } ts_prepare_options;
 
 void ts_prepare_options_default(ts_prepare_options *o);

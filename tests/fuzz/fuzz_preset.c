@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (p.n_entries < 1 || p.n_entries > TS_PRESET_MAX_RUNS) abort();
         for (int i = 0; i < p.n_entries; i++) {
             const ts_preset_entry *e = &p.entries[i];
-            if (e->hp.batch < 0 || e->hp.seq_len < 0 || e->hp.stride < 0 || e->hp.steps < 0) abort();
+            if (e->hp.batch < 0 || e->hp.seq_len < 0 || e->hp.stride < 0 || e->hp.steps < 0)
+                abort();
             if (e->shape) check_shape(&e->cfg);
         }
         ts_preset_free(&p);
