@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # fuzz.sh — build the libFuzzer harnesses (clang, ASan + UBSan) in ./build-fuzz and run one.
 #   bash scripts/fuzz.sh NAME SECONDS [libFuzzer flags...]
-#   NAME: abc | ingest | safetensors | vocab | cli    (seed corpus: tests/fuzz/corpus/NAME/)
+#   NAME: abc | ingest | safetensors | vocab | cli | records | train_state | preset   (seed corpus: tests/fuzz/corpus/NAME/)
 # New inputs go to build-fuzz/corpus/NAME (the committed seeds stay as they are); a crash is
 # written as build-fuzz/crash-* and the script exits non-zero. Replay one with
 #   build-fuzz/fuzz/fuzz_NAME build-fuzz/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name=${1:?usage: fuzz.sh NAME SECONDS (NAME: abc ingest safetensors vocab cli)}
+name=${1:?usage: fuzz.sh NAME SECONDS (NAME: abc ingest safetensors vocab cli records train_state preset)}
 secs=${2:?usage: fuzz.sh NAME SECONDS}
 shift 2
-[ -d "tests/fuzz/corpus/$name" ] || { echo "fuzz.sh: no harness '$name' (abc ingest safetensors vocab cli)" >&2; exit 2; }
+[ -d "tests/fuzz/corpus/$name" ] || { echo "fuzz.sh: no harness '$name' (abc ingest safetensors vocab cli records train_state preset)" >&2; exit 2; }
 
 dir=build-fuzz
 # Coverage and sanitizers on the whole library; the harness adds libFuzzer's main at link time.

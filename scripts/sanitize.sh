@@ -28,5 +28,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp}
 # (ingest, clean, split, vocab, safetensors, ABC, JSON results) and the commands built on them.
 # cli_abc_midi (2,815 tunes through abc2midi, ~3 min under ASan) is left to the normal build; the
 # MIDI pipeline runs here through test_abc_corrupt, cli_abc_check and tests/fuzz/fuzz_abc.
-tests='^(test_(cpu_ops|golden|safetensors|ingest|clean|split|vocab|philox|abc|abc_corrupt|fit|report|error|fsutil|eval|infer|sample)|cli_(commands|train_resume|data_prepare|abc_check|report|faults|bad_args))$'
+# cli_hostile_replay replays issue 25's generated hostile set (~360 runs) and counts signals,
+# sanitizer reports, writes outside the target and user files removed: all must be 0.
+tests='^(test_(cpu_ops|golden|safetensors|ingest|clean|split|vocab|philox|abc|abc_corrupt|fit|report|error|fsutil|eval|infer|sample|hostile)|cli_(commands|train_resume|data_prepare|abc_check|report|faults|bad_args|hostile_replay|hostile_cases))$'
 ctest --test-dir "$dir" --output-on-failure -j"$jobs" -R "${TS_SANITIZE_TESTS:-$tests}"

@@ -32,6 +32,10 @@ static void usage(FILE *out) {
             "  --encoding E       auto (UTF-8, else Latin-1 transcoded) | utf-8 | latin-1\n"
             "  --sha256 HEX       expected digest of the one URL input\n"
             "  --cache-dir DIR    where downloads are kept (default ~/.cache/tunescale)\n"
+            "  --max-download SIZE  largest download accepted (default 8G; K/M/G/T = 1024^n)\n"
+            "  --timeout SECONDS  longest a download may take, retries included (default 3600)\n"
+            "  --max-unpacked SIZE  most an archive may unpack to, per member and in all\n"
+            "                     (default 1G)\n"
             "  --force            rebuild even if DIR holds the same dataset already\n"
             "  --accept-license   accept a named source's licence terms\n"
             "  --json             print dataset.json (plus \"cached\") on stdout instead of the "
@@ -54,6 +58,24 @@ static int parse_count(const char *s, uint64_t *out) {
         mul = 1e9, end++;
     if (*end) return 0;
     *out = (uint64_t)(v * mul + 0.5);
+    return 1;
+}
+
+/* "512M" -> 536870912: byte sizes, K/M/G/T powers of 1024; 1 byte to 1 PiB. */
+static int parse_bytes(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0)) return 0;
+    static const char units[] = "KMGT";
+    const char *u = *end ? strchr(units, *end) : NULL;
+    if (u) {
+        for (const char *k = units; k <= u; k++)
+            v *= 1024;
+        end++;
+    }
+    if (*end || !(v >= 1 && v <= 1125899906842624.0)) return 0;
+    *out = (uint64_t)v;
     return 1;
 }
 
@@ -128,6 +150,9 @@ static int prepare_main(int argc, char **argv) {
                                          {"encoding", required_argument, 0, 'e'},
                                          {"sha256", required_argument, 0, 'H'},
                                          {"cache-dir", required_argument, 0, 'C'},
+                                         {"max-download", required_argument, 0, 'D'},
+                                         {"timeout", required_argument, 0, 'T'},
+                                         {"max-unpacked", required_argument, 0, 'U'},
                                          {"force", no_argument, 0, 'F'},
                                          {"accept-license", no_argument, 0, 'L'},
                                          {"json", no_argument, 0, 'j'},
@@ -209,6 +234,24 @@ static int prepare_main(int argc, char **argv) {
         case 'C':
             o.cache_dir = optarg;
             break;
+        case 'D':
+            if (!parse_bytes(optarg, &o.max_download))
+                bad = "--max-download takes a size from 1 to 1P bytes (e.g. 500M)";
+            break;
+        case 'U':
+            if (!parse_bytes(optarg, &o.max_unpacked))
+                bad = "--max-unpacked takes a size from 1 to 1P bytes (e.g. 2G)";
+            break;
+        case 'T': {
+            char *end;
+            errno = 0;
+            double t = strtod(optarg, &end);
+            if (end == optarg || *end || errno || !(t > 0 && t <= 1e6))
+                bad = "--timeout takes seconds, above 0 and at most 1e6";
+            else
+                o.timeout_s = t;
+            break;
+        }
         case 'F':
             o.force = 1;
             break;

@@ -36,6 +36,8 @@ void ts_fetch_options_default(ts_fetch_options *o) {
     o->backoff_s = 1.0;
     o->connect_timeout_s = 30;
     o->low_speed_timeout_s = 60;
+    o->max_bytes = 8ull << 30;
+    o->timeout_s = 3600;
 }
 
 static const char *const url_schemes[] = {"http://", "https://", "file://"};
@@ -117,12 +119,21 @@ typedef struct {
     int status_checked; /* the response status was looked at (first body bytes) */
     int bad_status;     /* body refused: not a 2xx answer */
     int write_errno;    /* local write failure, 0 if none */
+    int too_big;        /* the body passed opt->max_bytes: stopped */
+    int timed_out;      /* the deadline passed: stopped */
+    double deadline;    /* ts_fetch_now() when the whole download must be over */
     char reason[96];    /* reason phrase of the last HTTP status line */
     const ts_fetch_options *opt;
     ts_progress bar; /* default progress display when opt->progress is NULL */
     uint64_t last_done, last_total;
     int reported;
 } fetch_xfer;
+
+static double fetch_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static void report(fetch_xfer *x, uint64_t done, uint64_t total) {
     if (x->reported && done == x->last_done && total == x->last_total) return;
@@ -184,6 +195,13 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *user) {
         }
     }
     x->status_checked = 1;
+    /* The cap counts what is on disk plus this chunk: an endless body once filled 3.4 GB. */
+    struct stat sb;
+    if (x->opt->max_bytes &&
+        (fstat(x->fd, &sb) != 0 || (uint64_t)sb.st_size + n > x->opt->max_bytes)) {
+        x->too_big = 1;
+        return 0;
+    }
     const char *p = data;
     size_t left = n;
     while (left > 0) {
@@ -204,6 +222,11 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
     (void)ultotal;
     (void)ulnow;
     fetch_xfer *x = user;
+    /* The total time bound: a server trickling 2 bytes/s passes the low-speed check forever. */
+    if (x->deadline > 0 && fetch_now() > x->deadline) {
+        x->timed_out = 1;
+        return 1;
+    }
     if (x->bad_status || (dlnow <= 0 && dltotal <= 0)) return 0;
     uint64_t total = dltotal > 0 ? x->offset + (uint64_t)dltotal : 0;
     report(x, x->offset + (uint64_t)dlnow, total);
@@ -304,6 +327,10 @@ static attempt_result run_attempt(fetch_xfer *x, char *what, size_t what_cap, ch
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(x->curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(x->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)resume_from);
+    if (x->deadline > 0) {
+        double left = x->deadline - fetch_now();
+        curl_easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, left > 0.001 ? (long)(left * 1000) + 1 : 1L);
+    }
     CURLcode rc = curl_easy_perform(x->curl);
     curl_easy_setopt(x->curl, CURLOPT_ERRORBUFFER, NULL); /* errbuf goes out of scope */
     long code = 0;
@@ -311,6 +338,19 @@ static attempt_result run_attempt(fetch_xfer *x, char *what, size_t what_cap, ch
 
     if (x->write_errno) {
         snprintf(what, what_cap, "cannot write the download: %s", strerror(x->write_errno));
+        return ATTEMPT_PERMANENT;
+    }
+    if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        x->too_big = 1;
+        snprintf(what, what_cap,
+                 "larger than --max-download %llu bytes (removed; raise --max-download if the "
+                 "source is trusted)",
+                 (unsigned long long)x->opt->max_bytes);
+        return ATTEMPT_PERMANENT;
+    }
+    if (x->timed_out || (x->deadline > 0 && fetch_now() > x->deadline)) {
+        x->timed_out = 1;
+        snprintf(what, what_cap, "not finished within --timeout %g s", x->opt->timeout_s);
         return ATTEMPT_PERMANENT;
     }
     /* libcurl answers a refused resume with 416 (ignoring the body), CURLE_RANGE_ERROR (server
@@ -381,6 +421,7 @@ static CURL *make_handle(const char *url, fetch_xfer *x, char *agent, size_t age
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no alarm()/SIGPIPE games in threaded code */
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     if (o->connect_timeout_s > 0) curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s);
+    if (o->max_bytes) curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
     if (o->low_speed_timeout_s > 0) {
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_timeout_s);
@@ -403,6 +444,7 @@ static ts_status download(const char *url, const ts_fetch_options *o, const char
     x.fd = fd;
     x.is_http = is_http_url(url);
     x.opt = o;
+    if (o->timeout_s > 0) x.deadline = fetch_now() + o->timeout_s;
     char agent[64];
     x.curl = make_handle(url, &x, agent, sizeof agent);
     if (!x.curl) return ts_set_error("%s: cannot start libcurl (curl_easy_init failed)", url);
@@ -425,6 +467,9 @@ static ts_status download(const char *url, const ts_fetch_options *o, const char
             r = ATTEMPT_PERMANENT;
         }
         if (r != ATTEMPT_TRANSIENT || retries >= o->max_retries) break;
+        if (x.deadline > 0 &&
+            fetch_now() + o->backoff_s * (double)(1u << (retries < 20 ? retries : 20)) > x.deadline)
+            break;
         sleep_seconds(o->backoff_s * (double)(1u << (retries < 20 ? retries : 20)));
         retries++;
     }
@@ -458,7 +503,8 @@ static ts_status download(const char *url, const ts_fetch_options *o, const char
         char kept[160] = "";
         /* A permanent HTTP answer means the resource is gone or forbidden: the partial data is
          * useless. Other failures keep it so that the next run resumes. */
-        drop_part = size == 0 || (r == ATTEMPT_PERMANENT && strncmp(what, "HTTP ", 5) == 0);
+        drop_part =
+            size == 0 || x.too_big || (r == ATTEMPT_PERMANENT && strncmp(what, "HTTP ", 5) == 0);
         if (!drop_part) {
             char amount[32];
             ts_format_amount(amount, sizeof amount, (double)size, TS_UNIT_BYTES);

@@ -26,6 +26,8 @@ typedef struct {
     double backoff_s;              /* first retry delay, doubled each retry; default 1.0 */
     long connect_timeout_s;        /* default 30 */
     long low_speed_timeout_s;      /* abort if < 1 byte/s for this long; default 60 */
+    uint64_t max_bytes;            /* a larger body is refused and removed; default 8 GiB */
+    double timeout_s;              /* the whole download, every retry included; default 3600 */
     ts_fetch_progress_fn progress; /* NULL: the default terminal bar from util/progress.h */
     void *progress_user;
 } ts_fetch_options;

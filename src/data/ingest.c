@@ -76,12 +76,13 @@ static ts_status ingest_bytes(const char *name, ts_format fmt, const unsigned ch
     char *text;
     size_t len;
     ts_decoded_as how;
-    if (ts_decode_text(name, bytes, n, o->encoding, &text, &len, &how) != TS_OK) return TS_ERR;
+    ts_status dst = ts_decode_text(name, bytes, n, o->encoding, &text, &len, &how);
+    if (dst != TS_OK) return dst;
     if (fmt == TS_FMT_UNKNOWN) fmt = sniff(text, len);
     ts_input_file *rec = log_add(log);
     if (!rec) {
         free(text);
-        return ts_set_error("out of host memory");
+        return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", name);
     }
     snprintf(rec->name, sizeof rec->name, "%s", name);
     ts_sha256_hex(bytes, n, rec->sha256);
@@ -109,14 +110,47 @@ static ts_status ingest_bytes(const char *name, ts_format fmt, const unsigned ch
     return st;
 }
 
+/* Reads the current member into a malloc'd buffer, stopping past `limit` bytes (*over = 1). */
+static ts_status read_member(struct archive *a, const char *path, const char *member,
+                             uint64_t limit, unsigned char **out, size_t *len, int *over) {
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    la_ssize_t got = 0;
+    *over = 0;
+    while (buf && (got = archive_read_data(a, buf + n, cap - n)) > 0) {
+        n += (size_t)got;
+        if (n > limit) {
+            *over = 1;
+            break;
+        }
+        if (n == cap) {
+            unsigned char *grown = realloc(buf, cap *= 2);
+            if (!grown) free(buf);
+            buf = grown;
+        }
+    }
+    if (!buf)
+        return ts_set_error_status(TS_ENOMEM, "%s: out of host memory reading %s", path, member);
+    if (got < 0) {
+        free(buf);
+        return ts_set_error("%s: corrupt or truncated archive (member %s): %s", path, member,
+                            archive_error_string(a));
+    }
+    *out = buf;
+    *len = n;
+    return TS_OK;
+}
+
 static ts_status ingest_archive(const char *path, const ts_ingest_options *o, ts_tune_list *out,
                                 ts_input_log *log) {
     struct archive *a = archive_read_new();
+    if (!a) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", path);
     archive_read_support_filter_all(a);
     archive_read_support_format_zip(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     ts_status st = TS_OK;
+    uint64_t limit = o->max_unpacked ? o->max_unpacked : TS_DEFAULT_MAX_UNPACKED, used = 0;
     if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
         st = ts_set_error("%s: cannot open archive: %s", path, archive_error_string(a));
         goto done;
@@ -130,25 +164,18 @@ static ts_status ingest_archive(const char *path, const ts_ingest_options *o, ts
         const char *base = ts_basename(member);
         ts_format fmt = ts_format_from_name(base);
         if (base[0] == '.' || fmt == TS_FMT_UNKNOWN || fmt == TS_FMT_ARCHIVE) continue;
-        size_t cap = 1 << 20, n = 0;
-        unsigned char *buf = malloc(cap);
-        la_ssize_t got;
-        while (buf && (got = archive_read_data(a, buf + n, cap - n)) > 0) {
-            n += (size_t)got;
-            if (n == cap) {
-                unsigned char *grown = realloc(buf, cap *= 2);
-                if (!grown) free(buf);
-                buf = grown;
-            }
-        }
-        if (!buf) {
-            st = ts_set_error("%s: out of host memory reading %s", path, member);
-            goto done;
-        }
-        if (got < 0) {
+        used += 1024; /* a member's log entry and names: 100k tiny members add up too */
+        unsigned char *buf = NULL;
+        size_t n = 0;
+        int over = 0;
+        if (used <= limit) st = read_member(a, path, member, limit - used, &buf, &n, &over);
+        if (st != TS_OK) goto done;
+        used += n;
+        if (over || used > limit) {
             free(buf);
-            st = ts_set_error("%s: corrupt or truncated archive (member %s): %s", path, member,
-                              archive_error_string(a));
+            st = ts_set_error("%s: unpacks to more than --max-unpacked %llu bytes (at member %s; "
+                              "raise --max-unpacked if the archive is trusted)",
+                              path, (unsigned long long)limit, member);
             goto done;
         }
         char name[1024];
@@ -173,7 +200,8 @@ static ts_status ingest_file(const char *path, ts_format fmt, const ts_ingest_op
     if (fmt == TS_FMT_ARCHIVE) return ingest_archive(path, o, out, log);
     char *bytes;
     size_t n;
-    if (ts_read_file(path, &bytes, &n) != TS_OK) return TS_ERR;
+    ts_status rst = ts_read_file(path, &bytes, &n);
+    if (rst != TS_OK) return rst;
     ts_status st = ingest_bytes(path, fmt, (const unsigned char *)bytes, n, o, out, log);
     free(bytes);
     return st;
@@ -183,22 +211,44 @@ static int skip_hidden(const struct dirent *e) {
     return e->d_name[0] != '.';
 }
 
+/* A folder holding a tunescale dataset (its dataset.json says so): its dataset.json and
+ * vocab.json are tunescale's own output, not tune records (prepare --input X --out X). */
+static int is_dataset_dir(const char *dir) {
+    char path[4096], *text;
+    size_t len;
+    ts_path_join(path, sizeof path, dir, "dataset.json");
+    if (!ts_is_file(path) || ts_read_file(path, &text, &len) != TS_OK) return 0;
+    int yes = strstr(text, "\"tunescale.dataset/1\"") != NULL;
+    free(text);
+    return yes;
+}
+
 static ts_status ingest_dir(const char *dir, const ts_ingest_options *o, ts_tune_list *out,
                             ts_input_log *log) {
     struct dirent **entries;
     int n = scandir(dir, &entries, skip_hidden, alphasort); /* sorted: same order everywhere */
     if (n < 0) return ts_set_error("%s: cannot list directory: %s", dir, strerror(errno));
     ts_status st = TS_OK;
+    int own = is_dataset_dir(dir);
     for (int i = 0; i < n; i++) {
         char child[4096];
-        ts_path_join(child, sizeof child, dir, entries[i]->d_name);
-        if (st == TS_OK) {
-            if (ts_is_dir(child)) {
-                st = ingest_dir(child, o, out, log);
-            } else {
-                ts_format fmt = ts_format_from_name(entries[i]->d_name);
-                if (fmt != TS_FMT_UNKNOWN) st = ingest_file(child, fmt, o, out, log);
-            }
+        const char *name = entries[i]->d_name;
+        ts_path_join(child, sizeof child, dir, name);
+        struct stat sb;
+        ts_format fmt = ts_format_from_name(name);
+        if (own && (!strcmp(name, "dataset.json") || !strcmp(name, "vocab.json")))
+            fmt = TS_FMT_UNKNOWN;
+        if (st != TS_OK || stat(child, &sb) != 0) {
+            /* skipped: an earlier error, or a dangling link */
+        } else if (S_ISDIR(sb.st_mode)) {
+            st = ingest_dir(child, o, out, log);
+        } else if (fmt != TS_FMT_UNKNOWN && !S_ISREG(sb.st_mode)) {
+            /* a FIFO named x.abc once blocked the run forever: only regular files are read */
+            st = ts_set_error("%s: not a regular file (FIFOs, devices and sockets are not read; "
+                              "remove it from the folder)",
+                              child);
+        } else if (fmt != TS_FMT_UNKNOWN) {
+            st = ingest_file(child, fmt, o, out, log);
         }
         free(entries[i]);
     }
@@ -212,7 +262,8 @@ ts_status ts_ingest_path(const char *path, const ts_ingest_options *o, ts_tune_l
     if (stat(path, &st) != 0) return ts_set_error("%s: %s (check --input)", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         size_t before = log->n;
-        if (ingest_dir(path, o, out, log) != TS_OK) return TS_ERR;
+        ts_status r = ingest_dir(path, o, out, log);
+        if (r != TS_OK) return r;
         if (log->n == before)
             return ts_set_error("%s: no .abc, .json, .csv or archive files in this folder", path);
         return TS_OK;

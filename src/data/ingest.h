@@ -36,7 +36,12 @@ typedef struct {
 
 typedef struct {
     ts_encoding encoding;
+    /* Bytes an archive may unpack to, per member and in all (each member also counts 1 KiB for
+     * its bookkeeping); 0: TS_DEFAULT_MAX_UNPACKED. A zip bomb stops here, not at the OOM. */
+    uint64_t max_unpacked;
 } ts_ingest_options;
+
+#define TS_DEFAULT_MAX_UNPACKED (1ull << 30)
 
 /* Reads a file, folder (recursively, sorted, hidden entries skipped) or archive. Inside folders
  * and archives only .abc/.json/.csv (and archives) are read; other files are skipped. */

@@ -62,7 +62,7 @@ ts_status ts_ingest_abc(const char *text, size_t len, const char *source, ts_tun
             while (n && (text[tune_start + n - 1] == '\n' || text[tune_start + n - 1] == '\r'))
                 n--;
             char *tune = malloc(n + 1);
-            if (!tune) return ts_set_error("%s: out of host memory", source);
+            if (!tune) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", source);
             memcpy(tune, text + tune_start, n);
             tune[n] = '\0';
             char group[640];

@@ -36,37 +36,53 @@ static int has(const char *s) {
     return s && s[0];
 }
 
+/* Appends printf output to text[*n..cap); the caller sized cap for every field, so running out
+ * is a sizing bug, reported rather than written past the end. */
+static int append(char *text, size_t cap, size_t *n, const char *fmt, const char *arg) {
+    if (*n >= cap) return -1;
+    int w = snprintf(text + *n, cap - *n, fmt, arg);
+    if (w < 0 || (size_t)w >= cap - *n) return -1;
+    *n += (size_t)w;
+    return 0;
+}
+
 /* Builds "X:…\nT:…\n…K:…\n<body>" (or takes abc as it is if it already starts with X:). */
 static ts_status add_record(const tune_record *r, const char *source, uint32_t index,
                             ts_tune_list *out) {
     const char *body = r->abc;
     while (*body == '\n' || *body == '\r')
         body++;
-    size_t cap = strlen(body) + 1024;
-    if (has(r->name)) cap += strlen(r->name);
-    if (has(r->type)) cap += strlen(r->type);
-    if (has(r->meter)) cap += strlen(r->meter);
-    if (has(r->mode)) cap += strlen(r->mode);
+    /* Every field that can reach the header counts towards the size (setting_id and tune_id
+     * too: a 200 kB id once overran the buffer), plus room for the fixed labels. */
+    const char *fields[] = {r->setting_id, r->tune_id, r->name, r->type, r->meter, r->mode};
+    size_t cap = strlen(body) + 256;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (has(fields[i])) cap += strlen(fields[i]);
     char *text = malloc(cap);
-    if (!text) return ts_set_error("%s: out of host memory", source);
+    if (!text) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", source);
     size_t n = 0;
+    int bad = 0;
     if (strncmp(body, "X:", 2) != 0) {
         const char *x = has(r->setting_id) ? r->setting_id : has(r->tune_id) ? r->tune_id : NULL;
-        if (x)
-            n += (size_t)snprintf(text + n, cap - n, "X:%s\n", x);
-        else
-            n += (size_t)snprintf(text + n, cap - n, "X:%u\n", index + 1);
-        if (has(r->name)) n += (size_t)snprintf(text + n, cap - n, "T:%s\n", r->name);
-        if (has(r->type)) n += (size_t)snprintf(text + n, cap - n, "R:%s\n", r->type);
-        if (has(r->meter)) n += (size_t)snprintf(text + n, cap - n, "M:%s\n", r->meter);
-        n += (size_t)snprintf(text + n, cap - n, "L:1/8\n");
+        char num[16];
+        snprintf(num, sizeof num, "%u", index + 1);
+        bad |= append(text, cap, &n, "X:%s\n", x ? x : num);
+        if (has(r->name)) bad |= append(text, cap, &n, "T:%s\n", r->name);
+        if (has(r->type)) bad |= append(text, cap, &n, "R:%s\n", r->type);
+        if (has(r->meter)) bad |= append(text, cap, &n, "M:%s\n", r->meter);
+        bad |= append(text, cap, &n, "%s", "L:1/8\n");
         if (has(r->mode)) {
             char key[64];
             mode_to_key(r->mode, key, sizeof key);
-            n += (size_t)snprintf(text + n, cap - n, "K:%s\n", key);
+            bad |= append(text, cap, &n, "K:%s\n", key);
         }
     }
-    snprintf(text + n, cap - n, "%s", body);
+    bad |= append(text, cap, &n, "%s", body);
+    if (bad) {
+        free(text);
+        return ts_set_error("%s: record %u: header does not fit (internal sizing error)", source,
+                            index + 1);
+    }
     char group[512];
     if (has(r->tune_id))
         snprintf(group, sizeof group, "id:%s", r->tune_id);
@@ -121,9 +137,10 @@ ts_status ts_ingest_json(const char *text, size_t len, const char *source, ts_tu
         if (!has(r.abc)) {
             (*without_abc)++;
         } else {
-            if (add_record(&r, source, index, out) != TS_OK) {
+            ts_status st = add_record(&r, source, index, out);
+            if (st != TS_OK) {
                 cJSON_Delete(root);
-                return TS_ERR;
+                return st;
             }
             (*added)++;
         }
@@ -146,13 +163,14 @@ static void row_clear(csv_row *row) {
     row->n = 0;
 }
 
-/* Parses one row starting at *pos; returns 0 at end of input, -1 on error (unclosed quote). */
+/* Parses one row starting at *pos; returns 0 at end of input, -1 on error (unclosed quote), -2
+ * when out of memory. */
 static int csv_next_row(const char *s, size_t len, size_t *pos, csv_row *row) {
     row_clear(row);
     if (*pos >= len) return 0;
     size_t i = *pos;
     char *field = malloc(len - i + 1);
-    if (!field) return -1;
+    if (!field) return -2;
     for (;;) {
         size_t n = 0;
         int quoted = i < len && s[i] == '"';
@@ -179,10 +197,19 @@ static int csv_next_row(const char *s, size_t len, size_t *pos, csv_row *row) {
             field[n++] = s[i++];
         field[n] = '\0';
         if (row->n == row->cap) {
-            row->cap = row->cap ? 2 * row->cap : 16;
-            row->fields = realloc(row->fields, row->cap * sizeof *row->fields);
+            size_t cap = row->cap ? 2 * row->cap : 16;
+            char **grown = realloc(row->fields, cap * sizeof *row->fields);
+            if (!grown) {
+                free(field);
+                return -2;
+            }
+            row->fields = grown, row->cap = cap;
         }
-        row->fields[row->n++] = strdup(field);
+        if (!(row->fields[row->n] = strdup(field))) {
+            free(field);
+            return -2;
+        }
+        row->n++;
         if (i < len && s[i] == ',') {
             i++;
             continue;
@@ -213,6 +240,10 @@ ts_status ts_ingest_csv(const char *text, size_t len, const char *source, ts_tun
         for (int c = 0; c < C_COUNT; c++)
             if (!strcmp(row.fields[i], names[c])) col[c] = (int)i;
     ts_status st = TS_OK;
+    if (rc == -2) {
+        st = ts_set_error_status(TS_ENOMEM, "%s: out of host memory", source);
+        goto done;
+    }
     if (rc != 1 || col[C_ABC] < 0) {
         st = ts_set_error("%s: CSV needs a header row with an 'abc' column (and tune_id, name, "
                           "type, meter, mode)",
@@ -235,7 +266,8 @@ ts_status ts_ingest_csv(const char *text, size_t len, const char *source, ts_tun
         }
         index++;
     }
-    if (rc < 0) st = ts_set_error("%s: CSV has an unclosed quoted field", source);
+    if (rc == -2) st = ts_set_error_status(TS_ENOMEM, "%s: out of host memory", source);
+    if (rc == -1) st = ts_set_error("%s: CSV has an unclosed quoted field", source);
 done:
     row_clear(&row);
     free(row.fields);

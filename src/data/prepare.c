@@ -157,7 +157,7 @@ static ts_status clean_filter_dedupe(ts_tune_list *t, const ts_prepare_options *
     ts_tune **by_text = malloc((t->n + 1) * sizeof *by_text);
     if (!keep || !by_text) {
         free(keep), free(by_text);
-        return ts_set_error("out of host memory");
+        return ts_set_error_status(TS_ENOMEM, "out of host memory");
     }
     for (size_t i = 0; i < t->n; i++) {
         size_t bytes = ts_clean_tune(t->v[i].text, o->clean);
@@ -199,7 +199,7 @@ static ts_status subsample(ts_tune_list *t, const ts_prepare_options *o, stage_c
     uint8_t *keep = calloc(t->n, 1);
     if (!order || !keep) {
         free(order), free(keep);
-        return ts_set_error("out of host memory");
+        return ts_set_error_status(TS_ENOMEM, "out of host memory");
     }
     for (uint32_t i = 0; i < t->n; i++)
         order[i] = i;
@@ -246,7 +246,7 @@ static ts_status write_split(const char *path, const ts_tune_list *t, const uint
                 ts_atomic_abort(&af);
                 char hex[65];
                 ts_sha256_finish_hex(h, hex);
-                return ts_set_error("out of host memory");
+                return ts_set_error_status(TS_ENOMEM, "out of host memory");
             }
             ids = grown;
         }
@@ -299,12 +299,45 @@ static cJSON *file_entry(const char *name, const char *sha) {
 
 /* Moves the staged artefacts into out_dir: the old dataset.json goes first so that a crash in
  * between leaves no marker claiming a complete dataset; the new one goes last. */
+static const char *const published[] = {"vocab.json", "train.bin",  "val.bin",
+                                        "test.bin",   "splits.tsv", "dataset.json"};
+
+/* The artefacts' names in out_dir may be replaced only when tunescale wrote them: the folder
+ * carries its marker, or (a dataset from before the marker) a tunescale dataset.json. */
+static int has_tunescale_dataset(const char *out_dir) {
+    char path[4096], *text;
+    size_t len;
+    ts_path_join(path, sizeof path, out_dir, "dataset.json");
+    if (!ts_is_file(path) || ts_read_file(path, &text, &len) != TS_OK) return 0;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
+    int yes = cJSON_IsString(schema) && !strcmp(schema->valuestring, "tunescale.dataset/1");
+    cJSON_Delete(root);
+    return yes;
+}
+
+static ts_status check_replaceable(const char *out_dir) {
+    char path[4096];
+    if (ts_is_owned_dir(out_dir) || has_tunescale_dataset(out_dir)) return TS_OK;
+    for (size_t i = 0; i < sizeof published / sizeof *published; i++) {
+        struct stat sb;
+        if (lstat(ts_path_join(path, sizeof path, out_dir, published[i]), &sb) == 0)
+            return ts_set_error_status(TS_EUSAGE,
+                                       "%s: exists and was not written by tunescale; move it away "
+                                       "or choose another --out (nothing was changed)",
+                                       path);
+    }
+    ts_clear_error();
+    return TS_OK;
+}
+
 static ts_status publish(const char *stage, const char *out_dir) {
-    static const char *files[] = {"vocab.json", "train.bin",  "val.bin",
-                                  "test.bin",   "splits.tsv", "dataset.json"};
+    static const char *const *files = published;
     char from[4096], to[4096];
+    if (ts_mark_owned_dir(out_dir) != TS_OK) return TS_ERR;
     unlink(ts_path_join(to, sizeof to, out_dir, "dataset.json"));
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    for (size_t i = 0; i < sizeof published / sizeof *published; i++) {
         ts_path_join(from, sizeof from, stage, files[i]);
         ts_path_join(to, sizeof to, out_dir, files[i]);
         if (rename(from, to) != 0)
@@ -322,7 +355,7 @@ static ts_status write_dataset(const ts_prepare_options *o, const char *stage, c
     const char **texts = malloc((t->n + 1) * sizeof *texts);
     cJSON *root = NULL;
     if (!split || !texts) {
-        ts_set_error("out of host memory");
+        ts_set_error_status(TS_ENOMEM, "out of host memory");
         goto done;
     }
     for (size_t i = 0; i < t->n; i++)
@@ -333,7 +366,7 @@ static ts_status write_dataset(const ts_prepare_options *o, const char *stage, c
     size_t split_groups[TS_N_SPLITS];
     size_t groups = ts_split_tunes(t, o->seed, o->val_frac, o->test_frac, split, split_groups);
     if (groups == (size_t)-1) {
-        ts_set_error("out of host memory");
+        ts_set_error_status(TS_ENOMEM, "out of host memory");
         goto done;
     }
     char path[4096], vocab_sha[65], index_sha[65];
@@ -404,7 +437,8 @@ static ts_status write_dataset(const ts_prepare_options *o, const char *stage, c
     }
     char *text = cJSON_Print(root);
     ts_path_join(path, sizeof path, stage, "dataset.json");
-    st = text ? ts_write_file_atomic(path, text, strlen(text)) : ts_set_error("out of memory");
+    st = text ? ts_write_file_atomic(path, text, strlen(text))
+              : ts_set_error_status(TS_ENOMEM, "out of memory");
     free(text);
     if (st == TS_OK) st = publish(stage, o->out_dir);
 done:
@@ -427,7 +461,7 @@ static void default_cache_dir(char *out, size_t cap) {
 
 static ts_status ingest_inputs(const ts_prepare_options *o, ts_tune_list *tunes,
                                ts_input_log *log) {
-    ts_ingest_options io = {.encoding = o->encoding};
+    ts_ingest_options io = {.encoding = o->encoding, .max_unpacked = o->max_unpacked};
     char cache[4096];
     if (o->cache_dir)
         snprintf(cache, sizeof cache, "%s", o->cache_dir);
@@ -454,10 +488,14 @@ static ts_status ingest_inputs(const ts_prepare_options *o, ts_tune_list *tunes,
             ts_fetch_options_default(&fo);
             fo.cache_dir = cache;
             fo.sha256 = o->sha256;
-            if (ts_fetch(in, &fo, local, sizeof local) != TS_OK) return TS_ERR;
+            if (o->max_download) fo.max_bytes = o->max_download;
+            if (o->timeout_s > 0) fo.timeout_s = o->timeout_s;
+            ts_status fst = ts_fetch(in, &fo, local, sizeof local);
+            if (fst != TS_OK) return fst;
             in = local;
         }
-        if (ts_ingest_path(in, &io, tunes, log) != TS_OK) return TS_ERR;
+        ts_status st = ts_ingest_path(in, &io, tunes, log);
+        if (st != TS_OK) return st;
     }
     return TS_OK;
 }
@@ -500,10 +538,28 @@ ts_status ts_data_prepare(const ts_prepare_options *o, int *cached) {
                           o->min_len, o->max_len);
         goto done;
     }
-    created_out = !ts_is_dir(o->out_dir);
+    /* Only a folder this run made is removed on failure: an existing file, link or folder
+     * given as --out is the user's (an existing file was once deleted here). */
+    struct stat sb;
+    if (lstat(o->out_dir, &sb) == 0) {
+        if (!ts_is_dir(o->out_dir)) {
+            st = ts_set_error_status(TS_EUSAGE,
+                                     "%s: exists and is not a directory (choose another --out; "
+                                     "nothing was changed)",
+                                     o->out_dir);
+            goto done;
+        }
+    } else {
+        created_out = 1;
+    }
     if ((st = ts_mkdir_p(o->out_dir)) != TS_OK) goto done;
-    snprintf(stage, sizeof stage, "%s/.staging-%ld", o->out_dir, (long)getpid());
-    ts_remove_tree(stage);
+    if (!created_out && (st = check_replaceable(o->out_dir)) != TS_OK) goto done;
+    /* Staging folders of runs killed on this machine (.staging-PID@HOST, PID gone) are debris. */
+    ts_remove_stale_folders(o->out_dir, ".staging-");
+    char tag[128];
+    ts_owned_tag(tag, sizeof tag);
+    snprintf(stage, sizeof stage, "%s/.staging-%s", o->out_dir, tag);
+    ts_remove_tree(stage); /* our own name: a leftover of this very process id and host */
     if (mkdir(stage, 0777) != 0) {
         st = ts_set_error("%s: cannot write here: %s (choose another --out)", o->out_dir,
                           strerror(errno));

@@ -36,8 +36,11 @@ typedef struct {
     uint64_t seed;
     uint32_t min_len, max_len; /* tune length filter, in characters */
     double val_frac, test_frac;
-    int force;          /* ignore the cache */
-    int accept_license; /* required by named sources whose licence restricts use */
+    uint64_t max_download; /* bytes a download may have; 0: the fetch default */
+    double timeout_s;      /* seconds a download may take in all, retries included; 0: default */
+    uint64_t max_unpacked; /* bytes an archive may unpack to; 0: the ingest default */
+    int force;             /* ignore the cache */
+    int accept_license;    /* required by named sources whose licence restricts use */
 } ts_prepare_options;
 
 void ts_prepare_options_default(ts_prepare_options *o);

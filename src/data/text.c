@@ -116,7 +116,7 @@ ts_status ts_decode_text(const char *name, const unsigned char *bytes, size_t n,
         latin1 = 1;
     }
     char *buf = malloc(latin1 ? 2 * n + 1 : n + 1);
-    if (!buf) return ts_set_error("%s: out of host memory", name);
+    if (!buf) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", name);
     size_t len = 0;
     if (latin1) {
         for (size_t i = 0; i < n; i++)

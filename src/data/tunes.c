@@ -14,7 +14,7 @@ ts_status ts_tunes_push(ts_tune_list *l, char *text, const char *group, const ch
         ts_tune *v = realloc(l->v, cap * sizeof *v);
         if (!v) {
             free(text);
-            return ts_set_error("out of host memory while reading tunes");
+            return ts_set_error_status(TS_ENOMEM, "out of host memory while reading tunes");
         }
         l->v = v;
         l->cap = cap;
@@ -26,7 +26,7 @@ ts_status ts_tunes_push(ts_tune_list *l, char *text, const char *group, const ch
     t->index = index;
     if (!t->group || !t->source) {
         ts_tune_free(t);
-        return ts_set_error("out of host memory while reading tunes");
+        return ts_set_error_status(TS_ENOMEM, "out of host memory while reading tunes");
     }
     l->n++;
     return TS_OK;

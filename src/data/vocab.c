@@ -15,7 +15,7 @@ ts_status ts_vocab_build(ts_vocab *v, const char *const *texts, size_t n) {
     memset(v, 0, sizeof *v);
     /* A bitmap over all of Unicode (136 KiB) is simpler and faster than a hash set here. */
     uint8_t *seen = calloc(0x110000 / 8, 1);
-    if (!seen) return ts_set_error("out of host memory building the vocabulary");
+    if (!seen) return ts_set_error_status(TS_ENOMEM, "out of host memory building the vocabulary");
     for (size_t i = 0; i < n; i++) {
         const unsigned char *s = (const unsigned char *)texts[i];
         while (*s) {
@@ -35,7 +35,7 @@ ts_status ts_vocab_build(ts_vocab *v, const char *const *texts, size_t n) {
     v->cps = malloc((count ? count : 1) * sizeof *v->cps);
     if (!v->cps) {
         free(seen);
-        return ts_set_error("out of host memory building the vocabulary");
+        return ts_set_error_status(TS_ENOMEM, "out of host memory building the vocabulary");
     }
     for (uint32_t cp = 0; cp < 0x110000; cp++)
         if ((seen[cp >> 3] >> (cp & 7)) & 1) v->cps[v->n_chars++] = cp;
@@ -118,7 +118,7 @@ ts_status ts_vocab_save(const ts_vocab *v, const char *path) {
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (!text) return ts_set_error("%s: out of host memory", path);
+    if (!text) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", path);
     ts_status st = ts_write_file_atomic(path, text, strlen(text));
     free(text);
     return st;

@@ -285,8 +285,10 @@ ts_status ts_finalize(const ts_finalize_options *o) {
         st = ts_load(&lo, &l);
     }
     if (st == TS_OK) {
-        ts_remove_tree(samples_dir); /* a rerun replaces the samples, never mixes two sets */
-        st = draw(o, &l, samples_dir, &samples);
+        /* A rerun replaces the samples it made, never mixes two sets; a samples/ folder that
+         * tunescale did not make is the user's and stops the run untouched. */
+        st = ts_fresh_owned_dir(samples_dir);
+        if (st == TS_OK) st = draw(o, &l, samples_dir, &samples);
     }
     if (st == TS_OK) {
         ts_path_join(path, sizeof path, data_dir, "train.bin");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/fsutil.h"
 
@@ -36,26 +37,59 @@ size_t ts_seed_models(const char *const **names) {
     return sizeof seed_names / sizeof *seed_names;
 }
 
+/* Parameters of a shape, in floating point so that no dimension can overflow the count. */
+static double param_count_estimate(const ts_model_config *c) {
+    double C = c->d_model, V = c->vocab_size, L = c->n_layers;
+    if (c->family == TS_TRANSFORMER) {
+        double F = c->d_ff;
+        return 2 * V * C + V + c->max_seq_len * C + 2 * C + L * (4 * C * C + 2 * C * F + F + 9 * C);
+    }
+    return 2 * V * C + V + L * (8 * C * C + 8 * C);
+}
+
 ts_status ts_model_config_validate(const ts_model_config *c) {
     if (c->vocab_size < 1 || c->vocab_size > 65535)
-        return ts_set_error("model %s: vocab_size %d out of range", c->name, c->vocab_size);
-    if (c->d_model < 1 || c->n_layers < 1)
-        return ts_set_error("model %s: d_model and n_layers must be positive", c->name);
+        return ts_set_error_status(TS_EUSAGE, "model %s: vocab_size %d out of range (1 to 65535)",
+                                   c->name, c->vocab_size);
+    if (c->d_model < 1 || c->n_layers < 1 || c->d_model > TS_MAX_DIM || c->n_layers > TS_MAX_LAYERS)
+        return ts_set_error_status(TS_EUSAGE,
+                                   "model %s: d_model must be 1 to %d and n_layers 1 to %d",
+                                   c->name, TS_MAX_DIM, TS_MAX_LAYERS);
     if (!(c->dropout >= 0 && c->dropout < 1))
-        return ts_set_error("model %s: dropout must be in [0, 1)", c->name);
+        return ts_set_error_status(TS_EUSAGE, "model %s: dropout must be in [0, 1)", c->name);
     if (c->family == TS_TRANSFORMER) {
         if (c->n_heads < 1 || c->d_model % c->n_heads)
-            return ts_set_error("model %s: d_model %d is not a multiple of n_heads %d", c->name,
-                                c->d_model, c->n_heads);
-        if (c->d_ff < 1 || c->max_seq_len < 1)
-            return ts_set_error("model %s: d_ff and max_seq_len must be positive", c->name);
+            return ts_set_error_status(TS_EUSAGE,
+                                       "model %s: d_model %d is not a multiple of n_heads %d",
+                                       c->name, c->d_model, c->n_heads);
+        if (c->d_ff < 1 || c->max_seq_len < 1 || c->d_ff > 4 * TS_MAX_DIM ||
+            c->max_seq_len > TS_MAX_SEQ)
+            return ts_set_error_status(TS_EUSAGE,
+                                       "model %s: d_ff must be 1 to %d and max_seq_len 1 to %d",
+                                       c->name, 4 * TS_MAX_DIM, TS_MAX_SEQ);
     }
+    double n = param_count_estimate(c);
+    if (n > TS_MAX_PARAMS)
+        return ts_set_error_status(TS_EUSAGE,
+                                   "model %s: %.3g parameters, more than any device holds (limit "
+                                   "%.3g)",
+                                   c->name, n, TS_MAX_PARAMS);
     return TS_OK;
 }
 
-static int json_int(const cJSON *o, const char *k, int def) {
+/* A dimension: absent gives def; otherwise a whole number in [0, hi] (validate checks the
+ * lower bounds), else a usage error naming the key. */
+static ts_status json_dim(const cJSON *o, const char *k, int def, int hi, const char *where,
+                          int *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valueint : def;
+    *out = def;
+    if (!v) return TS_OK;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= hi) ||
+        floor(v->valuedouble) != v->valuedouble)
+        return ts_set_error_status(TS_EUSAGE, "%s: \"%s\" must be a whole number from 0 to %d",
+                                   where, k, hi);
+    *out = (int)v->valuedouble;
+    return TS_OK;
 }
 
 ts_status ts_model_config_from_json(const cJSON *j, const char *where, ts_model_config *out) {
@@ -68,14 +102,28 @@ ts_status ts_model_config_from_json(const cJSON *j, const char *where, ts_model_
         (strcmp(fam->valuestring, "transformer") && strcmp(fam->valuestring, "lstm")))
         return ts_set_error("%s: \"family\" must be \"transformer\" or \"lstm\"", where);
     out->family = strcmp(fam->valuestring, "lstm") ? TS_TRANSFORMER : TS_LSTM;
-    snprintf(out->name, sizeof out->name, "%s",
-             cJSON_IsString(name) ? name->valuestring : ts_basename(where));
-    out->vocab_size = json_int(j, "vocab_size", 0);
-    out->d_model = json_int(j, "d_model", 0);
-    out->n_layers = json_int(j, "n_layers", 0);
-    out->n_heads = json_int(j, "n_heads", 0);
-    out->d_ff = json_int(j, "d_ff", 4 * out->d_model);
-    out->max_seq_len = json_int(j, "max_seq_len", out->family == TS_TRANSFORMER ? 256 : 0);
+    /* The name becomes the run's folder and its shape file's name: nothing that leaves the
+     * output folder ("../../userdata" once overwrote a user's file). */
+    char base[64] = "";
+    if (!name) {
+        snprintf(base, sizeof base, "%s", ts_basename(where));
+        if (ts_has_suffix(base, ".json")) base[strlen(base) - 5] = 0;
+    }
+    const char *nm = cJSON_IsString(name) ? name->valuestring : base;
+    if ((name && !cJSON_IsString(name)) || !ts_safe_name(nm))
+        return ts_set_error_status(TS_EUSAGE, "%s: model \"name\" %s", where, ts_safe_name_rule);
+    snprintf(out->name, sizeof out->name, "%s", nm);
+    ts_status st;
+    if ((st = json_dim(j, "vocab_size", 0, 65535, where, &out->vocab_size)) != TS_OK ||
+        (st = json_dim(j, "d_model", 0, TS_MAX_DIM, where, &out->d_model)) != TS_OK ||
+        (st = json_dim(j, "n_layers", 0, TS_MAX_LAYERS, where, &out->n_layers)) != TS_OK ||
+        (st = json_dim(j, "n_heads", 0, TS_MAX_DIM, where, &out->n_heads)) != TS_OK ||
+        (st = json_dim(j, "d_ff", 4 * out->d_model, 4 * TS_MAX_DIM, where, &out->d_ff)) != TS_OK ||
+        (st = json_dim(j, "max_seq_len", out->family == TS_TRANSFORMER ? 256 : 0, TS_MAX_SEQ, where,
+                       &out->max_seq_len)) != TS_OK)
+        return st;
+    if (drop && (!cJSON_IsNumber(drop) || !(drop->valuedouble >= 0 && drop->valuedouble < 1)))
+        return ts_set_error_status(TS_EUSAGE, "%s: \"dropout\" must be a number in [0, 1)", where);
     out->dropout = cJSON_IsNumber(drop) ? (float)drop->valuedouble : 0.1f;
     return TS_OK;
 }
@@ -83,6 +131,9 @@ ts_status ts_model_config_from_json(const cJSON *j, const char *where, ts_model_
 static ts_status config_from_file(const char *path, ts_model_config *out) {
     char *text;
     size_t len;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && sb.st_size > (1 << 20))
+        return ts_set_error_status(TS_EUSAGE, "%s: larger than 1 MiB; not a model file", path);
     if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
     cJSON *j = cJSON_ParseWithLength(text, len);
     free(text);

@@ -46,6 +46,11 @@ typedef struct {
     float init_arg; /* bound for XAVIER and LSTM */
 } ts_param_spec;
 
+/* Shape limits, checked before anything is allocated: each dimension, and the parameter count
+ * (2^36 = 6.9e10 fp32 parameters: 275 GB before gradients and moments, beyond any device). */
+enum { TS_MAX_DIM = 1 << 16, TS_MAX_LAYERS = 4096, TS_MAX_SEQ = 1 << 20 };
+#define TS_MAX_PARAMS 68719476736.0
+
 /* Looks up a named model ("transformer-1M" … "lstm-100M", "transformer-tiny", "lstm-tiny") or
  * reads a JSON file describing one. vocab_size is filled by the caller (from the dataset) when
  * the name gives none; the seed's table uses 100. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/fsutil.h"
@@ -43,6 +44,40 @@ static int in_list(const char *k, const char *const *list) {
     return 0;
 }
 
+/* Each training key's range: whole numbers where the trainer counts (a "steps": 0.5 once ran a
+ * whole epoch), and bounds that keep every value inside the type it lands in (a batch of 1e12
+ * once wrapped to -2147483648). `open_lo`: the lower bound itself is refused. */
+typedef struct {
+    const char *key;
+    double lo, hi;
+    int whole, open_lo;
+} key_range;
+
+static const key_range ranges[] = {
+    {"steps", 1, 1e12, 1, 0},       {"tokens", 1, 1e15, 0, 0},
+    {"epochs", 0, 1e6, 0, 1},       {"batch", 1, 1 << 20, 1, 0},
+    {"seq_len", 1, 1 << 20, 1, 0},  {"stride", 1, 1 << 20, 1, 0},
+    {"lr", 0, 1e3, 0, 1},           {"warmup", 0, 1e12, 1, 0},
+    {"weight_decay", 0, 1e3, 0, 0}, {"clip", 0, 1e9, 0, 0},
+    {"dropout", 0, 0.999, 0, 0},    {"seed", 0, 9007199254740992.0, 1, 0},
+};
+
+/* Checks one training value against its range; a usage error (exit 2) naming the key. */
+static ts_status check_range(const char *where, const char *k, double v) {
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        const key_range *r = &ranges[i];
+        if (strcmp(k, r->key)) continue;
+        int low = r->open_lo ? !(v > r->lo) : !(v >= r->lo);
+        if (low || !(v <= r->hi) || (r->whole && floor(v) != v))
+            return ts_set_error_status(TS_EUSAGE,
+                                       "%s: \"%s\" is %.15g: it must be %s%s %.15g to %.15g", where,
+                                       k, v, r->whole ? "a whole number" : "a number",
+                                       r->open_lo ? " above" : " from", r->lo, r->hi);
+        return TS_OK;
+    }
+    return TS_OK;
+}
+
 /* Applies the training keys of object o over hp; rejects wrong types and unknown keys so that a
  * typo in a preset ("token": …) is an error, not a silently different sweep. */
 static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, const char *where,
@@ -56,13 +91,10 @@ static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, const char
             return ts_set_error("%s: unknown key \"%s\"", where, k);
         if (!train || !strcmp(k, "seeds")) continue;
         if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-            return ts_set_error("%s: \"%s\" must be a number", where, k);
+            return ts_set_error_status(TS_EUSAGE, "%s: \"%s\" must be a number", where, k);
         double v = it->valuedouble;
-        int positive = strcmp(k, "warmup") && strcmp(k, "dropout") && strcmp(k, "weight_decay") &&
-                       strcmp(k, "seed") && strcmp(k, "clip");
-        if (positive ? v <= 0 : v < 0)
-            return ts_set_error("%s: \"%s\" must be %s", where, k,
-                                positive ? "positive" : "zero or more");
+        ts_status st = check_range(where, k, v);
+        if (st != TS_OK) return st;
         if (!strcmp(k, "steps") || !strcmp(k, "tokens") || !strcmp(k, "epochs")) {
             hp->steps = 0;
             hp->tokens = hp->epochs = 0;
@@ -98,17 +130,27 @@ static ts_status seeds_of(const cJSON *o, const cJSON *defaults, uint64_t *out, 
         return ts_set_error("%s: \"seeds\" must be an array of 1 to %d numbers", where, cap);
     const cJSON *it;
     cJSON_ArrayForEach(it, s) {
-        if (!cJSON_IsNumber(it) || it->valuedouble < 0)
-            return ts_set_error("%s: \"seeds\" must hold numbers of 0 or more", where);
+        if (!cJSON_IsNumber(it) || check_range(where, "seed", it->valuedouble) != TS_OK)
+            return ts_set_error_status(
+                TS_EUSAGE, "%s: \"seeds\" must hold whole numbers from 0 to 2^53", where);
         out[(*n)++] = (uint64_t)it->valuedouble;
     }
     return TS_OK;
 }
 
 static ts_status add_entry(ts_preset *p, const ts_preset_entry *e) {
-    ts_preset_entry *grown = realloc(p->entries, (size_t)(p->n_entries + 1) * sizeof *grown);
-    if (!grown) return ts_set_error("out of host memory");
-    p->entries = grown;
+    if (p->n_entries >= TS_PRESET_MAX_RUNS)
+        return ts_set_error_status(TS_EUSAGE,
+                                   "%s: more than %d runs (models x seeds); split the "
+                                   "preset",
+                                   p->path, TS_PRESET_MAX_RUNS);
+    if (p->n_entries == p->cap) { /* doubling: 200k entries grown one by one took minutes */
+        int cap = p->cap ? 2 * p->cap : 16;
+        ts_preset_entry *grown = realloc(p->entries, (size_t)cap * sizeof *grown);
+        if (!grown) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", p->path);
+        p->entries = grown;
+        p->cap = cap;
+    }
     p->entries[p->n_entries++] = *e;
     return TS_OK;
 }
@@ -123,14 +165,14 @@ static ts_status parse_model(ts_preset *p, const cJSON *m, const cJSON *defaults
     ts_status st = TS_OK;
     if (cJSON_IsString(m)) {
         if ((st = ts_model_config_lookup(m->valuestring, &e.cfg)) != TS_OK)
-            return ts_set_error("%s: %s", where, ts_last_error());
+            return ts_set_error_status(st, "%s: %s", where, ts_last_error());
     } else if (cJSON_IsObject(m)) {
         const cJSON *named = cJSON_GetObjectItemCaseSensitive(m, "model");
         if (cJSON_IsString(named)) {
-            if (ts_model_config_lookup(named->valuestring, &e.cfg) != TS_OK)
-                return ts_set_error("%s: %s", where, ts_last_error());
+            if ((st = ts_model_config_lookup(named->valuestring, &e.cfg)) != TS_OK)
+                return ts_set_error_status(st, "%s: %s", where, ts_last_error());
         } else {
-            if (ts_model_config_from_json(m, where, &e.cfg) != TS_OK) return TS_ERR;
+            if ((st = ts_model_config_from_json(m, where, &e.cfg)) != TS_OK) return st;
             if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "name")))
                 return ts_set_error("%s: a model shape needs a \"name\"", where);
             /* The shape alone, without training keys, is what the run's model file holds. */
@@ -139,9 +181,9 @@ static ts_status parse_model(ts_preset *p, const cJSON *m, const cJSON *defaults
             cJSON_ArrayForEach(it, m) if (in_list(it->string, shape_keys))
                 cJSON_AddItemToObject(e.shape, it->string, cJSON_Duplicate(it, 1));
             e.cfg.vocab_size = e.cfg.vocab_size ? e.cfg.vocab_size : 1;
-            if (ts_model_config_validate(&e.cfg) != TS_OK) {
+            if ((st = ts_model_config_validate(&e.cfg)) != TS_OK) {
                 cJSON_Delete(e.shape);
-                return ts_set_error("%s: %s", where, ts_last_error());
+                return ts_set_error_status(st, "%s: %s", where, ts_last_error());
             }
         }
         if ((st = apply_train_keys(m, &e.hp, where, 1)) != TS_OK) {
@@ -186,6 +228,8 @@ static ts_status parse(ts_preset *p, const cJSON *j) {
         return ts_set_error("%s: schema must be \"tunescale.preset/1\"", p->path);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     const cJSON *desc = cJSON_GetObjectItemCaseSensitive(j, "description");
+    if (name && (!cJSON_IsString(name) || !ts_safe_name(name->valuestring)))
+        return ts_set_error_status(TS_EUSAGE, "%s: \"name\" %s", p->path, ts_safe_name_rule);
     if (cJSON_IsString(name)) snprintf(p->name, sizeof p->name, "%s", name->valuestring);
     if (cJSON_IsString(desc))
         snprintf(p->description, sizeof p->description, "%s", desc->valuestring);
@@ -200,14 +244,18 @@ static ts_status parse(ts_preset *p, const cJSON *j) {
     char where[4200];
     snprintf(where, sizeof where, "%s: defaults", p->path);
     if (defaults && !cJSON_IsObject(defaults)) return ts_set_error("%s: must be an object", where);
-    if (defaults && apply_train_keys(defaults, &base, where, 0) != TS_OK) return TS_ERR;
+    ts_status st;
+    if (defaults && (st = apply_train_keys(defaults, &base, where, 0)) != TS_OK) return st;
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(j, "models");
     if (!cJSON_IsArray(models) || cJSON_GetArraySize(models) == 0)
         return ts_set_error("%s: \"models\" must be a non-empty array", p->path);
+    if (cJSON_GetArraySize(models) > TS_PRESET_MAX_RUNS)
+        return ts_set_error_status(TS_EUSAGE, "%s: \"models\" has more than %d entries", p->path,
+                                   TS_PRESET_MAX_RUNS);
     const cJSON *it;
     int i = 0;
     cJSON_ArrayForEach(it, models) {
-        if (parse_model(p, it, defaults, &base, i++) != TS_OK) return TS_ERR;
+        if ((st = parse_model(p, it, defaults, &base, i++)) != TS_OK) return st;
     }
     return TS_OK;
 }
@@ -226,11 +274,27 @@ ts_status ts_preset_load(const char *name_or_file, ts_preset *out) {
                                        name_or_file, out->path);
         return ts_set_error_status(TS_EUSAGE, "%s: no such preset file", out->path);
     }
+    struct stat sb;
+    if (stat(out->path, &sb) == 0 && sb.st_size > TS_PRESET_MAX_BYTES)
+        return ts_set_error_status(TS_EUSAGE, "%s: larger than %d bytes; not a preset", out->path,
+                                   TS_PRESET_MAX_BYTES);
     char *text;
     size_t len;
     if (ts_read_file(out->path, &text, &len) != TS_OK) return TS_ERR;
-    cJSON *j = cJSON_ParseWithLength(text, len);
+    char path[4096];
+    snprintf(path, sizeof path, "%s", out->path);
+    ts_status st = ts_preset_parse(text, len, path, out);
     free(text);
+    return st;
+}
+
+ts_status ts_preset_parse(const char *text, size_t len, const char *path, ts_preset *out) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    if (len > TS_PRESET_MAX_BYTES)
+        return ts_set_error_status(TS_EUSAGE, "%s: larger than %d bytes; not a preset", path,
+                                   TS_PRESET_MAX_BYTES);
+    cJSON *j = cJSON_ParseWithLength(text, len);
     if (!j) return ts_set_error("%s: not valid JSON (see bench/presets/README.md)", out->path);
     snprintf(out->name, sizeof out->name, "%s", ts_basename(out->path));
     char *dot = strrchr(out->name, '.');
@@ -246,5 +310,5 @@ void ts_preset_free(ts_preset *p) {
         cJSON_Delete(p->entries[i].shape);
     free(p->entries);
     p->entries = NULL;
-    p->n_entries = 0;
+    p->n_entries = p->cap = 0;
 }

@@ -45,12 +45,17 @@ typedef struct {
     char path[4096]; /* the file it came from */
     char description[512];
     ts_preset_entry *entries;
-    int n_entries;
+    int n_entries, cap;
 } ts_preset;
+
+/* Limits on what a preset may ask for: its size in bytes and its runs (models x seeds). */
+enum { TS_PRESET_MAX_BYTES = 1 << 20, TS_PRESET_MAX_RUNS = 4096 };
 
 /* Loads a preset by name (quick, seed, … from the presets folder) or from a FILE.json. */
 ts_status ts_preset_load(const char *name_or_file, ts_preset *out);
 void ts_preset_free(ts_preset *p);
+/* The same from a preset's text; `path` names it in messages (the fuzz harness's entry). */
+ts_status ts_preset_parse(const char *text, size_t len, const char *path, ts_preset *out);
 
 /* The folder named presets are read from: $TUNESCALE_PRESETS, else bench/presets next to the
  * binary's source tree. */

@@ -33,7 +33,7 @@ ts_status ts_checkpoint_save(ts_model *m, const char *path, const cJSON *state) 
     ts_st_writer *w = ts_st_writer_new();
     ts_status st = TS_OK;
     if (!buf || !w) {
-        st = ts_set_error("out of host memory writing %s", path);
+        st = ts_set_error_status(TS_ENOMEM, "out of host memory writing %s", path);
         goto done;
     }
     if ((st = ts_model_get_params(m, buf)) != TS_OK) goto done;
@@ -58,7 +58,8 @@ ts_status ts_checkpoint_save(ts_model *m, const char *path, const cJSON *state) 
     free(cfg_text);
     if (state && st == TS_OK) {
         char *s = cJSON_PrintUnformatted(state);
-        st = s ? ts_st_add_meta(w, state_key, s) : ts_set_error("out of host memory");
+        st = s ? ts_st_add_meta(w, state_key, s)
+               : ts_set_error_status(TS_ENOMEM, "out of host memory");
         free(s);
     }
     if (st == TS_OK) st = ts_st_write(w, path);
@@ -74,7 +75,8 @@ ts_status ts_checkpoint_load(ts_model *m, const char *path, int moments, cJSON *
     if (ts_st_open(&st, path) != TS_OK) return TS_ERR;
     size_t n = m->n_params;
     float *buf = malloc((moments ? 3 : 1) * n * sizeof *buf);
-    ts_status rc = buf ? TS_OK : ts_set_error("out of host memory reading %s", path);
+    ts_status rc =
+        buf ? TS_OK : ts_set_error_status(TS_ENOMEM, "out of host memory reading %s", path);
     for (size_t i = 0; i < m->n_specs && rc == TS_OK; i++) {
         const ts_param_spec *s = &m->specs[i];
         const ts_st_tensor *t;

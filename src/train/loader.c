@@ -33,17 +33,18 @@ ts_status ts_loader_open(ts_loader *l, const char *path, int T, int stride, int 
     l->tokens = malloc(len);
     if (!l->tokens) {
         free(bytes);
-        return ts_set_error("out of host memory reading %s", path);
+        return ts_set_error_status(TS_ENOMEM, "out of host memory reading %s", path);
     }
     const unsigned char *b = (const unsigned char *)bytes;
     for (size_t i = 0; i < l->n_tokens; i++) {
         l->tokens[i] = (uint16_t)(b[2 * i] | (b[2 * i + 1] << 8));
         if (l->tokens[i] >= vocab_size) {
+            unsigned id = l->tokens[i]; /* read before close frees the tokens */
             free(bytes);
             ts_loader_close(l);
             return ts_set_error("%s: token %zu has id %u, outside the vocabulary of %d (was the "
                                 "dataset rebuilt?)",
-                                path, i, l->tokens[i], vocab_size);
+                                path, i, id, vocab_size);
         }
     }
     free(bytes);
@@ -53,7 +54,7 @@ ts_status ts_loader_open(ts_loader *l, const char *path, int T, int stride, int 
     l->order = malloc(l->n_windows * sizeof *l->order);
     if (!l->order) {
         ts_loader_close(l);
-        return ts_set_error("out of host memory");
+        return ts_set_error_status(TS_ENOMEM, "out of host memory for %s", path);
     }
     return TS_OK;
 }

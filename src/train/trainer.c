@@ -4,10 +4,12 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "model/model.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
+#include "train/train_state.h"
 #include "train/schedule.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
@@ -69,6 +72,25 @@ static ts_status read_dataset(const char *dir, dataset_info *d) {
     }
     d->vocab_size = v->valueint;
     d->dataset_hash = h->valuestring;
+    /* What the result later copies from it is checked now, not when training is over. */
+    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(d->dataset, "splits"), *sp;
+    const char *bad = !(v->valuedouble >= 1 && v->valuedouble <= 65535) ? "vocab_size"
+                      : !cJSON_IsObject(splits)                         ? "splits"
+                                                                        : NULL;
+    if (!bad) {
+        cJSON_ArrayForEach(sp, splits) {
+            const cJSON *tok = cJSON_GetObjectItemCaseSensitive(sp, "tokens");
+            if (!cJSON_IsNumber(tok) || !(tok->valuedouble >= 0) || strlen(sp->string) > 32)
+                bad = "splits' tokens";
+        }
+    }
+    if (bad) {
+        cJSON_Delete(d->dataset);
+        d->dataset = NULL;
+        return ts_set_error("%s: damaged dataset.json (%s missing or out of range; re-run "
+                            "tunescale data prepare)",
+                            path, bad);
+    }
     return TS_OK;
 }
 
@@ -185,13 +207,16 @@ static ts_status resume(run *r) {
     free(id);
     cJSON_Delete(state);
     if ((st = ts_checkpoint_load(r->model, path, 1, &state)) != TS_OK) return st;
-    r->step = (long)cJSON_GetObjectItemCaseSensitive(state, "step")->valuedouble;
-    r->train_time = cJSON_GetObjectItemCaseSensitive(state, "train_time_s")->valuedouble;
-    r->tokens_seen = cJSON_GetObjectItemCaseSensitive(state, "tokens_seen")->valuedouble;
-    r->nonfinite = (long)cJSON_GetObjectItemCaseSensitive(state, "nonfinite_skipped")->valuedouble;
-    cJSON_Delete(r->curve);
-    r->curve = cJSON_DetachItemFromObjectCaseSensitive(state, "curve");
+    ts_train_state ts;
+    st = ts_train_state_take(state, path, &ts);
     cJSON_Delete(state);
+    if (st != TS_OK) return st;
+    r->step = ts.step;
+    r->train_time = ts.train_time_s;
+    r->tokens_seen = ts.tokens_seen;
+    r->nonfinite = ts.nonfinite_skipped;
+    cJSON_Delete(r->curve);
+    r->curve = ts.curve;
     if (!ts_quiet && !r->o->quiet && r->lead)
         fprintf(stderr, "tunescale: resuming %s at step %ld of %ld\n", r->cfg.name, r->step,
                 r->total_steps);
@@ -613,9 +638,44 @@ static ts_status write_result(run *r, const char *status, double wall, double va
     return st;
 }
 
+/* One training process per run folder (as the sweep has for its folders): two at once both
+ * reported success while one run was silently lost. A lock file, not the folder itself, so a
+ * sweep's lock on the run folder and its child's lock do not collide. */
+static ts_status lock_run_dir(const char *out, int *fd) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/.train.lock", out);
+    *fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (*fd < 0) return ts_set_error("%s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        close(*fd);
+        *fd = -1;
+        return ts_set_error("%s: another train is writing to this folder (wait for it, or use "
+                            "another --out)",
+                            out);
+    }
+    return TS_OK;
+}
+
+/* Activations for B x T tokens, in floating point so no shape can overflow the estimate:
+ * beyond 1 TiB no device holds them, and the run is refused before anything is allocated. */
+static ts_status check_activation_size(const ts_model_config *c, int B, int T) {
+    double N = (double)B * T, C = c->d_model, F = c->d_ff, H = c->n_heads;
+    double per_token = 3 + 2.0 * c->vocab_size +
+                       c->n_layers * (c->family == TS_LSTM ? 12 * C : 16 * C + 2 * F + H * T);
+    double bytes = 4 * N * per_token;
+    if (bytes > 1099511627776.0)
+        return ts_set_error_status(TS_EUSAGE,
+                                   "model %s at --batch %d --seq-len %d: activations need about "
+                                   "%.3g bytes, more than any device holds (lower --batch or "
+                                   "--seq-len)",
+                                   c->name, B, T, bytes);
+    return TS_OK;
+}
+
 ts_status ts_train(const ts_train_options *o) {
     run r;
     memset(&r, 0, sizeof r);
+    int lock_fd = -1; /* the run folder's lock, held until the run is over */
     r.o = o;
     r.curve = cJSON_CreateArray();
     r.rank = ts_dist_rank();
@@ -638,6 +698,7 @@ ts_status ts_train(const ts_train_options *o) {
         snprintf(r.out, sizeof r.out, "%s", o->out_dir);
     else
         snprintf(r.out, sizeof r.out, "runs/%s-%s", r.cfg.name, o->backend);
+    if ((st = check_activation_size(&r.cfg, r.local_B, r.T)) != TS_OK) goto done;
     if ((st = ts_mkdir_p(r.out)) != TS_OK) goto done;
     if (r.lead) ts_remove_stale_temporaries(r.out); /* debris of a run killed mid-write */
 
@@ -671,6 +732,7 @@ ts_status ts_train(const ts_train_options *o) {
     else if (st == TS_OK)
         st = ts_model_init_params(r.model, o->seed);
     if (st == TS_OK && o->resume) st = resume(&r); /* every rank reads the checkpoint */
+    if (st == TS_OK && r.lead) st = lock_run_dir(r.out, &lock_fd);
     st = agree(&r, st);
     if (st == TS_OK) st = train_loop(&r);
     /* a failure after the loop's last agreement (rank 0's final checkpoint) reaches all */
@@ -723,6 +785,7 @@ out_of_memory : {
     st = TS_ENOMEM;
 }
 done:
+    if (lock_fd >= 0) close(lock_fd);
     ts_model_free(r.model);
     ts_backend_destroy(r.be);
     ts_loader_close(&r.train);

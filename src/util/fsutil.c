@@ -17,14 +17,28 @@
 ts_status ts_read_file(const char *path, char **data, size_t *len) {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ts_set_error("%s: cannot open: %s", path, strerror(errno));
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read (a
+     * FIFO named x.abc in an input folder once blocked forever). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return ts_set_error("%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ts_set_error("%s: not a regular file (FIFOs, devices and sockets are not read)",
+                            path);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return ts_set_error("%s: cannot open: %s", path, strerror(errno));
+    }
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
     for (;;) {
         if (!buf) {
             fclose(f);
-            return ts_set_error("%s: out of host memory while reading", path);
+            return ts_set_error_status(TS_ENOMEM, "%s: out of host memory while reading", path);
         }
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
@@ -83,12 +97,17 @@ static const char *host_tag(void) {
 }
 
 /* NAME.tmp.PID@HOST: two writers on different machines of a shared file system (MPI ranks,
- * Slurm array tasks) can have the same PID, and the host keeps their temporaries apart. */
+ * Slurm array tasks) can have the same PID, and the host keeps their temporaries apart. Created
+ * exclusively and never through a symbolic link: a link planted under that name must not send
+ * the write elsewhere. A file already there under our own PID and host is a leftover of ours. */
 ts_status ts_atomic_open(ts_atomic_file *af, const char *path) {
     memset(af, 0, sizeof *af);
     snprintf(af->path, sizeof af->path, "%s", path);
     snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld@%s", path, (long)getpid(), host_tag());
-    af->fp = fopen(af->tmp, "wb");
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(af->tmp, flags, 0644);
+    if (fd < 0 && errno == EEXIST && unlink(af->tmp) == 0) fd = open(af->tmp, flags, 0644);
+    if (fd >= 0 && !(af->fp = fdopen(fd, "wb"))) close(fd);
     if (!af->fp) return ts_set_error("%s: cannot write: %s", path, strerror(errno));
     return TS_OK;
 }
@@ -190,6 +209,20 @@ const char *ts_basename(const char *path) {
     return s ? s + 1 : path;
 }
 
+const char *const ts_safe_name_rule =
+    "must be 1 to 63 characters of letters, digits, '.', '_', '+' or '-', not starting with '.' "
+    "and without \"..\" (it names files and folders)";
+
+int ts_safe_name(const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n > 63 || name[0] == '.' || strstr(name, "..")) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '+' && c != '-') return 0;
+    }
+    return 1;
+}
+
 int ts_has_suffix(const char *name, const char *suffix) {
     size_t n = strlen(name), m = strlen(suffix);
     return n >= m && strcasecmp(name + n - m, suffix) == 0;
@@ -210,6 +243,17 @@ static int writer_alive(long pid) {
     return !(paren && paren[1] == ' ' && paren[2] == 'Z');
 }
 
+/* Whether `tag` ("PID@HOST", exactly) names a writer of this host that is gone. Names without
+ * the host (NAME.tmp.123) are not tunescale's and never count. */
+static int tag_is_dead_writer(const char *tag) {
+    char *end;
+    if (!isdigit((unsigned char)tag[0])) return 0;
+    long pid = strtol(tag, &end, 10);
+    if (pid <= 0 || *end != '@' || strcmp(end + 1, host_tag())) return 0;
+    /* A live writer keeps its temporary; only a dead one's is debris. */
+    return pid != (long)getpid() && !writer_alive(pid);
+}
+
 int ts_remove_stale_temporaries(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -217,19 +261,69 @@ int ts_remove_stale_temporaries(const char *dir) {
     struct dirent *e;
     while ((e = readdir(d))) {
         const char *mark = strstr(e->d_name, ".tmp.");
-        if (!mark) continue;
-        char *end;
-        long pid = strtol(mark + 5, &end, 10);
-        if (pid <= 0) continue;
-        /* Another machine's writer cannot be asked whether it still runs: left alone. */
-        if (*end == '@' && strcmp(end + 1, host_tag())) continue;
-        if (*end && *end != '@') continue;
-        /* A live writer keeps its temporary; only a dead one's is debris. */
-        if (pid == (long)getpid() || writer_alive(pid)) continue;
+        if (!mark || !tag_is_dead_writer(mark + 5)) continue;
         char path[4352];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (unlink(path) == 0) removed++;
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && unlink(path) == 0) removed++;
     }
     closedir(d);
     return removed;
+}
+
+void ts_owned_tag(char *out, size_t cap) {
+    snprintf(out, cap, "%ld@%s", (long)getpid(), host_tag());
+}
+
+int ts_remove_stale_folders(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    size_t np = strlen(prefix);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, np) || !tag_is_dead_writer(e->d_name + np)) continue;
+        char path[4352];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            ts_remove_tree(path);
+            removed++;
+        }
+    }
+    closedir(d);
+    return removed;
+}
+
+static const char owned_marker[] = ".tunescale-owned";
+
+ts_status ts_fresh_owned_dir(const char *path) {
+    struct stat sb;
+    char marker[4352];
+    snprintf(marker, sizeof marker, "%s/%s", path, owned_marker);
+    if (lstat(path, &sb) == 0) {
+        struct stat mb;
+        if (!S_ISDIR(sb.st_mode) || lstat(marker, &mb) != 0 || !S_ISREG(mb.st_mode))
+            return ts_set_error_status(TS_EUSAGE,
+                                       "%s: exists and was not made by tunescale; move it away "
+                                       "or choose another --out (nothing was changed)",
+                                       path);
+        ts_remove_tree(path);
+    }
+    if (ts_mkdir_p(path) != TS_OK) return TS_ERR;
+    return ts_write_file_atomic(marker, "tunescale\n", 10);
+}
+
+int ts_is_owned_dir(const char *path) {
+    char marker[4352];
+    snprintf(marker, sizeof marker, "%s/%s", path, owned_marker);
+    struct stat mb;
+    return lstat(marker, &mb) == 0 && S_ISREG(mb.st_mode);
+}
+
+ts_status ts_mark_owned_dir(const char *path) {
+    char marker[4352];
+    snprintf(marker, sizeof marker, "%s/%s", path, owned_marker);
+    if (ts_is_owned_dir(path)) return TS_OK;
+    return ts_write_file_atomic(marker, "tunescale\n", 10);
 }

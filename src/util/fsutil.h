@@ -29,9 +29,21 @@ ts_status ts_atomic_open(ts_atomic_file *af, const char *path);
 ts_status ts_atomic_commit(ts_atomic_file *af); /* flush, fsync, rename, fsync dir */
 void ts_atomic_abort(ts_atomic_file *af);       /* close and unlink the temporary */
 
-/* Deletes the temporaries (NAME.tmp.PID) that writers killed mid-write left in dir: those whose
- * process is gone. Returns how many were removed. */
+/* Deletes the temporaries (NAME.tmp.PID@HOST) that writers of this host killed mid-write left
+ * in dir: those whose process is gone. Other names, other hosts' temporaries and anything not a
+ * regular file are left alone. Returns how many were removed. */
 int ts_remove_stale_temporaries(const char *dir);
+/* The same for folders named PREFIX + PID@HOST (data prepare's staging folders). */
+int ts_remove_stale_folders(const char *dir, const char *prefix);
+/* "PID@HOST" of this process, for names that say who made them. */
+void ts_owned_tag(char *out, size_t cap);
+
+/* Folders tunescale made carry a marker file; only those are ever removed or replaced.
+ * ts_fresh_owned_dir: an empty marked folder at path, replacing a marked one; anything else
+ * already there is a usage error that leaves it untouched. */
+ts_status ts_fresh_owned_dir(const char *path);
+int ts_is_owned_dir(const char *path);
+ts_status ts_mark_owned_dir(const char *path);
 
 ts_status ts_mkdir_p(const char *path);
 int ts_is_dir(const char *path);
@@ -43,6 +55,11 @@ void ts_remove_tree(const char *path);
 char *ts_path_join(char *out, size_t cap, const char *a, const char *b);
 /* The last path component (no allocation). */
 const char *ts_basename(const char *path);
+/* A name that may become a file or folder name (model and preset names from JSON files): 1 to
+ * 63 characters from [A-Za-z0-9._+-], not starting with '.', no "..": it cannot leave the folder
+ * it is joined to. ts_safe_name_rule says so for messages. */
+int ts_safe_name(const char *name);
+extern const char *const ts_safe_name_rule;
 /* Lower-case file-name suffix test, e.g. ts_has_suffix(name, ".tar.gz"). */
 int ts_has_suffix(const char *name, const char *suffix);
 

@@ -117,7 +117,8 @@ static ts_status read_file_aligned(ts_safetensors *st) {
     char *mem = malloc(size + pad + 1);
     if (!mem) {
         fclose(f);
-        return ts_set_error("%s: out of host memory reading %zu bytes", path, size);
+        return ts_set_error_status(TS_ENOMEM, "%s: out of host memory reading %zu bytes", path,
+                                   size);
     }
     char *data = mem + pad;
     memcpy(data, prefix, 8);
@@ -253,7 +254,7 @@ static ts_status check_layout(const ts_safetensors *st) {
         return TS_OK;
     }
     const ts_st_tensor **idx = malloc(st->n * sizeof *idx);
-    if (!idx) return ts_set_error("%s: out of host memory", st->path);
+    if (!idx) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", st->path);
     for (size_t i = 0; i < st->n; i++)
         idx[i] = &st->tensors[i];
 
@@ -297,7 +298,9 @@ static ts_status check_checksum(const ts_safetensors *st) {
     if (!is_hex64(want))
         return ts_set_error("%s: metadata %s is not 64 hex digits", st->path, TS_ST_CHECKSUM_KEY);
     ts_sha256 *h = ts_sha256_new();
-    if (!h) return ts_set_error("%s: cannot start SHA-256 (out of memory?)", st->path);
+    if (!h)
+        return ts_set_error_status(TS_ENOMEM, "%s: cannot start SHA-256 (out of memory?)",
+                                   st->path);
     ts_sha256_update(h, st->data + st->data_start, st->size - st->data_start);
     char got[65];
     ts_sha256_finish_hex(h, got);
@@ -332,7 +335,7 @@ static ts_status parse_header(ts_safetensors *st) {
     if (rc == TS_OK) {
         cJSON_ArrayForEach(item, root) count += strcmp(item->string, "__metadata__") != 0;
         if (count && !(st->tensors = calloc(count, sizeof *st->tensors)))
-            rc = ts_set_error("%s: out of host memory", st->path);
+            rc = ts_set_error_status(TS_ENOMEM, "%s: out of host memory", st->path);
     }
     int seen_meta = 0;
     for (item = root->child; rc == TS_OK && item; item = item->next) {
@@ -475,7 +478,7 @@ static ts_status add_entry(ts_st_writer *w, const char *name, const char *dtype,
     if (w->n == w->cap) {
         size_t cap = w->cap ? 2 * w->cap : 16;
         writer_entry *grown = realloc(w->e, cap * sizeof *grown);
-        if (!grown) return ts_set_error("safetensors writer: out of host memory");
+        if (!grown) return ts_set_error_status(TS_ENOMEM, "safetensors writer: out of host memory");
         w->e = grown;
         w->cap = cap;
     }
@@ -493,7 +496,8 @@ static ts_status add_entry(ts_st_writer *w, const char *name, const char *dtype,
     if (copy && nbytes) {
         e->owned = malloc(nbytes);
         if (!e->owned)
-            return ts_set_error("safetensors writer: tensor %s: out of host memory", name);
+            return ts_set_error_status(TS_ENOMEM,
+                                       "safetensors writer: tensor %s: out of host memory", name);
         memcpy(e->owned, data, nbytes);
         e->data = e->owned;
     }
@@ -516,13 +520,13 @@ ts_status ts_st_add_meta(ts_st_writer *w, const char *key, const char *value) {
     if (strcmp(key, TS_ST_CHECKSUM_KEY) == 0)
         return ts_set_error("safetensors writer: metadata key %s is reserved", key);
     cJSON *v = cJSON_CreateString(value);
-    if (!v) return ts_set_error("safetensors writer: out of host memory");
+    if (!v) return ts_set_error_status(TS_ENOMEM, "safetensors writer: out of host memory");
     int done = cJSON_GetObjectItemCaseSensitive(w->meta, key)
                    ? cJSON_ReplaceItemInObjectCaseSensitive(w->meta, key, v)
                    : cJSON_AddItemToObject(w->meta, key, v);
     if (!done) {
         cJSON_Delete(v);
-        return ts_set_error("safetensors writer: out of host memory");
+        return ts_set_error_status(TS_ENOMEM, "safetensors writer: out of host memory");
     }
     return TS_OK;
 }
@@ -568,7 +572,7 @@ static char *build_header(const ts_st_writer *w, writer_entry *const *lay, const
 
 ts_status ts_st_write(ts_st_writer *w, const char *path) {
     writer_entry **lay = malloc((w->n ? w->n : 1) * sizeof *lay);
-    if (!lay) return ts_set_error("%s: out of host memory", path);
+    if (!lay) return ts_set_error_status(TS_ENOMEM, "%s: out of host memory", path);
     for (size_t i = 0; i < w->n; i++)
         lay[i] = &w->e[i];
     qsort(lay, w->n, sizeof *lay, cmp_layout);
@@ -576,7 +580,7 @@ ts_status ts_st_write(ts_st_writer *w, const char *path) {
     ts_sha256 *h = ts_sha256_new();
     if (!h) {
         free(lay);
-        return ts_set_error("%s: cannot start SHA-256 (out of memory?)", path);
+        return ts_set_error_status(TS_ENOMEM, "%s: cannot start SHA-256 (out of memory?)", path);
     }
     for (size_t i = 0; i < w->n; i++)
         ts_sha256_update(h, lay[i]->data, lay[i]->nbytes);
@@ -586,7 +590,8 @@ ts_status ts_st_write(ts_st_writer *w, const char *path) {
     char *header = build_header(w, lay, sha);
     if (!header) {
         free(lay);
-        return ts_set_error("%s: out of host memory building the safetensors header", path);
+        return ts_set_error_status(TS_ENOMEM,
+                                   "%s: out of host memory building the safetensors header", path);
     }
     size_t hlen = strlen(header);
     size_t padded = (hlen + 7) / 8 * 8;
