@@ -20,6 +20,7 @@
 #include "train/loader.h"
 #include "train/schedule.h"
 #include "util/fsutil.h"
+#include "util/sysinfo.h"
 #include "util/progress.h"
 
 extern const char *ts_git_commit;
@@ -517,6 +518,7 @@ static ts_status write_result(run *r, const char *status, double wall, double va
     }
     cJSON_AddNumberToObject(mach, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
     if (r->be) cJSON_AddItemToObject(j, "device", device_json(r->be));
+    ts_sysinfo_add(j); /* host, build and device description (util/sysinfo.h) */
     cJSON *model = cJSON_AddObjectToObject(j, "model");
     cJSON_AddStringToObject(model, "name", r->cfg.name);
     cJSON_AddStringToObject(model, "family", r->cfg.family == TS_LSTM ? "lstm" : "transformer");
