@@ -55,9 +55,12 @@ static ts_status write_json(const char *path, const cJSON *j) {
     return st;
 }
 
+/* In place when the key exists, so the file keeps its order and a diff shows one line. */
 static void set_string(cJSON *o, const char *key, const char *value) {
-    cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-    cJSON_AddStringToObject(o, key, value);
+    if (cJSON_GetObjectItemCaseSensitive(o, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(o, key, cJSON_CreateString(value));
+    else
+        cJSON_AddStringToObject(o, key, value);
 }
 
 /* The manifest of the sweep the run belongs to: RUN = SWEEP/runs/BACKEND/NAME. */
