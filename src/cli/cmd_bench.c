@@ -41,7 +41,7 @@ static int step_bench(int argc, char **argv) {
                                          {"repeat", 1, 0, 'R'},  {"json", 0, 0, 'J'},
                                          {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *backend = "cpu", *model_name = NULL;
-    int B = 16, steps = 20, T = 256, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
+    int B = 16, steps = 20, T = 0, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
     int repeat = 1; /* timed blocks of `steps` steps: the figure is their median */
     size_t mem_limit = 0;
     int c;
@@ -124,6 +124,7 @@ static int step_bench(int argc, char **argv) {
         return 2;
     }
     cfg.vocab_size = vocab;
+    if (!T) T = ts_model_default_seq_len(&cfg); /* 256, or a shorter position table's length */
     ts_backend_options bo = {device, threads, mem_limit};
     ts_backend *be = NULL;
     ts_model *m = NULL;

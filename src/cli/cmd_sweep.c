@@ -15,7 +15,8 @@
 static void usage(FILE *out) {
     fprintf(
         out,
-        "usage: tunescale sweep --preset quick|seed|FILE.json --data DIR --backend B[,B...]|all\n"
+        "usage: tunescale sweep --preset micro|quick|seed|FILE.json --data DIR --backend "
+        "B[,B...]|all\n"
         "                       --out DIR [options]\n\n"
         "Trains every model of a preset once per backend, each run in its own process, and\n"
         "writes OUT/runs/BACKEND/MODEL-sSEED-KEY/result.json per run, OUT/sweep.json (the\n"
@@ -23,7 +24,8 @@ static void usage(FILE *out) {
         "are skipped when the same sweep runs again; an interrupted run resumes from its\n"
         "checkpoint. Out-of-memory runs are recorded as 'skipped: out of memory', other\n"
         "failures with their message, and the sweep goes on.\n\n"
-        "  --preset P          quick, seed, or a FILE.json (format: bench/presets/README.md)\n"
+        "  --preset P          micro, quick, seed, or a FILE.json (format: "
+        "bench/presets/README.md)\n"
         "  --data DIR          a dataset from tunescale data prepare\n"
         "  --backend LIST      cpu, opencl, vulkan, comma-separated, or all (every backend\n"
         "                      whose device opens here)\n"

@@ -29,12 +29,17 @@ static const char *field(const cJSON *o, const char *key) {
 }
 
 ts_status ts_sweep_check_out(const ts_sweep_options *o) {
-    cJSON *m = read_json(o->out_dir, "sweep.json");
-    if (!m) return TS_OK; /* a new folder, or one without a manifest: nothing to mix with */
+    /* a bad preset is a usage error found before --out is created */
     ts_preset preset;
     ts_status st = ts_preset_load(o->preset, &preset);
-    if (st != TS_OK) { /* the plan reports a bad preset itself */
-        cJSON_Delete(m);
+    if (st == TS_ERR) { /* malformed: the plan words it as bad input */
+        ts_preset_free(&preset);
+        return TS_OK;
+    }
+    if (st != TS_OK) return st;
+    cJSON *m = read_json(o->out_dir, "sweep.json");
+    if (!m) { /* a new folder, or one without a manifest: nothing to mix with */
+        ts_preset_free(&preset);
         return TS_OK;
     }
     cJSON *ds = read_json(o->data_dir, "dataset.json");
