@@ -2,6 +2,7 @@
  * compare.c — matching result sets: which sets there are, which models, which run per cell.
  */
 #include "analysis/compare.h"
+#include "analysis/report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -36,7 +37,25 @@ static int cmp_row(const void *pa, const void *pb) {
     return d ? d : strcmp(a->model, b->model);
 }
 
-/* "DIR:backend", and the device when the same folder and backend ran on several devices. */
+/* A set's name: the --label given for its folder, else the folder's last component (a whole
+ * path is a machine's layout, not a name to publish). */
+static const char *set_name(const ts_compare *c, const char *dir) {
+    for (size_t d = 0; d < c->n_dirs; d++)
+        if (c->dirs[d] == dir && c->names && c->names[d]) return c->names[d];
+    const char *end = dir + strlen(dir);
+    while (end > dir + 1 && end[-1] == '/')
+        end--;
+    const char *start = end;
+    while (start > dir && start[-1] != '/')
+        start--;
+    static char buf[4][256]; /* the label is copied at once; a few at a time suffice */
+    static int next;
+    char *out = buf[next++ % 4];
+    snprintf(out, sizeof buf[0], "%.*s", (int)(end - start), start);
+    return out;
+}
+
+/* "NAME:backend", and the device when the same folder and backend ran on several devices. */
 static ts_status label_sets(ts_compare *c) {
     for (size_t s = 0; s < c->n_sets; s++) {
         ts_compare_set *set = &c->sets[s];
@@ -45,23 +64,32 @@ static ts_status label_sets(ts_compare *c) {
             shared |=
                 t != s && c->sets[t].dir == set->dir && !strcmp(c->sets[t].backend, set->backend);
         const char *b = *set->backend ? set->backend : "unknown";
-        size_t len = strlen(set->dir) + strlen(b) + strlen(set->device) + 8;
+        const char *name = set_name(c, set->dir);
+        size_t len = strlen(name) + strlen(b) + strlen(set->device) + 8;
         if (!(set->label = malloc(len))) return ts_set_error("out of host memory");
         if (shared)
-            snprintf(set->label, len, "%s:%s [%s]", set->dir, b, set->device);
+            snprintf(set->label, len, "%s:%s [%s]", name, b, set->device);
         else
-            snprintf(set->label, len, "%s:%s", set->dir, b);
+            snprintf(set->label, len, "%s:%s", name, b);
     }
     return TS_OK;
 }
 
 ts_status ts_compare_build(const char *const *dirs, size_t n_dirs, int quiet, ts_compare *c) {
+    return ts_compare_build_named(dirs, NULL, n_dirs, quiet, c);
+}
+
+ts_status ts_compare_build_named(const char *const *dirs, const char *const *names, size_t n_dirs,
+                                 int quiet, ts_compare *c) {
     memset(c, 0, sizeof *c);
+    c->dirs = dirs;
+    c->names = names;
     if (!(c->loaded = calloc(n_dirs + 1, sizeof *c->loaded))) return ts_set_error("out of memory");
     size_t total = 0;
     for (size_t d = 0; d < n_dirs; d++) {
         c->n_dirs = d + 1; /* so ts_compare_free releases a half-loaded set too */
-        ts_status st = ts_results_load(dirs[d], quiet, &c->loaded[d]);
+        int manifest;      /* a sweep's own runs only, as in the report */
+        ts_status st = ts_result_set_load(dirs[d], quiet, &c->loaded[d], &manifest);
         if (st != TS_OK) return st;
         ts_run_set_sort(&c->loaded[d]);
         total += c->loaded[d].n;
@@ -122,7 +150,7 @@ cJSON *ts_compare_json(const ts_compare *c) {
     for (size_t s = 0; s < c->n_sets; s++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "label", c->sets[s].label);
-        cJSON_AddStringToObject(o, "dir", c->sets[s].dir);
+        cJSON_AddStringToObject(o, "dir", ts_public_path(c->sets[s].dir));
         cJSON_AddStringToObject(o, "backend", c->sets[s].backend);
         cJSON_AddStringToObject(o, "device", c->sets[s].device);
         cJSON_AddItemToArray(sets, o);

@@ -34,11 +34,15 @@ typedef struct {
     ts_compare_row *rows;
     size_t n_rows;
     const ts_run **cell; /* [row * n_sets + set]; NULL: the set has no such model */
+    const char *const *dirs, *const *names; /* as given; names[d] NULL: the folder's name */
 } ts_compare;
 
 /* Loads every DIR (each must hold a readable result.json) and matches the runs. The dirs
  * strings must outlive c (sets point at them). */
 ts_status ts_compare_build(const char *const *dirs, size_t n_dirs, int quiet, ts_compare *c);
+/* The same with a name per DIR (compare --label NAME=DIR); names may be NULL, or hold NULLs. */
+ts_status ts_compare_build_named(const char *const *dirs, const char *const *names, size_t n_dirs,
+                                 int quiet, ts_compare *c);
 void ts_compare_free(ts_compare *c);
 
 /* cell / first set's cell for tokens/s (what = 0) or peak memory (what = 1); NAN if missing. */

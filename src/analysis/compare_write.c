@@ -10,6 +10,7 @@
 #include "analysis/compare.h"
 #include "analysis/format.h"
 #include "analysis/plot.h"
+#include "analysis/report.h"
 #include "util/fsutil.h"
 
 static ts_status write_md(const ts_compare *c, const char *path) {
@@ -77,8 +78,8 @@ static ts_status write_csv(const ts_compare *c, const char *path) {
                 fputc(',', f);
             }
             ts_csv_num(f, c->rows[k].params);
-            const char *set[] = {c->sets[s].label, c->sets[s].dir, c->sets[s].backend,
-                                 c->sets[s].device, r ? r->status : "no run"};
+            const char *set[] = {c->sets[s].label, ts_public_path(c->sets[s].dir),
+                                 c->sets[s].backend, c->sets[s].device, r ? r->status : "no run"};
             for (int i = 0; i < 5; i++) {
                 fputc(',', f);
                 ts_csv_str(f, set[i]);

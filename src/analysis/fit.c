@@ -232,11 +232,17 @@ ts_status ts_fit_power_law(const double *n, const double *loss, size_t count, in
     out->rmse = sqrt(sse / (double)m);
     /* Unconstrained like curve_fit, so say when the optimum left the physical region: with few,
      * noisy sizes the points may not bend and a, c run off together. */
+    out->flagged = out->alpha <= 0 || out->c < 0;
     if (out->alpha <= 0)
         snprintf(out->note, sizeof out->note, "alpha <= 0: the loss does not fall with N");
     else if (out->c < 0)
         snprintf(out->note, sizeof out->note, "c < 0: no loss floor visible in this range of N");
-    if (out->boot_asked) st = bootstrap(&pr, size_id, n_sizes, q, out->boot_asked, seed, out);
+    out->point_only = n_sizes < TS_FIT_MIN_SIZES_CI;
+    if (out->point_only && !out->note[0])
+        snprintf(out->note, sizeof out->note, "point fit: %zu sizes, an interval needs %d", n_sizes,
+                 TS_FIT_MIN_SIZES_CI);
+    if (out->boot_asked && !out->point_only)
+        st = bootstrap(&pr, size_id, n_sizes, q, out->boot_asked, seed, out);
 done:
     free(lx), free(y), free(sorted), free(nv), free(size_id);
     return st;

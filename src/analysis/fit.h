@@ -15,11 +15,17 @@
 
 /* Fewer distinct N than this and the three parameters are not determined. */
 #define TS_FIT_MIN_SIZES 3
+/* Fewer than this and a bootstrap interval is meaningless: resamples of 3 sizes mostly repeat
+ * a size, so the "interval" collapses to the point (zero width, R² 1). Such a fit is reported
+ * as a point fit, marked, without an interval. */
+#define TS_FIT_MIN_SIZES_CI 4
 
 typedef struct {
-    int ok;        /* 1: a, alpha, c, r2 hold a converged fit */
-    char why[96];  /* when !ok: "not enough sizes (2 < 3)", "the fit did not converge" */
-    char note[96]; /* when ok but unphysical (alpha <= 0 or c < 0): what to distrust */
+    int ok;         /* 1: a, alpha, c, r2 hold a converged fit */
+    char why[320];  /* when !ok: "not enough sizes (2 < 3)", "the fit did not converge" */
+    char note[96];  /* when ok but unphysical (alpha <= 0 or c < 0): what to distrust */
+    int flagged;    /* ok but alpha <= 0 or c < 0: not a scaling law, shown as a caveat */
+    int point_only; /* ok with fewer than TS_FIT_MIN_SIZES_CI sizes: no interval drawn */
     size_t n_points, n_sizes;
     double a, alpha, c;
     double r2;                 /* 1 - SS_res / SS_tot on the fitted points */

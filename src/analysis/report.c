@@ -16,6 +16,8 @@ void ts_report_options_default(ts_report_options *o) {
     o->seed = 42;
     o->plots = 1;
     o->quiet = 0;
+    o->allow_dirty = 0;
+    o->html = 0;
 }
 
 static ts_family_fit *find_group(ts_report *rep, const ts_run *r) {
@@ -35,10 +37,25 @@ static ts_status fit_group(ts_report *rep, ts_family_fit *g) {
         free(np), free(ne), free(loss);
         return ts_set_error("out of host memory");
     }
+    const ts_run *first = NULL;
     for (size_t i = 0; i < rep->set.n; i++) {
         const ts_run *r = &rep->set.runs[i];
         if (strcmp(r->backend, g->backend) || strcmp(r->family, g->family)) continue;
         if (!ts_run_ok(r) || !isfinite(r->val_loss)) continue;
+        /* a law holds data, budget, schedule and precision fixed: runs that differ in any of
+         * them are no points of one curve */
+        if (!first) {
+            first = r;
+        } else if (strcmp(first->regime, r->regime)) {
+            free(np), free(ne), free(loss);
+            const ts_report_options *o = &rep->opt;
+            ts_status st = ts_fit_power_law(NULL, NULL, 0, o->bootstrap, o->seed, &g->fit);
+            if (st == TS_OK) st = ts_fit_power_law(NULL, NULL, 0, 0, 0, &g->fit_ne);
+            snprintf(g->fit.why, sizeof g->fit.why, "runs differ: %s (%s) vs %s (%s)", first->model,
+                     first->regime, r->model, r->regime);
+            snprintf(g->fit_ne.why, sizeof g->fit_ne.why, "%s", g->fit.why);
+            return st;
+        }
         np[n] = r->params;
         ne[n] = r->params_non_embedding;
         loss[n++] = r->val_loss;
@@ -58,9 +75,26 @@ ts_status ts_report_build(const char *dir, const ts_report_options *opt, ts_repo
         ts_report_options_default(&rep->opt);
     if (snprintf(rep->dir, sizeof rep->dir, "%s", dir) >= (int)sizeof rep->dir)
         return ts_set_error("%s: path too long", dir);
-    ts_status st = ts_results_load(dir, rep->opt.quiet, &rep->set);
+    ts_status st = ts_result_set_load(dir, rep->opt.quiet, &rep->set, &rep->from_manifest);
     if (st != TS_OK) return st;
+    if (rep->from_manifest) {
+        char path[4200], *text = NULL;
+        size_t len;
+        if (ts_read_file(ts_path_join(path, sizeof path, dir, "sweep.json"), &text, &len) == TS_OK)
+            rep->manifest = cJSON_ParseWithLength(text, len);
+        free(text);
+    }
+    for (size_t i = 0; i < rep->set.n; i++)
+        rep->n_dirty += strstr(rep->set.runs[i].commit, "-dirty") != NULL;
+    if (rep->n_dirty && !rep->opt.allow_dirty)
+        return ts_set_error_status(TS_EUSAGE,
+                                   "%s: %zu run%s trained by a build with local edits "
+                                   "(commit ...-dirty); results from a dirty build are not "
+                                   "reproducible: re-run from a clean checkout, or pass "
+                                   "--allow-dirty to publish them marked as such",
+                                   dir, rep->n_dirty, rep->n_dirty == 1 ? " was" : "s were");
     ts_run_set_sort(&rep->set);
+    rep->system = ts_report_system(dir, &rep->set); /* sorted: one device per backend */
     rep->fits = calloc(rep->set.n, sizeof *rep->fits); /* at most one group per run */
     if (!rep->fits) return ts_set_error("out of host memory");
     for (size_t i = 0; i < rep->set.n && st == TS_OK; i++) {
@@ -81,6 +115,8 @@ void ts_report_free(ts_report *rep) {
         free(rep->fits[i].family);
     }
     free(rep->fits);
+    cJSON_Delete(rep->manifest);
+    cJSON_Delete(rep->system);
     ts_run_set_free(&rep->set);
     memset(rep, 0, sizeof *rep);
 }
@@ -123,6 +159,8 @@ ts_status ts_report_save(ts_report *rep) {
     /* last: summary.md links the plots that exist */
     if (st == TS_OK)
         st = ts_report_write_md(rep, ts_path_join(path, sizeof path, rep->dir, "summary.md"));
+    if (st == TS_OK && rep->opt.html)
+        st = ts_report_write_html(rep, ts_path_join(path, sizeof path, rep->dir, "report.html"));
     return st;
 }
 

@@ -69,7 +69,11 @@ static void fit_label(const ts_family_fit *g, int many_backends, char *buf, size
         snprintf(who, sizeof who, "%s", g->family);
     const ts_power_fit *f = &g->fit;
     if (!f->ok)
-        snprintf(buf, cap, "%s: %s", who, f->why);
+        snprintf(buf, cap, "%s: no fit (see the summary)", who);
+    else if (f->flagged)
+        snprintf(buf, cap, "%s: flagged (α = %.3f, c = %.3g)", who, f->alpha, f->c);
+    else if (f->point_only)
+        snprintf(buf, cap, "%s: α = %.3f (point fit, no interval)", who, f->alpha);
     else if (isfinite(f->alpha_lo))
         snprintf(buf, cap, "%s: α = %.3f [%.3f, %.3f], R² = %.4f", who, f->alpha, f->alpha_lo,
                  f->alpha_hi, f->r2);

@@ -17,12 +17,17 @@
 #include <sys/stat.h>
 
 #include "util/fsutil.h"
+#include "util/sysinfo.h"
 
 #define SCHEMA_PREFIX "tunescale.run/"
 #define SCHEMA_MAJOR  1
 
 int ts_run_ok(const ts_run *r) {
     return !strcmp(r->status, "ok");
+}
+
+int ts_run_invalid(const ts_run *r) {
+    return !strncmp(r->status, "invalid", 7);
 }
 
 /* ---- field access that tolerates absence ---- */
@@ -91,6 +96,21 @@ static ts_status read_curve(const cJSON *curve, ts_run *r) {
     return TS_OK;
 }
 
+/* The training conditions a scaling fit must hold fixed, as one comparable string. Precision
+ * is fp32 unless the file says otherwise (every backend trains in fp32 today). */
+static char *regime_of(const cJSON *root) {
+    const cJSON *hp = cJSON_GetObjectItemCaseSensitive(root, "hyperparameters");
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(root, "dataset");
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(ds, "dataset_hash");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "precision");
+    char buf[512];
+    snprintf(buf, sizeof buf, "dataset %.12s, %.0f tokens, lr %g warmup %.0f of %.0f steps, %s",
+             cJSON_IsString(h) ? h->valuestring : "?", num(root, "tokens"), num(hp, "lr"),
+             num(hp, "warmup_steps"), num(hp, "total_steps"),
+             cJSON_IsString(p) ? p->valuestring : "fp32");
+    return strdup(buf);
+}
+
 ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
     memset(r, 0, sizeof *r);
     cJSON *root = cJSON_Parse(text);
@@ -127,12 +147,19 @@ ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
     r->achieved_gflops = num(root, "achieved_gflops");
     r->peak_gflops = num(dev, "peak_gflops");
     r->peak_gflops_measured = num(dev, "peak_gflops_measured");
+    /* GPU runs often lack a nominal peak in their device facts (NVIDIA's drivers do not say):
+     * the table of known GPUs fills it, so their MFU is not blank */
+    if (!(r->peak_gflops > 0) && ts_sysinfo_known_peak(r->device) > 0)
+        r->peak_gflops = ts_sysinfo_known_peak(r->device);
     r->mfu = num(root, "mfu");
     if (isnan(r->mfu) && r->peak_gflops > 0) r->mfu = r->achieved_gflops / r->peak_gflops;
     r->mfu_measured =
         r->peak_gflops_measured > 0 ? r->achieved_gflops / r->peak_gflops_measured : NAN;
     r->peak_memory_bytes = num(root, "peak_memory_bytes");
-    if (!r->path || !r->status || !r->backend || !r->device || !r->model || !r->family)
+    r->commit = str(cJSON_GetObjectItemCaseSensitive(root, "tunescale"), "commit");
+    r->regime = regime_of(root);
+    if (!r->path || !r->status || !r->backend || !r->device || !r->model || !r->family ||
+        !r->commit || !r->regime)
         st = ts_set_error("out of host memory");
     if (st == TS_OK) st = read_curve(cJSON_GetObjectItemCaseSensitive(root, "curve"), r);
     cJSON_Delete(root);
@@ -147,6 +174,8 @@ void ts_run_free(ts_run *r) {
     free(r->device);
     free(r->model);
     free(r->family);
+    free(r->commit);
+    free(r->regime);
     free(r->curve_tokens);
     free(r->curve_loss);
     memset(r, 0, sizeof *r);

@@ -14,7 +14,7 @@
 
 typedef struct {
     char *path;    /* the result.json, as found under the scanned folder */
-    char *status;  /* "ok", "skipped: out of memory", "failed: <reason>" */
+    char *status;  /* "ok", "skipped: out of memory", "failed: <reason>", "invalid: <reason>" */
     char *backend; /* device.backend, or the runs/<backend>/ folder when the file has none */
     char *device;  /* device.name */
     char *model;   /* model.name */
@@ -27,6 +27,8 @@ typedef struct {
     double mfu;                  /* against peak_gflops */
     double mfu_measured;         /* against peak_gflops_measured */
     double peak_memory_bytes;
+    char *commit;   /* tunescale.commit of the build that trained it ("...-dirty": local edits) */
+    char *regime;   /* what a fit may not mix: dataset, token budget, lr schedule, precision */
     size_t n_curve; /* training curve: tokens and train loss per step (loss NAN where null) */
     double *curve_tokens, *curve_loss;
 } ts_run;
@@ -35,10 +37,21 @@ typedef struct {
     ts_run *runs; /* sorted: backend, family, params, model, path */
     size_t n, cap;
     size_t n_unreadable; /* result.json files skipped with a warning */
+    size_t n_finalize;   /* finalize retrainings found and kept out */
+    size_t n_unlisted;   /* result.json files below DIR that its manifest does not name */
 } ts_run_set;
 
 /* 1 for status "ok". Only such runs enter fits and plots. */
 int ts_run_ok(const ts_run *r);
+/* 1 for status "invalid: <reason>" (tunescale invalidate): kept, listed, never fitted. */
+int ts_run_invalid(const ts_run *r);
+
+/* Loads a result set: when DIR holds a sweep manifest (sweep.json), exactly the runs it names
+ * (a run not yet finished is left out); else every result.json below DIR. Either way a
+ * `tunescale finalize` retraining (a train/ folder beside a final.json) is kept out and
+ * counted in n_finalize: it trained longer, so it belongs to no sweep's fit. *manifest is set to 1
+ * when the manifest decided. */
+ts_status ts_result_set_load(const char *dir, int quiet, ts_run_set *set, int *manifest);
 
 /* Parses one result.json's text. On failure records one line naming path (unparsable, not a
  * tunescale.run file, or another major version) and returns TS_ERR. */

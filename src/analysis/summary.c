@@ -12,11 +12,11 @@
 /* ---- counting ---- */
 
 typedef struct {
-    size_t ok, oom, failed, other;
+    size_t ok, oom, failed, invalid, other;
 } status_counts;
 
 static status_counts count_status(const ts_run_set *set) {
-    status_counts c = {0, 0, 0, 0};
+    status_counts c = {0, 0, 0, 0, 0};
     for (size_t i = 0; i < set->n; i++) {
         const char *s = set->runs[i].status;
         if (!strcmp(s, "ok"))
@@ -25,6 +25,8 @@ static status_counts count_status(const ts_run_set *set) {
             c.oom++;
         else if (!strncmp(s, "failed", 6))
             c.failed++;
+        else if (!strncmp(s, "invalid", 7))
+            c.invalid++;
         else
             c.other++;
     }
@@ -90,6 +92,8 @@ static cJSON *fit_json(const ts_family_fit *g, const ts_power_fit *f, const char
     cJSON_AddBoolToObject(o, "ok", f->ok);
     if (!f->ok) cJSON_AddStringToObject(o, "reason", f->why);
     if (f->note[0]) cJSON_AddStringToObject(o, "note", f->note);
+    cJSON_AddBoolToObject(o, "flagged", f->flagged);
+    cJSON_AddBoolToObject(o, "point_fit", f->point_only);
     cJSON_AddNumberToObject(o, "points", (double)f->n_points);
     cJSON_AddNumberToObject(o, "sizes", (double)f->n_sizes);
     ts_json_num(o, "a", f->a);
@@ -129,6 +133,9 @@ static cJSON *run_json(const ts_report *rep, const ts_run *r) {
     ts_json_num(o, "mfu", r->mfu);
     ts_json_num(o, "mfu_measured", r->mfu_measured);
     ts_json_num(o, "peak_memory_bytes", r->peak_memory_bytes);
+    cJSON_AddBoolToObject(o, "mfu_data_error", ts_run_mfu_error(r));
+    cJSON_AddStringToObject(o, "commit", r->commit);
+    cJSON_AddStringToObject(o, "regime", r->regime);
     return o;
 }
 
@@ -136,7 +143,20 @@ cJSON *ts_report_json(const ts_report *rep) {
     cJSON *doc = cJSON_CreateObject();
     if (!doc) return NULL;
     cJSON_AddStringToObject(doc, "schema", "tunescale.summary/1");
-    cJSON_AddStringToObject(doc, "dir", rep->dir);
+    cJSON_AddStringToObject(doc, "dir", ts_public_path(rep->dir));
+    cJSON_AddStringToObject(doc, "runs_from",
+                            rep->from_manifest ? "sweep.json (the sweep's manifest)"
+                                               : "every result.json below dir");
+    if (rep->manifest) {
+        cJSON *m = cJSON_AddObjectToObject(doc, "sweep");
+        const char *keys[] = {"preset", "data", "dataset_hash", "backends", "commit"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const char *v =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rep->manifest, keys[k]));
+            if (v) cJSON_AddStringToObject(m, keys[k], v);
+        }
+    }
+    if (rep->system) cJSON_AddItemToObject(doc, "system", cJSON_Duplicate(rep->system, 1));
     cJSON_AddStringToObject(doc, "law", "L(N) = a * N^(-alpha) + c, L = val_loss");
     cJSON_AddStringToObject(doc, "grouping", "one fit per (backend, family)");
     cJSON *boot = cJSON_AddObjectToObject(doc, "bootstrap");
@@ -149,6 +169,9 @@ cJSON *ts_report_json(const ts_report *rep) {
     cJSON_AddNumberToObject(counts, "ok", (double)c.ok);
     cJSON_AddNumberToObject(counts, "skipped", (double)c.oom);
     cJSON_AddNumberToObject(counts, "failed", (double)c.failed);
+    cJSON_AddNumberToObject(counts, "invalid", (double)c.invalid);
+    cJSON_AddNumberToObject(counts, "finalize_left_out", (double)rep->set.n_finalize);
+    cJSON_AddNumberToObject(counts, "not_in_manifest", (double)rep->set.n_unlisted);
     cJSON_AddNumberToObject(counts, "unreadable_files", (double)rep->set.n_unreadable);
     cJSON *plots = cJSON_AddObjectToObject(doc, "plots");
     cJSON_AddBoolToObject(plots, "made", rep->plots_made);
@@ -159,6 +182,12 @@ cJSON *ts_report_json(const ts_report *rep) {
         cJSON_AddItemToArray(fits,
                              fit_json(&rep->fits[i], &rep->fits[i].fit_ne, "params_non_embedding"));
     }
+    ts_report_caveats cv;
+    ts_report_caveats_build(rep, &cv);
+    cJSON *caveats = cJSON_AddArrayToObject(doc, "caveats");
+    for (size_t i = 0; i < cv.n; i++)
+        cJSON_AddItemToArray(caveats, cJSON_CreateString(cv.items[i]));
+    ts_report_caveats_free(&cv);
     cJSON *runs = cJSON_AddArrayToObject(doc, "runs");
     for (size_t i = 0; i < rep->set.n; i++)
         cJSON_AddItemToArray(runs, run_json(rep, &rep->set.runs[i]));
@@ -176,15 +205,15 @@ static void md_fit_row(FILE *f, const ts_family_fit *g, const ts_power_fit *fit,
         fprintf(f, "%s | | | | | |\n", fit->why);
         return;
     }
-    fprintf(f, "%.4f ", fit->alpha);
+    fprintf(f, "%s%.4f%s | ", fit->flagged ? "~~" : "", fit->alpha, fit->flagged ? "~~" : "");
     if (isfinite(fit->alpha_lo))
-        fprintf(f, "± %.4f | [%.4f, %.4f] | ", (fit->alpha_hi - fit->alpha_lo) / 2, fit->alpha_lo,
-                fit->alpha_hi);
+        fprintf(f, "[%.4f, %.4f] | ", fit->alpha_lo, fit->alpha_hi);
     else
-        fprintf(f, "| no interval | ");
-    fprintf(f, "%s | %s | %s | %s |\n", ts_fmt_num(fit->a, "%.4g", a, sizeof a),
+        fprintf(f, "%s | ", fit->point_only ? "point fit: no interval" : "no interval");
+    fprintf(f, "%s | %s | %s | %s", ts_fmt_num(fit->a, "%.4g", a, sizeof a),
             ts_fmt_num(fit->c, "%.4f", b, sizeof b), ts_fmt_num(fit->r2, "%.4f", c, sizeof c),
-            fit->note);
+            fit->flagged ? "**flagged, not a law**: " : "");
+    fprintf(f, "%s |\n", fit->note);
 }
 
 static void md_runs(FILE *f, const ts_report *rep) {
@@ -194,21 +223,23 @@ static void md_runs(FILE *f, const ts_report *rep) {
     fprintf(f, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
     for (size_t i = 0; i < rep->set.n; i++) {
         const ts_run *r = &rep->set.runs[i];
-        char p[32], ne[32], tok[32], tl[32], vl[32], pp[32], w[32], ts[32], gf[32], m1[32], m2[32],
+        char p[32], ne[32], tok[32], tl[32], vl[32], pp[32], w[32], ts[32], gf[32], m1[48], m2[48],
             mem[32];
-        fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | ",
-                r->backend, r->device, r->model, ts_fmt_si(r->params, p, sizeof p),
-                ts_fmt_si(r->params_non_embedding, ne, sizeof ne),
-                ts_fmt_si(r->tokens, tok, sizeof tok),
-                ts_fmt_num(r->train_loss, "%.4f", tl, sizeof tl),
-                ts_fmt_num(r->val_loss, "%.4f", vl, sizeof vl),
-                ts_fmt_num(r->val_perplexity, "%.3f", pp, sizeof pp),
-                ts_fmt_num(r->wall_time_s, "%.1f", w, sizeof w),
-                ts_fmt_si(r->tokens_per_s, ts, sizeof ts),
-                ts_fmt_num(r->achieved_gflops, "%.1f", gf, sizeof gf),
-                ts_fmt_num(r->mfu * 100, "%.1f%%", m1, sizeof m1),
-                ts_fmt_num(r->mfu_measured * 100, "%.1f%%", m2, sizeof m2),
-                ts_fmt_bytes(r->peak_memory_bytes, mem, sizeof mem));
+        fprintf(
+            f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | ",
+            r->backend, r->device, r->model, ts_fmt_si(r->params, p, sizeof p),
+            ts_fmt_si(r->params_non_embedding, ne, sizeof ne),
+            ts_fmt_si(r->tokens, tok, sizeof tok), ts_fmt_num(r->train_loss, "%.4f", tl, sizeof tl),
+            ts_fmt_num(r->val_loss, "%.4f", vl, sizeof vl),
+            ts_fmt_num(r->val_perplexity, "%.3f", pp, sizeof pp),
+            ts_fmt_num(r->wall_time_s, "%.1f", w, sizeof w),
+            ts_fmt_si(r->tokens_per_s, ts, sizeof ts),
+            ts_fmt_num(r->achieved_gflops, "%.1f", gf, sizeof gf),
+            ts_fmt_num(r->mfu * 100, r->mfu > 1 ? "**%.1f%% (data error)**" : "%.1f%%", m1,
+                       sizeof m1),
+            ts_fmt_num(r->mfu_measured * 100,
+                       r->mfu_measured > 1 ? "**%.1f%% (data error)**" : "%.1f%%", m2, sizeof m2),
+            ts_fmt_bytes(r->peak_memory_bytes, mem, sizeof mem));
         ts_md_str(f, r->status); /* "failed: <reason>" is free text */
         fprintf(f, " |\n");
     }
@@ -222,6 +253,43 @@ static void md_plot(FILE *f, const ts_report *rep, const char *name, const char 
         fprintf(f, "![%s](plots/%s.png) ([SVG](plots/%s.svg))\n\n", caption, name, name);
 }
 
+/* The system description as a short list (the full record is in summary.json). */
+static void md_system(FILE *f, const ts_report *rep) {
+    fprintf(f, "## System\n\n");
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(rep->system, "host");
+    const cJSON *build = cJSON_GetObjectItemCaseSensitive(rep->system, "build");
+    const char *hk[] = {"cpu", "os_release", "kernel"},
+               *bk[] = {"compiler", "flags", "options", "commit"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(host, hk[i]));
+        if (v) fprintf(f, "- %s: %s\n", hk[i], v);
+    }
+    const cJSON *cores = cJSON_GetObjectItemCaseSensitive(host, "cores");
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(host, "memory_bytes");
+    if (cJSON_IsNumber(cores)) fprintf(f, "- cores: %.0f\n", cores->valuedouble);
+    char b[32];
+    if (cJSON_IsNumber(mem))
+        fprintf(f, "- memory: %s\n", ts_fmt_bytes(mem->valuedouble, b, sizeof b));
+    for (size_t i = 0; i < 4; i++) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(build, bk[i]));
+        if (v) fprintf(f, "- %s: %s\n", bk[i], v);
+    }
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(rep->system, "devices")) {
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(d, "peak_gflops");
+        char peak[64] = "unknown";
+        if (cJSON_IsNumber(pk)) snprintf(peak, sizeof peak, "%.0f GFLOP/s", pk->valuedouble);
+        fprintf(f, "- device (%s): %s, driver %s, API %s, nominal peak %s (%s)\n",
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "backend")),
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "name")),
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "driver")),
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "api_version")), peak,
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "peak_source")));
+    }
+    const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rep->system, "source"));
+    fprintf(f, "\nFrom the %s; the whole record is in summary.json.\n\n", src ? src : "runs");
+}
+
 ts_status ts_report_write_md(const ts_report *rep, const char *path) {
     ts_atomic_file af;
     ts_status st = ts_atomic_open(&af, path);
@@ -229,19 +297,44 @@ ts_status ts_report_write_md(const ts_report *rep, const char *path) {
     FILE *f = af.fp;
     status_counts c = count_status(&rep->set);
     fprintf(f, "# tunescale report\n\n");
-    fprintf(f, "Result set `%s`: %zu runs (%zu ok, %zu skipped, %zu failed", rep->dir, rep->set.n,
-            c.ok, c.oom, c.failed);
+    fprintf(f, "Result set `%s`: %zu runs (%zu ok, %zu skipped, %zu failed, %zu invalid",
+            ts_public_path(rep->dir), rep->set.n, c.ok, c.oom, c.failed, c.invalid);
     if (rep->set.n_unreadable)
         fprintf(f, "; %zu unreadable result.json skipped", rep->set.n_unreadable);
-    fprintf(f, ").\n\n## Scaling-law fits\n\n");
+    fprintf(f, "), %s.\n\n",
+            rep->from_manifest ? "the runs its sweep manifest (sweep.json) names"
+                               : "every result.json below the folder");
+    if (rep->opt.html) fprintf(f, "The whole report in one file: [report.html](report.html).\n\n");
+    char cmd[1200];
+    ts_report_sweep_command(rep, cmd, sizeof cmd);
+    fprintf(f, "## Commands\n\n");
+    if (cmd[0]) fprintf(f, "    %s\n", cmd);
+    fprintf(f,
+            "    tunescale report %s%s\n\nEach run's exact train command is the first line of "
+            "its train.log.\n\n",
+            ts_public_path(rep->dir), rep->opt.html ? " --html" : "");
+    md_system(f, rep);
+    ts_report_caveats cv;
+    ts_report_caveats_build(rep, &cv);
+    fprintf(f, "## Caveats\n\n");
+    if (!cv.n) fprintf(f, "None.\n");
+    for (size_t i = 0; i < cv.n; i++) {
+        fprintf(f, "- ");
+        ts_md_str(f, cv.items[i]);
+        fputc('\n', f);
+    }
+    ts_report_caveats_free(&cv);
+    fprintf(f, "\n## Scaling-law fits\n\n");
     fprintf(f, "L(N) = a·N^(−α) + c, fitted to the validation loss by Levenberg–Marquardt "
                "(MINPACK lmder), one fit per backend and model family, on all parameters and on "
                "non-embedding parameters. Only runs with status `ok` count. ");
     if (rep->opt.bootstrap)
         fprintf(f,
                 "The 95%% interval for α is the 2.5–97.5 percentile range of %d bootstrap "
-                "resamples of the points (seed %llu); ± is half its width.\n\n",
-                rep->opt.bootstrap, (unsigned long long)rep->opt.seed);
+                "resamples of the points (seed %llu), drawn only with at least %d sizes; fewer "
+                "sizes give a point fit without an interval. A fit with α ≤ 0 or c < 0 is "
+                "flagged and struck through: it is not a scaling law.\n\n",
+                rep->opt.bootstrap, (unsigned long long)rep->opt.seed, TS_FIT_MIN_SIZES_CI);
     else
         fprintf(f, "No bootstrap interval was asked for.\n\n");
     fprintf(f,
@@ -287,14 +380,16 @@ static void print_fit(FILE *out, const ts_family_fit *g, const ts_power_fit *f,
     }
     char ci[64] = "(no interval)";
     if (isfinite(f->alpha_lo)) snprintf(ci, sizeof ci, "[%.4f, %.4f]", f->alpha_lo, f->alpha_hi);
-    fprintf(out, "%8.4f  %-18s %10.4g %8.4g %8.4f%s%s\n", f->alpha, ci, f->a, f->c, f->r2,
-            f->note[0] ? "  " : "", f->note);
+    fprintf(out, "%8.4f  %-18s %10.4g %8.4g %8.4f%s%s%s\n", f->alpha, ci, f->a, f->c, f->r2,
+            f->note[0] || f->flagged ? "  " : "", f->flagged ? "FLAGGED, not a law: " : "",
+            f->note);
 }
 
 void ts_report_print(FILE *out, const ts_report *rep) {
     status_counts c = count_status(&rep->set);
-    fprintf(out, "%s: %zu runs (%zu ok, %zu skipped, %zu failed)\n\n", rep->dir, rep->set.n, c.ok,
-            c.oom, c.failed);
+    fprintf(out, "%s: %zu runs (%zu ok, %zu skipped, %zu failed, %zu invalid) from %s\n\n",
+            rep->dir, rep->set.n, c.ok, c.oom, c.failed, c.invalid,
+            rep->from_manifest ? "its sweep manifest" : "every result.json below it");
     fprintf(out, "fits of L(N) = a*N^-alpha + c to val loss (95%% CI: %d bootstrap resamples)\n",
             rep->opt.bootstrap);
     fprintf(out, "  %-8s %-12s %-14s %3s  %8s  %-18s %10s %8s %8s\n", "backend", "family", "N",
@@ -314,4 +409,10 @@ void ts_report_print(FILE *out, const ts_report *rep) {
                 ts_fmt_si(r->tokens_per_s, ts, sizeof ts),
                 ts_fmt_bytes(r->peak_memory_bytes, mem, sizeof mem), r->status);
     }
+    ts_report_caveats cv;
+    ts_report_caveats_build(rep, &cv);
+    if (cv.n) fprintf(out, "\ncaveats\n");
+    for (size_t i = 0; i < cv.n; i++)
+        fprintf(out, "  - %s\n", cv.items[i]);
+    ts_report_caveats_free(&cv);
 }

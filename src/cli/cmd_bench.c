@@ -14,6 +14,8 @@
 #include "backends/peak_cache.h"
 #include "cli/commands.h"
 #include "model/model.h"
+#include "util/stats.h"
+#include "util/sysinfo.h"
 #include "util/philox.h"
 #include "util/progress.h"
 
@@ -21,7 +23,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: tunescale bench step --backend B --model NAME [--batch B] [--steps N]\n"
             "                            [--seq-len T] [--warmup W] [--threads N] [--vocab V]\n"
-            "                            [--device N] [--mem-limit SIZE] [--json]\n\n"
+            "                            [--device N] [--mem-limit SIZE] [--repeat N] [--json]\n\n"
             "Times N full training steps (forward, backward, grad-norm clip, AdamW) of MODEL\n"
             "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
             "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
@@ -31,21 +33,16 @@ static void usage(FILE *out) {
 }
 
 static int step_bench(int argc, char **argv) {
-    static const struct option opts[] = {{"backend", 1, 0, 'b'},
-                                         {"model", 1, 0, 'm'},
-                                         {"batch", 1, 0, 'B'},
-                                         {"steps", 1, 0, 's'},
-                                         {"seq-len", 1, 0, 'T'},
-                                         {"warmup", 1, 0, 'w'},
-                                         {"threads", 1, 0, 'j'},
-                                         {"vocab", 1, 0, 'V'},
-                                         {"device", 1, 0, 'D'},
-                                         {"mem-limit", 1, 0, 'M'},
-                                         {"json", 0, 0, 'J'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"backend", 1, 0, 'b'}, {"model", 1, 0, 'm'},
+                                         {"batch", 1, 0, 'B'},   {"steps", 1, 0, 's'},
+                                         {"seq-len", 1, 0, 'T'}, {"warmup", 1, 0, 'w'},
+                                         {"threads", 1, 0, 'j'}, {"vocab", 1, 0, 'V'},
+                                         {"device", 1, 0, 'D'},  {"mem-limit", 1, 0, 'M'},
+                                         {"repeat", 1, 0, 'R'},  {"json", 0, 0, 'J'},
+                                         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *backend = "cpu", *model_name = NULL;
-    int B = 16, steps = 20, T = 256, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
+    int B = 16, steps = 20, T = 0, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
+    int repeat = 1; /* timed blocks of `steps` steps: the figure is their median */
     size_t mem_limit = 0;
     int c;
     opterr = 0;
@@ -80,6 +77,9 @@ static int step_bench(int argc, char **argv) {
             break;
         case 'D':
             ip = &device;
+            break;
+        case 'R':
+            ip = &repeat;
             break;
         case 'M':
             if (!ts_parse_size(optarg, &mem_limit)) {
@@ -124,6 +124,7 @@ static int step_bench(int argc, char **argv) {
         return 2;
     }
     cfg.vocab_size = vocab;
+    if (!T) T = ts_model_default_seq_len(&cfg); /* 256, or a shorter position table's length */
     ts_backend_options bo = {device, threads, mem_limit};
     ts_backend *be = NULL;
     ts_model *m = NULL;
@@ -134,13 +135,20 @@ static int step_bench(int argc, char **argv) {
     int32_t *x = malloc((size_t)B * T * 4), *y = malloc((size_t)B * T * 4);
     ts_rng rng;
     ts_rng_init(&rng, 1, 0x42454e43u);
-    double t0 = 0, loss_last = 0;
+    double t0 = 0, loss_last = 0, load0 = ts_sysinfo_loadavg();
+    double *block_s = calloc((size_t)repeat, sizeof *block_s);
+    if (!block_s && st == TS_OK) st = ts_set_error("out of host memory");
     unsigned long submits0 = 0;
-    for (int s = 0; st == TS_OK && s < warmup + steps; s++) {
+    for (int s = 0; st == TS_OK && s < warmup + steps * repeat; s++) {
         if (s == warmup) {
             t0 = ts_now();
             submits0 = be->submissions;
             if (be->iface->timings) be->iface->timings(be, NULL, 0); /* drop the warmup's */
+        }
+        if (s > warmup && (s - warmup) % steps == 0) { /* a timed block ends */
+            double now = ts_now();
+            block_s[(s - warmup) / steps - 1] = now - t0;
+            t0 = now;
         }
         for (int i = 0; i < B * T; i++) {
             x[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
@@ -158,7 +166,13 @@ static int step_bench(int argc, char **argv) {
         if (st == TS_OK) st = ts_backend_sync(be);
         loss_last = loss;
     }
-    double dt = ts_now() - t0;
+    if (st == TS_OK) block_s[repeat - 1] = ts_now() - t0;
+    /* the block times become tokens/s; the figure is their median, with the range */
+    for (int k = 0; st == TS_OK && k < repeat; k++)
+        block_s[k] = (double)B * T * steps / block_s[k];
+    ts_repeat_stats rs = ts_repeat_summarise(block_s, st == TS_OK ? (size_t)repeat : 0);
+    double dt = (double)B * T * steps / rs.median, load1 = ts_sysinfo_loadavg();
+    free(block_s);
     int rc = 0;
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
@@ -167,7 +181,7 @@ static int step_bench(int argc, char **argv) {
         ts_device_info d;
         memset(&d, 0, sizeof d);
         be->iface->device_info(be, &d);
-        double tok_s = (double)B * T * steps / dt;
+        double tok_s = rs.median;
         if (json) {
             cJSON *j = cJSON_CreateObject();
             cJSON_AddStringToObject(j, "bench", "step");
@@ -180,6 +194,14 @@ static int step_bench(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "seq_len", T);
             cJSON_AddNumberToObject(j, "steps", steps);
             cJSON_AddNumberToObject(j, "tokens_per_s", tok_s);
+            cJSON *rep = cJSON_AddObjectToObject(j, "repeats");
+            cJSON_AddNumberToObject(rep, "n", repeat);
+            cJSON_AddNumberToObject(rep, "tokens_per_s_median", rs.median);
+            cJSON_AddNumberToObject(rep, "tokens_per_s_min", rs.min);
+            cJSON_AddNumberToObject(rep, "tokens_per_s_max", rs.max);
+            cJSON_AddNumberToObject(rep, "spread", rs.spread);
+            cJSON_AddNumberToObject(rep, "load_average_1m_before", load0);
+            cJSON_AddNumberToObject(rep, "load_average_1m_after", load1);
             cJSON_AddNumberToObject(j, "ms_per_step", 1e3 * dt / steps);
             cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)be->peak_bytes);
             /* what the peak held (the categories sum to it), and how the activations were
@@ -220,6 +242,10 @@ static int step_bench(int argc, char **argv) {
                    "ms/step, peak memory %.1f MiB\n",
                    cfg.name, backend, d.name, d.threads, B, T, tok_s, 1e3 * dt / steps,
                    (double)be->peak_bytes / (1 << 20));
+            if (repeat > 1)
+                printf("  median of %d repeats of %d steps: %.0f tok/s, range [%.0f, %.0f] "
+                       "(spread %.1f%%), load average %.2f before, %.2f after\n",
+                       repeat, steps, rs.median, rs.min, rs.max, 100 * rs.spread, load0, load1);
         }
     }
     free(x);

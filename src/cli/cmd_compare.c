@@ -13,29 +13,35 @@
 #include "cli/commands.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: tunescale compare DIR [DIR...] [--out DIR] [--json] [--no-plots]\n\n"
-            "Joins result sets (folders of result.json files, e.g. sweeps from several machines)\n"
-            "into one table. Each (DIR, backend, device) is one set, so a single sweep folder\n"
-            "with several backends compares them. Rows are models matched by family and name;\n"
-            "per set: validation loss, tokens/s and peak memory, and the ratio of tokens/s and\n"
-            "of memory against the FIRST set (the first backend found in the first DIR).\n"
-            "A set's cell is its first run of the model with status ok; a model that was\n"
-            "skipped or failed shows its status.\n\n"
-            "Writes compare.md, compare.csv (one row per model and set), compare.json and\n"
-            "plots/compare_tokens_per_s.svg/.png into the --out folder.\n\n"
-            "options:\n"
-            "  --out DIR     where to write the files (default: the first DIR)\n"
-            "  --json        print compare.json on stdout instead of the table\n"
-            "  --no-plots    skip the plot\n"
-            "  -h, --help    this text\n\n"
-            "exit codes: 0 ok, 1 runtime failure (no such folder, no result.json), 2 usage\n");
+    fprintf(
+        out,
+        "usage: tunescale compare DIR|--label NAME=DIR [...] [--out DIR] [--json] [--no-plots]\n\n"
+        "Joins result sets (folders of result.json files, e.g. sweeps from several machines)\n"
+        "into one table. Each (DIR, backend, device) is one set, so a single sweep folder\n"
+        "with several backends compares them. Rows are models matched by family and name;\n"
+        "per set: validation loss, tokens/s and peak memory, and the ratio of tokens/s and\n"
+        "of memory against the FIRST set (the first backend found in the first DIR).\n"
+        "A set's cell is its first run of the model with status ok; a model that was\n"
+        "skipped, failed or invalidated shows its status. A sweep folder gives the runs its\n"
+        "manifest names; a finalize retraining is never compared. Sets are named by the\n"
+        "folder's last component, or by --label.\n\n"
+        "Writes compare.md, compare.csv (one row per model and set), compare.json and\n"
+        "plots/compare_tokens_per_s.svg/.png into the --out folder.\n\n"
+        "options:\n"
+        "  --label NAME=DIR  compare DIR under the name NAME (in tables and legends)\n"
+        "  --out DIR     where to write the files (default: the first DIR)\n"
+        "  --json        print compare.json on stdout instead of the table\n"
+        "  --no-plots    skip the plot\n"
+        "  -h, --help    this text\n\n"
+        "exit codes: 0 ok, 1 runtime failure (no such folder, no result.json), 2 usage\n");
 }
 
 int cmd_compare(int argc, char **argv) {
     const char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
-    if (!dirs) {
+    char **names = calloc((size_t)argc + 1, sizeof *names);
+    if (!dirs || !names) {
         fprintf(stderr, "tunescale: compare: out of memory\n");
+        free(dirs), free(names);
         return 1;
     }
     const char *out = NULL;
@@ -45,7 +51,7 @@ int cmd_compare(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            free(dirs);
+            free(dirs), free(names);
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
@@ -58,6 +64,17 @@ int cmd_compare(int argc, char **argv) {
                 break;
             }
             out = argv[++i];
+        } else if (!strcmp(a, "--label")) {
+            const char *eq = i + 1 < argc ? strchr(argv[i + 1], '=') : NULL;
+            if (!eq || eq == argv[i + 1] || !eq[1]) {
+                fprintf(stderr, "tunescale compare: --label takes NAME=DIR, e.g. --label "
+                                "h200=results/h200/sweep (see --help)\n");
+                rc = 2;
+                break;
+            }
+            i++;
+            names[n] = strndup(argv[i], (size_t)(eq - argv[i]));
+            dirs[n++] = eq + 1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "tunescale compare: unknown option '%s' (see --help)\n", a);
             rc = 2;
@@ -71,12 +88,14 @@ int cmd_compare(int argc, char **argv) {
         rc = 2;
     }
     if (rc) {
-        free(dirs);
+        for (size_t k = 0; k < n; k++)
+            free(names[k]);
+        free(dirs), free(names);
         return rc;
     }
 
     ts_compare c;
-    ts_status st = ts_compare_build(dirs, n, 0, &c);
+    ts_status st = ts_compare_build_named(dirs, (const char *const *)names, n, 0, &c);
     if (st == TS_OK) st = ts_compare_save(&c, out ? out : dirs[0], plots);
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: compare: %s\n", ts_last_error());
@@ -101,6 +120,8 @@ int cmd_compare(int argc, char **argv) {
         rc = 1;
     }
     ts_compare_free(&c);
-    free(dirs);
+    for (size_t k = 0; k < n; k++)
+        free(names[k]);
+    free(dirs), free(names);
     return rc;
 }

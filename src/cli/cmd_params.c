@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "util/fsutil.h"
 #include "model/config.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: tunescale params [--json] [--vocab V]\n\n"
+    fprintf(out, "usage: tunescale params [--json] [--vocab V | --data DIR]\n\n"
                  "The notebook's ten models (vocabulary 100, sequence length 256) with their\n"
                  "shapes and exact parameter counts, counted from the same parameter table that\n"
                  "training allocates (PyTorch state_dict names and shapes).\n\n"
                  "  --vocab V   count with vocabulary size V instead of 100\n"
+                 "  --data DIR  count with the vocabulary of a prepared data set (dataset.json)\n"
                  "  --json      one JSON document on stdout\n");
 }
 
@@ -44,6 +46,26 @@ int cmd_params(int argc, char **argv) {
                 return 2;
             }
             vocab = (int)v;
+        } else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+            /* the counts a training run on this data set really has: its vocabulary */
+            char path[4200], *text = NULL;
+            size_t len;
+            ts_path_join(path, sizeof path, argv[++i], "dataset.json");
+            cJSON *d = NULL;
+            if (ts_is_file(path) && ts_read_file(path, &text, &len) == TS_OK)
+                d = cJSON_ParseWithLength(text, len);
+            free(text);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "vocab_size");
+            if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 65535) {
+                fprintf(stderr,
+                        "tunescale params: %s: no dataset.json with a vocab_size (run tunescale "
+                        "data prepare --out %s first)\n",
+                        argv[i], argv[i]);
+                cJSON_Delete(d);
+                return 2;
+            }
+            vocab = v->valueint;
+            cJSON_Delete(d);
         } else {
             fprintf(stderr, "tunescale params: unknown option '%s' (see --help)\n", argv[i]);
             return 2;

@@ -14,27 +14,38 @@
 #include "cli/commands.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: tunescale report DIR [--json] [--no-plots] [--bootstrap N] [--seed S]\n\n"
-            "Reads every result.json below DIR (a sweep's output, or any folder of runs), fits\n"
-            "L(N) = a*N^-alpha + c to the validation loss per backend and model family (on all\n"
-            "parameters and on non-embedding parameters), and writes into DIR:\n\n"
-            "  summary.md     fits (alpha with its bootstrap 95%% interval, a, c, R2) and runs\n"
-            "  summary.csv    one row per run: backend, device, family, model, params, loss,\n"
-            "                 perplexity, time, tokens/s, GFLOP/s, MFU, peak memory, status\n"
-            "  summary.json   the same, machine-readable (also what --json prints)\n"
-            "  plots/         val_loss_vs_params, perplexity_vs_params,\n"
-            "                 train_loss_vs_tokens_<backend>, tokens_per_s (.svg and .png)\n\n"
-            "Runs that were skipped (out of memory) or failed are listed with their status but\n"
-            "do not enter fits or plots. A family with fewer than 3 sizes gets no fit. A\n"
-            "result.json that cannot be read is skipped with a warning.\n\n"
-            "options:\n"
-            "  --json          print summary.json on stdout instead of the tables\n"
-            "  --no-plots      skip plots/\n"
-            "  --bootstrap N   resamples for the alpha interval (default 1000; 0: none)\n"
-            "  --seed S        bootstrap seed (default 42)\n"
-            "  -h, --help      this text\n\n"
-            "exit codes: 0 ok, 1 runtime failure (no such folder, no result.json), 2 usage\n");
+    fprintf(
+        out,
+        "usage: tunescale report DIR [--html] [--json] [--no-plots] [--bootstrap N] [--seed S]\n"
+        "                        [--allow-dirty]\n\n"
+        "Reads the runs a sweep's manifest (DIR/sweep.json) names, or every result.json below\n"
+        "DIR when it has none (a finalize retraining is always left out), fits\n"
+        "L(N) = a*N^-alpha + c to the validation loss per backend and model family (on all\n"
+        "parameters and on non-embedding parameters), and writes into DIR:\n\n"
+        "  summary.md     fits (alpha with its bootstrap 95%% interval, a, c, R2) and runs\n"
+        "  summary.csv    one row per run: backend, device, family, model, params, loss,\n"
+        "                 perplexity, time, tokens/s, GFLOP/s, MFU, peak memory, status\n"
+        "  summary.json   the same, machine-readable (also what --json prints)\n"
+        "  plots/         val_loss_vs_params, perplexity_vs_params,\n"
+        "                 train_loss_vs_tokens_<backend>, tokens_per_s (.svg and .png)\n"
+        "  report.html    with --html: all of it in one self-contained page (system,\n"
+        "                 commands, fits, runs, plots, caveats) to share or print\n\n"
+        "Runs that were skipped (out of memory), failed or marked invalid (tunescale\n"
+        "invalidate) are listed with their status but do not enter fits or plots. A fit\n"
+        "spans runs of one dataset, token budget, lr schedule and precision only. A family\n"
+        "with fewer than 3 sizes gets no fit, with 3 a point fit without interval; a fit with\n"
+        "alpha <= 0 or c < 0 is flagged; an MFU above 100%% is shown as a data error. A\n"
+        "result.json that cannot be read is skipped with a warning.\n\n"
+        "options:\n"
+        "  --html          also write report.html\n"
+        "  --allow-dirty   publish runs trained by a build with local edits (marked so)\n"
+        "  --json          print summary.json on stdout instead of the tables\n"
+        "  --no-plots      skip plots/\n"
+        "  --bootstrap N   resamples for the alpha interval (default 1000; 0: none)\n"
+        "  --seed S        bootstrap seed (default 42)\n"
+        "  -h, --help      this text\n\n"
+        "exit codes: 0 ok, 1 runtime failure (no such folder, no result.json), 2 usage (also:\n"
+        "runs from a dirty build without --allow-dirty)\n");
 }
 
 static int parse_count(const char *opt, const char *text, long max, long *out) {
@@ -62,6 +73,10 @@ int cmd_report(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--html")) {
+            opt.html = 1;
+        } else if (!strcmp(a, "--allow-dirty")) {
+            opt.allow_dirty = 1;
         } else if (!strcmp(a, "--no-plots")) {
             opt.plots = 0;
         } else if (!strcmp(a, "--bootstrap") || !strcmp(a, "--seed")) {
@@ -96,7 +111,7 @@ int cmd_report(int argc, char **argv) {
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: report: %s\n", ts_last_error());
         ts_report_free(&rep);
-        return 1;
+        return st == TS_EUSAGE ? 2 : 1;
     }
     int rc = 0;
     if (json) {
@@ -110,8 +125,9 @@ int cmd_report(int argc, char **argv) {
         cJSON_Delete(doc);
     } else {
         ts_report_print(stdout, &rep);
-        printf("\nwrote %s/summary.md, summary.csv, summary.json%s\n", rep.dir,
-               rep.plots_made ? " and plots/" : "");
+        printf("\nwrote %s/summary.md, summary.csv, summary.json%s%s\n", rep.dir,
+               rep.plots_made ? ", plots/" : "", opt.html ? " and report.html" : "");
+        if (opt.html) printf("share this one file: %s/report.html\n", rep.dir);
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "tunescale: report: cannot write to stdout\n");

@@ -15,7 +15,8 @@
 static void usage(FILE *out) {
     fprintf(
         out,
-        "usage: tunescale sweep --preset quick|seed|FILE.json --data DIR --backend B[,B...]|all\n"
+        "usage: tunescale sweep --preset micro|quick|seed|FILE.json --data DIR --backend "
+        "B[,B...]|all\n"
         "                       --out DIR [options]\n\n"
         "Trains every model of a preset once per backend, each run in its own process, and\n"
         "writes OUT/runs/BACKEND/MODEL-sSEED-KEY/result.json per run, OUT/sweep.json (the\n"
@@ -23,7 +24,8 @@ static void usage(FILE *out) {
         "are skipped when the same sweep runs again; an interrupted run resumes from its\n"
         "checkpoint. Out-of-memory runs are recorded as 'skipped: out of memory', other\n"
         "failures with their message, and the sweep goes on.\n\n"
-        "  --preset P          quick, seed, or a FILE.json (format: bench/presets/README.md)\n"
+        "  --preset P          micro, quick, seed, or a FILE.json (format: "
+        "bench/presets/README.md)\n"
         "  --data DIR          a dataset from tunescale data prepare\n"
         "  --backend LIST      cpu, opencl, vulkan, comma-separated, or all (every backend\n"
         "                      whose device opens here)\n"
@@ -37,7 +39,8 @@ static void usage(FILE *out) {
         "  --batch B, --seq-len T, --stride S, --lr X   replace the preset's value (--stride 1\n"
         "                      is the notebook's overlapping windows)\n"
         "  --checkpoint-every N  checkpoint runs every N steps (default: every 5 minutes)\n"
-        "  --force             run everything again (finished runs are deleted first)\n"
+        "  --force             run everything again (finished runs are deleted first); also\n"
+        "                      replaces a folder holding another preset's or data set's sweep\n"
         "  --dry-run           print the plan (runs numbered from 0) and stop\n"
         "  --shard I/K         run only the runs j with j %% K == I (0 <= I < K), e.g. to share\n"
         "                      a sweep between machines; no report (run tunescale report OUT)\n"

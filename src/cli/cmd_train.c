@@ -27,7 +27,7 @@ static void usage(FILE *out) {
         "                      ranks on a node under mpirun)\n"
         "  --steps N | --tokens N | --epochs E   run length (default: 1 epoch)\n"
         "  --batch B           default 64 (32 above 30M parameters), as the notebook\n"
-        "  --seq-len T         default 256\n"
+        "  --seq-len T         default 256 (a shorter position table: its length)\n"
         "  --stride S          window stride (default T: each token once per epoch; 1 = the\n"
         "                      notebook's overlapping windows)\n"
         "  --lr X              peak learning rate (default 3e-4); --warmup N (default\n"

@@ -21,6 +21,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_invalidate(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_bench_sample(int argc, char **argv); /* bench sample (cmd_sample.c) */
 int cmd_eval(int argc, char **argv);

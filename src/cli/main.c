@@ -23,6 +23,7 @@ static const command commands[] = {
     {"sweep", cmd_sweep, "run a scaling sweep over models and backends"},
     {"report", cmd_report, "fits, tables and plots for a result set"},
     {"compare", cmd_compare, "one table across machines and backends"},
+    {"invalidate", cmd_invalidate, "mark a run as wrong, with the reason (kept, never fitted)"},
     {"bench", cmd_bench, "micro-benchmarks: gemm, peak, step"},
     {"sample", cmd_sample, "generate tunes from a checkpoint"},
     {"eval", cmd_eval, "test perplexity, ABC validity, MIDI conversion"},

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/nearest.h"
 #include "util/fsutil.h"
 
 /* The notebook's ten models (vocabulary 100 and sequence length 256 as in DESIGN.md's table),
@@ -142,6 +143,12 @@ static ts_status config_from_file(const char *path, ts_model_config *out) {
     return st;
 }
 
+int ts_model_default_seq_len(const ts_model_config *c) {
+    return c->family == TS_TRANSFORMER && c->max_seq_len > 0 && c->max_seq_len < 256
+               ? c->max_seq_len
+               : 256;
+}
+
 ts_status ts_model_config_lookup(const char *name_or_file, ts_model_config *out) {
     for (size_t i = 0; i < sizeof named / sizeof *named; i++)
         if (!strcmp(name_or_file, named[i].name)) {
@@ -149,11 +156,17 @@ ts_status ts_model_config_lookup(const char *name_or_file, ts_model_config *out)
             return TS_OK;
         }
     if (ts_has_suffix(name_or_file, ".json")) return config_from_file(name_or_file, out);
+    const char *names[sizeof named / sizeof *named];
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        names[i] = named[i].name;
+    const char *near = ts_nearest_name(name_or_file, names, sizeof named / sizeof *named);
+    char hint[96] = "";
+    if (near) snprintf(hint, sizeof hint, "; did you mean %s?", near);
     return ts_set_error_status(TS_EUSAGE,
                                "unknown model '%s' (transformer-1M|5M|20M|50M|100M, "
                                "lstm-1M|…|100M, transformer-tiny, lstm-tiny, transformer-small, "
-                               "lstm-small, or a FILE.json)",
-                               name_or_file);
+                               "lstm-small, or a FILE.json)%s",
+                               name_or_file, hint);
 }
 
 typedef struct {

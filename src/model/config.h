@@ -60,6 +60,10 @@ ts_status ts_model_config_lookup(const char *name_or_file, ts_model_config *out)
 ts_status ts_model_config_from_json(const cJSON *j, const char *where, ts_model_config *out);
 /* The seed's ten models, in table order (transformers then LSTMs). */
 size_t ts_seed_models(const char *const **names);
+
+/* The sequence length a model trains with when none is given: 256, or a Transformer's whole
+ * position table when that is shorter (transformer-tiny's is 8). */
+int ts_model_default_seq_len(const ts_model_config *c);
 ts_status ts_model_config_validate(const ts_model_config *c);
 
 /* Fills specs (up to cap) and returns the count; returns the count needed if cap is too small.

@@ -157,6 +157,7 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
             if (!selected(o, e->model, r->params)) continue;
             r->hp = e->hp;
             apply_overrides(&r->hp, &o->over);
+            if (!r->hp.seq_len) r->hp.seq_len = ts_model_default_seq_len(&r->cfg);
             resolve_defaults(&r->hp, r->params);
             if (r->cfg.family == TS_TRANSFORMER && r->hp.seq_len > r->cfg.max_seq_len)
                 return ts_set_error_status(TS_EUSAGE,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/nearest.h"
 #include "util/fsutil.h"
 
 const char *ts_preset_dir(void) {
@@ -267,11 +268,16 @@ ts_status ts_preset_load(const char *name_or_file, ts_preset *out) {
     else
         snprintf(out->path, sizeof out->path, "%s/%s.json", ts_preset_dir(), name_or_file);
     if (!ts_is_file(out->path)) {
-        if (!strchr(name_or_file, '/') && !ts_has_suffix(name_or_file, ".json"))
+        if (!strchr(name_or_file, '/') && !ts_has_suffix(name_or_file, ".json")) {
+            static const char *const presets[] = {"micro", "quick", "seed"};
+            const char *near = ts_nearest_name(name_or_file, presets, 3);
+            char hint[64] = "";
+            if (near) snprintf(hint, sizeof hint, "; did you mean %s?", near);
             return ts_set_error_status(TS_EUSAGE,
-                                       "unknown preset '%s' (no %s; presets: quick, seed, or a "
-                                       "FILE.json)",
-                                       name_or_file, out->path);
+                                       "unknown preset '%s' (no %s; presets: micro, quick, seed, "
+                                       "or a FILE.json)%s",
+                                       name_or_file, out->path, hint);
+        }
         return ts_set_error_status(TS_EUSAGE, "%s: no such preset file", out->path);
     }
     struct stat sb;

@@ -23,6 +23,7 @@
 #include "sweep/child.h"
 #include "sweep/plan.h"
 #include "util/fsutil.h"
+#include "util/sysinfo.h"
 #include "util/progress.h"
 
 extern const char *ts_git_commit;
@@ -70,7 +71,8 @@ static int load_result(ts_sweep_run *r, size_t mem_limit) {
     r->val_loss = num_or_nan(j, "val_loss");
     r->tokens_per_s = num_or_nan(j, "tokens_per_s");
     r->wall_s = num_or_nan(j, "wall_time_s");
-    if (!strcmp(r->status, "ok"))
+    /* an invalidated run stays as it is (tunescale invalidate): --force trains it again */
+    if (!strcmp(r->status, "ok") || !strncmp(r->status, "invalid: ", 9))
         r->state = TS_RUN_OK;
     else if (!strncmp(r->status, "skipped: out of memory", 22))
         r->state = TS_RUN_OOM;
@@ -184,6 +186,7 @@ static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *
     cJSON_AddStringToObject(j, "dataset_hash", plan->dataset_hash);
     cJSON_AddStringToObject(j, "backends", backend_list);
     cJSON_AddStringToObject(j, "commit", ts_git_commit);
+    ts_sysinfo_add(j); /* host and build of the machine that ran the sweep */
     if (o->mem_limit) cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
     cJSON *runs = cJSON_AddArrayToObject(j, "runs");
     size_t prefix = strlen(o->out_dir) + 1;
@@ -574,6 +577,7 @@ ts_status ts_sweep(const ts_sweep_options *opts, ts_sweep_outcome *out) {
     int n_backends = 0;
     ts_status st = choose_backends(o, backends, &n_backends);
     if (st != TS_OK) return st;
+    if ((st = ts_sweep_check_out(o)) != TS_OK) return st; /* before the folder is touched */
     if (!o->dry_run && ts_mkdir_p(o->out_dir) != TS_OK) return TS_ERR;
     /* Under MPI rank 0 holds the lock for the whole job. */
     int lock = -1;

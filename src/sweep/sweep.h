@@ -58,4 +58,8 @@ typedef struct {
  * sweep itself cannot go on (out folder not writable, interrupted). */
 ts_status ts_sweep(const ts_sweep_options *o, ts_sweep_outcome *out);
 
+/* TS_EUSAGE when o->out_dir's manifest names another preset or data set (and o->force is not
+ * set), before anything there is written (out_check.c). */
+ts_status ts_sweep_check_out(const ts_sweep_options *o);
+
 #endif

@@ -23,6 +23,7 @@
 #include "train/train_state.h"
 #include "train/schedule.h"
 #include "util/fsutil.h"
+#include "util/sysinfo.h"
 #include "util/progress.h"
 
 extern const char *ts_git_commit;
@@ -31,7 +32,7 @@ extern const char *ts_version;
 void ts_train_options_default(ts_train_options *o) {
     memset(o, 0, sizeof *o);
     o->backend = "cpu";
-    o->seq_len = 256;
+    o->seq_len = 0; /* the model's default (ts_model_default_seq_len) */
     o->lr = 3e-4;
     o->weight_decay = 0.01;
     o->beta1 = 0.9;
@@ -542,6 +543,7 @@ static ts_status write_result(run *r, const char *status, double wall, double va
     }
     cJSON_AddNumberToObject(mach, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
     if (r->be) cJSON_AddItemToObject(j, "device", device_json(r->be));
+    ts_sysinfo_add(j); /* host, build and device description (util/sysinfo.h) */
     cJSON *model = cJSON_AddObjectToObject(j, "model");
     cJSON_AddStringToObject(model, "name", r->cfg.name);
     cJSON_AddStringToObject(model, "family", r->cfg.family == TS_LSTM ? "lstm" : "transformer");
@@ -690,7 +692,7 @@ ts_status ts_train(const ts_train_options *o) {
     r.cfg.vocab_size = r.data.vocab_size; /* the model follows the dataset's vocabulary */
     if (o->dropout >= 0) r.cfg.dropout = (float)o->dropout;
     if ((st = ts_model_config_validate(&r.cfg)) != TS_OK) goto done;
-    r.T = o->seq_len;
+    r.T = o->seq_len ? o->seq_len : ts_model_default_seq_len(&r.cfg);
     r.stride = o->stride ? o->stride : r.T;
     r.B = o->batch ? o->batch : ts_param_count(&r.cfg) > 30000000 ? 32 : 64;
     r.local_B = (r.B + r.K - 1) / r.K; /* each rank holds only its slice's activations */

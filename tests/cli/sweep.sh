@@ -32,6 +32,12 @@ for p in runs:
     errors = sorted(v.iter_errors(r), key=str)
     assert not errors, f"{p}: {errors[0].message} at {list(errors[0].path)}"
     assert r["status"] == "ok", (p, r["status"])
+    # the system description: this host's CPU model, the build's commit, the run's device
+    cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")]
+    s = r["system"]
+    assert s["host"]["cpu"] == cpu[0] and s["host"]["cores"] >= 1, s["host"]
+    assert s["build"]["commit"] == r["tunescale"]["commit"] and s["build"]["dirty"] == r["tunescale"]["commit"].endswith("-dirty"), s["build"]
+    assert s["device"]["name"] == r["device"]["name"] and s["device"]["backend"] == r["device"]["backend"], s["device"]
     assert r["hyperparameters"]["total_steps"] == 12 and r["steps"] == 12
     assert r["tokens"] == 12 * 4 * 32
     assert 1.0 < r["val_loss"] < 6.0 and math.isclose(r["val_perplexity"], math.exp(r["val_loss"]), rel_tol=1e-9)
@@ -44,9 +50,10 @@ for m, xs in by_model.items():
 sweep = json.load(open(sys.argv[2] + "/sweep.json"))
 assert sweep["schema"] == "tunescale.sweep/1" and len(sweep["runs"]) == len(runs)
 assert all(r["status"] == "ok" for r in sweep["runs"])
+assert sweep["system"]["build"]["commit"] and sweep["system"]["host"]["cores"] >= 1, sweep["system"]
 EOF
 
-for f in summary.md summary.csv summary.json plots/val_loss_vs_params.png plots/val_loss_vs_params.svg; do
+for f in summary.md summary.csv summary.json report.html plots/val_loss_vs_params.png plots/val_loss_vs_params.svg; do
   [ -s "$tmp/all/$f" ] && ok "report written: $f" || bad "no $f after the sweep"
 done
 

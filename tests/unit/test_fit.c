@@ -113,6 +113,24 @@ static void three_sizes_fit_exactly(void **state) {
     assert_true(f.ok);
     assert_int_equal(f.n_sizes, 3);
     assert_rel(f.alpha, TRUE_ALPHA, 1e-3);
+    /* three sizes: a point fit, marked, with no (zero-width) interval although one was asked */
+    assert_true(f.point_only);
+    assert_false(f.flagged);
+    assert_true(isnan(f.alpha_lo) && isnan(f.alpha_hi));
+    assert_non_null(strstr(f.note, "point fit"));
+}
+
+static void rising_loss_is_flagged(void **state) {
+    (void)state;
+    /* loss grows with N: the optimum has alpha <= 0 or c < 0, never a law to tabulate */
+    double n[] = {1e5, 1e6, 1e7, 1e8, 1e9};
+    double loss[] = {2.0, 2.1, 2.25, 2.45, 2.7};
+    ts_power_fit f;
+    assert_int_equal(ts_fit_power_law(n, loss, 5, 0, 1, &f), TS_OK);
+    assert_true(f.ok);
+    assert_true(f.flagged);
+    assert_true(f.alpha <= 0 || f.c < 0);
+    assert_false(f.point_only);
 }
 
 int main(void) {
@@ -122,6 +140,7 @@ int main(void) {
         cmocka_unit_test(bootstrap_is_reproducible),
         cmocka_unit_test(too_few_sizes_is_not_a_fit),
         cmocka_unit_test(three_sizes_fit_exactly),
+        cmocka_unit_test(rising_loss_is_flagged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
