@@ -213,6 +213,7 @@ static ts_status parse_model(ts_preset *p, const cJSON *m, const cJSON *defaults
             one.hp.seed = seeds[i];
             if (budgets.n) {
                 one.hp.tokens = budgets.v[b];
+                one.budget_index = b;
                 snprintf(one.label, sizeof one.label, "%s-d%.0f", e.model, budgets.v[b]);
             } else {
                 snprintf(one.label, sizeof one.label, "%s", e.model);
@@ -258,6 +259,14 @@ static ts_status parse(ts_preset *p, const cJSON *j) {
     cJSON_ArrayForEach(it, models) {
         if (parse_model(p, it, defaults, &base, &budgets, i++) != TS_OK) return TS_ERR;
     }
+    /* Budget by budget (stable, so models keep their order within one): a sweep stopped early
+     * then holds every size at the first budgets rather than a few sizes at all of them. */
+    for (int a = 1; a < p->n_entries; a++)
+        for (int b = a; b > 0 && p->entries[b].budget_index < p->entries[b - 1].budget_index; b--) {
+            ts_preset_entry t = p->entries[b];
+            p->entries[b] = p->entries[b - 1];
+            p->entries[b - 1] = t;
+        }
     return TS_OK;
 }
 

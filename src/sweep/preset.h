@@ -43,6 +43,7 @@ typedef struct {
 typedef struct {
     char model[64];      /* the model's name */
     char label[96];      /* the run's name: the model's, plus "-d<tokens>" from a tokens list */
+    int budget_index;    /* position of its budget in that list (0 without one) */
     cJSON *shape;        /* a custom shape (owned), or NULL for a named model */
     ts_model_config cfg; /* the shape (vocab_size filled from the dataset by the sweep) */
     ts_run_hparams hp;
