@@ -4,8 +4,11 @@
  *
  * Sizes and budgets span decades, so the fit runs on x = log(N / N_ref), z = log(D / D_ref),
  * N_ref and D_ref the geometric means: A' = A·N_ref^(−α) and B' = B·D_ref^(−β) are then of the
- * order of the losses and the Jacobian's columns stay comparable. A and B are converted back at
- * the end.
+ * order of the losses and the Jacobian's columns stay comparable. As in the Chinchilla paper,
+ * E, A' and B' are fitted as logs (e, a', b'), so log L = LSE(e, a' − αx, b' − βz): the three
+ * terms stay positive, and a few noisy budgets cannot trade a negative E against a huge,
+ * flat B·D^(−β) (an unconstrained fit of the quick-nd sweep did exactly that). A and B are
+ * converted back at the end.
  */
 #include "analysis/fit_nd.h"
 
@@ -17,7 +20,7 @@
 
 #include "util/philox.h"
 
-enum { P_E, P_A, P_ALPHA, P_B, P_BETA, N_PARAMS };
+enum { P_E, P_A, P_ALPHA, P_B, P_BETA, N_PARAMS }; /* P_E, P_A, P_B: logs of E, A', B' */
 
 typedef struct {
     const double *x, *z; /* log(N / N_ref), log(D / D_ref) */
@@ -25,34 +28,27 @@ typedef struct {
     int m;
 } problem;
 
-/* The law on the scaled axes: E + A'·e^(−αx) + B'·e^(−βz). */
+/* The law on the scaled axes: e^e + e^(a' − αx) + e^(b' − βz). */
 static double predict(const double *q, double x, double z) {
-    return q[P_E] + q[P_A] * exp(-q[P_ALPHA] * x) + q[P_B] * exp(-q[P_BETA] * z);
+    return exp(q[P_E]) + exp(q[P_A] - q[P_ALPHA] * x) + exp(q[P_B] - q[P_BETA] * z);
 }
-
-/* A trial step of LM may make the prediction negative, where log is undefined: it is clamped to
- * a tiny loss, whose huge residual makes LM reject the step instead of stopping on a NaN. */
-#define MIN_PREDICTION 1e-9
 
 static int model_fn(void *p, int m, int n, const double *q, double *fvec, double *fjac, int ldfjac,
                     int iflag) {
     const problem *pr = p;
     (void)n;
     for (int i = 0; i < m; i++) {
-        double u = exp(-q[P_ALPHA] * pr->x[i]), v = exp(-q[P_BETA] * pr->z[i]);
-        double l = q[P_E] + q[P_A] * u + q[P_B] * v;
-        if (!isfinite(l)) return -1; /* an exponent ran off: stop rather than iterate on inf */
-        int clamped = l < MIN_PREDICTION;
-        if (clamped) l = MIN_PREDICTION;
+        double t0 = exp(q[P_E]), t1 = exp(q[P_A] - q[P_ALPHA] * pr->x[i]),
+               t2 = exp(q[P_B] - q[P_BETA] * pr->z[i]), l = t0 + t1 + t2;
+        if (!isfinite(l) || !(l > 0)) return -1; /* a term ran off: stop, not iterate on inf */
         if (iflag == 1) {
             fvec[i] = log(l) - pr->ly[i];
-        } else if (iflag == 2) {
-            double s = clamped ? 0.0 : 1.0 / l; /* d log(l) = dl / l */
-            fjac[i + P_E * ldfjac] = s;
-            fjac[i + P_A * ldfjac] = s * u;
-            fjac[i + P_ALPHA * ldfjac] = -s * q[P_A] * u * pr->x[i];
-            fjac[i + P_B * ldfjac] = s * v;
-            fjac[i + P_BETA * ldfjac] = -s * q[P_B] * v * pr->z[i];
+        } else if (iflag == 2) { /* d log(l) = dl / l */
+            fjac[i + P_E * ldfjac] = t0 / l;
+            fjac[i + P_A * ldfjac] = t1 / l;
+            fjac[i + P_ALPHA * ldfjac] = -t1 * pr->x[i] / l;
+            fjac[i + P_B * ldfjac] = t2 / l;
+            fjac[i + P_BETA * ldfjac] = -t2 * pr->z[i] / l;
         }
     }
     return 0;
@@ -85,7 +81,8 @@ static int lm_run(const problem *pr, double q[N_PARAMS], double *sse) {
 
 /* For fixed E, α, β the law is linear in A' and B': their least-squares values (on the loss)
  * make a start that already passes through the points; a non-positive one is replaced by a
- * small share of the loss above E, so every start is a falling law. */
+ * small share of the loss above E, so every start is a falling law. q[P_E] holds E itself on
+ * entry; all three are logs on return. */
 static void linear_start(const problem *pr, double q[N_PARAMS]) {
     double suu = 0, svv = 0, suv = 0, suy = 0, svy = 0, mean = 0;
     for (int i = 0; i < pr->m; i++) {
@@ -100,6 +97,7 @@ static void linear_start(const problem *pr, double q[N_PARAMS]) {
     double floor_share = fmax(0.05 * mean, 1e-3);
     if (!(q[P_A] > 0)) q[P_A] = floor_share;
     if (!(q[P_B] > 0)) q[P_B] = floor_share;
+    q[P_E] = log(q[P_E]), q[P_A] = log(q[P_A]), q[P_B] = log(q[P_B]);
 }
 
 /* Best of a grid of starts (the Chinchilla paper's approach 3 also starts from a grid: the
@@ -108,7 +106,7 @@ static int fit_multi_start(const problem *pr, double best[N_PARAMS], double *bes
     double ymin = INFINITY;
     for (int i = 0; i < pr->m; i++)
         ymin = fmin(ymin, exp(pr->ly[i]));
-    const double e_share[] = {0.0, 0.5, 0.8, 0.95};
+    const double e_share[] = {0.05, 0.5, 0.8, 0.95}; /* of the smallest loss; E > 0 */
     const double exps[] = {0.1, 0.3, 0.6, 1.0};
     int found = 0;
     for (size_t ie = 0; ie < sizeof e_share / sizeof *e_share; ie++)
@@ -155,8 +153,8 @@ int ts_nd_frontier(const ts_nd_law *l, double k, double c, double *n_opt, double
 
 /* The law in real units from the scaled parameters. */
 static ts_nd_law unscale(const double q[N_PARAMS], double log_nref, double log_dref) {
-    ts_nd_law l = {q[P_E], q[P_A] * exp(q[P_ALPHA] * log_nref), q[P_ALPHA],
-                   q[P_B] * exp(q[P_BETA] * log_dref), q[P_BETA]};
+    ts_nd_law l = {exp(q[P_E]), exp(q[P_A] + q[P_ALPHA] * log_nref), q[P_ALPHA],
+                   exp(q[P_B] + q[P_BETA] * log_dref), q[P_BETA]};
     return l;
 }
 
@@ -336,9 +334,9 @@ ts_status ts_fit_nd(const double *n, const double *d, const double *loss, size_t
     }
     out->ok = 1;
     out->law = unscale(q, log_nref, log_dref);
-    double mean = 0, ss_tot = 0, ss_res = 0;
+    double mean = 0, ss_tot = 0, ss_res = 0, ly_min = INFINITY;
     for (size_t i = 0; i < m; i++)
-        mean += exp(ly[i]) / (double)m;
+        mean += exp(ly[i]) / (double)m, ly_min = fmin(ly_min, ly[i]);
     for (size_t i = 0; i < m; i++) {
         double y = exp(ly[i]), r = y - predict(q, x[i], z[i]);
         out->residuals[index[i]] = r;
@@ -352,8 +350,8 @@ ts_status ts_fit_nd(const double *n, const double *d, const double *loss, size_t
     if (!ts_nd_frontier_exponents(&out->law, &out->a, &out->b))
         snprintf(out->note, sizeof out->note,
                  "no compute-optimal frontier: the loss does not fall with both N and D here");
-    else if (out->law.E < 0)
-        snprintf(out->note, sizeof out->note, "E < 0: no loss floor visible in this range");
+    else if (out->law.E < 1e-3 * exp(ly_min))
+        snprintf(out->note, sizeof out->note, "E near 0: no loss floor visible in this range");
     for (int j = 0; j < TS_ND_N_BUDGETS; j++)
         if (ts_nd_frontier(&out->law, k, out->budget[j], &out->n_opt[j], &out->d_opt[j]))
             out->loss_opt[j] = ts_nd_law_eval(&out->law, out->n_opt[j], out->d_opt[j]);

@@ -5,7 +5,8 @@
  *
  * Fit: least squares on log L (the paper's approach 3 minimises a Huber loss of the same log
  * residuals; with a few dozen points and no outliers plain least squares is its limit), by
- * Levenberg–Marquardt (MINPACK lmder, as fit.c) from a grid of starts.
+ * Levenberg–Marquardt (MINPACK lmder, as fit.c) from a grid of starts, with E, A, B > 0 (fitted
+ * as logs, as in the paper) and α, β free.
  *
  * Frontier: the training compute is C = k·N·D, k FLOPs per parameter and token (6 for the
  * forward and backward matmuls; the report takes k from the runs' own flops_per_token, so the
@@ -46,7 +47,7 @@ int ts_nd_frontier(const ts_nd_law *l, double k, double c, double *n_opt, double
 typedef struct {
     int ok;         /* 1: law, r2, rmse, residuals hold a converged fit */
     char why[96];   /* when !ok: "not enough sizes (2 < 3)", "the fit did not converge" */
-    char note[128]; /* when ok but the law has no frontier (α or β <= 0, A or B <= 0) or E < 0 */
+    char note[128]; /* when ok but the law has no frontier (α or β <= 0) or E is near 0 */
     size_t n_points, n_sizes, n_budgets;
     ts_nd_law law;
     double r2;         /* on the loss: 1 − SS_res / SS_tot */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "analysis/fit.h"
+#include "analysis/report_nd.h"
 #include "analysis/results.h"
 #include "util/error.h"
 
@@ -41,6 +42,7 @@ typedef struct {
     ts_family_fit *fits; /* one per (backend, family) present in the runs, in run order */
     size_t n_fits;
     ts_report_options opt;
+    ts_nd_report nd; /* report_nd.c: the L(N, D) section (n_groups 0: the set has none) */
     /* set by ts_report_save: "made", "off (--no-plots)" or "skipped (why)"; summary.md and
      * summary.json record it, so a report without plots says why */
     char plots_status[1100];
