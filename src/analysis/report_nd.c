@@ -193,7 +193,7 @@ static void md_fits(FILE *f, const ts_nd_report *nd) {
         }
         char e[96], a[96], al[96], b[96], be[96], r2[32], rm[32];
         fprintf(f, "%s | %s | %s | %s | %s | %s | %s | %s |\n",
-                with_ci(t->law.E, t->lo.E, t->hi.E, "%.3f", e, sizeof e),
+                with_ci(t->law.E, t->lo.E, t->hi.E, "%.4g", e, sizeof e),
                 with_ci(t->law.A, t->lo.A, t->hi.A, "%.4g", a, sizeof a),
                 with_ci(t->law.alpha, t->lo.alpha, t->hi.alpha, "%.3f", al, sizeof al),
                 with_ci(t->law.B, t->lo.B, t->hi.B, "%.4g", b, sizeof b),
@@ -408,7 +408,7 @@ void ts_nd_report_print(FILE *out, const ts_nd_report *nd) {
         }
         char al[96], be[96], e[96], a[96], b[96];
         fprintf(out, "E %s  alpha %s  beta %s  a %s  b %s%s%s\n",
-                with_ci(t->law.E, t->lo.E, t->hi.E, "%.3f", e, sizeof e),
+                with_ci(t->law.E, t->lo.E, t->hi.E, "%.4g", e, sizeof e),
                 with_ci(t->law.alpha, t->lo.alpha, t->hi.alpha, "%.3f", al, sizeof al),
                 with_ci(t->law.beta, t->lo.beta, t->hi.beta, "%.3f", be, sizeof be),
                 with_ci(t->a, t->a_lo, t->a_hi, "%.3f", a, sizeof a),
