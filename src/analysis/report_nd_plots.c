@@ -98,9 +98,8 @@ static void draw_loss_vs_tokens(void *ctx) {
         }
     }
     char title[300];
-    snprintf(title, sizeof title,
-             "Validation loss vs tokens, %s (%s): E + A·N#u−α#d + B·D#u−β#d, α = %.3f, β = %.3f",
-             p->g->family, p->g->backend, f->law.alpha, f->law.beta);
+    snprintf(title, sizeof title, "Validation loss vs tokens, fitted L(N, D): %s (%s)",
+             p->g->family, p->g->backend);
     ts_plot_axes ax = {.xmin = x0,
                        .xmax = x1,
                        .ymin = ylo - 0.05 * (yhi - ylo + 1e-9),
@@ -226,6 +225,7 @@ static void draw_isoloss(void *ctx) {
 static void draw_frontier(void *ctx) {
     const nd_plot *p = ctx;
     const ts_nd_report *nd = p->nd;
+    /* x in PFLOP (log10 C − 15): SI labels beyond peta would read "1e+03P" */
     const double c0 = 15, c1 = 19;
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < nd->n_groups; i++) {
@@ -242,15 +242,15 @@ static void draw_frontier(void *ctx) {
     if (!(lo <= hi)) lo = 0, hi = 1;
     char title[200];
     snprintf(title, sizeof title, "Compute-optimal model size and tokens (%s)", p->backend);
-    ts_plot_axes ax = {.xmin = c0 - 0.2,
-                       .xmax = c1 + 0.2,
+    ts_plot_axes ax = {.xmin = c0 - 15 - 0.2,
+                       .xmax = c1 - 15 + 0.2,
                        .ymin = lo - 0.05 * (hi - lo + 0.1),
                        .ymax = hi + 0.05 * (hi - lo + 0.1),
                        .logx = 1,
                        .logy = 1,
                        .title = title,
-                       .xlabel = "training compute C (FLOP, log scale)",
-                       .ylabel = "N_opt (solid), D_opt (dashed), log scale"};
+                       .xlabel = "training compute C (PFLOP = 1e15 FLOP, log scale)",
+                       .ylabel = "N_opt (solid), D_opt (dashed)"};
     ts_plot_draw_axes(&ax);
     ts_legend_entry leg[16];
     char labels[16][200];
@@ -266,7 +266,7 @@ static void draw_frontier(void *ctx) {
         for (int s = 0; s < steps; s++) {
             double lc = c0 + (c1 - c0) * s / (steps - 1), n, d;
             if (!ts_nd_frontier(&f->law, g->k, pow(10, lc), &n, &d)) break;
-            cx[m] = lc, ny[m] = log10(n), dy[m++] = log10(d);
+            cx[m] = lc - 15, ny[m] = log10(n), dy[m++] = log10(d);
         }
         if (m < 2) continue;
         plcol0(color);
@@ -282,7 +282,7 @@ static void draw_frontier(void *ctx) {
         int nb = 0;
         for (int j = 0; j < TS_ND_N_BUDGETS; j++) {
             if (!(f->n_lo[j] > 0 && f->n_hi[j] > 0 && f->d_lo[j] > 0 && f->d_hi[j] > 0)) continue;
-            bx[nb] = log10(f->budget[j]);
+            bx[nb] = log10(f->budget[j]) - 15;
             nlo[nb] = log10(f->n_lo[j]), nhi[nb] = log10(f->n_hi[j]);
             dlo[nb] = log10(f->d_lo[j]), dhi[nb++] = log10(f->d_hi[j]);
         }
