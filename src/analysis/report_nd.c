@@ -234,10 +234,32 @@ static void md_frontier(FILE *f, const ts_nd_report *nd) {
     }
 }
 
+/* The set is sorted by folder path, where "-d131072" comes before "-d65536": the table goes
+ * by size, then budget. */
+static const ts_run_set *sort_set;
+static int cmp_budget_order(const void *pa, const void *pb) {
+    const ts_run *a = &sort_set->runs[*(const size_t *)pa],
+                 *b = &sort_set->runs[*(const size_t *)pb];
+    int c = strcmp(a->backend, b->backend);
+    if (!c) c = strcmp(a->family, b->family);
+    if (!c) c = a->params < b->params ? -1 : a->params > b->params;
+    if (!c) c = strcmp(a->model, b->model);
+    if (!c) c = a->tokens < b->tokens ? -1 : a->tokens > b->tokens;
+    return c;
+}
+
 static void md_runs(FILE *f, const ts_nd_report *nd, const ts_run_set *set) {
     fprintf(f, "| backend | model | params N | tokens D | D/N | epochs | val loss | residual | "
                "flags |\n|---|---|--:|--:|--:|--:|--:|--:|---|\n");
-    for (size_t i = 0; i < set->n; i++) {
+    size_t *order = malloc(sizeof(size_t) * (set->n + 1));
+    for (size_t i = 0; order && i < set->n; i++)
+        order[i] = i;
+    if (order) {
+        sort_set = set;
+        qsort(order, set->n, sizeof *order, cmp_budget_order);
+    }
+    for (size_t k = 0; k < set->n; k++) {
+        size_t i = order ? order[k] : k; /* no memory for the order: the set's own */
         const ts_run *r = &set->runs[i];
         const ts_nd_run *x = &nd->runs[i];
         char p[32], t[32], dn[32], ep[32], vl[32], rs[32];
@@ -253,6 +275,7 @@ static void md_runs(FILE *f, const ts_nd_report *nd, const ts_run_set *set) {
         if (!ts_run_ok(r)) fprintf(f, "%snot ok (not fitted)", sep);
         fprintf(f, " |\n");
     }
+    free(order);
 }
 
 void ts_nd_report_write_md(FILE *f, const ts_nd_report *nd, const ts_run_set *set, const char *dir,
