@@ -106,6 +106,9 @@ ts_status ts_report_build(const char *dir, const ts_report_options *opt, ts_repo
         if (!g->backend || !g->family) return ts_set_error("out of host memory");
         st = fit_group(rep, g);
     }
+    /* L(N, D) and the compute-optimal frontier, when the set trained several budgets */
+    if (st == TS_OK)
+        st = ts_nd_report_build(&rep->set, rep->opt.bootstrap, rep->opt.seed, &rep->nd);
     return st;
 }
 
@@ -117,6 +120,7 @@ void ts_report_free(ts_report *rep) {
     free(rep->fits);
     cJSON_Delete(rep->manifest);
     cJSON_Delete(rep->system);
+    ts_nd_report_free(&rep->nd); /* report_nd.c */
     ts_run_set_free(&rep->set);
     memset(rep, 0, sizeof *rep);
 }

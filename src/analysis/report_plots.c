@@ -366,5 +366,7 @@ ts_status ts_report_plots(const ts_report *rep) {
         st = ts_plot_render(path, 1100, 720, draw_curves, &cp);
     }
     if (st == TS_OK) st = throughput_plot(rep);
+    /* L(N, D) figures: report_nd_plots.c */
+    if (st == TS_OK && rep->nd.n_groups) st = ts_nd_report_plots(&rep->nd, &rep->set, rep->dir);
     return st;
 }

@@ -188,6 +188,8 @@ cJSON *ts_report_json(const ts_report *rep) {
     for (size_t i = 0; i < cv.n; i++)
         cJSON_AddItemToArray(caveats, cJSON_CreateString(cv.items[i]));
     ts_report_caveats_free(&cv);
+    cJSON *nd = ts_nd_report_json(&rep->nd, &rep->set, rep->dir); /* L(N, D): report_nd.c */
+    if (nd) cJSON_AddItemToObject(doc, "nd", nd);
     cJSON *runs = cJSON_AddArrayToObject(doc, "runs");
     for (size_t i = 0; i < rep->set.n; i++)
         cJSON_AddItemToArray(runs, run_json(rep, &rep->set.runs[i]));
@@ -344,7 +346,9 @@ ts_status ts_report_write_md(const ts_report *rep, const char *path) {
         md_fit_row(f, &rep->fits[i], &rep->fits[i].fit, "params");
         md_fit_row(f, &rep->fits[i], &rep->fits[i].fit_ne, "non-embedding");
     }
-    fprintf(f, "\n## Runs\n\n");
+    fprintf(f, "\n");
+    ts_nd_report_write_md(f, &rep->nd, &rep->set, rep->dir, rep->plots_made); /* report_nd.c */
+    fprintf(f, "## Runs\n\n");
     md_runs(f, rep);
     fprintf(f, "\nMFU is achieved FLOP/s over the device's peak: the nominal peak from "
                "`tunescale devices`, and the measured one from `tunescale bench peak` where the "
@@ -398,6 +402,7 @@ void ts_report_print(FILE *out, const ts_report *rep) {
         print_fit(out, &rep->fits[i], &rep->fits[i].fit, "params");
         print_fit(out, &rep->fits[i], &rep->fits[i].fit_ne, "non-embedding");
     }
+    ts_nd_report_print(out, &rep->nd); /* L(N, D): report_nd.c */
     fprintf(out, "\nruns\n  %-8s %-18s %8s %9s %9s %9s %11s %s\n", "backend", "model", "params",
             "val loss", "val ppl", "tokens/s", "peak mem", "status");
     for (size_t i = 0; i < rep->set.n; i++) {

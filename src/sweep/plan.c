@@ -156,6 +156,14 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
             r->params = ts_param_count(&r->cfg);
             if (!selected(o, e->model, r->params)) continue;
             r->hp = e->hp;
+            /* A length on the command line would give every budget of a list the same run. */
+            if (strcmp(e->label, e->model) &&
+                (o->over.steps || o->over.tokens > 0 || o->over.epochs > 0))
+                return ts_set_error_status(TS_EUSAGE,
+                                           "%s: the preset gives a \"tokens\" list; drop "
+                                           "--steps/--tokens/--epochs (or use a preset without "
+                                           "the list)",
+                                           plan->preset.path);
             apply_overrides(&r->hp, &o->over);
             if (!r->hp.seq_len) r->hp.seq_len = ts_model_default_seq_len(&r->cfg);
             resolve_defaults(&r->hp, r->params);
@@ -170,8 +178,9 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
                                 : r->hp.epochs * plan->train_tokens * r->hp.seq_len / r->hp.stride;
             r->work = tokens * flops_per_token(&r->cfg, r->hp.seq_len);
             run_key(r, plan->dataset_hash);
+            /* label: the model's name, or with "-d<tokens>" for a preset's budget list */
             snprintf(r->dir, sizeof r->dir, "%s/runs/%s/%s-s%llu-%s", o->out_dir, r->backend,
-                     r->cfg.name, (unsigned long long)r->hp.seed, r->key);
+                     e->label, (unsigned long long)r->hp.seed, r->key);
             if (e->shape) {
                 if ((st = write_shape(o, r)) != TS_OK) return st;
             } else {

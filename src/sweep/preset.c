@@ -79,10 +79,39 @@ static ts_status check_range(const char *where, const char *k, double v) {
     return TS_OK;
 }
 
+/* A "tokens" list: the budgets one model is trained for, each as its own run. */
+typedef struct {
+    double v[TS_PRESET_MAX_BUDGETS];
+    int n;
+} budget_list;
+
+/* Budgets become part of run names (-d<tokens>), so each must be a whole number and appear once;
+ * the bound keeps the name short and the count exact in a double. */
+static ts_status parse_budgets(const cJSON *a, budget_list *b, const char *where) {
+    int n = cJSON_GetArraySize(a);
+    if (n < 1 || n > TS_PRESET_MAX_BUDGETS)
+        return ts_set_error("%s: a \"tokens\" list must hold 1 to %d budgets", where,
+                            TS_PRESET_MAX_BUDGETS);
+    b->n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a) {
+        double v = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+        if (!(v >= 1 && v <= 1e15) || v != floor(v))
+            return ts_set_error("%s: \"tokens\" budgets must be whole numbers from 1 to 1e15",
+                                where);
+        for (int i = 0; i < b->n; i++)
+            if (b->v[i] == v)
+                return ts_set_error("%s: \"tokens\" lists the budget %.0f twice", where, v);
+        b->v[b->n++] = v;
+    }
+    return TS_OK;
+}
+
 /* Applies the training keys of object o over hp; rejects wrong types and unknown keys so that a
- * typo in a preset ("token": …) is an error, not a silently different sweep. */
-static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, const char *where,
-                                  int allow_shape) {
+ * typo in a preset ("token": …) is an error, not a silently different sweep. A "tokens" list goes
+ * to budgets; any other length given here clears the list it would otherwise inherit. */
+static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, budget_list *budgets,
+                                  const char *where, int allow_shape) {
     const cJSON *it;
     int lengths = 0;
     cJSON_ArrayForEach(it, o) {
@@ -91,6 +120,13 @@ static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, const char
         if (!train && !(allow_shape && in_list(k, shape_keys)))
             return ts_set_error("%s: unknown key \"%s\"", where, k);
         if (!train || !strcmp(k, "seeds")) continue;
+        if (!strcmp(k, "tokens") && cJSON_IsArray(it)) {
+            if (parse_budgets(it, budgets, where) != TS_OK) return TS_ERR;
+            hp->steps = 0;
+            hp->tokens = hp->epochs = 0;
+            lengths++;
+            continue;
+        }
         if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
             return ts_set_error_status(TS_EUSAGE, "%s: \"%s\" must be a number", where, k);
         double v = it->valuedouble;
@@ -99,6 +135,7 @@ static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, const char
         if (!strcmp(k, "steps") || !strcmp(k, "tokens") || !strcmp(k, "epochs")) {
             hp->steps = 0;
             hp->tokens = hp->epochs = 0;
+            budgets->n = 0;
             lengths++;
         }
         if (!strcmp(k, "steps")) hp->steps = (long)v;
@@ -157,12 +194,14 @@ static ts_status add_entry(ts_preset *p, const ts_preset_entry *e) {
 }
 
 static ts_status parse_model(ts_preset *p, const cJSON *m, const cJSON *defaults,
-                             const ts_run_hparams *base, int index) {
+                             const ts_run_hparams *base, const budget_list *base_budgets,
+                             int index) {
     char where[4200];
     snprintf(where, sizeof where, "%s: models[%d]", p->path, index);
     ts_preset_entry e;
     memset(&e, 0, sizeof e);
     e.hp = *base;
+    budget_list budgets = *base_budgets;
     ts_status st = TS_OK;
     if (cJSON_IsString(m)) {
         if ((st = ts_model_config_lookup(m->valuestring, &e.cfg)) != TS_OK)
@@ -187,7 +226,7 @@ static ts_status parse_model(ts_preset *p, const cJSON *m, const cJSON *defaults
                 return ts_set_error_status(st, "%s: %s", where, ts_last_error());
             }
         }
-        if ((st = apply_train_keys(m, &e.hp, where, 1)) != TS_OK) {
+        if ((st = apply_train_keys(m, &e.hp, &budgets, where, 1)) != TS_OK) {
             cJSON_Delete(e.shape);
             return st;
         }
@@ -209,13 +248,23 @@ static ts_status parse_model(ts_preset *p, const cJSON *m, const cJSON *defaults
         return st;
     }
     if (n_seeds == 0) seeds[n_seeds++] = e.hp.seed;
-    for (int i = 0; i < n_seeds && st == TS_OK; i++) {
-        ts_preset_entry one = e;
-        one.hp.seed = seeds[i];
-        one.shape = e.shape ? cJSON_Duplicate(e.shape, 1) : NULL;
-        st = add_entry(p, &one);
-        if (st != TS_OK) cJSON_Delete(one.shape);
-    }
+    /* Without a list the run keeps the model's name; with one, every budget gets its name. */
+    int n_budgets = budgets.n ? budgets.n : 1;
+    for (int b = 0; b < n_budgets && st == TS_OK; b++)
+        for (int i = 0; i < n_seeds && st == TS_OK; i++) {
+            ts_preset_entry one = e;
+            one.hp.seed = seeds[i];
+            if (budgets.n) {
+                one.hp.tokens = budgets.v[b];
+                one.budget_index = b;
+                snprintf(one.label, sizeof one.label, "%s-d%.0f", e.model, budgets.v[b]);
+            } else {
+                snprintf(one.label, sizeof one.label, "%s", e.model);
+            }
+            one.shape = e.shape ? cJSON_Duplicate(e.shape, 1) : NULL;
+            st = add_entry(p, &one);
+            if (st != TS_OK) cJSON_Delete(one.shape);
+        }
     cJSON_Delete(e.shape);
     return st;
 }
@@ -246,7 +295,9 @@ static ts_status parse(ts_preset *p, const cJSON *j) {
     snprintf(where, sizeof where, "%s: defaults", p->path);
     if (defaults && !cJSON_IsObject(defaults)) return ts_set_error("%s: must be an object", where);
     ts_status st;
-    if (defaults && (st = apply_train_keys(defaults, &base, where, 0)) != TS_OK) return st;
+    budget_list budgets = {.n = 0};
+    if (defaults && (st = apply_train_keys(defaults, &base, &budgets, where, 0)) != TS_OK)
+        return st;
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(j, "models");
     if (!cJSON_IsArray(models) || cJSON_GetArraySize(models) == 0)
         return ts_set_error("%s: \"models\" must be a non-empty array", p->path);
@@ -256,8 +307,16 @@ static ts_status parse(ts_preset *p, const cJSON *j) {
     const cJSON *it;
     int i = 0;
     cJSON_ArrayForEach(it, models) {
-        if ((st = parse_model(p, it, defaults, &base, i++)) != TS_OK) return st;
+        if ((st = parse_model(p, it, defaults, &base, &budgets, i++)) != TS_OK) return st;
     }
+    /* Budget by budget (stable, so models keep their order within one): a sweep stopped early
+     * then holds every size at the first budgets rather than a few sizes at all of them. */
+    for (int a = 1; a < p->n_entries; a++)
+        for (int b = a; b > 0 && p->entries[b].budget_index < p->entries[b - 1].budget_index; b--) {
+            ts_preset_entry t = p->entries[b];
+            p->entries[b] = p->entries[b - 1];
+            p->entries[b - 1] = t;
+        }
     return TS_OK;
 }
 

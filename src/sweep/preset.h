@@ -12,6 +12,10 @@
  *
  * Training keys (in "defaults" or on one model): exactly one of steps / tokens / epochs, batch,
  * seq_len, stride, lr, warmup, weight_decay, clip, dropout, seeds (array) or seed.
+ *
+ * "tokens" may be a list of budgets ([65536, 262144]): each model then becomes one entry per
+ * (budget, seed), each budget its own run with its own schedule (the trainer's warm-up and cosine
+ * over that many tokens) and the same initial seed, so that a sweep samples L(N, D) on a grid.
  */
 #ifndef TS_SWEEP_PRESET_H
 #define TS_SWEEP_PRESET_H
@@ -33,8 +37,13 @@ typedef struct {
 } ts_run_hparams;
 
 /* One model of a preset with its settings, expanded per seed. */
+/* At most this many budgets in one "tokens" list. */
+#define TS_PRESET_MAX_BUDGETS 32
+
 typedef struct {
     char model[64];      /* the model's name */
+    char label[96];      /* the run's name: the model's, plus "-d<tokens>" from a tokens list */
+    int budget_index;    /* position of its budget in that list (0 without one) */
     cJSON *shape;        /* a custom shape (owned), or NULL for a named model */
     ts_model_config cfg; /* the shape (vocab_size filled from the dataset by the sweep) */
     ts_run_hparams hp;
