@@ -232,6 +232,86 @@ static void html_plots(FILE *f, const ts_report *rep) {
     html_plot(f, rep, "tokens_per_s", "Training throughput per backend and model");
 }
 
+/* The L(N, D) section (report_nd.c builds it): only a set that trains sizes at several token
+ * budgets has one. The same tables as summary.md, and its plots. */
+static void html_nd(FILE *f, const ts_report *rep) {
+    const ts_nd_report *nd = &rep->nd;
+    if (!nd->n_groups) return;
+    fputs("<h2 id=\"nd\">Loss over parameters and tokens</h2><p>L(N, D) = E + "
+          "A&middot;N<sup>&minus;&alpha;</sup> + B&middot;D<sup>&minus;&beta;</sup> per backend "
+          "and family, 95% bootstrap intervals in brackets; the compute-optimal frontier follows "
+          "with C = k&middot;N&middot;D (N<sub>opt</sub> &prop; C<sup>a</sup>, D<sub>opt</sub> "
+          "&prop; C<sup>b</sup>).</p><div class=\"wrap\"><table id=\"nd-fit-table\"><thead><tr>"
+          "<th class=\"t\">backend</th><th class=\"t\">family</th><th>points</th><th>E</th>"
+          "<th>A</th><th>&alpha;</th><th>B</th><th>&beta;</th><th>a</th><th>b</th>"
+          "<th>R&sup2;</th><th class=\"t\">note</th></tr></thead><tbody>\n",
+          f);
+    for (size_t i = 0; i < nd->n_groups; i++) {
+        const ts_nd_group *g = &nd->groups[i];
+        const ts_nd_fit *t = &g->fit;
+        char b[9][96];
+        fputs("<tr>", f);
+        tcell(f, "backend", g->backend);
+        tcell(f, "family", g->family);
+        snprintf(b[0], sizeof b[0], "%zu", t->n_points);
+        cell(f, "points", b[0], 0);
+        if (!t->ok) {
+            fputs("<td></td><td></td><td></td><td></td><td></td><td></td><td></td><td></td>", f);
+            tcell(f, "note", t->why);
+            fputs("</tr>\n", f);
+            continue;
+        }
+        cell(f, "E", ts_nd_fmt_ci(t->law.E, t->lo.E, t->hi.E, "%.4g", b[1], 96), 0);
+        cell(f, "A", ts_nd_fmt_ci(t->law.A, t->lo.A, t->hi.A, "%.4g", b[2], 96), 0);
+        cell(f, "alpha", ts_nd_fmt_ci(t->law.alpha, t->lo.alpha, t->hi.alpha, "%.3f", b[3], 96), 0);
+        cell(f, "B", ts_nd_fmt_ci(t->law.B, t->lo.B, t->hi.B, "%.4g", b[4], 96), 0);
+        cell(f, "beta", ts_nd_fmt_ci(t->law.beta, t->lo.beta, t->hi.beta, "%.3f", b[5], 96), 0);
+        cell(f, "a", ts_nd_fmt_ci(t->a, t->a_lo, t->a_hi, "%.3f", b[6], 96), 0);
+        cell(f, "b", ts_nd_fmt_ci(t->b, t->b_lo, t->b_hi, "%.3f", b[7], 96), 0);
+        cell(f, "r2", ts_fmt_num(t->r2, "%.4f", b[8], 96), 0);
+        tcell(f, "note", t->note);
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody></table></div><div class=\"wrap\"><table id=\"nd-frontier-table\"><thead>"
+          "<tr><th class=\"t\">backend</th><th class=\"t\">family</th><th>C (FLOP)</th>"
+          "<th>N<sub>opt</sub></th><th>D<sub>opt</sub></th><th>loss</th></tr></thead><tbody>\n",
+          f);
+    for (size_t i = 0; i < nd->n_groups; i++) {
+        const ts_nd_group *g = &nd->groups[i];
+        const ts_nd_fit *t = &g->fit;
+        if (!t->ok) continue;
+        for (int j = 0; j < TS_ND_N_BUDGETS; j++) {
+            char c[32], n[96], d[96], l[32];
+            snprintf(c, sizeof c, "%.0e", t->budget[j]);
+            fputs("<tr>", f);
+            tcell(f, "backend", g->backend);
+            tcell(f, "family", g->family);
+            cell(f, "C", c, 0);
+            cell(f, "n_opt", ts_nd_fmt_si_ci(t->n_opt[j], t->n_lo[j], t->n_hi[j], n, sizeof n), 0);
+            cell(f, "d_opt", ts_nd_fmt_si_ci(t->d_opt[j], t->d_lo[j], t->d_hi[j], d, sizeof d), 0);
+            cell(f, "loss", ts_fmt_num(t->loss_opt[j], "%.3f", l, sizeof l), 0);
+            fputs("</tr>\n", f);
+        }
+    }
+    fputs("</tbody></table></div>\n", f);
+    if (!rep->plots_made) return;
+    for (size_t i = 0; i < nd->n_groups; i++) {
+        const ts_nd_group *g = &nd->groups[i];
+        char name[300], cap[400];
+        ts_nd_plot_name("nd_loss_vs_tokens", g->backend, g->family, name, sizeof name);
+        snprintf(cap, sizeof cap, "Loss vs tokens per size, with L(N, D) (%s %s)", g->backend,
+                 g->family);
+        html_plot(f, rep, name, cap);
+        ts_nd_plot_name("nd_isoloss", g->backend, g->family, name, sizeof name);
+        snprintf(cap, sizeof cap, "Iso-loss contours over (N, D) (%s %s)", g->backend, g->family);
+        html_plot(f, rep, name, cap);
+        if (i + 1 < nd->n_groups && !strcmp(nd->groups[i + 1].backend, g->backend)) continue;
+        ts_nd_plot_name("nd_frontier", g->backend, NULL, name, sizeof name);
+        snprintf(cap, sizeof cap, "Compute-optimal frontier (%s)", g->backend);
+        html_plot(f, rep, name, cap);
+    }
+}
+
 /* The backends of this set side by side: tokens/s and its ratio to the first backend. */
 static void html_compare(FILE *f, const ts_report *rep) {
     const char *dirs[] = {rep->dir};
@@ -338,6 +418,7 @@ static void html_body(FILE *f, const ts_report *rep) {
     fputs("</tbody></table></div>\n", f);
     html_runs(f, rep);
     html_plots(f, rep);
+    html_nd(f, rep);
     html_compare(f, rep);
     fputs("<p><small>Written by <code>tunescale report --html</code>; the same figures are in "
           "summary.json and summary.csv beside this file.</small></p>\n</body></html>\n",

@@ -149,7 +149,7 @@ void ts_nd_report_free(ts_nd_report *nd) {
 /* ---- Markdown ---- */
 
 /* "0.340 [0.331, 0.360]" with the precision fmt, or the value alone without an interval. */
-static const char *with_ci(double v, double lo, double hi, const char *fmt, char *buf, size_t cap) {
+const char *ts_nd_fmt_ci(double v, double lo, double hi, const char *fmt, char *buf, size_t cap) {
     char a[40], b[40], c[40];
     ts_fmt_num(v, fmt, a, sizeof a);
     if (isfinite(lo) && isfinite(hi))
@@ -160,7 +160,7 @@ static const char *with_ci(double v, double lo, double hi, const char *fmt, char
     return buf;
 }
 
-static const char *si_ci(double v, double lo, double hi, char *buf, size_t cap) {
+const char *ts_nd_fmt_si_ci(double v, double lo, double hi, char *buf, size_t cap) {
     char a[32], b[32], c[32];
     ts_fmt_si(v, a, sizeof a);
     if (isfinite(lo) && isfinite(hi))
@@ -193,11 +193,11 @@ static void md_fits(FILE *f, const ts_nd_report *nd) {
         }
         char e[96], a[96], al[96], b[96], be[96], r2[32], rm[32];
         fprintf(f, "%s | %s | %s | %s | %s | %s | %s | %s |\n",
-                with_ci(t->law.E, t->lo.E, t->hi.E, "%.4g", e, sizeof e),
-                with_ci(t->law.A, t->lo.A, t->hi.A, "%.4g", a, sizeof a),
-                with_ci(t->law.alpha, t->lo.alpha, t->hi.alpha, "%.3f", al, sizeof al),
-                with_ci(t->law.B, t->lo.B, t->hi.B, "%.4g", b, sizeof b),
-                with_ci(t->law.beta, t->lo.beta, t->hi.beta, "%.3f", be, sizeof be),
+                ts_nd_fmt_ci(t->law.E, t->lo.E, t->hi.E, "%.4g", e, sizeof e),
+                ts_nd_fmt_ci(t->law.A, t->lo.A, t->hi.A, "%.4g", a, sizeof a),
+                ts_nd_fmt_ci(t->law.alpha, t->lo.alpha, t->hi.alpha, "%.3f", al, sizeof al),
+                ts_nd_fmt_ci(t->law.B, t->lo.B, t->hi.B, "%.4g", b, sizeof b),
+                ts_nd_fmt_ci(t->law.beta, t->lo.beta, t->hi.beta, "%.3f", be, sizeof be),
                 ts_fmt_num(t->r2, "%.4f", r2, sizeof r2),
                 ts_fmt_num(t->rmse, "%.4f", rm, sizeof rm), t->note);
     }
@@ -214,8 +214,8 @@ static void md_frontier(FILE *f, const ts_nd_report *nd) {
             fprintf(f, " (%s–%s)", ts_fmt_num(g->k_min, "%.2f", k0, sizeof k0),
                     ts_fmt_num(g->k_max, "%.2f", k1, sizeof k1));
         fprintf(f, " | %s | %s | %s |\n",
-                with_ci(g->fit.a, g->fit.a_lo, g->fit.a_hi, "%.3f", a, sizeof a),
-                with_ci(g->fit.b, g->fit.b_lo, g->fit.b_hi, "%.3f", b, sizeof b),
+                ts_nd_fmt_ci(g->fit.a, g->fit.a_lo, g->fit.a_hi, "%.3f", a, sizeof a),
+                ts_nd_fmt_ci(g->fit.b, g->fit.b_lo, g->fit.b_hi, "%.3f", b, sizeof b),
                 ts_fmt_num(g->max_run_flops, "%.3g", c, sizeof c));
     }
     fprintf(f, "\n| backend | family | C (FLOP) | N_opt [95%% CI] | D_opt [95%% CI] | D/N | L at "
@@ -226,8 +226,8 @@ static void md_frontier(FILE *f, const ts_nd_report *nd) {
         for (int j = 0; j < TS_ND_N_BUDGETS; j++) {
             char n[96], d[96], r[32], l[32];
             fprintf(f, "| %s | %s | %.0e | %s | %s | %s | %s |\n", g->backend, g->family,
-                    t->budget[j], si_ci(t->n_opt[j], t->n_lo[j], t->n_hi[j], n, sizeof n),
-                    si_ci(t->d_opt[j], t->d_lo[j], t->d_hi[j], d, sizeof d),
+                    t->budget[j], ts_nd_fmt_si_ci(t->n_opt[j], t->n_lo[j], t->n_hi[j], n, sizeof n),
+                    ts_nd_fmt_si_ci(t->d_opt[j], t->d_lo[j], t->d_hi[j], d, sizeof d),
                     ts_fmt_num(t->d_opt[j] / t->n_opt[j], "%.3g", r, sizeof r),
                     ts_fmt_num(t->loss_opt[j], "%.3f", l, sizeof l));
         }
@@ -431,11 +431,11 @@ void ts_nd_report_print(FILE *out, const ts_nd_report *nd) {
         }
         char al[96], be[96], e[96], a[96], b[96];
         fprintf(out, "E %s  alpha %s  beta %s  a %s  b %s%s%s\n",
-                with_ci(t->law.E, t->lo.E, t->hi.E, "%.4g", e, sizeof e),
-                with_ci(t->law.alpha, t->lo.alpha, t->hi.alpha, "%.3f", al, sizeof al),
-                with_ci(t->law.beta, t->lo.beta, t->hi.beta, "%.3f", be, sizeof be),
-                with_ci(t->a, t->a_lo, t->a_hi, "%.3f", a, sizeof a),
-                with_ci(t->b, t->b_lo, t->b_hi, "%.3f", b, sizeof b), t->note[0] ? "  " : "",
+                ts_nd_fmt_ci(t->law.E, t->lo.E, t->hi.E, "%.4g", e, sizeof e),
+                ts_nd_fmt_ci(t->law.alpha, t->lo.alpha, t->hi.alpha, "%.3f", al, sizeof al),
+                ts_nd_fmt_ci(t->law.beta, t->lo.beta, t->hi.beta, "%.3f", be, sizeof be),
+                ts_nd_fmt_ci(t->a, t->a_lo, t->a_hi, "%.3f", a, sizeof a),
+                ts_nd_fmt_ci(t->b, t->b_lo, t->b_hi, "%.3f", b, sizeof b), t->note[0] ? "  " : "",
                 t->note);
     }
 }

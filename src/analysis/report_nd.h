@@ -58,6 +58,10 @@ void ts_nd_report_free(ts_nd_report *nd);
  * that exist under dir/plots. */
 void ts_nd_report_write_md(FILE *f, const ts_nd_report *nd, const ts_run_set *set, const char *dir,
                            int plots_made);
+/* "0.340 [0.331, 0.360]" with the precision fmt (the value alone without a finite interval);
+ * the same with SI prefixes. Shared by the Markdown and HTML sections. */
+const char *ts_nd_fmt_ci(double v, double lo, double hi, const char *fmt, char *buf, size_t cap);
+const char *ts_nd_fmt_si_ci(double v, double lo, double hi, char *buf, size_t cap);
 /* summary.json's "nd" object; NULL when there is no section. */
 cJSON *ts_nd_report_json(const ts_nd_report *nd, const ts_run_set *set, const char *dir);
 /* A few lines for the terminal summary. */
