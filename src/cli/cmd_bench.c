@@ -14,6 +14,7 @@
 #include "backends/peak_cache.h"
 #include "cli/commands.h"
 #include "model/model.h"
+#include "train/step.h"
 #include "util/philox.h"
 #include "util/progress.h"
 
@@ -134,6 +135,8 @@ static int step_bench(int argc, char **argv) {
     int32_t *x = malloc((size_t)B * T * 4), *y = malloc((size_t)B * T * 4);
     ts_rng rng;
     ts_rng_init(&rng, 1, 0x42454e43u);
+    ts_optimizer opt;
+    ts_optimizer_default(&opt);
     double t0 = 0, loss_last = 0;
     unsigned long submits0 = 0;
     for (int s = 0; st == TS_OK && s < warmup + steps; s++) {
@@ -146,17 +149,10 @@ static int step_bench(int argc, char **argv) {
             x[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
             y[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
         }
-        float loss = 0, norm = 0;
-        st = ts_model_zero_grad(m);
-        if (st == TS_OK) st = ts_model_forward(m, x, y, B, T, 1, 1, (uint32_t)s);
-        if (st == TS_OK) st = ts_model_backward(m, 1, (uint32_t)s);
-        if (st == TS_OK) st = ts_model_grad_norm(m, &norm);
-        if (st == TS_OK) st = ts_model_loss(m, &loss, NULL, NULL);
-        float coef = 1.0f / (norm + 1e-6f);
-        if (st == TS_OK)
-            st = ts_model_adamw(m, 3e-4, 0.9, 0.999, 1e-8, 0.01, s + 1, coef < 1 ? coef : 1);
-        if (st == TS_OK) st = ts_backend_sync(be);
-        loss_last = loss;
+        /* the trainer's step at the default settings, its learning rate without a schedule */
+        ts_step_result res;
+        st = ts_train_step(m, &opt, opt.lr, s, 1, x, y, B, T, NULL, &res);
+        loss_last = res.loss;
     }
     double dt = ts_now() - t0;
     int rc = 0;

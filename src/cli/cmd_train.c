@@ -125,16 +125,16 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
             ok = ts_cli_number(optarg, 1, 1e9, &v), o.stride = (int)v;
             break;
         case 'l':
-            ok = ts_cli_number(optarg, 0, 1e300, &o.lr);
+            ok = ts_cli_number(optarg, 0, 1e300, &o.opt.lr);
             break;
         case 'w':
             ok = ts_cli_number(optarg, 0, 1e15, &v), o.warmup = (long)v;
             break;
         case 'W':
-            ok = ts_cli_number(optarg, 0, 10, &o.weight_decay);
+            ok = ts_cli_number(optarg, 0, 10, &o.opt.weight_decay);
             break;
         case 'c':
-            ok = ts_cli_number(optarg, 1e-12, 1e12, &o.clip);
+            ok = ts_cli_number(optarg, 1e-12, 1e12, &o.opt.clip);
             break;
         case 'p':
             ok = ts_cli_number(optarg, 0, 0.999999, &o.dropout);

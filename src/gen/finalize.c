@@ -111,14 +111,14 @@ static ts_status train_more(const ts_finalize_options *o, const best_run *b, con
         t.tokens = o->tokens;
     else
         t.epochs = o->epochs;
-    t.lr = o->lr;
+    t.opt.lr = o->lr;
     /* the sweep run's shape of training, as the notebook keeps it */
     t.batch = (int)num_field(hp, "batch", 0);
     t.seq_len = (int)num_field(hp, "seq_len", 256);
     t.stride = (int)num_field(hp, "stride", 0);
     t.dropout = num_field(hp, "dropout", -1);
-    t.weight_decay = num_field(hp, "weight_decay", t.weight_decay);
-    t.clip = num_field(hp, "clip", t.clip);
+    t.opt.weight_decay = num_field(hp, "weight_decay", t.opt.weight_decay);
+    t.opt.clip = num_field(hp, "clip", t.opt.clip);
     t.seed = o->seed;
     ts_path_join(init, sizeof init, b->dir, "model.safetensors");
     t.init = init;

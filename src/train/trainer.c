@@ -29,12 +29,7 @@ void ts_train_options_default(ts_train_options *o) {
     memset(o, 0, sizeof *o);
     o->backend = "cpu";
     o->seq_len = 256;
-    o->lr = 3e-4;
-    o->weight_decay = 0.01;
-    o->beta1 = 0.9;
-    o->beta2 = 0.999;
-    o->eps = 1e-8;
-    o->clip = 1.0;
+    ts_optimizer_default(&o->opt);
     o->warmup = -1;
     o->dropout = -1;
     o->seed = 42;
@@ -122,14 +117,14 @@ static cJSON *hyper_json(const run *r) {
     cJSON_AddNumberToObject(h, "batch", r->B);
     cJSON_AddNumberToObject(h, "seq_len", r->T);
     cJSON_AddNumberToObject(h, "stride", r->stride);
-    cJSON_AddNumberToObject(h, "lr", o->lr);
+    cJSON_AddNumberToObject(h, "lr", o->opt.lr);
     cJSON_AddNumberToObject(h, "warmup_steps", (double)r->warmup);
     cJSON_AddNumberToObject(h, "total_steps", (double)r->total_steps);
-    cJSON_AddNumberToObject(h, "weight_decay", o->weight_decay);
-    cJSON_AddNumberToObject(h, "beta1", o->beta1);
-    cJSON_AddNumberToObject(h, "beta2", o->beta2);
-    cJSON_AddNumberToObject(h, "eps", o->eps);
-    cJSON_AddNumberToObject(h, "clip", o->clip);
+    cJSON_AddNumberToObject(h, "weight_decay", o->opt.weight_decay);
+    cJSON_AddNumberToObject(h, "beta1", o->opt.beta1);
+    cJSON_AddNumberToObject(h, "beta2", o->opt.beta2);
+    cJSON_AddNumberToObject(h, "eps", o->opt.eps);
+    cJSON_AddNumberToObject(h, "clip", o->opt.clip);
     cJSON_AddNumberToObject(h, "dropout", float_value(r->cfg.dropout));
     cJSON_AddNumberToObject(h, "seed", (double)o->seed);
     cJSON_AddBoolToObject(h, "shuffle", !o->no_shuffle);
@@ -314,40 +309,22 @@ static void report_phase(const run *r, const char *phase) {
     if (write(fd, line, (size_t)n) < 0) return;
 }
 
-/* One data-parallel step's gradients and loss: this rank's slice [lo, hi) of the global batch
- * of n windows, its gradients averaged over the global batch's targets, then summed over the
- * ranks on the host (every rank receives the same bits) and written back, so the norm, the
- * clipping and AdamW that follow are the single-process run's on every rank. A rank with no
- * windows (a short last batch) adds zeros. */
-static ts_status dp_gradients(run *r, const int32_t *x, const int32_t *y, int n, uint32_t step,
-                              float *loss) {
-    const ts_train_options *o = r->o;
-    size_t T = (size_t)r->T;
-    int lo = (int)((long)n * r->rank / r->K), hi = (int)((long)n * (r->rank + 1) / r->K);
-    int targets = 0;
-    for (size_t i = 0; i < (size_t)n * T; i++)
-        targets += y[i] != 0; /* every rank holds the whole batch: no exchange needed */
-    double sums[2] = {0, 0};  /* loss sum, targets */
-    ts_status st = ts_model_zero_grad(r->model);
-    if (st == TS_OK && hi > lo) {
-        ts_model_set_slice(r->model, lo, n, targets);
-        st = ts_model_forward(r->model, x + lo * T, y + lo * T, hi - lo, r->T, 1, o->seed, step);
-        if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step);
-        int c = 0;
-        if (st == TS_OK) st = ts_model_loss(r->model, NULL, &sums[0], &c);
-        sums[1] = c;
-    }
-    if (st == TS_OK) st = ts_model_get_grads(r->model, r->grad_host);
+/* The data-parallel step's exchange (ts_step_shard.all_reduce): this rank's gradients, averaged
+ * over the global batch's targets, are summed over the ranks on the host (every rank receives
+ * the same bits) and written back, so the norm, the clipping and AdamW that follow are the
+ * single-process run's on every rank. */
+static ts_status dp_all_reduce(void *ctx, ts_model *m, ts_status st, double sums[2]) {
+    run *r = ctx;
+    if (st == TS_OK) st = ts_model_get_grads(m, r->grad_host);
     /* a failed rank must not leave the others waiting in the all-reduce */
     if ((st = agree(r, st)) != TS_OK) return st;
     if ((st = ts_dist_sum_double(sums, 2)) == TS_OK)
-        st = ts_dist_sum_float(r->grad_host, r->model->n_params);
+        st = ts_dist_sum_float(r->grad_host, m->n_params);
     if (st != TS_OK) {
         r->failed_together = 1; /* MPI itself failed: no further collective */
         return st;
     }
-    *loss = sums[1] > 0 ? (float)(sums[0] / sums[1]) : 0.0f;
-    return ts_model_set_grads(r->model, r->grad_host);
+    return ts_model_set_grads(m, r->grad_host);
 }
 
 static ts_status train_loop(run *r) {
@@ -380,33 +357,20 @@ static ts_status train_loop(run *r) {
         if (r->train.epoch != epoch) ts_loader_set_epoch(&r->train, o->seed, epoch, !o->no_shuffle);
         int n = ts_loader_batch(&r->train, j, r->B, x, y);
         double ts = ts_now();
-        uint32_t step32 = (uint32_t)r->step;
-        float norm = 0;
-        if (r->K > 1) {
-            st = dp_gradients(r, x, y, n, step32, &loss);
-        } else {
-            st = ts_model_zero_grad(r->model);
-            if (st == TS_OK) st = ts_model_forward(r->model, x, y, n, r->T, 1, o->seed, step32);
-            if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step32);
-            if (st == TS_OK) st = ts_model_loss(r->model, &loss, NULL, NULL);
-        }
-        if (st == TS_OK) st = ts_model_grad_norm(r->model, &norm);
-        double lr = o->lr * ts_lr_lambda(r->step, r->warmup, r->total_steps);
-        if (st == TS_OK && isfinite(loss) && isfinite(norm)) {
-            /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
-            float coef = (float)(o->clip / ((double)norm + 1e-6));
-            st = ts_model_adamw(r->model, lr, o->beta1, o->beta2, o->eps, o->weight_decay,
-                                (int)r->step + 1, coef < 1.0f ? coef : 1.0f);
-        } else if (st == TS_OK) {
-            r->nonfinite++; /* a non-finite loss or gradient: skip the update, count it */
-        }
+        double lr = o->opt.lr * ts_lr_lambda(r->step, r->warmup, r->total_steps);
+        ts_step_shard shard = {r->rank, r->K, dp_all_reduce, r};
+        ts_step_result res;
+        st = ts_train_step(r->model, &o->opt, lr, r->step, o->seed, x, y, n, r->T,
+                           r->K > 1 ? &shard : NULL, &res);
+        loss = res.loss;
+        float norm = res.grad_norm;
+        r->nonfinite += res.skipped; /* counted, and the run goes on */
         r->nonfinite_run = isfinite(loss) && isfinite(norm) ? 0 : r->nonfinite_run + 1;
         if (st == TS_OK && o->max_nonfinite > 0 && r->nonfinite_run >= o->max_nonfinite)
             st = ts_set_error_status(TS_EDIVERGED,
                                      "%s diverged: %ld steps in a row with a non-finite loss or "
                                      "gradient (at step %ld; lower --lr?)",
                                      r->cfg.name, r->nonfinite_run, r->step + 1);
-        if (st == TS_OK) st = ts_backend_sync(r->be);
         if (st != TS_OK) break;
         r->train_time += ts_now() - ts;
         r->step++;

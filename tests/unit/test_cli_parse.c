@@ -19,7 +19,7 @@ static void train_options_land(void **state) {
     assert_string_equal(o.model, "lstm-1M");
     assert_int_equal(o.steps, 7);
     assert_true(o.quiet);
-    assert_true(o.lr == 0.001);
+    assert_true(o.opt.lr == 0.001);
     assert_int_equal(o.mem_limit, 1 << 20);
     /* A second parse (as the fuzzer and tests do) sees none of the first one's state, even after
      * one that stopped inside a cluster of short options. */
