@@ -12,6 +12,7 @@
 
 #include "backends/backend.h"
 #include "backends/peak_cache.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "model/model.h"
 #include "train/step.h"
@@ -32,61 +33,38 @@ static void usage(FILE *out) {
 }
 
 static int step_bench(int argc, char **argv) {
-    static const struct option opts[] = {{"backend", 1, 0, 'b'},
-                                         {"model", 1, 0, 'm'},
-                                         {"batch", 1, 0, 'B'},
-                                         {"steps", 1, 0, 's'},
-                                         {"seq-len", 1, 0, 'T'},
-                                         {"warmup", 1, 0, 'w'},
-                                         {"threads", 1, 0, 'j'},
-                                         {"vocab", 1, 0, 'V'},
-                                         {"device", 1, 0, 'D'},
-                                         {"mem-limit", 1, 0, 'M'},
-                                         {"json", 0, 0, 'J'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *backend = "cpu", *model_name = NULL;
-    int B = 16, steps = 20, T = 256, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
-    size_t mem_limit = 0;
+    static const struct option opts[] = {
+        TS_CLI_BACKEND_FLAGS, TS_CLI_MEM_LIMIT_FLAG,  {"model", 1, 0, 'm'},  {"batch", 1, 0, 'B'},
+        {"steps", 1, 0, 's'}, {"seq-len", 1, 0, 'T'}, {"warmup", 1, 0, 'w'}, {"vocab", 1, 0, 'V'},
+        {"json", 0, 0, 'J'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    const char *model_name = NULL;
+    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    int B = 16, steps = 20, T = 256, warmup = 3, vocab = 100, json = 0;
     int c;
+    double v = 0;
     opterr = 0;
     optind = 1;
     int li = 0; /* index of the long option, to name it in messages */
     while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int *ip = NULL;
+        int ok = 1;
         switch (c) {
-        case 'b':
-            backend = optarg;
-            break;
         case 'm':
             model_name = optarg;
             break;
         case 'B':
-            ip = &B;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), B = (int)v;
             break;
         case 's':
-            ip = &steps;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), steps = (int)v;
             break;
         case 'T':
-            ip = &T;
+            ok = ts_cli_number(optarg, 1, 1e6, &v), T = (int)v;
             break;
         case 'w':
-            ip = &warmup;
-            break;
-        case 'j':
-            ip = &threads;
+            ok = ts_cli_number(optarg, 0, 1e6, &v), warmup = (int)v;
             break;
         case 'V':
-            ip = &vocab;
-            break;
-        case 'D':
-            ip = &device;
-            break;
-        case 'M':
-            if (!ts_parse_size(optarg, &mem_limit)) {
-                fprintf(stderr, "tunescale bench step: bad --mem-limit '%s'\n", optarg);
-                return 2;
-            }
+            ok = ts_cli_number(optarg, 1, 1e6, &v), vocab = (int)v;
             break;
         case 'J':
             json = 1;
@@ -94,23 +72,13 @@ static int step_bench(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        default:
-            fprintf(stderr, "tunescale bench step: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("bench step", c, argv, opts, li);
         }
-        if (ip) {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < 0 || v > 1000000 ||
-                (ip != &threads && ip != &warmup && ip != &device && v == 0)) {
-                fprintf(stderr, "tunescale bench step: bad value '%s' for --%s\n", optarg,
-                        opts[li].name);
-                return 2;
-            }
-            *ip = (int)v;
-        }
+        if (!ok) return ts_cli_option_error("bench step", 0, argv, opts, li);
     }
+    const char *backend = bk.backend;
     if (!model_name) {
         fprintf(stderr, "tunescale bench step: --model is required (see --help)\n");
         return 2;
@@ -125,10 +93,9 @@ static int step_bench(int argc, char **argv) {
         return 2;
     }
     cfg.vocab_size = vocab;
-    ts_backend_options bo = {device, threads, mem_limit};
     ts_backend *be = NULL;
     ts_model *m = NULL;
-    ts_status st = ts_backend_create(backend, &bo, &be);
+    ts_status st = ts_backend_create(backend, &bk.o, &be);
     if (st == TS_OK) st = ts_model_create(&cfg, be, &m);
     if (st == TS_OK) st = ts_model_reserve(m, B, T);
     if (st == TS_OK) st = ts_model_init_params(m, 1);
@@ -158,7 +125,7 @@ static int step_bench(int argc, char **argv) {
     int rc = 0;
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        rc = st == TS_ENOMEM ? 3 : st == TS_EUSAGE ? 2 : 1;
+        rc = ts_exit_code(st);
     } else {
         ts_device_info d;
         memset(&d, 0, sizeof d);
@@ -218,33 +185,22 @@ static int step_bench(int argc, char **argv) {
 /* `bench gemm`: C = A B^T-style products of the shapes the models use, timed after a warm-up,
  * reported as GFLOP/s (2*M*N*K per product). */
 static int gemm_bench(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'}, {"threads", 1, 0, 'j'}, {"size", 1, 0, 's'},
-        {"reps", 1, 0, 'r'},    {"json", 0, 0, 'J'},   {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *backend = "cpu";
-    int device = 0, threads = 0, reps = 10, json = 0, c;
+    static const struct option opts[] = {TS_CLI_BACKEND_FLAGS, {"size", 1, 0, 's'},
+                                         {"reps", 1, 0, 'r'},  {"json", 0, 0, 'J'},
+                                         {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
+    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    int reps = 10, json = 0, c;
+    double v = 0;
     int shapes[8][3] = {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}};
     int n_shapes = 4, sized = 0, li = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
+        int ok = 1;
         switch (c) {
-        case 'b':
-            backend = optarg;
+        case 'r':
+            ok = ts_cli_number(optarg, 1, 100000, &v), reps = (int)v;
             break;
-        case 'D':
-        case 'j':
-        case 'r': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < (c == 'r' ? 1 : 0) || v > 100000) {
-                fprintf(stderr, "tunescale bench gemm: bad value '%s' for --%s\n", optarg,
-                        opts[li].name);
-                return 2;
-            }
-            *(c == 'D' ? &device : c == 'j' ? &threads : &reps) = (int)v;
-            break;
-        }
         case 'J':
             json = 1;
             break;
@@ -267,18 +223,18 @@ static int gemm_bench(int argc, char **argv) {
                    "products after a warm-up; default shapes are the\nTransformer-1M/5M linear "
                    "layers at 4096 tokens and a 1024 cube.\n");
             return 0;
-        default:
-            fprintf(stderr, "tunescale bench gemm: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("bench gemm", c, argv, opts, li);
         }
+        if (!ok) return ts_cli_option_error("bench gemm", 0, argv, opts, li);
     }
-    ts_backend_options bo = {device, threads, 0};
+    const char *backend = bk.backend;
     ts_backend *be;
-    ts_status bst = ts_backend_create(backend, &bo, &be);
+    ts_status bst = ts_backend_create(backend, &bk.o, &be);
     if (bst != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return bst == TS_EUSAGE ? 2 : 1; /* e.g. no device N here: a runtime failure */
+        return ts_exit_code(bst); /* e.g. no device N here: a runtime failure */
     }
     cJSON *arr = cJSON_CreateArray();
     ts_status st = TS_OK;
@@ -330,7 +286,7 @@ static int gemm_bench(int argc, char **argv) {
     cJSON_Delete(arr);
     ts_backend_destroy(be);
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
-    return st == TS_OK ? 0 : st == TS_ENOMEM ? 3 : 1;
+    return ts_exit_code(st);
 }
 
 /* ---- bench peak: measured device ceilings ------------------------------------------------ */
@@ -381,36 +337,23 @@ static double calibrate_best(ts_backend *be, ts_tensor a, ts_tensor b, int is_fm
 
 static int peak_bench(int argc, char **argv) {
     static const struct option opts[] = {
-        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'}, {"threads", 1, 0, 'j'},
-        {"seconds", 1, 0, 's'}, {"reps", 1, 0, 'r'},   {"quick", 0, 0, 'q'},
-        {"json", 0, 0, 'J'},    {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
-    const char *backend = "cpu";
-    int device = 0, threads = 0, reps = 5, json = 0, c;
+        TS_CLI_BACKEND_FLAGS, {"seconds", 1, 0, 's'}, {"reps", 1, 0, 'r'}, {"quick", 0, 0, 'q'},
+        {"json", 0, 0, 'J'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    int reps = 5, json = 0, c;
+    double v = 0;
     double seconds = 4.0;
     opterr = 0;
     optind = 1;
     int li = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        char *end = NULL;
+        int ok = 1;
         switch (c) {
-        case 'b':
-            backend = optarg;
+        case 'r':
+            ok = ts_cli_number(optarg, 1, 100000, &v), reps = (int)v;
             break;
-        case 'D':
-        case 'j':
-        case 'r': {
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < (c == 'r' ? 1 : 0) || v > 100000) {
-                fprintf(stderr, "tunescale bench peak: bad value '%s' for --%s\n", optarg,
-                        opts[li].name);
-                return 2;
-            }
-            *(c == 'D' ? &device : c == 'j' ? &threads : &reps) = (int)v;
-            break;
-        }
         case 's':
-            seconds = strtod(optarg, &end);
-            if (*end || !(seconds > 0 && seconds <= 3600)) {
+            if (!ts_cli_number(optarg, 0, 3600, &seconds) || seconds == 0) {
                 fprintf(stderr, "tunescale bench peak: --seconds takes (0, 3600], not '%s'\n",
                         optarg);
                 return 2;
@@ -436,18 +379,18 @@ static int peak_bench(int argc, char **argv) {
                    "~/.cache/tunescale), where training runs read them for MFU.\n",
                    PEAK_ITEMS, PEAK_COPY_N * 4 >> 20);
             return 0;
-        default:
-            fprintf(stderr, "tunescale bench peak: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("bench peak", c, argv, opts, li);
         }
+        if (!ok) return ts_cli_option_error("bench peak", 0, argv, opts, li);
     }
-    ts_backend_options bo = {device, threads, 0};
+    const char *backend = bk.backend;
     ts_backend *be;
-    ts_status st = ts_backend_create(backend, &bo, &be);
+    ts_status st = ts_backend_create(backend, &bk.o, &be);
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return st == TS_EUSAGE ? 2 : 1; /* e.g. no device N here: a runtime failure */
+        return ts_exit_code(st); /* e.g. no device N here: a runtime failure */
     }
     if (!be->iface->peak_fma || !be->iface->peak_copy)
         st = ts_set_error("the %s backend has no peak kernels", backend);
@@ -527,7 +470,7 @@ static int peak_bench(int argc, char **argv) {
         }
     } else {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        rc = st == TS_ENOMEM ? 3 : 1;
+        rc = ts_exit_code(st);
     }
     ts_buffer_free(be, out);
     ts_buffer_free(be, src);

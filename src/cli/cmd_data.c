@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "data/prepare.h"
 #include "util/fsutil.h"
@@ -264,7 +265,7 @@ static int prepare_main(int argc, char **argv) {
     free(inputs);
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+        return ts_exit_code(st);
     }
     char path[4096], *text;
     size_t len;

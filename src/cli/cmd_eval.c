@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "gen/evalset.h"
 #include "gen/load.h"
@@ -36,10 +37,6 @@ static void usage(FILE *out) {
             "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory\n");
 }
 
-static int exit_code(ts_status st) {
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
-}
-
 static void print_pct(const char *label, const cJSON *o, const char *key, double scale,
                       const char *unit) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -51,12 +48,13 @@ static void print_pct(const char *label, const cJSON *o, const char *key, double
 }
 
 int cmd_eval(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"checkpoint", 1, 0, 'c'}, {"data", 1, 0, 'd'},    {"model", 1, 0, 'm'},
-        {"samples", 1, 0, 's'},    {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},
-        {"threads", 1, 0, 'j'},    {"batch", 1, 0, 'B'},   {"seq-len", 1, 0, 'T'},
-        {"json", 0, 0, 'J'},       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    static const struct option opts[] = {{"checkpoint", 1, 0, 'c'}, {"data", 1, 0, 'd'},
+                                         {"model", 1, 0, 'm'},      {"samples", 1, 0, 's'},
+                                         TS_CLI_BACKEND_FLAGS,      {"batch", 1, 0, 'B'},
+                                         {"seq-len", 1, 0, 'T'},    {"json", 0, 0, 'J'},
+                                         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     ts_load_options lo = {0};
+    ts_cli_backend bk = {0};
     const char *samples = NULL;
     int batch = 16, seq_len = 256, json = 0, c;
     double v = 0;
@@ -78,15 +76,6 @@ int cmd_eval(int argc, char **argv) {
         case 's':
             samples = optarg;
             break;
-        case 'b':
-            lo.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
-            break;
         case 'B':
             ok = ts_cli_number(optarg, 1, 1e6, &v), batch = (int)v;
             break;
@@ -99,8 +88,9 @@ int cmd_eval(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("eval", c, argv, opts, li);
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("eval", c, argv, opts, li);
         }
         if (!ok) return ts_cli_option_error("eval", 0, argv, opts, li);
     }
@@ -108,6 +98,7 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "tunescale eval: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    lo.backend = bk.backend, lo.device = bk.o.device, lo.threads = bk.o.threads;
     if (!lo.checkpoint && !(samples && lo.data_dir)) {
         fprintf(stderr, "tunescale eval: --checkpoint (or --samples with --data) is required "
                         "(see --help)\n");
@@ -182,5 +173,5 @@ int cmd_eval(int argc, char **argv) {
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
     cJSON_Delete(doc);
     ts_loaded_free(&l);
-    return exit_code(st);
+    return ts_exit_code(st);
 }

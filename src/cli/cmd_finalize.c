@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "backends/backend.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "gen/finalize.h"
 
@@ -31,15 +32,13 @@ static void usage(FILE *out) {
 }
 
 int cmd_finalize(int argc, char **argv) {
-    static const struct option opts[] = {{"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},
-                                         {"threads", 1, 0, 'j'}, {"epochs", 1, 0, 'e'},
-                                         {"lr", 1, 0, 'l'},      {"tokens", 1, 0, 'k'},
-                                         {"n", 1, 0, 'n'},       {"max-len", 1, 0, 'L'},
-                                         {"seed", 1, 0, 'r'},    {"data", 1, 0, 'd'},
-                                         {"out", 1, 0, 'o'},     {"quiet", 0, 0, 'q'},
-                                         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        TS_CLI_BACKEND_FLAGS, {"epochs", 1, 0, 'e'},  {"lr", 1, 0, 'l'},   {"tokens", 1, 0, 'k'},
+        {"n", 1, 0, 'n'},     {"max-len", 1, 0, 'L'}, {"seed", 1, 0, 'r'}, {"data", 1, 0, 'd'},
+        {"out", 1, 0, 'o'},   {"quiet", 0, 0, 'q'},   {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     ts_finalize_options o;
     ts_finalize_options_default(&o);
+    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, 0}};
     double v = 0;
     int c;
     opterr = 0;
@@ -48,15 +47,6 @@ int cmd_finalize(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
         int ok = 1;
         switch (c) {
-        case 'b':
-            o.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), o.threads = (int)v;
-            break;
         case 'e':
             ok = ts_cli_number(optarg, 1e-9, 1e6, &o.epochs);
             break;
@@ -87,8 +77,9 @@ int cmd_finalize(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("finalize", c, argv, opts, li);
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("finalize", c, argv, opts, li);
         }
         if (!ok) return ts_cli_option_error("finalize", 0, argv, opts, li);
     }
@@ -97,6 +88,7 @@ int cmd_finalize(int argc, char **argv) {
         return 2;
     }
     o.sweep_dir = argv[optind];
+    o.backend = bk.backend, o.device = bk.o.device, o.threads = bk.o.threads;
     /* An unknown or unbuilt backend, or a device this machine lacks, fails before any work. */
     ts_backend_options bo = {o.device, 1, 0};
     ts_backend *be = NULL;
@@ -104,5 +96,5 @@ int cmd_finalize(int argc, char **argv) {
     ts_backend_destroy(be);
     if (st == TS_OK) st = ts_finalize(&o);
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+    return ts_exit_code(st);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "gen/load.h"
 #include "gen/sampleset.h"
@@ -58,14 +59,9 @@ static void unescape(char *s) {
     *w = '\0';
 }
 
-static int exit_code(ts_status st) {
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
-}
-
 int cmd_sample(int argc, char **argv) {
     static const struct option opts[] = {{"checkpoint", 1, 0, 'c'},  {"data", 1, 0, 'd'},
-                                         {"model", 1, 0, 'm'},       {"backend", 1, 0, 'b'},
-                                         {"device", 1, 0, 'D'},      {"threads", 1, 0, 'j'},
+                                         {"model", 1, 0, 'm'},       TS_CLI_BACKEND_FLAGS,
                                          {"n", 1, 0, 'n'},           {"temperature", 1, 0, 'T'},
                                          {"top-k", 1, 0, 'k'},       {"top-p", 1, 0, 'p'},
                                          {"prompt", 1, 0, 'P'},      {"max-len", 1, 0, 'L'},
@@ -75,6 +71,7 @@ int cmd_sample(int argc, char **argv) {
                                          {"json", 0, 0, 'J'},        {"quiet", 0, 0, 'q'},
                                          {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     ts_load_options lo = {0};
+    ts_cli_backend bk = {0};
     ts_sample_options so;
     ts_sample_options_default(&so);
     const char *out_dir = NULL;
@@ -96,15 +93,6 @@ int cmd_sample(int argc, char **argv) {
             break;
         case 'm':
             lo.model = optarg;
-            break;
-        case 'b':
-            lo.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
             break;
         case 'n':
             ok = ts_cli_number(optarg, 1, 1e6, &v), n = (int)v;
@@ -152,8 +140,9 @@ int cmd_sample(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("sample", c, argv, opts, li);
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("sample", c, argv, opts, li);
         }
         if (!ok) return ts_cli_option_error("sample", 0, argv, opts, li);
     }
@@ -165,12 +154,13 @@ int cmd_sample(int argc, char **argv) {
         fprintf(stderr, "tunescale sample: --checkpoint is required (see --help)\n");
         return 2;
     }
+    lo.backend = bk.backend, lo.device = bk.o.device, lo.threads = bk.o.threads;
     if (prompt) unescape(prompt);
     ts_loaded l;
     ts_status st = ts_load(&lo, &l);
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return exit_code(st);
+        return ts_exit_code(st);
     }
     ts_sample_job *jobs = calloc((size_t)n, sizeof *jobs);
     cJSON *doc = NULL;
@@ -205,7 +195,7 @@ int cmd_sample(int argc, char **argv) {
     cJSON_Delete(doc);
     free(jobs);
     ts_loaded_free(&l);
-    return exit_code(st);
+    return ts_exit_code(st);
 }
 
 /* ---- bench sample -------------------------------------------------------------------------- */
@@ -258,12 +248,13 @@ static ts_status bench_mode(ts_model *m, int use_cache, int n, int len, uint64_t
 }
 
 int cmd_bench_sample(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"model", 1, 0, 'm'},   {"checkpoint", 1, 0, 'c'}, {"data", 1, 0, 'd'},
-        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},     {"threads", 1, 0, 'j'},
-        {"len", 1, 0, 'L'},     {"n", 1, 0, 'n'},          {"seed", 1, 0, 'r'},
-        {"json", 0, 0, 'J'},    {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option opts[] = {{"model", 1, 0, 'm'}, {"checkpoint", 1, 0, 'c'},
+                                         {"data", 1, 0, 'd'},  TS_CLI_BACKEND_FLAGS,
+                                         {"len", 1, 0, 'L'},   {"n", 1, 0, 'n'},
+                                         {"seed", 1, 0, 'r'},  {"json", 0, 0, 'J'},
+                                         {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
     ts_load_options lo = {0};
+    ts_cli_backend bk = {0};
     const char *model = "transformer-1M";
     int len = 400, n = 2, json = 0, c;
     uint64_t seed = 42;
@@ -283,15 +274,6 @@ int cmd_bench_sample(int argc, char **argv) {
         case 'd':
             lo.data_dir = optarg;
             break;
-        case 'b':
-            lo.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
-            break;
         case 'L':
             ok = ts_cli_number(optarg, 1, 1e6, &v), len = (int)v;
             break;
@@ -307,17 +289,13 @@ int cmd_bench_sample(int argc, char **argv) {
         case 'h':
             bench_usage(stdout);
             return 0;
-        default:
-            fprintf(stderr, "tunescale bench sample: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("bench sample", c, argv, opts, li);
         }
-        if (!ok) {
-            fprintf(stderr, "tunescale bench sample: bad value '%s' for --%s\n", optarg,
-                    opts[li].name);
-            return 2;
-        }
+        if (!ok) return ts_cli_option_error("bench sample", 0, argv, opts, li);
     }
+    lo.backend = bk.backend, lo.device = bk.o.device, lo.threads = bk.o.threads;
     ts_loaded l;
     memset(&l, 0, sizeof l);
     ts_status st;
@@ -370,5 +348,5 @@ int cmd_bench_sample(int argc, char **argv) {
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
     free(tokens);
     ts_loaded_free(&l);
-    return exit_code(st);
+    return ts_exit_code(st);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "dist/dist.h"
 #include "sweep/sweep.h"
@@ -112,34 +113,18 @@ int ts_sweep_report(const char *dir, int quiet);
 
 int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *report_out,
                         int *json_out) {
-    static const struct option opts[] = {{"preset", 1, 0, 'P'},
-                                         {"data", 1, 0, 'd'},
-                                         {"backend", 1, 0, 'b'},
-                                         {"out", 1, 0, 'o'},
-                                         {"device", 1, 0, 'D'},
-                                         {"threads", 1, 0, 'j'},
-                                         {"mem-limit", 1, 0, 'M'},
-                                         {"models", 1, 0, 'm'},
-                                         {"max-params", 1, 0, 'x'},
-                                         {"steps", 1, 0, 's'},
-                                         {"tokens", 1, 0, 'k'},
-                                         {"epochs", 1, 0, 'e'},
-                                         {"batch", 1, 0, 'B'},
-                                         {"seq-len", 1, 0, 'T'},
-                                         {"stride", 1, 0, 'S'},
-                                         {"lr", 1, 0, 'l'},
-                                         {"checkpoint-every", 1, 0, 'C'},
-                                         {"force", 0, 0, 'f'},
-                                         {"dry-run", 0, 0, 'n'},
-                                         {"shard", 1, 0, 'H'},
-                                         {"slurm-array", 0, 0, 'A'},
-                                         {"no-report", 0, 0, 'R'},
-                                         {"json", 0, 0, 'J'},
-                                         {"quiet", 0, 0, 'q'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"preset", 1, 0, 'P'},      {"data", 1, 0, 'd'},      {"out", 1, 0, 'o'},
+        TS_CLI_BACKEND_FLAGS,       TS_CLI_MEM_LIMIT_FLAG,    {"models", 1, 0, 'm'},
+        {"max-params", 1, 0, 'x'},  {"steps", 1, 0, 's'},     {"tokens", 1, 0, 'k'},
+        {"epochs", 1, 0, 'e'},      {"batch", 1, 0, 'B'},     {"seq-len", 1, 0, 'T'},
+        {"stride", 1, 0, 'S'},      {"lr", 1, 0, 'l'},        {"checkpoint-every", 1, 0, 'C'},
+        {"force", 0, 0, 'f'},       {"dry-run", 0, 0, 'n'},   {"shard", 1, 0, 'H'},
+        {"slurm-array", 0, 0, 'A'}, {"no-report", 0, 0, 'R'}, {"json", 0, 0, 'J'},
+        {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     ts_sweep_options o;
     memset(&o, 0, sizeof o);
+    ts_cli_backend bk = {0};
     int report = 1, json = 0, c, lengths = 0, slurm = 0;
     double v = 0;
     opterr = 0;
@@ -154,20 +139,8 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
         case 'd':
             o.data_dir = optarg;
             break;
-        case 'b':
-            o.backends = optarg;
-            break;
         case 'o':
             o.out_dir = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v, o.device_set = 1;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 1, 4096, &v), o.threads = (int)v;
-            break;
-        case 'M':
-            ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0;
             break;
         case 'm':
             o.models = optarg;
@@ -223,8 +196,9 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
         case 'h':
             usage(stdout);
             return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("sweep", c, argv, opts, li);
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("sweep", c, argv, opts, li);
         }
         if (!ok) return ts_cli_option_error("sweep", 0, argv, opts, li);
     }
@@ -232,6 +206,8 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
         fprintf(stderr, "tunescale sweep: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    o.backends = bk.backend, o.device = bk.o.device, o.device_set = bk.device_set;
+    o.threads = bk.o.threads, o.mem_limit = bk.o.mem_limit;
     if (!o.preset || !o.data_dir || !o.backends || !o.out_dir) {
         fprintf(stderr, "tunescale sweep: --preset, --data, --backend and --out are required "
                         "(see --help)\n");
@@ -263,7 +239,7 @@ int cmd_sweep(int argc, char **argv) {
         /* The same bad flag or preset would be told by every rank: rank 0 tells it. */
         if (ts_dist_rank() == 0 || st != TS_EUSAGE)
             fprintf(stderr, "tunescale sweep: %s\n", ts_last_error());
-        return st == TS_EUSAGE ? 2 : 1;
+        return ts_exit_code(st == TS_ENOMEM ? TS_ERR : st); /* memory: a run's, not the sweep's */
     }
     if (o.dry_run) return 0;
     int lead = ts_dist_rank() == 0; /* under MPI rank 0 speaks for the job */

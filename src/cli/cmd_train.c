@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "dist/dist.h"
 #include "train/trainer.h"
@@ -52,9 +53,8 @@ static void usage(FILE *out) {
 int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
     static const struct option opts[] = {{"model", 1, 0, 'm'},
                                          {"data", 1, 0, 'd'},
-                                         {"backend", 1, 0, 'b'},
-                                         {"device", 1, 0, 'D'},
-                                         {"threads", 1, 0, 'j'},
+                                         TS_CLI_BACKEND_FLAGS,
+                                         TS_CLI_MEM_LIMIT_FLAG,
                                          {"steps", 1, 0, 's'},
                                          {"tokens", 1, 0, 'k'},
                                          {"epochs", 1, 0, 'e'},
@@ -67,7 +67,6 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
                                          {"clip", 1, 0, 'c'},
                                          {"dropout", 1, 0, 'p'},
                                          {"seed", 1, 0, 'r'},
-                                         {"mem-limit", 1, 0, 'M'},
                                          {"out", 1, 0, 'o'},
                                          {"resume", 0, 0, 'R'},
                                          {"init", 1, 0, 'i'},
@@ -82,6 +81,7 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
                                          {0, 0, 0, 0}};
     ts_train_options o;
     ts_train_options_default(&o);
+    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, o.mem_limit}};
     double v = 0;
     int c;
     *out = o;
@@ -96,15 +96,6 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
             break;
         case 'd':
             o.data_dir = optarg;
-            break;
-        case 'b':
-            o.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), o.threads = (int)v;
             break;
         case 's':
             ok = ts_cli_number(optarg, 1, 1e15, &v), o.steps = (long)v;
@@ -142,9 +133,6 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
         case 'r':
             ok = ts_cli_number(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
             break;
-        case 'M':
-            ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0;
-            break;
         case 'o':
             o.out_dir = optarg;
             break;
@@ -178,8 +166,9 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
         case 'h':
             usage(stdout);
             return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("train", c, argv, opts, li);
+        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
+            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
+                return ts_cli_option_error("train", c, argv, opts, li);
         }
         if (!ok) return ts_cli_option_error("train", 0, argv, opts, li);
     }
@@ -191,6 +180,8 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
         fprintf(stderr, "tunescale train: --model and --data are required (see --help)\n");
         return 2;
     }
+    o.backend = bk.backend;
+    o.device = bk.o.device, o.threads = bk.o.threads, o.mem_limit = bk.o.mem_limit;
     *out = o;
     return -1;
 }
@@ -204,5 +195,5 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "tunescale: rank %d: %s\n", ts_dist_rank(), ts_last_error());
     else if (st != TS_OK)
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+    return ts_exit_code(st);
 }

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 
 static void train_options_land(void **state) {
@@ -76,12 +77,54 @@ static void numbers_are_whole_and_in_range(void **state) {
     assert_int_equal(ts_cli_number("1e999", 0, 1e300, &v), 0);
 }
 
+/* The backend flags are one parser for every command: train and sweep land the same values. */
+static void backend_flags_shared(void **state) {
+    (void)state;
+    ts_cli_backend b = {0};
+    assert_int_equal(ts_cli_backend_flag(TS_OPT_BACKEND, "vulkan", &b), 1);
+    assert_int_equal(ts_cli_backend_flag(TS_OPT_DEVICE, "2", &b), 1);
+    assert_int_equal(ts_cli_backend_flag(TS_OPT_THREADS, "0", &b), 1); /* 0: all cores */
+    assert_int_equal(ts_cli_backend_flag(TS_OPT_MEM_LIMIT, "1.5KiB", &b), 1);
+    assert_string_equal(b.backend, "vulkan");
+    assert_true(b.device_set && b.o.device == 2 && b.o.threads == 0 && b.o.mem_limit == 1536);
+    const char *bad_device[] = {"-1", "1.5", "abc", "", "2e6"};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ts_cli_backend_flag(TS_OPT_DEVICE, bad_device[i], &b), 0);
+    assert_int_equal(ts_cli_backend_flag(TS_OPT_THREADS, "4097", &b), 0);
+    assert_int_equal(ts_cli_backend_flag(TS_OPT_MEM_LIMIT, "0", &b), 0);
+    assert_int_equal(ts_cli_backend_flag(TS_OPT_MEM_LIMIT, "lots", &b), 0);
+    assert_int_equal(ts_cli_backend_flag('b', "cpu", &b), -1); /* not one of them */
+    char *t[] = {"train",  "--model",  "m", "--data",    "d", "--backend",
+                 "opencl", "--device", "3", "--threads", "5", NULL};
+    ts_train_options o;
+    assert_int_equal(ts_train_parse_args(11, t, &o), -1);
+    assert_string_equal(o.backend, "opencl");
+    assert_true(o.device == 3 && o.threads == 5 && o.mem_limit == 0);
+    char *w[] = {"sweep", "--preset", "p", "--data",    "d", "--backend",   "opencl", "--out",
+                 "o",     "--device", "3", "--threads", "5", "--mem-limit", "2MiB",   NULL};
+    ts_sweep_options so;
+    int report, json;
+    assert_int_equal(ts_sweep_parse_args(15, w, &so, &report, &json), -1);
+    assert_string_equal(so.backends, "opencl");
+    assert_true(so.device == 3 && so.device_set && so.threads == 5 && so.mem_limit == 2 << 20);
+    char *bad[] = {"train", "--model", "m", "--data", "d", "--threads", "1.5", NULL};
+    assert_int_equal(ts_train_parse_args(7, bad, &o), 2);
+}
+
+static void exit_codes(void **state) {
+    (void)state;
+    assert_int_equal(ts_exit_code(TS_OK), 0);
+    assert_int_equal(ts_exit_code(TS_ERR), 1);
+    assert_int_equal(ts_exit_code(TS_EDIVERGED), 1);
+    assert_int_equal(ts_exit_code(TS_EUSAGE), 2);
+    assert_int_equal(ts_exit_code(TS_ENOMEM), 3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(train_options_land),
-        cmocka_unit_test(bad_train_values_exit_2),
-        cmocka_unit_test(sweep_options_land),
-        cmocka_unit_test(numbers_are_whole_and_in_range),
+        cmocka_unit_test(train_options_land),   cmocka_unit_test(bad_train_values_exit_2),
+        cmocka_unit_test(sweep_options_land),   cmocka_unit_test(numbers_are_whole_and_in_range),
+        cmocka_unit_test(backend_flags_shared), cmocka_unit_test(exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
