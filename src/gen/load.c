@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/dataset_json.h"
 #include "train/checkpoint.h"
 #include "util/fsutil.h"
 
@@ -71,11 +72,15 @@ static ts_status load_dataset(ts_loaded *l) {
     if (!ts_is_file(path))
         return ts_set_error_status(TS_EUSAGE, "%s: no vocab.json (pass --data DIR)", l->data_dir);
     if (ts_vocab_load(&l->vocab, path) != TS_OK) return TS_ERR;
+    /* a folder with only vocab.json (copied by hand) frames tunes the default way */
     snprintf(path, sizeof path, "%s/dataset.json", l->data_dir);
-    cJSON *ds = ts_is_file(path) ? ts_read_json(path) : NULL;
-    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(ds, "framing");
-    l->sos_framing = !cJSON_IsString(fr) || strcmp(fr->valuestring, "newline");
-    cJSON_Delete(ds);
+    l->sos_framing = 1;
+    if (ts_is_file(path)) {
+        ts_dataset d;
+        if (ts_dataset_read(l->data_dir, &d) != TS_OK) return TS_ERR;
+        l->sos_framing = !d.newline_framing;
+        ts_dataset_free(&d);
+    }
     uint16_t nl = ts_vocab_id(&l->vocab, '\n');
     l->newline_id = nl == TS_TOK_UNK ? -1 : nl;
     return TS_OK;

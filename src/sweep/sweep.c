@@ -180,7 +180,7 @@ static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *
     cJSON_AddStringToObject(j, "preset", plan->preset.name);
     cJSON_AddStringToObject(j, "preset_file", plan->preset.path);
     cJSON_AddStringToObject(j, "data", o->data_dir);
-    cJSON_AddStringToObject(j, "dataset_hash", plan->dataset_hash);
+    cJSON_AddStringToObject(j, "dataset_hash", plan->dataset.hash);
     cJSON_AddStringToObject(j, "backends", backend_list);
     cJSON_AddStringToObject(j, "commit", ts_git_commit);
     if (o->mem_limit) cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
@@ -326,7 +326,7 @@ static ts_status execute_locked(ts_sweep_run *r, const ts_sweep_options *o,
                 continue;
             }
         }
-        if (write_failure(r, o, plan->dataset_hash, reason, wall) != TS_OK) return TS_ERR;
+        if (write_failure(r, o, plan->dataset.hash, reason, wall) != TS_OK) return TS_ERR;
         load_result(r, o->mem_limit);
         r->state = TS_RUN_FAILED;
         return TS_OK;

@@ -14,6 +14,7 @@
 
 #include "backends/backend.h"
 #include "backends/peak_cache.h"
+#include "data/dataset_json.h"
 #include "dist/dist.h"
 #include "model/model.h"
 #include "train/checkpoint.h"
@@ -38,35 +39,6 @@ void ts_train_options_default(ts_train_options *o) {
     o->max_nonfinite = 20;
 }
 
-typedef struct {
-    cJSON *dataset; /* dataset.json */
-    int vocab_size;
-    const char *dataset_hash;
-} dataset_info;
-
-static ts_status read_dataset(const char *dir, dataset_info *d) {
-    char path[4096], *text;
-    size_t len;
-    ts_path_join(path, sizeof path, dir, "dataset.json");
-    if (!ts_is_file(path))
-        return ts_set_error_status(
-            TS_EUSAGE, "%s: no dataset.json (run tunescale data prepare --out %s)", dir, dir);
-    if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
-    d->dataset = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(d->dataset, "vocab_size");
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(d->dataset, "dataset_hash");
-    if (!cJSON_IsNumber(v) || !cJSON_IsString(h)) {
-        cJSON_Delete(d->dataset);
-        d->dataset = NULL;
-        return ts_set_error("%s: not a tunescale dataset.json (re-run tunescale data prepare)",
-                            path);
-    }
-    d->vocab_size = v->valueint;
-    d->dataset_hash = h->valuestring;
-    return TS_OK;
-}
-
 /* FLOPs per trained token: 6N for the matrix products of N non-embedding parameters (forward
  * 2N, backward 4N) plus, for Transformers, 12·L·H·Q·T for attention scores and their use
  * (PaLM, appendix B); embedding lookups are not products. */
@@ -80,7 +52,7 @@ static double flops_per_token(const ts_model_config *c, int T) {
 typedef struct {
     const ts_train_options *o;
     ts_model_config cfg;
-    dataset_info data;
+    ts_dataset data; /* dataset.json */
     ts_backend *be;
     ts_model *model;
     ts_loader train;
@@ -136,7 +108,7 @@ static char *identity(const run *r) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "model", r->cfg.name);
     cJSON_AddNumberToObject(j, "params", (double)r->model->n_params);
-    cJSON_AddStringToObject(j, "dataset_hash", r->data.dataset_hash);
+    cJSON_AddStringToObject(j, "dataset_hash", r->data.hash);
     cJSON_AddItemToObject(j, "hyperparameters", hyper_json(r));
     char *s = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
@@ -498,13 +470,11 @@ static ts_status write_result(run *r, const char *status, double wall, double va
                             (double)ts_param_count_non_embedding(&r->cfg));
     cJSON *ds = cJSON_AddObjectToObject(j, "dataset");
     cJSON_AddStringToObject(ds, "dir", o->data_dir);
-    cJSON_AddStringToObject(ds, "dataset_hash", r->data.dataset_hash);
-    cJSON *splits = cJSON_GetObjectItemCaseSensitive(r->data.dataset, "splits");
-    const cJSON *sp;
-    cJSON_ArrayForEach(sp, splits) {
+    cJSON_AddStringToObject(ds, "dataset_hash", r->data.hash);
+    for (int s = 0; s < TS_N_SPLITS && r->data.doc; s++) {
         char k[64];
-        snprintf(k, sizeof k, "%s_tokens", sp->string);
-        cJSON_AddNumberToObject(ds, k, cJSON_GetObjectItemCaseSensitive(sp, "tokens")->valuedouble);
+        snprintf(k, sizeof k, "%s_tokens", ts_split_names[s]);
+        cJSON_AddNumberToObject(ds, k, r->data.split_tokens[s]);
     }
     cJSON_AddItemToObject(j, "hyperparameters", hyper_json(r));
     /* mpirun -n K: each batch split over K ranks (1: a plain run) */
@@ -588,7 +558,7 @@ ts_status ts_train(const ts_train_options *o) {
     double wall0 = ts_now();
     /* Until the first agreement every rank takes the same path (or fails the same way), except
      * where it touches its own device: those steps fall through to the agreement below. */
-    ts_status st = read_dataset(o->data_dir, &r.data);
+    ts_status st = ts_dataset_read(o->data_dir, &r.data);
     if (st != TS_OK) goto done;
     if ((st = ts_model_config_lookup(o->model, &r.cfg)) != TS_OK) goto done;
     r.cfg.vocab_size = r.data.vocab_size; /* the model follows the dataset's vocabulary */
@@ -692,6 +662,6 @@ done:
     ts_loader_close(&r.train);
     free(r.grad_host);
     cJSON_Delete(r.curve);
-    cJSON_Delete(r.data.dataset);
+    ts_dataset_free(&r.data);
     return st;
 }
