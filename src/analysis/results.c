@@ -16,25 +16,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "train/result_json.h"
 #include "util/fsutil.h"
-
-#define SCHEMA_PREFIX "tunescale.run/"
-#define SCHEMA_MAJOR  1
 
 int ts_run_ok(const ts_run *r) {
     return !strcmp(r->status, "ok");
 }
 
-/* ---- field access that tolerates absence ---- */
-
-static double num(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
+/* A string field as an owned copy, "" when absent. */
 static char *str(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return strdup(cJSON_IsString(v) && v->valuestring ? v->valuestring : "");
+    const char *v = ts_result_string(o, key);
+    return strdup(v ? v : "");
 }
 
 /* The sweep lays runs out as .../runs/<backend>/<run>/result.json: the fallback backend name
@@ -46,22 +38,6 @@ static char *backend_from_path(const char *path) {
     const char *end = strchr(start, '/');
     if (!end || !strchr(end + 1, '/')) return strdup("");
     return strndup(start, (size_t)(end - start));
-}
-
-/* "tunescale.run/1" and "tunescale.run/1.x" are major version 1. */
-static ts_status check_schema(const char *path, const cJSON *root) {
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "schema");
-    if (!cJSON_IsString(s) || strncmp(s->valuestring, SCHEMA_PREFIX, strlen(SCHEMA_PREFIX)))
-        return ts_set_error("%s: not a tunescale run result (no \"schema\": \"%s%d\")", path,
-                            SCHEMA_PREFIX, SCHEMA_MAJOR);
-    const char *ver = s->valuestring + strlen(SCHEMA_PREFIX);
-    char *end;
-    long major = strtol(ver, &end, 10);
-    if (end == ver || (*end && *end != '.') || major != SCHEMA_MAJOR)
-        return ts_set_error("%s: schema \"%s\" is not supported; this build reads %s%d "
-                            "(refusing the file)",
-                            path, s->valuestring, SCHEMA_PREFIX, SCHEMA_MAJOR);
-    return TS_OK;
 }
 
 /* curve.points rows are [step, tokens, train_loss, lr, grad_norm]; columns named in
@@ -93,16 +69,9 @@ static ts_status read_curve(const cJSON *curve, ts_run *r) {
 
 ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
     memset(r, 0, sizeof *r);
-    cJSON *root = cJSON_Parse(text);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return ts_set_error("%s: not valid JSON", path);
-    }
-    ts_status st = check_schema(path, root);
-    if (st != TS_OK) {
-        cJSON_Delete(root);
-        return st;
-    }
+    cJSON *root;
+    ts_status st = ts_result_parse(path, text, &root);
+    if (st != TS_OK) return st;
     const cJSON *dev = cJSON_GetObjectItemCaseSensitive(root, "device");
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     r->path = strdup(path);
@@ -115,23 +84,23 @@ ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
     r->device = str(dev, "name");
     r->model = str(model, "name");
     r->family = str(model, "family");
-    r->params = num(model, "params");
-    r->params_non_embedding = num(model, "params_non_embedding");
-    r->tokens = num(root, "tokens");
-    r->train_loss = num(root, "train_loss");
-    r->val_loss = num(root, "val_loss");
-    r->val_perplexity = num(root, "val_perplexity");
+    r->params = ts_result_number(model, "params");
+    r->params_non_embedding = ts_result_number(model, "params_non_embedding");
+    r->tokens = ts_result_number(root, "tokens");
+    r->train_loss = ts_result_number(root, "train_loss");
+    r->val_loss = ts_result_number(root, "val_loss");
+    r->val_perplexity = ts_result_number(root, "val_perplexity");
     if (isnan(r->val_perplexity) && isfinite(r->val_loss)) r->val_perplexity = exp(r->val_loss);
-    r->wall_time_s = num(root, "wall_time_s");
-    r->tokens_per_s = num(root, "tokens_per_s");
-    r->achieved_gflops = num(root, "achieved_gflops");
-    r->peak_gflops = num(dev, "peak_gflops");
-    r->peak_gflops_measured = num(dev, "peak_gflops_measured");
-    r->mfu = num(root, "mfu");
+    r->wall_time_s = ts_result_number(root, "wall_time_s");
+    r->tokens_per_s = ts_result_number(root, "tokens_per_s");
+    r->achieved_gflops = ts_result_number(root, "achieved_gflops");
+    r->peak_gflops = ts_result_number(dev, "peak_gflops");
+    r->peak_gflops_measured = ts_result_number(dev, "peak_gflops_measured");
+    r->mfu = ts_result_number(root, "mfu");
     if (isnan(r->mfu) && r->peak_gflops > 0) r->mfu = r->achieved_gflops / r->peak_gflops;
     r->mfu_measured =
         r->peak_gflops_measured > 0 ? r->achieved_gflops / r->peak_gflops_measured : NAN;
-    r->peak_memory_bytes = num(root, "peak_memory_bytes");
+    r->peak_memory_bytes = ts_result_number(root, "peak_memory_bytes");
     if (!r->path || !r->status || !r->backend || !r->device || !r->model || !r->family)
         st = ts_set_error("out of host memory");
     if (st == TS_OK) st = read_curve(cJSON_GetObjectItemCaseSensitive(root, "curve"), r);

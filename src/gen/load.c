@@ -6,6 +6,7 @@
 
 #include "data/dataset_json.h"
 #include "train/checkpoint.h"
+#include "train/result_json.h"
 #include "util/fsutil.h"
 
 cJSON *ts_read_json(const char *path) {
@@ -91,15 +92,15 @@ ts_status ts_load(const ts_load_options *o, ts_loaded *out) {
     out->newline_id = -1;
     if (!ts_is_file(o->checkpoint))
         return ts_set_error_status(TS_EUSAGE, "%s: no such checkpoint", o->checkpoint);
-    char dir[4096], path[4200];
+    char dir[4096];
     snprintf(dir, sizeof dir, "%s", o->checkpoint);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
     else
         snprintf(dir, sizeof dir, ".");
-    snprintf(path, sizeof path, "%s/result.json", dir);
-    cJSON *result = ts_is_file(path) ? ts_read_json(path) : NULL;
+    cJSON *result = NULL;
+    if (ts_result_read(dir, &result) != TS_OK) ts_clear_error(); /* none: the checkpoint's */
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(result, "model");
     const cJSON *ddir = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(result, "dataset"), "dir");

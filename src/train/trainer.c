@@ -19,6 +19,7 @@
 #include "model/model.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
+#include "train/result_json.h"
 #include "train/schedule.h"
 #include "util/fsutil.h"
 #include "util/progress.h"
@@ -437,8 +438,8 @@ static cJSON *device_json(ts_backend *be) {
 static ts_status write_result(run *r, const char *status, double wall, double val_loss,
                               double val_tokens, double test_loss, size_t asked_bytes) {
     const ts_train_options *o = r->o;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "schema", "tunescale.run/1");
+    cJSON *j = ts_result_new();
+    if (!j) return ts_set_error("out of host memory");
     cJSON_AddStringToObject(j, "status", status);
     cJSON *ver = cJSON_AddObjectToObject(j, "tunescale");
     cJSON_AddStringToObject(ver, "version", ts_version);
@@ -537,13 +538,8 @@ static ts_status write_result(run *r, const char *status, double wall, double va
         cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
     }
     if (r->be) cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)r->be->peak_bytes);
-    char *text = cJSON_Print(j);
+    ts_status st = ts_result_write(r->out, j);
     cJSON_Delete(j);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/result.json", r->out);
-    ts_status st =
-        text ? ts_write_file_atomic(path, text, strlen(text)) : ts_set_error("out of host memory");
-    free(text);
     return st;
 }
 
