@@ -4,7 +4,6 @@
  * bench/peer/ runs the same steps in PyTorch so the two can be compared in one invocation.
  */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "backends/backend.h"
 #include "backends/peak_cache.h"
+#include "cli/cli_args.h"
 #include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "model/model.h"
@@ -33,51 +33,20 @@ static void usage(FILE *out) {
 }
 
 static int step_bench(int argc, char **argv) {
-    static const struct option opts[] = {
-        TS_CLI_BACKEND_FLAGS, TS_CLI_MEM_LIMIT_FLAG,  {"model", 1, 0, 'm'},  {"batch", 1, 0, 'B'},
-        {"steps", 1, 0, 's'}, {"seq-len", 1, 0, 'T'}, {"warmup", 1, 0, 'w'}, {"vocab", 1, 0, 'V'},
-        {"json", 0, 0, 'J'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char *model_name = NULL;
     ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
-    int B = 16, steps = 20, T = 256, warmup = 3, vocab = 100, json = 0;
-    int c;
-    double v = 0;
-    opterr = 0;
-    optind = 1;
-    int li = 0; /* index of the long option, to name it in messages */
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'm':
-            model_name = optarg;
-            break;
-        case 'B':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), B = (int)v;
-            break;
-        case 's':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), steps = (int)v;
-            break;
-        case 'T':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), T = (int)v;
-            break;
-        case 'w':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), warmup = (int)v;
-            break;
-        case 'V':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), vocab = (int)v;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
-            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
-                return ts_cli_option_error("bench step", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("bench step", 0, argv, opts, li);
-    }
+    int B = 16, steps = 20, T = 256, warmup = 3, vocab = 100, json = 0, first;
+    const ts_cli_opt opts[] = {TS_OPT("model", TS_ARG_STR, &model_name),
+                               TS_OPT_NUM("batch", TS_ARG_INT, &B, 1, 1e6),
+                               TS_OPT_NUM("steps", TS_ARG_INT, &steps, 1, 1e6),
+                               TS_OPT_NUM("seq-len", TS_ARG_INT, &T, 1, 1e6),
+                               TS_OPT_NUM("warmup", TS_ARG_INT, &warmup, 0, 1e6),
+                               TS_OPT_NUM("vocab", TS_ARG_INT, &vocab, 1, 1e6),
+                               TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_END};
+    const ts_cli_spec spec = {"bench step", opts, &bk, 1, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
     const char *backend = bk.backend;
     if (!model_name) {
         fprintf(stderr, "tunescale bench step: --model is required (see --help)\n");
@@ -122,7 +91,7 @@ static int step_bench(int argc, char **argv) {
         loss_last = res.loss;
     }
     double dt = ts_now() - t0;
-    int rc = 0;
+    rc = 0;
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
         rc = ts_exit_code(st);
@@ -184,51 +153,41 @@ static int step_bench(int argc, char **argv) {
 
 /* `bench gemm`: C = A B^T-style products of the shapes the models use, timed after a warm-up,
  * reported as GFLOP/s (2*M*N*K per product). */
+typedef struct {
+    int dims[8][3]; /* M, N, K */
+    int n, given;   /* the first --size replaces the defaults */
+} gemm_shapes;
+
+/* --size MxNxK, repeatable. */
+static int gemm_size(const char *s, void *dest) {
+    gemm_shapes *g = dest;
+    if (!g->given) g->n = 0, g->given = 1;
+    int used = 0, *d = g->n < 8 ? g->dims[g->n] : NULL;
+    if (!d || sscanf(s, "%dx%dx%d%n", &d[0], &d[1], &d[2], &used) != 3 || s[used] || d[0] <= 0 ||
+        d[1] <= 0 || d[2] <= 0)
+        return 0;
+    g->n++;
+    return 1;
+}
+
+static void gemm_usage(FILE *out) {
+    fprintf(out, "usage: tunescale bench gemm --backend B [--size MxNxK ...] [--reps N] "
+                 "[--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T (KxN) "
+                 "products after a warm-up; default shapes are the\nTransformer-1M/5M linear "
+                 "layers at 4096 tokens and a 1024 cube.\n");
+}
+
 static int gemm_bench(int argc, char **argv) {
-    static const struct option opts[] = {TS_CLI_BACKEND_FLAGS, {"size", 1, 0, 's'},
-                                         {"reps", 1, 0, 'r'},  {"json", 0, 0, 'J'},
-                                         {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
     ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
-    int reps = 10, json = 0, c;
-    double v = 0;
-    int shapes[8][3] = {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}};
-    int n_shapes = 4, sized = 0, li = 0;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'r':
-            ok = ts_cli_number(optarg, 1, 100000, &v), reps = (int)v;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 's':
-            if (!sized) n_shapes = 0, sized = 1; /* the first --size replaces the defaults */
-            int used = 0;
-            if (n_shapes < 8 &&
-                sscanf(optarg, "%dx%dx%d%n", &shapes[n_shapes][0], &shapes[n_shapes][1],
-                       &shapes[n_shapes][2], &used) == 3 &&
-                !optarg[used] && shapes[n_shapes][0] > 0 && shapes[n_shapes][1] > 0 &&
-                shapes[n_shapes][2] > 0) {
-                n_shapes++;
-                break;
-            }
-            fprintf(stderr, "tunescale bench gemm: --size takes MxNxK (got '%s')\n", optarg);
-            return 2;
-        case 'h':
-            printf("usage: tunescale bench gemm --backend B [--size MxNxK ...] [--reps N] "
-                   "[--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T (KxN) "
-                   "products after a warm-up; default shapes are the\nTransformer-1M/5M linear "
-                   "layers at 4096 tokens and a 1024 cube.\n");
-            return 0;
-        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
-            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
-                return ts_cli_option_error("bench gemm", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("bench gemm", 0, argv, opts, li);
-    }
+    int reps = 10, json = 0, first;
+    gemm_shapes g = {
+        {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}}, 4, 0};
+    const ts_cli_opt opts[] = {TS_OPT_FN("size", gemm_size, &g),
+                               TS_OPT_NUM("reps", TS_ARG_INT, &reps, 1, 100000),
+                               TS_OPT("json", TS_ARG_ON, &json), TS_OPT_END};
+    const ts_cli_spec spec = {"bench gemm", opts, &bk, 0, gemm_usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
     const char *backend = bk.backend;
     ts_backend *be;
     ts_status bst = ts_backend_create(backend, &bk.o, &be);
@@ -238,8 +197,8 @@ static int gemm_bench(int argc, char **argv) {
     }
     cJSON *arr = cJSON_CreateArray();
     ts_status st = TS_OK;
-    for (int i = 0; i < n_shapes && st == TS_OK; i++) {
-        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+    for (int i = 0; i < g.n && st == TS_OK; i++) {
+        int M = g.dims[i][0], N = g.dims[i][1], K = g.dims[i][2];
         ts_buffer *a = NULL, *b = NULL, *cc = NULL;
         st = ts_buffer_alloc(be, (size_t)M * K * 4, &a);
         if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)N * K * 4, &b);
@@ -335,56 +294,36 @@ static double calibrate_best(ts_backend *be, ts_tensor a, ts_tensor b, int is_fm
     return best;
 }
 
+static void peak_usage(FILE *out) {
+    fprintf(out,
+            "usage: tunescale bench peak --backend B [--device N] [--threads N] "
+            "[--seconds S | --quick]\n"
+            "                            [--reps R] [--json]\n\n"
+            "Measures the device's FP32 peak (a kernel of long independent FMA chains "
+            "over %zu\nwork-items) and its memory bandwidth (a copy of %zu MiB: bytes "
+            "read + written per\nsecond), each the best of R timed runs after a warm-up; "
+            "about S seconds in all\n(default 4, --quick 0.5 with R = 3). Prints the "
+            "nominal peak beside the measured one\nand records the figures in "
+            "$TUNESCALE_CACHE/peak/ (else $XDG_CACHE_HOME/tunescale or\n"
+            "~/.cache/tunescale), where training runs read them for MFU.\n",
+            PEAK_ITEMS, PEAK_COPY_N * 4 >> 20);
+}
+
 static int peak_bench(int argc, char **argv) {
-    static const struct option opts[] = {
-        TS_CLI_BACKEND_FLAGS, {"seconds", 1, 0, 's'}, {"reps", 1, 0, 'r'}, {"quick", 0, 0, 'q'},
-        {"json", 0, 0, 'J'},  {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
-    int reps = 5, json = 0, c;
-    double v = 0;
+    int reps = 5, json = 0, quick = 0, first, reps_given = 0, seconds_given = 0;
     double seconds = 4.0;
-    opterr = 0;
-    optind = 1;
-    int li = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'r':
-            ok = ts_cli_number(optarg, 1, 100000, &v), reps = (int)v;
-            break;
-        case 's':
-            if (!ts_cli_number(optarg, 0, 3600, &seconds) || seconds == 0) {
-                fprintf(stderr, "tunescale bench peak: --seconds takes (0, 3600], not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'q':
-            seconds = 0.5;
-            reps = 3;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'h':
-            printf("usage: tunescale bench peak --backend B [--device N] [--threads N] "
-                   "[--seconds S | --quick]\n"
-                   "                            [--reps R] [--json]\n\n"
-                   "Measures the device's FP32 peak (a kernel of long independent FMA chains "
-                   "over %zu\nwork-items) and its memory bandwidth (a copy of %zu MiB: bytes "
-                   "read + written per\nsecond), each the best of R timed runs after a warm-up; "
-                   "about S seconds in all\n(default 4, --quick 0.5 with R = 3). Prints the "
-                   "nominal peak beside the measured one\nand records the figures in "
-                   "$TUNESCALE_CACHE/peak/ (else $XDG_CACHE_HOME/tunescale or\n"
-                   "~/.cache/tunescale), where training runs read them for MFU.\n",
-                   PEAK_ITEMS, PEAK_COPY_N * 4 >> 20);
-            return 0;
-        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
-            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
-                return ts_cli_option_error("bench peak", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("bench peak", 0, argv, opts, li);
-    }
+    const ts_cli_opt opts[] = {
+        {"seconds", 0, TS_ARG_DOUBLE, &seconds, 1e-9, 3600, NULL, &seconds_given},
+        {"reps", 0, TS_ARG_INT, &reps, 1, 100000, NULL, &reps_given},
+        TS_OPT("quick", TS_ARG_ON, &quick),
+        TS_OPT("json", TS_ARG_ON, &json),
+        TS_OPT_END};
+    const ts_cli_spec spec = {"bench peak", opts, &bk, 0, peak_usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    if (quick && !seconds_given) seconds = 0.5; /* --quick: what was not given explicitly */
+    if (quick && !reps_given) reps = 3;
     const char *backend = bk.backend;
     ts_backend *be;
     ts_status st = ts_backend_create(backend, &bk.o, &be);
@@ -415,7 +354,7 @@ static int peak_bench(int argc, char **argv) {
         st = ts_set_error("peak kernels on %s computed %g and %g (expected (0, 16] and 1): timing "
                           "void",
                           backend, probe[0], probe[1]);
-    int rc = 0;
+    rc = 0;
     if (st == TS_OK) {
         ts_device_info d;
         memset(&d, 0, sizeof d);

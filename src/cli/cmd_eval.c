@@ -3,12 +3,12 @@
  * figures of a folder of generated tunes (validity, MIDI conversion, novelty, meter).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "gen/evalset.h"
@@ -48,56 +48,21 @@ static void print_pct(const char *label, const cJSON *o, const char *key, double
 }
 
 int cmd_eval(int argc, char **argv) {
-    static const struct option opts[] = {{"checkpoint", 1, 0, 'c'}, {"data", 1, 0, 'd'},
-                                         {"model", 1, 0, 'm'},      {"samples", 1, 0, 's'},
-                                         TS_CLI_BACKEND_FLAGS,      {"batch", 1, 0, 'B'},
-                                         {"seq-len", 1, 0, 'T'},    {"json", 0, 0, 'J'},
-                                         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     ts_load_options lo = {0};
     ts_cli_backend bk = {0};
     const char *samples = NULL;
-    int batch = 16, seq_len = 256, json = 0, c;
-    double v = 0;
-    opterr = 0;
-    optind = 1;
-    int li = 0; /* the long option, named in messages */
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'c':
-            lo.checkpoint = optarg;
-            break;
-        case 'd':
-            lo.data_dir = optarg;
-            break;
-        case 'm':
-            lo.model = optarg;
-            break;
-        case 's':
-            samples = optarg;
-            break;
-        case 'B':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), batch = (int)v;
-            break;
-        case 'T':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), seq_len = (int)v;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default: /* a backend flag, else ':' (value missing) or '?' (unknown option) */
-            if ((ok = ts_cli_backend_flag(c, optarg, &bk)) < 0)
-                return ts_cli_option_error("eval", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("eval", 0, argv, opts, li);
-    }
-    if (optind < argc) {
-        fprintf(stderr, "tunescale eval: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    int batch = 16, seq_len = 256, json = 0, first;
+    const ts_cli_opt opts[] = {TS_OPT("checkpoint", TS_ARG_STR, &lo.checkpoint),
+                               TS_OPT("data", TS_ARG_STR, &lo.data_dir),
+                               TS_OPT("model", TS_ARG_STR, &lo.model),
+                               TS_OPT("samples", TS_ARG_STR, &samples),
+                               TS_OPT_NUM("batch", TS_ARG_INT, &batch, 1, 1e6),
+                               TS_OPT_NUM("seq-len", TS_ARG_INT, &seq_len, 1, 1e6),
+                               TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_END};
+    const ts_cli_spec spec = {"eval", opts, &bk, 0, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
     lo.backend = bk.backend, lo.device = bk.o.device, lo.threads = bk.o.threads;
     if (!lo.checkpoint && !(samples && lo.data_dir)) {
         fprintf(stderr, "tunescale eval: --checkpoint (or --samples with --data) is required "
