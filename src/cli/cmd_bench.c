@@ -133,9 +133,7 @@ static int step_bench(int argc, char **argv) {
             else
                 cJSON_AddNullToObject(j, "op_time_ms");
             cJSON_AddNumberToObject(j, "last_loss", loss_last);
-            char *s = cJSON_Print(j);
-            printf("%s\n", s);
-            free(s);
+            rc = ts_cli_print_json("bench step", j);
             cJSON_Delete(j);
         } else {
             printf("bench step: %s on %s (%s, %d threads), batch %d x %d: %.0f tok/s, %.1f "
@@ -238,9 +236,7 @@ static int gemm_bench(int argc, char **argv) {
         ts_buffer_free(be, cc);
     }
     if (json && st == TS_OK) {
-        char *s = cJSON_Print(arr);
-        printf("%s\n", s);
-        free(s);
+        ts_cli_print_json("bench gemm", arr);
     }
     cJSON_Delete(arr);
     ts_backend_destroy(be);
@@ -393,9 +389,7 @@ static int peak_bench(int argc, char **argv) {
                 cJSON_AddStringToObject(j, "cache_file", path);
             else
                 cJSON_AddNullToObject(j, "cache_file");
-            char *s = cJSON_Print(j);
-            printf("%s\n", s);
-            free(s);
+            rc = ts_cli_print_json("bench peak", j);
             cJSON_Delete(j);
         } else {
             printf("bench peak: %s on %s\n", backend, d.name);

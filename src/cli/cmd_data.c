@@ -276,9 +276,7 @@ static int prepare_main(int argc, char **argv) {
     cJSON *d = ds.doc;
     if (json) {
         cJSON_AddBoolToObject(d, "cached", cached);
-        char *out = cJSON_Print(d);
-        printf("%s\n", out);
-        free(out);
+        ts_cli_print_json("data prepare", d);
     } else if (!quiet) {
         print_report(d, o.out_dir, cached);
     }

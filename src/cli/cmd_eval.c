@@ -114,9 +114,7 @@ int cmd_eval(int argc, char **argv) {
         cJSON_AddItemToObject(doc, "samples", s);
     }
     if (st == TS_OK && json) {
-        char *text = cJSON_Print(doc);
-        printf("%s\n", text);
-        free(text);
+        ts_cli_print_json("eval", doc);
     } else if (st == TS_OK) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "test");
         if (t) {

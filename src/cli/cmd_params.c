@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "model/config.h"
 
@@ -29,26 +30,12 @@ static const char *grouped(size_t n, char *buf, size_t cap) {
 }
 
 int cmd_params(int argc, char **argv) {
-    int json = 0, vocab = 100;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 65535) {
-                fprintf(stderr, "tunescale params: --vocab takes 1..65535 (got '%s')\n", argv[i]);
-                return 2;
-            }
-            vocab = (int)v;
-        } else {
-            fprintf(stderr, "tunescale params: unknown option '%s' (see --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    int json = 0, vocab = 100, first;
+    const ts_cli_opt opts[] = {TS_OPT_NUM("vocab", TS_ARG_INT, &vocab, 1, 65535),
+                               TS_OPT("json", TS_ARG_ON, &json), TS_OPT_END};
+    const ts_cli_spec spec = {"params", opts, NULL, 0, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
     const char *const *names;
     size_t n = ts_seed_models(&names);
     cJSON *arr = cJSON_CreateArray();
@@ -88,9 +75,7 @@ int cmd_params(int argc, char **argv) {
         cJSON_AddItemToArray(arr, m);
     }
     if (json) {
-        char *s = cJSON_Print(arr);
-        printf("%s\n", s);
-        cJSON_free(s);
+        ts_cli_print_json("params", arr);
     }
     cJSON_Delete(arr);
     return 0;

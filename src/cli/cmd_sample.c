@@ -118,9 +118,7 @@ int cmd_sample(int argc, char **argv) {
     if (st == TS_OK) st = ts_sample_set(&l, jobs, n, &so, out_dir, &doc);
     double secs = ts_now() - t0;
     if (st == TS_OK && json) {
-        char *text = cJSON_Print(doc);
-        printf("%s\n", text);
-        free(text);
+        ts_cli_print_json("sample", doc);
     } else if (st == TS_OK) {
         long tokens = 0;
         const cJSON *e;
@@ -244,9 +242,7 @@ int cmd_bench_sample(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "cache_tokens_per_s", cached);
             cJSON_AddNumberToObject(j, "speedup", ratio);
             cJSON_AddBoolToObject(j, "same_tokens", same);
-            char *text = cJSON_Print(j);
-            printf("%s\n", text);
-            free(text);
+            ts_cli_print_json("bench sample", j);
             cJSON_Delete(j);
         } else {
             printf("bench sample: %s on %s (%s), %d samples x %d tokens from <SOS>\n", l.cfg.name,
