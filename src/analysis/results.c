@@ -16,11 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "train/result_json.h"
 #include "util/fsutil.h"
 #include "util/sysinfo.h"
-
-#define SCHEMA_PREFIX "tunescale.run/"
-#define SCHEMA_MAJOR  1
 
 int ts_run_ok(const ts_run *r) {
     return !strcmp(r->status, "ok");
@@ -30,16 +28,10 @@ int ts_run_invalid(const ts_run *r) {
     return !strncmp(r->status, "invalid", 7);
 }
 
-/* ---- field access that tolerates absence ---- */
-
-static double num(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
+/* A string field as an owned copy, "" when absent. */
 static char *str(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return strdup(cJSON_IsString(v) && v->valuestring ? v->valuestring : "");
+    const char *v = ts_result_string(o, key);
+    return strdup(v ? v : "");
 }
 
 /* The sweep lays runs out as .../runs/<backend>/<run>/result.json: the fallback backend name
@@ -51,22 +43,6 @@ static char *backend_from_path(const char *path) {
     const char *end = strchr(start, '/');
     if (!end || !strchr(end + 1, '/')) return strdup("");
     return strndup(start, (size_t)(end - start));
-}
-
-/* "tunescale.run/1" and "tunescale.run/1.x" are major version 1. */
-static ts_status check_schema(const char *path, const cJSON *root) {
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "schema");
-    if (!cJSON_IsString(s) || strncmp(s->valuestring, SCHEMA_PREFIX, strlen(SCHEMA_PREFIX)))
-        return ts_set_error("%s: not a tunescale run result (no \"schema\": \"%s%d\")", path,
-                            SCHEMA_PREFIX, SCHEMA_MAJOR);
-    const char *ver = s->valuestring + strlen(SCHEMA_PREFIX);
-    char *end;
-    long major = strtol(ver, &end, 10);
-    if (end == ver || (*end && *end != '.') || major != SCHEMA_MAJOR)
-        return ts_set_error("%s: schema \"%s\" is not supported; this build reads %s%d "
-                            "(refusing the file)",
-                            path, s->valuestring, SCHEMA_PREFIX, SCHEMA_MAJOR);
-    return TS_OK;
 }
 
 /* curve.points rows are [step, tokens, train_loss, lr, grad_norm]; columns named in
@@ -105,24 +81,17 @@ static char *regime_of(const cJSON *root) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "precision");
     char buf[512];
     snprintf(buf, sizeof buf, "dataset %.12s, %.0f tokens, lr %g warmup %.0f of %.0f steps, %s",
-             cJSON_IsString(h) ? h->valuestring : "?", num(root, "tokens"), num(hp, "lr"),
-             num(hp, "warmup_steps"), num(hp, "total_steps"),
+             cJSON_IsString(h) ? h->valuestring : "?", ts_result_number(root, "tokens"), ts_result_number(hp, "lr"),
+             ts_result_number(hp, "warmup_steps"), ts_result_number(hp, "total_steps"),
              cJSON_IsString(p) ? p->valuestring : "fp32");
     return strdup(buf);
 }
 
 ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
     memset(r, 0, sizeof *r);
-    cJSON *root = cJSON_Parse(text);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return ts_set_error("%s: not valid JSON", path);
-    }
-    ts_status st = check_schema(path, root);
-    if (st != TS_OK) {
-        cJSON_Delete(root);
-        return st;
-    }
+    cJSON *root;
+    ts_status st = ts_result_parse(path, text, &root);
+    if (st != TS_OK) return st;
     const cJSON *dev = cJSON_GetObjectItemCaseSensitive(root, "device");
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     r->path = strdup(path);
@@ -135,27 +104,27 @@ ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
     r->device = str(dev, "name");
     r->model = str(model, "name");
     r->family = str(model, "family");
-    r->params = num(model, "params");
-    r->params_non_embedding = num(model, "params_non_embedding");
-    r->tokens = num(root, "tokens");
-    r->train_loss = num(root, "train_loss");
-    r->val_loss = num(root, "val_loss");
-    r->val_perplexity = num(root, "val_perplexity");
+    r->params = ts_result_number(model, "params");
+    r->params_non_embedding = ts_result_number(model, "params_non_embedding");
+    r->tokens = ts_result_number(root, "tokens");
+    r->train_loss = ts_result_number(root, "train_loss");
+    r->val_loss = ts_result_number(root, "val_loss");
+    r->val_perplexity = ts_result_number(root, "val_perplexity");
     if (isnan(r->val_perplexity) && isfinite(r->val_loss)) r->val_perplexity = exp(r->val_loss);
-    r->wall_time_s = num(root, "wall_time_s");
-    r->tokens_per_s = num(root, "tokens_per_s");
-    r->achieved_gflops = num(root, "achieved_gflops");
-    r->peak_gflops = num(dev, "peak_gflops");
-    r->peak_gflops_measured = num(dev, "peak_gflops_measured");
+    r->wall_time_s = ts_result_number(root, "wall_time_s");
+    r->tokens_per_s = ts_result_number(root, "tokens_per_s");
+    r->achieved_gflops = ts_result_number(root, "achieved_gflops");
+    r->peak_gflops = ts_result_number(dev, "peak_gflops");
+    r->peak_gflops_measured = ts_result_number(dev, "peak_gflops_measured");
     /* GPU runs often lack a nominal peak in their device facts (NVIDIA's drivers do not say):
      * the table of known GPUs fills it, so their MFU is not blank */
     if (!(r->peak_gflops > 0) && ts_sysinfo_known_peak(r->device) > 0)
         r->peak_gflops = ts_sysinfo_known_peak(r->device);
-    r->mfu = num(root, "mfu");
+    r->mfu = ts_result_number(root, "mfu");
     if (isnan(r->mfu) && r->peak_gflops > 0) r->mfu = r->achieved_gflops / r->peak_gflops;
     r->mfu_measured =
         r->peak_gflops_measured > 0 ? r->achieved_gflops / r->peak_gflops_measured : NAN;
-    r->peak_memory_bytes = num(root, "peak_memory_bytes");
+    r->peak_memory_bytes = ts_result_number(root, "peak_memory_bytes");
     r->commit = str(cJSON_GetObjectItemCaseSensitive(root, "tunescale"), "commit");
     r->regime = regime_of(root);
     if (!r->path || !r->status || !r->backend || !r->device || !r->model || !r->family ||

@@ -1,4 +1,5 @@
 /* cli_util.c — small helpers shared by the commands. */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -33,4 +34,15 @@ int ts_cli_option_error(const char *cmd, int c, char **argv, const struct option
         fprintf(stderr, "tunescale %s: bad value '%s' for --%s (see --help)\n", cmd, optarg,
                 opts[li].name);
     return 2;
+}
+
+int ts_cli_print_json(const char *cmd, const cJSON *doc) {
+    char *text = doc ? cJSON_Print(doc) : NULL;
+    if (!text) {
+        fprintf(stderr, "tunescale: %s: out of memory printing JSON\n", cmd);
+        return 1;
+    }
+    printf("%s\n", text);
+    cJSON_free(text);
+    return 0;
 }

@@ -4,7 +4,6 @@
  * bench/peer/ runs the same steps in PyTorch so the two can be compared in one invocation.
  */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +11,13 @@
 
 #include "backends/backend.h"
 #include "backends/peak_cache.h"
+#include "cli/cli_args.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "model/model.h"
 #include "util/stats.h"
 #include "util/sysinfo.h"
+#include "train/step.h"
 #include "util/philox.h"
 #include "util/progress.h"
 
@@ -33,83 +35,22 @@ static void usage(FILE *out) {
 }
 
 static int step_bench(int argc, char **argv) {
-    static const struct option opts[] = {{"backend", 1, 0, 'b'}, {"model", 1, 0, 'm'},
-                                         {"batch", 1, 0, 'B'},   {"steps", 1, 0, 's'},
-                                         {"seq-len", 1, 0, 'T'}, {"warmup", 1, 0, 'w'},
-                                         {"threads", 1, 0, 'j'}, {"vocab", 1, 0, 'V'},
-                                         {"device", 1, 0, 'D'},  {"mem-limit", 1, 0, 'M'},
-                                         {"repeat", 1, 0, 'R'},  {"json", 0, 0, 'J'},
-                                         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *backend = "cpu", *model_name = NULL;
-    int B = 16, steps = 20, T = 0, warmup = 3, threads = 0, vocab = 100, device = 0, json = 0;
-    int repeat = 1; /* timed blocks of `steps` steps: the figure is their median */
-    size_t mem_limit = 0;
-    int c;
-    opterr = 0;
-    optind = 1;
-    int li = 0; /* index of the long option, to name it in messages */
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int *ip = NULL;
-        switch (c) {
-        case 'b':
-            backend = optarg;
-            break;
-        case 'm':
-            model_name = optarg;
-            break;
-        case 'B':
-            ip = &B;
-            break;
-        case 's':
-            ip = &steps;
-            break;
-        case 'T':
-            ip = &T;
-            break;
-        case 'w':
-            ip = &warmup;
-            break;
-        case 'j':
-            ip = &threads;
-            break;
-        case 'V':
-            ip = &vocab;
-            break;
-        case 'D':
-            ip = &device;
-            break;
-        case 'R':
-            ip = &repeat;
-            break;
-        case 'M':
-            if (!ts_parse_size(optarg, &mem_limit)) {
-                fprintf(stderr, "tunescale bench step: bad --mem-limit '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            fprintf(stderr, "tunescale bench step: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-        if (ip) {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < 0 || v > 1000000 ||
-                (ip != &threads && ip != &warmup && ip != &device && v == 0)) {
-                fprintf(stderr, "tunescale bench step: bad value '%s' for --%s\n", optarg,
-                        opts[li].name);
-                return 2;
-            }
-            *ip = (int)v;
-        }
-    }
+    const char *model_name = NULL;
+    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    int B = 16, steps = 20, T = 0, repeat = 1, warmup = 3, vocab = 100, json = 0, first;
+    const ts_cli_opt opts[] = {TS_OPT("model", TS_ARG_STR, &model_name),
+                               TS_OPT_NUM("batch", TS_ARG_INT, &B, 1, 1e6),
+                               TS_OPT_NUM("steps", TS_ARG_INT, &steps, 1, 1e6),
+                               TS_OPT_NUM("seq-len", TS_ARG_INT, &T, 1, 1e6),
+                               TS_OPT_NUM("warmup", TS_ARG_INT, &warmup, 0, 1e6),
+                               TS_OPT_NUM("vocab", TS_ARG_INT, &vocab, 1, 1e6),
+                               TS_OPT_NUM("repeat", TS_ARG_INT, &repeat, 1, 1000),
+                               TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_END};
+    const ts_cli_spec spec = {"bench step", opts, &bk, 1, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    const char *backend = bk.backend;
     if (!model_name) {
         fprintf(stderr, "tunescale bench step: --model is required (see --help)\n");
         return 2;
@@ -125,16 +66,17 @@ static int step_bench(int argc, char **argv) {
     }
     cfg.vocab_size = vocab;
     if (!T) T = ts_model_default_seq_len(&cfg); /* 256, or a shorter position table's length */
-    ts_backend_options bo = {device, threads, mem_limit};
     ts_backend *be = NULL;
     ts_model *m = NULL;
-    ts_status st = ts_backend_create(backend, &bo, &be);
+    ts_status st = ts_backend_create(backend, &bk.o, &be);
     if (st == TS_OK) st = ts_model_create(&cfg, be, &m);
     if (st == TS_OK) st = ts_model_reserve(m, B, T);
     if (st == TS_OK) st = ts_model_init_params(m, 1);
     int32_t *x = malloc((size_t)B * T * 4), *y = malloc((size_t)B * T * 4);
     ts_rng rng;
     ts_rng_init(&rng, 1, 0x42454e43u);
+    ts_optimizer opt;
+    ts_optimizer_default(&opt);
     double t0 = 0, loss_last = 0, load0 = ts_sysinfo_loadavg();
     double *block_s = calloc((size_t)repeat, sizeof *block_s);
     if (!block_s && st == TS_OK) st = ts_set_error("out of host memory");
@@ -154,17 +96,10 @@ static int step_bench(int argc, char **argv) {
             x[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
             y[i] = 4 + (int32_t)ts_rng_below(&rng, (uint32_t)vocab - 4);
         }
-        float loss = 0, norm = 0;
-        st = ts_model_zero_grad(m);
-        if (st == TS_OK) st = ts_model_forward(m, x, y, B, T, 1, 1, (uint32_t)s);
-        if (st == TS_OK) st = ts_model_backward(m, 1, (uint32_t)s);
-        if (st == TS_OK) st = ts_model_grad_norm(m, &norm);
-        if (st == TS_OK) st = ts_model_loss(m, &loss, NULL, NULL);
-        float coef = 1.0f / (norm + 1e-6f);
-        if (st == TS_OK)
-            st = ts_model_adamw(m, 3e-4, 0.9, 0.999, 1e-8, 0.01, s + 1, coef < 1 ? coef : 1);
-        if (st == TS_OK) st = ts_backend_sync(be);
-        loss_last = loss;
+        /* the trainer's step at the default settings, its learning rate without a schedule */
+        ts_step_result res;
+        st = ts_train_step(m, &opt, opt.lr, s, 1, x, y, B, T, NULL, &res);
+        loss_last = res.loss;
     }
     if (st == TS_OK) block_s[repeat - 1] = ts_now() - t0;
     /* the block times become tokens/s; the figure is their median, with the range */
@@ -173,10 +108,10 @@ static int step_bench(int argc, char **argv) {
     ts_repeat_stats rs = ts_repeat_summarise(block_s, st == TS_OK ? (size_t)repeat : 0);
     double dt = (double)B * T * steps / rs.median, load1 = ts_sysinfo_loadavg();
     free(block_s);
-    int rc = 0;
+    rc = 0;
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        rc = st == TS_ENOMEM ? 3 : st == TS_EUSAGE ? 2 : 1;
+        rc = ts_exit_code(st);
     } else {
         ts_device_info d;
         memset(&d, 0, sizeof d);
@@ -233,9 +168,7 @@ static int step_bench(int argc, char **argv) {
             else
                 cJSON_AddNullToObject(j, "op_time_ms");
             cJSON_AddNumberToObject(j, "last_loss", loss_last);
-            char *s = cJSON_Print(j);
-            printf("%s\n", s);
-            free(s);
+            rc = ts_cli_print_json("bench step", j);
             cJSON_Delete(j);
         } else {
             printf("bench step: %s on %s (%s, %d threads), batch %d x %d: %.0f tok/s, %.1f "
@@ -257,73 +190,52 @@ static int step_bench(int argc, char **argv) {
 
 /* `bench gemm`: C = A B^T-style products of the shapes the models use, timed after a warm-up,
  * reported as GFLOP/s (2*M*N*K per product). */
+typedef struct {
+    int dims[8][3]; /* M, N, K */
+    int n, given;   /* the first --size replaces the defaults */
+} gemm_shapes;
+
+/* --size MxNxK, repeatable. */
+static int gemm_size(const char *s, void *dest) {
+    gemm_shapes *g = dest;
+    if (!g->given) g->n = 0, g->given = 1;
+    int used = 0, *d = g->n < 8 ? g->dims[g->n] : NULL;
+    if (!d || sscanf(s, "%dx%dx%d%n", &d[0], &d[1], &d[2], &used) != 3 || s[used] || d[0] <= 0 ||
+        d[1] <= 0 || d[2] <= 0)
+        return 0;
+    g->n++;
+    return 1;
+}
+
+static void gemm_usage(FILE *out) {
+    fprintf(out, "usage: tunescale bench gemm --backend B [--size MxNxK ...] [--reps N] "
+                 "[--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T (KxN) "
+                 "products after a warm-up; default shapes are the\nTransformer-1M/5M linear "
+                 "layers at 4096 tokens and a 1024 cube.\n");
+}
+
 static int gemm_bench(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'}, {"threads", 1, 0, 'j'}, {"size", 1, 0, 's'},
-        {"reps", 1, 0, 'r'},    {"json", 0, 0, 'J'},   {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-    const char *backend = "cpu";
-    int device = 0, threads = 0, reps = 10, json = 0, c;
-    int shapes[8][3] = {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}};
-    int n_shapes = 4, sized = 0, li = 0;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        switch (c) {
-        case 'b':
-            backend = optarg;
-            break;
-        case 'D':
-        case 'j':
-        case 'r': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < (c == 'r' ? 1 : 0) || v > 100000) {
-                fprintf(stderr, "tunescale bench gemm: bad value '%s' for --%s\n", optarg,
-                        opts[li].name);
-                return 2;
-            }
-            *(c == 'D' ? &device : c == 'j' ? &threads : &reps) = (int)v;
-            break;
-        }
-        case 'J':
-            json = 1;
-            break;
-        case 's':
-            if (!sized) n_shapes = 0, sized = 1; /* the first --size replaces the defaults */
-            int used = 0;
-            if (n_shapes < 8 &&
-                sscanf(optarg, "%dx%dx%d%n", &shapes[n_shapes][0], &shapes[n_shapes][1],
-                       &shapes[n_shapes][2], &used) == 3 &&
-                !optarg[used] && shapes[n_shapes][0] > 0 && shapes[n_shapes][1] > 0 &&
-                shapes[n_shapes][2] > 0) {
-                n_shapes++;
-                break;
-            }
-            fprintf(stderr, "tunescale bench gemm: --size takes MxNxK (got '%s')\n", optarg);
-            return 2;
-        case 'h':
-            printf("usage: tunescale bench gemm --backend B [--size MxNxK ...] [--reps N] "
-                   "[--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T (KxN) "
-                   "products after a warm-up; default shapes are the\nTransformer-1M/5M linear "
-                   "layers at 4096 tokens and a 1024 cube.\n");
-            return 0;
-        default:
-            fprintf(stderr, "tunescale bench gemm: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
-    ts_backend_options bo = {device, threads, 0};
+    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    int reps = 10, json = 0, first;
+    gemm_shapes g = {
+        {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}}, 4, 0};
+    const ts_cli_opt opts[] = {TS_OPT_FN("size", gemm_size, &g),
+                               TS_OPT_NUM("reps", TS_ARG_INT, &reps, 1, 100000),
+                               TS_OPT("json", TS_ARG_ON, &json), TS_OPT_END};
+    const ts_cli_spec spec = {"bench gemm", opts, &bk, 0, gemm_usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    const char *backend = bk.backend;
     ts_backend *be;
-    ts_status bst = ts_backend_create(backend, &bo, &be);
+    ts_status bst = ts_backend_create(backend, &bk.o, &be);
     if (bst != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return bst == TS_EUSAGE ? 2 : 1; /* e.g. no device N here: a runtime failure */
+        return ts_exit_code(bst); /* e.g. no device N here: a runtime failure */
     }
     cJSON *arr = cJSON_CreateArray();
     ts_status st = TS_OK;
-    for (int i = 0; i < n_shapes && st == TS_OK; i++) {
-        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+    for (int i = 0; i < g.n && st == TS_OK; i++) {
+        int M = g.dims[i][0], N = g.dims[i][1], K = g.dims[i][2];
         ts_buffer *a = NULL, *b = NULL, *cc = NULL;
         st = ts_buffer_alloc(be, (size_t)M * K * 4, &a);
         if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)N * K * 4, &b);
@@ -363,14 +275,12 @@ static int gemm_bench(int argc, char **argv) {
         ts_buffer_free(be, cc);
     }
     if (json && st == TS_OK) {
-        char *s = cJSON_Print(arr);
-        printf("%s\n", s);
-        free(s);
+        ts_cli_print_json("bench gemm", arr);
     }
     cJSON_Delete(arr);
     ts_backend_destroy(be);
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
-    return st == TS_OK ? 0 : st == TS_ENOMEM ? 3 : 1;
+    return ts_exit_code(st);
 }
 
 /* ---- bench peak: measured device ceilings ------------------------------------------------ */
@@ -419,75 +329,42 @@ static double calibrate_best(ts_backend *be, ts_tensor a, ts_tensor b, int is_fm
     return best;
 }
 
+static void peak_usage(FILE *out) {
+    fprintf(out,
+            "usage: tunescale bench peak --backend B [--device N] [--threads N] "
+            "[--seconds S | --quick]\n"
+            "                            [--reps R] [--json]\n\n"
+            "Measures the device's FP32 peak (a kernel of long independent FMA chains "
+            "over %zu\nwork-items) and its memory bandwidth (a copy of %zu MiB: bytes "
+            "read + written per\nsecond), each the best of R timed runs after a warm-up; "
+            "about S seconds in all\n(default 4, --quick 0.5 with R = 3). Prints the "
+            "nominal peak beside the measured one\nand records the figures in "
+            "$TUNESCALE_CACHE/peak/ (else $XDG_CACHE_HOME/tunescale or\n"
+            "~/.cache/tunescale), where training runs read them for MFU.\n",
+            PEAK_ITEMS, PEAK_COPY_N * 4 >> 20);
+}
+
 static int peak_bench(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'}, {"threads", 1, 0, 'j'},
-        {"seconds", 1, 0, 's'}, {"reps", 1, 0, 'r'},   {"quick", 0, 0, 'q'},
-        {"json", 0, 0, 'J'},    {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
-    const char *backend = "cpu";
-    int device = 0, threads = 0, reps = 5, json = 0, c;
+    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    int reps = 5, json = 0, quick = 0, first, reps_given = 0, seconds_given = 0;
     double seconds = 4.0;
-    opterr = 0;
-    optind = 1;
-    int li = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        char *end = NULL;
-        switch (c) {
-        case 'b':
-            backend = optarg;
-            break;
-        case 'D':
-        case 'j':
-        case 'r': {
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < (c == 'r' ? 1 : 0) || v > 100000) {
-                fprintf(stderr, "tunescale bench peak: bad value '%s' for --%s\n", optarg,
-                        opts[li].name);
-                return 2;
-            }
-            *(c == 'D' ? &device : c == 'j' ? &threads : &reps) = (int)v;
-            break;
-        }
-        case 's':
-            seconds = strtod(optarg, &end);
-            if (*end || !(seconds > 0 && seconds <= 3600)) {
-                fprintf(stderr, "tunescale bench peak: --seconds takes (0, 3600], not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'q':
-            seconds = 0.5;
-            reps = 3;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'h':
-            printf("usage: tunescale bench peak --backend B [--device N] [--threads N] "
-                   "[--seconds S | --quick]\n"
-                   "                            [--reps R] [--json]\n\n"
-                   "Measures the device's FP32 peak (a kernel of long independent FMA chains "
-                   "over %zu\nwork-items) and its memory bandwidth (a copy of %zu MiB: bytes "
-                   "read + written per\nsecond), each the best of R timed runs after a warm-up; "
-                   "about S seconds in all\n(default 4, --quick 0.5 with R = 3). Prints the "
-                   "nominal peak beside the measured one\nand records the figures in "
-                   "$TUNESCALE_CACHE/peak/ (else $XDG_CACHE_HOME/tunescale or\n"
-                   "~/.cache/tunescale), where training runs read them for MFU.\n",
-                   PEAK_ITEMS, PEAK_COPY_N * 4 >> 20);
-            return 0;
-        default:
-            fprintf(stderr, "tunescale bench peak: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-    }
-    ts_backend_options bo = {device, threads, 0};
+    const ts_cli_opt opts[] = {
+        {"seconds", 0, TS_ARG_DOUBLE, &seconds, 1e-9, 3600, NULL, &seconds_given},
+        {"reps", 0, TS_ARG_INT, &reps, 1, 100000, NULL, &reps_given},
+        TS_OPT("quick", TS_ARG_ON, &quick),
+        TS_OPT("json", TS_ARG_ON, &json),
+        TS_OPT_END};
+    const ts_cli_spec spec = {"bench peak", opts, &bk, 0, peak_usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    if (quick && !seconds_given) seconds = 0.5; /* --quick: what was not given explicitly */
+    if (quick && !reps_given) reps = 3;
+    const char *backend = bk.backend;
     ts_backend *be;
-    ts_status st = ts_backend_create(backend, &bo, &be);
+    ts_status st = ts_backend_create(backend, &bk.o, &be);
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return st == TS_EUSAGE ? 2 : 1; /* e.g. no device N here: a runtime failure */
+        return ts_exit_code(st); /* e.g. no device N here: a runtime failure */
     }
     if (!be->iface->peak_fma || !be->iface->peak_copy)
         st = ts_set_error("the %s backend has no peak kernels", backend);
@@ -512,7 +389,7 @@ static int peak_bench(int argc, char **argv) {
         st = ts_set_error("peak kernels on %s computed %g and %g (expected (0, 16] and 1): timing "
                           "void",
                           backend, probe[0], probe[1]);
-    int rc = 0;
+    rc = 0;
     if (st == TS_OK) {
         ts_device_info d;
         memset(&d, 0, sizeof d);
@@ -551,9 +428,7 @@ static int peak_bench(int argc, char **argv) {
                 cJSON_AddStringToObject(j, "cache_file", path);
             else
                 cJSON_AddNullToObject(j, "cache_file");
-            char *s = cJSON_Print(j);
-            printf("%s\n", s);
-            free(s);
+            rc = ts_cli_print_json("bench peak", j);
             cJSON_Delete(j);
         } else {
             printf("bench peak: %s on %s\n", backend, d.name);
@@ -567,7 +442,7 @@ static int peak_bench(int argc, char **argv) {
         }
     } else {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        rc = st == TS_ENOMEM ? 3 : 1;
+        rc = ts_exit_code(st);
     }
     ts_buffer_free(be, out);
     ts_buffer_free(be, src);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
+#include "data/dataset_json.h"
 #include "data/prepare.h"
 #include "util/fsutil.h"
 
@@ -307,30 +309,21 @@ static int prepare_main(int argc, char **argv) {
     free(inputs);
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+        return ts_exit_code(st);
     }
-    char path[4096], *text;
-    size_t len;
-    ts_path_join(path, sizeof path, o.out_dir, "dataset.json");
-    if (ts_read_file(path, &text, &len) != TS_OK) {
+    ts_dataset ds;
+    if (ts_dataset_read(o.out_dir, &ds) != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
         return 1;
     }
-    cJSON *d = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!d) {
-        fprintf(stderr, "tunescale: %s: unreadable after writing\n", path);
-        return 1;
-    }
+    cJSON *d = ds.doc;
     if (json) {
         cJSON_AddBoolToObject(d, "cached", cached);
-        char *out = cJSON_Print(d);
-        printf("%s\n", out);
-        free(out);
+        ts_cli_print_json("data prepare", d);
     } else if (!quiet) {
         print_report(d, o.out_dir, cached);
     }
-    cJSON_Delete(d);
+    ts_dataset_free(&ds);
     return 0;
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "backends/registry.h"
+#include "backends/device_info.h"
+#include "cli/cli_args.h"
 #include "cli/commands.h"
 
 static void usage(FILE *out) {
@@ -223,25 +225,12 @@ static void print_vulkan(const cJSON *vk) {
 }
 
 int cmd_devices(int argc, char **argv) {
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr,
-                    "tunescale devices: unknown option '%s' (see tunescale devices --help)\n",
-                    argv[i]);
-            return 2;
-        } else {
-            fprintf(stderr,
-                    "tunescale devices: unexpected argument '%s' (see tunescale devices --help)\n",
-                    argv[i]);
-            return 2;
-        }
-    }
+    int json = 0, first;
+    const ts_cli_opt opts[] = {TS_OPT("json", TS_ARG_ON, &json), TS_OPT_END};
+    const ts_cli_spec spec = {"devices", opts, NULL, 0, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    rc = 0;
 
     cJSON *root = cJSON_CreateObject();
     cJSON *self = root ? cJSON_AddObjectToObject(root, "tunescale") : NULL;
@@ -261,16 +250,8 @@ int cmd_devices(int argc, char **argv) {
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "opencl");
     const cJSON *vk = cJSON_GetObjectItemCaseSensitive(root, "vulkan");
 
-    int rc = 0;
     if (json) {
-        char *text = cJSON_Print(root);
-        if (text) {
-            printf("%s\n", text);
-            cJSON_free(text);
-        } else {
-            fprintf(stderr, "tunescale: devices: out of memory printing JSON\n");
-            rc = 1;
-        }
+        rc = ts_cli_print_json("devices", root);
     } else {
         print_cpu(cpu);
         printf("\n");

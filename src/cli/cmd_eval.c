@@ -3,12 +3,13 @@
  * figures of a folder of generated tunes (validity, MIDI conversion, novelty, meter).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "gen/evalset.h"
 #include "gen/load.h"
@@ -36,10 +37,6 @@ static void usage(FILE *out) {
             "exit codes: 0 ok, 1 failure, 2 usage, 3 out of memory\n");
 }
 
-static int exit_code(ts_status st) {
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
-}
-
 static void print_pct(const char *label, const cJSON *o, const char *key, double scale,
                       const char *unit) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -51,63 +48,22 @@ static void print_pct(const char *label, const cJSON *o, const char *key, double
 }
 
 int cmd_eval(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"checkpoint", 1, 0, 'c'}, {"data", 1, 0, 'd'},    {"model", 1, 0, 'm'},
-        {"samples", 1, 0, 's'},    {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},
-        {"threads", 1, 0, 'j'},    {"batch", 1, 0, 'B'},   {"seq-len", 1, 0, 'T'},
-        {"json", 0, 0, 'J'},       {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     ts_load_options lo = {0};
+    ts_cli_backend bk = {0};
     const char *samples = NULL;
-    int batch = 16, seq_len = 256, json = 0, c;
-    double v = 0;
-    opterr = 0;
-    optind = 1;
-    int li = 0; /* the long option, named in messages */
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'c':
-            lo.checkpoint = optarg;
-            break;
-        case 'd':
-            lo.data_dir = optarg;
-            break;
-        case 'm':
-            lo.model = optarg;
-            break;
-        case 's':
-            samples = optarg;
-            break;
-        case 'b':
-            lo.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
-            break;
-        case 'B':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), batch = (int)v;
-            break;
-        case 'T':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), seq_len = (int)v;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("eval", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("eval", 0, argv, opts, li);
-    }
-    if (optind < argc) {
-        fprintf(stderr, "tunescale eval: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    int batch = 16, seq_len = 256, json = 0, first;
+    const ts_cli_opt opts[] = {TS_OPT("checkpoint", TS_ARG_STR, &lo.checkpoint),
+                               TS_OPT("data", TS_ARG_STR, &lo.data_dir),
+                               TS_OPT("model", TS_ARG_STR, &lo.model),
+                               TS_OPT("samples", TS_ARG_STR, &samples),
+                               TS_OPT_NUM("batch", TS_ARG_INT, &batch, 1, 1e6),
+                               TS_OPT_NUM("seq-len", TS_ARG_INT, &seq_len, 1, 1e6),
+                               TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_END};
+    const ts_cli_spec spec = {"eval", opts, &bk, 0, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    lo.backend = bk.backend, lo.device = bk.o.device, lo.threads = bk.o.threads;
     if (!lo.checkpoint && !(samples && lo.data_dir)) {
         fprintf(stderr, "tunescale eval: --checkpoint (or --samples with --data) is required "
                         "(see --help)\n");
@@ -158,9 +114,7 @@ int cmd_eval(int argc, char **argv) {
         cJSON_AddItemToObject(doc, "samples", s);
     }
     if (st == TS_OK && json) {
-        char *text = cJSON_Print(doc);
-        printf("%s\n", text);
-        free(text);
+        ts_cli_print_json("eval", doc);
     } else if (st == TS_OK) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "test");
         if (t) {
@@ -182,5 +136,5 @@ int cmd_eval(int argc, char **argv) {
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
     cJSON_Delete(doc);
     ts_loaded_free(&l);
-    return exit_code(st);
+    return ts_exit_code(st);
 }

@@ -1,10 +1,11 @@
 /* cmd_finalize.c — `tunescale finalize`: the study's final phase (src/gen/finalize.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "backends/backend.h"
+#include "cli/cli_args.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "gen/finalize.h"
 
@@ -31,72 +32,29 @@ static void usage(FILE *out) {
 }
 
 int cmd_finalize(int argc, char **argv) {
-    static const struct option opts[] = {{"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},
-                                         {"threads", 1, 0, 'j'}, {"epochs", 1, 0, 'e'},
-                                         {"lr", 1, 0, 'l'},      {"tokens", 1, 0, 'k'},
-                                         {"n", 1, 0, 'n'},       {"max-len", 1, 0, 'L'},
-                                         {"seed", 1, 0, 'r'},    {"data", 1, 0, 'd'},
-                                         {"out", 1, 0, 'o'},     {"quiet", 0, 0, 'q'},
-                                         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     ts_finalize_options o;
     ts_finalize_options_default(&o);
-    double v = 0;
-    int c;
-    opterr = 0;
-    optind = 1;
-    int li = 0; /* the long option, named in messages */
-    while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'b':
-            o.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), o.threads = (int)v;
-            break;
-        case 'e':
-            ok = ts_cli_number(optarg, 1e-9, 1e6, &o.epochs);
-            break;
-        case 'l':
-            ok = ts_cli_number(optarg, 0, 1e300, &o.lr);
-            break;
-        case 'k':
-            ok = ts_cli_number(optarg, 1, 1e18, &o.tokens);
-            break;
-        case 'n':
-            ok = ts_cli_number(optarg, 1, 1e4, &v), o.n = (int)v;
-            break;
-        case 'L':
-            ok = ts_cli_number(optarg, 1, 1e7, &v), o.max_len = (int)v;
-            break;
-        case 'r':
-            ok = ts_cli_number(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
-            break;
-        case 'd':
-            o.data_dir = optarg;
-            break;
-        case 'o':
-            o.out_dir = optarg;
-            break;
-        case 'q':
-            o.quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("finalize", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("finalize", 0, argv, opts, li);
-    }
-    if (argc - optind != 1) {
+    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, 0}};
+    const ts_cli_opt opts[] = {TS_OPT_NUM("epochs", TS_ARG_DOUBLE, &o.epochs, 1e-9, 1e6),
+                               TS_OPT_NUM("lr", TS_ARG_DOUBLE, &o.lr, 0, 1e300),
+                               TS_OPT_NUM("tokens", TS_ARG_DOUBLE, &o.tokens, 1, 1e18),
+                               TS_OPT_NUM("n", TS_ARG_INT, &o.n, 1, 1e4),
+                               TS_OPT_NUM("max-len", TS_ARG_INT, &o.max_len, 1, 1e7),
+                               TS_OPT_NUM("seed", TS_ARG_U64, &o.seed, 0, 1.8e19),
+                               TS_OPT("data", TS_ARG_STR, &o.data_dir),
+                               TS_OPT("out", TS_ARG_STR, &o.out_dir),
+                               TS_OPT_SHORT("quiet", 'q', TS_ARG_ON, &o.quiet),
+                               TS_OPT_END};
+    const ts_cli_spec spec = {"finalize", opts, &bk, 0, usage, 1};
+    int first;
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    if (argc - first != 1) {
         fprintf(stderr, "tunescale finalize: one SWEEP_DIR is required (see --help)\n");
         return 2;
     }
-    o.sweep_dir = argv[optind];
+    o.sweep_dir = argv[first];
+    o.backend = bk.backend, o.device = bk.o.device, o.threads = bk.o.threads;
     /* An unknown or unbuilt backend, or a device this machine lacks, fails before any work. */
     ts_backend_options bo = {o.device, 1, 0};
     ts_backend *be = NULL;
@@ -104,5 +62,5 @@ int cmd_finalize(int argc, char **argv) {
     ts_backend_destroy(be);
     if (st == TS_OK) st = ts_finalize(&o);
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+    return ts_exit_code(st);
 }

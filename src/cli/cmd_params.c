@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_args.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
+#include "data/dataset_json.h"
 #include "util/fsutil.h"
 #include "model/config.h"
 
@@ -31,45 +34,24 @@ static const char *grouped(size_t n, char *buf, size_t cap) {
 }
 
 int cmd_params(int argc, char **argv) {
-    int json = 0, vocab = 100;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--vocab") && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 65535) {
-                fprintf(stderr, "tunescale params: --vocab takes 1..65535 (got '%s')\n", argv[i]);
-                return 2;
-            }
-            vocab = (int)v;
-        } else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
-            /* the counts a training run on this data set really has: its vocabulary */
-            char path[4200], *text = NULL;
-            size_t len;
-            ts_path_join(path, sizeof path, argv[++i], "dataset.json");
-            cJSON *d = NULL;
-            if (ts_is_file(path) && ts_read_file(path, &text, &len) == TS_OK)
-                d = cJSON_ParseWithLength(text, len);
-            free(text);
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "vocab_size");
-            if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 65535) {
-                fprintf(stderr,
-                        "tunescale params: %s: no dataset.json with a vocab_size (run tunescale "
-                        "data prepare --out %s first)\n",
-                        argv[i], argv[i]);
-                cJSON_Delete(d);
-                return 2;
-            }
-            vocab = v->valueint;
-            cJSON_Delete(d);
-        } else {
-            fprintf(stderr, "tunescale params: unknown option '%s' (see --help)\n", argv[i]);
-            return 2;
+    int json = 0, vocab = 100, first;
+    const char *data = NULL;
+    const ts_cli_opt opts[] = {TS_OPT_NUM("vocab", TS_ARG_INT, &vocab, 1, 65535),
+                               TS_OPT("data", TS_ARG_STR, &data), TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_END};
+    const ts_cli_spec spec = {"params", opts, NULL, 0, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    if (data) {
+        /* the counts a training run on this data set really has: its vocabulary */
+        ts_dataset d;
+        ts_status st = ts_dataset_read(data, &d);
+        if (st != TS_OK) {
+            fprintf(stderr, "tunescale params: %s\n", ts_last_error());
+            return ts_exit_code(st);
         }
+        vocab = d.vocab_size;
+        ts_dataset_free(&d);
     }
     const char *const *names;
     size_t n = ts_seed_models(&names);
@@ -110,9 +92,7 @@ int cmd_params(int argc, char **argv) {
         cJSON_AddItemToArray(arr, m);
     }
     if (json) {
-        char *s = cJSON_Print(arr);
-        printf("%s\n", s);
-        cJSON_free(s);
+        ts_cli_print_json("params", arr);
     }
     cJSON_Delete(arr);
     return 0;

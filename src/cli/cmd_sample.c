@@ -3,12 +3,13 @@
  * decoding speed with and without the key/value cache.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/backend.h"
+#include "cli/cli_args.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "gen/load.h"
 #include "gen/sampleset.h"
@@ -58,119 +59,53 @@ static void unescape(char *s) {
     *w = '\0';
 }
 
-static int exit_code(ts_status st) {
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+/* --window half|slide */
+static int window_policy(const char *s, void *dest) {
+    ts_window_policy *w = dest;
+    *w = !strcmp(s, "slide") ? TS_WINDOW_SLIDE : TS_WINDOW_HALF;
+    return !strcmp(s, "half") || !strcmp(s, "slide");
 }
 
 int cmd_sample(int argc, char **argv) {
-    static const struct option opts[] = {{"checkpoint", 1, 0, 'c'},  {"data", 1, 0, 'd'},
-                                         {"model", 1, 0, 'm'},       {"backend", 1, 0, 'b'},
-                                         {"device", 1, 0, 'D'},      {"threads", 1, 0, 'j'},
-                                         {"n", 1, 0, 'n'},           {"temperature", 1, 0, 'T'},
-                                         {"top-k", 1, 0, 'k'},       {"top-p", 1, 0, 'p'},
-                                         {"prompt", 1, 0, 'P'},      {"max-len", 1, 0, 'L'},
-                                         {"blank-lines", 1, 0, 'B'}, {"context", 1, 0, 'C'},
-                                         {"window", 1, 0, 'w'},      {"seed", 1, 0, 'r'},
-                                         {"out", 1, 0, 'o'},         {"no-cache", 0, 0, 'N'},
-                                         {"json", 0, 0, 'J'},        {"quiet", 0, 0, 'q'},
-                                         {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     ts_load_options lo = {0};
+    ts_cli_backend bk = {0};
     ts_sample_options so;
     ts_sample_options_default(&so);
     const char *out_dir = NULL;
     char *prompt = NULL;
-    int n = 1, json = 0, quiet = 0;
-    double v = 0;
-    int c;
-    opterr = 0;
-    optind = 1;
-    int li = 0; /* the long option, named in messages */
-    while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'c':
-            lo.checkpoint = optarg;
-            break;
-        case 'd':
-            lo.data_dir = optarg;
-            break;
-        case 'm':
-            lo.model = optarg;
-            break;
-        case 'b':
-            lo.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
-            break;
-        case 'n':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), n = (int)v;
-            break;
-        case 'T':
-            ok = ts_cli_number(optarg, 0, 100, &v), so.temperature = (float)v;
-            break;
-        case 'k':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), so.top_k = (int)v;
-            break;
-        case 'p':
-            ok = ts_cli_number(optarg, 1e-9, 1, &v), so.top_p = (float)v;
-            break;
-        case 'P':
-            prompt = optarg;
-            break;
-        case 'L':
-            ok = ts_cli_number(optarg, 1, 1e7, &v), so.max_len = (int)v;
-            break;
-        case 'B':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), so.blank_lines = (int)v;
-            break;
-        case 'C':
-            ok = ts_cli_number(optarg, 2, 1e7, &v), so.context = (int)v;
-            break;
-        case 'w':
-            ok = !strcmp(optarg, "half") || !strcmp(optarg, "slide");
-            so.window = !strcmp(optarg, "slide") ? TS_WINDOW_SLIDE : TS_WINDOW_HALF;
-            break;
-        case 'r':
-            ok = ts_cli_number(optarg, 0, 1.8e19, &v), so.seed = (uint64_t)v;
-            break;
-        case 'o':
-            out_dir = optarg;
-            break;
-        case 'N':
-            so.use_cache = 0;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("sample", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("sample", 0, argv, opts, li);
-    }
-    if (optind < argc) {
-        fprintf(stderr, "tunescale sample: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    int n = 1, json = 0, quiet = 0, first;
+    const ts_cli_opt opts[] = {TS_OPT("checkpoint", TS_ARG_STR, &lo.checkpoint),
+                               TS_OPT("data", TS_ARG_STR, &lo.data_dir),
+                               TS_OPT("model", TS_ARG_STR, &lo.model),
+                               TS_OPT_NUM("n", TS_ARG_INT, &n, 1, 1e6),
+                               TS_OPT_NUM("temperature", TS_ARG_FLOAT, &so.temperature, 0, 100),
+                               TS_OPT_NUM("top-k", TS_ARG_INT, &so.top_k, 0, 1e6),
+                               TS_OPT_NUM("top-p", TS_ARG_FLOAT, &so.top_p, 1e-9, 1),
+                               TS_OPT("prompt", TS_ARG_STR, &prompt),
+                               TS_OPT_NUM("max-len", TS_ARG_INT, &so.max_len, 1, 1e7),
+                               TS_OPT_NUM("blank-lines", TS_ARG_INT, &so.blank_lines, 0, 1e6),
+                               TS_OPT_NUM("context", TS_ARG_INT, &so.context, 2, 1e7),
+                               TS_OPT_FN("window", window_policy, &so.window),
+                               TS_OPT_NUM("seed", TS_ARG_U64, &so.seed, 0, 1.8e19),
+                               TS_OPT("out", TS_ARG_STR, &out_dir),
+                               TS_OPT("no-cache", TS_ARG_OFF, &so.use_cache),
+                               TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_SHORT("quiet", 'q', TS_ARG_ON, &quiet),
+                               TS_OPT_END};
+    const ts_cli_spec spec = {"sample", opts, &bk, 0, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
     if (!lo.checkpoint) {
         fprintf(stderr, "tunescale sample: --checkpoint is required (see --help)\n");
         return 2;
     }
+    lo.backend = bk.backend, lo.device = bk.o.device, lo.threads = bk.o.threads;
     if (prompt) unescape(prompt);
     ts_loaded l;
     ts_status st = ts_load(&lo, &l);
     if (st != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return exit_code(st);
+        return ts_exit_code(st);
     }
     ts_sample_job *jobs = calloc((size_t)n, sizeof *jobs);
     cJSON *doc = NULL;
@@ -183,9 +118,7 @@ int cmd_sample(int argc, char **argv) {
     if (st == TS_OK) st = ts_sample_set(&l, jobs, n, &so, out_dir, &doc);
     double secs = ts_now() - t0;
     if (st == TS_OK && json) {
-        char *text = cJSON_Print(doc);
-        printf("%s\n", text);
-        free(text);
+        ts_cli_print_json("sample", doc);
     } else if (st == TS_OK) {
         long tokens = 0;
         const cJSON *e;
@@ -205,7 +138,7 @@ int cmd_sample(int argc, char **argv) {
     cJSON_Delete(doc);
     free(jobs);
     ts_loaded_free(&l);
-    return exit_code(st);
+    return ts_exit_code(st);
 }
 
 /* ---- bench sample -------------------------------------------------------------------------- */
@@ -258,66 +191,20 @@ static ts_status bench_mode(ts_model *m, int use_cache, int n, int len, uint64_t
 }
 
 int cmd_bench_sample(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"model", 1, 0, 'm'},   {"checkpoint", 1, 0, 'c'}, {"data", 1, 0, 'd'},
-        {"backend", 1, 0, 'b'}, {"device", 1, 0, 'D'},     {"threads", 1, 0, 'j'},
-        {"len", 1, 0, 'L'},     {"n", 1, 0, 'n'},          {"seed", 1, 0, 'r'},
-        {"json", 0, 0, 'J'},    {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     ts_load_options lo = {0};
+    ts_cli_backend bk = {0};
     const char *model = "transformer-1M";
-    int len = 400, n = 2, json = 0, c;
+    int len = 400, n = 2, json = 0, first;
     uint64_t seed = 42;
-    double v = 0;
-    opterr = 0;
-    optind = 1;
-    int li = 0; /* the long option, named in messages */
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'm':
-            model = optarg;
-            break;
-        case 'c':
-            lo.checkpoint = optarg;
-            break;
-        case 'd':
-            lo.data_dir = optarg;
-            break;
-        case 'b':
-            lo.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), lo.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), lo.threads = (int)v;
-            break;
-        case 'L':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), len = (int)v;
-            break;
-        case 'n':
-            ok = ts_cli_number(optarg, 1, 1e4, &v), n = (int)v;
-            break;
-        case 'r':
-            ok = ts_cli_number(optarg, 0, 1.8e19, &v), seed = (uint64_t)v;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'h':
-            bench_usage(stdout);
-            return 0;
-        default:
-            fprintf(stderr, "tunescale bench sample: bad option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        }
-        if (!ok) {
-            fprintf(stderr, "tunescale bench sample: bad value '%s' for --%s\n", optarg,
-                    opts[li].name);
-            return 2;
-        }
-    }
+    const ts_cli_opt opts[] = {
+        TS_OPT("model", TS_ARG_STR, &model),      TS_OPT("checkpoint", TS_ARG_STR, &lo.checkpoint),
+        TS_OPT("data", TS_ARG_STR, &lo.data_dir), TS_OPT_NUM("len", TS_ARG_INT, &len, 1, 1e6),
+        TS_OPT_NUM("n", TS_ARG_INT, &n, 1, 1e4),  TS_OPT_NUM("seed", TS_ARG_U64, &seed, 0, 1.8e19),
+        TS_OPT("json", TS_ARG_ON, &json),         TS_OPT_END};
+    const ts_cli_spec spec = {"bench sample", opts, &bk, 0, bench_usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    lo.backend = bk.backend, lo.device = bk.o.device, lo.threads = bk.o.threads;
     ts_loaded l;
     memset(&l, 0, sizeof l);
     ts_status st;
@@ -355,9 +242,7 @@ int cmd_bench_sample(int argc, char **argv) {
             cJSON_AddNumberToObject(j, "cache_tokens_per_s", cached);
             cJSON_AddNumberToObject(j, "speedup", ratio);
             cJSON_AddBoolToObject(j, "same_tokens", same);
-            char *text = cJSON_Print(j);
-            printf("%s\n", text);
-            free(text);
+            ts_cli_print_json("bench sample", j);
             cJSON_Delete(j);
         } else {
             printf("bench sample: %s on %s (%s), %d samples x %d tokens from <SOS>\n", l.cfg.name,
@@ -370,5 +255,5 @@ int cmd_bench_sample(int argc, char **argv) {
     if (st != TS_OK) fprintf(stderr, "tunescale: %s\n", ts_last_error());
     free(tokens);
     ts_loaded_free(&l);
-    return exit_code(st);
+    return ts_exit_code(st);
 }

@@ -1,12 +1,13 @@
 /* cmd_sweep.c — `tunescale sweep`: options into ts_sweep_options, the sweep, then its report. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/backend.h"
+#include "cli/cli_args.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "dist/dist.h"
 #include "sweep/sweep.h"
@@ -58,7 +59,8 @@ static void usage(FILE *out) {
 }
 
 /* A count with an optional k/M/G suffix ("25M"). */
-static int count(const char *s, double *out) {
+static int count(const char *s, void *dest) {
+    double *out = dest;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -75,7 +77,8 @@ static int count(const char *s, double *out) {
 }
 
 /* "I/K" with 0 <= I < K. */
-static int parse_shard(const char *s, ts_sweep_options *o) {
+static int parse_shard(const char *s, void *dest) {
+    ts_sweep_options *o = dest;
     char *end;
     errno = 0;
     long i = strtol(s, &end, 10);
@@ -115,126 +118,37 @@ int ts_sweep_report(const char *dir, int quiet);
 
 int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *report_out,
                         int *json_out) {
-    static const struct option opts[] = {{"preset", 1, 0, 'P'},
-                                         {"data", 1, 0, 'd'},
-                                         {"backend", 1, 0, 'b'},
-                                         {"out", 1, 0, 'o'},
-                                         {"device", 1, 0, 'D'},
-                                         {"threads", 1, 0, 'j'},
-                                         {"mem-limit", 1, 0, 'M'},
-                                         {"models", 1, 0, 'm'},
-                                         {"max-params", 1, 0, 'x'},
-                                         {"steps", 1, 0, 's'},
-                                         {"tokens", 1, 0, 'k'},
-                                         {"epochs", 1, 0, 'e'},
-                                         {"batch", 1, 0, 'B'},
-                                         {"seq-len", 1, 0, 'T'},
-                                         {"stride", 1, 0, 'S'},
-                                         {"lr", 1, 0, 'l'},
-                                         {"checkpoint-every", 1, 0, 'C'},
-                                         {"force", 0, 0, 'f'},
-                                         {"dry-run", 0, 0, 'n'},
-                                         {"shard", 1, 0, 'H'},
-                                         {"slurm-array", 0, 0, 'A'},
-                                         {"no-report", 0, 0, 'R'},
-                                         {"json", 0, 0, 'J'},
-                                         {"quiet", 0, 0, 'q'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
     ts_sweep_options o;
     memset(&o, 0, sizeof o);
-    int report = 1, json = 0, c, lengths = 0, slurm = 0;
-    double v = 0;
-    opterr = 0;
-    optind = 0; /* 0, not 1: glibc then also drops state left by an earlier parse */
-    int li = 0;
-    while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'P':
-            o.preset = optarg;
-            break;
-        case 'd':
-            o.data_dir = optarg;
-            break;
-        case 'b':
-            o.backends = optarg;
-            break;
-        case 'o':
-            o.out_dir = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v, o.device_set = 1;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 1, 4096, &v), o.threads = (int)v;
-            break;
-        case 'M':
-            ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0;
-            break;
-        case 'm':
-            o.models = optarg;
-            break;
-        case 'x':
-            ok = count(optarg, &o.max_params);
-            break;
-        case 's':
-            ok = ts_cli_number(optarg, 1, 1e15, &v), o.over.steps = (long)v, lengths++;
-            break;
-        case 'k':
-            ok = count(optarg, &o.over.tokens), lengths++;
-            break;
-        case 'e':
-            ok = ts_cli_number(optarg, 1e-9, 1e6, &o.over.epochs), lengths++;
-            break;
-        case 'B':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), o.over.batch = (int)v;
-            break;
-        case 'T':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), o.over.seq_len = (int)v;
-            break;
-        case 'S':
-            ok = ts_cli_number(optarg, 1, 1e9, &v), o.over.stride = (int)v;
-            break;
-        case 'l':
-            ok = ts_cli_number(optarg, 1e-12, 1e3, &o.over.lr);
-            break;
-        case 'C':
-            ok = ts_cli_number(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v;
-            break;
-        case 'f':
-            o.force = 1;
-            break;
-        case 'n':
-            o.dry_run = 1;
-            break;
-        case 'H':
-            ok = parse_shard(optarg, &o);
-            break;
-        case 'A':
-            slurm = 1;
-            break;
-        case 'R':
-            report = 0;
-            break;
-        case 'J':
-            json = 1;
-            break;
-        case 'q':
-            o.quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("sweep", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("sweep", 0, argv, opts, li);
-    }
-    if (optind < argc) {
-        fprintf(stderr, "tunescale sweep: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    ts_cli_backend bk = {0};
+    int report = 1, json = 0, lengths = 0, slurm = 0, first;
+    const ts_cli_opt opts[] = {
+        TS_OPT("preset", TS_ARG_STR, &o.preset),
+        TS_OPT("data", TS_ARG_STR, &o.data_dir),
+        TS_OPT("out", TS_ARG_STR, &o.out_dir),
+        TS_OPT("models", TS_ARG_STR, &o.models),
+        TS_OPT_FN("max-params", count, &o.max_params),
+        {"steps", 0, TS_ARG_LONG, &o.over.steps, 1, 1e15, NULL, &lengths},
+        {"tokens", 0, TS_ARG_FN, &o.over.tokens, 0, 0, count, &lengths},
+        {"epochs", 0, TS_ARG_DOUBLE, &o.over.epochs, 1e-9, 1e6, NULL, &lengths},
+        TS_OPT_NUM("batch", TS_ARG_INT, &o.over.batch, 1, 1e6),
+        TS_OPT_NUM("seq-len", TS_ARG_INT, &o.over.seq_len, 1, 1e6),
+        TS_OPT_NUM("stride", TS_ARG_INT, &o.over.stride, 1, 1e9),
+        TS_OPT_NUM("lr", TS_ARG_DOUBLE, &o.over.lr, 1e-12, 1e3),
+        TS_OPT_NUM("checkpoint-every", TS_ARG_LONG, &o.checkpoint_every, 1, 1e15),
+        TS_OPT("force", TS_ARG_ON, &o.force),
+        TS_OPT("dry-run", TS_ARG_ON, &o.dry_run),
+        TS_OPT_FN("shard", parse_shard, &o),
+        TS_OPT("slurm-array", TS_ARG_ON, &slurm),
+        TS_OPT("no-report", TS_ARG_OFF, &report),
+        TS_OPT("json", TS_ARG_ON, &json),
+        TS_OPT_SHORT("quiet", 'q', TS_ARG_ON, &o.quiet),
+        TS_OPT_END};
+    const ts_cli_spec spec = {"sweep", opts, &bk, 1, usage, 0};
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
+    o.backends = bk.backend, o.device = bk.o.device, o.device_set = bk.device_set;
+    o.threads = bk.o.threads, o.mem_limit = bk.o.mem_limit;
     if (!o.preset || !o.data_dir || !o.backends || !o.out_dir) {
         fprintf(stderr, "tunescale sweep: --preset, --data, --backend and --out are required "
                         "(see --help)\n");
@@ -266,7 +180,7 @@ int cmd_sweep(int argc, char **argv) {
         /* The same bad flag or preset would be told by every rank: rank 0 tells it. */
         if (ts_dist_rank() == 0 || st != TS_EUSAGE)
             fprintf(stderr, "tunescale sweep: %s\n", ts_last_error());
-        return st == TS_EUSAGE ? 2 : 1;
+        return ts_exit_code(st == TS_ENOMEM ? TS_ERR : st); /* memory: a run's, not the sweep's */
     }
     if (o.dry_run) return 0;
     int lead = ts_dist_rank() == 0; /* under MPI rank 0 speaks for the job */

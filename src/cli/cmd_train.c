@@ -1,11 +1,12 @@
 /* cmd_train.c — `tunescale train`: options into ts_train_options, then one run. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/backend.h"
+#include "cli/cli_args.h"
+#include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "dist/dist.h"
 #include "train/trainer.h"
@@ -50,147 +51,46 @@ static void usage(FILE *out) {
 }
 
 int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
-    static const struct option opts[] = {{"model", 1, 0, 'm'},
-                                         {"data", 1, 0, 'd'},
-                                         {"backend", 1, 0, 'b'},
-                                         {"device", 1, 0, 'D'},
-                                         {"threads", 1, 0, 'j'},
-                                         {"steps", 1, 0, 's'},
-                                         {"tokens", 1, 0, 'k'},
-                                         {"epochs", 1, 0, 'e'},
-                                         {"batch", 1, 0, 'B'},
-                                         {"seq-len", 1, 0, 'T'},
-                                         {"stride", 1, 0, 'S'},
-                                         {"lr", 1, 0, 'l'},
-                                         {"warmup", 1, 0, 'w'},
-                                         {"weight-decay", 1, 0, 'W'},
-                                         {"clip", 1, 0, 'c'},
-                                         {"dropout", 1, 0, 'p'},
-                                         {"seed", 1, 0, 'r'},
-                                         {"mem-limit", 1, 0, 'M'},
-                                         {"out", 1, 0, 'o'},
-                                         {"resume", 0, 0, 'R'},
-                                         {"init", 1, 0, 'i'},
-                                         {"test", 0, 0, 't'},
-                                         {"checkpoint-every", 1, 0, 'C'},
-                                         {"no-eval", 0, 0, 'E'},
-                                         {"losses", 1, 0, 'L'},
-                                         {"no-shuffle", 0, 0, 'N'},
-                                         {"max-nonfinite", 1, 0, 'F'},
-                                         {"quiet", 0, 0, 'q'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
     ts_train_options o;
     ts_train_options_default(&o);
-    double v = 0;
-    int c;
+    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, o.mem_limit}};
+    const ts_cli_opt opts[] = {
+        TS_OPT("model", TS_ARG_STR, &o.model),
+        TS_OPT("data", TS_ARG_STR, &o.data_dir),
+        TS_OPT_NUM("steps", TS_ARG_LONG, &o.steps, 1, 1e15),
+        TS_OPT_NUM("tokens", TS_ARG_DOUBLE, &o.tokens, 1, 1e18),
+        TS_OPT_NUM("epochs", TS_ARG_DOUBLE, &o.epochs, 1e-9, 1e6),
+        TS_OPT_NUM("batch", TS_ARG_INT, &o.batch, 1, 1e6),
+        TS_OPT_NUM("seq-len", TS_ARG_INT, &o.seq_len, 1, 1e6),
+        TS_OPT_NUM("stride", TS_ARG_INT, &o.stride, 1, 1e9),
+        TS_OPT_NUM("lr", TS_ARG_DOUBLE, &o.opt.lr, 0, 1e300),
+        TS_OPT_NUM("warmup", TS_ARG_LONG, &o.warmup, 0, 1e15),
+        TS_OPT_NUM("weight-decay", TS_ARG_DOUBLE, &o.opt.weight_decay, 0, 10),
+        TS_OPT_NUM("clip", TS_ARG_DOUBLE, &o.opt.clip, 1e-12, 1e12),
+        TS_OPT_NUM("dropout", TS_ARG_DOUBLE, &o.dropout, 0, 0.999999),
+        TS_OPT_NUM("seed", TS_ARG_U64, &o.seed, 0, 1.8e19),
+        TS_OPT("out", TS_ARG_STR, &o.out_dir),
+        TS_OPT("resume", TS_ARG_ON, &o.resume),
+        TS_OPT("init", TS_ARG_STR, &o.init),
+        TS_OPT("test", TS_ARG_ON, &o.test),
+        TS_OPT_NUM("checkpoint-every", TS_ARG_LONG, &o.checkpoint_every, 1, 1e15),
+        TS_OPT("no-eval", TS_ARG_OFF, &o.eval),
+        TS_OPT("losses", TS_ARG_STR, &o.losses_out),
+        TS_OPT("no-shuffle", TS_ARG_ON, &o.no_shuffle),
+        TS_OPT_NUM("max-nonfinite", TS_ARG_LONG, &o.max_nonfinite, 0, 1e15),
+        TS_OPT_SHORT("quiet", 'q', TS_ARG_ON, &o.quiet),
+        TS_OPT_END};
+    const ts_cli_spec spec = {"train", opts, &bk, 1, usage, 0};
+    int first;
     *out = o;
-    opterr = 0;
-    optind = 0; /* 0, not 1: glibc then also drops state left by an earlier parse */
-    int li = 0;
-    while ((c = getopt_long(argc, argv, ":qh", opts, &li)) != -1) {
-        int ok = 1;
-        switch (c) {
-        case 'm':
-            o.model = optarg;
-            break;
-        case 'd':
-            o.data_dir = optarg;
-            break;
-        case 'b':
-            o.backend = optarg;
-            break;
-        case 'D':
-            ok = ts_cli_number(optarg, 0, 1e6, &v), o.device = (int)v;
-            break;
-        case 'j':
-            ok = ts_cli_number(optarg, 0, 4096, &v), o.threads = (int)v;
-            break;
-        case 's':
-            ok = ts_cli_number(optarg, 1, 1e15, &v), o.steps = (long)v;
-            break;
-        case 'k':
-            ok = ts_cli_number(optarg, 1, 1e18, &v), o.tokens = v;
-            break;
-        case 'e':
-            ok = ts_cli_number(optarg, 1e-9, 1e6, &v), o.epochs = v;
-            break;
-        case 'B':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), o.batch = (int)v;
-            break;
-        case 'T':
-            ok = ts_cli_number(optarg, 1, 1e6, &v), o.seq_len = (int)v;
-            break;
-        case 'S':
-            ok = ts_cli_number(optarg, 1, 1e9, &v), o.stride = (int)v;
-            break;
-        case 'l':
-            ok = ts_cli_number(optarg, 0, 1e300, &o.lr);
-            break;
-        case 'w':
-            ok = ts_cli_number(optarg, 0, 1e15, &v), o.warmup = (long)v;
-            break;
-        case 'W':
-            ok = ts_cli_number(optarg, 0, 10, &o.weight_decay);
-            break;
-        case 'c':
-            ok = ts_cli_number(optarg, 1e-12, 1e12, &o.clip);
-            break;
-        case 'p':
-            ok = ts_cli_number(optarg, 0, 0.999999, &o.dropout);
-            break;
-        case 'r':
-            ok = ts_cli_number(optarg, 0, 1.8e19, &v), o.seed = (uint64_t)v;
-            break;
-        case 'M':
-            ok = ts_parse_size(optarg, &o.mem_limit) && o.mem_limit > 0;
-            break;
-        case 'o':
-            o.out_dir = optarg;
-            break;
-        case 'R':
-            o.resume = 1;
-            break;
-        case 'i':
-            o.init = optarg;
-            break;
-        case 't':
-            o.test = 1;
-            break;
-        case 'C':
-            ok = ts_cli_number(optarg, 1, 1e15, &v), o.checkpoint_every = (long)v;
-            break;
-        case 'E':
-            o.eval = 0;
-            break;
-        case 'L':
-            o.losses_out = optarg;
-            break;
-        case 'q':
-            o.quiet = 1;
-            break;
-        case 'N':
-            o.no_shuffle = 1;
-            break;
-        case 'F':
-            ok = ts_cli_number(optarg, 0, 1e15, &v), o.max_nonfinite = (long)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default: /* ':' (value missing) or '?' (unknown option) */
-            return ts_cli_option_error("train", c, argv, opts, li);
-        }
-        if (!ok) return ts_cli_option_error("train", 0, argv, opts, li);
-    }
-    if (optind < argc) {
-        fprintf(stderr, "tunescale train: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    int rc = ts_cli_parse(&spec, argc, argv, &first);
+    if (rc >= 0) return rc;
     if (!o.model || !o.data_dir) {
         fprintf(stderr, "tunescale train: --model and --data are required (see --help)\n");
         return 2;
     }
+    o.backend = bk.backend;
+    o.device = bk.o.device, o.threads = bk.o.threads, o.mem_limit = bk.o.mem_limit;
     *out = o;
     return -1;
 }
@@ -204,5 +104,5 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "tunescale: rank %d: %s\n", ts_dist_rank(), ts_last_error());
     else if (st != TS_OK)
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-    return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
+    return ts_exit_code(st);
 }

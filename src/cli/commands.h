@@ -7,6 +7,8 @@
 #ifndef TS_CLI_COMMANDS_H
 #define TS_CLI_COMMANDS_H
 
+#include <cjson/cJSON.h>
+
 #include "sweep/sweep.h"
 #include "train/trainer.h"
 
@@ -42,5 +44,8 @@ int ts_cli_number(const char *s, double lo, double hi, double *out);
  * unknown option, 0 a bad value for opts[li]. Returns 2, the usage exit code. */
 struct option;
 int ts_cli_option_error(const char *cmd, int c, char **argv, const struct option *opts, int li);
+
+/* Prints doc as indented JSON on stdout: 0, or 1 after a one-line error when out of memory. */
+int ts_cli_print_json(const char *cmd, const cJSON *doc);
 
 #endif

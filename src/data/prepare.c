@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/dataset_json.h"
 #include "data/fetch.h"
 #include "data/ingest.h"
 #include "data/split.h"
@@ -89,41 +90,17 @@ static void cache_key(const ts_prepare_options *o, const ts_input_log *log, char
     ts_sha256_finish_hex(h, key);
 }
 
-static const char *artefact_keys[] = {"vocab", "train", "val", "test", "index"};
-
 ts_status ts_dataset_verify(const char *out_dir, char *key_out) {
-    char path[4096], *text;
-    size_t len;
-    ts_path_join(path, sizeof path, out_dir, "dataset.json");
-    if (!ts_is_file(path)) return ts_set_error("%s: no dataset here", out_dir);
-    if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *files = cJSON_GetObjectItemCaseSensitive(root, "files");
-    const cJSON *key = cJSON_GetObjectItemCaseSensitive(root, "cache_key");
-    ts_status st = TS_OK;
-    if (!cJSON_IsObject(files) || !cJSON_IsString(key)) {
-        st = ts_set_error("%s: unreadable or not a tunescale dataset.json", path);
-        goto done;
-    }
-    for (size_t i = 0; i < sizeof artefact_keys / sizeof *artefact_keys; i++) {
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(files, artefact_keys[i]);
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "file");
-        const cJSON *sum = cJSON_GetObjectItemCaseSensitive(f, "sha256");
-        if (!cJSON_IsString(name) || !cJSON_IsString(sum) || strchr(name->valuestring, '/')) {
-            st = ts_set_error("%s: entry for '%s' is missing", path, artefact_keys[i]);
-            goto done;
-        }
+    ts_dataset d;
+    ts_status st = ts_dataset_read(out_dir, &d);
+    for (int i = 0; i < TS_DATASET_N_FILES && st == TS_OK; i++) {
         char fpath[4096], hex[65];
-        ts_path_join(fpath, sizeof fpath, out_dir, name->valuestring);
-        if (ts_sha256_file_hex(fpath, hex) != TS_OK || strcmp(hex, sum->valuestring)) {
+        ts_path_join(fpath, sizeof fpath, out_dir, d.file_name[i]);
+        if (ts_sha256_file_hex(fpath, hex) != TS_OK || strcmp(hex, d.file_sha256[i]))
             st = ts_set_error("%s: missing or changed since it was written", fpath);
-            goto done;
-        }
     }
-    if (key_out) snprintf(key_out, 65, "%s", key->valuestring);
-done:
-    cJSON_Delete(root);
+    if (st == TS_OK && key_out) snprintf(key_out, 65, "%s", d.cache_key);
+    ts_dataset_free(&d);
     return st;
 }
 
@@ -435,11 +412,7 @@ static ts_status write_dataset(const ts_prepare_options *o, const char *stage, c
         cJSON_AddNumberToObject(j, "tokens", (double)ss[s].tokens);
         cJSON_AddItemToObject(files, ts_split_names[s], file_entry(bin[s], ss[s].sha256));
     }
-    char *text = cJSON_Print(root);
-    ts_path_join(path, sizeof path, stage, "dataset.json");
-    st = text ? ts_write_file_atomic(path, text, strlen(text))
-              : ts_set_error_status(TS_ENOMEM, "out of memory");
-    free(text);
+    st = ts_dataset_write(stage, root);
     if (st == TS_OK) st = publish(stage, o->out_dir);
 done:
     cJSON_Delete(root);

@@ -12,6 +12,7 @@
 #include "gen/evalset.h"
 #include "gen/load.h"
 #include "gen/sampleset.h"
+#include "train/result_json.h"
 #include "train/trainer.h"
 #include "util/fsutil.h"
 
@@ -31,14 +32,10 @@ void ts_finalize_options_default(ts_finalize_options *o) {
     o->seed = 42;
 }
 
+/* A result.json number, dflt when absent. */
 static double num_field(const cJSON *o, const char *key, double dflt) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
-static const char *str_field(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    double v = ts_result_number(o, key);
+    return isnan(v) ? dflt : v;
 }
 
 /* ---- 1. the best run ----------------------------------------------------------------------- */
@@ -64,8 +61,9 @@ static void find_best(const char *dir, const char *skip, int depth, best_run *b)
             continue;
         }
         if (strcmp(e->d_name, "result.json")) continue;
-        cJSON *r = ts_read_json(path);
-        const char *status = str_field(r, "status");
+        cJSON *r = NULL;
+        ts_result_read(dir, &r); /* one that cannot be read is not the best */
+        const char *status = ts_result_string(r, "status");
         double val = num_field(r, "val_loss", NAN);
         char weights[4200];
         ts_path_join(weights, sizeof weights, dir, "model.safetensors");
@@ -87,11 +85,11 @@ static void find_best(const char *dir, const char *skip, int depth, best_run *b)
 
 static ts_status train_more(const ts_finalize_options *o, const best_run *b, const char *data_dir,
                             const char *train_dir) {
-    char path[4200], init[4200];
-    ts_path_join(path, sizeof path, train_dir, "result.json");
+    char init[4200];
     ts_path_join(init, sizeof init, train_dir, "model.safetensors");
-    cJSON *done = ts_is_file(path) && ts_is_file(init) ? ts_read_json(path) : NULL;
-    const char *status = str_field(done, "status");
+    cJSON *done = NULL;
+    if (ts_is_file(init)) ts_result_read(train_dir, &done);
+    const char *status = ts_result_string(done, "status");
     int finished = status && !strcmp(status, "ok");
     cJSON_Delete(done);
     if (finished) {
@@ -102,7 +100,7 @@ static ts_status train_more(const ts_finalize_options *o, const best_run *b, con
     const cJSON *hp = cJSON_GetObjectItemCaseSensitive(b->result, "hyperparameters");
     ts_train_options t;
     ts_train_options_default(&t);
-    t.model = str_field(model, "name");
+    t.model = ts_result_string(model, "name");
     t.data_dir = data_dir;
     t.backend = o->backend;
     t.device = o->device;
@@ -111,14 +109,14 @@ static ts_status train_more(const ts_finalize_options *o, const best_run *b, con
         t.tokens = o->tokens;
     else
         t.epochs = o->epochs;
-    t.lr = o->lr;
+    t.opt.lr = o->lr;
     /* the sweep run's shape of training, as the notebook keeps it */
     t.batch = (int)num_field(hp, "batch", 0);
     t.seq_len = (int)num_field(hp, "seq_len", 256);
     t.stride = (int)num_field(hp, "stride", 0);
     t.dropout = num_field(hp, "dropout", -1);
-    t.weight_decay = num_field(hp, "weight_decay", t.weight_decay);
-    t.clip = num_field(hp, "clip", t.clip);
+    t.opt.weight_decay = num_field(hp, "weight_decay", t.opt.weight_decay);
+    t.opt.clip = num_field(hp, "clip", t.opt.clip);
     t.seed = o->seed;
     ts_path_join(init, sizeof init, b->dir, "model.safetensors");
     t.init = init;
@@ -194,14 +192,14 @@ static ts_status write_artefacts(const char *out, const cJSON *final, const cJSO
     const cJSON *best = cJSON_GetObjectItemCaseSensitive(final, "best");
     const cJSON *tr = cJSON_GetObjectItemCaseSensitive(final, "training");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(final, "metrics");
-    fprintf(f, "# Final model: %s\n\n", str_field(best, "model"));
+    fprintf(f, "# Final model: %s\n\n", ts_result_string(best, "model"));
     fprintf(f,
             "Best run of the sweep `%s`: `%s` (validation loss %.4f). Trained further from its "
             "weights (%s, lr %g) on the %s backend into `train/`; samples in `samples/`. "
             "Produced by `tunescale finalize`; every number below is in `final.json`.\n\n",
-            str_field(final, "sweep_dir"), str_field(best, "run_dir"),
-            num_field(best, "val_loss", NAN), str_field(tr, "length"), num_field(tr, "lr", NAN),
-            str_field(final, "backend"));
+            ts_result_string(final, "sweep_dir"), ts_result_string(best, "run_dir"),
+            num_field(best, "val_loss", NAN), ts_result_string(tr, "length"),
+            num_field(tr, "lr", NAN), ts_result_string(final, "backend"));
     fprintf(f, "| metric | value |\n|---|---|\n");
     md_row(f, "validation loss, sweep run", best, "val_loss", 1, "%.4f");
     md_row(f, "validation loss, after training", tr, "val_loss", 1, "%.4f");
@@ -217,12 +215,13 @@ static ts_status write_artefacts(const char *out, const cJSON *final, const cJSO
     const cJSON *s;
     int i = 0;
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(samples, "samples")) {
-        const char *file = str_field(s, "file");
+        const char *file = ts_result_string(s, "file");
         const cJSON *r, *match = NULL;
         cJSON_ArrayForEach(r, rows) {
-            if (file && str_field(r, "file") && !strcmp(str_field(r, "file"), file)) match = r;
+            if (file && ts_result_string(r, "file") && !strcmp(ts_result_string(r, "file"), file))
+                match = r;
         }
-        const char *mid = str_field(match, "midi_file");
+        const char *mid = ts_result_string(match, "midi_file");
         fprintf(f, "### %d. %s (temperature %.1f) — [%s](samples/%s)", ++i,
                 cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "prompt")) ? "from a prompt"
                                                                               : "unconditional",
@@ -230,13 +229,14 @@ static ts_status write_artefacts(const char *out, const cJSON *final, const cJSO
         if (mid)
             fprintf(f, " · [%s](samples/%s)", mid, mid);
         else
-            fprintf(f, " · no MIDI (%s)", match ? str_field(match, "midi_error") : "not evaluated");
+            fprintf(f, " · no MIDI (%s)",
+                    match ? ts_result_string(match, "midi_error") : "not evaluated");
         fprintf(f, "\n\n%.0f tokens, stopped by %s; %s.\n\n```abc\n%s```\n\n",
-                num_field(s, "tokens", 0), str_field(s, "stop"),
+                num_field(s, "tokens", 0), ts_result_string(s, "stop"),
                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(match, "strict_valid"))
                     ? "valid ABC"
                     : "ABC with errors",
-                str_field(s, "text"));
+                ts_result_string(s, "text"));
     }
     return ts_atomic_commit(&af);
 }
@@ -263,12 +263,13 @@ ts_status ts_finalize(const ts_finalize_options *o) {
                                    "val_loss and model.safetensors) under it",
                                    o->sweep_dir);
     const char *data_dir =
-        o->data_dir ? o->data_dir
-                    : str_field(cJSON_GetObjectItemCaseSensitive(b.result, "dataset"), "dir");
+        o->data_dir
+            ? o->data_dir
+            : ts_result_string(cJSON_GetObjectItemCaseSensitive(b.result, "dataset"), "dir");
     const cJSON *bm = cJSON_GetObjectItemCaseSensitive(b.result, "model");
     if (!o->quiet)
         fprintf(stderr, "tunescale: best run %s (%s, val loss %.4f)\n", b.dir,
-                str_field(bm, "name"), b.val_loss);
+                ts_result_string(bm, "name"), b.val_loss);
     ts_path_join(train_dir, sizeof train_dir, out, "train");
     ts_path_join(samples_dir, sizeof samples_dir, out, "samples");
     if (!data_dir) st = ts_set_error_status(TS_EUSAGE, "%s: no dataset.dir: pass --data", b.dir);
@@ -295,14 +296,14 @@ ts_status ts_finalize(const ts_finalize_options *o) {
         st = ts_eval_samples(samples_dir, &l.vocab, path, &m, rows);
     }
     if (st == TS_OK) {
-        ts_path_join(path, sizeof path, train_dir, "result.json");
-        cJSON *tr = ts_read_json(path);
+        cJSON *tr = NULL;
+        ts_result_read(train_dir, &tr); /* its figures are NAN if it cannot be read */
         cJSON_AddStringToObject(final, "schema", "tunescale.final/1");
         cJSON_AddStringToObject(final, "sweep_dir", o->sweep_dir);
         cJSON_AddStringToObject(final, "backend", l.be->iface->name);
         cJSON *best = cJSON_AddObjectToObject(final, "best");
         cJSON_AddStringToObject(best, "run_dir", b.dir);
-        cJSON_AddStringToObject(best, "model", str_field(bm, "name"));
+        cJSON_AddStringToObject(best, "model", ts_result_string(bm, "name"));
         cJSON_AddNumberToObject(best, "params", num_field(bm, "params", 0));
         cJSON_AddNumberToObject(best, "val_loss", b.val_loss);
         cJSON *t = cJSON_AddObjectToObject(final, "training");
@@ -333,7 +334,7 @@ ts_status ts_finalize(const ts_finalize_options *o) {
         printf(
             "finalize: %s, test perplexity %.2f, %d samples (%.0f%% strict-valid, %.0f%% "
             "MIDI) -> %s/ARTEFACTS.md\n",
-            str_field(bm, "name"),
+            ts_result_string(bm, "name"),
             num_field(cJSON_GetObjectItemCaseSensitive(final, "training"), "test_perplexity", NAN),
             m.files, m.files ? 100.0 * m.strict_valid / m.files : 0,
             m.files ? 100.0 * m.midi_ok / m.files : 0, out);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/dataset_json.h"
 #include "train/checkpoint.h"
+#include "train/result_json.h"
 #include "util/fsutil.h"
 
 cJSON *ts_read_json(const char *path) {
@@ -71,11 +73,15 @@ static ts_status load_dataset(ts_loaded *l) {
     if (!ts_is_file(path))
         return ts_set_error_status(TS_EUSAGE, "%s: no vocab.json (pass --data DIR)", l->data_dir);
     if (ts_vocab_load(&l->vocab, path) != TS_OK) return TS_ERR;
+    /* a folder with only vocab.json (copied by hand) frames tunes the default way */
     snprintf(path, sizeof path, "%s/dataset.json", l->data_dir);
-    cJSON *ds = ts_is_file(path) ? ts_read_json(path) : NULL;
-    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(ds, "framing");
-    l->sos_framing = !cJSON_IsString(fr) || strcmp(fr->valuestring, "newline");
-    cJSON_Delete(ds);
+    l->sos_framing = 1;
+    if (ts_is_file(path)) {
+        ts_dataset d;
+        if (ts_dataset_read(l->data_dir, &d) != TS_OK) return TS_ERR;
+        l->sos_framing = !d.newline_framing;
+        ts_dataset_free(&d);
+    }
     uint16_t nl = ts_vocab_id(&l->vocab, '\n');
     l->newline_id = nl == TS_TOK_UNK ? -1 : nl;
     return TS_OK;
@@ -86,15 +92,15 @@ ts_status ts_load(const ts_load_options *o, ts_loaded *out) {
     out->newline_id = -1;
     if (!ts_is_file(o->checkpoint))
         return ts_set_error_status(TS_EUSAGE, "%s: no such checkpoint", o->checkpoint);
-    char dir[4096], path[4200];
+    char dir[4096];
     snprintf(dir, sizeof dir, "%s", o->checkpoint);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
     else
         snprintf(dir, sizeof dir, ".");
-    snprintf(path, sizeof path, "%s/result.json", dir);
-    cJSON *result = ts_is_file(path) ? ts_read_json(path) : NULL;
+    cJSON *result = NULL;
+    if (ts_result_read(dir, &result) != TS_OK) ts_clear_error(); /* none: the checkpoint's */
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(result, "model");
     const cJSON *ddir = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(result, "dataset"), "dir");

@@ -9,31 +9,6 @@
 #include "util/fsutil.h"
 #include "util/sha256.h"
 
-static ts_status read_dataset(const char *dir, ts_sweep_plan *plan) {
-    char path[4200], *text;
-    size_t len;
-    ts_path_join(path, sizeof path, dir, "dataset.json");
-    if (!ts_is_file(path))
-        return ts_set_error_status(
-            TS_EUSAGE, "%s: no dataset.json (run tunescale data prepare --out %s first)", dir, dir);
-    if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
-    plan->dataset = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(plan->dataset, "dataset_hash");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(plan->dataset, "vocab_size");
-    if (!cJSON_IsString(h) || !cJSON_IsNumber(v))
-        return ts_set_error_status(TS_EUSAGE,
-                                   "%s: not a tunescale dataset.json (re-run tunescale data "
-                                   "prepare --out %s)",
-                                   path, dir);
-    plan->dataset_hash = h->valuestring;
-    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(plan->dataset, "splits");
-    const cJSON *train = cJSON_GetObjectItemCaseSensitive(splits, "train");
-    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(train, "tokens");
-    plan->train_tokens = cJSON_IsNumber(tok) ? tok->valuedouble : 0;
-    return TS_OK;
-}
-
 /* Command-line values replace the preset's; a length given there replaces every length. */
 static void apply_overrides(ts_run_hparams *hp, const ts_run_hparams *over) {
     if (over->steps || over->tokens > 0 || over->epochs > 0) {
@@ -140,8 +115,12 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
         return ts_set_error_status(TS_EUSAGE, "%s", msg);
     }
     if (st != TS_OK) return st;
-    if ((st = read_dataset(o->data_dir, plan)) != TS_OK) return st;
-    int vocab = cJSON_GetObjectItemCaseSensitive(plan->dataset, "vocab_size")->valueint;
+    if ((st = ts_dataset_read(o->data_dir, &plan->dataset)) != TS_OK) {
+        char msg[1024]; /* a dataset that is not one is bad input, like a bad --data */
+        snprintf(msg, sizeof msg, "%s", ts_last_error());
+        return ts_set_error_status(TS_EUSAGE, "%s", msg);
+    }
+    int vocab = plan->dataset.vocab_size;
     int n_entries = plan->preset.n_entries;
     plan->runs = calloc((size_t)(n_backends * n_entries) + 1, sizeof *plan->runs);
     if (!plan->runs) return ts_set_error("out of host memory");
@@ -175,9 +154,10 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
             double tokens = r->hp.steps ? (double)r->hp.steps * r->hp.batch * r->hp.seq_len
                             : r->hp.tokens > 0
                                 ? r->hp.tokens
-                                : r->hp.epochs * plan->train_tokens * r->hp.seq_len / r->hp.stride;
+                                : r->hp.epochs * plan->dataset.split_tokens[TS_SPLIT_TRAIN] *
+                                      r->hp.seq_len / r->hp.stride;
             r->work = tokens * flops_per_token(&r->cfg, r->hp.seq_len);
-            run_key(r, plan->dataset_hash);
+            run_key(r, plan->dataset.hash);
             /* label: the model's name, or with "-d<tokens>" for a preset's budget list */
             snprintf(r->dir, sizeof r->dir, "%s/runs/%s/%s-s%llu-%s", o->out_dir, r->backend,
                      e->label, (unsigned long long)r->hp.seed, r->key);
@@ -198,7 +178,7 @@ ts_status ts_sweep_plan_build(const ts_sweep_options *o, char backends[][16], in
 
 void ts_sweep_plan_free(ts_sweep_plan *plan) {
     ts_preset_free(&plan->preset);
-    cJSON_Delete(plan->dataset);
+    ts_dataset_free(&plan->dataset);
     free(plan->runs);
     memset(plan, 0, sizeof *plan);
 }

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "data/dataset_json.h"
 #include "sweep/sweep.h"
 
 typedef enum {
@@ -38,9 +39,7 @@ typedef struct {
 
 typedef struct {
     ts_preset preset;
-    cJSON *dataset; /* dataset.json */
-    const char *dataset_hash;
-    double train_tokens;
+    ts_dataset dataset; /* dataset.json */
     ts_sweep_run *runs;
     int n_runs;
 } ts_sweep_plan;

@@ -22,6 +22,7 @@
 #include "model/config.h"
 #include "sweep/child.h"
 #include "sweep/plan.h"
+#include "train/result_json.h"
 #include "util/fsutil.h"
 #include "util/sysinfo.h"
 #include "util/progress.h"
@@ -36,41 +37,19 @@ static void on_stop(int sig) {
 
 /* ---- result.json of a run --------------------------------------------------------------- */
 
-static cJSON *read_json(const char *path) {
-    char *text;
-    size_t len;
-    if (!ts_is_file(path)) return NULL;
-    int quiet = ts_quiet;
-    ts_quiet = 1;
-    ts_status st = ts_read_file(path, &text, &len);
-    ts_quiet = quiet;
-    if (st != TS_OK) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    return j;
-}
-
-static double num_or_nan(const cJSON *j, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 /* Takes the outcome from RUN/result.json. Returns 1 if the file is a usable result. */
 static int load_result(ts_sweep_run *r, size_t mem_limit) {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/result.json", r->dir);
-    cJSON *j = read_json(path);
-    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(j, "schema");
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(j, "status");
-    if (!cJSON_IsString(schema) || strncmp(schema->valuestring, "tunescale.run/1", 15) ||
-        !cJSON_IsString(status)) {
+    cJSON *j = NULL;
+    const char *status = NULL;
+    /* no file, or one that is unfinished or not a result: the run is still to do */
+    if (ts_result_read(r->dir, &j) != TS_OK || !(status = ts_result_string(j, "status"))) {
         cJSON_Delete(j);
         return 0;
     }
-    snprintf(r->status, sizeof r->status, "%s", status->valuestring);
-    r->val_loss = num_or_nan(j, "val_loss");
-    r->tokens_per_s = num_or_nan(j, "tokens_per_s");
-    r->wall_s = num_or_nan(j, "wall_time_s");
+    snprintf(r->status, sizeof r->status, "%s", status);
+    r->val_loss = ts_result_number(j, "val_loss");
+    r->tokens_per_s = ts_result_number(j, "tokens_per_s");
+    r->wall_s = ts_result_number(j, "wall_time_s");
     /* an invalidated run stays as it is (tunescale invalidate): --force trains it again */
     if (!strcmp(r->status, "ok") || !strncmp(r->status, "invalid: ", 9))
         r->state = TS_RUN_OK;
@@ -80,7 +59,7 @@ static int load_result(ts_sweep_run *r, size_t mem_limit) {
         r->state = TS_RUN_FAILED;
     /* An out-of-memory skip holds only for the cap it met: another --mem-limit tries again. */
     if (r->state == TS_RUN_OOM) {
-        double cap = num_or_nan(j, "mem_limit_bytes");
+        double cap = ts_result_number(j, "mem_limit_bytes");
         if ((isnan(cap) ? 0 : (size_t)cap) != mem_limit) r->state = TS_RUN_PENDING;
     }
     cJSON_Delete(j);
@@ -100,8 +79,8 @@ static void read_state(ts_sweep_run *r, size_t mem_limit) {
  * the plan has a result.json and report/compare see the failure. */
 static ts_status write_failure(const ts_sweep_run *r, const ts_sweep_options *o,
                                const char *dataset_hash, const char *reason, double wall) {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "schema", "tunescale.run/1");
+    cJSON *j = ts_result_new();
+    if (!j) return ts_set_error("out of host memory");
     char status[600];
     snprintf(status, sizeof status, "failed: %s", reason);
     cJSON_AddStringToObject(j, "status", status);
@@ -131,12 +110,8 @@ static ts_status write_failure(const ts_sweep_run *r, const ts_sweep_options *o,
     cJSON_AddNumberToObject(h, "lr", r->hp.lr);
     cJSON_AddNumberToObject(h, "seed", (double)r->hp.seed);
     cJSON_AddNumberToObject(j, "wall_time_s", wall);
-    char *text = cJSON_Print(j);
+    ts_status st = ts_result_write(r->dir, j);
     cJSON_Delete(j);
-    char path[4300];
-    snprintf(path, sizeof path, "%s/result.json", r->dir);
-    ts_status st = text ? ts_write_file_atomic(path, text, strlen(text)) : TS_ERR;
-    free(text);
     return st;
 }
 
@@ -183,7 +158,7 @@ static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *
     cJSON_AddStringToObject(j, "preset", plan->preset.name);
     cJSON_AddStringToObject(j, "preset_file", plan->preset.path);
     cJSON_AddStringToObject(j, "data", o->data_dir);
-    cJSON_AddStringToObject(j, "dataset_hash", plan->dataset_hash);
+    cJSON_AddStringToObject(j, "dataset_hash", plan->dataset.hash);
     cJSON_AddStringToObject(j, "backends", backend_list);
     cJSON_AddStringToObject(j, "commit", ts_git_commit);
     ts_sysinfo_add(j); /* host and build of the machine that ran the sweep */
@@ -330,7 +305,7 @@ static ts_status execute_locked(ts_sweep_run *r, const ts_sweep_options *o,
                 continue;
             }
         }
-        if (write_failure(r, o, plan->dataset_hash, reason, wall) != TS_OK) return TS_ERR;
+        if (write_failure(r, o, plan->dataset.hash, reason, wall) != TS_OK) return TS_ERR;
         load_result(r, o->mem_limit);
         r->state = TS_RUN_FAILED;
         return TS_OK;

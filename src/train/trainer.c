@@ -16,11 +16,13 @@
 
 #include "backends/backend.h"
 #include "backends/peak_cache.h"
+#include "data/dataset_json.h"
 #include "dist/dist.h"
 #include "model/model.h"
 #include "train/checkpoint.h"
 #include "train/loader.h"
 #include "train/train_state.h"
+#include "train/result_json.h"
 #include "train/schedule.h"
 #include "util/fsutil.h"
 #include "util/sysinfo.h"
@@ -33,66 +35,13 @@ void ts_train_options_default(ts_train_options *o) {
     memset(o, 0, sizeof *o);
     o->backend = "cpu";
     o->seq_len = 0; /* the model's default (ts_model_default_seq_len) */
-    o->lr = 3e-4;
-    o->weight_decay = 0.01;
-    o->beta1 = 0.9;
-    o->beta2 = 0.999;
-    o->eps = 1e-8;
-    o->clip = 1.0;
+    ts_optimizer_default(&o->opt);
     o->warmup = -1;
     o->dropout = -1;
     o->seed = 42;
     o->checkpoint_seconds = 300;
     o->eval = 1;
     o->max_nonfinite = 20;
-}
-
-typedef struct {
-    cJSON *dataset; /* dataset.json */
-    int vocab_size;
-    const char *dataset_hash;
-} dataset_info;
-
-static ts_status read_dataset(const char *dir, dataset_info *d) {
-    char path[4096], *text;
-    size_t len;
-    ts_path_join(path, sizeof path, dir, "dataset.json");
-    if (!ts_is_file(path))
-        return ts_set_error_status(
-            TS_EUSAGE, "%s: no dataset.json (run tunescale data prepare --out %s)", dir, dir);
-    if (ts_read_file(path, &text, &len) != TS_OK) return TS_ERR;
-    d->dataset = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(d->dataset, "vocab_size");
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(d->dataset, "dataset_hash");
-    if (!cJSON_IsNumber(v) || !cJSON_IsString(h)) {
-        cJSON_Delete(d->dataset);
-        d->dataset = NULL;
-        return ts_set_error("%s: not a tunescale dataset.json (re-run tunescale data prepare)",
-                            path);
-    }
-    d->vocab_size = v->valueint;
-    d->dataset_hash = h->valuestring;
-    /* What the result later copies from it is checked now, not when training is over. */
-    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(d->dataset, "splits"), *sp;
-    const char *bad = !(v->valuedouble >= 1 && v->valuedouble <= 65535) ? "vocab_size"
-                      : !cJSON_IsObject(splits)                         ? "splits"
-                                                                        : NULL;
-    if (!bad) {
-        cJSON_ArrayForEach(sp, splits) {
-            const cJSON *tok = cJSON_GetObjectItemCaseSensitive(sp, "tokens");
-            if (!cJSON_IsNumber(tok) || !(tok->valuedouble >= 0) || strlen(sp->string) > 32)
-                bad = "splits' tokens";
-        }
-    }
-    if (bad) {
-        cJSON_Delete(d->dataset);
-        d->dataset = NULL;
-        return ts_set_error("%s: damaged dataset.json (%s missing or out of range; re-run "
-                            "tunescale data prepare)",
-                            path, bad);
-    }
-    return TS_OK;
 }
 
 /* FLOPs per trained token: 6N for the matrix products of N non-embedding parameters (forward
@@ -108,7 +57,7 @@ static double flops_per_token(const ts_model_config *c, int T) {
 typedef struct {
     const ts_train_options *o;
     ts_model_config cfg;
-    dataset_info data;
+    ts_dataset data; /* dataset.json */
     ts_backend *be;
     ts_model *model;
     ts_loader train;
@@ -145,14 +94,14 @@ static cJSON *hyper_json(const run *r) {
     cJSON_AddNumberToObject(h, "batch", r->B);
     cJSON_AddNumberToObject(h, "seq_len", r->T);
     cJSON_AddNumberToObject(h, "stride", r->stride);
-    cJSON_AddNumberToObject(h, "lr", o->lr);
+    cJSON_AddNumberToObject(h, "lr", o->opt.lr);
     cJSON_AddNumberToObject(h, "warmup_steps", (double)r->warmup);
     cJSON_AddNumberToObject(h, "total_steps", (double)r->total_steps);
-    cJSON_AddNumberToObject(h, "weight_decay", o->weight_decay);
-    cJSON_AddNumberToObject(h, "beta1", o->beta1);
-    cJSON_AddNumberToObject(h, "beta2", o->beta2);
-    cJSON_AddNumberToObject(h, "eps", o->eps);
-    cJSON_AddNumberToObject(h, "clip", o->clip);
+    cJSON_AddNumberToObject(h, "weight_decay", o->opt.weight_decay);
+    cJSON_AddNumberToObject(h, "beta1", o->opt.beta1);
+    cJSON_AddNumberToObject(h, "beta2", o->opt.beta2);
+    cJSON_AddNumberToObject(h, "eps", o->opt.eps);
+    cJSON_AddNumberToObject(h, "clip", o->opt.clip);
     cJSON_AddNumberToObject(h, "dropout", float_value(r->cfg.dropout));
     cJSON_AddNumberToObject(h, "seed", (double)o->seed);
     cJSON_AddBoolToObject(h, "shuffle", !o->no_shuffle);
@@ -164,7 +113,7 @@ static char *identity(const run *r) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "model", r->cfg.name);
     cJSON_AddNumberToObject(j, "params", (double)r->model->n_params);
-    cJSON_AddStringToObject(j, "dataset_hash", r->data.dataset_hash);
+    cJSON_AddStringToObject(j, "dataset_hash", r->data.hash);
     cJSON_AddItemToObject(j, "hyperparameters", hyper_json(r));
     char *s = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
@@ -340,40 +289,22 @@ static void report_phase(const run *r, const char *phase) {
     if (write(fd, line, (size_t)n) < 0) return;
 }
 
-/* One data-parallel step's gradients and loss: this rank's slice [lo, hi) of the global batch
- * of n windows, its gradients averaged over the global batch's targets, then summed over the
- * ranks on the host (every rank receives the same bits) and written back, so the norm, the
- * clipping and AdamW that follow are the single-process run's on every rank. A rank with no
- * windows (a short last batch) adds zeros. */
-static ts_status dp_gradients(run *r, const int32_t *x, const int32_t *y, int n, uint32_t step,
-                              float *loss) {
-    const ts_train_options *o = r->o;
-    size_t T = (size_t)r->T;
-    int lo = (int)((long)n * r->rank / r->K), hi = (int)((long)n * (r->rank + 1) / r->K);
-    int targets = 0;
-    for (size_t i = 0; i < (size_t)n * T; i++)
-        targets += y[i] != 0; /* every rank holds the whole batch: no exchange needed */
-    double sums[2] = {0, 0};  /* loss sum, targets */
-    ts_status st = ts_model_zero_grad(r->model);
-    if (st == TS_OK && hi > lo) {
-        ts_model_set_slice(r->model, lo, n, targets);
-        st = ts_model_forward(r->model, x + lo * T, y + lo * T, hi - lo, r->T, 1, o->seed, step);
-        if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step);
-        int c = 0;
-        if (st == TS_OK) st = ts_model_loss(r->model, NULL, &sums[0], &c);
-        sums[1] = c;
-    }
-    if (st == TS_OK) st = ts_model_get_grads(r->model, r->grad_host);
+/* The data-parallel step's exchange (ts_step_shard.all_reduce): this rank's gradients, averaged
+ * over the global batch's targets, are summed over the ranks on the host (every rank receives
+ * the same bits) and written back, so the norm, the clipping and AdamW that follow are the
+ * single-process run's on every rank. */
+static ts_status dp_all_reduce(void *ctx, ts_model *m, ts_status st, double sums[2]) {
+    run *r = ctx;
+    if (st == TS_OK) st = ts_model_get_grads(m, r->grad_host);
     /* a failed rank must not leave the others waiting in the all-reduce */
     if ((st = agree(r, st)) != TS_OK) return st;
     if ((st = ts_dist_sum_double(sums, 2)) == TS_OK)
-        st = ts_dist_sum_float(r->grad_host, r->model->n_params);
+        st = ts_dist_sum_float(r->grad_host, m->n_params);
     if (st != TS_OK) {
         r->failed_together = 1; /* MPI itself failed: no further collective */
         return st;
     }
-    *loss = sums[1] > 0 ? (float)(sums[0] / sums[1]) : 0.0f;
-    return ts_model_set_grads(r->model, r->grad_host);
+    return ts_model_set_grads(m, r->grad_host);
 }
 
 static ts_status train_loop(run *r) {
@@ -406,33 +337,20 @@ static ts_status train_loop(run *r) {
         if (r->train.epoch != epoch) ts_loader_set_epoch(&r->train, o->seed, epoch, !o->no_shuffle);
         int n = ts_loader_batch(&r->train, j, r->B, x, y);
         double ts = ts_now();
-        uint32_t step32 = (uint32_t)r->step;
-        float norm = 0;
-        if (r->K > 1) {
-            st = dp_gradients(r, x, y, n, step32, &loss);
-        } else {
-            st = ts_model_zero_grad(r->model);
-            if (st == TS_OK) st = ts_model_forward(r->model, x, y, n, r->T, 1, o->seed, step32);
-            if (st == TS_OK) st = ts_model_backward(r->model, o->seed, step32);
-            if (st == TS_OK) st = ts_model_loss(r->model, &loss, NULL, NULL);
-        }
-        if (st == TS_OK) st = ts_model_grad_norm(r->model, &norm);
-        double lr = o->lr * ts_lr_lambda(r->step, r->warmup, r->total_steps);
-        if (st == TS_OK && isfinite(loss) && isfinite(norm)) {
-            /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
-            float coef = (float)(o->clip / ((double)norm + 1e-6));
-            st = ts_model_adamw(r->model, lr, o->beta1, o->beta2, o->eps, o->weight_decay,
-                                (int)r->step + 1, coef < 1.0f ? coef : 1.0f);
-        } else if (st == TS_OK) {
-            r->nonfinite++; /* a non-finite loss or gradient: skip the update, count it */
-        }
+        double lr = o->opt.lr * ts_lr_lambda(r->step, r->warmup, r->total_steps);
+        ts_step_shard shard = {r->rank, r->K, dp_all_reduce, r};
+        ts_step_result res;
+        st = ts_train_step(r->model, &o->opt, lr, r->step, o->seed, x, y, n, r->T,
+                           r->K > 1 ? &shard : NULL, &res);
+        loss = res.loss;
+        float norm = res.grad_norm;
+        r->nonfinite += res.skipped; /* counted, and the run goes on */
         r->nonfinite_run = isfinite(loss) && isfinite(norm) ? 0 : r->nonfinite_run + 1;
         if (st == TS_OK && o->max_nonfinite > 0 && r->nonfinite_run >= o->max_nonfinite)
             st = ts_set_error_status(TS_EDIVERGED,
                                      "%s diverged: %ld steps in a row with a non-finite loss or "
                                      "gradient (at step %ld; lower --lr?)",
                                      r->cfg.name, r->nonfinite_run, r->step + 1);
-        if (st == TS_OK) st = ts_backend_sync(r->be);
         if (st != TS_OK) break;
         r->train_time += ts_now() - ts;
         r->step++;
@@ -527,8 +445,8 @@ static cJSON *device_json(ts_backend *be) {
 static ts_status write_result(run *r, const char *status, double wall, double val_loss,
                               double val_tokens, double test_loss, size_t asked_bytes) {
     const ts_train_options *o = r->o;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "schema", "tunescale.run/1");
+    cJSON *j = ts_result_new();
+    if (!j) return ts_set_error("out of host memory");
     cJSON_AddStringToObject(j, "status", status);
     cJSON *ver = cJSON_AddObjectToObject(j, "tunescale");
     cJSON_AddStringToObject(ver, "version", ts_version);
@@ -561,13 +479,11 @@ static ts_status write_result(run *r, const char *status, double wall, double va
                             (double)ts_param_count_non_embedding(&r->cfg));
     cJSON *ds = cJSON_AddObjectToObject(j, "dataset");
     cJSON_AddStringToObject(ds, "dir", o->data_dir);
-    cJSON_AddStringToObject(ds, "dataset_hash", r->data.dataset_hash);
-    cJSON *splits = cJSON_GetObjectItemCaseSensitive(r->data.dataset, "splits");
-    const cJSON *sp;
-    cJSON_ArrayForEach(sp, splits) {
+    cJSON_AddStringToObject(ds, "dataset_hash", r->data.hash);
+    for (int s = 0; s < TS_N_SPLITS && r->data.doc; s++) {
         char k[64];
-        snprintf(k, sizeof k, "%s_tokens", sp->string);
-        cJSON_AddNumberToObject(ds, k, cJSON_GetObjectItemCaseSensitive(sp, "tokens")->valuedouble);
+        snprintf(k, sizeof k, "%s_tokens", ts_split_names[s]);
+        cJSON_AddNumberToObject(ds, k, r->data.split_tokens[s]);
     }
     cJSON_AddItemToObject(j, "hyperparameters", hyper_json(r));
     /* mpirun -n K: each batch split over K ranks (1: a plain run) */
@@ -630,13 +546,8 @@ static ts_status write_result(run *r, const char *status, double wall, double va
         cJSON_AddNumberToObject(j, "mem_limit_bytes", (double)o->mem_limit);
     }
     if (r->be) cJSON_AddNumberToObject(j, "peak_memory_bytes", (double)r->be->peak_bytes);
-    char *text = cJSON_Print(j);
+    ts_status st = ts_result_write(r->out, j);
     cJSON_Delete(j);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/result.json", r->out);
-    ts_status st =
-        text ? ts_write_file_atomic(path, text, strlen(text)) : ts_set_error("out of host memory");
-    free(text);
     return st;
 }
 
@@ -686,7 +597,7 @@ ts_status ts_train(const ts_train_options *o) {
     double wall0 = ts_now();
     /* Until the first agreement every rank takes the same path (or fails the same way), except
      * where it touches its own device: those steps fall through to the agreement below. */
-    ts_status st = read_dataset(o->data_dir, &r.data);
+    ts_status st = ts_dataset_read(o->data_dir, &r.data);
     if (st != TS_OK) goto done;
     if ((st = ts_model_config_lookup(o->model, &r.cfg)) != TS_OK) goto done;
     r.cfg.vocab_size = r.data.vocab_size; /* the model follows the dataset's vocabulary */
@@ -793,6 +704,6 @@ done:
     ts_loader_close(&r.train);
     free(r.grad_host);
     cJSON_Delete(r.curve);
-    cJSON_Delete(r.data.dataset);
+    ts_dataset_free(&r.data);
     return st;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "train/step.h"
 #include "util/error.h"
 
 typedef struct {
@@ -21,15 +22,12 @@ typedef struct {
     long steps; /* exactly one of steps / tokens / epochs decides the length */
     double tokens;
     double epochs;
-    int batch;           /* 0: the notebook's 64 (32 for models above 30M parameters) */
-    int seq_len;         /* 256 */
-    int stride;          /* 0: seq_len */
-    double lr;           /* 3e-4 */
-    double weight_decay; /* 0.01 */
-    double beta1, beta2, eps;
-    double clip;    /* 1.0 */
-    long warmup;    /* -1: min(500, steps / 10) */
-    double dropout; /* < 0: the model's (0.1) */
+    int batch;        /* 0: the notebook's 64 (32 for models above 30M parameters) */
+    int seq_len;      /* 256 */
+    int stride;       /* 0: seq_len */
+    ts_optimizer opt; /* AdamW and clipping (ts_optimizer_default) */
+    long warmup;      /* -1: min(500, steps / 10) */
+    double dropout;   /* < 0: the model's (0.1) */
     uint64_t seed;
     size_t mem_limit;
     const char *out_dir;
