@@ -120,6 +120,14 @@ got=$(notes 'ABcd e4|' "R:hornpipe\nM:2/4\nL:1/16\n")
 # length (it takes the "'" for a staccato-like mark) and stops at "(," ("Unrecognized character")
 got=$(notes "('AB) (,cd) e4|")
 [[ $got == "69:0..240 71:240..480 72:480..720 74:720..960 76:960..1920" ]] || die "\"('AB)\" plays $got"
+# a second ":|" with no "|:" after the first repeats from that first ":|" (as abc2midi plays it
+# without P:); abc2midi drops that repeat when the header has P: (parts), a reading that
+# changes the music with the header, so tunescale keeps the plain reading
+got=$(notes $'P:A\nGA|Bc:|BB|AA:|' "P:A\n" | tr ' ' '\n' | cut -d: -f1 | tr '\n' ' ')
+[[ $got == "67 69 71 72 67 69 71 72 71 71 69 69 71 71 69 69 " ]] || die "parts repeat plays $got"
+# the trill's pieces follow the tempo: 1/16 halved until at most 0.1 s (Q:3/8=112: 1/16)
+got=$(notes 'TB2 c6|' "Q:3/8=112\n")
+[[ $got == "72:0..120 71:120..240 72:240..360 71:360..480 72:480..1920" ]] || die "trill at Q:3/8=112 plays $got"
 echo "ok: pinned readings"
 
 if ! command -v abc2midi >/dev/null; then
@@ -135,6 +143,11 @@ for body in '!trill!A2 c4 d2|' 'A>!trill!B c4 d2|' 'B/>B/ B/>B/ cdef|' '(AB)>c d
     printf 'X:1\nT:t\nM:4/4\nL:1/8\nK:G\n%s\n' "$body" >"$tmp/fix.abc"
     python3 "$SRC/tests/abc/compare_abc2midi.py" "$TS" "$tmp/fix.abc" --min-rate 100 >/dev/null ||
         die "'$body' differs from abc2midi"
+done
+for q in 'Q:3/8=112' 'Q:1/4=60' 'Q:1/4=112'; do
+    printf 'X:1\nT:t\nM:4/4\nL:1/8\n%s\nK:G\nTB2 c4 TdB|TB3 c4 Td|\n' "$q" >"$tmp/tr.abc"
+    python3 "$SRC/tests/abc/compare_abc2midi.py" "$TS" "$tmp/tr.abc" --min-rate 100 >/dev/null ||
+        die "trill at $q differs from abc2midi"
 done
 printf 'X:1\nT:t\nR:hornpipe\nM:2/4\nL:1/16\nK:D\nABcd efga|A>Bc d2e2|A2B2 (3cde|\n' >"$tmp/hp.abc"
 python3 "$SRC/tests/abc/compare_abc2midi.py" "$TS" "$tmp/hp.abc" --min-rate 100 >/dev/null ||
