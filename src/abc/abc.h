@@ -14,13 +14,19 @@ typedef enum { TS_ABC_VALID = 0, TS_ABC_WARNINGS = 1, TS_ABC_INVALID = 2 } ts_ab
 typedef struct {
     int line, column; /* 1-based, in the text given */
     int is_error;     /* 0: warning */
+    /* a warning about syntax outside ABC 2.1 that abcm2ps or abc2midi read: the extension's
+     * name ("slur direction mark", ...); "" for every other diagnostic */
+    char extension[40];
     char message[160];
 } ts_abc_diag;
 
-/* The outcome of checking one tune. */
+/* The outcome of checking one tune. `verdict` is the reference-tool reading: errors only for
+ * what abcm2ps and abc2midi cannot read either; their extensions are warnings. Strict ABC 2.1
+ * validity is n_errors == 0 && n_extensions == 0. */
 typedef struct {
     ts_abc_verdict verdict;
     int n_errors, n_warnings;
+    int n_extensions;   /* of the warnings, those naming an extension */
     ts_abc_diag *diags; /* n_diags entries, errors and warnings in text order */
     int n_diags;
     char title[128];     /* first T:, "" when absent */

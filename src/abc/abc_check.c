@@ -10,6 +10,7 @@ int ts_abc_check(const char *text, size_t len, ts_abc_result *out) {
     if (abc_parse_tune(text, len, &t) != 0) return -1;
     out->n_errors = t.n_errors;
     out->n_warnings = t.n_warnings;
+    out->n_extensions = t.n_extensions;
     out->verdict = t.n_errors ? TS_ABC_INVALID : t.n_warnings ? TS_ABC_WARNINGS : TS_ABC_VALID;
     out->diags = t.diag; /* ownership moves to the result */
     out->n_diags = t.n_diag;

@@ -79,16 +79,22 @@ static int letter_index(char c) {
 
 /* Known non-key words after the key: clefs and staff settings, which do not change pitch. */
 static int is_clef_word(const char *w, size_t wl) {
-    static const char *words[] = {
-        "treble", "bass",    "alto",       "tenor",   "perc",        "none",
-        "clef=",  "middle=", "transpose=", "octave=", "stafflines=", "staffscale=",
-        "cue=",   "m=",      "t=",         "bass3",   "treble+8",    "treble-8",
-        "bass+8", "bass-8",  "alto1",      "alto2",   "bass4"};
+    static const char *words[] = {"none",        "clef=",       "middle=", "transpose=", "octave=",
+                                  "stafflines=", "staffscale=", "cue=",    "m=",         "t="};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         size_t n = strlen(words[i]);
         if (words[i][n - 1] == '=' ? (wl >= n && !strncmp(w, words[i], n))
                                    : (wl == n && !strncmp(w, words[i], n)))
             return 1;
+    }
+    /* ABC 2.1 clef names: a name, an optional staff line 1-5, an optional +8 or -8 */
+    static const char *clefs[] = {"treble", "bass", "alto", "tenor", "perc"};
+    for (size_t i = 0; i < sizeof clefs / sizeof clefs[0]; i++) {
+        size_t n = strlen(clefs[i]);
+        if (wl < n || strncmp(w, clefs[i], n)) continue;
+        if (n < wl && w[n] >= '1' && w[n] <= '5') n++;
+        if (n + 2 == wl && (w[n] == '+' || w[n] == '-') && w[n + 1] == '8') n += 2;
+        if (n == wl) return 1;
     }
     return 0;
 }

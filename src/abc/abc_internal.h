@@ -103,7 +103,7 @@ typedef struct {
     size_t n, cap;
     ts_abc_diag *diag;
     int n_diag, cap_diag;
-    int n_errors, n_warnings;
+    int n_errors, n_warnings, n_extensions;
     int oom;
     int n_voices;
     int has_key;  /* a K: field was seen */

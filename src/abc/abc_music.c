@@ -129,6 +129,23 @@ static int parse_note(abc_parser *p, size_t *pi, size_t e, int grace, abc_rat *l
             i++;
         }
     }
+    if (has_acc && AT(i) != '=' && (isdigit((unsigned char)AT(i)) || AT(i) == '/')) {
+        /* abc2midi's microtones ("_/e", "^3/4c"): a pitch bend on the note as written */
+        size_t m = i;
+        while (isdigit((unsigned char)AT(i)))
+            i++;
+        if (AT(i) == '/') i++;
+        while (isdigit((unsigned char)AT(i)))
+            i++;
+        if (is_note_letter(AT(i))) {
+            abc_ext(p, start, "microtone accidental",
+                    "abc2midi microtone accidental '%.*s' played as the unbent note",
+                    (int)(i - start), p->s + start);
+            has_acc = 0;
+        } else {
+            i = m;
+        }
+    }
     char letter = AT(i);
     if (!is_note_letter(letter)) {
         abc_diag(p, start, 1, "accidental '%.*s' without a note", (int)(i - start), p->s + start);
@@ -342,8 +359,9 @@ static int known_decoration(const char *s, size_t n) {
 
 /* !name! or +name+; returns the flags it sets. */
 static int decoration_flags(const char *s, size_t n) {
-    (void)s, (void)n;
-    return 0; /* abc2midi plays !trill!/!roll! plainly; only T and ~ are ornamented */
+    /* abc2midi 4.x plays !trill! as T; !roll! stays plain (only ~ is a roll there) */
+    if (n == 5 && !strncmp(s, "trill", 5)) return ABC_N_TRILL;
+    return 0;
 }
 
 /* A bar line at s[*pi] ('|', ':', "[|", ".|"), with any ending number that follows. */
@@ -494,7 +512,10 @@ static void parse_chord(abc_parser *p, size_t *pi, size_t e) {
         *pi = e;
     } else {
         i++;
-        if (!n) abc_diag(p, start, 1, "empty chord '[]'");
+        if (!n && i == start + 2)
+            abc_ext(p, start, "empty chord", "abcm2ps empty chord '[]' (a place for decorations)");
+        else if (!n)
+            abc_diag(p, start, 1, "chord without notes");
         *pi = i;
     }
     abc_rat mult = parse_length(p, pi, e, NULL);
@@ -536,9 +557,29 @@ static void parse_grace(abc_parser *p, size_t *pi, size_t e) {
         if (is_acc(c) || is_note_letter(c)) {
             abc_rat len;
             parse_note(p, &i, e, 1, &len, NULL);
+        } else if (c == '(' && (AT(i + 1) == '\'' || AT(i + 1) == ',')) {
+            abc_ext(p, i, "slur direction mark", "abcm2ps slur direction mark '(%c' read as '('",
+                    AT(i + 1));
+            i += 2;
         } else if (c == '/' || c == ' ' || c == '-' || c == '[' || c == ']' || c == '(' ||
                    c == ')' || c == '.' || c == '~') {
             i++;
+        } else if (strchr("HLMOPSTuv", c) || ((unsigned char)c < 128 && p->user_syms[(int)c])) {
+            abc_ext(p, i, "decoration in grace notes",
+                    "abcm2ps decoration '%c' inside grace notes ignored", c);
+            i++;
+        } else if (c == '!' || c == '"') {
+            size_t j = i + 1;
+            while (j < e && AT(j) != c && AT(j) != '}')
+                j++;
+            if (AT(j) != c) {
+                abc_diag(p, i, 1, "unclosed '%c' in grace notes", c);
+                i = j;
+                continue;
+            }
+            abc_ext(p, i, "decoration in grace notes", "abcm2ps %s inside grace notes ignored",
+                    c == '!' ? "decoration" : "annotation");
+            i = j + 1;
         } else {
             abc_diag(p, i, 1, "unexpected '%c' in grace notes", c >= 32 && c < 127 ? c : '?');
             i++;
@@ -798,6 +839,12 @@ void abc_parse_music(abc_parser *p, size_t b, size_t e) {
             } else {
                 if (!p->slur_depth) p->slur_line = p->line_no, p->slur_col = abc_col(p, i);
                 p->slur_depth++;
+                if (AT(i + 1) == '\'' || AT(i + 1) == ',') {
+                    /* abcm2ps: the slur drawn above or below; abc2midi reads it too */
+                    abc_ext(p, i, "slur direction mark",
+                            "abcm2ps slur direction mark '(%c' read as '('", AT(i + 1));
+                    i++;
+                }
                 i++;
             }
             continue;

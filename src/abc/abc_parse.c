@@ -14,19 +14,25 @@
 
 /* ---- diagnostics and events ------------------------------------------------------------------ */
 
-int abc_col(const abc_parser *p, size_t pos) {
+int abc_col(abc_parser *p, size_t pos) {
+    size_t i = p->line_start;
     int col = 1;
-    for (size_t i = p->line_start; i < pos && i < p->len; i++)
+    if (p->col_line == p->line_start && p->col_val > 0 && p->col_pos <= pos)
+        i = p->col_pos, col = p->col_val; /* go on from the last answer */
+    for (; i < pos && i < p->len; i++)
         if (((unsigned char)p->s[i] & 0xC0) != 0x80) col++; /* count UTF-8 characters */
+    p->col_line = p->line_start, p->col_pos = i, p->col_val = col;
     return col;
 }
 
-static void vdiag(abc_parser *p, int line, int col, int is_error, const char *fmt, va_list ap) {
+static void vdiag(abc_parser *p, int line, int col, int is_error, const char *ext, const char *fmt,
+                  va_list ap) {
     abc_tune *t = p->t;
     if (is_error)
         t->n_errors++;
     else
         t->n_warnings++;
+    if (ext) t->n_extensions++;
     if (t->n_diag >= ABC_MAX_DIAGS) return;
     if (t->n_diag == t->cap_diag) {
         int cap = t->cap_diag ? t->cap_diag * 2 : 16;
@@ -39,20 +45,28 @@ static void vdiag(abc_parser *p, int line, int col, int is_error, const char *fm
     }
     ts_abc_diag *d = &t->diag[t->n_diag++];
     d->line = line, d->column = col, d->is_error = is_error;
+    snprintf(d->extension, sizeof d->extension, "%s", ext ? ext : "");
     vsnprintf(d->message, sizeof d->message, fmt, ap);
 }
 
 void abc_diag(abc_parser *p, size_t pos, int is_error, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vdiag(p, p->line_no, abc_col(p, pos), is_error, fmt, ap);
+    vdiag(p, p->line_no, abc_col(p, pos), is_error, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void abc_ext(abc_parser *p, size_t pos, const char *ext, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vdiag(p, p->line_no, abc_col(p, pos), 0, ext, fmt, ap);
     va_end(ap);
 }
 
 void abc_diag_at(abc_parser *p, int line, int col, int is_error, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vdiag(p, line, col, is_error, fmt, ap);
+    vdiag(p, line, col, is_error, NULL, fmt, ap);
     va_end(ap);
 }
 
@@ -337,6 +351,23 @@ static size_t tune_start(const char *s, size_t len) {
     return 0;
 }
 
+/* Offset of the first "K:" line of the tune starting at i (before an empty line or the next
+ * X:), or len when there is none. */
+static size_t key_line(const char *s, size_t i, size_t len) {
+    int first = 1;
+    while (i < len) {
+        size_t e = i;
+        while (e < len && s[e] != '\n')
+            e++;
+        if (!first && (blank_line(s, i, e) || (e - i >= 2 && s[i] == 'X' && s[i + 1] == ':')))
+            return len;
+        if (e - i >= 2 && s[i] == 'K' && s[i + 1] == ':') return i;
+        first = 0;
+        i = e + 1;
+    }
+    return len;
+}
+
 static void parse_lines(abc_parser *p) {
     const char *s = p->s;
     size_t i = tune_start(s, p->len);
@@ -344,7 +375,10 @@ static void parse_lines(abc_parser *p) {
     for (size_t k = 0; k < i; k++)
         if (s[k] == '\n') p->line_no++;
     int first = 1, music_before_key = 0;
-    char last_field = 0; /* letter of the previous line's field, 0 after music */
+    char last_field = 0;      /* letter of the previous line's field, 0 after music */
+    int comment_goes_on = 0;  /* the last line was a comment ending in '\\': this one is too */
+    char text_block[16] = ""; /* inside %%begin<name> .. %%end<name>: its name */
+    size_t key_at = key_line(s, i, p->len); /* the tune's first K: line; p->len when none */
     if (!(i + 1 < p->len && s[i] == 'X' && s[i + 1] == ':'))
         abc_diag_at(p, p->line_no, 1, 0, "no X: field: the tune has no reference number");
     while (i < p->len) {
@@ -362,7 +396,25 @@ static void parse_lines(abc_parser *p) {
         }
         if (!first && ce - b >= 2 && s[b] == 'X' && s[b + 1] == ':') break; /* the next tune */
         first = 0;
-        if (s[b] == '%') {
+        int continued = comment_goes_on;
+        comment_goes_on = (s[b] == '%' || continued) && ce > b && s[ce - 1] == '\\';
+        if (text_block[0]) {
+            /* a %%begintext (abcm2ps: also ps, svg, ...) block holds no music */
+            size_t n = strlen(text_block);
+            if (ce - b >= 5 + n && !strncmp(s + b, "%%end", 5) &&
+                !strncmp(s + b + 5, text_block, n))
+                text_block[0] = '\0';
+        } else if (continued) {
+            /* the rest of a comment or directive continued with '\\' (abcm2ps reads them so) */
+        } else if (s[b] == '%') {
+            if (ce - b > 7 && !strncmp(s + b, "%%begin", 7)) {
+                size_t n = 0;
+                while (b + 7 + n < ce && n < sizeof text_block - 1 &&
+                       isalpha((unsigned char)s[b + 7 + n]))
+                    n++;
+                memcpy(text_block, s + b + 7, n);
+                text_block[n] = '\0';
+            }
             if (ce - b >= 2 && s[b + 1] == '%') directive(p, b, ce);
         } else if (is_field_line(s, b, ce)) {
             char letter = s[b];
@@ -378,6 +430,12 @@ static void parse_lines(abc_parser *p) {
             /* the header holds no music, so any such line there is run-on text; in the body,
              * music follows a P: or T: (a part or section label), bar lines or not */
             abc_diag(p, b, 0, "text line without a field letter, taken as part of %c:", last_field);
+        } else if (!p->in_body && key_at < p->len && b < key_at) {
+            /* a line without a field letter in a header that a K: line still ends: abcm2ps
+             * and abc2midi skip it (often a field's value that lost its letter) */
+            abc_ext(p, b, "header line without a field",
+                    "line without a field letter in the "
+                    "header ignored");
         } else if (!p->in_body) {
             if (!music_before_key)
                 abc_diag(p, b, 1, "music before the K: field (K: must end the header)");

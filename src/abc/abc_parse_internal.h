@@ -52,8 +52,10 @@ typedef struct {
     const char *s;
     size_t len;
     abc_tune *t;
-    int line_no;       /* 1-based line of the current line */
-    size_t line_start; /* its offset */
+    int line_no;              /* 1-based line of the current line */
+    size_t line_start;        /* its offset */
+    size_t col_line, col_pos; /* abc_col's memory: line start, position and column there */
+    int col_val;
     abc_voice v[ABC_MAX_VOICES];
     int cur; /* current voice */
     int n_voices;
@@ -73,7 +75,12 @@ void abc_diag(abc_parser *p, size_t pos, int is_error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void abc_diag_at(abc_parser *p, int line, int col, int is_error, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-int abc_col(const abc_parser *p, size_t pos);
+/* A warning for syntax outside ABC 2.1 that the reference tools read; `ext` names it. */
+void abc_ext(abc_parser *p, size_t pos, const char *ext, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* 1-based column (UTF-8 characters) of pos on the current line. Remembers the last answer, so
+ * that walking a line left to right costs its length once, not once per token. */
+int abc_col(abc_parser *p, size_t pos);
 
 abc_event *abc_push_event(abc_parser *p, int kind, size_t pos);
 

@@ -19,7 +19,7 @@ int ts_abc_to_midi_file(const char *text, size_t len, const char *path, char *er
         abc_tune_free(&t);
         return -1;
     }
-    if (t.hornpipe && t.meter_num == 4 && t.meter_den == 4) abc_hornpipe_swing(&t); /* 4/4 only */
+    if (t.hornpipe) abc_hornpipe_swing(&t); /* 2/4 and 4/4 only, as abc2midi */
     size_t n;
     int64_t end;
     int oom;

@@ -7,7 +7,8 @@
  *    repeat; "||" does not start a section;
  *  - "|1,2 ... :|3": a section repeats until its highest ending has played;
  *  - a chord sounds for its first note's length; staccato halves a single note;
- *  - T alternates the upper neighbour and the note in 1/32 notes (at least two);
+ *  - T alternates the upper neighbour and the note in pieces of a 1/16 note, halved until a
+ *    piece lasts at most 0.1 s at the header's tempo (1/32 notes at 120 a minute; at least two);
  *  - ~ plays the upper neighbour for a quarter of L: then the note, except on a note written
  *    with length 3, which becomes note, upper, note, lower, note (1/3, 1/12, 1/4, 1/12, 1/4).
  * Grace notes and chord symbols are not played (abc2midi -NGRA -NGUI). */
@@ -21,6 +22,7 @@ typedef struct {
     abc_midi_note *v;
     size_t n, cap;
     int oom;
+    int64_t trill_piece; /* ticks of one trill note at the tune's tempo */
 } note_list;
 
 static abc_midi_note *add_note(note_list *l, int voice, int pitch, int64_t on, int64_t off) {
@@ -63,7 +65,7 @@ static void play_note(note_list *l, const abc_event *e, int voice, abc_rat at, o
     int64_t on = abc_rat_ticks(at), off = abc_rat_ticks(end);
     int single = !(e->flags & ABC_N_CHORD);
     if (single && (e->flags & ABC_N_TRILL) && !(e->flags & ABC_N_TIE)) {
-        int64_t n = (off - on) / 120 * 2;
+        int64_t n = (off - on) / l->trill_piece;
         if (n < 2) n = 2;
         for (int64_t i = 0; i < n; i++) {
             abc_rat a = abc_rat_add(at, abc_rat_mul(e->dur, abc_rat_make(i, n)));
@@ -265,6 +267,10 @@ static int note_cmp(const void *a, const void *b) {
 
 abc_midi_note *abc_render(const abc_tune *t, size_t *n, int64_t *end_tick, int *oom) {
     note_list l = {0};
+    /* abc2midi halves a 1/16 note (120 ticks) until it lasts at most 100000 us */
+    l.trill_piece = 120;
+    while (l.trill_piece > 1 && l.trill_piece * t->tempo > 100000LL * 480)
+        l.trill_piece /= 2;
     *end_tick = 0;
     for (int v = 0; v < t->n_voices && !l.oom; v++)
         render_voice(t, v, &l, end_tick);

@@ -1,5 +1,6 @@
 /* midi_swing.c — abc2midi's hornpipe swing: in a 4/4 tune whose R: starts with "hornpipe", a
- * pair of eighth notes starting on a quarter-note beat is played long-short, 2:1.
+ * pair of eighth notes starting on a quarter-note beat is played long-short, 2:1; in a 2/4
+ * hornpipe, a pair of sixteenths starting on an eighth (abc2midi swings notes of 4/num 32nds).
  *
  * Applied to the events after checking (bar lengths are checked as written) and before
  * rendering. Pairs are two single notes or chords written as exactly 1/8 each, broken rhythm
@@ -31,8 +32,7 @@ static void set_group(abc_tune *t, const swing_group *g, abc_rat f) {
     }
 }
 
-static void swing_voice(abc_tune *t, int v, swing_group *g) {
-    const abc_rat eighth = abc_rat_make(1, 8);
+static void swing_voice(abc_tune *t, int v, swing_group *g, abc_rat eighth) {
     size_t n = 0;
     abc_rat pos = {0, 1};
     for (size_t k = 0; k < t->n;) {
@@ -60,9 +60,9 @@ static void swing_voice(abc_tune *t, int v, swing_group *g) {
         pos = abc_rat_add(pos, adv);
         k = end;
     }
-    /* pairs: an eighth on a beat and the eighth after it */
+    /* pairs: an eighth (a sixteenth in 2/4) on a beat and the one after it */
     for (size_t i = 0; i + 1 < n; i++) {
-        abc_rat q = abc_rat_mul(g[i].pos, abc_rat_make(4, 1));
+        abc_rat q = abc_rat_mul(g[i].pos, abc_rat_make(eighth.d, 2 * eighth.n));
         if (g[i].eighth && g[i + 1].eighth && q.d == 1) {
             g[i].swing = 1, g[i + 1].swing = 2;
             i++;
@@ -82,9 +82,10 @@ static void swing_voice(abc_tune *t, int v, swing_group *g) {
 }
 
 void abc_hornpipe_swing(abc_tune *t) {
+    if (t->meter_den != 4 || (t->meter_num != 2 && t->meter_num != 4)) return;
     swing_group *g = malloc((t->n + 1) * sizeof *g);
     if (!g) return; /* left unswung */
     for (int v = 0; v < t->n_voices; v++)
-        swing_voice(t, v, g);
+        swing_voice(t, v, g, abc_rat_make(1, 8 * 4 / t->meter_num));
     free(g);
 }

@@ -19,9 +19,17 @@ static void usage(FILE *out) {
             "       tunescale abc midi FILE... --out DIR [--json] [--quiet]\n\n"
             "check  parses every tune (ABC 2.1) and prints FILE:line:col: error|warning: reason\n"
             "       and a verdict per tune (valid, valid with warnings, invalid), then totals.\n"
+            "       The rule: an error is what the reference tools (abcm2ps, abc2midi) cannot\n"
+            "       read either; syntax outside ABC 2.1 that they read (slur direction marks\n"
+            "       \"('\" \"(,\", abc2midi microtones \"_/e\", decorations inside grace notes,\n"
+            "       the empty chord \"[]\", header lines without a field letter, %%%% lines\n"
+            "       continued with '\\') is a warning that names the extension, and a tune\n"
+            "       with such warnings is valid with warnings, not strictly ABC 2.1 valid.\n"
             "       Bar lengths are checked against M: (pickups, endings and last bars may be\n"
             "       short). Exit 0 when no tune is invalid, 1 when one is (or a file cannot be\n"
-            "       read), 2 on a usage error.\n"
+            "       read), 2 on a usage error. --json gives per tune \"verdict\" (reference\n"
+            "       tools), \"strict_valid\" (ABC 2.1: no error, no extension) and\n"
+            "       \"extensions\" (the names of the extensions used).\n"
             "midi   converts every tune to a Standard MIDI File (format 1, 480 ticks per quarter,\n"
             "       a tempo/meter/key track and one note track per voice) written atomically as\n"
             "       DIR/<file stem>_<X number>.mid. Repeats and endings are expanded, ties\n"
@@ -91,8 +99,21 @@ static double pct(long a, long b) {
     return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
+/* "extensions": each extension the tune uses, once, in text order. */
+static void add_extensions(cJSON *t, const ts_abc_result *r) {
+    cJSON *a = cJSON_AddArrayToObject(t, "extensions");
+    for (int d = 0; d < r->n_diags; d++) {
+        const char *x = r->diags[d].extension;
+        int seen = !x[0];
+        for (int k = 0; k < d && !seen; k++)
+            seen = !strcmp(r->diags[k].extension, x);
+        if (!seen) cJSON_AddItemToArray(a, cJSON_CreateString(x));
+    }
+}
+
 static int check_main(int argc, char **argv, int json, int quiet) {
     long n_tunes = 0, n_valid = 0, n_warn = 0, n_invalid = 0, bars_t = 0, bars_c = 0;
+    long n_strict = 0;
     int failed = 0;
     cJSON *doc = json ? cJSON_CreateObject() : NULL, *tunes = NULL;
     if (json) tunes = cJSON_AddArrayToObject(doc, "tunes");
@@ -119,6 +140,7 @@ static int check_main(int argc, char **argv, int json, int quiet) {
             n_valid += r.verdict == TS_ABC_VALID;
             n_warn += r.verdict == TS_ABC_WARNINGS;
             n_invalid += r.verdict == TS_ABC_INVALID;
+            n_strict += !r.n_errors && !r.n_extensions;
             bars_t += r.bars_total, bars_c += r.bars_consistent;
             int base = sp[k].line - 1;
             if (json) {
@@ -131,8 +153,10 @@ static int check_main(int argc, char **argv, int json, int quiet) {
                                         r.verdict == TS_ABC_VALID      ? "valid"
                                         : r.verdict == TS_ABC_WARNINGS ? "warnings"
                                                                        : "invalid");
+                cJSON_AddBoolToObject(t, "strict_valid", !r.n_errors && !r.n_extensions);
                 cJSON_AddNumberToObject(t, "errors", r.n_errors);
                 cJSON_AddNumberToObject(t, "warnings", r.n_warnings);
+                add_extensions(t, &r);
                 cJSON_AddNumberToObject(t, "bars_total", r.bars_total);
                 cJSON_AddNumberToObject(t, "bars_consistent", r.bars_consistent);
                 cJSON *ds = cJSON_AddArrayToObject(t, "diagnostics");
@@ -143,6 +167,8 @@ static int check_main(int argc, char **argv, int json, int quiet) {
                     cJSON_AddStringToObject(o, "severity",
                                             r.diags[d].is_error ? "error" : "warning");
                     cJSON_AddStringToObject(o, "message", r.diags[d].message);
+                    if (r.diags[d].extension[0])
+                        cJSON_AddStringToObject(o, "extension", r.diags[d].extension);
                     cJSON_AddItemToArray(ds, o);
                 }
                 cJSON_AddItemToArray(tunes, t);
@@ -170,6 +196,7 @@ static int check_main(int argc, char **argv, int json, int quiet) {
         cJSON_AddNumberToObject(tot, "warnings", (double)n_warn);
         cJSON_AddNumberToObject(tot, "invalid", (double)n_invalid);
         cJSON_AddNumberToObject(tot, "accepted_pct", pct(n_valid + n_warn, n_tunes));
+        cJSON_AddNumberToObject(tot, "strict_valid", (double)n_strict);
         cJSON_AddNumberToObject(tot, "bars_total", (double)bars_t);
         cJSON_AddNumberToObject(tot, "bars_consistent", (double)bars_c);
         cJSON_AddBoolToObject(tot, "files_failed", failed);
@@ -179,10 +206,11 @@ static int check_main(int argc, char **argv, int json, int quiet) {
         cJSON_Delete(doc);
     } else {
         printf("tunes %ld: valid %ld (%.1f%%), with warnings %ld (%.1f%%), invalid %ld (%.1f%%); "
-               "valid or with warnings %.2f%%; bars consistent %ld/%ld (%.1f%%)\n",
+               "valid or with warnings %.2f%%; strictly ABC 2.1 %ld (%.1f%%); bars consistent "
+               "%ld/%ld (%.1f%%)\n",
                n_tunes, n_valid, pct(n_valid, n_tunes), n_warn, pct(n_warn, n_tunes), n_invalid,
-               pct(n_invalid, n_tunes), pct(n_valid + n_warn, n_tunes), bars_c, bars_t,
-               pct(bars_c, bars_t));
+               pct(n_invalid, n_tunes), pct(n_valid + n_warn, n_tunes), n_strict,
+               pct(n_strict, n_tunes), bars_c, bars_t, pct(bars_c, bars_t));
     }
     return failed || n_invalid ? 1 : 0;
 }

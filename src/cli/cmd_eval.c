@@ -21,8 +21,9 @@ static void usage(FILE *out) {
             "usage: tunescale eval --checkpoint FILE --data DIR [--samples DIR] [options]\n\n"
             "Test loss and perplexity of a model on DIR/test.bin (every non-<PAD> target, windows\n"
             "of --seq-len, no dropout: the training run's own evaluation). With --samples, also\n"
-            "for the .abc files there: strict validity (no error from the ABC checker), loose\n"
-            "validity (the notebook's check), MIDI conversion (NAME.mid written beside each\n"
+            "for the .abc files there: strict validity (ABC 2.1: no error and no extension from\n"
+            "the ABC checker), reference-tool validity (no error: what abcm2ps and abc2midi\n"
+            "read), loose validity (the notebook's check), MIDI conversion (NAME.mid beside each\n"
             "NAME.abc), novelty (generated 16-character windows found nowhere in train.bin) and\n"
             "meter consistency (bars whose length matches M:).\n\n"
             "  --checkpoint FILE   model.safetensors or checkpoint.safetensors (optional with\n"
@@ -127,6 +128,7 @@ int cmd_eval(int argc, char **argv) {
             printf("samples in %s (%d files):\n", samples,
                    cJSON_GetObjectItemCaseSensitive(s, "files")->valueint);
             print_pct("strict validity", s, "strict_valid_pct", 1, " %");
+            print_pct("reference-tool validity", s, "reference_valid_pct", 1, " %");
             print_pct("loose validity", s, "loose_valid_pct", 1, " %");
             print_pct("MIDI conversion", s, "midi_pct", 1, " %");
             print_pct("novelty", s, "novelty", 100, " %");

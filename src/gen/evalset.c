@@ -188,12 +188,15 @@ ts_status ts_eval_samples(const char *dir, const ts_vocab *v, const char *train_
             st = ts_set_error("out of host memory");
             break;
         }
-        int strict = r.verdict != TS_ABC_INVALID, loose = ts_abc_loose_valid(text, len);
+        /* strict: ABC 2.1 as written; reference: what abcm2ps and abc2midi read */
+        int reference = r.verdict != TS_ABC_INVALID, strict = reference && !r.n_extensions;
+        int loose = ts_abc_loose_valid(text, len);
         char mid[4300], err[256] = "";
         snprintf(mid, sizeof mid, "%.*s.mid", (int)(strlen(path) - 4), path);
         int midi = ts_abc_to_midi_file(text, len, mid, err, sizeof err) == 0;
         out->files++;
         out->strict_valid += strict;
+        out->reference_valid += reference;
         out->loose_valid += loose;
         out->midi_ok += midi;
         out->bars_total += r.bars_total;
@@ -202,6 +205,7 @@ ts_status ts_eval_samples(const char *dir, const ts_vocab *v, const char *train_
         cJSON_AddStringToObject(row, "file", names[i]);
         cJSON_AddStringToObject(row, "title", r.title);
         cJSON_AddBoolToObject(row, "strict_valid", strict);
+        cJSON_AddBoolToObject(row, "reference_valid", reference);
         cJSON_AddNumberToObject(row, "errors", r.n_errors);
         cJSON_AddNumberToObject(row, "warnings", r.n_warnings);
         if (r.n_diags > 0) cJSON_AddStringToObject(row, "first_diagnostic", r.diags[0].message);
@@ -278,6 +282,7 @@ cJSON *ts_sample_metrics_json(const ts_sample_metrics *m) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "files", m->files);
     add_share(o, "strict_valid_pct", m->strict_valid, m->files, 100);
+    add_share(o, "reference_valid_pct", m->reference_valid, m->files, 100);
     add_share(o, "loose_valid_pct", m->loose_valid, m->files, 100);
     add_share(o, "midi_pct", m->midi_ok, m->files, 100);
     add_share(o, "novelty", (double)m->novel_windows, (double)m->windows, 1);

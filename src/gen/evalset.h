@@ -1,7 +1,10 @@
 /*
  * evalset.h — quality figures for a folder of generated tunes (.abc files from `sample`):
  *
- *   strict validity   share of files ts_abc_check finds no error in (warnings allowed)
+ *   strict validity   share of files that are ABC 2.1 as written: ts_abc_check finds no
+ *                     error and no extension (other warnings allowed)
+ *   reference-tool validity  share ts_abc_check finds no error in: what abcm2ps and abc2midi
+ *                     read, their extensions included
  *   loose validity    share passing the notebook's check (X: or T:, K:, a note letter)
  *   MIDI conversion   share ts_abc_to_midi_file converts (NAME.mid written beside NAME.abc)
  *   novelty           share of the generated 16-character windows that occur nowhere in the
@@ -19,7 +22,7 @@
 enum { TS_NOVELTY_WINDOW = 16 };
 
 typedef struct {
-    int files, strict_valid, loose_valid, midi_ok;
+    int files, strict_valid, reference_valid, loose_valid, midi_ok;
     long windows, novel_windows;
     long bars_total, bars_consistent;
 } ts_sample_metrics;

@@ -206,7 +206,10 @@ static ts_status write_artefacts(const char *out, const cJSON *final, const cJSO
     md_row(f, "test loss", tr, "test_loss", 1, "%.4f");
     md_row(f, "test perplexity", tr, "test_perplexity", 1, "%.2f");
     md_row(f, "samples", m, "files", 1, "%.0f");
-    md_row(f, "strict ABC validity (no checker error)", m, "strict_valid_pct", 1, "%.1f %%");
+    md_row(f, "strict ABC 2.1 validity (no error, no extension)", m, "strict_valid_pct", 1,
+           "%.1f %%");
+    md_row(f, "reference-tool validity (what abcm2ps/abc2midi read)", m, "reference_valid_pct", 1,
+           "%.1f %%");
     md_row(f, "loose validity (the notebook's check)", m, "loose_valid_pct", 1, "%.1f %%");
     md_row(f, "MIDI conversion", m, "midi_pct", 1, "%.1f %%");
     md_row(f, "novelty (16-char windows not in train)", m, "novelty", 100, "%.1f %%");
