@@ -21,12 +21,20 @@ static void write_text(const char *dir, const char *name, const char *text, char
     assert_int_equal(ts_write_file_atomic(path, text, strlen(text)), TS_OK);
 }
 
-/* A dataset.json with what the planner reads: hash, vocabulary, train tokens. */
+/* A dataset.json with every field its owner (data/dataset_json.c) checks; the planner reads the
+ * hash, the vocabulary and the train tokens. */
 static void fake_dataset(const char *dir) {
     char path[4200];
     write_text(dir, "dataset.json",
-               "{\"dataset_hash\": \"abc123\", \"vocab_size\": 100, "
-               "\"splits\": {\"train\": {\"tokens\": 1000000}}}",
+               "{\"dataset_hash\": \"abc123\", \"cache_key\": \"k\", \"vocab_size\": 100, "
+               "\"options\": {\"framing\": \"sos_eos\"}, "
+               "\"splits\": {\"train\": {\"tokens\": 1000000}, \"val\": {\"tokens\": 1000}, "
+               "\"test\": {\"tokens\": 1000}}, "
+               "\"files\": {\"vocab\": {\"file\": \"vocab.json\", \"sha256\": \"0\"}, "
+               "\"train\": {\"file\": \"train.bin\", \"sha256\": \"0\"}, "
+               "\"val\": {\"file\": \"val.bin\", \"sha256\": \"0\"}, "
+               "\"test\": {\"file\": \"test.bin\", \"sha256\": \"0\"}, "
+               "\"index\": {\"file\": \"splits.tsv\", \"sha256\": \"0\"}}}",
                path, sizeof path);
 }
 
