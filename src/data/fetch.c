@@ -348,7 +348,10 @@ static attempt_result run_attempt(fetch_xfer *x, char *what, size_t what_cap, ch
                  (unsigned long long)x->opt->max_bytes);
         return ATTEMPT_PERMANENT;
     }
-    if (x->timed_out || (x->deadline > 0 && fetch_now() > x->deadline)) {
+    /* curl's own clock may stop it a hair before ours reaches the deadline: a curl timeout
+     * within 50 ms of it is the --timeout too, not a retryable stall */
+    if (x->timed_out || (x->deadline > 0 && fetch_now() > x->deadline) ||
+        (rc == CURLE_OPERATION_TIMEDOUT && x->deadline > 0 && fetch_now() > x->deadline - 0.05)) {
         x->timed_out = 1;
         snprintf(what, what_cap, "not finished within --timeout %g s", x->opt->timeout_s);
         return ATTEMPT_PERMANENT;

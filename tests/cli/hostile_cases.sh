@@ -149,11 +149,11 @@ fi
 # ---- 9. two trains into the same --out at once both reported success ----------------------------
 if want 9; then
   needs_data
-  "$TS" train --data "$tmp/data" --model transformer-small --batch 4 --seq-len 32 --steps 300 \
+  "$TS" train --data "$tmp/data" --model transformer-small --batch 4 --seq-len 32 --steps 1000000 \
     --threads 1 -q --out "$tmp/r9" >/dev/null 2>&1 &
   first=$!
   for _ in $(seq 200); do [ -d "$tmp/r9" ] && break; sleep 0.05; done
-  sleep 1 # the first is training now (300 steps: several seconds)
+  sleep 1 # the first is training now (a million steps: it is still going when killed below)
   run c9 60 "$TS" train --data "$tmp/data" --model transformer-small --batch 4 --seq-len 32 --steps 2 \
     --threads 1 -q --out "$tmp/r9"
   kill -0 "$first" 2>/dev/null && still=1 || still=0
