@@ -26,7 +26,8 @@ struct ts_buffer {
 /* Kernel files (cl/<name>.cl): one program each, built on first use. */
 #define OCL_PROGRAMS(X)                                                                            \
     X(elementwise)                                                                                 \
-    X(bias) X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)                   \
+    X(bias)                                                                                        \
+    X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)              \
         X(attention_flash)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,

@@ -94,7 +94,7 @@ ts_status ts_report_build(const char *dir, const ts_report_options *opt, ts_repo
                                    "--allow-dirty to publish them marked as such",
                                    dir, rep->n_dirty, rep->n_dirty == 1 ? " was" : "s were");
     ts_run_set_sort(&rep->set);
-    rep->system = ts_report_system(dir, &rep->set); /* sorted: one device per backend */
+    rep->system = ts_report_system(dir, &rep->set);    /* sorted: one device per backend */
     rep->fits = calloc(rep->set.n, sizeof *rep->fits); /* at most one group per run */
     if (!rep->fits) return ts_set_error("out of host memory");
     for (size_t i = 0; i < rep->set.n && st == TS_OK; i++) {

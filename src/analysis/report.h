@@ -48,7 +48,7 @@ typedef struct {
     cJSON *manifest;   /* DIR/sweep.json when there is one (preset, data, commit), else NULL */
     cJSON *system;     /* the system description of the runs (first run's result.json) */
     size_t n_dirty;    /* runs trained by a build with local edits */
-    ts_nd_report nd; /* report_nd.c: the L(N, D) section (n_groups 0: the set has none) */
+    ts_nd_report nd;   /* report_nd.c: the L(N, D) section (n_groups 0: the set has none) */
     /* set by ts_report_save: "made", "off (--no-plots)" or "skipped (why)"; summary.md and
      * summary.json record it, so a report without plots says why */
     char plots_status[1100];

@@ -81,9 +81,9 @@ static char *regime_of(const cJSON *root) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "precision");
     char buf[512];
     snprintf(buf, sizeof buf, "dataset %.12s, %.0f tokens, lr %g warmup %.0f of %.0f steps, %s",
-             cJSON_IsString(h) ? h->valuestring : "?", ts_result_number(root, "tokens"), ts_result_number(hp, "lr"),
-             ts_result_number(hp, "warmup_steps"), ts_result_number(hp, "total_steps"),
-             cJSON_IsString(p) ? p->valuestring : "fp32");
+             cJSON_IsString(h) ? h->valuestring : "?", ts_result_number(root, "tokens"),
+             ts_result_number(hp, "lr"), ts_result_number(hp, "warmup_steps"),
+             ts_result_number(hp, "total_steps"), cJSON_IsString(p) ? p->valuestring : "fp32");
     return strdup(buf);
 }
 
