@@ -19,8 +19,6 @@ set -uo pipefail
 out=${1:?usage: large.sh OUT_DIR}
 mkdir -p "$out"
 exec > >(tee -a "$out/large.log") 2>&1
-deadline=$((SECONDS + ${TS_GPU_DEADLINE:-480}))
-left() { echo $((deadline - SECONDS)); }
 if [ -n "${TUNESCALE:-}" ]; then
   TS=$TUNESCALE # a local build (trying the script on the CPU drivers)
 else
@@ -38,29 +36,9 @@ extra=${TS_GPU_EXTRA:-} # e.g. "--seq-len 32" for a try on the CPU drivers
 export TUNESCALE_CACHE=$out/cache PYTHONUNBUFFERED=1
 jsonl=$out/results.jsonl
 : >"$jsonl"
-
-# Runs a command under the time left, appends its JSON stdout to results.jsonl under a tag.
-record() { # tag limit command...
-  local tag=$1 limit=$2
-  shift 2
-  if [ "$(left)" -lt 20 ]; then echo "large.sh: $tag skipped (deadline)"; return; fi
-  [ "$limit" -gt "$(left)" ] && limit=$(left)
-  local t0=$SECONDS doc
-  doc=$(timeout "$limit" "$@" 2>"$out/stderr.tmp")
-  local rc=$?
-  python3 - "$tag" "$rc" "$((SECONDS - t0))" "$doc" "$(tail -n 3 "$out/stderr.tmp")" >>"$jsonl" <<'PY'
-import json, sys
-tag, rc, secs, doc, err = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-try:
-    value = json.loads(doc) if doc.strip() else None
-except ValueError:
-    value = doc[-2000:]
-print(json.dumps({"tag": tag, "rc": rc, "seconds": secs, "result": value,
-                  "stderr": err if rc else ""}))
-PY
-  echo "large.sh: $tag rc=$rc in $((SECONDS - t0)) s"
-  [ "$rc" != 0 ] && tail -n 3 "$out/stderr.tmp"
-}
+ts_gpu_name=large.sh
+# shellcheck source=bench/gpu/record.sh
+source bench/gpu/record.sh
 
 echo "== 1. machine"
 nvidia-smi >"$out/nvidia-smi.txt" 2>&1 && head -n 15 "$out/nvidia-smi.txt"

@@ -295,21 +295,10 @@ static void html_nd(FILE *f, const ts_report *rep) {
     }
     fputs("</tbody></table></div>\n", f);
     if (!rep->plots_made) return;
-    for (size_t i = 0; i < nd->n_groups; i++) {
-        const ts_nd_group *g = &nd->groups[i];
-        char name[300], cap[400];
-        ts_nd_plot_name("nd_loss_vs_tokens", g->backend, g->family, name, sizeof name);
-        snprintf(cap, sizeof cap, "Loss vs tokens per size, with L(N, D) (%s %s)", g->backend,
-                 g->family);
-        html_plot(f, rep, name, cap);
-        ts_nd_plot_name("nd_isoloss", g->backend, g->family, name, sizeof name);
-        snprintf(cap, sizeof cap, "Iso-loss contours over (N, D) (%s %s)", g->backend, g->family);
-        html_plot(f, rep, name, cap);
-        if (i + 1 < nd->n_groups && !strcmp(nd->groups[i + 1].backend, g->backend)) continue;
-        ts_nd_plot_name("nd_frontier", g->backend, NULL, name, sizeof name);
-        snprintf(cap, sizeof cap, "Compute-optimal frontier (%s)", g->backend);
-        html_plot(f, rep, name, cap);
-    }
+    ts_nd_plot_ref plots[3 * TS_ND_MAX_PLOT_GROUPS];
+    size_t n = ts_nd_plot_list(nd, plots, sizeof plots / sizeof plots[0]);
+    for (size_t i = 0; i < n; i++)
+        html_plot(f, rep, plots[i].name, plots[i].caption);
 }
 
 /* The backends of this set side by side: tokens/s and its ratio to the first backend. */

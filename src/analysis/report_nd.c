@@ -315,21 +315,30 @@ void ts_nd_report_write_md(FILE *f, const ts_nd_report *nd, const ts_run_set *se
     md_runs(f, nd, set);
     fprintf(f, "\n");
     if (!plots_made) return;
-    for (size_t i = 0; i < nd->n_groups; i++) {
+    ts_nd_plot_ref plots[3 * TS_ND_MAX_PLOT_GROUPS];
+    size_t n = ts_nd_plot_list(nd, plots, sizeof plots / sizeof plots[0]);
+    for (size_t i = 0; i < n; i++)
+        md_plot(f, dir, plots[i].name, plots[i].caption);
+}
+
+size_t ts_nd_plot_list(const ts_nd_report *nd, ts_nd_plot_ref *out, size_t cap) {
+    size_t n = 0;
+    for (size_t i = 0; i < nd->n_groups && n + 3 <= cap; i++) {
         const ts_nd_group *g = &nd->groups[i];
-        char name[300], cap[400];
-        ts_nd_plot_name("nd_loss_vs_tokens", g->backend, g->family, name, sizeof name);
-        snprintf(cap, sizeof cap, "validation loss vs tokens per size with L(N, D) (%s, %s)",
+        ts_nd_plot_name("nd_loss_vs_tokens", g->backend, g->family, out[n].name,
+                        sizeof out[n].name);
+        snprintf(out[n++].caption, sizeof out->caption,
+                 "validation loss vs tokens per size with L(N, D) (%s, %s)", g->family, g->backend);
+        ts_nd_plot_name("nd_isoloss", g->backend, g->family, out[n].name, sizeof out[n].name);
+        snprintf(out[n++].caption, sizeof out->caption, "iso-loss contours of L(N, D) (%s, %s)",
                  g->family, g->backend);
-        md_plot(f, dir, name, cap);
-        ts_nd_plot_name("nd_isoloss", g->backend, g->family, name, sizeof name);
-        snprintf(cap, sizeof cap, "iso-loss contours of L(N, D) (%s, %s)", g->family, g->backend);
-        md_plot(f, dir, name, cap);
+        /* one frontier plot per backend, after its last family */
         if (i + 1 < nd->n_groups && !strcmp(nd->groups[i + 1].backend, g->backend)) continue;
-        ts_nd_plot_name("nd_frontier", g->backend, NULL, name, sizeof name);
-        snprintf(cap, sizeof cap, "compute-optimal N and D vs compute (%s)", g->backend);
-        md_plot(f, dir, name, cap);
+        ts_nd_plot_name("nd_frontier", g->backend, NULL, out[n].name, sizeof out[n].name);
+        snprintf(out[n++].caption, sizeof out->caption, "compute-optimal N and D vs compute (%s)",
+                 g->backend);
     }
+    return n;
 }
 
 /* ---- JSON ---- */

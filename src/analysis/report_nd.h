@@ -62,6 +62,14 @@ void ts_nd_report_write_md(FILE *f, const ts_nd_report *nd, const ts_run_set *se
  * the same with SI prefixes. Shared by the Markdown and HTML sections. */
 const char *ts_nd_fmt_ci(double v, double lo, double hi, const char *fmt, char *buf, size_t cap);
 const char *ts_nd_fmt_si_ci(double v, double lo, double hi, char *buf, size_t cap);
+/* The section's figures in order (name under plots/ without extension, caption), for the
+ * Markdown and HTML writers; returns how many (at most cap). */
+#define TS_ND_MAX_PLOT_GROUPS 16
+typedef struct {
+    char name[300];
+    char caption[400];
+} ts_nd_plot_ref;
+size_t ts_nd_plot_list(const ts_nd_report *nd, ts_nd_plot_ref *out, size_t cap);
 /* summary.json's "nd" object; NULL when there is no section. */
 cJSON *ts_nd_report_json(const ts_nd_report *nd, const ts_run_set *set, const char *dir);
 /* A few lines for the terminal summary. */
