@@ -122,11 +122,25 @@ ts_status ts_model_init_params(ts_model *m, uint64_t seed) {
 
 /* ---- activations --------------------------------------------------------------------------- */
 
+/* The family's activation arenas (kept activations, their gradients) for batch B x T. */
+static int act_plan(const ts_model_config *cfg, int B, int T, ts_arena *acts, ts_arena *grads) {
+    return cfg->family == TS_LSTM ? ts_lstm_act_plan(cfg, B, T, acts, grads)
+                                  : ts_transformer_act_plan(cfg, B, T, acts, grads);
+}
+
 size_t ts_model_activation_bytes(const ts_model_config *cfg, int B, int T) {
     size_t N = (size_t)B * T, V = (size_t)cfg->vocab_size;
     size_t head = 2 * N + N + 2 * N * V; /* ids, targets, losses, probs, dlogits */
-    size_t fam = cfg->family == TS_LSTM ? ts_lstm_act_floats(cfg, B, T)
-                                        : ts_transformer_act_floats(cfg, B, T);
+    ts_arena acts, grads;                /* no cap: the total is the same however it is split */
+    ts_arena_init(&acts, 0);
+    ts_arena_init(&grads, 0);
+    size_t fam =
+        act_plan(cfg, B, T, &acts, &grads) ? ts_arena_floats(&acts) + ts_arena_floats(&grads) : 0;
+    ts_arena_free(&acts, NULL);
+    ts_arena_free(&grads, NULL);
+    /* the Transformer's position ids (B·T int32), plus B·T of margin this estimate has always had
+     */
+    if (cfg->family != TS_LSTM) fam += 2 * N;
     return (head + fam) * sizeof(float);
 }
 
@@ -135,8 +149,7 @@ size_t ts_model_activation_buffers(const ts_model_config *cfg, int B, int T, siz
     ts_arena acts, grads;
     ts_arena_init(&acts, cap_bytes ? cap_bytes : TS_MAX_BUFFER_ELEMENTS * 4);
     ts_arena_init(&grads, acts.cap * 4);
-    int ok = cfg->family == TS_LSTM ? ts_lstm_act_plan(cfg, B, T, &acts, &grads)
-                                    : ts_transformer_act_plan(cfg, B, T, &acts, &grads);
+    int ok = act_plan(cfg, B, T, &acts, &grads);
     size_t n = 0, largest = 0;
     if (ok && !acts.too_big && !grads.too_big) {
         const ts_arena *both[2] = {&acts, &grads};

@@ -140,7 +140,6 @@ void ts_transformer_free_acts(ts_model *m);
 void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step);
 void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step);
 ts_tensor ts_transformer_logits(ts_model *m);
-size_t ts_transformer_act_floats(const ts_model_config *c, int B, int T);
 /* Plans the activation arenas (kept activations, then their gradients) under a per-buffer cap;
  * the caller frees them with ts_arena_free. 0 on out of host memory. */
 int ts_transformer_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts,
@@ -151,7 +150,6 @@ void ts_lstm_free_acts(ts_model *m);
 void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step);
 void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step);
 ts_tensor ts_lstm_logits(ts_model *m);
-size_t ts_lstm_act_floats(const ts_model_config *c, int B, int T);
 int ts_lstm_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts, ts_arena *grads);
 
 /* Shared layers (layers.c). Linear as PyTorch: out (N, out) = inp (N, in) W^T + b, W (out, in).

@@ -120,18 +120,6 @@ int ts_transformer_act_plan(const ts_model_config *c, int B, int T, ts_arena *ac
     return a.blocks != NULL && !acts->no_memory && !grads->no_memory;
 }
 
-size_t ts_transformer_act_floats(const ts_model_config *c, int B, int T) {
-    ts_arena acts, grads; /* no cap: the total is the same however it is split */
-    ts_arena_init(&acts, 0);
-    ts_arena_init(&grads, 0);
-    size_t f = ts_transformer_act_plan(c, B, T, &acts, &grads)
-                   ? ts_arena_floats(&acts) + ts_arena_floats(&grads)
-                   : 0;
-    ts_arena_free(&acts, NULL);
-    ts_arena_free(&grads, NULL);
-    return f + 2 * (size_t)B * T;
-}
-
 void ts_transformer_free_acts(ts_model *m) {
     tf_acts *a = m->acts;
     if (!a) return;
