@@ -72,8 +72,11 @@ static int fault_fires(char kind) {
         const char *op = #name;                                                                    \
         if (fault.kind == 'o' && fault_fires('o')) FAIL(be, op);                                   \
         if (be->error != TS_OK) return;                                                            \
-        if (TS_OP_SIZES_OK(__VA_ARGS__) && (check) && TS_OP_VIEWS_OK(__VA_ARGS__))                 \
+        if (TS_OP_SIZES_OK(__VA_ARGS__) && (check) && TS_OP_VIEWS_OK(__VA_ARGS__)) {               \
+            be->ops++;                                                                             \
+            be->dispatches += (unsigned long)be->dispatch_per_op;                                  \
             be->impl->name(be, TS_OP_ARGS(__VA_ARGS__));                                           \
+        }                                                                                          \
     }
 #include "backends/ops.def"
 #undef TS_OP

@@ -149,10 +149,19 @@ struct ts_backend {
     size_t peak_bytes;         /* high-water mark of bytes_in_use */
     unsigned long submissions; /* command submissions to the device so far (0 where the API
                                 * has no such notion: cpu) */
-    size_t mem_limit;          /* 0 = no cap; else an allocation past it fails as out of memory */
-    size_t oom_needed_bytes;   /* bytes_in_use + the request, at the last failed allocation */
-    ts_status error;           /* first error recorded by an op (sticky) */
-    char error_msg[1024];      /* its message, replayed by every later call */
+    /* Step-overhead counters, read by `bench step --json` as differences per step:
+     *  ops         ops that passed the frontend's checks (every backend);
+     *  dispatches  kernels launched: NDRange enqueues and CLBlast calls (opencl; CLBlast's own
+     *              pad/transpose helper kernels are not visible and not counted), vkCmdDispatch
+     *              (vulkan); on the cpu each op is one call, so dispatches == ops;
+     *  host_waits  times the host blocked on the device: clFinish, blocking reads and writes
+     *              (opencl), fence waits (vulkan); 0 on the cpu. */
+    unsigned long ops, dispatches, host_waits;
+    int dispatch_per_op;     /* the cpu: one op is one dispatch (set at creation) */
+    size_t mem_limit;        /* 0 = no cap; else an allocation past it fails as out of memory */
+    size_t oom_needed_bytes; /* bytes_in_use + the request, at the last failed allocation */
+    ts_status error;         /* first error recorded by an op (sticky) */
+    char error_msg[1024];    /* its message, replayed by every later call */
     /* The largest single allocation: a backend sets its device's limit at creation (0: none);
      * the frontend lowers it to TS_MAX_BUFFER_ELEMENTS elements and to
      * TUNESCALE_MAX_BUFFER_BYTES (a test hook), and says in max_buffer_why which one won.

@@ -231,6 +231,7 @@ ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out) {
     ctx->threads = threads;
     be->iface = &cpu_iface;
     be->ctx = ctx;
+    be->dispatch_per_op = 1; /* an op is one call into the thread pool */
     be->error = TS_OK;
     /* Every parallel loop names its team size; this sets the default for any other OpenMP
      * code in the process. OpenBLAS runs single-threaded inside our OpenMP loops (cpu_gemm.c):

@@ -234,6 +234,7 @@ static void ocl_device_info(ts_backend *be, ts_device_info *out) {
 static void check_status_word(ts_backend *be) {
     ocl_ctx *ctx = ocl_ctx_of(be);
     cl_int word = 0;
+    be->host_waits++;
     cl_int err =
         clEnqueueReadBuffer(ctx->queue, ctx->status, CL_TRUE, 0, sizeof word, &word, 0, NULL, NULL);
     if (err != CL_SUCCESS) {
@@ -253,6 +254,7 @@ static void check_status_word(ts_backend *be) {
 
 static ts_status ocl_sync(ts_backend *be) {
     if (be->error != TS_OK) return ts_backend_replay_error(be);
+    be->host_waits++;
     cl_int err = clFinish(ocl_ctx_of(be)->queue);
     if (err != CL_SUCCESS) ocl_fail_call(be, "clFinish", "sync", err);
     if (be->error == TS_OK) check_status_word(be);
@@ -329,6 +331,7 @@ static size_t ocl_buffer_size(ts_backend *be, const ts_buffer *buf) {
  * is how results (and the errors behind them) reach the host. */
 static ts_status ocl_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
     if (bytes == 0) return TS_OK;
+    be->host_waits++;
     cl_int err = clEnqueueWriteBuffer(ocl_ctx_of(be)->queue, dst.buf->mem, CL_TRUE, dst.off * 4,
                                       bytes, src, 0, NULL, NULL);
     if (err != CL_SUCCESS) {
@@ -340,6 +343,7 @@ static ts_status ocl_upload(ts_backend *be, ts_tensor dst, const void *src, size
 
 static ts_status ocl_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
     if (bytes) {
+        be->host_waits++;
         cl_int err = clEnqueueReadBuffer(ocl_ctx_of(be)->queue, src.buf->mem, CL_TRUE, src.off * 4,
                                          bytes, dst, 0, NULL, NULL);
         if (err != CL_SUCCESS) {

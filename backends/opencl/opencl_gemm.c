@@ -81,6 +81,7 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
     CLBlastStatusCode st;
     const char *call;
     if (batch == 1) {
+        be->dispatches++;
         call = "CLBlastSgemm";
         st = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, (size_t)M, (size_t)N, (size_t)K, alpha,
                           A.buf->mem, A.off, (size_t)lda, B.buf->mem, B.off, (size_t)ldb, beta,
@@ -91,6 +92,7 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
         int group = batch_group(be, M, N, K, batch);
         for (int b0 = 0; b0 < batch && st == CLBlastSuccess; b0 += group) {
             size_t n = (size_t)(batch - b0 < group ? batch - b0 : group);
+            be->dispatches++;
             st = CLBlastSgemmStridedBatched(
                 CLBlastLayoutRowMajor, ta, tb, (size_t)M, (size_t)N, (size_t)K, alpha, A.buf->mem,
                 A.off + (size_t)b0 * (size_t)stride_a, (size_t)lda, (size_t)stride_a, B.buf->mem,

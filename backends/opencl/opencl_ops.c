@@ -44,6 +44,7 @@ static void launch_2d(ts_backend *be, ocl_kernel_id id, size_t cols, size_t rows
 
 void ocl_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
     if (n == 0) return;
+    be->dispatches++; /* a fill is a device command like a kernel */
     cl_int err = ocl_fill_bytes(ocl_ctx_of(be), x.buf->mem, x.off * 4, n * 4, value);
     if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueFillBuffer", "fill", err);
 }
@@ -58,6 +59,7 @@ void ocl_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
          * which gives memmove's result. */
         cl_mem tmp = ocl_scratch(be, n * 4);
         if (!tmp) return;
+        be->dispatches++;
         err = clEnqueueCopyBuffer(ctx->queue, src.buf->mem, tmp, src.off * 4, 0, n * 4, 0, NULL,
                                   NULL);
         if (err == CL_SUCCESS)
@@ -67,6 +69,7 @@ void ocl_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
         err = clEnqueueCopyBuffer(ctx->queue, src.buf->mem, dst.buf->mem, src.off * 4, dst.off * 4,
                                   n * 4, 0, NULL, NULL);
     }
+    be->dispatches++;
     if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueCopyBuffer", "copy", err);
 }
 

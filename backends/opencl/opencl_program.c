@@ -293,4 +293,5 @@ void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global
     cl_int err = clEnqueueNDRangeKernel(ocl_ctx_of(be)->queue, k, (cl_uint)dims, NULL, g, local, 0,
                                         NULL, NULL);
     if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueNDRangeKernel", name, err);
+    be->dispatches++;
 }

@@ -197,6 +197,7 @@ void vk_flush(ts_backend *be) {
         if (r == VK_SUCCESS) {
             be->submissions++;
             call = "vkWaitForFences";
+            be->host_waits++;
             r = vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX);
             vkResetFences(ctx->device, 1, &ctx->fence);
             if (r == VK_SUCCESS && ctx->ts_pool) vk_ts_collect(ctx);

@@ -23,6 +23,7 @@ void vk_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
     uint32_t bits;
     memcpy(&bits, &value, 4);
     vkCmdFillBuffer(cmd, x.buf->buf, x.off * 4, n * 4, bits);
+    be->dispatches++; /* a fill is a device command like a dispatch */
     vk_barrier(be);
 }
 
@@ -39,12 +40,14 @@ void vk_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
         vkCmdCopyBuffer(cmd, src.buf->buf, tmp->buf, 1, &a);
         vk_barrier(be);
         vkCmdCopyBuffer(cmd, tmp->buf, dst.buf->buf, 1, &b);
+        be->dispatches += 2;
         vk_barrier(be);
         return;
     }
     if (!(cmd = vk_cmd(be))) return;
     VkBufferCopy r = {src.off * 4, dst.off * 4, n * 4};
     vkCmdCopyBuffer(cmd, src.buf->buf, dst.buf->buf, 1, &r);
+    be->dispatches++;
     vk_barrier(be);
 }
 

@@ -285,6 +285,7 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
         vkCmdPushConstants(cmd, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, (uint32_t)push_bytes,
                            words);
     vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
+    be->dispatches++;
     ctx->ts_next = (uint8_t)vk_kernel_family(id);
     vk_barrier(be);
     if (ctx->profile) {

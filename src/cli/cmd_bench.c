@@ -80,11 +80,14 @@ static int step_bench(int argc, char **argv) {
     double t0 = 0, loss_last = 0, load0 = ts_sysinfo_loadavg();
     double *block_s = calloc((size_t)repeat, sizeof *block_s);
     if (!block_s && st == TS_OK) st = ts_set_error("out of host memory");
-    unsigned long submits0 = 0;
+    unsigned long submits0 = 0, ops0 = 0, dispatches0 = 0, waits0 = 0;
     for (int s = 0; st == TS_OK && s < warmup + steps * repeat; s++) {
         if (s == warmup) {
             t0 = ts_now();
             submits0 = be->submissions;
+            ops0 = be->ops;
+            dispatches0 = be->dispatches;
+            waits0 = be->host_waits;
             if (be->iface->timings) be->iface->timings(be, NULL, 0); /* drop the warmup's */
         }
         if (s > warmup && (s - warmup) % steps == 0) { /* a timed block ends */
@@ -149,10 +152,18 @@ static int step_bench(int argc, char **argv) {
             cJSON_AddNumberToObject(
                 j, "activation_buffers",
                 (double)ts_model_activation_buffers(&cfg, B, T, be->max_buffer_bytes, NULL));
+            /* what a step costs besides arithmetic: ops, device launches (kernels, fills,
+             * copies), times the host blocked on the device (backend.h says what counts) */
+            double per = (double)steps * repeat;
+            cJSON_AddNumberToObject(j, "ops_per_step", (double)(be->ops - ops0) / per);
+            cJSON_AddNumberToObject(j, "dispatches_per_step",
+                                    (double)(be->dispatches - dispatches0) / per);
+            cJSON_AddNumberToObject(j, "host_waits_per_step",
+                                    (double)(be->host_waits - waits0) / per);
             /* device submissions per training step, where the API batches work (vulkan) */
             if (be->submissions)
                 cJSON_AddNumberToObject(j, "submissions_per_step",
-                                        (double)(be->submissions - submits0) / steps);
+                                        (double)(be->submissions - submits0) / per);
             else
                 cJSON_AddNullToObject(j, "submissions_per_step");
             /* device ms per step by op family, where the backend times them (vulkan with
@@ -162,7 +173,7 @@ static int step_bench(int argc, char **argv) {
             if (be->iface->timings && be->iface->timings(be, tbuf, sizeof tbuf) > 0)
                 ops = cJSON_Parse(tbuf);
             for (cJSON *o = ops ? ops->child : NULL; o; o = o->next)
-                cJSON_SetNumberValue(o, o->valuedouble / steps);
+                cJSON_SetNumberValue(o, o->valuedouble / per);
             if (ops)
                 cJSON_AddItemToObject(j, "op_time_ms", ops);
             else

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench_step_counts.sh — what a training step costs besides arithmetic, as `bench step --json`
+# counts it (backends/backend.h says what each counter counts): the same model runs the same ops
+# on every backend; on the cpu an op is one dispatch and the host never waits; on the GPU APIs
+# every op launches at least one device command and the launches, host waits and (vulkan)
+# submissions per step stay within the budgets below. Lower a budget when a change lowers the
+# count, so that it cannot creep back.
+# A backend with no device here is skipped unless named in TS_REQUIRE_BACKENDS.
+source "$(dirname "$0")/lib.sh"
+export TUNESCALE_CACHE_DIR=$tmp/cache
+
+# model: budgets per backend as "dispatches host_waits submissions" (submissions: vulkan only)
+declare -A budget=(
+  [opencl transformer-1M]="263 12 -"
+  [vulkan transformer-1M]="237 3 3"
+  [opencl lstm-1M]="2093 12 -"
+  [vulkan lstm-1M]="2087 4 4"
+)
+
+counts() { # backend model -> "ops dispatches host_waits submissions"
+  "$TS" bench step --backend "$1" --model "$2" --batch 2 --steps 2 --warmup 1 --json \
+    2>"$tmp/err" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = d["submissions_per_step"]
+print(d["ops_per_step"], d["dispatches_per_step"], d["host_waits_per_step"], "-" if s is None else s)'
+}
+
+skip=0
+for model in transformer-1M lstm-1M; do
+  read -r cpu_ops cpu_disp cpu_waits cpu_subs <<<"$(counts cpu "$model")" ||
+    die "bench step cpu $model: $(cat "$tmp/err")"
+  [[ $cpu_ops -gt 0 && $cpu_disp == "$cpu_ops" && $cpu_waits == 0 && $cpu_subs == - ]] &&
+    ok "cpu $model: $cpu_ops ops, one dispatch each, no host waits" ||
+    bad "cpu $model: ops $cpu_ops dispatches $cpu_disp waits $cpu_waits submissions $cpu_subs"
+  for be in opencl vulkan; do
+    if ! "$TS" bench gemm --backend $be --size 3x5x7 --reps 1 >/dev/null 2>"$tmp/why"; then
+      if grep -q "$be" <<<"${TS_REQUIRE_BACKENDS:-}"; then
+        bad "$be required but unavailable: $(cat "$tmp/why")"
+      else
+        skip=$((skip + 1)); echo "skip $be: $(cat "$tmp/why")"
+      fi
+      continue
+    fi
+    if ! line=$(counts $be "$model"); then
+      bad "bench step $be $model: $(cat "$tmp/err")"
+      continue
+    fi
+    read -r ops disp waits subs <<<"$line"
+    read -r max_disp max_waits max_subs <<<"${budget[$be $model]}"
+    [[ $ops == "$cpu_ops" ]] && ok "$be $model: the cpu's $ops ops" ||
+      bad "$be $model: $ops ops, the cpu ran $cpu_ops"
+    # whole numbers: every step of a run does the same work
+    python3 -c "import sys; d,w=float('$disp'),float('$waits'); sys.exit(not (d == int(d) and w == int(w) and $ops <= d <= $max_disp and w <= $max_waits))" &&
+      ok "$be $model: $disp dispatches (budget $max_disp), $waits host waits (budget $max_waits)" ||
+      bad "$be $model: $disp dispatches (budget $max_disp, at least $ops), $waits host waits (budget $max_waits)"
+    if [[ $max_subs != - ]]; then
+      python3 -c "import sys; sys.exit(not (1 <= float('$subs') <= $max_subs))" &&
+        ok "$be $model: $subs submissions per step (budget $max_subs)" ||
+        bad "$be $model: $subs submissions per step (budget $max_subs)"
+    fi
+  done
+done
+finish ", $skip skipped"
