@@ -173,7 +173,8 @@ const char *ts_nd_fmt_si_ci(double v, double lo, double hi, char *buf, size_t ca
 
 static void md_plot(FILE *f, const char *dir, const char *name, const char *caption) {
     char rel[600], full[4800];
-    snprintf(rel, sizeof rel, "plots/%s.png", name);
+    /* a name too long for a path has no plot file either */
+    if (snprintf(rel, sizeof rel, "plots/%s.png", name) >= (int)sizeof rel) return;
     ts_path_join(full, sizeof full, dir, rel);
     if (ts_is_file(full))
         fprintf(f, "![%s](plots/%s.png) ([SVG](plots/%s.svg))\n\n", caption, name, name);
