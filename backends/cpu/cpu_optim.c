@@ -36,20 +36,36 @@ void cpu_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
     reduce(be, out, x, n, 1);
 }
 
+/* The gate in the step's own arithmetic: sqrtf of the float sum, the coefficient in double
+ * (PyTorch's Python float), so a cpu run is bit for bit the host-side gate it replaces. */
+void cpu_grad_gate(ts_backend *be, ts_tensor gate, ts_tensor norm, ts_tensor sums, double clip) {
+    (void)be;
+    const float *ps = cpu_f32(sums);
+    float loss_sum = ps[0], nrm = sqrtf(ps[1]);
+    float coef = (float)(clip / ((double)nrm + 1e-6));
+    float *pg = cpu_f32(gate);
+    cpu_f32(norm)[0] = nrm;
+    pg[0] = coef < 1.0f ? coef : 1.0f;
+    pg[1] = isfinite(loss_sum) && isfinite(nrm) ? 0.0f : 1.0f;
+}
+
 /*
  * torch.optim.AdamW (PyTorch 1.13 _single_tensor_adamw), step t >= 1, in its order:
  *   param *= 1 - lr*wd;  m = m*b1 + (1-b1)*g;  v = v*b2 + (1-b2)*g*g;
  *   denom = sqrt(v) / sqrt(1 - b2^t) + eps;  param += (-lr / (1 - b1^t)) * m / denom.
  * Scalars are formed in double (PyTorch's Python floats) and applied in float, as PyTorch's
- * float32 kernels do; g = grad_scale * grad carries the clipping coefficient.
+ * float32 kernels do; g = gate[0] * grad carries the clipping coefficient. The gradient is
+ * zeroed on the way out (skipped step or not), which is the next step's zero-grad.
  */
-void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
-               double lr, double beta1, double beta2, double eps, double weight_decay, int t,
-               float grad_scale) {
+void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v,
+               ts_tensor gate, size_t n, double lr, double beta1, double beta2, double eps,
+               double weight_decay, int t) {
     if (n == 0) return;
     float *pp = cpu_f32(param);
-    const float *pg = cpu_f32(grad);
+    float *pg = cpu_f32(grad);
     float *pm = cpu_f32(m), *pv = cpu_f32(v);
+    const float grad_scale = cpu_f32(gate)[0];
+    const int skip = cpu_f32(gate)[1] != 0.0f;
     const float decay = (float)(1.0 - lr * weight_decay);
     const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
     const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
@@ -58,6 +74,8 @@ void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float g = pg[i] * grad_scale;
+        pg[i] = 0.0f;
+        if (skip) continue;
         float mi = pm[i] * b1 + a1 * g;
         float vi = pv[i] * b2 + a2 * g * g;
         float denom = sqrtf(vi) / bc2_sqrt + e;

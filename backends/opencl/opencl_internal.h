@@ -67,6 +67,7 @@ typedef enum {
     X(crossentropy_backward, loss)                                                                 \
     X(reduce_partial, reduce)                                                                      \
     X(reduce_finish, reduce)                                                                       \
+    X(grad_gate, optim)                                                                            \
     X(adamw, optim)                                                                                \
     X(peak_fma, peak)                                                                              \
     X(peak_copy, peak)

@@ -396,9 +396,15 @@ void ocl_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
     reduce(be, out, x, n, 1, "sum_squares");
 }
 
-void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
-               double lr, double beta1, double beta2, double eps, double weight_decay, int t,
-               float grad_scale) {
+void ocl_grad_gate(ts_backend *be, ts_tensor gate, ts_tensor norm, ts_tensor sums, double clip) {
+    ocl_arg args[] = {OCL_VIEW(gate), OCL_VIEW(norm), OCL_VIEW(sums), ocl_f32((cl_float)clip)};
+    size_t one = 1;
+    ocl_launch(be, OCL_K_grad_gate, 1, &one, &one, NARGS(args), args);
+}
+
+void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v,
+               ts_tensor gate, size_t n, double lr, double beta1, double beta2, double eps,
+               double weight_decay, int t) {
     const char *op = "adamw";
     if (n == 0) return;
     if (too_big(be, n, op)) return;
@@ -408,9 +414,9 @@ void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
     const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
     const float neg_step = (float)(-lr / (1.0 - pow(beta1, t)));
     const float bc2_sqrt = (float)sqrt(1.0 - pow(beta2, t));
-    ocl_arg args[] = {OCL_VIEW(param),     OCL_VIEW(grad),     OCL_VIEW(m), OCL_VIEW(v),
-                      ocl_u32((cl_uint)n), ocl_f32(decay),     ocl_f32(b1), ocl_f32(b2),
-                      ocl_f32(e),          ocl_f32(a1),        ocl_f32(a2), ocl_f32(neg_step),
-                      ocl_f32(bc2_sqrt),   ocl_f32(grad_scale)};
+    ocl_arg args[] = {OCL_VIEW(param),   OCL_VIEW(grad),      OCL_VIEW(m),    OCL_VIEW(v),
+                      OCL_VIEW(gate),    ocl_u32((cl_uint)n), ocl_f32(decay), ocl_f32(b1),
+                      ocl_f32(b2),       ocl_f32(e),          ocl_f32(a1),    ocl_f32(a2),
+                      ocl_f32(neg_step), ocl_f32(bc2_sqrt)};
     launch_1d(be, OCL_K_adamw, n, NARGS(args), args);
 }

@@ -62,7 +62,8 @@ struct ts_buffer {
     X(crossentropy_backward, crossentropy_backward, 4, VK_WG, crossentropy)                        \
     X(reduce_partial, reduce_partial, 2, VK_RED_WG, reduce)                                        \
     X(reduce_finish, reduce_finish, 2, VK_RED_WG, reduce)                                          \
-    X(adamw, adamw, 4, VK_WG, adamw)                                                               \
+    X(grad_gate, grad_gate, 3, VK_WG, adamw)                                                       \
+    X(adamw, adamw, 5, VK_WG, adamw)                                                               \
     X(gemm, gemm, 3, VK_GEMM_TX, gemm)                                                             \
     X(gemm_direct, gemm_direct, 3, 0, gemm)                                                        \
     /* gemm_direct4 specialised for (trans_a, trans_b), in this order */                           \

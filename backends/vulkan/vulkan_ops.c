@@ -429,18 +429,29 @@ void vk_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
     reduce(be, out, x, n, 1);
 }
 
-void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
-              double lr, double beta1, double beta2, double eps, double weight_decay, int t,
-              float grad_scale) {
+void vk_grad_gate(ts_backend *be, ts_tensor gate, ts_tensor norm, ts_tensor sums, double clip) {
+    struct {
+        uint32_t gto, no, so;
+        float clip;
+    } p = {U(gate.off), U(norm.off), U(sums.off), (float)clip};
+    vk_arg args[] = {VK_ARG(gate.buf, p.gto, 2), VK_ARG(norm.buf, p.no, 1),
+                     VK_ARG(sums.buf, p.so, 2)};
+    vk_dispatch(be, VK_K_grad_gate, args, NB(args), &p, sizeof p, 1, 1, 1);
+}
+
+void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v,
+              ts_tensor gate, size_t n, double lr, double beta1, double beta2, double eps,
+              double weight_decay, int t) {
     if (n == 0) return;
     /* Derived in double and rounded once, exactly as cpu_adamw. */
     struct {
-        uint32_t po, go, mo, vo, n;
-        float decay, b1, b2, eps, a1, a2, neg_step, bc2_sqrt, grad_scale;
+        uint32_t po, go, mo, vo, gto, n;
+        float decay, b1, b2, eps, a1, a2, neg_step, bc2_sqrt;
     } p = {U(param.off),
            U(grad.off),
            U(m.off),
            U(v.off),
+           U(gate.off),
            U(n),
            (float)(1.0 - lr * weight_decay),
            (float)beta1,
@@ -449,9 +460,8 @@ void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_t
            (float)(1.0 - beta1),
            (float)(1.0 - beta2),
            (float)(-lr / (1.0 - pow(beta1, t))),
-           (float)sqrt(1.0 - pow(beta2, t)),
-           grad_scale};
+           (float)sqrt(1.0 - pow(beta2, t))};
     vk_arg args[] = {VK_ARG(param.buf, p.po, n), VK_ARG(grad.buf, p.go, n), VK_ARG(m.buf, p.mo, n),
-                     VK_ARG(v.buf, p.vo, n)};
+                     VK_ARG(v.buf, p.vo, n), VK_ARG(gate.buf, p.gto, 2)};
     vk_dispatch_items(be, VK_K_adamw, args, NB(args), &p, sizeof p, n);
 }

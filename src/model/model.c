@@ -40,6 +40,7 @@ ts_status ts_model_create(const ts_model_config *cfg, ts_backend *be, ts_model *
         ts_model_free(m);
         return st;
     }
+    m->grads_zero = 1; /* buffers are allocated zeroed */
     *out = m;
     return TS_OK;
 }
@@ -220,7 +221,10 @@ ts_status ts_model_forward(ts_model *m, const int32_t *ids, const int32_t *targe
     m->B = B;
     m->T = T;
     m->training = training;
+    /* ids and targets both go up before the forward is enqueued: the uploads do not wait
+     * for the device (opencl stages them), so nothing blocks between them and the loss. */
     ts_status st = upload_tokens(m, m->ids, ids, B, T);
+    if (st == TS_OK && targets) st = upload_tokens(m, m->targets, targets, B, T);
     if (st != TS_OK) return st;
     if (is_lstm(m))
         ts_lstm_forward(m, seed, step);
@@ -230,7 +234,6 @@ ts_status ts_model_forward(ts_model *m, const int32_t *ids, const int32_t *targe
     if (targets) {
         for (int i = 0; i < B * T; i++)
             m->n_targets += targets[i] != 0; /* 0 = <PAD> */
-        if ((st = upload_tokens(m, m->targets, targets, B, T)) != TS_OK) return st;
         ts_tensor losses = {m->losses, 0}, probs = {m->probs, 0}, tg = {m->targets, 0};
         m->be->iface->crossentropy_forward(m->be, losses, probs, logits_of(m), tg, B * T,
                                            m->cfg.vocab_size, 0);
@@ -253,8 +256,10 @@ ts_status ts_model_loss(ts_model *m, float *loss, double *loss_sum, int *n_targe
 }
 
 ts_status ts_model_zero_grad(ts_model *m) {
+    if (m->grads_zero) return m->be->error; /* AdamW (or the allocation) already did it */
     ts_tensor g = {m->grads, 0};
     m->be->iface->fill(m->be, g, 0.0f, m->n_params);
+    m->grads_zero = 1;
     return m->be->error;
 }
 
@@ -283,6 +288,7 @@ ts_status ts_model_backward(ts_model *m, uint64_t seed, uint32_t step) {
     float scale = count ? 1.0f / (float)count : 0.0f;
     m->be->iface->crossentropy_backward(m->be, dl, probs, tg, m->B * m->T, m->cfg.vocab_size, 0,
                                         scale);
+    m->grads_zero = 0;
     if (is_lstm(m))
         ts_lstm_backward(m, seed, step);
     else
@@ -300,8 +306,8 @@ ts_status ts_model_grad_norm(ts_model *m, float *norm) {
     return st;
 }
 
-ts_status ts_model_adamw(ts_model *m, double lr, double beta1, double beta2, double eps,
-                         double weight_decay, int t, float grad_scale) {
+ts_status ts_model_adamw_gated(ts_model *m, double lr, double beta1, double beta2, double eps,
+                               double weight_decay, int t) {
     ts_status st;
     if (!m->m) { /* moments appear with the first step, as in PyTorch */
         size_t bytes = m->n_params * sizeof(float);
@@ -309,9 +315,38 @@ ts_status ts_model_adamw(ts_model *m, double lr, double beta1, double beta2, dou
         if ((st = ts_buffer_alloc_as(m->be, bytes, TS_MEM_PARAMS, &m->v)) != TS_OK) return st;
     }
     ts_tensor p = {m->params, 0}, g = {m->grads, 0}, mm = {m->m, 0}, vv = {m->v, 0};
-    m->be->iface->adamw(m->be, p, g, mm, vv, m->n_params, lr, beta1, beta2, eps, weight_decay, t,
-                        grad_scale);
+    ts_tensor gate = {m->scalars, TS_SCALAR_CLIP_COEF};
+    m->be->iface->adamw(m->be, p, g, mm, vv, gate, m->n_params, lr, beta1, beta2, eps, weight_decay,
+                        t);
+    m->grads_zero = 1;
     return m->be->error;
+}
+
+ts_status ts_model_adamw(ts_model *m, double lr, double beta1, double beta2, double eps,
+                         double weight_decay, int t, float grad_scale) {
+    ts_tensor coef = {m->scalars, TS_SCALAR_CLIP_COEF}, skip = {m->scalars, TS_SCALAR_SKIP};
+    m->be->iface->fill(m->be, coef, grad_scale, 1);
+    m->be->iface->fill(m->be, skip, 0.0f, 1);
+    return ts_model_adamw_gated(m, lr, beta1, beta2, eps, weight_decay, t);
+}
+
+ts_status ts_model_grad_gate(ts_model *m, double clip) {
+    ts_tensor g = {m->grads, 0}, s = {m->scalars, 0};
+    m->be->iface->sum_squares(m->be, ts_view(s, TS_SCALAR_GRAD_SUMSQ), g, m->n_params);
+    m->be->iface->grad_gate(m->be, ts_view(s, TS_SCALAR_CLIP_COEF), ts_view(s, TS_SCALAR_GRAD_NORM),
+                            s, clip);
+    return m->be->error;
+}
+
+ts_status ts_model_set_loss_sum(ts_model *m, float loss_sum) {
+    ts_tensor s = {m->scalars, TS_SCALAR_LOSS_SUM};
+    m->be->iface->fill(m->be, s, loss_sum, 1);
+    return m->be->error;
+}
+
+ts_status ts_model_step_scalars(ts_model *m, float out[TS_STEP_SCALARS]) {
+    ts_tensor s = {m->scalars, 0};
+    return m->be->iface->download(m->be, out, s, TS_STEP_SCALARS * sizeof *out);
 }
 
 /* ---- host copies --------------------------------------------------------------------------- */
@@ -351,6 +386,7 @@ ts_status ts_model_get_grads(ts_model *m, float *out) {
 }
 
 ts_status ts_model_set_grads(ts_model *m, const float *in) {
+    m->grads_zero = 0;
     return set_flat(m, m->grads, in);
 }
 

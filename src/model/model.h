@@ -30,7 +30,8 @@ struct ts_model {
     void *acts;               /* the family's activation views (transformer.c / lstm.c) */
     ts_buffer *ids, *targets; /* int32 (B_max*T_max) uploaded per batch (time-major for LSTM) */
     ts_buffer *losses, *probs, *dlogits; /* loss head: (N), (N, V), (N, V) */
-    ts_buffer *scalars;                  /* small reductions read back by the host */
+    ts_buffer *scalars;                  /* the step's small values (TS_SCALAR_*) */
+    int grads_zero; /* 1 while grads hold zeros (created, or AdamW zeroed them) */
     /* The batch in flight. */
     int B, T;
     int n_targets; /* targets that are not <PAD> */
@@ -77,9 +78,29 @@ ts_status ts_model_backward(ts_model *m, uint64_t seed, uint32_t step);
 
 /* Global L2 norm of all gradients (what clip_grad_norm_ returns). */
 ts_status ts_model_grad_norm(ts_model *m, float *norm);
-/* One AdamW step (t is 1-based) with the gradient scaled by grad_scale. */
+/* One AdamW step (t is 1-based) with the gradient scaled by grad_scale; zeroes the gradients. */
 ts_status ts_model_adamw(ts_model *m, double lr, double beta1, double beta2, double eps,
                          double weight_decay, int t, float grad_scale);
+
+/* The training step's device values in m->scalars, read back together in one transfer. */
+enum {
+    TS_SCALAR_LOSS_SUM,   /* sum of the batch's per-target losses (the forward's) */
+    TS_SCALAR_GRAD_SUMSQ, /* sum of squared gradients */
+    TS_SCALAR_GRAD_NORM,  /* its square root */
+    TS_SCALAR_CLIP_COEF,  /* min(clip / (norm + 1e-6), 1) */
+    TS_SCALAR_SKIP,       /* 1: the loss or the norm is not finite, the update is skipped */
+    TS_STEP_SCALARS
+};
+/* Enqueues the gradient norm, the clip coefficient and the non-finite gate (from the loss sum
+ * the forward left in TS_SCALAR_LOSS_SUM) on the device, with no wait. */
+ts_status ts_model_grad_gate(ts_model *m, double clip);
+/* Enqueues AdamW gated and scaled by ts_model_grad_gate's values; zeroes the gradients. */
+ts_status ts_model_adamw_gated(ts_model *m, double lr, double beta1, double beta2, double eps,
+                               double weight_decay, int t);
+/* Writes the loss sum into TS_SCALAR_LOSS_SUM (the data-parallel step's global sum). */
+ts_status ts_model_set_loss_sum(ts_model *m, float loss_sum);
+/* Reads the TS_STEP_SCALARS values back: one transfer, the step's only wait. */
+ts_status ts_model_step_scalars(ts_model *m, float out[TS_STEP_SCALARS]);
 
 /* Logits of the last forward in batch-first (B, T, V) order, downloaded to host memory. */
 ts_status ts_model_logits(ts_model *m, float *out);

@@ -17,7 +17,8 @@ void ts_optimizer_default(ts_optimizer *o) {
 
 /* This rank's slice of the batch: forward and backward with gradients averaged over the whole
  * batch's targets (every rank holds the whole batch, so no exchange is needed to count them),
- * then the ranks' sums. A rank with no windows (a short last batch) adds zeros. */
+ * then the ranks' sums. A rank with no windows (a short last batch) adds zeros. The global
+ * mean loss goes to the device, where the gate tests it (only its finiteness counts there). */
 static ts_status shard_gradients(ts_model *m, const ts_step_shard *sh, uint64_t seed, uint32_t step,
                                  const int32_t *x, const int32_t *y, int n, int T, float *loss) {
     size_t t = (size_t)T;
@@ -37,36 +38,43 @@ static ts_status shard_gradients(ts_model *m, const ts_step_shard *sh, uint64_t 
     }
     if ((st = sh->all_reduce(sh->ctx, m, st, sums)) != TS_OK) return st;
     *loss = sums[1] > 0 ? (float)(sums[0] / sums[1]) : 0.0f;
-    return TS_OK;
+    return ts_model_set_loss_sum(m, *loss);
 }
 
+/* Everything up to the readback is enqueued without a wait: the gradient norm, the clip
+ * coefficient and the non-finite gate are computed on the device and AdamW reads them there
+ * (skipping the update, and zeroing the gradients either way). The loss sum, the norm and the
+ * gate then come back in one transfer, the step's only host wait. */
 ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long step, uint64_t seed,
                         const int32_t *x, const int32_t *y, int n, int T,
                         const ts_step_shard *shard, ts_step_result *out) {
     uint32_t step32 = (uint32_t)step;
-    float loss = 0, norm = 0;
     ts_status st;
     out->loss = out->grad_norm = 0;
     out->skipped = 0;
-    if (shard && shard->K > 1) {
-        st = shard_gradients(m, shard, seed, step32, x, y, n, T, &loss);
+    int sharded = shard && shard->K > 1, targets = 0;
+    float dp_loss = 0;
+    if (sharded) {
+        st = shard_gradients(m, shard, seed, step32, x, y, n, T, &dp_loss);
     } else {
-        st = ts_model_zero_grad(m);
+        st = ts_model_zero_grad(m); /* a no-op after a step: AdamW zeroed them */
         if (st == TS_OK) st = ts_model_forward(m, x, y, n, T, 1, seed, step32);
         if (st == TS_OK) st = ts_model_backward(m, seed, step32);
-        if (st == TS_OK) st = ts_model_loss(m, &loss, NULL, NULL);
+        targets = m->n_targets;
     }
-    if (st == TS_OK) st = ts_model_grad_norm(m, &norm);
-    if (st == TS_OK && isfinite(loss) && isfinite(norm)) {
-        /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
-        float coef = (float)(opt->clip / ((double)norm + 1e-6));
-        st = ts_model_adamw(m, lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay,
-                            (int)step + 1, coef < 1.0f ? coef : 1.0f);
-    } else if (st == TS_OK) {
-        out->skipped = 1; /* a non-finite loss or gradient: no update */
-    }
-    if (st == TS_OK) st = ts_backend_sync(m->be);
-    out->loss = loss;
-    out->grad_norm = norm;
-    return st;
+    if (st == TS_OK) st = ts_model_grad_gate(m, opt->clip);
+    if (st == TS_OK)
+        st = ts_model_adamw_gated(m, lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay,
+                                  (int)step + 1);
+    float v[TS_STEP_SCALARS] = {0};
+    if (st == TS_OK) st = ts_model_step_scalars(m, v);
+    if (st != TS_OK) return st;
+    /* the mean as ts_model_loss forms it: the float sum over the float count */
+    if (sharded)
+        out->loss = dp_loss;
+    else
+        out->loss = targets ? v[TS_SCALAR_LOSS_SUM] / (float)targets : 0.0f;
+    out->grad_norm = v[TS_SCALAR_GRAD_NORM];
+    out->skipped = v[TS_SCALAR_SKIP] != 0.0f; /* a non-finite loss or gradient: no update */
+    return TS_OK;
 }

@@ -42,8 +42,9 @@ typedef struct {
 
 /* One step on n windows of T tokens (x inputs, y targets). `lr` is this step's learning rate,
  * `step` the number of steps done before (AdamW's bias correction counts from step + 1; dropout
- * masks come from `seed` and `step`). shard NULL: a single process. Waits for the device
- * before returning. */
+ * masks come from `seed` and `step`). shard NULL: a single process. The clip and the
+ * non-finite gate run on the device; the step's one host wait is the readback of its loss,
+ * norm and gate at the end, so on return the update is done and the gradients are zero. */
 ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long step, uint64_t seed,
                         const int32_t *x, const int32_t *y, int n, int T,
                         const ts_step_shard *shard, ts_step_result *out);

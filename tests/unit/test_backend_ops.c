@@ -615,9 +615,51 @@ static void test_reduce_optim(void) {
             snprintf(s2, sizeof s2, "%zu t=%d", n, t);
             ptensor *p = pt_rand(n, -1, 1), *g = pt_rand(n, -1, 1);
             ptensor *m = pt_rand(n, -0.1f, 0.1f), *v = pt_rand(n, 0, 0.01f);
-            ON_BOTH(adamw, T(p), T(g), T(m), T(v), n, 1e-3, 0.9, 0.95, 1e-8, 0.1, t, 0.7f);
-            finish("adamw", s2, TOL_DEFAULT, OUTS(p, m, v));
+            ptensor *gate = pt_new(2, (float[]){0.7f, 0.0f});
+            ON_BOTH(adamw, T(p), T(g), T(m), T(v), T(gate), n, 1e-3, 0.9, 0.95, 1e-8, 0.1, t);
+            finish("adamw", s2, TOL_DEFAULT, OUTS(p, m, v, g));
         }
+    }
+}
+
+/* The step's device gate and the AdamW that reads it: clipping active (the norm above the
+ * clip), inactive, and a non-finite loss or gradient, where AdamW must leave parameters and
+ * moments untouched and still zero the gradient. The norm is compared only where finite. */
+static void test_grad_gate(void) {
+    static const struct {
+        const char *name;
+        float loss_sum, sumsq;
+        double clip;
+    } cases_[] = {{"clipping", 2.5f, 37.0f, 1.0},
+                  {"no clipping", 2.5f, 0.25f, 1.0},
+                  {"nan loss", NAN, 4.0f, 1.0},
+                  {"inf gradient", 1.0f, INFINITY, 1.0},
+                  {"nan gradient", 1.0f, NAN, 1.0}};
+    for (size_t k = 0; k < sizeof cases_ / sizeof cases_[0]; k++) {
+        int finite = isfinite(cases_[k].loss_sum) && isfinite(cases_[k].sumsq);
+        ptensor *sums = pt_new(2, (float[]){cases_[k].loss_sum, cases_[k].sumsq});
+        ptensor *gate = pt_rand(2, -1, 1), *norm = pt_rand(1, -1, 1);
+        ON_BOTH(grad_gate, T(gate), T(norm), T(sums), cases_[k].clip);
+        if (finite)
+            finish("grad_gate", cases_[k].name, 1e-12, OUTS(gate, norm));
+        else
+            finish("grad_gate", cases_[k].name, TOL_EXACT, OUTS(gate));
+        /* the same gate driving AdamW over a gradient with a NaN when the step is skipped */
+        size_t n = 1000;
+        ptensor *p = pt_rand(n, -1, 1), *g = pt_rand(n, -1, 1);
+        ptensor *m = pt_rand(n, -0.1f, 0.1f), *v = pt_rand(n, 0, 0.01f);
+        ptensor *sums2 = pt_new(2, (float[]){cases_[k].loss_sum, cases_[k].sumsq});
+        ptensor *gate2 = pt_rand(2, -1, 1), *norm2 = pt_rand(1, -1, 1);
+        if (!finite) {
+            float bad = NAN;
+            for (int s = 0; s < 2; s++)
+                be_pair[s]->iface->upload(be_pair[s], ts_view(g->t[s], 17), &bad, 4);
+        }
+        ON_BOTH(grad_gate, T(gate2), T(norm2), T(sums2), cases_[k].clip);
+        ON_BOTH(adamw, T(p), T(g), T(m), T(v), T(gate2), n, 1e-3, 0.9, 0.999, 1e-8, 0.01, 3);
+        char shape[80];
+        snprintf(shape, sizeof shape, "gated by %s", cases_[k].name);
+        finish("adamw", shape, finite ? TOL_DEFAULT : TOL_EXACT, OUTS(p, m, v, g));
     }
 }
 
@@ -792,6 +834,7 @@ static void run_cases(void) {
     test_lstm();
     test_loss();
     test_reduce_optim();
+    test_grad_gate();
 }
 
 static void recreate_dut(void) {

@@ -1041,10 +1041,11 @@ static void test_adamw(void **state) {
     float *p = frand(n, -1, 1);
     double *wp = to_d(p, n), *wm = dnew(n), *wv = dnew(n);
     ts_tensor tp = dev_from(p, n), tm = dev(n), tv = dev(n), tg = dev(n);
+    ts_tensor gate = dev_from((float[]){(float)gs, 0.0f}, 2);
     for (int t = 1; t <= 3; t++) {
         float *g = frand(n, -2, 2);
         put(tg, g, n);
-        F->adamw(be, tp, tg, tm, tv, n, lr, b1, b2, eps, wd, t, (float)gs);
+        F->adamw(be, tp, tg, tm, tv, gate, n, lr, b1, b2, eps, wd, t);
         for (size_t i = 0; i < n; i++) { /* torch.optim.AdamW, by hand, in double */
             double gi = gs * g[i];
             wp[i] *= 1 - lr * wd;
@@ -1061,6 +1062,43 @@ static void test_adamw(void **state) {
     check_close("adamw m", got, wm, n, 1e-5, 1e-3);
     get(got, tv, n);
     check_close("adamw v", got, wv, n, 1e-5, 1e-4);
+    get(got, tg, n); /* the next step's zero-grad is folded in */
+    for (size_t i = 0; i < n; i++)
+        assert_true(got[i] == 0.0f);
+}
+
+/* The gate: the norm, the clip coefficient (in double, as the host formed it) and the skip
+ * flag; a skipped AdamW leaves parameters and moments alone but still zeroes the gradient. */
+static void test_grad_gate(void **state) {
+    (void)state;
+    ts_tensor sums = dev_from((float[]){3.5f, 16.0f}, 2), gate = dev(2), norm = dev(1);
+    float got[2];
+    F->grad_gate(be, gate, norm, sums, 1.0);
+    get(got, norm, 1);
+    assert_true(got[0] == 4.0f);
+    get(got, gate, 2);
+    assert_true(got[0] == (float)(1.0 / (4.0 + 1e-6)) && got[1] == 0.0f);
+    F->grad_gate(be, gate, norm, sums, 10.0); /* below the clip: no scaling */
+    get(got, gate, 2);
+    assert_true(got[0] == 1.0f && got[1] == 0.0f);
+    put(sums, (float[]){NAN, 1.0f}, 2); /* a non-finite loss */
+    F->grad_gate(be, gate, norm, sums, 1.0);
+    get(got, gate, 2);
+    assert_true(got[1] == 1.0f);
+    put(sums, (float[]){1.0f, INFINITY}, 2); /* a non-finite gradient */
+    F->grad_gate(be, gate, norm, sums, 1.0);
+    get(got, gate, 2);
+    assert_true(got[1] == 1.0f);
+    float p[3] = {1, 2, 3}, g[3] = {NAN, 1, 2};
+    ts_tensor tp = dev_from(p, 3), tg = dev_from(g, 3), tm = dev(3), tv = dev(3);
+    F->adamw(be, tp, tg, tm, tv, gate, 3, 1e-2, 0.9, 0.999, 1e-8, 0.1, 1);
+    float out[3];
+    get(out, tp, 3);
+    assert_memory_equal(out, p, sizeof p);
+    get(out, tm, 3);
+    assert_true(out[0] == 0 && out[1] == 0 && out[2] == 0);
+    get(out, tg, 3);
+    assert_true(out[0] == 0 && out[1] == 0 && out[2] == 0);
 }
 
 /* ---- errors and determinism --------------------------------------------------------------- */
@@ -1202,15 +1240,17 @@ static float *run_sequence(size_t *count) {
     F->layernorm_backward(be, dx, dlnw, dlnb, dy, tx, ln_w, mean, rstd, N, C);
     F->embedding_backward(be, dtab, dx, tt, N, C, V);
     F->sum_squares(be, ts_view(tot, 1), dwv, (size_t)V * C);
-    F->adamw(be, twv, dwv, m, vv, (size_t)V * C, 1e-3, 0.9, 0.95, 1e-8, 0.1, 1, 0.7f);
+    ts_tensor gate = dev(2), norm = dev(1);
+    F->grad_gate(be, gate, norm, tot, 0.7);
+    F->adamw(be, twv, dwv, m, vv, gate, (size_t)V * C, 1e-3, 0.9, 0.95, 1e-8, 0.1, 1);
 
-    ts_tensor outs[] = {logits, dwv, dx, dlnw, dlnb, dtab, twv, tot, att};
-    size_t sizes[] = {N * V, V * C, N * C, C, C, V * C, V * C, 2, B * NH * T * T};
+    ts_tensor outs[] = {logits, dwv, dx, dlnw, dlnb, dtab, twv, tot, att, gate, norm};
+    size_t sizes[] = {N * V, V * C, N * C, C, C, V * C, V * C, 2, B * NH * T * T, 2, 1};
     size_t total = 0;
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 11; i++)
         total += sizes[i];
     float *all = fnew(total), *p = all;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < 11; i++) {
         get(p, outs[i], sizes[i]);
         p += sizes[i];
     }
@@ -1298,6 +1338,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_crossentropy, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_sums, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_adamw, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_grad_gate, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_sticky_error, test_setup, test_teardown),
         cmocka_unit_test(test_registry),
         cmocka_unit_test_setup_teardown(test_gemm_threads, test_setup, test_teardown),
