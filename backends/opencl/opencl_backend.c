@@ -181,6 +181,11 @@ static void ocl_destroy(ts_backend *be) {
     ocl_ctx *ctx = ocl_ctx_of(be);
     if (ctx) {
         if (ctx->queue) clFinish(ctx->queue);
+        for (int i = 0; i < OCL_STAGING_SLOTS; i++) {
+            if (ctx->staging[i].done) clReleaseEvent(ctx->staging[i].done);
+            free(ctx->staging[i].host);
+        }
+        ocl_profile_free(ctx);
         ocl_release_programs(ctx);
         if (ctx->scratch) clReleaseMemObject(ctx->scratch);
         if (ctx->status) clReleaseMemObject(ctx->status);
@@ -230,17 +235,9 @@ static void ocl_device_info(ts_backend *be, ts_device_info *out) {
     out->peak_gflops = 0; /* OpenCL does not say how many lanes a compute unit has */
 }
 
-/* Reads the device status word that kernels set on bad ids or targets, and clears it. */
-static void check_status_word(ts_backend *be) {
-    ocl_ctx *ctx = ocl_ctx_of(be);
-    cl_int word = 0;
-    be->host_waits++;
-    cl_int err =
-        clEnqueueReadBuffer(ctx->queue, ctx->status, CL_TRUE, 0, sizeof word, &word, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        ocl_fail_call(be, "clEnqueueReadBuffer", "status word", err);
-        return;
-    }
+/* Fails the stream when the status word (read into ctx->status_host) holds a bad-data code. */
+static void judge_status_word(ts_backend *be) {
+    cl_int word = ocl_ctx_of(be)->status_host;
     if (word == 0) return;
     if (word == OCL_BAD_EMBEDDING_ID)
         ocl_fail(be, 0, "embedding: an id is outside the table [0, V) (found on the device)");
@@ -252,12 +249,21 @@ static void check_status_word(ts_backend *be) {
         ocl_fail(be, 0, "a kernel reported bad data (code %d)", (int)word);
 }
 
+/* Enqueues the read of the status word that kernels set on bad ids or targets; blocking, it is
+ * the wait itself (the queue is in order: it returns once all earlier work is done). */
+static cl_int read_status_word(ts_backend *be, cl_bool blocking) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    cl_int err = clEnqueueReadBuffer(ctx->queue, ctx->status, blocking, 0, sizeof ctx->status_host,
+                                     &ctx->status_host, 0, NULL, NULL);
+    if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueReadBuffer", "status word", err);
+    return err;
+}
+
+/* One wait: the blocking status-word read drains the in-order queue like clFinish would. */
 static ts_status ocl_sync(ts_backend *be) {
     if (be->error != TS_OK) return ts_backend_replay_error(be);
     be->host_waits++;
-    cl_int err = clFinish(ocl_ctx_of(be)->queue);
-    if (err != CL_SUCCESS) ocl_fail_call(be, "clFinish", "sync", err);
-    if (be->error == TS_OK) check_status_word(be);
+    if (read_status_word(be, CL_TRUE) == CL_SUCCESS) judge_status_word(be);
     return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
@@ -327,13 +333,52 @@ static size_t ocl_buffer_size(ts_backend *be, const ts_buffer *buf) {
     return buf ? buf->bytes : 0;
 }
 
-/* Transfers block: the caller may reuse its host memory as soon as we return, and a download
- * is how results (and the errors behind them) reach the host. */
+/* A staging area that is idle (its last write done) and can hold `bytes`; NULL when all are
+ * still in flight. */
+static ocl_staging *idle_staging(ts_backend *be, size_t bytes) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    ocl_staging *pick = NULL;
+    for (int i = 0; i < OCL_STAGING_SLOTS; i++) {
+        ocl_staging *a = &ctx->staging[i];
+        if (a->done) {
+            cl_int state = CL_QUEUED;
+            if (clGetEventInfo(a->done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state,
+                               NULL) == CL_SUCCESS &&
+                state > CL_COMPLETE) /* queued, submitted or running: still reading */
+                continue;
+            clReleaseEvent(a->done);
+            a->done = NULL;
+        }
+        if (!pick || (pick->cap < bytes && a->cap > pick->cap)) pick = a;
+    }
+    if (pick && pick->cap < bytes) {
+        void *grown = malloc(bytes);
+        if (!grown) return NULL;
+        free(pick->host);
+        pick->host = grown;
+        pick->cap = bytes;
+    }
+    return pick;
+}
+
+/* The caller may reuse its host memory as soon as we return: small uploads (ids, targets,
+ * a few scalars) are copied into a staging area and written without waiting; large ones (the
+ * initial parameters) block. */
 static ts_status ocl_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
     if (bytes == 0) return TS_OK;
-    be->host_waits++;
-    cl_int err = clEnqueueWriteBuffer(ocl_ctx_of(be)->queue, dst.buf->mem, CL_TRUE, dst.off * 4,
-                                      bytes, src, 0, NULL, NULL);
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    ocl_staging *a = bytes <= OCL_STAGING_MAX ? idle_staging(be, bytes) : NULL;
+    cl_int err;
+    if (a) {
+        memcpy(a->host, src, bytes);
+        err = clEnqueueWriteBuffer(ctx->queue, dst.buf->mem, CL_FALSE, dst.off * 4, bytes, a->host,
+                                   0, NULL, &a->done);
+        if (err != CL_SUCCESS) a->done = NULL;
+    } else {
+        be->host_waits++;
+        err = clEnqueueWriteBuffer(ctx->queue, dst.buf->mem, CL_TRUE, dst.off * 4, bytes, src, 0,
+                                   NULL, NULL);
+    }
     if (err != CL_SUCCESS) {
         ocl_fail_call(be, "clEnqueueWriteBuffer", "upload", err);
         return ts_backend_replay_error(be);
@@ -341,18 +386,21 @@ static ts_status ocl_upload(ts_backend *be, ts_tensor dst, const void *src, size
     return TS_OK;
 }
 
+/* One wait: the status word is read without blocking just before the data, whose blocking read
+ * then finds both done (in-order queue). Data computed from bad ids or targets must not pass
+ * silently. */
 static ts_status ocl_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
-    if (bytes) {
-        be->host_waits++;
+    if (!bytes) return ocl_sync(be);
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
+    be->host_waits++;
+    if (read_status_word(be, CL_FALSE) == CL_SUCCESS) {
         cl_int err = clEnqueueReadBuffer(ocl_ctx_of(be)->queue, src.buf->mem, CL_TRUE, src.off * 4,
                                          bytes, dst, 0, NULL, NULL);
-        if (err != CL_SUCCESS) {
+        if (err != CL_SUCCESS)
             ocl_fail_call(be, "clEnqueueReadBuffer", "download", err);
-            return ts_backend_replay_error(be);
-        }
+        else
+            judge_status_word(be);
     }
-    /* Data computed from bad ids or targets must not pass silently. */
-    check_status_word(be);
     return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
@@ -364,6 +412,7 @@ static const ts_backend_iface ocl_iface = {
 #define TS_OP(name, exempt, check, ...) .name = ocl_##name,
 #include "backends/ops.def"
 #undef TS_OP
+    .timings = ocl_timings,
 };
 
 /* Finds device `index` in the flattened (platform, device) order of `tunescale devices`. */
@@ -430,8 +479,12 @@ static ts_status init_ctx(ocl_ctx *ctx, int index) {
         return ts_set_error("opencl backend: clCreateContext on %s failed: %s (%d)",
                             ctx->device_name, ocl_error_name(err), (int)err);
     /* clCreateCommandQueue is deprecated in 2.0+, but it is the one call that 1.2 platforms
-     * (still common on GPUs) have too. In-order, no profiling. */
-    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &err);
+     * (still common on GPUs) have too. In-order; profiling only when asked for, since events
+     * cost time on every launch. */
+    const char *prof = getenv("TUNESCALE_CL_PROFILE");
+    ctx->profiling = prof && atoi(prof) > 0;
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device,
+                                      ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     if (err != CL_SUCCESS)
         return ts_set_error("opencl backend: clCreateCommandQueue failed: %s (%d)",
                             ocl_error_name(err), (int)err);

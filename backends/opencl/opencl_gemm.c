@@ -85,7 +85,8 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
         call = "CLBlastSgemm";
         st = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, (size_t)M, (size_t)N, (size_t)K, alpha,
                           A.buf->mem, A.off, (size_t)lda, B.buf->mem, B.off, (size_t)ldb, beta,
-                          C.buf->mem, C.off, (size_t)ldc, &ctx->queue, NULL);
+                          C.buf->mem, C.off, (size_t)ldc, &ctx->queue,
+                          ocl_profile_event(be, "gemm"));
     } else {
         call = "CLBlastSgemmStridedBatched";
         st = CLBlastSuccess;
@@ -98,10 +99,11 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
                 A.off + (size_t)b0 * (size_t)stride_a, (size_t)lda, (size_t)stride_a, B.buf->mem,
                 B.off + (size_t)b0 * (size_t)stride_b, (size_t)ldb, (size_t)stride_b, beta,
                 C.buf->mem, C.off + (size_t)b0 * (size_t)stride_c, (size_t)ldc, (size_t)stride_c, n,
-                &ctx->queue, NULL);
+                &ctx->queue, ocl_profile_event(be, "gemm"));
         }
     }
     if (st != CLBlastSuccess) {
+        ocl_profile_drop_last(be); /* the failed call made no event */
         int oom = ocl_is_oom((cl_int)st) || st == CLBlastTempBufferAllocFailure;
         ocl_fail(be, oom, "%s (gemm %s%s M=%d N=%d K=%d batch=%d) failed: %s (%d)", call,
                  trans_a ? "t" : "n", trans_b ? "t" : "n", M, N, K, batch,

@@ -27,8 +27,8 @@ struct ts_buffer {
 #define OCL_PROGRAMS(X)                                                                            \
     X(elementwise)                                                                                 \
     X(bias)                                                                                        \
-    X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)              \
-        X(attention_flash)
+    X(embedding)                                                                                   \
+    X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -93,6 +93,25 @@ typedef enum {
 #define OCL_BAD_EMBEDDING_ID 1
 #define OCL_BAD_TARGET       2
 
+/* Uploads return at once: the bytes are copied into one of these backend-owned host areas and
+ * written without blocking; an area is reused once its write has completed. */
+#define OCL_STAGING_SLOTS 8
+#define OCL_STAGING_MAX   ((size_t)64 << 20) /* larger uploads block instead of doubling memory */
+typedef struct {
+    void *host;
+    size_t cap;
+    cl_event done; /* the write reading it; NULL when idle */
+} ocl_staging;
+
+/* Device time per op family from profiling events (TUNESCALE_CL_PROFILE=1; `bench step --json`
+ * sets it): one event per launch, read back by the timings hook. */
+typedef struct {
+    cl_event *events;
+    unsigned char *family; /* an index into ocl_family_names */
+    size_t n, cap;
+    double ms[24]; /* per entry of opencl_timing.c's family table */
+} ocl_profile;
+
 typedef struct {
     cl_platform_id platform;
     cl_device_id device;
@@ -103,7 +122,11 @@ typedef struct {
     char cache_key_prefix[1024]; /* device name, driver, platform version */
     cl_program programs[OCL_P_COUNT];
     cl_kernel kernels[OCL_K_COUNT];
-    cl_mem status;  /* one int: the first bad-data code, 0 when clean */
+    cl_mem status;      /* one int: the first bad-data code, 0 when clean */
+    cl_int status_host; /* where a download reads the status word beside its data */
+    ocl_staging staging[OCL_STAGING_SLOTS];
+    int profiling; /* the queue has CL_QUEUE_PROFILING_ENABLE */
+    ocl_profile prof;
     cl_mem scratch; /* partial sums; grown on demand, one user at a time (in-order queue) */
     size_t scratch_bytes;
     char device_name[256];
@@ -183,6 +206,17 @@ static inline ocl_arg ocl_f32(cl_float x) {
  * a multiple of `local`; local NULL lets the driver choose). Errors are recorded. */
 void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global,
                 const size_t *local, int nargs, const ocl_arg *args);
+
+/* ---- profiling (opencl_timing.c) --------------------------------------------------------- */
+
+/* The event slot for a command of op family `family` ("gemm", or a kernel's name: the family
+ * is taken from it), or NULL when profiling is off (pass it as the enqueue's event). */
+cl_event *ocl_profile_event(ts_backend *be, const char *family);
+/* The iface timings hook: {"family": ms, ...} since the last call (backend.h). */
+/* Forgets the slot ocl_profile_event last gave out (its enqueue failed: no event was made). */
+void ocl_profile_drop_last(ts_backend *be);
+size_t ocl_timings(ts_backend *be, char *json, size_t cap);
+void ocl_profile_free(ocl_ctx *ctx);
 
 /* Name table of the kernel files compiled into the binary (generated from cl/ at build time,
  * NULL-terminated). */

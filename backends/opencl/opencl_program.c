@@ -290,8 +290,12 @@ void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global
         if (global[d] == 0) return; /* nothing to do */
         g[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
     }
+    cl_event *timed = ocl_profile_event(be, name); /* NULL unless profiling */
     cl_int err = clEnqueueNDRangeKernel(ocl_ctx_of(be)->queue, k, (cl_uint)dims, NULL, g, local, 0,
-                                        NULL, NULL);
-    if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueNDRangeKernel", name, err);
+                                        NULL, timed);
+    if (err != CL_SUCCESS) {
+        if (timed) ocl_profile_drop_last(be);
+        ocl_fail_call(be, "clEnqueueNDRangeKernel", name, err);
+    }
     be->dispatches++;
 }

@@ -68,6 +68,8 @@ static int step_bench(int argc, char **argv) {
     if (!T) T = ts_model_default_seq_len(&cfg); /* 256, or a shorter position table's length */
     ts_backend *be = NULL;
     ts_model *m = NULL;
+    /* op_time_ms on opencl: profiling events (TUNESCALE_CL_PROFILE=0 turns them off) */
+    if (json) setenv("TUNESCALE_CL_PROFILE", "1", 0);
     ts_status st = ts_backend_create(backend, &bk.o, &be);
     if (st == TS_OK) st = ts_model_create(&cfg, be, &m);
     if (st == TS_OK) st = ts_model_reserve(m, B, T);

@@ -11,9 +11,9 @@ export TUNESCALE_CACHE_DIR=$tmp/cache
 
 # model: budgets per backend as "dispatches host_waits submissions" (submissions: vulkan only)
 declare -A budget=(
-  [opencl transformer-1M]="263 12 -"
+  [opencl transformer-1M]="263 1 -"
   [vulkan transformer-1M]="237 3 3"
-  [opencl lstm-1M]="2093 12 -"
+  [opencl lstm-1M]="2093 1 -"
   [vulkan lstm-1M]="2087 4 4"
 )
 
