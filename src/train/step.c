@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "backends/backend.h"
 
@@ -41,6 +42,19 @@ static ts_status shard_gradients(ts_model *m, const ts_step_shard *sh, uint64_t 
     return ts_model_set_loss_sum(m, *loss);
 }
 
+/* Test hook: TUNESCALE_NONFINITE_AT=N[,N...] turns a gradient element of step N (1-based, as
+ * the curve counts) into NaN on the device just before the gate, so a test can watch a skipped
+ * step being counted without having to make a model diverge. */
+static int poisoned(long step) {
+    const char *env = getenv("TUNESCALE_NONFINITE_AT");
+    for (char *end; env && *env; env = *end ? end + 1 : end) {
+        long at = strtol(env, &end, 10);
+        if (end == env) return 0;
+        if (at == step + 1) return 1;
+    }
+    return 0;
+}
+
 /* Everything up to the readback is enqueued without a wait: the gradient norm, the clip
  * coefficient and the non-finite gate are computed on the device and AdamW reads them there
  * (skipping the update, and zeroing the gradients either way). The loss sum, the norm and the
@@ -61,6 +75,10 @@ ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long st
         if (st == TS_OK) st = ts_model_forward(m, x, y, n, T, 1, seed, step32);
         if (st == TS_OK) st = ts_model_backward(m, seed, step32);
         targets = m->n_targets;
+    }
+    if (st == TS_OK && poisoned(step)) {
+        ts_tensor g = {m->grads, 0};
+        m->be->iface->fill(m->be, g, NAN, 1);
     }
     if (st == TS_OK) st = ts_model_grad_gate(m, opt->clip);
     if (st == TS_OK)
