@@ -106,6 +106,18 @@ static ts_status checked_download(ts_backend *be, void *dst, ts_tensor src, size
     return st != TS_OK ? st : be->impl->download(be, dst, src, bytes);
 }
 
+ts_status ts_download_start(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
+    if (!be->impl->download_start) return be->iface->download(be, dst, src, bytes);
+    ts_status st = check_transfer(be, src, bytes, "download");
+    return st != TS_OK ? st : be->impl->download_start(be, dst, src, bytes);
+}
+
+ts_status ts_download_wait(ts_backend *be, void *dst) {
+    /* waited for even after an error: the backend may still be writing into dst */
+    if (be->impl->download_wait) return be->impl->download_wait(be, dst);
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
+}
+
 /* Points be->iface at a copy of the backend's table whose ops are the checked wrappers (an op
  * the backend lacks stays NULL, so callers can still test for it). */
 static void use_checked_table(ts_backend *be) {

@@ -116,6 +116,12 @@ typedef struct {
     size_t (*buffer_size)(ts_backend *be, const ts_buffer *buf); /* bytes asked at alloc */
     ts_status (*upload)(ts_backend *be, ts_tensor dst, const void *src, size_t bytes);
     ts_status (*download)(ts_backend *be, void *dst, ts_tensor src, size_t bytes);
+    /* Optional (NULL: ts_download_start falls back to download): starts copying src to dst and
+     * returns without waiting; the copy sees src as of this point of the stream. dst must stay
+     * alive and untouched until download_wait(dst) returns, which waits for that copy alone
+     * and reports the errors behind it. A few may be in flight at once. */
+    ts_status (*download_start)(ts_backend *be, void *dst, ts_tensor src, size_t bytes);
+    ts_status (*download_wait)(ts_backend *be, void *dst);
 
     /* ---- ops: one member per entry of ops.def, which documents each ---------------------- */
 #define TS_OP(name, exempt, check, ...) void (*name)(ts_backend * be, TS_OP_PARAMS(__VA_ARGS__));
@@ -201,6 +207,10 @@ ts_status ts_buffer_alloc_as(ts_backend *be, size_t bytes, ts_mem_category categ
 const char *ts_mem_category_name(ts_mem_category category);
 void ts_buffer_free(ts_backend *be, ts_buffer *buf);
 ts_status ts_backend_sync(ts_backend *be);
+/* A download in two halves, so the host can enqueue more work before it waits: start, then
+ * wait for the same dst (a plain blocking download where the backend has no such pair). */
+ts_status ts_download_start(ts_backend *be, void *dst, ts_tensor src, size_t bytes);
+ts_status ts_download_wait(ts_backend *be, void *dst);
 
 /* ---- for backend implementations ------------------------------------------------------- */
 

@@ -181,6 +181,8 @@ static void ocl_destroy(ts_backend *be) {
     ocl_ctx *ctx = ocl_ctx_of(be);
     if (ctx) {
         if (ctx->queue) clFinish(ctx->queue);
+        for (int i = 0; i < OCL_READS; i++)
+            if (ctx->reads[i].done) clReleaseEvent(ctx->reads[i].done);
         for (int i = 0; i < OCL_STAGING_SLOTS; i++) {
             if (ctx->staging[i].done) clReleaseEvent(ctx->staging[i].done);
             free(ctx->staging[i].host);
@@ -404,6 +406,53 @@ static ts_status ocl_download(ts_backend *be, void *dst, ts_tensor src, size_t b
     return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
+/* The non-blocking half: the status word and the data are read without waiting (in stream
+ * order, so the data is what the ops enqueued so far left there); no free slot: a plain
+ * download. */
+static ts_status ocl_download_start(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    ocl_read *r = NULL;
+    for (int i = 0; i < OCL_READS && !r; i++)
+        if (!ctx->reads[i].dst) r = &ctx->reads[i];
+    if (!r || !bytes) return ocl_download(be, dst, src, bytes);
+    cl_int err = clEnqueueReadBuffer(ctx->queue, ctx->status, CL_FALSE, 0, sizeof r->status_word,
+                                     &r->status_word, 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueReadBuffer(ctx->queue, src.buf->mem, CL_FALSE, src.off * 4, bytes, dst, 0,
+                                  NULL, &r->done);
+    if (err != CL_SUCCESS) {
+        /* what was enqueued may still write status_word: drain before giving the slot up */
+        clFinish(ctx->queue);
+        ocl_fail_call(be, "clEnqueueReadBuffer", "download", err);
+        return ts_backend_replay_error(be);
+    }
+    r->dst = dst;
+    return TS_OK;
+}
+
+/* The waiting half: one host wait, for that copy (and everything enqueued before it). */
+static ts_status ocl_download_wait(ts_backend *be, void *dst) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    for (int i = 0; i < OCL_READS; i++) {
+        ocl_read *r = &ctx->reads[i];
+        if (r->dst != dst) continue;
+        be->host_waits++;
+        cl_int err = clWaitForEvents(1, &r->done);
+        clReleaseEvent(r->done);
+        r->done = NULL;
+        r->dst = NULL;
+        if (err != CL_SUCCESS) {
+            ocl_fail_call(be, "clWaitForEvents", "download", err);
+        } else {
+            ctx->status_host = r->status_word;
+            judge_status_word(be);
+        }
+        break;
+    }
+    /* not in flight: it was a plain download, already done */
+    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
+}
+
 /* ---- the table and its constructor ----------------------------------------------------- */
 
 static const ts_backend_iface ocl_iface = {
@@ -412,6 +461,8 @@ static const ts_backend_iface ocl_iface = {
 #define TS_OP(name, exempt, check, ...) .name = ocl_##name,
 #include "backends/ops.def"
 #undef TS_OP
+    .download_start = ocl_download_start,
+    .download_wait = ocl_download_wait,
     .timings = ocl_timings,
 };
 

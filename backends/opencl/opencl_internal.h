@@ -103,6 +103,15 @@ typedef struct {
     cl_event done; /* the write reading it; NULL when idle */
 } ocl_staging;
 
+/* Downloads in flight (download_start .. download_wait), each with its own copy of the status
+ * word read just before its data. */
+#define OCL_READS 4
+typedef struct {
+    void *dst; /* NULL: the slot is free */
+    cl_event done;
+    cl_int status_word;
+} ocl_read;
+
 /* Device time per op family from profiling events (TUNESCALE_CL_PROFILE=1; `bench step --json`
  * sets it): one event per launch, read back by the timings hook. */
 typedef struct {
@@ -125,6 +134,7 @@ typedef struct {
     cl_mem status;      /* one int: the first bad-data code, 0 when clean */
     cl_int status_host; /* where a download reads the status word beside its data */
     ocl_staging staging[OCL_STAGING_SLOTS];
+    ocl_read reads[OCL_READS];
     int profiling; /* the queue has CL_QUEUE_PROFILING_ENABLE */
     ocl_profile prof;
     cl_mem scratch; /* partial sums; grown on demand, one user at a time (in-order queue) */

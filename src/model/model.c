@@ -346,7 +346,11 @@ ts_status ts_model_set_loss_sum(ts_model *m, float loss_sum) {
 
 ts_status ts_model_step_scalars(ts_model *m, float out[TS_STEP_SCALARS]) {
     ts_tensor s = {m->scalars, 0};
-    return m->be->iface->download(m->be, out, s, TS_STEP_SCALARS * sizeof *out);
+    return ts_download_start(m->be, out, s, TS_STEP_SCALARS * sizeof *out);
+}
+
+ts_status ts_model_step_scalars_wait(ts_model *m, float out[TS_STEP_SCALARS]) {
+    return ts_download_wait(m->be, out);
 }
 
 /* ---- host copies --------------------------------------------------------------------------- */

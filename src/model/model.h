@@ -99,8 +99,10 @@ ts_status ts_model_adamw_gated(ts_model *m, double lr, double beta1, double beta
                                double weight_decay, int t);
 /* Writes the loss sum into TS_SCALAR_LOSS_SUM (the data-parallel step's global sum). */
 ts_status ts_model_set_loss_sum(ts_model *m, float loss_sum);
-/* Reads the TS_STEP_SCALARS values back: one transfer, the step's only wait. */
+/* Starts reading the TS_STEP_SCALARS values back into out (one transfer, in stream order);
+ * out must stay untouched until ts_model_step_scalars_wait(m, out), the step's only wait. */
 ts_status ts_model_step_scalars(ts_model *m, float out[TS_STEP_SCALARS]);
+ts_status ts_model_step_scalars_wait(ts_model *m, float out[TS_STEP_SCALARS]);
 
 /* Logits of the last forward in batch-first (B, T, V) order, downloaded to host memory. */
 ts_status ts_model_logits(ts_model *m, float *out);

@@ -58,23 +58,23 @@ static int poisoned(long step) {
 /* Everything up to the readback is enqueued without a wait: the gradient norm, the clip
  * coefficient and the non-finite gate are computed on the device and AdamW reads them there
  * (skipping the update, and zeroing the gradients either way). The loss sum, the norm and the
- * gate then come back in one transfer, the step's only host wait. */
-ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long step, uint64_t seed,
-                        const int32_t *x, const int32_t *y, int n, int T,
-                        const ts_step_shard *shard, ts_step_result *out) {
+ * gate then come back in one transfer, the step's only host wait (in ts_train_step_end). */
+ts_status ts_train_step_begin(ts_model *m, const ts_optimizer *opt, double lr, long step,
+                              uint64_t seed, const int32_t *x, const int32_t *y, int n, int T,
+                              const ts_step_shard *shard, ts_step_pending *p) {
     uint32_t step32 = (uint32_t)step;
     ts_status st;
-    out->loss = out->grad_norm = 0;
-    out->skipped = 0;
-    int sharded = shard && shard->K > 1, targets = 0;
-    float dp_loss = 0;
-    if (sharded) {
-        st = shard_gradients(m, shard, seed, step32, x, y, n, T, &dp_loss);
+    p->begun = 0;
+    p->sharded = shard && shard->K > 1;
+    p->targets = 0;
+    p->dp_loss = 0;
+    if (p->sharded) {
+        st = shard_gradients(m, shard, seed, step32, x, y, n, T, &p->dp_loss);
     } else {
         st = ts_model_zero_grad(m); /* a no-op after a step: AdamW zeroed them */
         if (st == TS_OK) st = ts_model_forward(m, x, y, n, T, 1, seed, step32);
         if (st == TS_OK) st = ts_model_backward(m, seed, step32);
-        targets = m->n_targets;
+        p->targets = m->n_targets;
     }
     if (st == TS_OK && poisoned(step)) {
         ts_tensor g = {m->grads, 0};
@@ -84,15 +84,34 @@ ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long st
     if (st == TS_OK)
         st = ts_model_adamw_gated(m, lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay,
                                   (int)step + 1);
-    float v[TS_STEP_SCALARS] = {0};
-    if (st == TS_OK) st = ts_model_step_scalars(m, v);
+    if (st == TS_OK) st = ts_model_step_scalars(m, p->v);
+    if (st == TS_OK) p->begun = 1;
+    return st;
+}
+
+ts_status ts_train_step_end(ts_model *m, ts_step_pending *p, ts_step_result *out) {
+    out->loss = out->grad_norm = 0;
+    out->skipped = 0;
+    if (!p->begun) return TS_OK; /* nothing in flight (its begin failed and said so) */
+    p->begun = 0;
+    ts_status st = ts_model_step_scalars_wait(m, p->v);
     if (st != TS_OK) return st;
+    const float *v = p->v;
     /* the mean as ts_model_loss forms it: the float sum over the float count */
-    if (sharded)
-        out->loss = dp_loss;
+    if (p->sharded)
+        out->loss = p->dp_loss;
     else
-        out->loss = targets ? v[TS_SCALAR_LOSS_SUM] / (float)targets : 0.0f;
+        out->loss = p->targets ? v[TS_SCALAR_LOSS_SUM] / (float)p->targets : 0.0f;
     out->grad_norm = v[TS_SCALAR_GRAD_NORM];
     out->skipped = v[TS_SCALAR_SKIP] != 0.0f; /* a non-finite loss or gradient: no update */
     return TS_OK;
+}
+
+ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long step, uint64_t seed,
+                        const int32_t *x, const int32_t *y, int n, int T,
+                        const ts_step_shard *shard, ts_step_result *out) {
+    ts_step_pending p;
+    ts_status st = ts_train_step_begin(m, opt, lr, step, seed, x, y, n, T, shard, &p);
+    ts_status end = ts_train_step_end(m, &p, out);
+    return st != TS_OK ? st : end;
 }

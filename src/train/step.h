@@ -49,4 +49,21 @@ ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long st
                         const int32_t *x, const int32_t *y, int n, int T,
                         const ts_step_shard *shard, ts_step_result *out);
 
+/* ts_train_step in two halves, so that the host enqueues step s+1 before it waits for step s's
+ * readback (the device never idles while the host prepares a step): begin enqueues the whole
+ * step and starts its readback into *p, end waits for it and fills out. Steps end in the order
+ * they began; a begun step must be ended (its readback lands in *p) even after an error. The
+ * model is in step s's state only once step s has ended and no later step has begun. */
+typedef struct {
+    float v[TS_STEP_SCALARS]; /* the readback's landing place */
+    int targets;              /* non-<PAD> targets of the batch (the loss's divisor) */
+    int sharded;              /* data-parallel: the loss below is the global mean */
+    float dp_loss;
+    int begun; /* 1 from a successful begin until its end */
+} ts_step_pending;
+ts_status ts_train_step_begin(ts_model *m, const ts_optimizer *opt, double lr, long step,
+                              uint64_t seed, const int32_t *x, const int32_t *y, int n, int T,
+                              const ts_step_shard *shard, ts_step_pending *p);
+ts_status ts_train_step_end(ts_model *m, ts_step_pending *p, ts_step_result *out);
+
 #endif

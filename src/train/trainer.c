@@ -331,17 +331,40 @@ static ts_status train_loop(run *r) {
     double last_ckpt = ts_now(), t0 = ts_now(), done_at_start = r->tokens_seen;
     ts_status st = TS_OK;
     float loss = 0;
+    /* Steps run one ahead of their readback: step s+1 is enqueued before the host waits for
+     * step s's loss, norm and gate, so the device does not idle while the host prepares a
+     * step. Step s is then recorded (counts, curve, divergence) exactly as if it had been read
+     * at once. Not ahead when the model must be seen in step s's state (a checkpoint after s)
+     * or data-parallel (its exchange waits anyway). next: the next step to enqueue. */
+    ts_step_pending pend[2];
+    double step_lr[2] = {0, 0};
+    int step_n[2] = {0, 0};
+    long next = r->step;
+    ts_step_shard shard = {r->rank, r->K, dp_all_reduce, r};
     while (r->step < r->total_steps && st == TS_OK) {
-        long epoch = r->step / (long)r->batches_per_epoch;
-        size_t j = (size_t)(r->step % (long)r->batches_per_epoch);
-        if (r->train.epoch != epoch) ts_loader_set_epoch(&r->train, o->seed, epoch, !o->no_shuffle);
-        int n = ts_loader_batch(&r->train, j, r->B, x, y);
         double ts = ts_now();
-        double lr = o->opt.lr * ts_lr_lambda(r->step, r->warmup, r->total_steps);
-        ts_step_shard shard = {r->rank, r->K, dp_all_reduce, r};
+        /* checkpoint_seconds is judged here, before the step that might follow is enqueued */
+        int due = o->checkpoint_every ? (r->step + 1) % o->checkpoint_every == 0
+                                      : ts_now() - last_ckpt >= o->checkpoint_seconds;
+        due = due && r->step + 1 < r->total_steps && r->lead;
+        int ahead = r->K == 1 && !due;
+        while (st == TS_OK && next < r->total_steps && next <= r->step + ahead) {
+            long epoch = next / (long)r->batches_per_epoch;
+            size_t j = (size_t)(next % (long)r->batches_per_epoch);
+            if (r->train.epoch != epoch)
+                ts_loader_set_epoch(&r->train, o->seed, epoch, !o->no_shuffle);
+            int k = (int)(next & 1);
+            step_n[k] = ts_loader_batch(&r->train, j, r->B, x, y);
+            step_lr[k] = o->opt.lr * ts_lr_lambda(next, r->warmup, r->total_steps);
+            st = ts_train_step_begin(r->model, &o->opt, step_lr[k], next, o->seed, x, y, step_n[k],
+                                     r->T, r->K > 1 ? &shard : NULL, &pend[k]);
+            next++;
+        }
         ts_step_result res;
-        st = ts_train_step(r->model, &o->opt, lr, r->step, o->seed, x, y, n, r->T,
-                           r->K > 1 ? &shard : NULL, &res);
+        ts_status end = ts_train_step_end(r->model, &pend[r->step & 1], &res);
+        if (st == TS_OK) st = end;
+        double lr = step_lr[r->step & 1];
+        int n = step_n[r->step & 1];
         loss = res.loss;
         float norm = res.grad_norm;
         r->nonfinite += res.skipped; /* counted, and the run goes on */
@@ -373,13 +396,16 @@ static ts_status train_loop(run *r) {
                     r->step, r->total_steps, loss, (r->tokens_seen - done_at_start) / el);
         }
         /* Rank 0 alone writes checkpoints (every rank holds the same state); a failed write
-         * reaches the others at the next step's agreement. */
-        int due = o->checkpoint_every ? r->step % o->checkpoint_every == 0
-                                      : ts_now() - last_ckpt >= o->checkpoint_seconds;
-        if (due && r->step < r->total_steps && r->lead) {
+         * reaches the others at the next step's agreement. No later step has begun. */
+        if (due) {
             st = save_checkpoint(r);
             last_ckpt = ts_now();
         }
+    }
+    /* a step begun ahead of a failure still lands its readback before pend goes away */
+    for (long s = r->step; s < next; s++) {
+        ts_step_result ignored;
+        ts_train_step_end(r->model, &pend[s & 1], &ignored);
     }
     if (bar)
         progress_line(r, loss, ts_now() - t0,
