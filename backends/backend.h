@@ -18,8 +18,8 @@
  *  - gemm with beta == 0 does not read C (BLAS convention); K == 0 gives C = beta * C.
  *  - Dropout p is in [0, 1); p == 0 is a copy.
  *  - Backward ops ASSIGN the gradient of their input (dinp = ...) unless the name or comment
- *    says "accumulate"; parameter gradients (dweight, dbias) always accumulate (+=), so one
- *    fill(0) of the flat gradient buffer per step is the whole zero-grad.
+ *    says "accumulate"; parameter gradients (dweight, dbias) always accumulate (+=), so a zero
+ *    flat gradient buffer is the whole zero-grad (adamw leaves it zero for the next step).
  *  - Randomness (dropout) comes from Philox4x32-10 keyed by (seed, step, tensor id, element),
  *    see ts_dropout_key, so every backend draws identical masks.
  *
