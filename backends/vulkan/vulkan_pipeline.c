@@ -4,7 +4,8 @@
  *
  * Layouts: every shader binds its buffers as storage buffers 0..n-1 of set 0 and takes its
  * views' offsets and sizes as push constants; there is one set layout and one pipeline layout
- * per binding count. Descriptor sets come from one pool that is reset after each submission.
+ * per binding count. Descriptor sets come from the cache (vulkan_descriptors.c); the
+ * dispatch's ordering against earlier commands is the stream's (vk_cmd_dispatch).
  *
  * The pipeline cache lives in $TUNESCALE_CACHE_DIR/vk or ~/.cache/tunescale/vk, one file per
  * device UUID and driver version (the driver rejects a foreign blob anyway); it is written
@@ -252,32 +253,17 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
         if (!window(be, k->name, &args[i], push, words, push_bytes / 4, &infos[i])) return;
     VkPipeline pipe = pipeline(be, id);
     if (!pipe) return;
-    if (ctx->sets_used == VK_SETS_PER_POOL || ctx->profile)
-        vk_flush(be); /* recycles the descriptor pool (profiling: earlier work is not timed) */
+    if (ctx->profile) vk_flush(be); /* profiling: earlier work is not timed */
     double t0 = ctx->profile ? ts_now() : 0;
-    VkCommandBuffer cmd = vk_cmd(be);
+    ts_buffer *bufs[VK_MAX_BINDINGS];
+    for (int i = 0; i < nargs; i++)
+        bufs[i] = args[i].buf;
+    VkDescriptorSet set = vk_desc_get(be, nargs, bufs, infos);
+    if (!set) return;
+    VkCommandBuffer cmd = vk_cmd_dispatch(be);
     if (!cmd) return;
-    VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                      .descriptorPool = ctx->desc_pool,
-                                      .descriptorSetCount = 1,
-                                      .pSetLayouts = &ctx->set_layouts[nargs]};
-    VkDescriptorSet set;
-    VkResult r = vkAllocateDescriptorSets(ctx->device, &ai, &set);
-    if (r != VK_SUCCESS) {
-        vk_fail_call(be, "vkAllocateDescriptorSets", k->name, r);
-        return;
-    }
-    ctx->sets_used++;
-    VkWriteDescriptorSet writes[VK_MAX_BINDINGS];
-    for (int i = 0; i < nargs; i++) {
-        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                                           .dstSet = set,
-                                           .dstBinding = (uint32_t)i,
-                                           .descriptorCount = 1,
-                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                           .pBufferInfo = &infos[i]};
-    }
-    vkUpdateDescriptorSets(ctx->device, (uint32_t)nargs, writes, 0, NULL);
+    for (int i = 0; i < nargs; i++)
+        vk_use(be, bufs[i]);
     VkPipelineLayout layout = ctx->pipe_layouts[nargs];
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
@@ -286,8 +272,10 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
                            words);
     vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
     be->dispatches++;
-    ctx->ts_next = (uint8_t)vk_kernel_family(id);
-    vk_barrier(be);
+    if (ctx->ts_pool) {
+        ctx->ts_next = (uint8_t)vk_kernel_family(id);
+        vk_ts_mark(ctx);
+    }
     if (ctx->profile) {
         vk_flush(be);
         ctx->prof_seconds[id] += ts_now() - t0;
