@@ -112,6 +112,8 @@ typedef enum {
 #define VK_SETS_PER_POOL 2048
 /* Cached descriptor sets kept across an idle point; past this the cache starts again there. */
 #define VK_DESC_CACHE_MAX 16384
+/* Buffer ranges the dispatches since the last barrier touch; more forces a barrier. */
+#define VK_PENDING_MAX 64
 /* Command buffers (and fences) in flight: recording continues while the device runs. */
 #define VK_FRAMES 3
 /* Host-visible staging: chunks of this size, at most VK_STAGING_CHUNKS of them (then the
@@ -133,8 +135,8 @@ typedef enum {
     X(heads)                                                                                       \
     X(layernorm)                                                                                   \
     X(gelu)                                                                                        \
-    X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce) X(adamw)      \
-        X(peak)
+    X(dropout)                                                                                     \
+    X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce) X(adamw) X(peak)
 typedef enum {
 #define VK_FAMILY_ID(f) VK_FAM_##f,
     VK_FAMILIES(VK_FAMILY_ID)
@@ -172,7 +174,16 @@ typedef struct {
     uint64_t done_serial;      /* the last one the host waited for */
     uint64_t opaque_serial;    /* the last one holding a command on untracked buffers (vk_cmd) */
     uint64_t next_buffer_id;
-    int unordered; /* a dispatch was recorded since the last barrier */
+    /* What the dispatches since the last barrier touch: a dispatch that writes what one of
+     * them touches, or touches what one of them writes, needs a barrier first. */
+    struct vk_access {
+        ts_buffer *buf;
+        VkDeviceSize lo, hi; /* bytes */
+        int write;
+    } pending[VK_PENDING_MAX];
+    int n_pending;
+    unsigned long barriers;      /* compute -> compute barriers recorded (profile report) */
+    uint32_t writes[VK_K_COUNT]; /* bindings each kernel may write (vk_reflect_writes) */
     struct vk_desc_cache *descs;
     VkDescriptorSetLayout set_layouts[VK_MAX_BINDINGS + 1]; /* by binding count */
     VkPipelineLayout pipe_layouts[VK_MAX_BINDINGS + 1];
@@ -251,9 +262,13 @@ void vk_use(ts_backend *be, ts_buffer *b);
 /* After a transfer command: a transfer -> compute/transfer barrier, so every later command
  * sees what it wrote. (Dispatches order themselves: vk_dispatch.) */
 void vk_barrier(ts_backend *be);
-/* The command buffer for a dispatch, with a compute -> compute barrier when an earlier
- * dispatch is not yet behind one; NULL with an error recorded. */
-VkCommandBuffer vk_cmd_dispatch(ts_backend *be);
+/* The command buffer for a dispatch that makes the n accesses `uses`, with a compute ->
+ * compute barrier first when it writes what a dispatch since the last barrier touches or
+ * touches what one writes; marks the buffers used. NULL with an error recorded. */
+VkCommandBuffer vk_cmd_dispatch(ts_backend *be, int n, const struct vk_access *uses);
+/* The bindings a SPIR-V module may write, as a bit mask (vulkan_reflect.c); all of them when
+ * the module cannot be read. */
+uint32_t vk_reflect_writes(const uint32_t *code, size_t words);
 /* Submits what was recorded, without waiting (nothing when nothing was recorded). */
 void vk_submit(ts_backend *be);
 /* Waits until submission `serial` is done (submitting the recording first if it is that one);

@@ -11,8 +11,11 @@
  * that last used its buffer, and an upload into a mapped buffer nothing pending uses is a
  * plain memcpy.
  *
- * Barriers: a dispatch is followed by nothing; the next dispatch first records a compute ->
- * compute memory barrier, the next transfer a compute -> transfer one (vk_cmd_on). A transfer
+ * Barriers: a dispatch is followed by nothing. The next dispatch records a compute -> compute
+ * memory barrier first only when it writes bytes that a dispatch since the last barrier
+ * touches, or touches bytes one of them writes (the kernels' written bindings come from their
+ * SPIR-V: vulkan_reflect.c); independent dispatches (dX and dW of one layer) stay unordered.
+ * The next transfer records a compute -> transfer barrier (vk_cmd_on). A transfer
  * is followed by a transfer -> compute/transfer barrier (vk_barrier). Each command buffer
  * ends with a barrier that makes device writes visible to host reads after its fence. A
  * barrier's first scope is everything earlier in submission order, so the ordering holds
@@ -190,11 +193,11 @@ VkCommandBuffer vk_cmd_on(ts_backend *be, ts_buffer *dst, ts_buffer *src) {
     vk_ctx *ctx = vk_ctx_of(be);
     VkCommandBuffer cmd = begin(be);
     if (!cmd) return VK_NULL_HANDLE;
-    if (ctx->unordered) /* a dispatch may have written, or still read, what this touches */
+    if (ctx->n_pending) /* a dispatch may have written, or still read, what this touches */
         memory_barrier(ctx, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                        VK_PIPELINE_STAGE_TRANSFER_BIT,
                        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
-    ctx->unordered = 0;
+    ctx->n_pending = 0;
     if (!dst && !src) ctx->opaque_serial = ctx->rec_serial;
     vk_use(be, dst);
     vk_use(be, src);
@@ -216,17 +219,35 @@ void vk_barrier(ts_backend *be) {
                        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
 }
 
-VkCommandBuffer vk_cmd_dispatch(ts_backend *be) {
+/* Whether a dispatch making `u` must wait for the dispatches since the last barrier. */
+static int hazard(const vk_ctx *ctx, const struct vk_access *u) {
+    for (int i = 0; i < ctx->n_pending; i++) {
+        const struct vk_access *p = &ctx->pending[i];
+        if (p->buf == u->buf && (p->write || u->write) && p->lo < u->hi && u->lo < p->hi) return 1;
+    }
+    return 0;
+}
+
+VkCommandBuffer vk_cmd_dispatch(ts_backend *be, int n, const struct vk_access *uses) {
     vk_ctx *ctx = vk_ctx_of(be);
     VkCommandBuffer cmd = begin(be);
     if (!cmd) return VK_NULL_HANDLE;
-    /* Read-after-write and write-after-read between consecutive dispatches; the model's
-     * dispatches are nearly all a chain of dependencies, so tracking buffers would save few. */
-    if (ctx->unordered)
+    /* Read-after-write, write-after-read and write-after-write on overlapping bytes; the
+     * barrier's first scope is every earlier command, so it also covers earlier submissions. */
+    int wait = ctx->n_pending + n > VK_PENDING_MAX;
+    for (int i = 0; i < n && !wait; i++)
+        wait = hazard(ctx, &uses[i]);
+    if (wait) {
         memory_barrier(ctx, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-    ctx->unordered = 1;
+        ctx->n_pending = 0;
+        ctx->barriers++;
+    }
+    for (int i = 0; i < n; i++) {
+        ctx->pending[ctx->n_pending++] = uses[i];
+        uses[i].buf->use_serial = ctx->rec_serial;
+    }
     ctx->n_cmds++;
     return cmd;
 }
