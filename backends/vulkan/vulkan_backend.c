@@ -1,13 +1,13 @@
 /*
  * vulkan_backend.c — the Vulkan backend's iface table, creation (instance, the physical device
  * `--device N` names in vkEnumeratePhysicalDevices order, a compute queue), device facts,
- * buffers, transfers, the recorded stream and errors.
+ * buffers, transfers and errors.
  *
- * Submission model: ops only record into one command buffer (vulkan_pipeline.c); vk_flush
- * submits and waits. Flushes happen at sync, at a download, before a large upload or a host
- * write into mapped memory while work is pending, and when the descriptor pool is used up.
- * Small uploads (the per-step batch ids and targets) are recorded with vkCmdUpdateBuffer, so
- * they land in stream order behind whatever earlier op still reads the old contents.
+ * Submission model (vulkan_stream.c): ops only record; a download submits what is recorded
+ * and waits for the submission that last used its buffer, sync waits for everything. An
+ * upload writes mapped memory in place when nothing pending or recorded uses the buffer, and
+ * is otherwise recorded (vkCmdUpdateBuffer up to 64 KiB, a staging copy above), so it lands in
+ * stream order behind whatever earlier op still reads the old contents, without a wait.
  *
  * Errors: every failed call becomes one message naming the call and the VkResult, recorded as
  * the sticky be->error and replayed by sync and every later transfer; out-of-memory codes are

@@ -14,7 +14,7 @@ declare -A budget=(
   [opencl transformer-1M]="263 12 -"
   [vulkan transformer-1M]="237 3 3"
   [opencl lstm-1M]="2093 12 -"
-  [vulkan lstm-1M]="2087 4 4"
+  [vulkan lstm-1M]="2087 3 3"
 )
 
 counts() { # backend model -> "ops dispatches host_waits submissions"
