@@ -1,13 +1,13 @@
 /*
  * vulkan_backend.c — the Vulkan backend's iface table, creation (instance, the physical device
  * `--device N` names in vkEnumeratePhysicalDevices order, a compute queue), device facts,
- * buffers, transfers, the recorded stream and errors.
+ * buffers, transfers and errors.
  *
- * Submission model: ops only record into one command buffer (vulkan_pipeline.c); vk_flush
- * submits and waits. Flushes happen at sync, at a download, before a large upload or a host
- * write into mapped memory while work is pending, and when the descriptor pool is used up.
- * Small uploads (the per-step batch ids and targets) are recorded with vkCmdUpdateBuffer, so
- * they land in stream order behind whatever earlier op still reads the old contents.
+ * Submission model (vulkan_stream.c): ops only record; a download submits what is recorded
+ * and waits for the submission that last used its buffer, sync waits for everything. An
+ * upload writes mapped memory in place when nothing pending or recorded uses the buffer, and
+ * is otherwise recorded (vkCmdUpdateBuffer up to 64 KiB, a staging copy above), so it lands in
+ * stream order behind whatever earlier op still reads the old contents, without a wait.
  *
  * Errors: every failed call becomes one message naming the call and the VkResult, recorded as
  * the sticky be->error and replayed by sync and every later transfer; out-of-memory codes are
@@ -99,144 +99,21 @@ static uint32_t find_type(const vk_ctx *ctx, uint32_t bits, VkMemoryPropertyFlag
     return UINT32_MAX;
 }
 
-/* Frees now when nothing recorded can reference the buffer, else after the next flush. */
-static void retire(ts_backend *be, ts_buffer *b) {
-    vk_ctx *ctx = vk_ctx_of(be);
-    if (!ctx->recording) {
-        vk_mem_free(ctx, b);
-        return;
-    }
-    if (ctx->n_doomed == ctx->cap_doomed) {
-        size_t cap = ctx->cap_doomed ? 2 * ctx->cap_doomed : 16;
-        ts_buffer **d = realloc(ctx->doomed, cap * sizeof *d);
-        if (!d) { /* out of host memory: wait for the GPU rather than leak */
-            vk_flush(be);
-            vk_mem_free(ctx, b);
-            return;
-        }
-        ctx->doomed = d;
-        ctx->cap_doomed = cap;
-    }
-    ctx->doomed[ctx->n_doomed++] = b;
-}
-
-ts_buffer *vk_scratch(ts_backend *be, size_t bytes) {
-    vk_ctx *ctx = vk_ctx_of(be);
-    if (ctx->scratch && ctx->scratch->size >= bytes) return ctx->scratch;
-    size_t rounded = (bytes + 4095) & ~(size_t)4095;
-    ts_buffer *b;
-    const char *call;
-    VkResult r = vk_mem_buffer(ctx, rounded, 0, &b, &call);
-    if (r != VK_SUCCESS) {
-        vk_fail_call(be, call, "scratch", r);
-        return NULL;
-    }
-    if (ctx->scratch) retire(be, ctx->scratch); /* recorded ops may still use the old one */
-    ctx->scratch = b;
-    return b;
-}
-
-/* ---- the stream ------------------------------------------------------------------------ */
-
-VkCommandBuffer vk_cmd(ts_backend *be) {
-    vk_ctx *ctx = vk_ctx_of(be);
-    if (be->error != TS_OK) return VK_NULL_HANDLE;
-    /* Out of timestamp queries: submit before the next command rather than lose its time
-     * (only with TUNESCALE_VK_TIMESTAMPS=1). */
-    if (ctx->recording && ctx->ts_pool && ctx->ts_used + VK_TS_SLACK > VK_TS_QUERIES) vk_flush(be);
-    if (!ctx->recording) {
-        VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-        VkResult r = vkBeginCommandBuffer(ctx->cmd, &bi);
-        if (r != VK_SUCCESS) {
-            vk_fail_call(be, "vkBeginCommandBuffer", "record", r);
-            return VK_NULL_HANDLE;
-        }
-        ctx->recording = 1;
-        ctx->n_cmds = 0;
-        if (ctx->ts_pool) vk_ts_begin(ctx, ctx->cmd);
-    }
-    return ctx->cmd;
-}
-
-void vk_barrier(ts_backend *be) {
-    vk_ctx *ctx = vk_ctx_of(be);
-    if (!ctx->recording) return;
-    /* One global barrier after every command: each op sees all earlier writes, whatever
-     * buffers they touched (compute and transfer alike). */
-    VkMemoryBarrier mb = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
-                         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
-    VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    if (ctx->ts_pool) vk_ts_mark(ctx);
-    vkCmdPipelineBarrier(ctx->cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
-    ctx->n_cmds++;
-}
-
-void vk_flush(ts_backend *be) {
-    vk_ctx *ctx = vk_ctx_of(be);
-    if (!ctx->recording) return;
-    /* Device writes become visible to host reads of mapped memory after the fence. */
-    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                          .srcAccessMask =
-                              VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    vkCmdPipelineBarrier(ctx->cmd,
-                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
-    VkResult r = vkEndCommandBuffer(ctx->cmd);
-    const char *call = "vkEndCommandBuffer";
-    if (r == VK_SUCCESS) {
-        VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                           .commandBufferCount = 1,
-                           .pCommandBuffers = &ctx->cmd};
-        call = "vkQueueSubmit";
-        r = vkQueueSubmit(ctx->queue, 1, &si, ctx->fence);
-        if (r == VK_SUCCESS) {
-            be->submissions++;
-            call = "vkWaitForFences";
-            be->host_waits++;
-            r = vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX);
-            vkResetFences(ctx->device, 1, &ctx->fence);
-            if (r == VK_SUCCESS && ctx->ts_pool) vk_ts_collect(ctx);
-        }
-    }
-    if (r != VK_SUCCESS) {
-        vk_fail_call(be, call, "flush", r);
-        vkDeviceWaitIdle(ctx->device);
-    }
-    vkResetCommandBuffer(ctx->cmd, 0);
-    vkResetDescriptorPool(ctx->device, ctx->desc_pool, 0);
-    ctx->sets_used = 0;
-    ctx->recording = 0;
-    ctx->n_cmds = 0;
-    ctx->ts_used = 0;
-    for (size_t i = 0; i < ctx->n_doomed; i++)
-        vk_mem_free(ctx, ctx->doomed[i]);
-    ctx->n_doomed = 0;
-}
-
 /* ---- device and stream ----------------------------------------------------------------- */
 
 static void vk_destroy(ts_backend *be) {
     vk_ctx *ctx = vk_ctx_of(be);
     if (ctx) {
         if (ctx->device) {
-            if (ctx->cmd) vk_flush(be);
+            if (ctx->cmd_pool) vk_stream_destroy(be);
             vkDeviceWaitIdle(ctx->device);
-            for (size_t i = 0; i < ctx->n_doomed; i++)
-                vk_mem_free(ctx, ctx->doomed[i]);
             vk_mem_free(ctx, ctx->status);
+            vk_mem_free(ctx, ctx->status_host);
             vk_mem_free(ctx, ctx->scratch);
-            vk_mem_free(ctx, ctx->staging);
             vk_mem_destroy(ctx);
             vk_ts_destroy(ctx);
+            vk_desc_destroy(ctx);
             vk_pipelines_destroy(ctx);
-            if (ctx->desc_pool) vkDestroyDescriptorPool(ctx->device, ctx->desc_pool, NULL);
-            if (ctx->fence) vkDestroyFence(ctx->device, ctx->fence, NULL);
-            if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
             vkDestroyDevice(ctx->device, NULL);
         }
         free(ctx->doomed);
@@ -269,46 +146,17 @@ static void vk_device_info(ts_backend *be, ts_device_info *out) {
     out->threads = 1;
 }
 
-/* Host copies between `host` and bytes [off, off + bytes) of b, through the staging buffer
- * when b is not mapped. The stream must be idle (flushed) on entry. */
-static void host_copy(ts_backend *be, ts_buffer *b, size_t off, void *host, size_t bytes,
-                      int to_device) {
+/* The status word that shaders set on bad ids or targets, as of the work done so far: read in
+ * place when mapped, else from `staged` (a staging copy the caller waited for). A bad code
+ * becomes the sticky error; nothing is cleared, as the backend stops at the first error. */
+static void check_status_word(ts_backend *be, const int32_t *staged) {
     vk_ctx *ctx = vk_ctx_of(be);
-    if (b->mapped) {
-        if (to_device)
-            memcpy((char *)b->mapped + off, host, bytes);
-        else
-            memcpy(host, (const char *)b->mapped + off, bytes);
-        return;
-    }
-    const size_t chunk = ctx->staging->size;
-    for (size_t done = 0; done < bytes && be->error == TS_OK; done += chunk) {
-        size_t n = bytes - done < chunk ? bytes - done : chunk;
-        if (to_device) memcpy(ctx->staging->mapped, (const char *)host + done, n);
-        VkCommandBuffer cmd = vk_cmd(be);
-        if (!cmd) return;
-        VkBufferCopy region = {.srcOffset = to_device ? 0 : off + done,
-                               .dstOffset = to_device ? off + done : 0,
-                               .size = n};
-        if (to_device)
-            vkCmdCopyBuffer(cmd, ctx->staging->buf, b->buf, 1, &region);
-        else
-            vkCmdCopyBuffer(cmd, b->buf, ctx->staging->buf, 1, &region);
-        vk_barrier(be);
-        vk_flush(be);
-        if (!to_device && be->error == TS_OK) memcpy((char *)host + done, ctx->staging->mapped, n);
-    }
-}
-
-/* Reads the status word that shaders set on bad ids or targets, and clears it. */
-static void check_status_word(ts_backend *be) {
-    vk_ctx *ctx = vk_ctx_of(be);
-    vk_flush(be);
     int32_t word = 0;
-    host_copy(be, ctx->status, 0, &word, sizeof word, 0);
+    if (staged)
+        word = *staged;
+    else if (ctx->status->mapped)
+        word = *(volatile const int32_t *)ctx->status->mapped;
     if (be->error != TS_OK || word == 0) return;
-    int32_t zero = 0;
-    host_copy(be, ctx->status, 0, &zero, sizeof zero, 1);
     if (word == VK_BAD_EMBEDDING_ID)
         vk_fail(be, 0, "embedding: an id is outside the table [0, V) (found on the device)");
     else if (word == VK_BAD_TARGET)
@@ -319,9 +167,27 @@ static void check_status_word(ts_backend *be) {
         vk_fail(be, 0, "a shader reported bad data (code %d)", (int)word);
 }
 
+/* Unmapped status word: a copy into its host-visible twin recorded into the stream, to read
+ * after the wait. */
+static const int32_t *stage_status(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    if (ctx->status->mapped) return NULL;
+    VkCommandBuffer cmd = vk_cmd_on(be, ctx->status_host, ctx->status);
+    if (!cmd) return NULL;
+    VkBufferCopy region = {0, 0, sizeof(int32_t)};
+    vkCmdCopyBuffer(cmd, ctx->status->buf, ctx->status_host->buf, 1, &region);
+    vk_barrier(be);
+    return ctx->status_host->mapped;
+}
+
 static ts_status vk_sync(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
     if (be->error != TS_OK) return ts_backend_replay_error(be);
-    check_status_word(be); /* flushes first */
+    const int32_t *staged = NULL;
+    if (vk_last_use(ctx, ctx->status) > ctx->done_serial) staged = stage_status(be);
+    vk_flush(be);
+    check_status_word(be, staged);
+    if (!ctx->recording) vk_desc_trim(ctx); /* idle: every submission is done */
     return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
@@ -344,7 +210,7 @@ static ts_status vk_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) 
                             vk_result_str(r), (int)r);
     }
     /* Zeroed in stream order: recorded, not waited for. */
-    VkCommandBuffer cmd = vk_cmd(be);
+    VkCommandBuffer cmd = vk_cmd_on(be, b, NULL);
     if (!cmd) {
         vk_mem_free(ctx, b);
         return ts_backend_replay_error(be);
@@ -356,7 +222,7 @@ static ts_status vk_buffer_alloc(ts_backend *be, size_t bytes, ts_buffer **out) 
 }
 
 static void vk_buffer_free(ts_backend *be, ts_buffer *buf) {
-    if (buf) retire(be, buf);
+    if (buf) vk_retire(be, buf);
 }
 
 static size_t vk_buffer_size(ts_backend *be, const ts_buffer *buf) {
@@ -369,27 +235,63 @@ static size_t vk_buffer_size(ts_backend *be, const ts_buffer *buf) {
 
 static ts_status vk_upload(ts_backend *be, ts_tensor dst, const void *src, size_t bytes) {
     if (bytes == 0) return TS_OK;
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
     vk_ctx *ctx = vk_ctx_of(be);
-    if (!(dst.buf->mapped && !ctx->recording) && bytes % 4 == 0 && bytes <= VK_INLINE_UPLOAD_MAX) {
+    ts_buffer *b = dst.buf;
+    VkDeviceSize off = (VkDeviceSize)dst.off * 4;
+    if (b->mapped && vk_last_use(ctx, b) <= ctx->done_serial) {
+        /* no submitted or recorded command uses it: write in place (a later submission sees
+         * host writes made before it) */
+        memcpy((char *)b->mapped + off, src, bytes);
+        return TS_OK;
+    }
+    if (bytes % 4 == 0 && bytes <= VK_INLINE_UPLOAD_MAX) {
         /* Recorded into the stream: ordered after earlier ops that read the old data, and
          * the caller's memory is copied into the command buffer now. */
-        VkCommandBuffer cmd = vk_cmd(be);
+        VkCommandBuffer cmd = vk_cmd_on(be, b, NULL);
         if (!cmd) return ts_backend_replay_error(be);
-        vkCmdUpdateBuffer(cmd, dst.buf->buf, dst.off * 4, bytes, src);
+        vkCmdUpdateBuffer(cmd, b->buf, off, bytes, src);
         vk_barrier(be);
         return TS_OK;
     }
-    /* The GPU may still read this buffer: finish the stream before the host writes it. */
-    vk_flush(be);
-    host_copy(be, dst.buf, dst.off * 4, (void *)src, bytes, 1);
-    return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
+    /* Through staging, in stream order: no wait unless the staging chunks are all busy. */
+    for (size_t done = 0; done < bytes; done += VK_STAGING_BYTES) {
+        size_t n = bytes - done < VK_STAGING_BYTES ? bytes - done : VK_STAGING_BYTES;
+        void *slot = vk_stage(be, b, off + done, n, 1);
+        if (!slot) return ts_backend_replay_error(be);
+        memcpy(slot, (const char *)src + done, n);
+    }
+    return TS_OK;
 }
 
 static ts_status vk_download(ts_backend *be, void *dst, ts_tensor src, size_t bytes) {
-    vk_flush(be);
-    if (bytes) host_copy(be, src.buf, src.off * 4, dst, bytes, 0);
-    /* Data computed from bad ids or targets must not pass silently. */
-    if (be->error == TS_OK) check_status_word(be);
+    if (be->error != TS_OK) return ts_backend_replay_error(be);
+    vk_ctx *ctx = vk_ctx_of(be);
+    ts_buffer *b = src.buf;
+    VkDeviceSize off = (VkDeviceSize)src.off * 4;
+    if (b->mapped) {
+        /* Start the device on what is recorded, then wait only for the submission that last
+         * used b: work recorded after it keeps running. */
+        uint64_t need = vk_last_use(ctx, b);
+        vk_submit(be);
+        vk_wait_serial(be, need);
+        if (be->error == TS_OK) memcpy(dst, (const char *)b->mapped + off, bytes);
+        /* Data computed from bad ids or targets must not pass silently. */
+        check_status_word(be, NULL);
+    } else {
+        /* Copies to staging in stream order, one wait per chunk. */
+        for (size_t done = 0; done < bytes || done == 0; done += VK_STAGING_BYTES) {
+            size_t n = bytes - done < VK_STAGING_BYTES ? bytes - done : VK_STAGING_BYTES;
+            const int32_t *staged = done == 0 ? stage_status(be) : NULL;
+            void *slot = n ? vk_stage(be, b, off + done, n, 0) : NULL;
+            if (be->error != TS_OK) break;
+            vk_flush(be);
+            if (be->error != TS_OK) break;
+            if (n) memcpy((char *)dst + done, slot, n);
+            if (staged) check_status_word(be, staged);
+            if (!bytes) break;
+        }
+    }
     return be->error != TS_OK ? ts_backend_replay_error(be) : TS_OK;
 }
 
@@ -627,49 +529,19 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
 
     vk_mem_init(ctx);
 
-    VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                  .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                  .queueFamilyIndex = ctx->queue_family};
-    const char *call = "vkCreateCommandPool";
-    r = vkCreateCommandPool(ctx->device, &pi, NULL, &ctx->cmd_pool);
-    if (r == VK_SUCCESS) {
-        VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                          .commandPool = ctx->cmd_pool,
-                                          .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                          .commandBufferCount = 1};
-        call = "vkAllocateCommandBuffers";
-        r = vkAllocateCommandBuffers(ctx->device, &ai, &ctx->cmd);
-    }
-    if (r == VK_SUCCESS) {
-        VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-        call = "vkCreateFence";
-        r = vkCreateFence(ctx->device, &fi, NULL, &ctx->fence);
-    }
-    if (r == VK_SUCCESS) {
-        VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                   .descriptorCount = VK_SETS_PER_POOL * VK_MAX_BINDINGS};
-        VkDescriptorPoolCreateInfo dpi = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-                                          .maxSets = VK_SETS_PER_POOL,
-                                          .poolSizeCount = 1,
-                                          .pPoolSizes = &ps};
-        call = "vkCreateDescriptorPool";
-        r = vkCreateDescriptorPool(ctx->device, &dpi, NULL, &ctx->desc_pool);
-    }
-    if (r == VK_SUCCESS) {
-        call = "vkCreateBuffer (status word)";
-        r = vk_mem_buffer(ctx, 4, 0, &ctx->status, &call);
-    }
-    if (r == VK_SUCCESS && !ctx->direct_map) {
-        call = "vkCreateBuffer (staging)";
-        r = vk_mem_buffer(ctx, (size_t)16 << 20, 1, &ctx->staging, &call);
-    }
+    ts_status st = vk_stream_init(be);
+    if (st != TS_OK) return st;
+    const char *call = "vkCreateBuffer (status word)";
+    r = vk_mem_buffer(ctx, 4, 0, &ctx->status, &call);
+    if (r == VK_SUCCESS && !ctx->status->mapped)
+        r = vk_mem_buffer(ctx, 4, 1, &ctx->status_host, &call);
     if (r != VK_SUCCESS)
         return ts_set_error_status(is_oom(r) ? TS_ENOMEM : TS_ERR,
                                    "vulkan backend: %s failed: %s (%d)", call, vk_result_str(r),
                                    (int)r);
-    ts_status st = vk_ts_init(be);
+    st = vk_ts_init(be);
     if (st != TS_OK) return st;
-    VkCommandBuffer cmd = vk_cmd(be);
+    VkCommandBuffer cmd = vk_cmd_on(be, ctx->status, NULL);
     if (!cmd) return ts_backend_replay_error(be);
     vkCmdFillBuffer(cmd, ctx->status->buf, 0, VK_WHOLE_SIZE, 0);
     vk_barrier(be);

@@ -1,13 +1,15 @@
 /*
  * vulkan_internal.h — private declarations shared by the Vulkan backend's files.
  *
- * One device, one compute queue, one command buffer that ops are RECORDED into: a dispatch
- * per op, each followed by a global memory barrier, submitted only at sync, before a download,
- * before a large upload, or when the descriptor pool runs out. So a training step costs one or
- * a few submissions. A buffer is its own VkBuffer bound inside a large shared VkDeviceMemory
- * block (vulkan_memory.c); a view is (buffer, element offset): the whole buffer is bound as a
- * storage buffer and the offset travels in the push constants. Every op validates its views on the
- * host first, so a bad view records an error instead of a wild device write.
+ * One device, one compute queue, and a stream (vulkan_stream.c): ops are RECORDED into a ring
+ * of command buffers and submitted without waiting, at a download or a sync; the host waits
+ * only for the submission that holds the work a download needs (or for everything at sync).
+ * Dispatches are ordered by compute->compute barriers, transfers by transfer barriers around
+ * them; descriptor sets are cached per (layout, views) (vulkan_descriptors.c). A buffer is its own
+ * VkBuffer bound inside a large shared VkDeviceMemory block (vulkan_memory.c); a view is (buffer,
+ * element offset): the whole buffer is bound as a storage buffer and the offset travels in the push
+ * constants. Every op validates its views on the host first, so a bad view records an error instead
+ * of a wild device write.
  */
 #ifndef TS_BACKENDS_VULKAN_VULKAN_INTERNAL_H
 #define TS_BACKENDS_VULKAN_VULKAN_INTERNAL_H
@@ -27,7 +29,9 @@ struct ts_buffer {
     VkDeviceSize offset, span; /* its aligned range there */
     void *mapped;              /* non-NULL when the memory is host-visible and coherent */
     size_t bytes;              /* bytes asked at allocation */
-    size_t size; /* bytes of the VkBuffer (rounded up to whole elements, at least 4) */
+    size_t size;         /* bytes of the VkBuffer (rounded up to whole elements, at least 4) */
+    uint64_t id;         /* unique for the backend's life: descriptor-cache key (handles recur) */
+    uint64_t use_serial; /* the last submission (serial) whose commands use it; 0: none */
 };
 
 /* Every shader the backend dispatches, once: X(kernel, shader, bindings, work-group size,
@@ -105,8 +109,18 @@ typedef enum {
 #define VK_BAD_EMBEDDING_ID 1
 #define VK_BAD_TARGET       2
 
-/* Descriptor sets per recording; past this the stream is flushed and the pool reset. */
+/* Descriptor sets per pool; a full pool is followed by another (never a flush). */
 #define VK_SETS_PER_POOL 2048
+/* Cached descriptor sets kept across an idle point; past this the cache starts again there. */
+#define VK_DESC_CACHE_MAX 16384
+/* Buffer ranges the dispatches since the last barrier touch; more forces a barrier. */
+#define VK_PENDING_MAX 64
+/* Command buffers (and fences) in flight: recording continues while the device runs. */
+#define VK_FRAMES 3
+/* Host-visible staging: chunks of this size, at most VK_STAGING_CHUNKS of them (then the
+ * oldest is waited for). */
+#define VK_STAGING_BYTES  ((size_t)16 << 20)
+#define VK_STAGING_CHUNKS 4
 
 /* Timestamp queries per recording (TUNESCALE_VK_TIMESTAMPS=1): one per recorded command plus
  * the start; vk_cmd flushes early when fewer than VK_TS_SLACK are left. */
@@ -121,8 +135,9 @@ typedef enum {
     X(attention)                                                                                   \
     X(heads)                                                                                       \
     X(layernorm)                                                                                   \
-    X(gelu) X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce)       \
-        X(adamw) X(peak)
+    X(gelu)                                                                                        \
+    X(dropout)                                                                                     \
+    X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce) X(adamw) X(peak)
 typedef enum {
 #define VK_FAMILY_ID(f) VK_FAM_##f,
     VK_FAMILIES(VK_FAMILY_ID)
@@ -143,21 +158,51 @@ typedef struct {
     uint32_t staging_type; /* host-visible coherent, for the staging buffer */
     int direct_map;        /* buffers are host-visible coherent: map them, no staging */
     VkCommandPool cmd_pool;
-    VkCommandBuffer cmd;
-    VkFence fence;
+    VkCommandBuffer cmd; /* the command buffer being recorded (frames[frame].cmd) */
+    struct vk_frame {
+        VkCommandBuffer cmd;
+        VkFence fence;
+        uint64_t serial; /* of its last submission */
+        int in_flight;   /* submitted, fence not yet waited for */
+    } frames[VK_FRAMES];
+    int frame;       /* the frame being (or next to be) recorded */
     int recording;   /* cmd is begun */
     uint32_t n_cmds; /* commands recorded since the last submission */
-    VkDescriptorPool desc_pool;
-    uint32_t sets_used;
+    /* Serials: every recording gets the next one; submissions complete in serial order (a
+     * fence covers all earlier work on the queue), so "done up to N" is one number. */
+    uint64_t rec_serial;       /* the current recording's */
+    uint64_t submitted_serial; /* the last submitted */
+    uint64_t done_serial;      /* the last one the host waited for */
+    uint64_t opaque_serial;    /* the last one holding a command on untracked buffers (vk_cmd) */
+    uint64_t next_buffer_id;
+    /* What the dispatches since the last barrier touch: a dispatch that writes what one of
+     * them touches, or touches what one of them writes, needs a barrier first. */
+    struct vk_access {
+        ts_buffer *buf;
+        VkDeviceSize lo, hi; /* bytes */
+        int write;
+    } pending[VK_PENDING_MAX];
+    int n_pending;
+    unsigned long barriers;      /* compute -> compute barriers recorded (profile report) */
+    uint32_t writes[VK_K_COUNT]; /* bindings each kernel may write (vk_reflect_writes) */
+    struct vk_desc_cache *descs;
     VkDescriptorSetLayout set_layouts[VK_MAX_BINDINGS + 1]; /* by binding count */
     VkPipelineLayout pipe_layouts[VK_MAX_BINDINGS + 1];
     VkPipelineCache pipeline_cache;
     VkShaderModule modules[VK_K_COUNT];
     VkPipeline pipelines[VK_K_COUNT];
-    ts_buffer *status;  /* one int: the first bad-data code, 0 when clean */
-    ts_buffer *scratch; /* partial sums; one user at a time (barriers order the stream) */
-    ts_buffer *staging; /* host-visible, for transfers when buffers are not mappable */
-    ts_buffer **doomed; /* buffers freed while referenced by recorded commands */
+    ts_buffer *status;      /* one int: the first bad-data code, 0 when clean */
+    ts_buffer *status_host; /* its host-visible twin, when status is not mapped */
+    ts_buffer *scratch;     /* partial sums; one user at a time (barriers order the stream) */
+    struct vk_staging_chunk {
+        ts_buffer *buf; /* host-visible, mapped */
+        size_t used;    /* bytes handed out to the recording `serial` */
+        uint64_t serial;
+    } staging[VK_STAGING_CHUNKS];
+    struct vk_doomed {
+        ts_buffer *buf;
+        uint64_t serial; /* freed once this submission is done */
+    } * doomed;          /* buffers freed while submitted or recorded commands use them */
     size_t n_doomed, cap_doomed;
     vk_block *blocks;             /* every live memory block (vulkan_memory.c) */
     uint32_t n_allocations;       /* live vkAllocateMemory count, against the device's cap */
@@ -204,14 +249,57 @@ const char *vk_result_str(VkResult r);
 void vk_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Records a failed call: "<call> (<op>): <VK_RESULT_NAME>"; out-of-memory codes -> TS_ENOMEM. */
 void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r);
-/* The command buffer, begun if needed; NULL with an error recorded. */
+/* ---- the stream (vulkan_stream.c) ------------------------------------------------------- */
+
+/* The command buffer for one transfer command (fill, copy, update) the caller records next,
+ * begun if needed and ordered after every earlier command; NULL with an error recorded. The
+ * stream does not know which buffers it touches, so a download waits for the whole recording:
+ * prefer vk_cmd_on. */
 VkCommandBuffer vk_cmd(ts_backend *be);
-/* A global compute/transfer -> compute/transfer barrier after the last recorded command. */
+/* The same for a transfer that touches only dst and src (either may be NULL). */
+VkCommandBuffer vk_cmd_on(ts_backend *be, ts_buffer *dst, ts_buffer *src);
+/* Marks b as used by the recording (a buffer a transfer touches besides dst and src). */
+void vk_use(ts_backend *be, ts_buffer *b);
+/* After a transfer command: a transfer -> compute/transfer barrier, so every later command
+ * sees what it wrote. (Dispatches order themselves: vk_dispatch.) */
 void vk_barrier(ts_backend *be);
-/* Submits what was recorded and waits; recycles descriptor sets and doomed buffers. */
+/* The command buffer for a dispatch that makes the n accesses `uses`, with a compute ->
+ * compute barrier first when it writes what a dispatch since the last barrier touches or
+ * touches what one writes; marks the buffers used. NULL with an error recorded. */
+VkCommandBuffer vk_cmd_dispatch(ts_backend *be, int n, const struct vk_access *uses);
+/* The bindings a SPIR-V module may write, as a bit mask (vulkan_reflect.c); all of them when
+ * the module cannot be read. */
+uint32_t vk_reflect_writes(const uint32_t *code, size_t words);
+/* Submits what was recorded, without waiting (nothing when nothing was recorded). */
+void vk_submit(ts_backend *be);
+/* Waits until submission `serial` is done (submitting the recording first if it is that one);
+ * frees what waited for it. Counts one host wait when it blocks on a fence. */
+void vk_wait_serial(ts_backend *be, uint64_t serial);
+/* Submits what was recorded and waits for everything. */
 void vk_flush(ts_backend *be);
+/* The last submission that may use b (the recording's serial when it does). */
+uint64_t vk_last_use(const vk_ctx *ctx, const ts_buffer *b);
+/* Frees b once no submitted or recorded command can use it. */
+void vk_retire(ts_backend *be, ts_buffer *b);
+/* Records a copy of `bytes` between b at byte `off` and a fresh staging slot; returns the
+ * slot's host pointer (to fill before an upload's submission, or to read after a download's
+ * wait), or NULL with an error recorded. `bytes` is at most VK_STAGING_BYTES. */
+void *vk_stage(ts_backend *be, ts_buffer *b, VkDeviceSize off, size_t bytes, int to_device);
+ts_status vk_stream_init(ts_backend *be);
+/* At destroy: waits for everything and frees the frames and staging chunks. */
+void vk_stream_destroy(ts_backend *be);
 /* A device scratch buffer of at least `bytes`, or NULL with an error recorded. */
 ts_buffer *vk_scratch(ts_backend *be, size_t bytes);
+
+/* ---- descriptor sets (vulkan_descriptors.c) --------------------------------------------- */
+
+/* The cached set for (bindings, views), made on first use; VK_NULL_HANDLE with an error
+ * recorded. Sets are never rewritten, so a cached one stays valid while submissions use it. */
+VkDescriptorSet vk_desc_get(ts_backend *be, int n, ts_buffer *const *bufs,
+                            const VkDescriptorBufferInfo *infos);
+/* At an idle point (nothing recorded or in flight): starts the cache again when it is big. */
+void vk_desc_trim(vk_ctx *ctx);
+void vk_desc_destroy(vk_ctx *ctx);
 
 static inline int is_vk_oom(VkResult r) {
     return r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY;

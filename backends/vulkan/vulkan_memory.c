@@ -237,6 +237,7 @@ VkResult vk_mem_buffer(vk_ctx *ctx, size_t bytes, int staging, ts_buffer **out, 
     b->offset = off;
     b->span = span;
     b->mapped = k->mapped ? (char *)k->mapped + off : NULL;
+    b->id = ++ctx->next_buffer_id;
     *out = b;
     return VK_SUCCESS;
 }

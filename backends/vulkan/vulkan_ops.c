@@ -18,7 +18,7 @@
 
 void vk_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
     if (n == 0) return;
-    VkCommandBuffer cmd = vk_cmd(be);
+    VkCommandBuffer cmd = vk_cmd_on(be, x.buf, NULL);
     if (!cmd) return;
     uint32_t bits;
     memcpy(&bits, &value, 4);
@@ -35,7 +35,8 @@ void vk_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
         /* Overlapping regions of one buffer are not allowed in vkCmdCopyBuffer: go through
          * the scratch buffer, which gives memmove's result. */
         ts_buffer *tmp = vk_scratch(be, n * 4);
-        if (!tmp || !(cmd = vk_cmd(be))) return;
+        if (!tmp || !(cmd = vk_cmd_on(be, dst.buf, src.buf))) return;
+        vk_use(be, tmp);
         VkBufferCopy a = {src.off * 4, 0, n * 4}, b = {0, dst.off * 4, n * 4};
         vkCmdCopyBuffer(cmd, src.buf->buf, tmp->buf, 1, &a);
         vk_barrier(be);
@@ -44,7 +45,7 @@ void vk_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
         vk_barrier(be);
         return;
     }
-    if (!(cmd = vk_cmd(be))) return;
+    if (!(cmd = vk_cmd_on(be, dst.buf, src.buf))) return;
     VkBufferCopy r = {src.off * 4, dst.off * 4, n * 4};
     vkCmdCopyBuffer(cmd, src.buf->buf, dst.buf->buf, 1, &r);
     be->dispatches++;

@@ -4,7 +4,8 @@
  *
  * Layouts: every shader binds its buffers as storage buffers 0..n-1 of set 0 and takes its
  * views' offsets and sizes as push constants; there is one set layout and one pipeline layout
- * per binding count. Descriptor sets come from one pool that is reset after each submission.
+ * per binding count. Descriptor sets come from the cache (vulkan_descriptors.c); the
+ * dispatch's ordering against earlier commands is the stream's (vk_cmd_dispatch).
  *
  * The pipeline cache lives in $TUNESCALE_CACHE_DIR/vk or ~/.cache/tunescale/vk, one file per
  * device UUID and driver version (the driver rejects a foreign blob anyway); it is written
@@ -149,6 +150,7 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
         vk_fail(be, 0, "shader %s.comp is not in this build", k->name);
         return VK_NULL_HANDLE;
     }
+    ctx->writes[id] = vk_reflect_writes(sh->code, sh->bytes / 4);
     VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                    .codeSize = sh->bytes,
                                    .pCode = sh->code};
@@ -198,7 +200,8 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
 /* Binds args[i] as a window of its buffer (see vk_arg) and rebases its offset word in `words`
  * (the dispatch's push constants); 0 with an error recorded if the view does not fit one. */
 static int window(ts_backend *be, const char *kernel, const vk_arg *a, const void *push,
-                  uint32_t *words, size_t push_words, VkDescriptorBufferInfo *info) {
+                  uint32_t *words, size_t push_words, VkDescriptorBufferInfo *info,
+                  struct vk_access *use) {
     vk_ctx *ctx = vk_ctx_of(be);
     VkDeviceSize unit = a->unit ? a->unit : 4, start = 0, rel = 0;
     if (a->off) {
@@ -227,6 +230,10 @@ static int window(ts_backend *be, const char *kernel, const vk_arg *a, const voi
         return 0;
     }
     *info = (VkDescriptorBufferInfo){a->buf->buf, start, range};
+    /* the bytes the shader may touch, for the stream's hazard check */
+    use->buf = a->buf;
+    use->lo = start + rel * unit;
+    use->hi = start + (a->n ? need : range);
     return 1;
 }
 
@@ -248,36 +255,23 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
     uint32_t words[VK_PUSH_BYTES / 4];
     if (push_bytes) memcpy(words, push, push_bytes);
     VkDescriptorBufferInfo infos[VK_MAX_BINDINGS];
+    struct vk_access uses[VK_MAX_BINDINGS];
     for (int i = 0; i < nargs; i++)
-        if (!window(be, k->name, &args[i], push, words, push_bytes / 4, &infos[i])) return;
+        if (!window(be, k->name, &args[i], push, words, push_bytes / 4, &infos[i], &uses[i]))
+            return;
     VkPipeline pipe = pipeline(be, id);
     if (!pipe) return;
-    if (ctx->sets_used == VK_SETS_PER_POOL || ctx->profile)
-        vk_flush(be); /* recycles the descriptor pool (profiling: earlier work is not timed) */
+    for (int i = 0; i < nargs; i++)
+        uses[i].write = (ctx->writes[id] >> i) & 1;
+    if (ctx->profile) vk_flush(be); /* profiling: earlier work is not timed */
     double t0 = ctx->profile ? ts_now() : 0;
-    VkCommandBuffer cmd = vk_cmd(be);
+    ts_buffer *bufs[VK_MAX_BINDINGS];
+    for (int i = 0; i < nargs; i++)
+        bufs[i] = args[i].buf;
+    VkDescriptorSet set = vk_desc_get(be, nargs, bufs, infos);
+    if (!set) return;
+    VkCommandBuffer cmd = vk_cmd_dispatch(be, nargs, uses);
     if (!cmd) return;
-    VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                      .descriptorPool = ctx->desc_pool,
-                                      .descriptorSetCount = 1,
-                                      .pSetLayouts = &ctx->set_layouts[nargs]};
-    VkDescriptorSet set;
-    VkResult r = vkAllocateDescriptorSets(ctx->device, &ai, &set);
-    if (r != VK_SUCCESS) {
-        vk_fail_call(be, "vkAllocateDescriptorSets", k->name, r);
-        return;
-    }
-    ctx->sets_used++;
-    VkWriteDescriptorSet writes[VK_MAX_BINDINGS];
-    for (int i = 0; i < nargs; i++) {
-        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                                           .dstSet = set,
-                                           .dstBinding = (uint32_t)i,
-                                           .descriptorCount = 1,
-                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                           .pBufferInfo = &infos[i]};
-    }
-    vkUpdateDescriptorSets(ctx->device, (uint32_t)nargs, writes, 0, NULL);
     VkPipelineLayout layout = ctx->pipe_layouts[nargs];
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
@@ -286,8 +280,10 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
                            words);
     vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
     be->dispatches++;
-    ctx->ts_next = (uint8_t)vk_kernel_family(id);
-    vk_barrier(be);
+    if (ctx->ts_pool) {
+        ctx->ts_next = (uint8_t)vk_kernel_family(id);
+        vk_ts_mark(ctx);
+    }
     if (ctx->profile) {
         vk_flush(be);
         ctx->prof_seconds[id] += ts_now() - t0;
@@ -300,7 +296,8 @@ void vk_profile_report(vk_ctx *ctx) {
     for (int k = 0; k < VK_K_COUNT; k++)
         total += ctx->prof_seconds[k];
     if (!ctx->profile || total <= 0) return;
-    fprintf(stderr, "vulkan profile (%s): %.3f s in dispatches\n", ctx->device_name, total);
+    fprintf(stderr, "vulkan profile (%s): %.3f s in dispatches, %lu compute barriers\n",
+            ctx->device_name, total, ctx->barriers);
     for (int k = 0; k < VK_K_COUNT; k++)
         if (ctx->prof_calls[k])
             fprintf(stderr, "  %-28s %8lu calls %10.3f s %5.1f%%\n", vk_kernel_table[k].name,

@@ -2,12 +2,14 @@
  * vulkan_timing.c — device time per op family from timestamp queries.
  *
  * TUNESCALE_VK_TIMESTAMPS=1 turns it on; otherwise no pool exists and the stream records
- * nothing extra. Every command is already followed by a global barrier (vk_barrier), so a
- * timestamp written there at BOTTOM_OF_PIPE lands when that command and everything before it
- * is done: the difference between consecutive timestamps is the command's own time (plus the
- * barrier's drain), with no extra submissions and no idle gaps. Each recording starts with a
- * pool reset and a start timestamp; vk_flush folds the differences into per-family sums after
- * its fence, and ts_backend_iface.timings hands them out.
+ * nothing extra. A timestamp is written after every recorded command (vk_barrier for
+ * transfers, vk_dispatch for dispatches) at BOTTOM_OF_PIPE, which lands when that command and
+ * everything before it is done: the difference between consecutive timestamps is the
+ * command's own time, with no extra submissions and no idle gaps (dispatches the stream left
+ * without a barrier between them may overlap; their split is then approximate). Each
+ * recording starts with a pool reset and a start timestamp; with one pool, each submission is
+ * waited for at once (vk_submit), and the differences are folded into per-family sums after
+ * its fence; ts_backend_iface.timings hands them out.
  *
  * Unlike TUNESCALE_VK_PROFILE (host clock around one submission per dispatch, per kernel),
  * this keeps the normal batching, so it also means something on GPUs that run

@@ -12,9 +12,9 @@ export TUNESCALE_CACHE_DIR=$tmp/cache
 # model: budgets per backend as "dispatches host_waits submissions" (submissions: vulkan only)
 declare -A budget=(
   [opencl transformer-1M]="263 1 -"
-  [vulkan transformer-1M]="237 3 3"
+  [vulkan transformer-1M]="237 1 1"
   [opencl lstm-1M]="2093 1 -"
-  [vulkan lstm-1M]="2087 4 4"
+  [vulkan lstm-1M]="2087 1 1"
 )
 
 counts() { # backend model -> "ops dispatches host_waits submissions"
