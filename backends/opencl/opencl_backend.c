@@ -182,6 +182,7 @@ static void ocl_destroy(ts_backend *be) {
     if (ctx) {
         if (ctx->queue) clFinish(ctx->queue);
         ocl_release_programs(ctx);
+        ocl_gemm_release(ctx);
         if (ctx->scratch) clReleaseMemObject(ctx->scratch);
         if (ctx->status) clReleaseMemObject(ctx->status);
         if (ctx->queue) clReleaseCommandQueue(ctx->queue);
