@@ -70,6 +70,10 @@ void ts_gemm_defaults(const ts_gemm_facts *f, int has_builtin_fast, ts_gemm_plan
         out->cls[TS_GEMM_DEEPK] = tiled;
         out->cls[TS_GEMM_DEEPK].split_k = f->compute_units >= 64 ? 8 : 4;
     }
+    for (int c = 0; c < TS_GEMM_CLASSES; c++) {
+        out->untuned[c] = out->cls[c];
+        out->ours[c] = out->cls[c].kernel == TS_GEMM_TILED ? out->cls[c] : tiled;
+    }
 }
 
 int ts_gemm_tuning_path(const char *backend, const char *device, char *out, size_t cap) {
@@ -129,17 +133,31 @@ int ts_gemm_tuning_load(const char *backend, const char *device, const char *dri
                  path);
         rc = -1;
     }
+    ts_gemm_choice ours[TS_GEMM_CLASSES];
+    memcpy(ours, plan->ours, sizeof ours);
     for (int c = 0; rc == 1 && c < TS_GEMM_CLASSES; c++) {
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(classes, class_names[c]);
-        if (!cJSON_IsObject(o) || !parse_choice(o, &got[c])) {
+        const cJSON *ou = cJSON_GetObjectItemCaseSensitive(o, "ours");
+        if (cJSON_IsObject(ou) && !parse_choice(ou, &ours[c])) ou = NULL;
+        if (!cJSON_IsObject(o) || !parse_choice(o, &got[c]) ||
+            (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "ours")) && !ou)) {
             snprintf(why, why_cap, "%s: class '%s' is missing or out of range (corrupt?)", path,
                      class_names[c]);
             rc = -1;
         }
     }
-    if (rc == 1) memcpy(plan->cls, got, sizeof got);
+    if (rc == 1) {
+        memcpy(plan->cls, got, sizeof got);
+        memcpy(plan->ours, ours, sizeof ours);
+    }
     cJSON_Delete(j);
     return rc;
+}
+
+static void add_choice(cJSON *o, const ts_gemm_choice *ch) {
+    cJSON_AddStringToObject(o, "kernel", ch->kernel == TS_GEMM_TILED ? "tiled" : "builtin");
+    cJSON_AddNumberToObject(o, "tile", ch->tile);
+    cJSON_AddNumberToObject(o, "split_k", ch->split_k);
 }
 
 ts_status ts_gemm_tuning_store(const char *backend, const char *device, const char *driver,
@@ -169,10 +187,10 @@ ts_status ts_gemm_tuning_store(const char *backend, const char *device, const ch
         cJSON *o = cJSON_AddObjectToObject(classes, class_names[c]);
         const ts_gemm_choice *ch = &plan->cls[c];
         if (!o) continue;
-        cJSON_AddStringToObject(o, "kernel", ch->kernel == TS_GEMM_TILED ? "tiled" : "builtin");
-        cJSON_AddNumberToObject(o, "tile", ch->tile);
-        cJSON_AddNumberToObject(o, "split_k", ch->split_k);
+        add_choice(o, ch);
         if (gflops) cJSON_AddNumberToObject(o, "gflops", gflops[c]);
+        cJSON *ou = cJSON_AddObjectToObject(o, "ours");
+        if (ou) add_choice(ou, &plan->ours[c]);
     }
     char *text = cJSON_Print(j);
     cJSON_Delete(j);
@@ -182,6 +200,25 @@ ts_status ts_gemm_tuning_store(const char *backend, const char *device, const ch
     st = ts_write_file_atomic(path, text, len + 1);
     free(text);
     return st;
+}
+
+int ts_gemm_tuning_state(const char *backend, const char *device, const char *driver) {
+    char path[4096];
+    if (!ts_gemm_tuning_path(backend, device, path, sizeof path) || !ts_is_file(path)) return 0;
+    char *data = NULL;
+    size_t len = 0;
+    if (ts_read_file(path, &data, &len) != TS_OK) {
+        ts_clear_error();
+        return -1;
+    }
+    cJSON *j = cJSON_Parse(data);
+    free(data);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "driver");
+    int ok = j && str_is(j, "backend", backend) && str_is(j, "device", device) &&
+             str_is(j, "tunescale", ts_version) && cJSON_IsString(d) &&
+             strstr(d->valuestring, driver) != NULL;
+    cJSON_Delete(j);
+    return ok ? 1 : -1;
 }
 
 ts_gemm_plan *ts_gemm_plan_of(ts_backend *be) {

@@ -58,7 +58,9 @@ typedef struct {
     int tuned;  /* ... and found valid for this device */
     int forced; /* force applies to every class (tests, bench gemm, the tuner) */
     ts_gemm_choice force;
-    ts_gemm_choice cls[TS_GEMM_CLASSES];
+    ts_gemm_choice cls[TS_GEMM_CLASSES];     /* what runs */
+    ts_gemm_choice untuned[TS_GEMM_CLASSES]; /* the defaults from device facts */
+    ts_gemm_choice ours[TS_GEMM_CLASSES];    /* the best tiled choice (bench gemm's column) */
 } ts_gemm_plan;
 
 /* The plan of a GPU backend (NULL on the cpu), loading the tuning file on first use; the
@@ -80,16 +82,21 @@ void ts_gemm_defaults(const ts_gemm_facts *f, int has_builtin_fast, ts_gemm_plan
 
 /* The tuning file of (backend, device): its path (0 when no cache directory can be named). */
 int ts_gemm_tuning_path(const char *backend, const char *device, char *out, size_t cap);
-/* Reads the tuning file into plan->cls: 1 valid, 0 absent, -1 corrupt or foreign (then
- * `why` says what is wrong and plan->cls is left alone). */
+/* Reads the tuning file into plan->cls and plan->ours: 1 valid, 0 absent, -1 corrupt or foreign
+ * (then `why` says what is wrong and plan->cls is left alone). */
 int ts_gemm_tuning_load(const char *backend, const char *device, const char *driver,
                         ts_gemm_plan *plan, char *why, size_t why_cap);
-/* Writes plan->cls (with the measured GFLOP/s per class, may be NULL) atomically. */
+/* Writes plan->cls and plan->ours (with the winners' GFLOP/s per class, may be NULL)
+ * atomically. */
 ts_status ts_gemm_tuning_store(const char *backend, const char *device, const char *driver,
                                const ts_gemm_plan *plan, const double *gflops);
 
 /* Backend hooks (opencl_gemm.c, vulkan_gemm.c): the plan inside the context, and the facts. */
 ts_gemm_plan *ocl_gemm_plan(ts_backend *be);
 ts_gemm_plan *vk_gemm_plan(ts_backend *be);
+
+/* For `devices`, without a backend: 1 tuned, 0 no file, -1 a file for another driver or
+ * version, or corrupt. `driver` may be a part of the driver string the backend reports. */
+int ts_gemm_tuning_state(const char *backend, const char *device, const char *driver);
 
 #endif
