@@ -41,6 +41,7 @@ int cmd_tune(int argc, char **argv) {
     const ts_cli_spec spec = {"tune", opts, &bk, 0, usage, 0};
     int rc = ts_cli_parse(&spec, argc, argv, &first);
     if (rc >= 0) return rc;
+    rc = 0;
     if (!bk.backend || !strcmp(bk.backend, "cpu")) {
         fprintf(stderr, "tunescale tune: --backend opencl or --backend vulkan is needed (the cpu "
                         "backend's GEMM is OpenBLAS, tuned by its own build)\n");

@@ -23,8 +23,9 @@ typedef struct {
  * (at most cap). */
 int ts_gemm_model_shapes(ts_gemm_shape *out, int cap);
 
-/* Seconds per product of shape s under choice c (forced on the plan), over `reps` timed
- * products after one warm-up; < 0 with an error recorded on failure. */
+/* Seconds per product of shape s under choice c (forced on the plan; NULL: what the plan picks),
+ * over `reps` timed products after one warm-up; < 0 with an error recorded on failure (a wrong
+ * result included). */
 double ts_gemm_time(ts_backend *be, const ts_gemm_shape *s, const ts_gemm_choice *c, int reps);
 
 /* 2*M*N*K*batch */
