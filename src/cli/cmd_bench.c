@@ -217,7 +217,7 @@ static int gemm_size(const char *v, void *dest) {
     if (g->n >= 64 || sscanf(v, "%dx%dx%d%n", &M, &N, &K, &used) != 3 || v[used] || M <= 0 ||
         N <= 0 || K <= 0)
         return 0;
-    g->s[g->n++] = (ts_gemm_shape){0, 1, M, N, K, 1, 0.0f, 0, "--size"};
+    g->s[g->n++] = (ts_gemm_shape){0, 1, M, N, K, 1, 0.0f, 0, ""};
     return 1;
 }
 
