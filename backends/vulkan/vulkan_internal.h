@@ -135,9 +135,8 @@ typedef enum {
     X(attention)                                                                                   \
     X(heads)                                                                                       \
     X(layernorm)                                                                                   \
-    X(gelu)                                                                                        \
-    X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce) X(adamw)      \
-        X(peak)
+    X(gelu) X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce)       \
+        X(adamw) X(peak)
 typedef enum {
 #define VK_FAMILY_ID(f) VK_FAM_##f,
     VK_FAMILIES(VK_FAMILY_ID)
