@@ -43,7 +43,7 @@ int cmd_tune(int argc, char **argv) {
     if (rc >= 0) return rc;
     rc = 0;
     if (!bk.backend || !strcmp(bk.backend, "cpu")) {
-        fprintf(stderr, "tunescale tune: --backend opencl or --backend vulkan is needed (the cpu "
+        fprintf(stderr, "tunescale tune: --backend opencl|vulkan is required (the cpu "
                         "backend's GEMM is OpenBLAS, tuned by its own build)\n");
         return 2;
     }
