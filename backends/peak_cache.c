@@ -13,25 +13,34 @@
 
 #define PEAK_FORMAT 1
 
-/* <cache>/peak into out; 0 when there is no base to put it under. */
-static int peak_dir(char *out, size_t cap) {
+/* <cache>/<sub> into out; 0 when there is no base to put it under. */
+static int cache_sub_dir(const char *sub, char *out, size_t cap) {
     const char *env = getenv("TUNESCALE_CACHE");
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
     if (env && *env)
-        n = snprintf(out, cap, "%s/peak", env);
+        n = snprintf(out, cap, "%s/%s", env, sub);
     else if (xdg && *xdg)
-        n = snprintf(out, cap, "%s/tunescale/peak", xdg);
+        n = snprintf(out, cap, "%s/tunescale/%s", xdg, sub);
     else if (home && *home)
-        n = snprintf(out, cap, "%s/.cache/tunescale/peak", home);
+        n = snprintf(out, cap, "%s/.cache/tunescale/%s", home, sub);
     else
         return 0;
     return n > 0 && (size_t)n < cap;
 }
 
+static int peak_dir(char *out, size_t cap) {
+    return cache_sub_dir("peak", out, cap);
+}
+
 int ts_peak_cache_path(const char *backend, const char *device_name, char *out, size_t cap) {
+    return ts_cache_file_path("peak", backend, device_name, out, cap);
+}
+
+int ts_cache_file_path(const char *sub, const char *backend, const char *device_name, char *out,
+                       size_t cap) {
     char dir[4096];
-    if (!peak_dir(dir, sizeof dir)) return 0;
+    if (!cache_sub_dir(sub, dir, sizeof dir)) return 0;
     /* Device names carry spaces, parentheses and slashes ("llvmpipe (LLVM 15.0.6, 256
      * bits)"): keep a portable file name, and cut it so it stays well under NAME_MAX. */
     char name[160];

@@ -17,6 +17,10 @@
  * (no $TUNESCALE_CACHE, $XDG_CACHE_HOME or $HOME) or the path does not fit. */
 int ts_peak_cache_path(const char *backend, const char *device_name, char *out, size_t cap);
 
+/* The same scheme under <cache>/<sub>/ (the GEMM tuning files use sub "tune"). */
+int ts_cache_file_path(const char *sub, const char *backend, const char *device_name, char *out,
+                       size_t cap);
+
 /* Records measured FP32 GFLOP/s and copy bandwidth GB/s, replacing an earlier record. */
 ts_status ts_peak_cache_store(const char *backend, const char *device_name, double gflops,
                               double gbs);

@@ -2,9 +2,15 @@
  * opencl_gemm.c — matrix products through CLBlast (row-major sgemm, strided-batched sgemm for
  * batch > 1). CLBlast takes (cl_mem, element offset) pairs, so tensor views map directly.
  *
- * Two cases are done here rather than in CLBlast: K == 0 (CLBlast rejects it; the product is
- * C = beta * C) and beta == 0, where the BLAS convention says C is not read: C is zeroed
- * first so that NaN or Inf left in it cannot leak into the result through 0 * NaN.
+ * Beside CLBlast runs our own tiled SGEMM (cl/gemm_tiled.cl, one program per tile shape and
+ * load width, built on first use): the plan (backends/gemm_plan.h: tuned by `tunescale tune`,
+ * else defaults from device facts) says per shape class which one a product gets.
+ *
+ * K == 0 is done here (CLBlast rejects it; the product is C = beta * C). beta == 0 goes to
+ * CLBlast (or ours) as is: both skip reading C then (CLBlast's store kernels test IsZero(beta)),
+ * so NaN or Inf left in C cannot leak in, and no scale of C runs first.
+ * Single products reuse one persistent temp buffer for CLBlast's padded copies
+ * (CLBlastSgemmWithTempBuffer) instead of CLBlast allocating one per call.
  *
  * CLBlast indexes some kernels (direct GEMM, pad/transpose copies) with int, so every view it
  * gets must end below 2^31 elements (buffers are capped there, backend.c; checked anyway), and
@@ -13,8 +19,207 @@
 #include "backends/opencl/opencl_internal.h"
 
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <clblast_c.h>
+
+#include "backends/gemm_plan.h"
+
+/* What the GEMM path keeps per context: the plan, the tiled programs, CLBlast's temp buffer. */
+struct ocl_gemm_state {
+    ts_gemm_plan plan;
+    cl_program progs[TS_GEMM_TILES][2]; /* [tile][float4 loads] */
+    cl_kernel tiled[TS_GEMM_TILES][2], reduce[TS_GEMM_TILES][2];
+    cl_mem temp;
+    size_t temp_bytes;
+};
+
+static struct ocl_gemm_state *gemm_state(ts_backend *be) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    if (!ctx->gemm) ctx->gemm = calloc(1, sizeof *ctx->gemm);
+    if (!ctx->gemm) ocl_fail(be, 1, "gemm: out of host memory");
+    return ctx->gemm;
+}
+
+void ocl_gemm_release(ocl_ctx *ctx) {
+    struct ocl_gemm_state *g = ctx->gemm;
+    if (!g) return;
+    for (int t = 0; t < TS_GEMM_TILES; t++)
+        for (int v = 0; v < 2; v++) {
+            if (g->tiled[t][v]) clReleaseKernel(g->tiled[t][v]);
+            if (g->reduce[t][v]) clReleaseKernel(g->reduce[t][v]);
+            if (g->progs[t][v]) clReleaseProgram(g->progs[t][v]);
+        }
+    if (g->temp) clReleaseMemObject(g->temp);
+    free(g);
+    ctx->gemm = NULL;
+}
+
+/* Device facts for the untuned defaults. */
+static void device_facts(ocl_ctx *ctx, ts_gemm_facts *f) {
+    cl_device_type type = 0;
+    cl_uint cu = 0;
+    cl_ulong local = 0;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
+    f->compute_units = (int)cu;
+    f->local_mem_bytes = (size_t)local;
+    f->subgroup = 0;
+    f->is_cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
+}
+
+ts_gemm_plan *ocl_gemm_plan(ts_backend *be) {
+    struct ocl_gemm_state *g = gemm_state(be);
+    if (!g) return NULL;
+    if (!g->plan.loaded) {
+        g->plan.loaded = 1;
+        ts_gemm_facts f;
+        device_facts(ocl_ctx_of(be), &f);
+        ts_gemm_defaults(&f, 1, &g->plan);
+        ts_device_info info;
+        be->impl->device_info(be, &info);
+        char why[4400];
+        int rc = ts_gemm_tuning_load("opencl", info.name, info.driver, &g->plan, why, sizeof why);
+        g->plan.tuned = rc == 1;
+        if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
+    }
+    return &g->plan;
+}
+
+/* The tiled kernels of (tile, float4 loads), building the program on first use. */
+static int tiled_kernels(ts_backend *be, int tile, int vec, cl_kernel *gemm, cl_kernel *reduce) {
+    struct ocl_gemm_state *g = ocl_ctx_of(be)->gemm;
+    if (!g->tiled[tile][vec]) {
+        const ts_gemm_tile *t = &ts_gemm_tiles[tile];
+        char opts[160];
+        snprintf(opts, sizeof opts, "-DWGN=%d -DWGM=%d -DTN=%d -DTM=%d -DTK=%d -DVW=%d", t->wgn,
+                 t->wgm, t->tn, t->tm, t->tk, vec ? 4 : 1);
+        cl_program prog = ocl_build_variant(be, "gemm_tiled", opts);
+        if (!prog) return 0;
+        cl_int e1, e2;
+        cl_kernel k1 = clCreateKernel(prog, "ts_gemm_tiled", &e1);
+        cl_kernel k2 = clCreateKernel(prog, "ts_gemm_splitk_reduce", &e2);
+        if (e1 != CL_SUCCESS || e2 != CL_SUCCESS) {
+            if (k1) clReleaseKernel(k1);
+            if (k2) clReleaseKernel(k2);
+            clReleaseProgram(prog);
+            ocl_fail_call(be, "clCreateKernel", "gemm_tiled", e1 != CL_SUCCESS ? e1 : e2);
+            return 0;
+        }
+        g->progs[tile][vec] = prog;
+        g->tiled[tile][vec] = k1;
+        g->reduce[tile][vec] = k2;
+    }
+    *gemm = g->tiled[tile][vec];
+    *reduce = g->reduce[tile][vec];
+    return 1;
+}
+
+/* Sets the arguments and enqueues one of the tiled kernels (counted as a dispatch). */
+static void enqueue(ts_backend *be, cl_kernel k, const char *name, int nargs, const ocl_arg *args,
+                    const size_t *global, const size_t *local) {
+    for (int i = 0; i < nargs; i++) {
+        const ocl_arg *a = &args[i];
+        size_t size = a->kind == OCL_ARG_MEM   ? sizeof a->v.mem
+                      : a->kind == OCL_ARG_U64 ? sizeof a->v.u64
+                                               : sizeof a->v.u32;
+        cl_int err = clSetKernelArg(k, (cl_uint)i, size, &a->v);
+        if (err != CL_SUCCESS) {
+            ocl_fail_call(be, "clSetKernelArg", name, err);
+            return;
+        }
+    }
+    cl_int err =
+        clEnqueueNDRangeKernel(ocl_ctx_of(be)->queue, k, 3, NULL, global, local, 0, NULL, NULL);
+    if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueNDRangeKernel", name, err);
+    be->dispatches++;
+}
+
+/* Our tiled SGEMM with choice c (split-K through the scratch buffer and a fixed-order sum). */
+static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int trans_b, int M,
+                       int N, int K, float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B,
+                       int ldb, long stride_b, float beta, ts_tensor C, int ldc, long stride_c,
+                       int batch) {
+    const ts_gemm_tile *t = &ts_gemm_tiles[c->tile];
+    int vec = ((A.off | B.off | (size_t)lda | (size_t)ldb) & 3) == 0 &&
+              (batch == 1 || ((stride_a | stride_b) & 3) == 0);
+    cl_kernel kg, kr;
+    if (!tiled_kernels(be, c->tile, vec, &kg, &kr)) return;
+    int splits = ts_gemm_splits(c, K);
+    size_t part = (size_t)splits * (size_t)batch * (size_t)M * (size_t)N;
+    size_t cap = be->max_buffer_bytes ? be->max_buffer_bytes / 4 : TS_MAX_BUFFER_ELEMENTS;
+    if (splits > 1 && part > cap / 2) splits = 1; /* partials would not fit: no split */
+    cl_mem part_mem = NULL;
+    if (splits > 1) {
+        part_mem = ocl_scratch(be, part * 4);
+        if (!part_mem) return;
+    }
+    /* each split's K range is whole TK tiles, so float4 reads stay aligned */
+    int tiles = (K + t->tk - 1) / t->tk;
+    cl_uint kchunk = (cl_uint)(((tiles + splits - 1) / splits) * t->tk);
+    size_t local[3] = {(size_t)t->wgn, (size_t)t->wgm, 1};
+    size_t bn = (size_t)(t->wgn * t->tn), bm = (size_t)(t->wgm * t->tm);
+    size_t global[3] = {(N + bn - 1) / bn * local[0], (M + bm - 1) / bm * local[1],
+                        (size_t)batch * (size_t)splits};
+    ocl_arg out_c = ocl_mem(splits > 1 ? part_mem : C.buf->mem);
+    ocl_arg args[] = {OCL_VIEW(A),
+                      OCL_VIEW(B),
+                      out_c,
+                      ocl_u64(splits > 1 ? 0 : (cl_ulong)C.off),
+                      ocl_u32((cl_uint)M),
+                      ocl_u32((cl_uint)N),
+                      ocl_u32((cl_uint)K),
+                      ocl_u32((cl_uint)lda),
+                      ocl_u32((cl_uint)ldb),
+                      ocl_u32(splits > 1 ? (cl_uint)N : (cl_uint)ldc),
+                      ocl_u64((cl_ulong)stride_a),
+                      ocl_u64((cl_ulong)stride_b),
+                      ocl_u64(splits > 1 ? (cl_ulong)M * (cl_ulong)N : (cl_ulong)stride_c),
+                      ocl_u32((cl_uint) !!trans_a),
+                      ocl_u32((cl_uint) !!trans_b),
+                      ocl_f32(splits > 1 ? 1.0f : alpha),
+                      ocl_f32(splits > 1 ? 0.0f : beta),
+                      ocl_u32((cl_uint)batch),
+                      ocl_u32(kchunk),
+                      ocl_u64((cl_ulong)batch * (cl_ulong)M * (cl_ulong)N)};
+    enqueue(be, kg, "ts_gemm_tiled", (int)(sizeof args / sizeof args[0]), args, global, local);
+    if (splits == 1 || be->error != TS_OK) return;
+    size_t rl[3] = {16, 4, 1};
+    size_t rg[3] = {((size_t)N + 15) / 16 * 16, ((size_t)M + 3) / 4 * 4, (size_t)batch};
+    ocl_arg rargs[] = {ocl_mem(part_mem),       OCL_VIEW(C),
+                       ocl_u32((cl_uint)M),     ocl_u32((cl_uint)N),
+                       ocl_u32((cl_uint)ldc),   ocl_u64((cl_ulong)stride_c),
+                       ocl_u32((cl_uint)batch), ocl_u32((cl_uint)splits),
+                       ocl_f32(alpha),          ocl_f32(beta)};
+    enqueue(be, kr, "ts_gemm_splitk_reduce", (int)(sizeof rargs / sizeof rargs[0]), rargs, rg, rl);
+}
+
+/* CLBlast's temp buffer for a single product, grown on demand and kept; NULL (CLBlast then
+ * allocates its own) when the size cannot be asked or the buffer cannot be made. */
+static cl_mem clblast_temp(ts_backend *be, CLBlastTranspose ta, CLBlastTranspose tb, int M, int N,
+                           int K, ts_tensor A, int lda, ts_tensor B, int ldb, ts_tensor C,
+                           int ldc) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    struct ocl_gemm_state *g = ctx->gemm;
+    size_t need = 0;
+    if (CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, ta, tb, (size_t)M, (size_t)N, (size_t)K,
+                                   A.off, (size_t)lda, B.off, (size_t)ldb, C.off, (size_t)ldc,
+                                   &ctx->queue, &need) != CLBlastSuccess)
+        return NULL;
+    if (need == 0) need = 4;
+    if (g->temp && need <= g->temp_bytes) return g->temp;
+    size_t rounded = (need + 65535) & ~(size_t)65535;
+    cl_int err;
+    cl_mem m = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, rounded, NULL, &err);
+    if (err != CL_SUCCESS) return NULL;
+    /* enqueued users of the old buffer keep it alive until they finish */
+    if (g->temp) clReleaseMemObject(g->temp);
+    g->temp = m;
+    g->temp_bytes = rounded;
+    return m;
+}
 
 /* Elements spanned by a batch of (rows, cols) matrices with leading dimension ld. */
 static size_t gemm_extent(int rows, int cols, int ld, long stride, int batch) {
@@ -71,9 +276,17 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
          (!clblast_index_ok(be, A, gemm_extent(a_rows, a_cols, lda, stride_a, batch), "A") ||
           !clblast_index_ok(be, B, gemm_extent(b_rows, b_cols, ldb, stride_b, batch), "B"))))
         return;
-    if (K == 0 || beta == 0.0f) {
+    if (K == 0) {
         scale_c(be, C, M, N, ldc, stride_c, batch, beta);
-        if (K == 0) return;
+        return;
+    }
+    ts_gemm_plan *plan = ocl_gemm_plan(be);
+    if (!plan) return;
+    ts_gemm_choice choice = ts_gemm_pick(plan, M, N, K, batch);
+    if (choice.kernel == TS_GEMM_TILED) {
+        gemm_tiled(be, &choice, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
+                   stride_b, beta, C, ldc, stride_c, batch);
+        return;
     }
     ocl_ctx *ctx = ocl_ctx_of(be);
     CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
@@ -82,11 +295,18 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
     const char *call;
     if (batch == 1) {
         be->dispatches++;
-        call = "CLBlastSgemm";
-        st = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, (size_t)M, (size_t)N, (size_t)K, alpha,
-                          A.buf->mem, A.off, (size_t)lda, B.buf->mem, B.off, (size_t)ldb, beta,
-                          C.buf->mem, C.off, (size_t)ldc, &ctx->queue,
-                          ocl_profile_event(be, "gemm"));
+        cl_mem temp = clblast_temp(be, ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
+        call = temp ? "CLBlastSgemmWithTempBuffer" : "CLBlastSgemm";
+        if (temp)
+            st = CLBlastSgemmWithTempBuffer(
+                CLBlastLayoutRowMajor, ta, tb, (size_t)M, (size_t)N, (size_t)K, alpha, A.buf->mem,
+                A.off, (size_t)lda, B.buf->mem, B.off, (size_t)ldb, beta, C.buf->mem, C.off,
+                (size_t)ldc, &ctx->queue, ocl_profile_event(be, "gemm"), temp);
+        else
+            st = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, (size_t)M, (size_t)N, (size_t)K, alpha,
+                              A.buf->mem, A.off, (size_t)lda, B.buf->mem, B.off, (size_t)ldb, beta,
+                              C.buf->mem, C.off, (size_t)ldc, &ctx->queue,
+                              ocl_profile_event(be, "gemm"));
     } else {
         call = "CLBlastSgemmStridedBatched";
         st = CLBlastSuccess;

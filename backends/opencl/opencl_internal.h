@@ -141,6 +141,7 @@ typedef struct {
     size_t scratch_bytes;
     char device_name[256];
     char clblast_note[128];
+    struct ocl_gemm_state *gemm; /* opencl_gemm.c: plan, tiled programs, CLBlast temp buffer */
 } ocl_ctx;
 
 static inline ocl_ctx *ocl_ctx_of(ts_backend *be) {
@@ -174,6 +175,11 @@ cl_int ocl_fill_bytes(ocl_ctx *ctx, cl_mem mem, size_t offset, size_t bytes, cl_
  * error recorded on failure. */
 cl_kernel ocl_kernel(ts_backend *be, ocl_kernel_id id);
 void ocl_release_programs(ocl_ctx *ctx);
+/* cl/<name>.cl built with the backend's options plus `extra_options` (through the disk cache),
+ * owned by the caller: variants of one file (the tiled GEMM's tile shapes). NULL on failure. */
+cl_program ocl_build_variant(ts_backend *be, const char *name, const char *extra_options);
+/* Releases the GEMM path's programs and buffers (opencl_gemm.c). */
+void ocl_gemm_release(ocl_ctx *ctx);
 
 /* Kernel arguments: a tagged list so that one call sets them all and names the kernel on
  * failure. */

@@ -147,7 +147,8 @@ static void build_log(cl_program prog, cl_device_id device, char *out, size_t si
     free(log);
 }
 
-static cl_program build_from_binary(ocl_ctx *ctx, const unsigned char *bin, size_t len) {
+static cl_program build_from_binary(ocl_ctx *ctx, const unsigned char *bin, size_t len,
+                                    const char *options) {
     cl_int err, bin_status = CL_SUCCESS;
     cl_program prog =
         clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, &bin, &bin_status, &err);
@@ -155,17 +156,33 @@ static cl_program build_from_binary(ocl_ctx *ctx, const unsigned char *bin, size
         if (prog) clReleaseProgram(prog);
         return NULL;
     }
-    if (clBuildProgram(prog, 1, &ctx->device, ctx->build_options, NULL, NULL) != CL_SUCCESS) {
+    if (clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL) != CL_SUCCESS) {
         clReleaseProgram(prog);
         return NULL;
     }
     return prog;
 }
 
+static cl_program build_program(ts_backend *be, const char *name, const char *options);
+
 static cl_program get_program(ts_backend *be, ocl_program_id id) {
     ocl_ctx *ctx = ocl_ctx_of(be);
     if (ctx->programs[id]) return ctx->programs[id];
-    const char *name = program_files[id];
+    cl_program prog = build_program(be, program_files[id], ctx->build_options);
+    if (prog) ctx->programs[id] = prog;
+    return prog;
+}
+
+cl_program ocl_build_variant(ts_backend *be, const char *name, const char *extra_options) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
+    char options[768];
+    snprintf(options, sizeof options, "%s %s", ctx->build_options, extra_options);
+    return build_program(be, name, options);
+}
+
+/* cl/<name>.cl (common.cl in front) built with `options`, through the disk cache. */
+static cl_program build_program(ts_backend *be, const char *name, const char *options) {
+    ocl_ctx *ctx = ocl_ctx_of(be);
     int own_common, own_body;
     char *common = load_source(be, "common", &own_common);
     char *body = common ? load_source(be, name, &own_body) : NULL;
@@ -189,7 +206,7 @@ static cl_program get_program(ts_backend *be, ocl_program_id id) {
     int cached = cache_dir(dir, sizeof dir) && h;
     if (h) {
         ts_sha256_update(h, ctx->cache_key_prefix, strlen(ctx->cache_key_prefix));
-        ts_sha256_update(h, ctx->build_options, strlen(ctx->build_options) + 1);
+        ts_sha256_update(h, options, strlen(options) + 1);
         ts_sha256_update(h, src, strlen(src));
         ts_sha256_finish_hex(h, hex);
         snprintf(path, sizeof path, "%s/%s-%s.bin", dir, name, hex);
@@ -198,7 +215,7 @@ static cl_program get_program(ts_backend *be, ocl_program_id id) {
     if (cached) {
         size_t len = 0;
         unsigned char *bin = cache_load(path, &len);
-        if (bin) prog = build_from_binary(ctx, bin, len);
+        if (bin) prog = build_from_binary(ctx, bin, len, options);
         free(bin);
     }
     if (!prog) {
@@ -211,7 +228,7 @@ static cl_program get_program(ts_backend *be, ocl_program_id id) {
             ocl_fail_call(be, "clCreateProgramWithSource", name, err);
             return NULL;
         }
-        err = clBuildProgram(prog, 1, &ctx->device, ctx->build_options, NULL, NULL);
+        err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
         if (err != CL_SUCCESS) {
             char log[700];
             build_log(prog, ctx->device, log, sizeof log);
@@ -224,7 +241,6 @@ static cl_program get_program(ts_backend *be, ocl_program_id id) {
         if (cached) cache_store(prog, ctx->device, dir, path);
     }
     free(src);
-    ctx->programs[id] = prog;
     return prog;
 }
 

@@ -2,10 +2,129 @@
  * vulkan_gemm.c — matrix products with the tiled shader shaders/gemm.comp (shared-memory tiles,
  * 4x4 register blocks, transposes as push-constant flags, batch entries along grid z).
  *
+ * Beside them runs the tiled design shared with OpenCL (gemm_tiled.comp, tile shapes as
+ * specialization constants, one pipeline per tile and load width, split-K through the scratch
+ * buffer and gemm_splitk_reduce.comp): the plan (backends/gemm_plan.h, tuned by `tunescale
+ * tune`, else from device facts) says per shape class which one a product gets.
+ *
  * K == 0 is done here as C = beta * C (scale2d), like the other backends; beta == 0 never
- * reads C, inside the shader.
+ * reads C, inside the shaders.
  */
 #include "backends/vulkan/vulkan_internal.h"
+
+#include <stdio.h>
+
+_Static_assert(VK_K_gemm_tiled4_0 - VK_K_gemm_tiled_0 == TS_GEMM_TILES &&
+                   VK_K_gemm_tiled4_5 - VK_K_gemm_tiled_0 == 2 * TS_GEMM_TILES - 1,
+               "one gemm_tiled kernel per tile and load width (vulkan_internal.h)");
+
+uint32_t vk_gemm_tiled_spec(vk_kernel_id id, uint32_t *spec) {
+    if (id < VK_K_gemm_tiled_0 || id > VK_K_gemm_tiled4_5) return 0;
+    int v = (int)(id - VK_K_gemm_tiled_0);
+    const ts_gemm_tile *t = &ts_gemm_tiles[v % TS_GEMM_TILES];
+    spec[0] = (uint32_t)t->wgn;
+    spec[1] = (uint32_t)t->wgm;
+    spec[2] = (uint32_t)t->tn;
+    spec[3] = (uint32_t)t->tm;
+    spec[4] = (uint32_t)t->tk;
+    spec[5] = v >= TS_GEMM_TILES ? 4u : 1u;
+    return 6;
+}
+
+ts_gemm_plan *vk_gemm_plan(ts_backend *be) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    ts_gemm_plan *plan = &ctx->gemm_plan;
+    if (!plan->loaded) {
+        plan->loaded = 1;
+        /* Vulkan names no compute-unit count: deep-K splits come from tuning only. On CPU
+         * devices the built-in direct shaders stay; GPUs get the tiled design. */
+        ts_gemm_facts f = {0, ctx->props.limits.maxComputeSharedMemorySize, 0,
+                           ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU};
+        ts_gemm_defaults(&f, f.is_cpu, plan);
+        char why[4400];
+        int rc =
+            ts_gemm_tuning_load("vulkan", ctx->device_name, ctx->driver, plan, why, sizeof why);
+        plan->tuned = rc == 1;
+        if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
+    }
+    return plan;
+}
+
+/* The tiled design with choice c: one dispatch, or partial products and their ordered sum. */
+static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int trans_b, int M,
+                       int N, int K, float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B,
+                       int ldb, long stride_b, float beta, ts_tensor C, int ldc, long stride_c,
+                       int batch) {
+    vk_ctx *ctx = vk_ctx_of(be);
+    const ts_gemm_tile *t = &ts_gemm_tiles[c->tile];
+    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
+    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
+    int vec = ((A.off | B.off | (size_t)lda | (size_t)ldb) & 3) == 0 &&
+              (batch == 1 || ((stride_a | stride_b) & 3) == 0);
+    int splits = ts_gemm_splits(c, K);
+    size_t part = (size_t)splits * (size_t)batch * (size_t)M * (size_t)N;
+    if (splits > 1 && (part > 0x3fffffff || splits * batch > 65535)) splits = 1;
+    ts_buffer *pbuf = NULL;
+    if (splits > 1) {
+        pbuf = vk_scratch(be, part * 4);
+        if (!pbuf) return;
+    }
+    uint32_t bm = (uint32_t)(t->wgm * t->tm), bn = (uint32_t)(t->wgn * t->tn);
+    uint32_t gx = ((uint32_t)N + bn - 1) / bn, gy = ((uint32_t)M + bm - 1) / bm;
+    int tiles = (K + t->tk - 1) / t->tk;
+    struct {
+        uint32_t ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
+        float alpha, beta;
+        uint32_t batch, kchunk, split_stride;
+    } p = {(uint32_t)A.off,
+           (uint32_t)B.off,
+           splits > 1 ? 0u : (uint32_t)C.off,
+           (uint32_t)M,
+           (uint32_t)N,
+           (uint32_t)K,
+           (uint32_t)lda,
+           (uint32_t)ldb,
+           splits > 1 ? (uint32_t)N : (uint32_t)ldc,
+           (uint32_t)stride_a,
+           (uint32_t)stride_b,
+           splits > 1 ? (uint32_t)M * (uint32_t)N : (uint32_t)stride_c,
+           (uint32_t) !!trans_a,
+           (uint32_t) !!trans_b,
+           splits > 1 ? 1.0f : alpha,
+           splits > 1 ? 0.0f : beta,
+           (uint32_t)batch,
+           (uint32_t)(((tiles + splits - 1) / splits) * t->tk),
+           (uint32_t)(batch * M * N)};
+    vk_arg args[] = {VK_ARG(A.buf, p.ao, ts_matrix_extent(a_rows, a_cols, lda, stride_a, batch)),
+                     VK_ARG(B.buf, p.bo, ts_matrix_extent(b_rows, b_cols, ldb, stride_b, batch)),
+                     splits > 1
+                         ? VK_ARG(pbuf, p.co, part)
+                         : VK_ARG(C.buf, p.co, ts_matrix_extent(M, N, ldc, stride_c, batch))};
+    if (gx > ctx->max_groups || gy > ctx->max_groups) {
+        vk_fail(be, 0, "gemm: %dx%d is more than one tiled dispatch holds", M, N);
+        return;
+    }
+    vk_kernel_id id = (vk_kernel_id)((vec ? VK_K_gemm_tiled4_0 : VK_K_gemm_tiled_0) + c->tile);
+    vk_dispatch(be, id, args, 3, &p, sizeof p, gx, gy, (uint32_t)(batch * splits));
+    if (splits == 1) return;
+    struct {
+        uint32_t po, co, M, N, ldc, sc, batch, splits;
+        float alpha, beta;
+    } r = {0,
+           (uint32_t)C.off,
+           (uint32_t)M,
+           (uint32_t)N,
+           (uint32_t)ldc,
+           (uint32_t)stride_c,
+           (uint32_t)batch,
+           (uint32_t)splits,
+           alpha,
+           beta};
+    vk_arg rargs[] = {VK_ARG(pbuf, r.po, part),
+                      VK_ARG(C.buf, r.co, ts_matrix_extent(M, N, ldc, stride_c, batch))};
+    vk_dispatch_items(be, VK_K_gemm_splitk_reduce, rargs, 2, &r, sizeof r,
+                      (size_t)M * (size_t)N * (size_t)batch);
+}
 
 /* gemm_direct4 reads A and B as vec4s: every row start must be 16-byte aligned and every
  * dimension a multiple of 4 (so clamped edge groups stay whole). */
@@ -53,6 +172,13 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
         return;
     }
     if (gemm_coopmat(be, trans_a, trans_b, M, N, K)) return;
+    ts_gemm_plan *plan = vk_gemm_plan(be);
+    ts_gemm_choice choice = ts_gemm_pick(plan, M, N, K, batch);
+    if (choice.kernel == TS_GEMM_TILED) {
+        gemm_tiled(be, &choice, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
+                   stride_b, beta, C, ldc, stride_c, batch);
+        return;
+    }
     struct {
         uint32_t ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
         float alpha, beta;

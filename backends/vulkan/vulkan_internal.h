@@ -20,6 +20,7 @@
 #include <vulkan/vulkan.h>
 
 #include "backends/backend.h"
+#include "backends/gemm_plan.h"
 
 typedef struct vk_block vk_block;
 
@@ -75,6 +76,20 @@ struct ts_buffer {
     X(gemm_direct4_nt, gemm_direct4, 3, 0, gemm)                                                   \
     X(gemm_direct4_tn, gemm_direct4, 3, 0, gemm)                                                   \
     X(gemm_direct4_tt, gemm_direct4, 3, 0, gemm)                                                   \
+    /* gemm_tiled per tile of ts_gemm_tiles (scalar loads, then vec4 loads), in this order */      \
+    X(gemm_tiled_0, gemm_tiled, 3, 0, gemm)                                                        \
+    X(gemm_tiled_1, gemm_tiled, 3, 0, gemm)                                                        \
+    X(gemm_tiled_2, gemm_tiled, 3, 0, gemm)                                                        \
+    X(gemm_tiled_3, gemm_tiled, 3, 0, gemm)                                                        \
+    X(gemm_tiled_4, gemm_tiled, 3, 0, gemm)                                                        \
+    X(gemm_tiled_5, gemm_tiled, 3, 0, gemm)                                                        \
+    X(gemm_tiled4_0, gemm_tiled, 3, 0, gemm)                                                       \
+    X(gemm_tiled4_1, gemm_tiled, 3, 0, gemm)                                                       \
+    X(gemm_tiled4_2, gemm_tiled, 3, 0, gemm)                                                       \
+    X(gemm_tiled4_3, gemm_tiled, 3, 0, gemm)                                                       \
+    X(gemm_tiled4_4, gemm_tiled, 3, 0, gemm)                                                       \
+    X(gemm_tiled4_5, gemm_tiled, 3, 0, gemm)                                                       \
+    X(gemm_splitk_reduce, gemm_splitk_reduce, 2, VK_WG, gemm)                                      \
     X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
     X(peak_copy, peak_copy, 2, VK_WG, peak)
 typedef enum {
@@ -236,6 +251,7 @@ typedef struct {
     unsigned long prof_calls[VK_K_COUNT];
     char device_name[256];
     char driver[128];
+    ts_gemm_plan gemm_plan; /* vulkan_gemm.c: which kernel per shape class (gemm_plan.h) */
 } vk_ctx;
 
 static inline vk_ctx *vk_ctx_of(ts_backend *be) {
@@ -368,6 +384,9 @@ typedef struct {
  * constants, over `groups` work-groups, then a barrier. groups_z is for gemm's batch. */
 void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs, const void *push,
                  size_t push_bytes, uint32_t groups_x, uint32_t groups_y, uint32_t groups_z);
+/* gemm_tiled's specialization constants for kernel `id` into spec[0..5] and their count;
+ * 0 for any other kernel (vulkan_gemm.c). */
+uint32_t vk_gemm_tiled_spec(vk_kernel_id id, uint32_t *spec);
 /* The work-group size kernel `id` is built and dispatched with. */
 uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id);
 /* 1-D: enough groups of the kernel's work-group size for `items` items (folded into x and y

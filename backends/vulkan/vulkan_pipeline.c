@@ -161,10 +161,12 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
     }
     /* Work-group sizes are specialization constants 0 (and 1 for gemm's second dimension);
      * gemm_direct takes its work-group size and register block (WG, RM, RN). */
-    uint32_t spec[3] = {vk_kernel_wg(ctx, id), VK_GEMM_TY, 1};
+    uint32_t spec[6] = {vk_kernel_wg(ctx, id), VK_GEMM_TY, 1};
     uint32_t nspec = id == VK_K_gemm ? 2 : 1;
-    if (id == VK_K_gemm_direct) {
-        memcpy(spec, ctx->gemm_spec, sizeof spec);
+    if (vk_gemm_tiled_spec(id, spec)) {
+        nspec = vk_gemm_tiled_spec(id, spec);
+    } else if (id == VK_K_gemm_direct) {
+        memcpy(spec, ctx->gemm_spec, sizeof ctx->gemm_spec);
         nspec = 3;
     } else if (id >= VK_K_gemm_direct4_nn && id <= VK_K_gemm_direct4_tt) {
         /* gemm_direct4: (WG, TA, TB), the transposes folded in at compile time */
@@ -174,7 +176,8 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
         spec[2] = (uint32_t)(v & 1);
         nspec = 3;
     }
-    VkSpecializationMapEntry entries[3] = {{0, 0, 4}, {1, 4, 4}, {2, 8, 4}};
+    VkSpecializationMapEntry entries[6] = {{0, 0, 4},  {1, 4, 4},  {2, 8, 4},
+                                           {3, 12, 4}, {4, 16, 4}, {5, 20, 4}};
     VkSpecializationInfo si = {
         .mapEntryCount = nspec, .pMapEntries = entries, .dataSize = sizeof spec, .pData = spec};
     VkComputePipelineCreateInfo pi = {

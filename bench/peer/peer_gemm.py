@@ -2,6 +2,12 @@
 
     python3 bench/peer/peer_gemm.py --device cuda --size 4096x512x128 --size 1024x1024x1024 --json
     python3 bench/peer/peer_gemm.py --device cuda --tf32 ...     # TF32 tensor cores allowed
+    python3 bench/peer/peer_gemm.py --device cuda --from-json gemm.json   # bench gemm's shapes
+
+--from-json takes the JSON of `tunescale bench gemm --json` (e.g. with --model-shapes: the
+products `tunescale tune` tunes for) and times the same products, transposes and batches
+included (op(A) = A^T where ta is 1, op(B) = B^T where tb is 1; bench gemm's default is
+A @ B^T, the same as --size here).
 
 Times `reps` products after a warm-up (the same count as tunescale's --reps), synchronising the
 device before and after, and reports GFLOP/s = 2*M*N*K / time, like tunescale's bench gemm.
@@ -31,9 +37,20 @@ def main():
     parser.add_argument("--device", default="cuda", choices=("cpu", "cuda"))
     parser.add_argument("--tf32", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--from-json", metavar="FILE",
+                        help="time the products of a `tunescale bench gemm --json` document")
     args = parser.parse_args()
-    sizes = args.size or [(4096, 512, 128), (4096, 128, 512), (4096, 1024, 256),
-                          (1024, 1024, 1024)]
+    # (M, N, K, ta, tb, batch)
+    products = [(m, n, k, 0, 1, 1) for m, n, k in (args.size or [
+        (4096, 512, 128), (4096, 128, 512), (4096, 1024, 256), (1024, 1024, 1024)])]
+    if args.from_json:
+        try:
+            with open(args.from_json) as f:
+                doc = json.load(f)
+            products = [(int(r["M"]), int(r["N"]), int(r["K"]), int(r.get("ta", 0)),
+                         int(r.get("tb", 1)), int(r.get("batch", 1))) for r in doc]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            sys.exit(f"peer_gemm: --from-json {args.from_json}: not bench gemm JSON ({e})")
     import torch
 
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -46,20 +63,25 @@ def main():
 
     rows = []
     g = torch.Generator().manual_seed(3)
-    for m, n, k in sizes:
-        a = torch.rand(m, k, generator=g).to(args.device)
-        b = torch.rand(n, k, generator=g).to(args.device)
-        c = a @ b.T  # warm-up: cuBLAS picks its kernel here
+    for m, n, k, ta, tb, batch in products:
+        # stored operands: A is (K x M) when transposed, B is (N x K) when transposed
+        a = torch.rand(batch, k if ta else m, m if ta else k, generator=g).to(args.device)
+        b = torch.rand(batch, n if tb else k, k if tb else n, generator=g).to(args.device)
+        opa = a.transpose(-1, -2) if ta else a
+        opb = b.transpose(-1, -2) if tb else b
+        if batch == 1:
+            opa, opb = opa[0], opb[0]
+        c = torch.matmul(opa, opb)  # warm-up: cuBLAS picks its kernel here
         sync()
         t0 = time.perf_counter()
         for _ in range(args.reps):
-            c = a @ b.T
+            c = torch.matmul(opa, opb)
         sync()
         seconds = (time.perf_counter() - t0) / args.reps
         rows.append({"backend": "pytorch", "device": args.device, "tf32": args.tf32, "M": m,
-                     "N": n, "K": k, "gflops": 2.0 * m * n * k / seconds / 1e9,
-                     "ms": 1e3 * seconds})
-        del a, b, c
+                     "N": n, "K": k, "ta": ta, "tb": tb, "batch": batch,
+                     "gflops": 2.0 * m * n * k * batch / seconds / 1e9, "ms": 1e3 * seconds})
+        del a, b, c, opa, opb
     if args.json:
         print(json.dumps(rows, indent=1))
     else:

@@ -14,6 +14,7 @@
 #include "cli/cli_args.h"
 #include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
+#include "tune/gemm_tune.h"
 #include "model/model.h"
 #include "util/stats.h"
 #include "util/sysinfo.h"
@@ -220,90 +221,128 @@ static int step_bench(int argc, char **argv) {
 }
 
 /* `bench gemm`: C = A B^T-style products of the shapes the models use, timed after a warm-up,
- * reported as GFLOP/s (2*M*N*K per product). */
+ * reported as GFLOP/s (2*M*N*K per product). On the GPU backends each shape also runs under
+ * the built-in kernel (CLBlast / gemm.comp), our tiled kernel, and the untuned plan, so one
+ * table shows the chosen kernel beside the others and what tuning gained. */
 typedef struct {
-    int dims[8][3]; /* M, N, K */
-    int n, given;   /* the first --size replaces the defaults */
+    ts_gemm_shape s[64];
+    int n, given; /* the first --size replaces the defaults */
 } gemm_shapes;
 
 /* --size MxNxK, repeatable. */
-static int gemm_size(const char *s, void *dest) {
+static int gemm_size(const char *v, void *dest) {
     gemm_shapes *g = dest;
     if (!g->given) g->n = 0, g->given = 1;
-    int used = 0, *d = g->n < 8 ? g->dims[g->n] : NULL;
-    if (!d || sscanf(s, "%dx%dx%d%n", &d[0], &d[1], &d[2], &used) != 3 || s[used] || d[0] <= 0 ||
-        d[1] <= 0 || d[2] <= 0)
+    int used = 0, M, N, K;
+    if (g->n >= 64 || sscanf(v, "%dx%dx%d%n", &M, &N, &K, &used) != 3 || v[used] || M <= 0 ||
+        N <= 0 || K <= 0)
         return 0;
-    g->n++;
+    g->s[g->n++] = (ts_gemm_shape){0, 1, M, N, K, 1, 0.0f, 0, ""};
     return 1;
 }
 
 static void gemm_usage(FILE *out) {
-    fprintf(out, "usage: tunescale bench gemm --backend B [--size MxNxK ...] [--reps N] "
-                 "[--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T (KxN) "
-                 "products after a warm-up; default shapes are the\nTransformer-1M/5M linear "
-                 "layers at 4096 tokens and a 1024 cube.\n");
+    fprintf(out, "usage: tunescale bench gemm --backend B [--size MxNxK ...] [--model-shapes] "
+                 "[--reps N] [--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T "
+                 "(KxN) products after a warm-up; default shapes are the\nTransformer-1M/5M "
+                 "linear layers at 4096 tokens and a 1024 cube. --model-shapes\ntimes every "
+                 "product of the presets `tunescale tune` tunes for, at full size (with\ntheir "
+                 "transposes and batches). On opencl and vulkan each shape also runs under the\n"
+                 "built-in kernel (CLBlast, gemm.comp), our tiled kernel and the untuned plan.\n");
+}
+
+/* GFLOP/s of s under choice c (NULL: the plan's pick); 0 with *st set on failure. */
+static double gemm_rate(ts_backend *be, const ts_gemm_shape *s, const ts_gemm_choice *c, int reps,
+                        ts_status *st, double *ms) {
+    if (*st != TS_OK) return 0;
+    double t = ts_gemm_time(be, s, c, reps);
+    if (t < 0) {
+        *st = TS_ERR;
+        return 0;
+    }
+    if (ms) *ms = 1e3 * t;
+    return ts_gemm_flops(s) / t / 1e9;
 }
 
 static int gemm_bench(int argc, char **argv) {
     ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
-    int reps = 10, json = 0, first;
-    gemm_shapes g = {
-        {{4096, 512, 128}, {4096, 128, 512}, {4096, 1024, 256}, {1024, 1024, 1024}}, 4, 0};
+    int reps = 10, json = 0, model_shapes = 0, first;
+    gemm_shapes g = {{{0, 1, 4096, 512, 128, 1, 0.0f, 0, ""},
+                      {0, 1, 4096, 128, 512, 1, 0.0f, 0, ""},
+                      {0, 1, 4096, 1024, 256, 1, 0.0f, 0, ""},
+                      {0, 1, 1024, 1024, 1024, 1, 0.0f, 0, ""}},
+                     4,
+                     0};
     const ts_cli_opt opts[] = {TS_OPT_FN("size", gemm_size, &g),
+                               TS_OPT("model-shapes", TS_ARG_ON, &model_shapes),
                                TS_OPT_NUM("reps", TS_ARG_INT, &reps, 1, 100000),
                                TS_OPT("json", TS_ARG_ON, &json), TS_OPT_END};
     const ts_cli_spec spec = {"bench gemm", opts, &bk, 0, gemm_usage, 0};
     int rc = ts_cli_parse(&spec, argc, argv, &first);
     if (rc >= 0) return rc;
+    if (model_shapes) g.n = ts_gemm_model_shapes(g.s, 64);
     const char *backend = bk.backend;
     ts_backend *be;
     ts_status bst = ts_backend_create(backend, &bk.o, &be);
     if (bst != TS_OK) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
-        return ts_exit_code(bst); /* e.g. no device N here: a runtime failure */
+        return ts_exit_code(bst);
     }
+    ts_gemm_plan *plan = ts_gemm_plan_of(be);
+    const char *builtin = !strcmp(backend, "opencl") ? "clblast" : "builtin";
+    if (plan && !json)
+        printf("bench gemm: %s plan %s (tunescale tune --backend %s)\n", backend,
+               plan->tuned ? "tuned" : "untuned: defaults from device facts", backend);
     cJSON *arr = cJSON_CreateArray();
     ts_status st = TS_OK;
     for (int i = 0; i < g.n && st == TS_OK; i++) {
-        int M = g.dims[i][0], N = g.dims[i][1], K = g.dims[i][2];
-        ts_buffer *a = NULL, *b = NULL, *cc = NULL;
-        st = ts_buffer_alloc(be, (size_t)M * K * 4, &a);
-        if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)N * K * 4, &b);
-        if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)M * N * 4, &cc);
-        ts_tensor ta = {a, 0}, tb = {b, 0}, tc = {cc, 0};
-        if (st == TS_OK) {
-            be->iface->fill(be, ta, 0.5f, (size_t)M * K);
-            be->iface->fill(be, tb, 0.25f, (size_t)N * K);
-            be->iface->gemm(be, 0, 1, M, N, K, 1.0f, ta, K, 0, tb, K, 0, 0.0f, tc, N, 0, 1);
-            st = ts_backend_sync(be);
+        const ts_gemm_shape *s = &g.s[i];
+        double ms = 0, gflops = gemm_rate(be, s, NULL, reps, &st, &ms);
+        if (st != TS_OK) break;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "backend", backend);
+        if (s->what[0]) cJSON_AddStringToObject(o, "what", s->what);
+        cJSON_AddNumberToObject(o, "M", s->M);
+        cJSON_AddNumberToObject(o, "N", s->N);
+        cJSON_AddNumberToObject(o, "K", s->K);
+        cJSON_AddNumberToObject(o, "ta", s->ta);
+        cJSON_AddNumberToObject(o, "tb", s->tb);
+        cJSON_AddNumberToObject(o, "batch", s->batch);
+        cJSON_AddNumberToObject(o, "gflops", gflops);
+        cJSON_AddNumberToObject(o, "ms", ms);
+        cJSON_AddItemToArray(arr, o);
+        char line[256];
+        int used = snprintf(line, sizeof line, "bench gemm: %s %s%s%dx%dx%d", backend,
+                            s->ta ? "t" : "n", s->tb ? "t" : "n", s->M, s->N, s->K);
+        if (s->batch > 1) used += snprintf(line + used, sizeof line - used, " x%d", s->batch);
+        if (!plan) {
+            if (!json) printf("%s: %.1f GFLOP/s (%.3f ms)\n", line, gflops, ms);
+            continue;
         }
-        double t0 = ts_now();
-        for (int r = 0; r < reps && st == TS_OK; r++)
-            be->iface->gemm(be, 0, 1, M, N, K, 1.0f, ta, K, 0, tb, K, 0, 0.0f, tc, N, 0, 1);
-        if (st == TS_OK) st = ts_backend_sync(be);
-        double dt = ts_now() - t0, gflops = 2.0 * M * N * (double)K * reps / dt / 1e9;
-        float probe = 0;
-        if (st == TS_OK) st = be->iface->download(be, &probe, tc, sizeof probe);
-        if (st == TS_OK && fabsf(probe - 0.125f * (float)K) > 1e-3f * (float)K)
-            st = ts_set_error("gemm on %s gave %g, expected %g: wrong result, timing void", backend,
-                              probe, 0.125 * K);
-        if (st == TS_OK) {
-            if (!json)
-                printf("bench gemm: %s %dx%dx%d: %.1f GFLOP/s (%.3f ms)\n", backend, M, N, K,
-                       gflops, 1e3 * dt / reps);
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "backend", backend);
-            cJSON_AddNumberToObject(o, "M", M);
-            cJSON_AddNumberToObject(o, "N", N);
-            cJSON_AddNumberToObject(o, "K", K);
-            cJSON_AddNumberToObject(o, "gflops", gflops);
-            cJSON_AddNumberToObject(o, "ms", 1e3 * dt / reps);
-            cJSON_AddItemToArray(arr, o);
-        }
-        ts_buffer_free(be, a);
-        ts_buffer_free(be, b);
-        ts_buffer_free(be, cc);
+        ts_gemm_class cls = ts_gemm_classify(s->M, s->N, s->K, s->batch);
+        ts_gemm_choice chosen = ts_gemm_pick(plan, s->M, s->N, s->K, s->batch);
+        ts_gemm_choice in = {TS_GEMM_BUILTIN, 0, 1};
+        char kname[32], oname[32];
+        ts_gemm_choice_name(&chosen, kname, sizeof kname);
+        ts_gemm_choice_name(&plan->ours[cls], oname, sizeof oname);
+        double gb = gemm_rate(be, s, &in, reps, &st, NULL);
+        double go = gemm_rate(be, s, &plan->ours[cls], reps, &st, NULL);
+        double gu = plan->tuned ? gemm_rate(be, s, &plan->untuned[cls], reps, &st, NULL) : gflops;
+        if (st != TS_OK) break;
+        cJSON_AddStringToObject(o, "class", ts_gemm_class_name(cls));
+        cJSON_AddStringToObject(o, "kernel", kname);
+        cJSON_AddNumberToObject(o, !strcmp(backend, "opencl") ? "clblast_gflops" : "builtin_gflops",
+                                gb);
+        cJSON_AddStringToObject(o, "ours_kernel", oname);
+        cJSON_AddNumberToObject(o, "ours_gflops", go);
+        cJSON_AddBoolToObject(o, "tuned", plan->tuned);
+        cJSON_AddNumberToObject(o, "untuned_gflops", gu);
+        cJSON_AddNumberToObject(o, "tuned_over_untuned", gu > 0 ? gflops / gu : 0);
+        if (!json)
+            printf("%s: %.1f GFLOP/s (%.3f ms) [%s, %s]  %s %.1f  ours(%s) %.1f  untuned %.1f  "
+                   "tuned/untuned %.2fx\n",
+                   line, gflops, ms, ts_gemm_class_name(cls), kname, builtin, gb, oname, go, gu,
+                   gu > 0 ? gflops / gu : 0);
     }
     if (json && st == TS_OK) {
         ts_cli_print_json("bench gemm", arr);

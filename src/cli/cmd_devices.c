@@ -10,6 +10,7 @@
 
 #include "backends/registry.h"
 #include "backends/device_info.h"
+#include "backends/gemm_plan.h"
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 
@@ -134,6 +135,39 @@ static void print_cpu(const cJSON *cpu) {
     printf("%s\n", bytes_of(cpu, "memory_bytes", a, sizeof a));
 }
 
+/* Marks a device "gemm_tuning": tuned | untuned | stale (a tuning file for another driver or
+ * tunescale version, or a damaged one), from its tuning file (backends/gemm_plan.h). */
+static void add_gemm_tuning(cJSON *d, const char *backend, const char *driver_key) {
+    const char *name = str_or(d, "name", NULL), *drv = str_or(d, driver_key, "");
+    int st = name ? ts_gemm_tuning_state(backend, name, drv) : 0;
+    cJSON_AddStringToObject(d, "gemm_tuning", st > 0 ? "tuned" : st < 0 ? "stale" : "untuned");
+}
+
+static void annotate_tuning(cJSON *root) {
+    cJSON *p, *d;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(root, "opencl"), "platforms")) {
+        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(p, "devices"))
+            add_gemm_tuning(d, "opencl", "driver_version");
+    }
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(root, "vulkan"), "devices"))
+        add_gemm_tuning(d, "vulkan", "driver_info");
+}
+
+/* The "gemm" row: tuned, or how to tune. */
+static void print_gemm_tuning(int indent, const char *backend, const cJSON *d) {
+    char a[32];
+    const char *st = str_or(d, "gemm_tuning", "untuned");
+    field(indent, "gemm");
+    if (!strcmp(st, "tuned"))
+        printf("tuned (tunescale tune)\n");
+    else
+        printf("untuned%s: defaults from device facts (tunescale tune --backend %s --device %s)\n",
+               strcmp(st, "stale") ? "" : " (tuning file of another driver or version ignored)",
+               backend, int_of(d, "index", a, sizeof a));
+}
+
 static void print_opencl_device(const cJSON *d) {
     char a[32], b[32], c[32], e[32];
     printf("    device %s: %s [%s]\n", int_of(d, "index", a, sizeof a), str_or(d, "name", "?"),
@@ -150,6 +184,7 @@ static void print_opencl_device(const cJSON *d) {
     printf("%s CU at %s MHz, max work-group %s, fp64 %s, fp16 %s\n",
            int_of(d, "compute_units", a, sizeof a), int_of(d, "max_clock_mhz", b, sizeof b),
            int_of(d, "max_work_group_size", e, sizeof e), yes_no(d, "fp64"), yes_no(d, "fp16"));
+    print_gemm_tuning(6, "opencl", d);
 }
 
 static void print_opencl(const cJSON *cl) {
@@ -214,6 +249,7 @@ static void print_vulkan_device(const cJSON *d) {
     printf("fp16 %s, int8 %s, cooperative matrix %s (NV extension %s)\n",
            yes_no(d, "shader_float16"), yes_no(d, "shader_int8"), yes_no(d, "cooperative_matrix"),
            yes_no(d, "cooperative_matrix_nv"));
+    print_gemm_tuning(4, "vulkan", d);
 }
 
 static void print_vulkan(const cJSON *vk) {
@@ -246,6 +282,7 @@ int cmd_devices(int argc, char **argv) {
         cJSON *info = e->info_json();
         if (info) cJSON_AddItemToObject(root, e->name, info);
     }
+    annotate_tuning(root);
     const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(root, "cpu");
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(root, "opencl");
     const cJSON *vk = cJSON_GetObjectItemCaseSensitive(root, "vulkan");

@@ -29,6 +29,7 @@ int cmd_bench_sample(int argc, char **argv); /* bench sample (cmd_sample.c) */
 int cmd_eval(int argc, char **argv);
 int cmd_finalize(int argc, char **argv);
 int cmd_abc(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /* The option parsers of train and sweep alone (for the command-line fuzzer): -1 when the
  * options are complete and valid, else the exit code (0 after --help, 2 after a usage error,

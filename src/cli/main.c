@@ -25,6 +25,7 @@ static const command commands[] = {
     {"compare", cmd_compare, "one table across machines and backends"},
     {"invalidate", cmd_invalidate, "mark a run as wrong, with the reason (kept, never fitted)"},
     {"bench", cmd_bench, "micro-benchmarks: gemm, peak, step"},
+    {"tune", cmd_tune, "time GEMM kernels on this device and keep the fastest"},
     {"sample", cmd_sample, "generate tunes from a checkpoint"},
     {"eval", cmd_eval, "test perplexity, ABC validity, MIDI conversion"},
     {"finalize", cmd_finalize, "the study's final phase: best model, 3 more epochs, samples, eval"},

@@ -5,10 +5,10 @@
 source "$(dirname "$0")/lib.sh"
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 
-for c in devices data params train sweep report compare bench sample eval finalize abc; do
+for c in devices data params train sweep report compare bench sample eval finalize abc tune; do
   check "$c --help exits 0 with a usage line" "\"$TS\" $c --help 2>&1 | grep -qi usage"
 done
-for c in data train sweep report compare bench sample eval finalize abc; do
+for c in data train sweep report compare bench sample eval finalize abc tune; do
   rc=0; msg=$("$TS" "$c" 2>&1 >/dev/null) || rc=$?
   check "$c without arguments exits 2 with a hint" "[ $rc -eq 2 ] && grep -qiE 'usage|required|--help|which' <<<\"\$msg\""
 done

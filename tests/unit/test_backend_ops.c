@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "backends/backend.h"
+#include "backends/gemm_plan.h"
 #include "backends/registry.h"
 #include "util/philox.h"
 
@@ -823,6 +824,36 @@ static void test_fused_matches_unfused(ts_backend *cpu) {
     }
 }
 
+/*
+ * Every configuration the GEMM tuner can choose (gemm_plan.h: each tile of ts_gemm_tiles with
+ * each split-K factor) forced on the backend under test: the whole GEMM set without a split,
+ * and with each split the deep-K products it is for (transposes, beta over NaN, accumulate,
+ * padding, batches, odd sizes).
+ */
+static void test_gemm_tiles(void) {
+    ts_gemm_plan *plan = ts_gemm_plan_of(be_pair[DUT]);
+    if (!plan) return;
+    for (int t = 0; t < TS_GEMM_TILES; t++)
+        for (int s = 0; s < TS_GEMM_SPLITS; s++) {
+            const ts_gemm_tile *g = &ts_gemm_tiles[t];
+            int split = ts_gemm_split_choices[s];
+            printf("# %s: tiled gemm, tile %d (%dx%d items, %dx%d block, k %d), split %d\n",
+                   dut_name, t, g->wgn, g->wgm, g->tn, g->tm, g->tk, split);
+            plan->forced = 1;
+            plan->force = (ts_gemm_choice){TS_GEMM_TILED, t, split};
+            if (split == 1) {
+                test_gemm();
+            } else {
+                for (int tt = 0; tt < 4; tt++)
+                    gemm_case(tt >> 1, tt & 1, 5, 7, 301, 0, 1, 1.0f, 0.0f, 1);
+                gemm_case(0, 1, 17, 33, 260, 3, 1, 0.5f, 1.0f, 0);
+                gemm_case(1, 0, 9, 68, 388, 4, 3, 1.0f, 0.25f, 0);
+                gemm_case(0, 0, 64, 64, 1024, 0, 1, 1.0f, 0.0f, 0);
+            }
+        }
+    plan->forced = 0;
+}
+
 static void run_cases(void) {
     test_elementwise();
     test_gemm();
@@ -942,6 +973,7 @@ int main(void) {
         run_cases();
         if (!strcmp(dut_name, "vulkan")) test_far_views();
         test_capped_buffers();
+        test_gemm_tiles();
         printf("# %s: %d cases, %.1f s cpu time\n", dut_name, cases,
                (double)(clock() - t0) / CLOCKS_PER_SEC);
         ts_backend_destroy(be_pair[DUT]);

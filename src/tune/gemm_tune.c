@@ -1,0 +1,385 @@
+/*
+ * gemm_tune.c — model shapes, timing under a forced choice, and the tuner (gemm_tune.h).
+ */
+#include "tune/gemm_tune.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/config.h"
+#include "util/progress.h"
+
+/* The presets whose products are tuned, at the batch their headline runs use. */
+static const struct {
+    const char *model;
+    int batch;
+} tuned_models[] = {{"transformer-1M", 64},
+                    {"transformer-20M", 64},
+                    {"transformer-100M", 32},
+                    {"lstm-1M", 64},
+                    {"lstm-20M", 64}};
+
+static void add(ts_gemm_shape *out, int *n, int cap, const char *model, int B, const char *what,
+                int ta, int tb, int M, int N, int K, int batch, float beta, int rows) {
+    for (int i = 0; i < *n; i++) {
+        const ts_gemm_shape *s = &out[i];
+        if (s->ta == ta && s->tb == tb && s->M == M && s->N == N && s->K == K && s->batch == batch)
+            return;
+    }
+    if (*n >= cap) return;
+    ts_gemm_shape *s = &out[(*n)++];
+    *s = (ts_gemm_shape){ta, tb, M, N, K, batch, beta, rows, ""};
+    snprintf(s->what, sizeof s->what, "%s B%d %s", model, B, what);
+}
+
+int ts_gemm_model_shapes(ts_gemm_shape *out, int cap) {
+    int n = 0;
+    for (size_t i = 0; i < sizeof tuned_models / sizeof tuned_models[0]; i++) {
+        ts_model_config c;
+        if (ts_model_config_lookup(tuned_models[i].model, &c) != TS_OK) {
+            ts_clear_error();
+            continue;
+        }
+        const char *m = tuned_models[i].model;
+        int B = tuned_models[i].batch, T = ts_model_default_seq_len(&c), R = B * T;
+        int C = c.d_model, V = c.vocab_size;
+        if (c.family == TS_TRANSFORMER) {
+            int F = c.d_ff, HS = C / c.n_heads;
+            /* linear layers: forward (nt), input gradient (nn), weight gradient (tn, +=) */
+            const int outs[4][2] = {{3 * C, C}, {C, C}, {F, C}, {C, F}};
+            static const char *names[4] = {"qkv", "proj", "fc", "fc2"};
+            for (int l = 0; l < 4; l++) {
+                char w[24];
+                int o = outs[l][0], in = outs[l][1];
+                snprintf(w, sizeof w, "%s fwd", names[l]);
+                add(out, &n, cap, m, B, w, 0, 1, R, o, in, 1, 0.0f, 0);
+                snprintf(w, sizeof w, "%s dx", names[l]);
+                add(out, &n, cap, m, B, w, 0, 0, R, in, o, 1, 0.0f, 0);
+                snprintf(w, sizeof w, "%s dw", names[l]);
+                add(out, &n, cap, m, B, w, 1, 0, o, in, R, 1, 1.0f, 2);
+            }
+            add(out, &n, cap, m, B, "head fwd", 0, 1, R, V, C, 1, 0.0f, 0);
+            add(out, &n, cap, m, B, "head dw", 1, 0, V, C, R, 1, 1.0f, 2);
+            /* attention scores and values, one product per (sequence, head) */
+            add(out, &n, cap, m, B, "att qk", 0, 1, T, T, HS, B * c.n_heads, 0.0f, 3);
+            add(out, &n, cap, m, B, "att av", 0, 0, T, HS, T, B * c.n_heads, 0.0f, 3);
+        } else {
+            int H = C;
+            add(out, &n, cap, m, B, "input fwd", 0, 1, R, 4 * H, H, 1, 0.0f, 0);
+            add(out, &n, cap, m, B, "recurrent", 0, 1, B, 4 * H, H, 1, 1.0f, -1);
+            add(out, &n, cap, m, B, "recurrent dh", 0, 0, B, H, 4 * H, 1, 0.0f, -1);
+            add(out, &n, cap, m, B, "w_hh dw", 1, 0, 4 * H, H, (T - 1) * B, 1, 1.0f, 2);
+            add(out, &n, cap, m, B, "head fwd", 0, 1, R, V, H, 1, 0.0f, 0);
+        }
+    }
+    return n;
+}
+
+double ts_gemm_flops(const ts_gemm_shape *s) {
+    return 2.0 * s->M * (double)s->N * s->K * s->batch;
+}
+
+void ts_gemm_choice_name(const ts_gemm_choice *c, char *out, size_t cap) {
+    if (c->kernel != TS_GEMM_TILED)
+        snprintf(out, cap, "builtin");
+    else if (c->split_k > 1)
+        snprintf(out, cap, "tiled t%d s%d", c->tile, c->split_k);
+    else
+        snprintf(out, cap, "tiled t%d", c->tile);
+}
+
+/* A shape's operands, dense (ld = row length, stride = matrix size). */
+typedef struct {
+    ts_buffer *a, *b, *c;
+    int lda, ldb;
+    long sa, sb, sc;
+} operands;
+
+static void operands_free(ts_backend *be, operands *o) {
+    ts_buffer_free(be, o->a);
+    ts_buffer_free(be, o->b);
+    ts_buffer_free(be, o->c);
+    memset(o, 0, sizeof *o);
+}
+
+static ts_status operands_alloc(ts_backend *be, const ts_gemm_shape *s, operands *o) {
+    memset(o, 0, sizeof *o);
+    o->lda = s->ta ? s->M : s->K;
+    o->ldb = s->tb ? s->K : s->N;
+    o->sa = (long)s->M * s->K;
+    o->sb = (long)s->K * s->N;
+    o->sc = (long)s->M * s->N;
+    size_t b = (size_t)s->batch;
+    ts_status st = ts_buffer_alloc(be, (size_t)o->sa * b * 4, &o->a);
+    if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)o->sb * b * 4, &o->b);
+    if (st == TS_OK) st = ts_buffer_alloc(be, (size_t)o->sc * b * 4, &o->c);
+    if (st == TS_OK) {
+        be->iface->fill(be, (ts_tensor){o->a, 0}, 0.5f, (size_t)o->sa * b);
+        be->iface->fill(be, (ts_tensor){o->b, 0}, 0.25f, (size_t)o->sb * b);
+        st = ts_backend_sync(be);
+    }
+    if (st != TS_OK) operands_free(be, o);
+    return st;
+}
+
+static void run(ts_backend *be, const ts_gemm_shape *s, const operands *o) {
+    be->iface->gemm(be, s->ta, s->tb, s->M, s->N, s->K, 1.0f, (ts_tensor){o->a, 0}, o->lda, o->sa,
+                    (ts_tensor){o->b, 0}, o->ldb, o->sb, s->beta, (ts_tensor){o->c, 0}, s->N, o->sc,
+                    s->batch);
+}
+
+/* Seconds per product, the plan forced to c; a product with beta 0 is checked (every element
+ * of C is 0.125 K), so a kernel that computes garbage cannot win. */
+static double time_on(ts_backend *be, const ts_gemm_shape *s, const operands *o,
+                      const ts_gemm_choice *c, int reps) {
+    ts_gemm_plan *plan = c ? ts_gemm_plan_of(be) : NULL;
+    int was = plan ? plan->forced : 0;
+    ts_gemm_choice keep = plan ? plan->force : (ts_gemm_choice){0, 0, 1};
+    if (plan) {
+        plan->forced = 1;
+        plan->force = *c;
+    }
+    run(be, s, o); /* warm-up: builds the kernel */
+    ts_status st = ts_backend_sync(be);
+    double t0 = ts_now();
+    for (int r = 0; r < reps && st == TS_OK; r++)
+        run(be, s, o);
+    if (st == TS_OK) st = ts_backend_sync(be);
+    double dt = (ts_now() - t0) / reps;
+    if (plan) {
+        plan->forced = was;
+        plan->force = keep;
+    }
+    if (st != TS_OK) return -1;
+    if (s->beta == 0.0f) {
+        float probe[2] = {0, 0};
+        size_t last = (size_t)o->sc * (size_t)s->batch - 1;
+        st = be->iface->download(be, &probe[0], (ts_tensor){o->c, 0}, 4);
+        if (st == TS_OK) st = be->iface->download(be, &probe[1], (ts_tensor){o->c, last}, 4);
+        float want = 0.125f * (float)s->K;
+        for (int i = 0; st == TS_OK && i < 2; i++)
+            if (fabsf(probe[i] - want) > 1e-3f * want) {
+                char name[32] = "the chosen kernel";
+                if (c) ts_gemm_choice_name(c, name, sizeof name);
+                ts_set_error("gemm %s on %dx%dx%d gave %g, expected %g: wrong result", name, s->M,
+                             s->N, s->K, (double)probe[i], (double)want);
+                return -1;
+            }
+        if (st != TS_OK) return -1;
+    }
+    return dt;
+}
+
+double ts_gemm_time(ts_backend *be, const ts_gemm_shape *s, const ts_gemm_choice *c, int reps) {
+    operands o;
+    if (operands_alloc(be, s, &o) != TS_OK) return -1;
+    double t = time_on(be, s, &o, c, reps);
+    operands_free(be, &o);
+    return t;
+}
+
+/* ---- the search ------------------------------------------------------------------------ */
+
+#define MAX_SHAPES     64
+#define SHAPES_PER_CLS 2 /* with a budget of 2 minutes or more; else 1 */
+#define MAX_CANDS      (1 + TS_GEMM_TILES * TS_GEMM_SPLITS)
+
+static int candidates(ts_gemm_class cls, ts_gemm_choice *out) {
+    int n = 0;
+    out[n++] = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1};
+    int splits = cls == TS_GEMM_DEEPK || cls == TS_GEMM_SKINNY ? TS_GEMM_SPLITS : 1;
+    for (int t = 0; t < TS_GEMM_TILES; t++)
+        for (int s = 0; s < splits; s++)
+            out[n++] = (ts_gemm_choice){TS_GEMM_TILED, t, ts_gemm_split_choices[s]};
+    return n;
+}
+
+static int same_choice(const ts_gemm_choice *a, const ts_gemm_choice *b) {
+    if (a->kernel != b->kernel) return 0;
+    return a->kernel == TS_GEMM_BUILTIN || (a->tile == b->tile && a->split_k == b->split_k);
+}
+
+/* Halves the shape's token dimension, else its largest other one, as long as the product stays
+ * in its class; 0 when nothing can be halved. */
+static int shrink(ts_gemm_shape *s) {
+    ts_gemm_class cls = ts_gemm_classify(s->M, s->N, s->K, s->batch);
+    int *dims[4] = {&s->M, &s->N, &s->K, &s->batch};
+    int order[4] = {s->rows, -1, -1, -1}, n = s->rows >= 0 ? 1 : 0;
+    /* then the others, largest first */
+    for (int pass = 0; pass < 4; pass++) {
+        int best = -1;
+        for (int d = 0; d < 4; d++) {
+            int used = 0;
+            for (int i = 0; i < n; i++)
+                used |= order[i] == d;
+            if (!used && (best < 0 || *dims[d] > *dims[best])) best = d;
+        }
+        if (best >= 0) order[n++] = best;
+    }
+    for (int i = 0; i < n; i++) {
+        int *d = dims[order[i]];
+        if (*d < 2) continue;
+        int keep = *d;
+        *d /= 2;
+        if (*d >= 8 && ts_gemm_classify(s->M, s->N, s->K, s->batch) == cls) return 1;
+        *d = keep;
+    }
+    return 0;
+}
+
+static cJSON *shape_json(const ts_gemm_shape *s) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "what", s->what);
+    cJSON_AddNumberToObject(o, "ta", s->ta);
+    cJSON_AddNumberToObject(o, "tb", s->tb);
+    cJSON_AddNumberToObject(o, "M", s->M);
+    cJSON_AddNumberToObject(o, "N", s->N);
+    cJSON_AddNumberToObject(o, "K", s->K);
+    cJSON_AddNumberToObject(o, "batch", s->batch);
+    return o;
+}
+
+ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_options *opt,
+                       double *gflops, cJSON *report) {
+    double start = ts_now(), budget = opt->budget_s;
+    ts_gemm_shape all[MAX_SHAPES], pick[TS_GEMM_CLASSES][SHAPES_PER_CLS];
+    int n_all = ts_gemm_model_shapes(all, MAX_SHAPES), n_pick[TS_GEMM_CLASSES] = {0};
+    /* per class, the products with the most work (they dominate a step) */
+    int per_cls = budget >= 120 ? SHAPES_PER_CLS : 1;
+    for (int c = 0; c < TS_GEMM_CLASSES; c++)
+        for (int k = 0; k < per_cls; k++) {
+            int best = -1;
+            for (int i = 0; i < n_all; i++) {
+                if ((int)ts_gemm_classify(all[i].M, all[i].N, all[i].K, all[i].batch) != c)
+                    continue;
+                int taken = 0;
+                for (int j = 0; j < n_pick[c]; j++)
+                    taken |= !strcmp(pick[c][j].what, all[i].what);
+                if (!taken && (best < 0 || ts_gemm_flops(&all[i]) > ts_gemm_flops(&all[best])))
+                    best = i;
+            }
+            if (best >= 0) pick[c][n_pick[c]++] = all[best];
+        }
+    ts_gemm_choice cand[TS_GEMM_CLASSES][MAX_CANDS];
+    int n_cand[TS_GEMM_CLASSES], trials = 0;
+    for (int c = 0; c < TS_GEMM_CLASSES; c++) {
+        n_cand[c] = candidates((ts_gemm_class)c, cand[c]);
+        trials += n_cand[c] * n_pick[c];
+    }
+    /* each trial's share of the budget (a fifth kept back for kernel builds) */
+    double per_trial = 0.8 * budget / (trials > 0 ? trials : 1);
+    /* the device's rate on a small product, so that shapes are scaled down before the first
+     * allocation (timing a full-size product on a CPU device can take minutes) */
+    ts_gemm_shape probe = {0, 1, 256, 256, 256, 1, 0.0f, 0, "probe"};
+    double rate = ts_gemm_time(be, &probe, &plan->untuned[TS_GEMM_REGULAR], 2);
+    if (rate < 0) return TS_ERR;
+    rate = ts_gemm_flops(&probe) / (rate > 1e-9 ? rate : 1e-9);
+    cJSON *jclasses = cJSON_AddObjectToObject(report, "classes");
+    cJSON *jtrials = cJSON_AddArrayToObject(report, "trials");
+    int done = 0, out_of_time = 0;
+    /* Scale every shape down to a trial's share and allocate its operands first; then time
+     * candidate k of every class before candidate k+1 of any, so that a budget that runs out
+     * leaves each class compared over the same first candidates. */
+    operands ops[TS_GEMM_CLASSES][SHAPES_PER_CLS];
+    int reps[TS_GEMM_CLASSES][SHAPES_PER_CLS];
+    memset(ops, 0, sizeof ops);
+    ts_status st = TS_OK;
+    for (int c = 0; c < TS_GEMM_CLASSES && st == TS_OK; c++)
+        for (int si = 0; si < n_pick[c] && st == TS_OK; si++) {
+            ts_gemm_shape *s = &pick[c][si];
+            while (ts_gemm_flops(s) / rate > per_trial / 3 && shrink(s)) {
+            }
+            for (;;) {
+                st = operands_alloc(be, s, &ops[c][si]);
+                if (st == TS_OK || be->error != TS_OK || !shrink(s)) break;
+                ts_clear_error(); /* too big for this device: try it smaller */
+            }
+            double t = ts_gemm_flops(s) / rate;
+            int r = t > 0 ? (int)(per_trial / 2 / t) : 20;
+            reps[c][si] = r < 1 ? 1 : r > 20 ? 20 : r;
+        }
+    double total[TS_GEMM_CLASSES][MAX_CANDS] = {{0}};
+    int timed[TS_GEMM_CLASSES][MAX_CANDS] = {{0}}; /* shapes timed per candidate */
+    for (int k = 0; k < MAX_CANDS && st == TS_OK; k++)
+        for (int c = 0; c < TS_GEMM_CLASSES && st == TS_OK; c++)
+            for (int si = 0; k < n_cand[c] && si < n_pick[c]; si++) {
+                /* the built-in kernel (k == 0) is always timed: every class keeps a baseline */
+                if (k > 0 && ts_now() - start > budget) {
+                    out_of_time = 1;
+                    break;
+                }
+                const ts_gemm_shape *s = &pick[c][si];
+                double dt = time_on(be, s, &ops[c][si], &cand[c][k], reps[c][si]);
+                if (dt < 0) {
+                    st = TS_ERR;
+                    break;
+                }
+                total[c][k] += dt;
+                timed[c][k]++;
+                done++;
+                char name[32];
+                ts_gemm_choice_name(&cand[c][k], name, sizeof name);
+                cJSON *jt = shape_json(s);
+                cJSON_AddStringToObject(jt, "class", ts_gemm_class_name((ts_gemm_class)c));
+                cJSON_AddStringToObject(jt, "kernel", name);
+                cJSON_AddNumberToObject(jt, "gflops", ts_gemm_flops(s) / dt / 1e9);
+                cJSON_AddItemToArray(jtrials, jt);
+                if (opt->progress) {
+                    double el = ts_now() - start;
+                    double eta = el / done * (trials - done);
+                    if (el + eta > budget) eta = budget - el > 0 ? budget - el : 0;
+                    fprintf(stderr, "tune: [%d/%d] %s %dx%dx%d%s: %s %.2f GFLOP/s (eta %.0f s)\n",
+                            done, trials, ts_gemm_class_name((ts_gemm_class)c), s->M, s->N, s->K,
+                            s->batch > 1 ? " batched" : "", name, ts_gemm_flops(s) / dt / 1e9, eta);
+                }
+            }
+    for (int c = 0; c < TS_GEMM_CLASSES; c++)
+        for (int si = 0; si < n_pick[c]; si++)
+            operands_free(be, &ops[c][si]);
+    if (st != TS_OK) return st;
+    for (int c = 0; c < TS_GEMM_CLASSES; c++) {
+        /* the winner: least total time among candidates timed on every shape of the class */
+        int best = -1, best_tiled = -1, untuned = -1, compared = 0;
+        double flops = 0;
+        for (int si = 0; si < n_pick[c]; si++)
+            flops += ts_gemm_flops(&pick[c][si]);
+        for (int k = 0; k < n_cand[c]; k++) {
+            if (n_pick[c] == 0 || timed[c][k] < n_pick[c]) continue;
+            compared++;
+            if (best < 0 || total[c][k] < total[c][best]) best = k;
+            if (cand[c][k].kernel == TS_GEMM_TILED &&
+                (best_tiled < 0 || total[c][k] < total[c][best_tiled]))
+                best_tiled = k;
+            if (same_choice(&cand[c][k], &plan->untuned[c])) untuned = k;
+        }
+        cJSON *jc = cJSON_AddObjectToObject(jclasses, ts_gemm_class_name((ts_gemm_class)c));
+        cJSON *js = cJSON_AddArrayToObject(jc, "shapes");
+        for (int si = 0; si < n_pick[c]; si++)
+            cJSON_AddItemToArray(js, shape_json(&pick[c][si]));
+        gflops[c] = 0;
+        if (best < 0) {
+            cJSON_AddStringToObject(jc, "kernel", "untuned (not timed within the budget)");
+            continue;
+        }
+        plan->cls[c] = cand[c][best];
+        if (best_tiled >= 0) plan->ours[c] = cand[c][best_tiled];
+        gflops[c] = flops / total[c][best] / 1e9;
+        char name[32];
+        ts_gemm_choice_name(&plan->cls[c], name, sizeof name);
+        cJSON_AddStringToObject(jc, "kernel", name);
+        cJSON_AddNumberToObject(jc, "gflops", gflops[c]);
+        cJSON_AddNumberToObject(jc, "candidates_timed", compared);
+        if (untuned >= 0) {
+            cJSON_AddNumberToObject(jc, "untuned_gflops", flops / total[c][untuned] / 1e9);
+            cJSON_AddNumberToObject(jc, "tuned_over_untuned", total[c][untuned] / total[c][best]);
+        }
+    }
+    if (done == 0)
+        return ts_set_error("tune: the budget of %.0f s ran out before any configuration was "
+                            "timed; give a larger --budget",
+                            budget);
+    cJSON_AddBoolToObject(report, "budget_exhausted", out_of_time);
+    cJSON_AddNumberToObject(report, "seconds", ts_now() - start);
+    return TS_OK;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# tune.sh — checks `tunescale tune`: bad options exit 2; on each GPU backend whose CPU driver
+# is installed (PoCL, lavapipe) a 5-second search finishes, writes the tuning file under
+# $TUNESCALE_CACHE/tune/ keyed by device, driver and tunescale version, `devices` then says
+# "tuned", and `bench gemm` runs the file's choice; a corrupt or foreign file is ignored with
+# one warning line and everything still runs.
+source "$(dirname "$0")/lib.sh"
+export TUNESCALE_CACHE="$tmp/cache"
+
+code() { set +e; "$@" >"$tmp/out" 2>"$tmp/err"; echo $?; set -e; }
+[ "$(code "$TS" tune)" = 2 ] && ok "no --backend: usage error" || bad "no --backend: $(cat "$tmp/err")"
+[ "$(code "$TS" tune --backend cpu)" = 2 ] && ok "cpu: usage error" || bad "cpu accepted"
+[ "$(code "$TS" tune --backend opencl --budget 0)" = 2 ] && ok "--budget 0: usage error" ||
+    bad "--budget 0 accepted"
+[ "$(code "$TS" tune --backend opencl --budget x)" = 2 ] && ok "--budget x: usage error" ||
+    bad "--budget x accepted"
+
+backends=()
+[[ -e /etc/OpenCL/vendors/pocl.icd ]] && backends+=(opencl)
+[[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ]] && backends+=(vulkan)
+
+for b in "${backends[@]}"; do
+    start=$(date +%s)
+    "$TS" tune --backend "$b" --budget 5 --json >"$tmp/$b.json" 2>"$tmp/$b.err" ||
+        { bad "$b: tune exited $?: $(tail -2 "$tmp/$b.err")"; continue; }
+    took=$(($(date +%s) - start))
+    grep -q "eta" "$tmp/$b.err" && ok "$b: progress with ETA on stderr" || bad "$b: no progress"
+    file=$(python3 - "$tmp/$b.json" "$b" "$TUNESCALE_CACHE" <<'PY'
+import json, os, sys
+doc = json.load(open(sys.argv[1]))
+backend, cache = sys.argv[2], sys.argv[3]
+assert doc["backend"] == backend, doc["backend"]
+assert set(doc["classes"]) == {"regular", "skinny", "deepk", "batched"}, doc["classes"].keys()
+for name, c in doc["classes"].items():
+    assert c["gflops"] > 0, (name, c)
+    assert c["kernel"] == "builtin" or c["kernel"].startswith("tiled t"), c["kernel"]
+assert doc["trials"], "no trials"
+f = doc["file"]
+assert os.path.dirname(f) == os.path.join(cache, "tune"), f
+saved = json.load(open(f))
+assert saved["device"] == doc["device"] and saved["backend"] == backend
+for name, c in saved["classes"].items():
+    want = doc["classes"][name]["kernel"]
+    got = "builtin" if c["kernel"] == "builtin" else "tiled t%d%s" % (
+        c["tile"], " s%d" % c["split_k"] if c["split_k"] > 1 else "")
+    assert got == want, (name, got, want)
+print(f)
+PY
+    ) && ok "$b: tune --budget 5 finished in ${took}s, file $(basename "$file")" ||
+        { bad "$b: tune JSON/file"; continue; }
+    [ "$took" -le 60 ] && ok "$b: within a minute" || bad "$b: took ${took}s"
+    "$TS" devices --json | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+b = sys.argv[1]
+devs = [d for p in doc[b]["platforms"] for d in p["devices"]] if b == "opencl" else doc[b]["devices"]
+assert devs[0]["gemm_tuning"] == "tuned", devs[0].get("gemm_tuning")' "$b" &&
+        ok "$b: devices says tuned" || bad "$b: devices does not say tuned"
+
+    # bench gemm runs the file's choice for a regular product
+    "$TS" bench gemm --backend "$b" --size 128x128x128 --reps 1 --json >"$tmp/bg.json" 2>"$tmp/bg.err" ||
+        bad "$b: bench gemm exited $?"
+    python3 - "$tmp/bg.json" "$file" <<'PY' && ok "$b: bench gemm runs the tuned choice" || bad "$b: bench gemm choice"
+import json, sys
+row = json.load(open(sys.argv[1]))[0]
+c = json.load(open(sys.argv[2]))["classes"]["regular"]
+want = "builtin" if c["kernel"] == "builtin" else "tiled t%d" % c["tile"]
+assert row["tuned"] is True and row["class"] == "regular", row
+assert row["kernel"].startswith(want), (row["kernel"], want)
+assert row["gflops"] > 0 and row["untuned_gflops"] > 0 and row["ours_gflops"] > 0, row
+PY
+    [ ! -s "$tmp/bg.err" ] && ok "$b: no warning with a good file" || bad "$b: $(cat "$tmp/bg.err")"
+
+    # a corrupt file: one warning line, and the product still runs
+    cp "$file" "$tmp/good.json"
+    printf '{"format": 1, "classes": {' >"$file"
+    "$TS" bench gemm --backend "$b" --size 64x64x64 --reps 1 >"$tmp/out" 2>"$tmp/err" &&
+        [ "$(grep -c 'gemm tuning ignored' "$tmp/err")" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] &&
+        grep -q "untuned" "$tmp/out" && ok "$b: corrupt file: one warning, untuned run" ||
+        bad "$b: corrupt file: $(cat "$tmp/err")"
+    "$TS" devices | grep -q "tuning file of another driver or version ignored" &&
+        ok "$b: devices flags the bad file" || bad "$b: devices on a bad file"
+    # a file of another tunescale version
+    sed 's/"tunescale":[^,]*/"tunescale": "0.0.0-other"/' "$tmp/good.json" >"$file"
+    "$TS" bench gemm --backend "$b" --size 64x64x64 --reps 1 >"$tmp/out" 2>"$tmp/err" &&
+        grep -q "another device, driver or tunescale version" "$tmp/err" &&
+        ok "$b: foreign file: warning, still runs" || bad "$b: foreign file: $(cat "$tmp/err")"
+    cp "$tmp/good.json" "$file" # the next backend's devices check sees only its own file
+done
+finish
