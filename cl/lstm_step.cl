@@ -10,8 +10,83 @@ inline float ts_sigmoid(float x) {
     return 1.0f / (1.0f + exp(-x));
 }
 
+/* The recurrent product is tiled like a small GEMM so that W_hh is read in contiguous runs
+ * (not one row per item, H floats apart): a work-group of TS_LSTM_WG items covers UT hidden
+ * units (all four gates: 4*UT rows of W_hh) for BT = TS_LSTM_WG / UT batch rows, staging KC
+ * columns of those W_hh rows and of h_prev in local memory per round. The host picks UT
+ * (BT = the batch rounded up to a power of two, 2..16), so a small batch does not leave most
+ * items idle. Every item adds k in order 0..H-1, like the one-item-per-unit form. */
+#define TS_LSTM_WG 64
+#define TS_LSTM_KC 16
+#define TS_LSTM_KP 17 /* padded row: items of neighbouring units hit different banks */
+#define TS_LSTM_UT_MAX 32
+
 /* gates = pre + b_ih + b_hh + h_prev W_hh^T (has_prev), then the cell (see cl/lstm.cl). */
-__kernel void ts_lstm_step_forward(__global float *h, ulong ho, __global float *c, ulong co,
+__kernel __attribute__((reqd_work_group_size(TS_LSTM_WG, 1, 1))) void
+ts_lstm_step_forward(__global float *h, ulong ho, __global float *c, ulong co,
+                     __global float *act, ulong ao, __global const float *pre, ulong po,
+                     __global const float *h_prev, ulong hpo, __global const float *c_prev,
+                     ulong cpo, __global const float *w, ulong wo, __global const float *bi,
+                     ulong bio, __global const float *bh, ulong bho, uint B, uint H, uint ld,
+                     uint has_prev, uint UT) {
+    __local float ws[4 * TS_LSTM_UT_MAX * TS_LSTM_KP];
+    __local float hs[(TS_LSTM_WG / 2) * TS_LSTM_KP];
+    uint lid = get_local_id(0), BT = TS_LSTM_WG / UT;
+    uint u = lid % UT, bl = lid / UT;
+    uint j0 = get_group_id(0) * UT, b0 = get_group_id(1) * BT;
+    uint j = j0 + u, b = b0 + bl;
+    float si = 0.0f, sf = 0.0f, sg = 0.0f, so = 0.0f;
+    if (has_prev) { /* the same for every item: the barriers are reached by all */
+        for (uint k0 = 0; k0 < H; k0 += TS_LSTM_KC) {
+            for (uint e = lid; e < 4 * UT * TS_LSTM_KC; e += TS_LSTM_WG) {
+                uint r = e / TS_LSTM_KC, kk = e % TS_LSTM_KC, q = r / UT, jj = j0 + r % UT;
+                uint k = k0 + kk;
+                ws[r * TS_LSTM_KP + kk] =
+                    jj < H && k < H ? w[wo + ((ulong)q * H + jj) * H + k] : 0.0f;
+            }
+            for (uint e = lid; e < BT * TS_LSTM_KC; e += TS_LSTM_WG) {
+                uint r = e / TS_LSTM_KC, kk = e % TS_LSTM_KC, bb = b0 + r, k = k0 + kk;
+                hs[r * TS_LSTM_KP + kk] = bb < B && k < H ? h_prev[hpo + (ulong)bb * ld + k] : 0.0f;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            uint kn = H - k0 < TS_LSTM_KC ? H - k0 : TS_LSTM_KC;
+            for (uint kk = 0; kk < kn; kk++) {
+                float x = hs[bl * TS_LSTM_KP + kk];
+                si += x * ws[u * TS_LSTM_KP + kk];
+                sf += x * ws[(UT + u) * TS_LSTM_KP + kk];
+                sg += x * ws[(2 * UT + u) * TS_LSTM_KP + kk];
+                so += x * ws[(3 * UT + u) * TS_LSTM_KP + kk];
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+    }
+    if (j >= H || b >= B) return;
+    /* (pre + b_ih) + b_hh: the order the CPU backend adds them in */
+    __global const float *g4 = pre + po + (ulong)b * 4 * H;
+    __global const float *b1 = bi + bio, *b2 = bh + bho;
+    float gi = g4[j] + b1[j] + b2[j], gf = g4[H + j] + b1[H + j] + b2[H + j];
+    float gg = g4[2 * H + j] + b1[2 * H + j] + b2[2 * H + j];
+    float go = g4[3 * H + j] + b1[3 * H + j] + b2[3 * H + j];
+    ulong s = (ulong)b * ld + j;
+    float cp = 0.0f;
+    if (has_prev) {
+        gi += si, gf += sf, gg += sg, go += so;
+        cp = c_prev[cpo + s];
+    }
+    float ig = ts_sigmoid(gi), fg = ts_sigmoid(gf), tg = tanh(gg), og = ts_sigmoid(go);
+    __global float *a4 = act + ao + (ulong)b * 4 * H;
+    a4[j] = ig;
+    a4[H + j] = fg;
+    a4[2 * H + j] = tg;
+    a4[3 * H + j] = og;
+    float cn = fg * cp + ig * tg;
+    c[co + s] = cn;
+    h[ho + s] = og * tanh(cn);
+}
+
+/* The same step with one item per unit reading its four W_hh rows itself (no local memory, no
+ * barriers): the form for CPU devices (backends/lstm_variant.h). */
+__kernel void ts_lstm_step_forward_items(__global float *h, ulong ho, __global float *c, ulong co,
                                    __global float *act, ulong ao, __global const float *pre,
                                    ulong po, __global const float *h_prev, ulong hpo,
                                    __global const float *c_prev, ulong cpo,

@@ -65,6 +65,7 @@ typedef enum {
     X(lstm_cell_forward, lstm)                                                                     \
     X(lstm_cell_backward, lstm)                                                                    \
     X(lstm_step_forward, lstm_step)                                                                \
+    X(lstm_step_forward_items, lstm_step)                                                          \
     X(lstm_step_backward, lstm_step)                                                               \
     X(crossentropy_forward, loss)                                                                  \
     X(crossentropy_backward, loss)                                                                 \

@@ -5,8 +5,10 @@
  * in the call; a view that is read is passed in their place so every argument is a real buffer.
  */
 #include "backends/opencl/opencl_internal.h"
+#include "backends/lstm_variant.h"
 
-#define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define NARGS(a)    ((int)(sizeof(a) / sizeof((a)[0])))
+#define OCL_LSTM_WG 64 /* TS_LSTM_WG in cl/lstm_step.cl */
 
 /* The kernels index with 32-bit sizes: refuse what does not fit with a clear message. */
 static int lstm_step_fits(ts_backend *be, const char *op, int B, int H, int ld_state) {
@@ -29,6 +31,9 @@ void ocl_lstm_step_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor a
                            ts_tensor b_hh, int B, int H, int ld_state, int has_prev) {
     if (B <= 0 || H <= 0 || !lstm_step_fits(be, "lstm_step_forward", B, H, ld_state)) return;
     if (!has_prev) h_prev = h, c_prev = c;
+    size_t bt = 2;
+    while (bt < (size_t)B && bt < 16)
+        bt *= 2;
     ocl_arg args[] = {OCL_VIEW(h),
                       OCL_VIEW(c),
                       OCL_VIEW(act),
@@ -41,8 +46,19 @@ void ocl_lstm_step_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor a
                       ocl_u32((cl_uint)B),
                       ocl_u32((cl_uint)H),
                       ocl_u32((cl_uint)ld_state),
-                      ocl_u32(has_prev ? 1u : 0u)};
-    launch_units(be, OCL_K_lstm_step_forward, B, H, NARGS(args), args);
+                      ocl_u32(has_prev ? 1u : 0u),
+                      ocl_u32((cl_uint)(OCL_LSTM_WG / bt))};
+    cl_device_type type = 0;
+    clGetDeviceInfo(ocl_ctx_of(be)->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    if (!ts_lstm_step_tiled((type & CL_DEVICE_TYPE_CPU) != 0)) { /* its args end before UT */
+        launch_units(be, OCL_K_lstm_step_forward_items, B, H, NARGS(args) - 1, args);
+        return;
+    }
+    /* a work-group: OCL_LSTM_WG / bt hidden units by bt batch rows (cl/lstm_step.cl) */
+    size_t ut = OCL_LSTM_WG / bt;
+    size_t global[2] = {(H + ut - 1) / ut * OCL_LSTM_WG, (B + bt - 1) / bt},
+           local[2] = {OCL_LSTM_WG, 1};
+    ocl_launch(be, OCL_K_lstm_step_forward, 2, global, local, NARGS(args), args);
 }
 
 void ocl_lstm_step_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,

@@ -59,6 +59,7 @@ struct ts_buffer {
     X(lstm_cell_forward, lstm_cell_forward, 5, VK_WG, lstm)                                        \
     X(lstm_cell_backward, lstm_cell_backward, 7, VK_WG, lstm)                                      \
     X(lstm_step_forward, lstm_step_forward, 9, VK_WG, lstm)                                        \
+    X(lstm_step_forward_items, lstm_step_forward_items, 9, VK_WG, lstm)                            \
     X(lstm_step_backward, lstm_step_backward, 9, VK_WG, lstm)                                      \
     X(crossentropy_forward, crossentropy_forward, 5, VK_ROW_WG, crossentropy)                      \
     X(crossentropy_backward, crossentropy_backward, 4, VK_WG, crossentropy)                        \
