@@ -8,6 +8,7 @@
 #include "backends/cpu/cpu_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 static inline float sigmoidf(float x) {
     return 1.0f / (1.0f + expf(-x));
@@ -72,4 +73,59 @@ void cpu_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
         d4[2 * H + j] = d_g * (1.0f - gg * gg);
         d4[3 * H + j] = d_o * og * (1.0f - og);
     }
+}
+
+/* A zero (B, H) state of row stride ld in the backend's scratch, for the steps with no
+ * previous state or no later step; {NULL, 0} if the scratch cannot grow (error recorded). */
+static ts_tensor zero_state(ts_backend *be, ts_buffer *holder, int B, int H, int ld) {
+    size_t n = (size_t)(B - 1) * ld + (size_t)H;
+    float *z = cpu_scratch(be, n * sizeof *z);
+    if (!z) return (ts_tensor){NULL, 0};
+    memset(z, 0, n * sizeof *z);
+    *holder = (ts_buffer){z, n * sizeof *z};
+    return (ts_tensor){holder, 0};
+}
+
+/*
+ * The fused step, as the unfused sequence ran it (so the CPU numbers stay bit for bit what
+ * they were): act = (pre + b_ih) + b_hh, then act += h_prev W_hh^T with the backend's own GEMM,
+ * then the cell with act as its pre-activations (each element is read before it is overwritten).
+ */
+void cpu_lstm_step_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
+                           ts_tensor h_prev, ts_tensor c_prev, ts_tensor w_hh, ts_tensor b_ih,
+                           ts_tensor b_hh, int B, int H, int ld_state, int has_prev) {
+    if (B <= 0 || H <= 0) return;
+    float *pa = cpu_f32(act);
+    const float *pp = cpu_f32(pre), *pbi = cpu_f32(b_ih), *pbh = cpu_f32(b_hh);
+    size_t H4 = 4 * (size_t)H;
+    for (int b = 0; b < B; b++)
+        for (size_t n = 0; n < H4; n++)
+            pa[b * H4 + n] = pp[b * H4 + n] + pbi[n] + pbh[n];
+    ts_buffer zb;
+    if (has_prev)
+        cpu_gemm(be, 0, 1, B, 4 * H, H, 1.0f, h_prev, ld_state, 0, w_hh, H, 0, 1.0f, act, 4 * H, 0,
+                 1);
+    else if (!(c_prev = zero_state(be, &zb, B, H, ld_state)).buf)
+        return;
+    cpu_lstm_cell_forward(be, h, c, act, act, c_prev, B, H, ld_state);
+}
+
+/* dh += dpre_next W_hh with the backend's GEMM (as the unfused sequence did), then the cell
+ * backward; the last step's dc and the first step's c_prev are zeros. */
+void cpu_lstm_step_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
+                            ts_tensor dc, ts_tensor dpre_next, ts_tensor w_hh, ts_tensor act,
+                            ts_tensor c, ts_tensor c_prev, int B, int H, int ld_state, int has_prev,
+                            int has_next) {
+    if (B <= 0 || H <= 0) return;
+    if (has_next)
+        cpu_gemm(be, 0, 0, B, H, 4 * H, 1.0f, dpre_next, 4 * H, 0, w_hh, H, 0, 1.0f, dh, ld_state,
+                 0, 1);
+    ts_buffer zb;
+    if (!has_prev || !has_next) {
+        ts_tensor z = zero_state(be, &zb, B, H, ld_state);
+        if (!z.buf) return;
+        if (!has_prev) c_prev = z;
+        if (!has_next) dc = z;
+    }
+    cpu_lstm_cell_backward(be, dpre, dc_prev, dh, dc, act, c, c_prev, B, H, ld_state);
 }

@@ -28,7 +28,8 @@ struct ts_buffer {
     X(elementwise)                                                                                 \
     X(bias)                                                                                        \
     X(embedding)                                                                                   \
-    X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash)
+    X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash)        \
+        X(lstm_step)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -63,6 +64,9 @@ typedef enum {
     X(attention_backward_dkdv, attention_flash)                                                    \
     X(lstm_cell_forward, lstm)                                                                     \
     X(lstm_cell_backward, lstm)                                                                    \
+    X(lstm_step_forward, lstm_step)                                                                \
+    X(lstm_step_forward_items, lstm_step)                                                          \
+    X(lstm_step_backward, lstm_step)                                                               \
     X(crossentropy_forward, loss)                                                                  \
     X(crossentropy_backward, loss)                                                                 \
     X(reduce_partial, reduce)                                                                      \

@@ -63,6 +63,9 @@ struct ts_buffer {
     X(attention_backward_dkdv, attention_flash_backward_dkdv, 8, VK_ATT_TILE, attention)           \
     X(lstm_cell_forward, lstm_cell_forward, 5, VK_WG, lstm)                                        \
     X(lstm_cell_backward, lstm_cell_backward, 7, VK_WG, lstm)                                      \
+    X(lstm_step_forward, lstm_step_forward, 9, VK_WG, lstm)                                        \
+    X(lstm_step_forward_items, lstm_step_forward_items, 9, VK_WG, lstm)                            \
+    X(lstm_step_backward, lstm_step_backward, 9, VK_WG, lstm)                                      \
     X(crossentropy_forward, crossentropy_forward, 5, VK_ROW_WG, crossentropy)                      \
     X(crossentropy_backward, crossentropy_backward, 4, VK_WG, crossentropy)                        \
     X(reduce_partial, reduce_partial, 2, VK_RED_WG, reduce)                                        \
@@ -99,7 +102,7 @@ typedef enum {
         VK_K_COUNT
 } vk_kernel_id;
 
-#define VK_MAX_BINDINGS 8
+#define VK_MAX_BINDINGS 9   /* lstm_step_forward/backward bind 9 */
 #define VK_WG           64  /* 1-D elementwise shaders */
 #define VK_ROW_WG       128 /* one work-group per row (LayerNorm, softmax, cross-entropy) */
 #define VK_ROW_WG_CPU   16  /* the same on CPU devices (vk_ctx.row_wg) */

@@ -56,6 +56,16 @@ for model in transformer-1M lstm-1M transformer-5M lstm-5M transformer-20M lstm-
     --model "$model" --batch 64 --steps 10 --warmup 3 --json
 done
 
+# The LSTM gap of issue 20: lstm-100M at batch 32 (its memory), next to PyTorch (cuDNN).
+for be in opencl vulkan; do
+  record "step/$be/lstm-100M" 90 "$TS" bench step --backend "$be" --model lstm-100M --batch 32 \
+    --steps 10 --warmup 3 --json
+done
+record "step/torch-fp32/lstm-100M" 90 python3 bench/peer/peer_step.py --device cuda \
+  --model lstm-100M --batch 32 --steps 10 --warmup 3 --json
+record "step/torch-tf32/lstm-100M" 90 python3 bench/peer/peer_step.py --device cuda --tf32 \
+  --model lstm-100M --batch 32 --steps 10 --warmup 3 --json
+
 echo "== 4. GEMM and peak"
 sizes=(--size 4096x512x128 --size 4096x128x512 --size 4096x1024x256 --size 1024x1024x1024
   --size 16384x2048x512 --size 16384x512x2048 --size 4096x4096x4096)

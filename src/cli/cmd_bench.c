@@ -200,6 +200,12 @@ static int step_bench(int argc, char **argv) {
             else
                 cJSON_AddNullToObject(j, "op_time_ms");
             cJSON_AddNumberToObject(j, "last_loss", loss_last);
+            /* LSTM: which recurrent path ran, and why the persistent kernel did not */
+            const char *why = NULL, *lstm_path = ts_lstm_path(m, &why);
+            if (lstm_path) {
+                cJSON_AddStringToObject(j, "lstm_path", lstm_path);
+                cJSON_AddStringToObject(j, "lstm_persistent", why);
+            }
             rc = ts_cli_print_json("bench step", j);
             cJSON_Delete(j);
         } else {
@@ -207,6 +213,8 @@ static int step_bench(int argc, char **argv) {
                    "ms/step, peak memory %.1f MiB\n",
                    cfg.name, backend, d.name, d.threads, B, T, tok_s, 1e3 * dt / steps,
                    (double)be->peak_bytes / (1 << 20));
+            const char *why = NULL, *lstm_path = ts_lstm_path(m, &why);
+            if (lstm_path) printf("  lstm path: %s (persistent kernel: %s)\n", lstm_path, why);
             if (repeat > 1)
                 printf("  median of %d repeats of %d steps: %.0f tok/s, range [%.0f, %.0f] "
                        "(spread %.1f%%), load average %.2f before, %.2f after\n",

@@ -25,7 +25,6 @@ typedef struct {
     ts_tensor hd;     /* (T*B, H) Drop(h of the last layer): input of output */
     ts_tensor logits; /* (T*B, V) */
     ts_tensor pre;    /* (T*B, 4H) scratch: gate pre-activations */
-    ts_tensor zeros;  /* (B, H) h_{-1} = c_{-1} = 0 */
     ts_tensor dpre, dH, dX, dc_a, dc_b;
 } lstm_acts;
 
@@ -44,7 +43,6 @@ static void layout(lstm_acts *a, const ts_model_config *c, int B, int T, ts_aren
     a->hd = ts_carve(&k, N * H);
     a->logits = ts_carve(&k, N * V);
     a->pre = ts_carve(&k, N * 4 * H);
-    a->zeros = ts_carve(&k, (size_t)B * H);
     ts_carver g = {0, NULL, grads};
     a->dpre = ts_carve(&g, N * 4 * H);
     a->dH = ts_carve(&g, N * H);
@@ -106,9 +104,8 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
     int B = m->B, T = m->T, N = B * T, H = c->d_model, V = c->vocab_size, L = c->n_layers;
     size_t BH = (size_t)B * H, B4H = 4 * BH;
     float p = m->training ? c->dropout : 0.0f;
-    ts_tensor ids = {m->ids, 0};
+    ts_tensor ids = {m->ids, 0}, none = {NULL, 0}; /* none: a view the op does not read */
 
-    op->fill(be, a->zeros, 0.0f, BH);
     op->embedding_forward(be, a->layers[0].x, ts_param_at(m, m->params, 0), ids, N, H, V, 0);
     for (int l = 0; l < L; l++) {
         layer_acts *A = &a->layers[l];
@@ -120,19 +117,13 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
             op->dropout_forward(
                 be, A->x, a->layers[l - 1].h, (size_t)N * H, p,
                 ts_model_drop_key(m, seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1), H));
-        /* pre = x W_ih^T + b_ih + b_hh for every step at once */
-        ts_linear_forward(be, a->pre, A->x, w_ih, b_ih, N, H, 4 * H);
-        op->bias_add(be, a->pre, b_hh, N, 4 * H);
-        for (int t = 0; t < T; t++) {
-            ts_tensor pre_t = ts_view(a->pre, t * B4H);
-            ts_tensor h_prev = t ? ts_view(A->h, (t - 1) * BH) : a->zeros;
-            ts_tensor c_prev = t ? ts_view(A->c, (t - 1) * BH) : a->zeros;
-            if (t) /* pre_t += h_{t-1} W_hh^T */
-                op->gemm(be, 0, 1, B, 4 * H, H, 1.0f, h_prev, H, 0, w_hh, H, 0, 1.0f, pre_t, 4 * H,
-                         0, 1);
-            op->lstm_cell_forward(be, ts_view(A->h, t * BH), ts_view(A->c, t * BH),
-                                  ts_view(A->act, t * B4H), pre_t, c_prev, B, H, H);
-        }
+        /* pre = x W_ih^T for every step at once; both biases join in the step */
+        ts_linear_forward(be, a->pre, A->x, w_ih, none, N, H, 4 * H);
+        for (int t = 0; t < T; t++) /* one launch: pre_t + biases + h_{t-1} W_hh^T, the cell */
+            op->lstm_step_forward(
+                be, ts_view(A->h, t * BH), ts_view(A->c, t * BH), ts_view(A->act, t * B4H),
+                ts_view(a->pre, t * B4H), t ? ts_view(A->h, (t - 1) * BH) : none,
+                t ? ts_view(A->c, (t - 1) * BH) : none, w_hh, b_ih, b_hh, B, H, H, t > 0);
     }
     op->dropout_forward(be, a->hd, a->layers[L - 1].h, (size_t)N * H, p,
                         ts_model_drop_key(m, seed, step, TS_DROP_OUTPUT, H));
@@ -149,7 +140,7 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
     int B = m->B, T = m->T, N = B * T, H = c->d_model, V = c->vocab_size, L = c->n_layers;
     size_t BH = (size_t)B * H, B4H = 4 * BH;
     float p = m->training ? c->dropout : 0.0f;
-    ts_tensor ids = {m->ids, 0}, dlogits = {m->dlogits, 0};
+    ts_tensor ids = {m->ids, 0}, dlogits = {m->dlogits, 0}, none = {NULL, 0};
     size_t out = 1 + 4 * (size_t)L;
 
     ts_linear_backward(be, a->dH, ts_param_at(m, m->grads, out), ts_param_at(m, m->grads, out + 1),
@@ -165,16 +156,14 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
         ts_tensor db_ih = ts_param_at(m, m->grads, 3 + 4 * (size_t)l);
         ts_tensor db_hh = ts_param_at(m, m->grads, 4 + 4 * (size_t)l);
         ts_tensor dc = a->dc_a, dc_prev = a->dc_b;
-        op->fill(be, dc, 0.0f, BH);
         for (int t = T - 1; t >= 0; t--) {
-            ts_tensor dh_t = ts_view(a->dH, t * BH);
-            if (t < T - 1) /* dh_t += dpre_{t+1} W_hh */
-                op->gemm(be, 0, 0, B, H, 4 * H, 1.0f, ts_view(a->dpre, (t + 1) * B4H), 4 * H, 0,
-                         w_hh, H, 0, 1.0f, dh_t, H, 0, 1);
-            ts_tensor c_prev = t ? ts_view(A->c, (t - 1) * BH) : a->zeros;
-            op->lstm_cell_backward(be, ts_view(a->dpre, t * B4H), dc_prev, dh_t, dc,
-                                   ts_view(A->act, t * B4H), ts_view(A->c, t * BH), c_prev, B, H,
-                                   H);
+            /* one launch: dh_t += dpre_{t+1} W_hh, then the cell backward (the last step has
+             * no dc, the first no c_prev) */
+            int next = t < T - 1;
+            op->lstm_step_backward(be, ts_view(a->dpre, t * B4H), dc_prev, ts_view(a->dH, t * BH),
+                                   dc, next ? ts_view(a->dpre, (t + 1) * B4H) : none, w_hh,
+                                   ts_view(A->act, t * B4H), ts_view(A->c, t * BH),
+                                   t ? ts_view(A->c, (t - 1) * BH) : none, B, H, H, t > 0, next);
             ts_tensor swap = dc;
             dc = dc_prev;
             dc_prev = swap;
@@ -184,7 +173,9 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
             op->gemm(be, 1, 0, 4 * H, H, (T - 1) * B, 1.0f, ts_view(a->dpre, B4H), 4 * H, 0, A->h,
                      H, 0, 1.0f, dw_hh, H, 0, 1);
         ts_linear_backward(be, a->dX, dw_ih, db_ih, a->dpre, A->x, w_ih, N, H, 4 * H, 0);
-        op->bias_backward(be, db_hh, a->dpre, N, 4 * H);
+        /* db_hh gets exactly what db_ih gets (both sum dpre over rows), every backward since
+         * the gradients were last zeroed, so it equals db_ih: a copy instead of a second sum */
+        op->copy(be, db_hh, db_ih, 4 * (size_t)H);
         if (l > 0)
             op->dropout_backward(
                 be, a->dH, a->dX, (size_t)N * H, p,

@@ -3,9 +3,9 @@
  *
  * A call runs a chunk of up to CHUNK tokens exactly as ts_lstm_forward (lstm.c) runs a sequence,
  * with dropout off: the embedding and input projection of the whole chunk at once,
- * pre = x W_ih^T + b_ih + b_hh, then per step pre_t += h_{t-1} W_hh^T and the cell. The first
- * step after a reset starts from h = c = 0 and skips the W_hh product, as lstm.c does at t = 0;
- * later chunks start from the carried state.
+ * pre = x W_ih^T, then per step one fused launch (lstm_step_forward: + b_ih + b_hh +
+ * h_{t-1} W_hh^T, then the cell). The first step after a reset starts from h = c = 0 and skips
+ * the W_hh product, as lstm.c does at t = 0; later chunks start from the carried state.
  */
 #include <stdlib.h>
 
@@ -95,17 +95,13 @@ static ts_status run_chunk(ts_model *m, ts_lstm_state *s, int first, const int32
         ts_tensor w_hh = ts_param_at(m, m->params, 2 + 4 * (size_t)l);
         ts_tensor b_ih = ts_param_at(m, m->params, 3 + 4 * (size_t)l);
         ts_tensor b_hh = ts_param_at(m, m->params, 4 + 4 * (size_t)l);
-        ts_linear_forward(be, s->pre, x, w_ih, b_ih, n, H, 4 * H);
-        op->bias_add(be, s->pre, b_hh, n, 4 * H);
-        for (int t = 0; t < n; t++) {
-            ts_tensor pre_t = ts_view(s->pre, t * H4);
+        ts_linear_forward(be, s->pre, x, w_ih, (ts_tensor){NULL, 0}, n, H, 4 * H);
+        for (int t = 0; t < n; t++) { /* the training step's fused cell, one launch a token */
             ts_tensor h_prev = t ? ts_view(y, (size_t)(t - 1) * H) : s->h[l];
             ts_tensor c_prev = t ? ts_view(s->cs, (size_t)(t - 1) * H) : s->c[l];
-            if (t || !first)
-                op->gemm(be, 0, 1, 1, 4 * H, H, 1.0f, h_prev, H, 0, w_hh, H, 0, 1.0f, pre_t, 4 * H,
-                         0, 1);
-            op->lstm_cell_forward(be, ts_view(y, (size_t)t * H), ts_view(s->cs, (size_t)t * H),
-                                  s->act, pre_t, c_prev, 1, H, H);
+            op->lstm_step_forward(be, ts_view(y, (size_t)t * H), ts_view(s->cs, (size_t)t * H),
+                                  s->act, ts_view(s->pre, t * H4), h_prev, c_prev, w_hh, b_ih, b_hh,
+                                  1, H, H, t || !first);
         }
         op->copy(be, s->h[l], ts_view(y, (size_t)(n - 1) * H), (size_t)H);
         op->copy(be, s->c[l], ts_view(s->cs, (size_t)(n - 1) * H), (size_t)H);

@@ -174,6 +174,9 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step);
 void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step);
 ts_tensor ts_lstm_logits(ts_model *m);
 int ts_lstm_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts, ts_arena *grads);
+/* The recurrent path an LSTM step runs ("fused-step"), NULL for other families; with
+ * *why_not_persistent set to why the persistent kernel was not chosen (lstm_path.c). */
+const char *ts_lstm_path(const ts_model *m, const char **why_not_persistent);
 
 /* Shared layers (layers.c). Linear as PyTorch: out (N, out) = inp (N, in) W^T + b, W (out, in).
  * The backward accumulates dW, db and (if accumulate) dinp; else assigns dinp. A NULL-buffer

@@ -565,6 +565,55 @@ static void test_lstm(void) {
     }
 }
 
+/* The fused step (lstm_step_forward/backward): the recurrent product and the cell in one launch,
+ * with and without a previous state / a later step, dc_prev aliasing dc, odd B and H, and
+ * states inside a wider sequence (ld > H); B = 17 spans two row tiles of the forward's tiled
+ * product. pre must come back untouched. */
+static void test_lstm_step(void) {
+    static const int shapes[][3] = {
+        {1, 1, 1}, {3, 17, 17}, {5, 33, 70}, {2, 255, 255}, {17, 40, 45}};
+    char shape[96];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int B = shapes[k][0], H = shapes[k][1], ld = shapes[k][2];
+        size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld + H;
+        float wr = 1.0f / sqrtf((float)H);
+        for (int v = 0; v < 4; v++) { /* both forms of the forward kernel (lstm_variant.h) */
+            int has_prev = v % 2;
+            const char *form = v < 2 ? "tiled" : "items";
+            setenv("TUNESCALE_LSTM_STEP", form, 1);
+            snprintf(shape, sizeof shape, "B=%d H=%d ld=%d prev=%d %s", B, H, ld, has_prev, form);
+            ptensor *h = pt_rand(state, -1, 1), *c = pt_rand(state, -1, 1);
+            ptensor *act = pt_rand(gates, -1, 1), *pre = pt_rand(gates, -3, 3);
+            ptensor *h_prev = pt_rand(state, -1, 1), *c_prev = pt_rand(state, -1, 1);
+            ptensor *w = pt_rand((size_t)4 * H * H, -wr, wr), *bi = pt_rand((size_t)4 * H, -1, 1);
+            ptensor *bh = pt_rand((size_t)4 * H, -1, 1);
+            ON_BOTH(lstm_step_forward, T(h), T(c), T(act), T(pre), T(h_prev), T(c_prev), T(w),
+                    T(bi), T(bh), B, H, ld, has_prev);
+            finish("lstm_step_forward", shape, TOL_DEFAULT, OUTS(h, c, act, pre));
+        }
+        unsetenv("TUNESCALE_LSTM_STEP");
+        for (int v = 0; v < 5; v++) { /* (prev, next): 11, 01, 10, 00, then 11 with dc_prev == dc */
+            int has_prev = v == 1 || v == 3 ? 0 : 1, has_next = v == 2 || v == 3 ? 0 : 1;
+            int inplace = v == 4;
+            snprintf(shape, sizeof shape, "B=%d H=%d ld=%d prev=%d next=%d%s", B, H, ld, has_prev,
+                     has_next, inplace ? " inplace" : "");
+            ptensor *h = pt_rand(state, -1, 1), *c = pt_rand(state, -1, 1);
+            ptensor *act = pt_rand(gates, -1, 1), *pre = pt_rand(gates, -3, 3);
+            ptensor *h_prev = pt_rand(state, -1, 1), *c_prev = pt_rand(state, -1, 1);
+            ptensor *w = pt_rand((size_t)4 * H * H, -wr, wr), *bi = pt_rand((size_t)4 * H, -1, 1);
+            ptensor *bh = pt_rand((size_t)4 * H, -1, 1);
+            ON_BOTH(lstm_step_forward, T(h), T(c), T(act), T(pre), T(h_prev), T(c_prev), T(w),
+                    T(bi), T(bh), B, H, ld, 1); /* saved activations from a real step */
+            ptensor *dpre = pt_rand(gates, -1, 1), *dnext = pt_rand(gates, -1, 1);
+            ptensor *dh = pt_rand(state, -1, 1), *dc = pt_rand(state, -1, 1);
+            ptensor *dc_prev = inplace ? dc : pt_rand(state, -1, 1);
+            ON_BOTH(lstm_step_backward, T(dpre), T(dc_prev), T(dh), T(dc), T(dnext), T(w), T(act),
+                    T(c), T(c_prev), B, H, ld, has_prev, has_next);
+            finish("lstm_step_backward", shape, TOL_DEFAULT, OUTS(dpre, dc_prev, dh));
+        }
+    }
+}
+
 static void test_loss(void) {
     static const int shapes[][2] = {{1, 1}, {3, 17}, {17, 255}, {130, 65}, {2, 1000}};
     char shape[64];
@@ -863,6 +912,7 @@ static void run_cases(void) {
     test_attention();
     test_attention_fused();
     test_lstm();
+    test_lstm_step();
     test_loss();
     test_reduce_optim();
     test_grad_gate();
