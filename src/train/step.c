@@ -13,6 +13,7 @@ void ts_optimizer_default(ts_optimizer *o) {
     o->eps = 1e-8;
     o->weight_decay = 0.01;
     o->clip = 1.0;
+    o->scaler = NULL;
 }
 
 /* This rank's slice of the batch: forward and backward with gradients averaged over the whole
@@ -48,6 +49,8 @@ ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long st
     ts_status st;
     out->loss = out->grad_norm = 0;
     out->skipped = 0;
+    float ls = opt->scaler ? opt->scaler->scale : 1.0f; /* loss_scale.h */
+    m->loss_scale = ls;
     if (shard && shard->K > 1) {
         st = shard_gradients(m, shard, seed, step32, x, y, n, T, &loss);
     } else {
@@ -57,11 +60,13 @@ ts_status ts_train_step(ts_model *m, const ts_optimizer *opt, double lr, long st
         if (st == TS_OK) st = ts_model_loss(m, &loss, NULL, NULL);
     }
     if (st == TS_OK) st = ts_model_grad_norm(m, &norm);
+    if (st == TS_OK && ls != 1.0f) norm /= ls; /* the scaled gradient's norm, unscaled */
+    if (st == TS_OK && opt->scaler) ts_loss_scaler_update(opt->scaler, isfinite(norm));
     if (st == TS_OK && isfinite(loss) && isfinite(norm)) {
         /* clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1 */
         float coef = (float)(opt->clip / ((double)norm + 1e-6));
         st = ts_model_adamw(m, lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay,
-                            (int)step + 1, coef < 1.0f ? coef : 1.0f);
+                            (int)step + 1, (coef < 1.0f ? coef : 1.0f) / ls);
     } else if (st == TS_OK) {
         out->skipped = 1; /* a non-finite loss or gradient: no update */
     }

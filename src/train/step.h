@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "train/loss_scale.h"
 #include "util/error.h"
 
 /* AdamW and clipping settings. */
@@ -18,6 +19,8 @@ typedef struct {
     double beta1, beta2, eps;
     double weight_decay;
     double clip; /* max gradient norm (clip_grad_norm_) */
+    /* --precision fp16: the dynamic loss scale the step applies and updates (NULL: none) */
+    ts_loss_scaler *scaler;
 } ts_optimizer;
 
 /* The notebook's settings, the single place they are written: lr 3e-4, betas (0.9, 0.999),
