@@ -589,7 +589,12 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
                                   .queueFamilyIndex = ctx->queue_family,
                                   .queueCount = 1,
                                   .pQueuePriorities = &prio};
+    /* --precision fp16's shader converts through float16_t (vulkan_gemm_lowp.c) */
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
+        .shaderFloat16 = VK_TRUE};
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                             .pNext = ctx->enable_float16 ? &f16 : NULL,
                              .queueCreateInfoCount = 1,
                              .pQueueCreateInfos = &qi};
     VkResult r = vkCreateDevice(ctx->phys, &di, NULL, &ctx->device);
@@ -698,6 +703,7 @@ ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out
     ts_status st = init_instance(be, ctx);
     if (st == TS_OK) st = pick_device(ctx, index);
     if (st == TS_OK) st = pick_gemm(ctx);
+    if (st == TS_OK) st = vk_precision_pick(be, ctx, o ? o->precision : TS_PREC_FP32);
     if (st == TS_OK) st = pick_limits(ctx);
     if (st == TS_OK) st = init_device(be, ctx);
     if (st == TS_OK && be->error != TS_OK) st = ts_backend_replay_error(be);

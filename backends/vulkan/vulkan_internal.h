@@ -71,7 +71,9 @@ struct ts_buffer {
     X(gemm_direct4_tn, gemm_direct4, 3, 0, gemm)                                                   \
     X(gemm_direct4_tt, gemm_direct4, 3, 0, gemm)                                                   \
     X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
-    X(peak_copy, peak_copy, 2, VK_WG, peak)
+    X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \
+    X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm) /* --precision fp16 (vulkan_gemm_lowp.c)   \
+                                                         */
 typedef enum {
 #define VK_KERNEL_ID(k, shader, bindings, wg, family) VK_K_##k,
     VK_KERNELS(VK_KERNEL_ID)
@@ -120,8 +122,9 @@ typedef enum {
     X(attention)                                                                                   \
     X(heads)                                                                                       \
     X(layernorm)                                                                                   \
-    X(gelu) X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce)       \
-        X(adamw) X(peak)
+    X(gelu)                                                                                        \
+    X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce) X(adamw)      \
+        X(peak)
 typedef enum {
 #define VK_FAMILY_ID(f) VK_FAM_##f,
     VK_FAMILIES(VK_FAMILY_ID)
@@ -190,6 +193,7 @@ typedef struct {
     unsigned long prof_calls[VK_K_COUNT];
     char device_name[256];
     char driver[128];
+    int enable_float16; /* --precision fp16: shaderFloat16 is enabled on the device */
 } vk_ctx;
 
 static inline vk_ctx *vk_ctx_of(ts_backend *be) {
@@ -200,6 +204,13 @@ static inline vk_ctx *vk_ctx_of(ts_backend *be) {
 
 const char *vk_result_str(VkResult r);
 /* Records the first error of the stream; later ones are dropped. */
+/* --precision (vulkan_gemm_lowp.c): vk_precision_pick accepts a mode after the physical
+ * device is picked, or says why this device cannot compute it; vk_gemm_lowp is vk_gemm's
+ * product in that mode (K > 0). */
+ts_status vk_precision_pick(ts_backend *be, vk_ctx *ctx, ts_precision p);
+void vk_gemm_lowp(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                  ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
+                  float beta, ts_tensor C, int ldc, long stride_c, int batch);
 void vk_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Records a failed call: "<call> (<op>): <VK_RESULT_NAME>"; out-of-memory codes -> TS_ENOMEM. */
 void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r);
