@@ -589,14 +589,11 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
                                   .queueFamilyIndex = ctx->queue_family,
                                   .queueCount = 1,
                                   .pQueuePriorities = &prio};
-    /* --precision fp16's shader converts through float16_t (vulkan_gemm_lowp.c) */
-    VkPhysicalDeviceShaderFloat16Int8Features f16 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
-        .shaderFloat16 = VK_TRUE};
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                             .pNext = ctx->enable_float16 ? &f16 : NULL,
                              .queueCreateInfoCount = 1,
                              .pQueueCreateInfos = &qi};
+    vk_lowp_features lowp; /* what --precision needs enabled (vulkan_gemm_lowp.c) */
+    vk_precision_features(ctx, &lowp, &di);
     VkResult r = vkCreateDevice(ctx->phys, &di, NULL, &ctx->device);
     if (r != VK_SUCCESS)
         return ts_set_error("vulkan backend: vkCreateDevice on %s failed: %s (%d)",

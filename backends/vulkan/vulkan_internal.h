@@ -72,8 +72,9 @@ struct ts_buffer {
     X(gemm_direct4_tt, gemm_direct4, 3, 0, gemm)                                                   \
     X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
     X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \
-    X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm) /* --precision fp16 (vulkan_gemm_lowp.c)   \
-                                                         */
+    /* --precision fp16 (vulkan_gemm_lowp.c): plain shader, NV cooperative matrix */               \
+    X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm)                                            \
+    X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)
 typedef enum {
 #define VK_KERNEL_ID(k, shader, bindings, wg, family) VK_K_##k,
     VK_KERNELS(VK_KERNEL_ID)
@@ -123,8 +124,8 @@ typedef enum {
     X(heads)                                                                                       \
     X(layernorm)                                                                                   \
     X(gelu)                                                                                        \
-    X(dropout) X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce) X(adamw)      \
-        X(peak)
+    X(dropout)                                                                                     \
+    X(elementwise) X(bias) X(embedding) X(lstm) X(crossentropy) X(reduce) X(adamw) X(peak)
 typedef enum {
 #define VK_FAMILY_ID(f) VK_FAM_##f,
     VK_FAMILIES(VK_FAMILY_ID)
@@ -194,6 +195,7 @@ typedef struct {
     char device_name[256];
     char driver[128];
     int enable_float16; /* --precision fp16: shaderFloat16 is enabled on the device */
+    int coopmat_nv;     /* ... and VK_NV_cooperative_matrix, for gemm_coopmat_nv.comp */
 } vk_ctx;
 
 static inline vk_ctx *vk_ctx_of(ts_backend *be) {
@@ -208,6 +210,14 @@ const char *vk_result_str(VkResult r);
  * device is picked, or says why this device cannot compute it; vk_gemm_lowp is vk_gemm's
  * product in that mode (K > 0). */
 ts_status vk_precision_pick(ts_backend *be, vk_ctx *ctx, ts_precision p);
+/* The device features and extension the picked mode needs, chained into di (storage in f). */
+typedef struct {
+    VkPhysicalDeviceShaderFloat16Int8Features f16;
+    VkPhysicalDeviceVulkanMemoryModelFeatures memory_model;
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat;
+    const char *ext[1];
+} vk_lowp_features;
+void vk_precision_features(const vk_ctx *ctx, vk_lowp_features *f, VkDeviceCreateInfo *di);
 void vk_gemm_lowp(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
                   ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
                   float beta, ts_tensor C, int ldc, long stride_c, int batch);
