@@ -177,7 +177,7 @@ struct ts_backend {
      * constructor only when it computes it as named, and how ("fp32", "fp16 inputs through
      * shaderFloat16, fp32 accumulation", ...), for result.json and the tables. */
     ts_precision precision;
-    char precision_impl[160];
+    char precision_impl[256];
 };
 
 /* ---- the frontend: creation by name, accounting, convenience -------------------------- */
