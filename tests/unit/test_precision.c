@@ -8,7 +8,9 @@
  *  - vulkan fp16 (lavapipe has shaderFloat16) matches the cpu's fp16 emulation within fp32
  *    summation error, and is farther from fp32 than that; tf32/bf16 there, and every reduced
  *    mode on PoCL, are refused at creation with "not supported on this device";
- *  - the loss scaler halves on overflow and doubles after growth_interval good steps.
+ *  - the loss scaler halves on overflow and doubles after growth_interval good steps; inside a
+ *    real fp16 step on the cpu, an overflowing scale skips the step (weights untouched) and
+ *    halves, and a sane one updates the weights as an unscaled step would, closely.
  * A GPU backend without a device is skipped unless named in TS_REQUIRE_BACKENDS.
  */
 #include <math.h>
@@ -24,7 +26,9 @@
 
 #include "backends/backend.h"
 #include "backends/registry.h"
+#include "model/model.h"
 #include "train/loss_scale.h"
+#include "train/step.h"
 
 static void test_names(void **state) {
     (void)state;
@@ -103,6 +107,93 @@ static void test_loss_scaler(void **state) {
     for (int i = 0; i < 40; i++)
         ts_loss_scaler_update(&s, 0);
     assert_true(s.scale == 1.0f); /* never below 1 */
+}
+
+/* A transformer-tiny on the cpu in mode p, its weights after one step at loss scale `scale`
+ * (into w); returns whether the step was skipped, with the scale after it and the step's
+ * gradient norm. */
+static int one_step(ts_precision p, float scale, float *w, float *scale_after, float *norm) {
+    enum { SB = 2, ST = 8, SV = 20 };
+    ts_model_config cfg;
+    assert_int_equal(ts_model_config_lookup("transformer-tiny", &cfg), TS_OK);
+    cfg.vocab_size = SV;
+    ts_backend_options bo = {0, 1, 0, p};
+    ts_backend *be;
+    ts_model *m;
+    assert_int_equal(ts_backend_create("cpu", &bo, &be), TS_OK);
+    assert_int_equal(ts_model_create(&cfg, be, &m), TS_OK);
+    assert_int_equal(ts_model_reserve(m, SB, ST), TS_OK);
+    assert_int_equal(ts_model_init_params(m, 7), TS_OK);
+    int32_t x[SB * ST], y[SB * ST];
+    for (int i = 0; i < SB * ST; i++) {
+        x[i] = 4 + (i * 7) % (SV - 4);
+        y[i] = 4 + (i * 5 + 3) % (SV - 4);
+    }
+    ts_loss_scaler sc;
+    ts_loss_scaler_init(&sc);
+    sc.scale = scale;
+    ts_optimizer opt;
+    ts_optimizer_default(&opt);
+    opt.scaler = &sc;
+    ts_step_result res;
+    assert_int_equal(ts_train_step(m, &opt, 1e-2, 0, 1, x, y, SB, ST, NULL, &res), TS_OK);
+    assert_true(isfinite(res.loss));
+    assert_int_equal(ts_model_get_params(m, w), TS_OK);
+    *scale_after = sc.scale;
+    *norm = res.grad_norm;
+    ts_model_free(m);
+    ts_backend_destroy(be);
+    assert_int_equal(sc.overflows, res.skipped);
+    return res.skipped;
+}
+
+/* mean |x - y| over n */
+static double mean_diff(const float *x, const float *y, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += fabs((double)x[i] - y[i]);
+    return s / (double)n;
+}
+
+static void test_loss_scaling_in_step(void **state) {
+    (void)state;
+    ts_model_config cfg;
+    assert_int_equal(ts_model_config_lookup("transformer-tiny", &cfg), TS_OK);
+    cfg.vocab_size = 20;
+    size_t n = ts_param_count(&cfg);
+    float *w0 = malloc(n * 4), *w32 = malloc(n * 4), *w16 = malloc(n * 4), *init = malloc(n * 4);
+    assert_non_null(w0 && w32 && w16 && init);
+    float after, norm0, norm16, norm32;
+    /* 2^100: the scaled gradient passes fp16's 65504 in the first GEMM it feeds */
+    assert_true(one_step(TS_PREC_FP16, 0x1p100f, w0, &after, &norm0));
+    assert_true(after == 0x1p99f);
+    assert_false(isfinite(norm0));
+    /* the skipped step left the initial weights */
+    {
+        ts_backend_options bo = {0, 1, 0, TS_PREC_FP32};
+        ts_backend *be;
+        ts_model *m;
+        assert_int_equal(ts_backend_create("cpu", &bo, &be), TS_OK);
+        assert_int_equal(ts_model_create(&cfg, be, &m), TS_OK);
+        assert_int_equal(ts_model_init_params(m, 7), TS_OK);
+        assert_int_equal(ts_model_get_params(m, init), TS_OK);
+        ts_model_free(m);
+        ts_backend_destroy(be);
+    }
+    assert_memory_equal(w0, init, n * 4);
+    /* at 2^16 the step updates, and its unscaled gradient norm and update are fp32's within
+     * fp16's input rounding */
+    assert_false(one_step(TS_PREC_FP16, 65536.0f, w16, &after, &norm16));
+    assert_true(after == 65536.0f);
+    assert_false(one_step(TS_PREC_FP32, 1.0f, w32, &after, &norm32));
+    double moved = mean_diff(w32, init, n), apart = mean_diff(w16, w32, n);
+    printf("fp16 step at 2^16: grad norm %.6g (fp32 %.6g); mean update %.3g, mean |fp16 - "
+           "fp32| %.3g\n",
+           (double)norm16, (double)norm32, moved, apart);
+    assert_true(fabs(norm16 - norm32) < 1e-2 * norm32);
+    assert_true(moved > 1e-3);
+    assert_true(apart < 0.05 * moved);
+    free(w0), free(w32), free(w16), free(init);
 }
 
 /* ---- products ---------------------------------------------------------------------------- */
@@ -220,6 +311,7 @@ int main(void) {
         cmocka_unit_test(test_round_by_hand),
         cmocka_unit_test(test_fp16_matches_compiler),
         cmocka_unit_test(test_loss_scaler),
+        cmocka_unit_test(test_loss_scaling_in_step),
         cmocka_unit_test(test_cpu_emulation),
         cmocka_unit_test(test_gpu_backends),
     };
