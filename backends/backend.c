@@ -161,6 +161,26 @@ static ts_status pick_max_buffer(ts_backend *be) {
     return TS_OK;
 }
 
+/* A constructor sets be->precision only for a mode it computes as named; anything else is
+ * refused here, so no backend can compute fp32 while a result claims another mode. */
+static ts_status check_precision(ts_backend *be, const char *name, ts_precision want) {
+    if (be->precision == want) {
+        size_t n = strlen(be->precision_impl);
+        if (!n)
+            snprintf(be->precision_impl, sizeof be->precision_impl, "%s",
+                     ts_precision_name(want));
+        else if (want != TS_PREC_FP32) /* the op is not a GEMM: no backend reduces it yet */
+            snprintf(be->precision_impl + n, sizeof be->precision_impl - n,
+                     "; fused attention in fp32");
+        return TS_OK;
+    }
+    ts_device_info info = {0};
+    be->iface->device_info(be, &info);
+    return ts_set_error("%s backend: --precision %s is not supported on this device: %s "
+                        "(use --precision fp32)",
+                        name, ts_precision_name(want), info.name[0] ? info.name : "?");
+}
+
 ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_backend **out) {
     *out = NULL;
     if (fault_parse() != TS_OK) return TS_EUSAGE;
@@ -175,6 +195,11 @@ ts_status ts_backend_create(const char *name, const ts_backend_options *o, ts_ba
                                    name, e->not_built);
     ts_status st = e->create(o, out);
     if (st != TS_OK) return st;
+    if ((st = check_precision(*out, e->name, o->precision)) != TS_OK) {
+        ts_backend_destroy(*out);
+        *out = NULL;
+        return st;
+    }
     (*out)->mem_limit = o->mem_limit;
     if ((st = pick_max_buffer(*out)) != TS_OK) {
         ts_backend_destroy(*out);

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "backends/op_macros.h"
+#include "backends/precision.h"
 #include "util/error.h"
 
 #define TS_BACKEND_API_VERSION 1
@@ -178,14 +179,20 @@ struct ts_backend {
     size_t category_peak[TS_MEM_CATEGORIES];  /* category_bytes when peak_bytes was reached */
     struct ts_mem_tag *tags; /* live buffers of a category other than TS_MEM_OTHER */
     size_t n_tags, cap_tags;
+    /* --precision (precision.h): the mode the GEMMs compute in, set by the backend's
+     * constructor only when it computes it as named, and how ("fp32", "fp16 inputs through
+     * shaderFloat16, fp32 accumulation", ...), for result.json and the tables. */
+    ts_precision precision;
+    char precision_impl[256];
 };
 
 /* ---- the frontend: creation by name, accounting, convenience -------------------------- */
 
 typedef struct {
-    int device;       /* --device N */
-    int threads;      /* cpu: worker threads, 0 = all cores */
-    size_t mem_limit; /* --mem-limit, 0 = none */
+    int device;             /* --device N */
+    int threads;            /* cpu: worker threads, 0 = all cores */
+    size_t mem_limit;       /* --mem-limit, 0 = none */
+    ts_precision precision; /* --precision; zero: fp32 */
 } ts_backend_options;
 
 /* Creates "cpu", "opencl" or "vulkan". A backend that is not built or finds no device fails

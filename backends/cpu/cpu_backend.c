@@ -238,6 +238,7 @@ ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out) {
      * its own pthread pool would spin beside the OpenMP team and slow every op after a gemm. */
     omp_set_num_threads(threads);
     openblas_set_num_threads(1);
+    cpu_precision_init(be, o ? o->precision : TS_PREC_FP32);
     *out = be;
     return TS_OK;
 }

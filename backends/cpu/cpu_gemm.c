@@ -86,6 +86,18 @@ static void gemm_slab(const gemm_args *g, const gemm_cut *cut, long sa, long sb,
 void cpu_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
               ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
               ts_tensor C, int ldc, long stride_c, int batch) {
+    if (be->precision != TS_PREC_FP32 && K > 0) { /* --precision: cpu_gemm_lowp.c */
+        cpu_gemm_lowp(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b,
+                      beta, C, ldc, stride_c, batch);
+        return;
+    }
+    cpu_gemm_f32(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C,
+                 ldc, stride_c, batch);
+}
+
+void cpu_gemm_f32(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                  ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
+                  float beta, ts_tensor C, int ldc, long stride_c, int batch) {
     if (M == 0 || N == 0 || batch == 0) return;
     float *pc = cpu_f32(C);
     const float *pa = NULL, *pb = NULL;

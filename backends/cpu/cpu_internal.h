@@ -47,6 +47,17 @@ static inline int32_t *cpu_i32(ts_tensor t) {
     return (int32_t *)(t.buf->data + t.off);
 }
 
+/* The fp32 product (cpu_gemm's own), and --precision's: inputs rounded to the mode's format
+ * into scratch, then the fp32 product (cpu_gemm_lowp.c). cpu_precision_init accepts a mode at
+ * creation and says how it is computed. */
+void cpu_gemm_f32(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                  ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
+                  float beta, ts_tensor C, int ldc, long stride_c, int batch);
+void cpu_gemm_lowp(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                   ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
+                   float beta, ts_tensor C, int ldc, long stride_c, int batch);
+void cpu_precision_init(ts_backend *be, ts_precision p);
+
 /* Scratch memory owned by the backend, grown on demand and reused by later ops (one stream,
  * so one user at a time). NULL with an out-of-memory error recorded if it cannot grow. */
 void *cpu_scratch(ts_backend *be, size_t bytes);

@@ -590,6 +590,7 @@ ts_status ts_opencl_backend_create(const ts_backend_options *o, ts_backend **out
     be->ctx = ctx;
     be->error = TS_OK;
     ts_status st = init_ctx(ctx, index);
+    if (st == TS_OK) st = ocl_precision_init(be, o ? o->precision : TS_PREC_FP32);
     if (st != TS_OK) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", ts_last_error());

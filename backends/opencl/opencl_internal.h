@@ -163,6 +163,8 @@ int ocl_is_oom(cl_int err);
 
 /* Records the first error of the stream (printf format); later ones are dropped. The status is
  * TS_ENOMEM when oom is set, else TS_ERR. */
+/* Accepts --precision p at creation or says why this device cannot (opencl_gemm_lowp.c). */
+ts_status ocl_precision_init(ts_backend *be, ts_precision p);
 void ocl_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Records a failed OpenCL call: "<call> (<op>): <CL_ERROR_NAME>". */
 void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err);

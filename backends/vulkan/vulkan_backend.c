@@ -494,6 +494,8 @@ static ts_status init_device(ts_backend *be, vk_ctx *ctx) {
     VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                              .queueCreateInfoCount = 1,
                              .pQueueCreateInfos = &qi};
+    vk_lowp_features lowp; /* what --precision needs enabled (vulkan_gemm_lowp.c) */
+    vk_precision_features(ctx, &lowp, &di);
     VkResult r = vkCreateDevice(ctx->phys, &di, NULL, &ctx->device);
     if (r != VK_SUCCESS)
         return ts_set_error("vulkan backend: vkCreateDevice on %s failed: %s (%d)",
@@ -570,6 +572,7 @@ ts_status ts_vulkan_backend_create(const ts_backend_options *o, ts_backend **out
     ts_status st = init_instance(be, ctx);
     if (st == TS_OK) st = pick_device(ctx, index);
     if (st == TS_OK) st = pick_gemm(ctx);
+    if (st == TS_OK) st = vk_precision_pick(be, ctx, o ? o->precision : TS_PREC_FP32);
     if (st == TS_OK) st = pick_limits(ctx);
     if (st == TS_OK) st = init_device(be, ctx);
     if (st == TS_OK && be->error != TS_OK) st = ts_backend_replay_error(be);

@@ -155,6 +155,11 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
              ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
              ts_tensor C, int ldc, long stride_c, int batch) {
     if (M == 0 || N == 0 || batch == 0) return;
+    if (be->precision != TS_PREC_FP32 && K > 0) { /* --precision: vulkan_gemm_lowp.c */
+        vk_gemm_lowp(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta,
+                     C, ldc, stride_c, batch);
+        return;
+    }
     if (batch > 65535) {
         vk_fail(be, 0, "gemm: batch %d is more than a dispatch holds (65535)", batch);
         return;

@@ -94,7 +94,10 @@ struct ts_buffer {
     X(gemm_tiled4_5, gemm_tiled, 3, 0, gemm)                                                       \
     X(gemm_splitk_reduce, gemm_splitk_reduce, 2, VK_WG, gemm)                                      \
     X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
-    X(peak_copy, peak_copy, 2, VK_WG, peak)
+    X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \
+    /* --precision fp16 (vulkan_gemm_lowp.c): plain shader, NV cooperative matrix */               \
+    X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm)                                            \
+    X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)
 typedef enum {
 #define VK_KERNEL_ID(k, shader, bindings, wg, family) VK_K_##k,
     VK_KERNELS(VK_KERNEL_ID)
@@ -255,6 +258,8 @@ typedef struct {
     char device_name[256];
     char driver[128];
     ts_gemm_plan gemm_plan; /* vulkan_gemm.c: which kernel per shape class (gemm_plan.h) */
+    int enable_float16;     /* --precision fp16: shaderFloat16 is enabled on the device */
+    int coopmat_nv;         /* ... and VK_NV_cooperative_matrix, for gemm_coopmat_nv.comp */
 } vk_ctx;
 
 static inline vk_ctx *vk_ctx_of(ts_backend *be) {
@@ -265,6 +270,21 @@ static inline vk_ctx *vk_ctx_of(ts_backend *be) {
 
 const char *vk_result_str(VkResult r);
 /* Records the first error of the stream; later ones are dropped. */
+/* --precision (vulkan_gemm_lowp.c): vk_precision_pick accepts a mode after the physical
+ * device is picked, or says why this device cannot compute it; vk_gemm_lowp is vk_gemm's
+ * product in that mode (K > 0). */
+ts_status vk_precision_pick(ts_backend *be, vk_ctx *ctx, ts_precision p);
+/* The device features and extension the picked mode needs, chained into di (storage in f). */
+typedef struct {
+    VkPhysicalDeviceShaderFloat16Int8Features f16;
+    VkPhysicalDeviceVulkanMemoryModelFeatures memory_model;
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat;
+    const char *ext[1];
+} vk_lowp_features;
+void vk_precision_features(const vk_ctx *ctx, vk_lowp_features *f, VkDeviceCreateInfo *di);
+void vk_gemm_lowp(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                  ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
+                  float beta, ts_tensor C, int ldc, long stride_c, int batch);
 void vk_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Records a failed call: "<call> (<op>): <VK_RESULT_NAME>"; out-of-memory codes -> TS_ENOMEM. */
 void vk_fail_call(ts_backend *be, const char *call, const char *op, VkResult r);

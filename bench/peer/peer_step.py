@@ -8,11 +8,17 @@ gives the same model name, then times N steps of what the notebook's train_epoch
 (zero_grad, forward, cross_entropy with ignore_index 0, backward, clip_grad_norm_(1.0),
 AdamW.step with lr 3e-4 and weight decay 0.01) on random tokens, after W warm-up steps.
 
+--precision matches `tunescale ... --precision`: fp32 (default, TF32 off), tf32 (TF32 tensor
+cores for matmuls), bf16 / fp16 (torch.autocast around forward and loss, fp32 master weights
+and AdamW state; fp16 with a GradScaler at its defaults: scale 2^16, halved on overflow,
+doubled after 2000 good steps, as tunescale's). --tf32 is the old spelling of --precision tf32.
+
 Reports tokens/s, ms/step, the growth of the process's peak resident memory (ru_maxrss after
 the steps minus before the model was built), the torch version and the BLAS torch calls.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -48,6 +54,7 @@ MODELS = {
     "lstm-small": {"family": "lstm", "d_model": 128, "n_layers": 1, "dropout": 0.1},
 }
 
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
 LR = 3e-4
 WEIGHT_DECAY = 0.01
 CLIP = 1.0
@@ -135,13 +142,23 @@ def parse_args():
                         help="where PyTorch trains (cuda: a GPU machine's PyTorch)")
     parser.add_argument("--tf32", action="store_true",
                         help="cuda: let matmuls and convolutions use TF32 tensor cores "
-                             "(off by default: fp32 as tunescale computes)")
+                             "(off by default: fp32 as tunescale computes); = --precision tf32")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="fp32 (default), tf32, bf16 or fp16 (autocast; fp16 with "
+                             "GradScaler)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if min(args.batch, args.steps, args.seq_len, args.threads) < 1 or args.warmup < 0:
         parser.error("--batch, --steps, --seq-len and --threads must be positive")
     if args.vocab <= FIRST_TOKEN:
         parser.error(f"--vocab must be above {FIRST_TOKEN}")
+    if args.tf32 and args.precision not in (None, "tf32"):
+        parser.error("--tf32 and --precision " + args.precision + " contradict each other")
+    args.precision = "tf32" if args.tf32 else (args.precision or "fp32")
+    args.tf32 = args.precision == "tf32"
+    if args.device == "cpu" and args.precision in ("tf32", "fp16"):
+        parser.error(f"--precision {args.precision} needs --device cuda (PyTorch on the CPU has "
+                     "no TF32, and no fp16 autocast in this version)")
     config = MODELS[args.model]
     if config["family"] == "transformer" and args.seq_len > config["max_seq_len"]:
         parser.error(f"{args.model} takes at most --seq-len {config['max_seq_len']}")
@@ -182,6 +199,14 @@ def main():
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     generator = torch.Generator().manual_seed(2)
+    autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    # fp16 only: bf16 keeps fp32's range, as tunescale scales only fp16 losses
+    scaler = torch.cuda.amp.GradScaler(enabled=args.precision == "fp16")
+
+    def autocast():  # fp32/tf32: none (CPU autocast refuses any dtype but bf16)
+        if autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=args.device, dtype=autocast_dtype)
     n_params = sum(p.numel() for p in model.parameters())
 
     t0 = time.perf_counter()
@@ -192,11 +217,15 @@ def main():
         x, y = random_batch(torch, generator, args.batch, args.seq_len, args.vocab)
         x, y = x.to(args.device), y.to(args.device)
         optimizer.zero_grad()
-        logits = model(x)
-        loss = F.cross_entropy(logits.reshape(-1, args.vocab), y.reshape(-1), ignore_index=PAD)
-        loss.backward()
+        with autocast():
+            logits = model(x)
+            loss = F.cross_entropy(logits.reshape(-1, args.vocab).float(), y.reshape(-1),
+                                   ignore_index=PAD)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # clip the true gradient (a no-op when disabled)
         torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
-        optimizer.step()
+        scaler.step(optimizer)  # skipped after an overflow
+        scaler.update()
         loss_value = loss.item()  # also waits for the step, like tunescale's sync
     elapsed = time.perf_counter() - t0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -224,6 +253,7 @@ def main():
         "openblas_num_threads": os.environ["OPENBLAS_NUM_THREADS"],
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
         "device": args.device,
+        "precision": args.precision,
     }
     if cuda:
         result["tf32"] = args.tf32
@@ -234,7 +264,8 @@ def main():
     if args.json:
         print(json.dumps(result, indent=1))
     else:
-        print(f"peer step: {args.model} in PyTorch {torch.__version__} ({result['threads']} "
+        print(f"peer step: {args.model} in PyTorch {torch.__version__} {args.precision} "
+              f"({result['threads']} "
               f"threads, {blas}), batch {args.batch} x {args.seq_len}: "
               f"{result['tokens_per_s']:.0f} tok/s, {result['ms_per_step']:.1f} ms/step, "
               f"peak RSS growth {result['peak_rss_growth_bytes'] / 2**20:.1f} MiB")

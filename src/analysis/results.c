@@ -87,6 +87,20 @@ static char *regime_of(const cJSON *root) {
     return strdup(buf);
 }
 
+/* "vulkan" -> "vulkan-fp16" for a reduced-precision run: every grouping keyed on the backend
+ * (fits, comparisons, curve plots, table rows) then keeps precisions apart, and every label
+ * names the one it shows. fp32 (or no "precision": older runs) leaves the name alone. */
+static ts_status with_precision(const cJSON *root, char **backend) {
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "precision"));
+    if (!p || !strcmp(p, "fp32")) return TS_OK;
+    size_t n = strlen(*backend) + strlen(p) + 2;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s-%s", *backend, p);
+    free(*backend);
+    *backend = s;
+    return s ? TS_OK : TS_ERR;
+}
+
 ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
     memset(r, 0, sizeof *r);
     cJSON *root;
@@ -101,6 +115,7 @@ ts_status ts_run_parse(const char *path, const char *text, ts_run *r) {
         free(r->backend);
         r->backend = backend_from_path(path);
     }
+    if (r->backend && with_precision(root, &r->backend) != TS_OK) r->backend = NULL;
     r->device = str(dev, "name");
     r->model = str(model, "name");
     r->family = str(model, "family");

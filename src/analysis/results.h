@@ -15,7 +15,9 @@
 typedef struct {
     char *path;    /* the result.json, as found under the scanned folder */
     char *status;  /* "ok", "skipped: out of memory", "failed: <reason>", "invalid: <reason>" */
-    char *backend; /* device.backend, or the runs/<backend>/ folder when the file has none */
+    char *backend; /* device.backend, or the runs/<backend>/ folder when the file has none;
+                    * "-<precision>" appended for a reduced-precision run ("vulkan-fp16"), so
+                    * no grouping or label ever mixes precisions */
     char *device;  /* device.name */
     char *model;   /* model.name */
     char *family;  /* model.family: "transformer", "lstm" */

@@ -30,6 +30,10 @@ int ts_cli_backend_flag(int c, const char *arg, ts_cli_backend *b) {
     }
 }
 
+int ts_cli_precision(const char *value, void *dest) {
+    return ts_precision_parse(value, dest);
+}
+
 int ts_exit_code(ts_status st) {
     return st == TS_OK ? 0 : st == TS_EUSAGE ? 2 : st == TS_ENOMEM ? 3 : 1;
 }

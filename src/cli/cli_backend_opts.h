@@ -35,6 +35,9 @@ typedef struct {
  * numbers, --mem-limit a size above 0 ("16GiB", "512MiB", "1.5G"). */
 int ts_cli_backend_flag(int c, const char *arg, ts_cli_backend *b);
 
+/* A TS_OPT_FN parser for --precision fp32|tf32|bf16|fp16 into a ts_precision. */
+int ts_cli_precision(const char *value, void *dest);
+
 /* The exit code of a command that ended with st: 0 ok, 2 usage, 3 out of memory, 1 any other
  * failure. */
 int ts_exit_code(ts_status st);

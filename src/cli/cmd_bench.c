@@ -26,7 +26,8 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: tunescale bench step --backend B --model NAME [--batch B] [--steps N]\n"
             "                            [--seq-len T] [--warmup W] [--threads N] [--vocab V]\n"
-            "                            [--device N] [--mem-limit SIZE] [--repeat N] [--json]\n\n"
+            "                            [--device N] [--mem-limit SIZE] [--repeat N] [--json]\n"
+            "                            [--precision fp32|tf32|bf16|fp16]\n\n"
             "Times N full training steps (forward, backward, grad-norm clip, AdamW) of MODEL\n"
             "on random tokens after W warm-up steps; prints tokens/s, ms/step and peak device\n"
             "memory. Defaults: batch 16, steps 20, seq-len 256, warmup 3, vocab 100.\n"
@@ -37,7 +38,7 @@ static void usage(FILE *out) {
 
 static int step_bench(int argc, char **argv) {
     const char *model_name = NULL;
-    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    ts_cli_backend bk = {"cpu", 0, {0}};
     int B = 16, steps = 20, T = 0, repeat = 1, warmup = 3, vocab = 100, json = 0, first;
     const ts_cli_opt opts[] = {TS_OPT("model", TS_ARG_STR, &model_name),
                                TS_OPT_NUM("batch", TS_ARG_INT, &B, 1, 1e6),
@@ -47,6 +48,7 @@ static int step_bench(int argc, char **argv) {
                                TS_OPT_NUM("vocab", TS_ARG_INT, &vocab, 1, 1e6),
                                TS_OPT_NUM("repeat", TS_ARG_INT, &repeat, 1, 1000),
                                TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_FN("precision", ts_cli_precision, &bk.o.precision),
                                TS_OPT_END};
     const ts_cli_spec spec = {"bench step", opts, &bk, 1, usage, 0};
     int rc = ts_cli_parse(&spec, argc, argv, &first);
@@ -80,6 +82,9 @@ static int step_bench(int argc, char **argv) {
     ts_rng_init(&rng, 1, 0x42454e43u);
     ts_optimizer opt;
     ts_optimizer_default(&opt);
+    ts_loss_scaler scaler; /* --precision fp16 steps as training runs them */
+    ts_loss_scaler_init(&scaler);
+    if (bk.o.precision == TS_PREC_FP16) opt.scaler = &scaler;
     double t0 = 0, loss_last = 0, load0 = ts_sysinfo_loadavg();
     double *block_s = calloc((size_t)repeat, sizeof *block_s);
     if (!block_s && st == TS_OK) st = ts_set_error("out of host memory");
@@ -148,6 +153,8 @@ static int step_bench(int argc, char **argv) {
             cJSON_AddStringToObject(j, "device", d.name);
             cJSON_AddNumberToObject(j, "threads", d.threads);
             cJSON_AddStringToObject(j, "model", cfg.name);
+            cJSON_AddStringToObject(j, "precision", ts_precision_name(be->precision));
+            cJSON_AddStringToObject(j, "precision_impl", be->precision_impl);
             cJSON_AddNumberToObject(j, "params", (double)m->n_params);
             cJSON_AddNumberToObject(j, "batch", B);
             cJSON_AddNumberToObject(j, "seq_len", T);
@@ -209,10 +216,10 @@ static int step_bench(int argc, char **argv) {
             rc = ts_cli_print_json("bench step", j);
             cJSON_Delete(j);
         } else {
-            printf("bench step: %s on %s (%s, %d threads), batch %d x %d: %.0f tok/s, %.1f "
-                   "ms/step, peak memory %.1f MiB\n",
-                   cfg.name, backend, d.name, d.threads, B, T, tok_s, 1e3 * dt / steps,
-                   (double)be->peak_bytes / (1 << 20));
+            printf("bench step: %s on %s (%s, %d threads, %s), batch %d x %d: %.0f tok/s, "
+                   "%.1f ms/step, peak memory %.1f MiB\n",
+                   cfg.name, backend, d.name, d.threads, ts_precision_name(be->precision), B, T,
+                   tok_s, 1e3 * dt / steps, (double)be->peak_bytes / (1 << 20));
             const char *why = NULL, *lstm_path = ts_lstm_path(m, &why);
             if (lstm_path) printf("  lstm path: %s (persistent kernel: %s)\n", lstm_path, why);
             if (repeat > 1)
@@ -250,13 +257,15 @@ static int gemm_size(const char *v, void *dest) {
 }
 
 static void gemm_usage(FILE *out) {
-    fprintf(out, "usage: tunescale bench gemm --backend B [--size MxNxK ...] [--model-shapes] "
-                 "[--reps N] [--threads N] [--device N] [--json]\n\nTimes C (MxN) = A (MxK) B^T "
-                 "(KxN) products after a warm-up; default shapes are the\nTransformer-1M/5M "
-                 "linear layers at 4096 tokens and a 1024 cube. --model-shapes\ntimes every "
-                 "product of the presets `tunescale tune` tunes for, at full size (with\ntheir "
-                 "transposes and batches). On opencl and vulkan each shape also runs under the\n"
-                 "built-in kernel (CLBlast, gemm.comp), our tiled kernel and the untuned plan.\n");
+    fprintf(out,
+            "usage: tunescale bench gemm --backend B [--size MxNxK ...] [--model-shapes] "
+            "[--reps N] [--threads N] [--device N] [--json]\n"
+            "                  [--precision fp32|tf32|bf16|fp16]\n\nTimes C (MxN) = A (MxK) B^T "
+            "(KxN) products after a warm-up; default shapes are the\nTransformer-1M/5M "
+            "linear layers at 4096 tokens and a 1024 cube. --model-shapes\ntimes every "
+            "product of the presets `tunescale tune` tunes for, at full size (with\ntheir "
+            "transposes and batches). On opencl and vulkan each shape also runs under the\n"
+            "built-in kernel (CLBlast, gemm.comp), our tiled kernel and the untuned plan.\n");
 }
 
 /* GFLOP/s of s under choice c (NULL: the plan's pick); 0 with *st set on failure. */
@@ -273,7 +282,7 @@ static double gemm_rate(ts_backend *be, const ts_gemm_shape *s, const ts_gemm_ch
 }
 
 static int gemm_bench(int argc, char **argv) {
-    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    ts_cli_backend bk = {"cpu", 0, {0}};
     int reps = 10, json = 0, model_shapes = 0, first;
     gemm_shapes g = {{{0, 1, 4096, 512, 128, 1, 0.0f, 0, ""},
                       {0, 1, 4096, 128, 512, 1, 0.0f, 0, ""},
@@ -284,7 +293,9 @@ static int gemm_bench(int argc, char **argv) {
     const ts_cli_opt opts[] = {TS_OPT_FN("size", gemm_size, &g),
                                TS_OPT("model-shapes", TS_ARG_ON, &model_shapes),
                                TS_OPT_NUM("reps", TS_ARG_INT, &reps, 1, 100000),
-                               TS_OPT("json", TS_ARG_ON, &json), TS_OPT_END};
+                               TS_OPT("json", TS_ARG_ON, &json),
+                               TS_OPT_FN("precision", ts_cli_precision, &bk.o.precision),
+                               TS_OPT_END};
     const ts_cli_spec spec = {"bench gemm", opts, &bk, 0, gemm_usage, 0};
     int rc = ts_cli_parse(&spec, argc, argv, &first);
     if (rc >= 0) return rc;
@@ -296,7 +307,8 @@ static int gemm_bench(int argc, char **argv) {
         fprintf(stderr, "tunescale: %s\n", ts_last_error());
         return ts_exit_code(bst);
     }
-    ts_gemm_plan *plan = ts_gemm_plan_of(be);
+    /* a reduced precision runs its own kernels: no side-by-side of the fp32 plan's choices */
+    ts_gemm_plan *plan = be->precision == TS_PREC_FP32 ? ts_gemm_plan_of(be) : NULL;
     const char *builtin = !strcmp(backend, "opencl") ? "clblast" : "builtin";
     if (plan && !json)
         printf("bench gemm: %s plan %s (tunescale tune --backend %s)\n", backend,
@@ -309,6 +321,7 @@ static int gemm_bench(int argc, char **argv) {
         if (st != TS_OK) break;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "backend", backend);
+        cJSON_AddStringToObject(o, "precision", ts_precision_name(be->precision));
         if (s->what[0]) cJSON_AddStringToObject(o, "what", s->what);
         cJSON_AddNumberToObject(o, "M", s->M);
         cJSON_AddNumberToObject(o, "N", s->N);
@@ -320,8 +333,9 @@ static int gemm_bench(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "ms", ms);
         cJSON_AddItemToArray(arr, o);
         char line[256];
-        int used = snprintf(line, sizeof line, "bench gemm: %s %s%s%dx%dx%d", backend,
-                            s->ta ? "t" : "n", s->tb ? "t" : "n", s->M, s->N, s->K);
+        int used = snprintf(line, sizeof line, "bench gemm: %s %s %s%s%dx%dx%d", backend,
+                            ts_precision_name(be->precision), s->ta ? "t" : "n", s->tb ? "t" : "n",
+                            s->M, s->N, s->K);
         if (s->batch > 1) used += snprintf(line + used, sizeof line - used, " x%d", s->batch);
         if (!plan) {
             if (!json) printf("%s: %.1f GFLOP/s (%.3f ms)\n", line, gflops, ms);
@@ -423,7 +437,7 @@ static void peak_usage(FILE *out) {
 }
 
 static int peak_bench(int argc, char **argv) {
-    ts_cli_backend bk = {"cpu", 0, {0, 0, 0}};
+    ts_cli_backend bk = {"cpu", 0, {0}};
     int reps = 5, json = 0, quick = 0, first, reps_given = 0, seconds_given = 0;
     double seconds = 4.0;
     const ts_cli_opt opts[] = {

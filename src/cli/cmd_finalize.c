@@ -34,7 +34,7 @@ static void usage(FILE *out) {
 int cmd_finalize(int argc, char **argv) {
     ts_finalize_options o;
     ts_finalize_options_default(&o);
-    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, 0}};
+    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, 0, TS_PREC_FP32}};
     const ts_cli_opt opts[] = {TS_OPT_NUM("epochs", TS_ARG_DOUBLE, &o.epochs, 1e-9, 1e6),
                                TS_OPT_NUM("lr", TS_ARG_DOUBLE, &o.lr, 0, 1e300),
                                TS_OPT_NUM("tokens", TS_ARG_DOUBLE, &o.tokens, 1, 1e18),
@@ -56,7 +56,7 @@ int cmd_finalize(int argc, char **argv) {
     o.sweep_dir = argv[first];
     o.backend = bk.backend, o.device = bk.o.device, o.threads = bk.o.threads;
     /* An unknown or unbuilt backend, or a device this machine lacks, fails before any work. */
-    ts_backend_options bo = {o.device, 1, 0};
+    ts_backend_options bo = {o.device, 1, 0, TS_PREC_FP32};
     ts_backend *be = NULL;
     ts_status st = ts_backend_create(o.backend ? o.backend : "cpu", &bo, &be);
     ts_backend_destroy(be);

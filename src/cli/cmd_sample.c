@@ -213,7 +213,7 @@ int cmd_bench_sample(int argc, char **argv) {
     } else { /* random weights of the named shape */
         st = ts_model_config_lookup(model, &l.cfg);
         if (st == TS_OK && !l.cfg.vocab_size) l.cfg.vocab_size = 100;
-        ts_backend_options bo = {lo.device, lo.threads, 0};
+        ts_backend_options bo = {lo.device, lo.threads, 0, TS_PREC_FP32};
         if (st == TS_OK) st = ts_backend_create(lo.backend ? lo.backend : "cpu", &bo, &l.be);
         if (st == TS_OK) st = ts_model_create(&l.cfg, l.be, &l.model);
         if (st == TS_OK) st = ts_model_init_params(l.model, seed);

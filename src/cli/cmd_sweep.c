@@ -39,6 +39,8 @@ static void usage(FILE *out) {
         "  --steps N | --tokens N | --epochs E   replace every run's length\n"
         "  --batch B, --seq-len T, --stride S, --lr X   replace the preset's value (--stride 1\n"
         "                      is the notebook's overlapping windows)\n"
+        "  --precision P       fp32 (default), tf32, bf16 or fp16 for every run (a preset may\n"
+        "                      set \"precision\"); a device without it stops the sweep, exit 1\n"
         "  --checkpoint-every N  checkpoint runs every N steps (default: every 5 minutes)\n"
         "  --force             run everything again (finished runs are deleted first); also\n"
         "                      replaces a folder holding another preset's or data set's sweep\n"
@@ -135,6 +137,8 @@ int ts_sweep_parse_args(int argc, char **argv, ts_sweep_options *out, int *repor
         TS_OPT_NUM("seq-len", TS_ARG_INT, &o.over.seq_len, 1, 1e6),
         TS_OPT_NUM("stride", TS_ARG_INT, &o.over.stride, 1, 1e9),
         TS_OPT_NUM("lr", TS_ARG_DOUBLE, &o.over.lr, 1e-12, 1e3),
+        {"precision", 0, TS_ARG_FN, &o.over.precision, 0, 0, ts_cli_precision,
+         &o.over.precision_set},
         TS_OPT_NUM("checkpoint-every", TS_ARG_LONG, &o.checkpoint_every, 1, 1e15),
         TS_OPT("force", TS_ARG_ON, &o.force),
         TS_OPT("dry-run", TS_ARG_ON, &o.dry_run),

@@ -36,6 +36,9 @@ static void usage(FILE *out) {
         "  --dropout P         override the model's dropout (0.1)\n"
         "  --seed S            init, dropout and shuffle seed (default 42)\n"
         "  --mem-limit SIZE    fail like an out-of-memory past SIZE (e.g. 16GiB = a T4)\n"
+        "  --precision P       GEMM inputs fp32 (default), tf32, bf16 or fp16 (fp32\n"
+        "                      accumulation and master weights; fp16 adds loss scaling);\n"
+        "                      a device without the mode fails with exit 1\n"
         "  --out DIR           run folder (default runs/MODEL-BACKEND)\n"
         "  --resume            continue from DIR/checkpoint.safetensors if present\n"
         "  --init FILE         initial weights from a safetensors file (PyTorch names)\n"
@@ -53,7 +56,7 @@ static void usage(FILE *out) {
 int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
     ts_train_options o;
     ts_train_options_default(&o);
-    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, o.mem_limit}};
+    ts_cli_backend bk = {o.backend, 0, {o.device, o.threads, o.mem_limit, o.precision}};
     const ts_cli_opt opts[] = {
         TS_OPT("model", TS_ARG_STR, &o.model),
         TS_OPT("data", TS_ARG_STR, &o.data_dir),
@@ -79,6 +82,7 @@ int ts_train_parse_args(int argc, char **argv, ts_train_options *out) {
         TS_OPT("no-shuffle", TS_ARG_ON, &o.no_shuffle),
         TS_OPT_NUM("max-nonfinite", TS_ARG_LONG, &o.max_nonfinite, 0, 1e15),
         TS_OPT_SHORT("quiet", 'q', TS_ARG_ON, &o.quiet),
+        TS_OPT_FN("precision", ts_cli_precision, &o.precision),
         TS_OPT_END};
     const ts_cli_spec spec = {"train", opts, &bk, 1, usage, 0};
     int first;

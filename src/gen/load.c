@@ -125,7 +125,7 @@ ts_status ts_load(const ts_load_options *o, ts_loaded *out) {
     if ((st = load_dataset(out)) != TS_OK) goto fail;
     out->cfg.vocab_size = (int)ts_vocab_size(&out->vocab); /* the model follows the dataset */
     if ((st = ts_model_config_validate(&out->cfg)) != TS_OK) goto fail;
-    ts_backend_options bo = {o->device, o->threads, o->mem_limit};
+    ts_backend_options bo = {o->device, o->threads, o->mem_limit, TS_PREC_FP32};
     if ((st = ts_backend_create(o->backend ? o->backend : "cpu", &bo, &out->be)) != TS_OK)
         goto fail;
     if ((st = ts_model_create(&out->cfg, out->be, &out->model)) != TS_OK) goto fail;

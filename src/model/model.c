@@ -285,7 +285,8 @@ ts_status ts_model_backward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_tensor dl = {m->dlogits, 0}, probs = {m->probs, 0}, tg = {m->targets, 0};
     /* the mean is over the global batch's targets when this batch is a rank's slice of it */
     int count = m->slice_global_B > 0 ? m->slice_targets : m->n_targets;
-    float scale = count ? 1.0f / (float)count : 0.0f;
+    float ls = m->loss_scale > 0.0f ? m->loss_scale : 1.0f;
+    float scale = count ? ls / (float)count : 0.0f;
     m->be->iface->crossentropy_backward(m->be, dl, probs, tg, m->B * m->T, m->cfg.vocab_size, 0,
                                         scale);
     m->grads_zero = 0;

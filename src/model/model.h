@@ -40,6 +40,9 @@ struct ts_model {
      * slice_first + B) of a global batch of slice_global_B windows holding slice_targets
      * non-<PAD> targets. All 0: the batch is the whole. */
     int slice_first, slice_global_B, slice_targets;
+    /* The loss gradient's multiplier (--precision fp16's loss scaling, train/loss_scale.h);
+     * 0 or 1: none. */
+    float loss_scale;
 };
 
 /* Creates the model and allocates parameters and gradients (not activations). Fails with

@@ -60,6 +60,7 @@ static void build_args(arglist *a, const char *exe, const ts_sweep_options *o,
     if (hp->weight_decay >= 0) arg(a, "--weight-decay"), arg(a, "%.17g", hp->weight_decay);
     if (hp->clip > 0) arg(a, "--clip"), arg(a, "%.17g", hp->clip);
     if (hp->dropout >= 0) arg(a, "--dropout"), arg(a, "%.17g", hp->dropout);
+    if (hp->precision) arg(a, "--precision"), arg(a, "%s", ts_precision_name(hp->precision));
     if (o->threads) arg(a, "--threads"), arg(a, "%d", o->threads);
     if (o->mem_limit) arg(a, "--mem-limit"), arg(a, "%zu", o->mem_limit);
     if (o->checkpoint_every) arg(a, "--checkpoint-every"), arg(a, "%ld", o->checkpoint_every);

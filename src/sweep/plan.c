@@ -20,6 +20,7 @@ static void apply_overrides(ts_run_hparams *hp, const ts_run_hparams *over) {
     if (over->seq_len) hp->seq_len = over->seq_len;
     if (over->stride) hp->stride = over->stride;
     if (over->lr > 0) hp->lr = over->lr;
+    if (over->precision_set) hp->precision = over->precision;
 }
 
 /* Fills the trainer's defaults in, so that the key and the record say what actually runs. */
@@ -69,6 +70,9 @@ static void run_key(ts_sweep_run *r, const char *dataset_hash) {
     cJSON_AddNumberToObject(h, "weight_decay", r->hp.weight_decay);
     cJSON_AddNumberToObject(h, "clip", r->hp.clip);
     cJSON_AddNumberToObject(h, "seed", (double)r->hp.seed);
+    /* only when reduced: fp32 runs keep the keys (and folders) they always had */
+    if (r->hp.precision != TS_PREC_FP32)
+        cJSON_AddStringToObject(h, "precision", ts_precision_name(r->hp.precision));
     char *text = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     char hex[65];

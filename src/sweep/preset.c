@@ -33,9 +33,9 @@ const char *ts_preset_dir(void) {
     return dir;
 }
 
-static const char *const train_keys[] = {
-    "steps",  "tokens",       "epochs", "batch",   "seq_len", "stride", "lr",
-    "warmup", "weight_decay", "clip",   "dropout", "seed",    "seeds",  NULL};
+static const char *const train_keys[] = {"steps",   "tokens", "epochs", "batch",        "seq_len",
+                                         "stride",  "lr",     "warmup", "weight_decay", "clip",
+                                         "dropout", "seed",   "seeds",  "precision",    NULL};
 static const char *const shape_keys[] = {"name", "family",      "d_model",    "n_layers", "n_heads",
                                          "d_ff", "max_seq_len", "vocab_size", "model",    NULL};
 
@@ -120,6 +120,13 @@ static ts_status apply_train_keys(const cJSON *o, ts_run_hparams *hp, budget_lis
         if (!train && !(allow_shape && in_list(k, shape_keys)))
             return ts_set_error("%s: unknown key \"%s\"", where, k);
         if (!train || !strcmp(k, "seeds")) continue;
+        if (!strcmp(k, "precision")) { /* the one string among the training keys */
+            if (!cJSON_IsString(it) || !ts_precision_parse(it->valuestring, &hp->precision))
+                return ts_set_error_status(TS_EUSAGE, "%s: \"precision\" must be %s", where,
+                                           ts_precision_names());
+            hp->precision_set = 1;
+            continue;
+        }
         if (!strcmp(k, "tokens") && cJSON_IsArray(it)) {
             if (parse_budgets(it, budgets, where) != TS_OK) return TS_ERR;
             hp->steps = 0;

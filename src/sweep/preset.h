@@ -11,7 +11,8 @@
  *                   "d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 128 } ] }  a shape
  *
  * Training keys (in "defaults" or on one model): exactly one of steps / tokens / epochs, batch,
- * seq_len, stride, lr, warmup, weight_decay, clip, dropout, seeds (array) or seed.
+ * seq_len, stride, lr, warmup, weight_decay, clip, dropout, seeds (array) or seed, and
+ * "precision": "fp32" | "tf32" | "bf16" | "fp16" (a string; default fp32).
  *
  * "tokens" may be a list of budgets ([65536, 262144]): each model then becomes one entry per
  * (budget, seed), each budget its own run with its own schedule (the trainer's warm-up and cosine
@@ -23,6 +24,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "backends/precision.h"
 #include "model/config.h"
 #include "util/error.h"
 
@@ -34,6 +36,8 @@ typedef struct {
     double lr, weight_decay, clip, dropout; /* dropout < 0: the model's */
     long warmup;                            /* < 0: the trainer's rule */
     uint64_t seed;
+    int precision_set;      /* "precision" given (a --precision override: given on the line) */
+    ts_precision precision; /* backends/precision.h; fp32 when not set */
 } ts_run_hparams;
 
 /* One model of a preset with its settings, expanded per seed. */

@@ -109,6 +109,7 @@ static ts_status write_failure(const ts_sweep_run *r, const ts_sweep_options *o,
     cJSON_AddNumberToObject(h, "stride", r->hp.stride);
     cJSON_AddNumberToObject(h, "lr", r->hp.lr);
     cJSON_AddNumberToObject(h, "seed", (double)r->hp.seed);
+    cJSON_AddStringToObject(j, "precision", ts_precision_name(r->hp.precision));
     cJSON_AddNumberToObject(j, "wall_time_s", wall);
     ts_status st = ts_result_write(r->dir, j);
     cJSON_Delete(j);
@@ -173,6 +174,7 @@ static ts_status write_manifest(const ts_sweep_options *o, const ts_sweep_plan *
         cJSON_AddStringToObject(x, "family", r->cfg.family == TS_LSTM ? "lstm" : "transformer");
         cJSON_AddNumberToObject(x, "params", (double)r->params);
         cJSON_AddNumberToObject(x, "seed", (double)r->hp.seed);
+        cJSON_AddStringToObject(x, "precision", ts_precision_name(r->hp.precision));
         cJSON_AddStringToObject(x, "key", r->key);
         cJSON_AddStringToObject(x, "dir", r->dir + prefix);
         const char *st = state_name(r->state);
@@ -363,7 +365,7 @@ static void available_backends(const ts_sweep_options *o, char out[][16], int *n
     *n = 0;
     for (int i = 0; i < ts_backend_registry_count; i++) {
         const char *name = ts_backend_registry[i].name;
-        ts_backend_options bo = {o->device, 1, 0};
+        ts_backend_options bo = {o->device, 1, 0, o->over.precision};
         ts_backend *be = NULL;
         int q = ts_quiet;
         ts_quiet = 1;
@@ -444,7 +446,7 @@ static ts_status choose_backends(const ts_sweep_options *o, char backends[][16],
      * with its reason before any run, rather than failing every run with it. */
     for (int i = 0; st == TS_OK && i < *n; i++) {
         if (!strcmp(o->backends, "all") && ts_dist_size() == 1) break; /* opened just now */
-        ts_backend_options bo = {rank_device(o, backends[i]), 1, 0};
+        ts_backend_options bo = {rank_device(o, backends[i]), 1, 0, o->over.precision};
         ts_backend *be = NULL;
         int q = ts_quiet;
         ts_quiet = 1;
@@ -629,7 +631,7 @@ ts_status ts_sweep(const ts_sweep_options *opts, ts_sweep_outcome *out) {
         for (int i = 0; rank == 0 && i < n; i++) {
             const ts_sweep_run *r = &plan.runs[i];
             printf("%-3d %-7s %-22s %11zu params  seed %-4llu batch %-3d T %-4d %s %-10g lr %-8g "
-                   "%s\n",
+                   "%s %s\n",
                    i, r->backend, r->cfg.name, r->params, (unsigned long long)r->hp.seed,
                    r->hp.batch, r->hp.seq_len,
                    r->hp.steps    ? "steps "
@@ -638,7 +640,8 @@ ts_status ts_sweep(const ts_sweep_options *opts, ts_sweep_outcome *out) {
                    r->hp.steps        ? (double)r->hp.steps
                    : r->hp.tokens > 0 ? r->hp.tokens
                                       : r->hp.epochs,
-                   r->hp.lr, r->state == TS_RUN_PENDING ? "to run" : "finished");
+                   r->hp.lr, ts_precision_name(r->hp.precision),
+                   r->state == TS_RUN_PENDING ? "to run" : "finished");
         }
         ts_sweep_plan_free(&plan);
         return TS_OK;

@@ -14,6 +14,7 @@ void ts_optimizer_default(ts_optimizer *o) {
     o->eps = 1e-8;
     o->weight_decay = 0.01;
     o->clip = 1.0;
+    o->scaler = NULL;
 }
 
 /* This rank's slice of the batch: forward and backward with gradients averaged over the whole
@@ -68,6 +69,10 @@ ts_status ts_train_step_begin(ts_model *m, const ts_optimizer *opt, double lr, l
     p->sharded = shard && shard->K > 1;
     p->targets = 0;
     p->dp_loss = 0;
+    p->scaler = opt->scaler;
+    /* --precision fp16: the loss gradient is multiplied by the scale in the backward */
+    float ls = opt->scaler ? opt->scaler->scale : 1.0f;
+    m->loss_scale = ls;
     if (p->sharded) {
         st = shard_gradients(m, shard, seed, step32, x, y, n, T, &p->dp_loss);
     } else {
@@ -75,6 +80,10 @@ ts_status ts_train_step_begin(ts_model *m, const ts_optimizer *opt, double lr, l
         if (st == TS_OK) st = ts_model_forward(m, x, y, n, T, 1, seed, step32);
         if (st == TS_OK) st = ts_model_backward(m, seed, step32);
         p->targets = m->n_targets;
+    }
+    if (st == TS_OK && ls != 1.0f) { /* unscaled before the norm: exact, ls is a power of 2 */
+        ts_tensor g = {m->grads, 0};
+        m->be->iface->scale(m->be, g, 1.0f / ls, m->n_params);
     }
     if (st == TS_OK && poisoned(step)) {
         ts_tensor g = {m->grads, 0};
@@ -104,6 +113,7 @@ ts_status ts_train_step_end(ts_model *m, ts_step_pending *p, ts_step_result *out
         out->loss = p->targets ? v[TS_SCALAR_LOSS_SUM] / (float)p->targets : 0.0f;
     out->grad_norm = v[TS_SCALAR_GRAD_NORM];
     out->skipped = v[TS_SCALAR_SKIP] != 0.0f; /* a non-finite loss or gradient: no update */
+    if (p->scaler) ts_loss_scaler_update(p->scaler, !out->skipped); /* halves on an overflow */
     return TS_OK;
 }
 

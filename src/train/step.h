@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model/model.h"
+#include "train/loss_scale.h"
 #include "util/error.h"
 
 /* AdamW and clipping settings. */
@@ -18,6 +19,8 @@ typedef struct {
     double beta1, beta2, eps;
     double weight_decay;
     double clip; /* max gradient norm (clip_grad_norm_) */
+    /* --precision fp16: the dynamic loss scale the step applies and updates (NULL: none) */
+    ts_loss_scaler *scaler;
 } ts_optimizer;
 
 /* The notebook's settings, the single place they are written: lr 3e-4, betas (0.9, 0.999),
@@ -59,7 +62,8 @@ typedef struct {
     int targets;              /* non-<PAD> targets of the batch (the loss's divisor) */
     int sharded;              /* data-parallel: the loss below is the global mean */
     float dp_loss;
-    int begun; /* 1 from a successful begin until its end */
+    ts_loss_scaler *scaler; /* the optimizer's (fp16), updated when the step ends */
+    int begun;              /* 1 from a successful begin until its end */
 } ts_step_pending;
 ts_status ts_train_step_begin(ts_model *m, const ts_optimizer *opt, double lr, long step,
                               uint64_t seed, const int32_t *x, const int32_t *y, int n, int T,

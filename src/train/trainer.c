@@ -72,9 +72,11 @@ typedef struct {
     char out[4096];
     /* Data-parallel layout: rank of K, each holding up to local_B windows of a batch. */
     int rank, K, local_B;
-    int lead;            /* rank 0: the one that writes files and talks */
-    float *grad_host;    /* the all-reduce's host buffer (K > 1) */
-    int failed_together; /* an agreement reported a failure: every rank knows, no more talk */
+    int lead;              /* rank 0: the one that writes files and talks */
+    float *grad_host;      /* the all-reduce's host buffer (K > 1) */
+    int failed_together;   /* an agreement reported a failure: every rank knows, no more talk */
+    ts_optimizer opt;      /* o->opt, with the loss scaler under --precision fp16 */
+    ts_loss_scaler scaler; /* fp16's dynamic loss scale (not checkpointed: restarts at 2^16) */
 } run;
 
 /* A float as the shortest double that reads back as it: 0.1, not 0.10000000149011612. */
@@ -105,6 +107,9 @@ static cJSON *hyper_json(const run *r) {
     cJSON_AddNumberToObject(h, "dropout", float_value(r->cfg.dropout));
     cJSON_AddNumberToObject(h, "seed", (double)o->seed);
     cJSON_AddBoolToObject(h, "shuffle", !o->no_shuffle);
+    /* only when reduced: an fp32 run's identity (and so its resume) stays as it was */
+    if (o->precision != TS_PREC_FP32)
+        cJSON_AddStringToObject(h, "precision", ts_precision_name(o->precision));
     return h;
 }
 
@@ -347,7 +352,8 @@ static ts_status train_loop(run *r) {
         int due = o->checkpoint_every ? (r->step + 1) % o->checkpoint_every == 0
                                       : ts_now() - last_ckpt >= o->checkpoint_seconds;
         due = due && r->step + 1 < r->total_steps && r->lead;
-        int ahead = r->K == 1 && !due;
+        /* nor under fp16's loss scale: the next step's scale depends on this step's outcome */
+        int ahead = r->K == 1 && !due && !r->opt.scaler;
         while (st == TS_OK && next < r->total_steps && next <= r->step + ahead) {
             long epoch = next / (long)r->batches_per_epoch;
             size_t j = (size_t)(next % (long)r->batches_per_epoch);
@@ -355,8 +361,8 @@ static ts_status train_loop(run *r) {
                 ts_loader_set_epoch(&r->train, o->seed, epoch, !o->no_shuffle);
             int k = (int)(next & 1);
             step_n[k] = ts_loader_batch(&r->train, j, r->B, x, y);
-            step_lr[k] = o->opt.lr * ts_lr_lambda(next, r->warmup, r->total_steps);
-            st = ts_train_step_begin(r->model, &o->opt, step_lr[k], next, o->seed, x, y, step_n[k],
+            step_lr[k] = r->opt.lr * ts_lr_lambda(next, r->warmup, r->total_steps);
+            st = ts_train_step_begin(r->model, &r->opt, step_lr[k], next, o->seed, x, y, step_n[k],
                                      r->T, r->K > 1 ? &shard : NULL, &pend[k]);
             next++;
         }
@@ -487,6 +493,15 @@ static ts_status write_result(run *r, const char *status, double wall, double va
     }
     cJSON_AddNumberToObject(mach, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
     if (r->be) cJSON_AddItemToObject(j, "device", device_json(r->be));
+    /* what a fit and a table must never mix (analysis/results.c reads it), and how this
+     * device computed it */
+    cJSON_AddStringToObject(j, "precision", ts_precision_name(o->precision));
+    if (r->be) cJSON_AddStringToObject(j, "precision_impl", r->be->precision_impl);
+    if (r->opt.scaler) {
+        cJSON *ls = cJSON_AddObjectToObject(j, "loss_scale");
+        cJSON_AddNumberToObject(ls, "final", r->scaler.scale);
+        cJSON_AddNumberToObject(ls, "overflow_steps", (double)r->scaler.overflows);
+    }
     ts_sysinfo_add(j); /* host, build and device description (util/sysinfo.h) */
     cJSON *model = cJSON_AddObjectToObject(j, "model");
     cJSON_AddStringToObject(model, "name", r->cfg.name);
@@ -654,7 +669,12 @@ ts_status ts_train(const ts_train_options *o) {
     if (r.total_steps < 1) r.total_steps = 1;
     r.warmup = o->warmup >= 0 ? o->warmup : ts_default_warmup(r.total_steps);
 
-    ts_backend_options bo = {o->device, o->threads, o->mem_limit};
+    ts_backend_options bo = {o->device, o->threads, o->mem_limit, o->precision};
+    r.opt = o->opt;
+    if (o->precision == TS_PREC_FP16) {
+        ts_loss_scaler_init(&r.scaler);
+        r.opt.scaler = &r.scaler;
+    }
     if (!bo.threads && r.K > 1) { /* the node's cores shared among its ranks */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         bo.threads = cores / ts_dist_local_size() > 1 ? (int)(cores / ts_dist_local_size()) : 1;
@@ -699,9 +719,10 @@ ts_status ts_train(const ts_train_options *o) {
     if (!r.failed_together) st = agree(&r, st); /* all ranks leave with rank 0's outcome */
     if (st == TS_OK) report_phase(&r, "done");
     if (st == TS_OK && !o->quiet && r.lead)
-        printf("%s on %s: %ld steps, train loss %.4f, val loss %.4f (ppl %.2f), %.0f tok/s, "
+        printf("%s on %s%s%s: %ld steps, train loss %.4f, val loss %.4f (ppl %.2f), %.0f tok/s, "
                "peak memory %.1f MiB -> %s/result.json\n",
-               r.cfg.name, o->backend, r.step,
+               r.cfg.name, o->backend, o->precision ? " " : "",
+               o->precision ? ts_precision_name(o->precision) : "", r.step,
                cJSON_GetArraySize(r.curve)
                    ? cJSON_GetArrayItem(
                          cJSON_GetArrayItem(r.curve, cJSON_GetArraySize(r.curve) - 1), 2)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backends/precision.h"
 #include "model/model.h"
 #include "train/step.h"
 #include "util/error.h"
@@ -41,6 +42,7 @@ typedef struct {
     int no_shuffle;         /* visit windows in file order (for parity runs against PyTorch) */
     long max_nonfinite;     /* stop as diverged after this many non-finite steps in a row (20) */
     const char *losses_out; /* optional: per-step losses as text, one per line */
+    ts_precision precision; /* --precision (backends/precision.h); fp16 adds loss scaling */
 } ts_train_options;
 
 /* A supervising process (tunescale sweep) may pass a pipe in TUNESCALE_PROGRESS_FD: the run then

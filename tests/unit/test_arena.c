@@ -81,7 +81,7 @@ static void test_random_plans(void **state) {
 static void test_replay_and_too_big(void **state) {
     (void)state;
     ts_backend *be = NULL;
-    ts_backend_options o = {0, 1, 0};
+    ts_backend_options o = {0, 1, 0, TS_PREC_FP32};
     assert_int_equal(ts_backend_create("cpu", &o, &be), TS_OK);
     size_t sizes[] = {100, 300, 20, 500, 7, 512, 1};
     size_t n = sizeof sizes / sizeof sizes[0];
@@ -121,7 +121,7 @@ static void test_replay_and_too_big(void **state) {
 static void test_env_cap_and_categories(void **state) {
     (void)state;
     ts_backend *be = NULL;
-    ts_backend_options o = {0, 1, 0};
+    ts_backend_options o = {0, 1, 0, TS_PREC_FP32};
     assert_int_equal(ts_backend_create("cpu", &o, &be), TS_OK);
     assert_int_equal(be->max_buffer_bytes, (TS_MAX_BUFFER_ELEMENTS * 4) & ~(size_t)63);
     ts_backend_destroy(be);

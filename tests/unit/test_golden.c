@@ -110,7 +110,8 @@ static void run_golden(const char *file, const char *model_name) {
 
     ts_model_config cfg;
     assert_int_equal(ts_model_config_lookup(model_name, &cfg), TS_OK);
-    ts_backend_options bo = {0, 1, 0}; /* one thread: the golden files were made with one */
+    ts_backend_options bo = {0, 1, 0,
+                             TS_PREC_FP32}; /* one thread: the golden files were made with one */
     ts_backend *be;
     assert_int_equal(ts_backend_create("cpu", &bo, &be), TS_OK);
     ts_model *m;

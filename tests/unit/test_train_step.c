@@ -33,7 +33,7 @@ static void make_on(fixture *f, const char *name, const char *backend) {
     assert_int_equal(ts_model_config_lookup(name, &cfg), TS_OK);
     cfg.vocab_size = V;
     cfg.dropout = 0.1f; /* masks from the step's seed and number */
-    ts_backend_options bo = {0, 1, 0};
+    ts_backend_options bo = {0, 1, 0, TS_PREC_FP32};
     assert_int_equal(ts_backend_create(backend, &bo, &f->be), TS_OK);
     assert_int_equal(ts_model_create(&cfg, f->be, &f->m), TS_OK);
     assert_int_equal(ts_model_reserve(f->m, B, T), TS_OK);
