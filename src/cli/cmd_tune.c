@@ -33,7 +33,7 @@ static void usage(FILE *out) {
 }
 
 int cmd_tune(int argc, char **argv) {
-    ts_cli_backend bk = {NULL, 0, {0, 0, 0}};
+    ts_cli_backend bk = {NULL, 0, {0}};
     double budget = 60;
     int json = 0, first;
     const ts_cli_opt opts[] = {TS_OPT_NUM("budget", TS_ARG_DOUBLE, &budget, 1, 86400),

@@ -155,7 +155,7 @@ static void test_nonfinite_skips(void **state) {
 static void test_ahead_matches_in_order(void **state) {
     (void)state;
     ts_backend *probe = NULL;
-    ts_backend_options bo = {0, 1, 0};
+    ts_backend_options bo = {0, 1, 0, TS_PREC_FP32};
     const char *backend = ts_backend_create("opencl", &bo, &probe) == TS_OK ? "opencl" : "cpu";
     ts_backend_destroy(probe);
     fixture a, b;
