@@ -17,6 +17,7 @@
 #include <CL/cl.h>
 
 #include "backends/backend.h"
+#include "backends/op_launch.h"
 
 struct ts_buffer {
     cl_mem mem;
@@ -27,8 +28,8 @@ struct ts_buffer {
 #define OCL_PROGRAMS(X)                                                                            \
     X(elementwise)                                                                                 \
     X(bias)                                                                                        \
-    X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)              \
-        X(attention_flash)
+    X(embedding)                                                                                   \
+    X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -38,20 +39,16 @@ typedef enum {
 
 /* Every kernel the backend launches, once: X(kernel, program). The kernel is the function
  * ts_<kernel> in cl/<program>.cl, named like the op it serves and like the Vulkan shader of
- * the same job (vulkan_internal.h). */
+ * the same job (vulkan_internal.h). The kernels of the ops in op_launch.h come after these
+ * (OCL_OP_KERNEL). */
 #define OCL_KERNELS(X)                                                                             \
-    X(add, elementwise)                                                                            \
     X(scale, elementwise)                                                                          \
     X(scale2d, elementwise)                                                                        \
-    X(gelu_forward, elementwise)                                                                   \
-    X(gelu_backward, elementwise)                                                                  \
     X(dropout, elementwise)                                                                        \
-    X(bias_add, bias)                                                                              \
     X(colsum_partial, bias)                                                                        \
     X(colsum_finish, bias)                                                                         \
     X(embedding_forward, embedding)                                                                \
     X(embedding_backward, embedding)                                                               \
-    X(layernorm_forward, layernorm)                                                                \
     X(layernorm_backward, layernorm)                                                               \
     X(layernorm_param_partial, layernorm)                                                          \
     X(permute_heads, attention)                                                                    \
@@ -61,8 +58,6 @@ typedef enum {
     X(attention_delta, attention_flash)                                                            \
     X(attention_backward_dq, attention_flash)                                                      \
     X(attention_backward_dkdv, attention_flash)                                                    \
-    X(lstm_cell_forward, lstm)                                                                     \
-    X(lstm_cell_backward, lstm)                                                                    \
     X(crossentropy_forward, loss)                                                                  \
     X(crossentropy_backward, loss)                                                                 \
     X(reduce_partial, reduce)                                                                      \
@@ -70,9 +65,15 @@ typedef enum {
     X(adamw, optim)                                                                                \
     X(peak_fma, peak)                                                                              \
     X(peak_copy, peak)
+/* For TS_OP_LAUNCH over ops.def: X(op, program) for each op of op_launch.h. */
+#define OCL_OP_KERNEL(X, name, grid, program, family, ...) X(name, program)
 typedef enum {
 #define OCL_KERNEL_ID(k, program) OCL_K_##k,
     OCL_KERNELS(OCL_KERNEL_ID)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(OCL_OP_KERNEL, OCL_KERNEL_ID, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 #undef OCL_KERNEL_ID
         OCL_K_COUNT
 } ocl_kernel_id;

@@ -1,7 +1,8 @@
 /*
- * opencl_ops.c — the host side of every op except gemm: validate the views (as the CPU backend
- * does, so a bad view is an error, never a wild device write), then enqueue the kernel from
- * cl/. Nothing here waits for the device.
+ * opencl_ops.c — the host side of every op except gemm, attention and peak: the generated
+ * launch of the single-kernel ops of op_launch.h and the hand-written ones of the rest, each
+ * enqueueing its kernels from cl/ (the frontend has checked the views). Nothing here waits for
+ * the device.
  */
 #include "backends/opencl/opencl_internal.h"
 
@@ -40,6 +41,40 @@ static void launch_2d(ts_backend *be, ocl_kernel_id id, size_t cols, size_t rows
     ocl_launch(be, id, 2, global, local, nargs, args);
 }
 
+/* ---- the ops of op_launch.h: one kernel over the op's arguments -------------------------- */
+
+/* Arguments: each tensor as (buffer, offset), then the scalar words (4 bytes each, whatever
+ * their type in the kernel). */
+static void launch_op(ts_backend *be, ocl_kernel_id id, const char *op, ts_grid grid,
+                      const ts_launch_tensor *tensors, int nt, const uint32_t *words, int nw) {
+    enum { MAX_ARGS = 32 };
+    if (ts_launch_empty(tensors, nt)) return;
+    for (int i = 0; i < nt; i++)
+        if (too_big(be, tensors[i].n, op)) return;
+    ocl_arg args[MAX_ARGS];
+    int nargs = 0;
+    for (int i = 0; i < nt && nargs + 2 <= MAX_ARGS; i++) {
+        args[nargs++] = ocl_mem(tensors[i].t.buf->mem);
+        args[nargs++] = ocl_u64((cl_ulong)tensors[i].t.off);
+    }
+    for (int i = 0; i < nw && nargs < MAX_ARGS; i++)
+        args[nargs++] = ocl_u32(words[i]);
+    if (grid.kind == TS_GRID_ROWS)
+        launch_rows(be, id, grid.rows, nargs, args);
+    else if (grid.kind == TS_GRID_MATRIX)
+        launch_2d(be, id, grid.cols, grid.rows, nargs, args);
+    else
+        launch_1d(be, id, grid.rows, nargs, args);
+}
+
+#define OCL_LAUNCHED_OP(unused, name, grid, program, family, ...)                                  \
+    void ocl_##name(ts_backend *be, TS_OP_PARAMS(__VA_ARGS__))                                     \
+        TS_LAUNCH_BODY(launch_op, OCL_K_##name, name, grid, __VA_ARGS__)
+#define TS_OP(name, exempt, check, ...) TS_OP_LAUNCH(OCL_LAUNCHED_OP, ~, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
+#undef OCL_LAUNCHED_OP
+
 /* ---- elementwise and copies ----------------------------------------------------------- */
 
 void ocl_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
@@ -73,12 +108,6 @@ void ocl_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueCopyBuffer", "copy", err);
 }
 
-void ocl_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
-    if (n == 0 || too_big(be, n, "add")) return;
-    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(a), OCL_VIEW(b), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_add, n, NARGS(args), args);
-}
-
 void ocl_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
     if (n == 0 || too_big(be, n, "scale")) return;
     ocl_arg args[] = {OCL_VIEW(x), ocl_f32(s), ocl_u32((cl_uint)n)};
@@ -86,15 +115,6 @@ void ocl_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
 }
 
 /* ---- bias ------------------------------------------------------------------------------ */
-
-void ocl_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols) {
-    if (rows <= 0 || cols <= 0) return;
-    size_t n = (size_t)rows * cols;
-    if (too_big(be, n, "bias_add")) return;
-    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(bias), ocl_u32((cl_uint)rows),
-                      ocl_u32((cl_uint)cols)};
-    launch_2d(be, OCL_K_bias_add, (size_t)cols, (size_t)rows, NARGS(args), args);
-}
 
 /* dst[c] += sum_k part[k * width + base + c] for c < cols (bias.cl). */
 static void colsum_finish(ts_backend *be, ts_tensor dst, cl_mem part, int cols, int chunks,
@@ -153,19 +173,6 @@ void ocl_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts
 
 /* ---- LayerNorm ------------------------------------------------------------------------- */
 
-void ocl_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
-                           ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
-                           float eps) {
-    const char *op = "layernorm_forward";
-    if (N <= 0 || C <= 0) return;
-    size_t nc = (size_t)N * C;
-    if (too_big(be, nc, op)) return;
-    ocl_arg args[] = {OCL_VIEW(out),       OCL_VIEW(mean),      OCL_VIEW(rstd),
-                      OCL_VIEW(inp),       OCL_VIEW(weight),    OCL_VIEW(bias),
-                      ocl_u32((cl_uint)N), ocl_u32((cl_uint)C), ocl_f32(eps)};
-    launch_rows(be, OCL_K_layernorm_forward, (size_t)N, NARGS(args), args);
-}
-
 void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
                             ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
                             ts_tensor rstd, int N, int C) {
@@ -189,18 +196,6 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
 }
 
 /* ---- activations ----------------------------------------------------------------------- */
-
-void ocl_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
-    if (n == 0 || too_big(be, n, "gelu_forward")) return;
-    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(inp), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_gelu_forward, n, NARGS(args), args);
-}
-
-void ocl_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
-    if (n == 0 || too_big(be, n, "gelu_backward")) return;
-    ocl_arg args[] = {OCL_VIEW(dinp), OCL_VIEW(inp), OCL_VIEW(dout), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_gelu_backward, n, NARGS(args), args);
-}
 
 /* Backward is the same masking of dout (same key, same mask), so both ops run this. */
 void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -310,36 +305,6 @@ void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt,
                       OCL_VIEW(att),       ocl_u32((cl_uint)((size_t)BH * T)),
                       ocl_u32((cl_uint)T), ocl_f32(scale)};
     launch_rows(be, OCL_K_softmax_causal_backward, (size_t)BH * T, NARGS(args), args);
-}
-
-/* ---- LSTM ------------------------------------------------------------------------------ */
-
-static int lstm_shape_ok(ts_backend *be, const char *op, int B, int H, int ld_state) {
-    if (B <= 0 || H <= 0) return 0;
-    return !too_big(be, (size_t)B * 4 * H, op) && !too_big(be, (size_t)B * ld_state, op);
-}
-
-void ocl_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
-                           ts_tensor c_prev, int B, int H, int ld_state) {
-    const char *op = "lstm_cell_forward";
-    if (!lstm_shape_ok(be, op, B, H, ld_state)) return;
-    ocl_arg args[] = {
-        OCL_VIEW(h),      OCL_VIEW(c),         OCL_VIEW(act),       OCL_VIEW(pre),
-        OCL_VIEW(c_prev), ocl_u32((cl_uint)B), ocl_u32((cl_uint)H), ocl_u32((cl_uint)ld_state)};
-    launch_2d(be, OCL_K_lstm_cell_forward, (size_t)H, (size_t)B, NARGS(args), args);
-}
-
-void ocl_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
-                            ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
-                            int H, int ld_state) {
-    const char *op = "lstm_cell_backward";
-    if (!lstm_shape_ok(be, op, B, H, ld_state)) return;
-    ocl_arg args[] = {OCL_VIEW(dpre),      OCL_VIEW(dc_prev),
-                      OCL_VIEW(dh),        OCL_VIEW(dc),
-                      OCL_VIEW(act),       OCL_VIEW(c),
-                      OCL_VIEW(c_prev),    ocl_u32((cl_uint)B),
-                      ocl_u32((cl_uint)H), ocl_u32((cl_uint)ld_state)};
-    launch_2d(be, OCL_K_lstm_cell_backward, (size_t)H, (size_t)B, NARGS(args), args);
 }
 
 /* ---- loss ------------------------------------------------------------------------------ */

@@ -31,6 +31,10 @@ static const struct {
 } kernel_table[OCL_K_COUNT] = {
 #define OCL_KERNEL_ENTRY(k, program) [OCL_K_##k] = {OCL_P_##program, "ts_" #k},
     OCL_KERNELS(OCL_KERNEL_ENTRY)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(OCL_OP_KERNEL, OCL_KERNEL_ENTRY, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 #undef OCL_KERNEL_ENTRY
 };
 

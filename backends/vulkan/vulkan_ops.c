@@ -1,7 +1,8 @@
 /*
- * vulkan_ops.c — the host side of every op except gemm: validate the views (as the CPU backend
- * does, so a bad view is an error, never a wild device write), then record the shader from
- * shaders/ with its push constants. Nothing here waits for the device.
+ * vulkan_ops.c — the host side of every op except gemm, attention and peak: the generated
+ * launch of the single-kernel ops of op_launch.h and the hand-written ones of the rest, each
+ * recording its shaders from shaders/ with their push constants (the frontend has checked
+ * the views). Nothing here waits for the device.
  *
  * Each push-constant struct mirrors the `P` block of its shader member for member (all 4-byte
  * scalars, so std430 adds no padding).
@@ -13,6 +14,38 @@
 
 #define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define U(x)  ((uint32_t)(x))
+
+/* ---- the ops of op_launch.h: one shader over the op's arguments --------------------------- */
+
+/* Bindings: the tensors in order, each as a window of its extent; push constants: the
+ * tensors' offsets, then the scalar words. */
+static void launch_op(ts_backend *be, vk_kernel_id id, const char *op, ts_grid grid,
+                      const ts_launch_tensor *tensors, int nt, const uint32_t *words, int nw) {
+    enum { MAX_WORDS = 32 };
+    if (ts_launch_empty(tensors, nt)) return;
+    if (nt > VK_MAX_BINDINGS || nt + nw > MAX_WORDS) {
+        vk_fail(be, 0, "%s: %d tensors and %d scalars are more than a launch takes", op, nt, nw);
+        return;
+    }
+    uint32_t push[MAX_WORDS];
+    vk_arg args[VK_MAX_BINDINGS];
+    for (int i = 0; i < nt; i++) {
+        push[i] = U(tensors[i].t.off);
+        args[i] = VK_ARG(tensors[i].t.buf, push[i], tensors[i].n);
+    }
+    memcpy(push + nt, words, (size_t)nw * sizeof *words);
+    size_t items =
+        grid.kind == TS_GRID_ROWS ? grid.rows * vk_ctx_of(be)->row_wg : grid.rows * grid.cols;
+    vk_dispatch_items(be, id, args, nt, push, (size_t)(nt + nw) * sizeof *push, items);
+}
+
+#define VK_LAUNCHED_OP(unused, name, grid, program, family, ...)                                   \
+    void vk_##name(ts_backend *be, TS_OP_PARAMS(__VA_ARGS__))                                      \
+        TS_LAUNCH_BODY(launch_op, VK_K_##name, name, grid, __VA_ARGS__)
+#define TS_OP(name, exempt, check, ...) TS_OP_LAUNCH(VK_LAUNCHED_OP, ~, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
+#undef VK_LAUNCHED_OP
 
 /* ---- elementwise and copies ----------------------------------------------------------- */
 
@@ -51,15 +84,6 @@ void vk_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     vk_barrier(be);
 }
 
-void vk_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
-    if (n == 0) return;
-    struct {
-        uint32_t oo, ao, bo, n;
-    } p = {U(out.off), U(a.off), U(b.off), U(n)};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(a.buf, p.ao, n), VK_ARG(b.buf, p.bo, n)};
-    vk_dispatch_items(be, VK_K_add, args, NB(args), &p, sizeof p, n);
-}
-
 void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
     if (n == 0) return;
     struct {
@@ -71,16 +95,6 @@ void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
 }
 
 /* ---- bias ------------------------------------------------------------------------------ */
-
-void vk_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols) {
-    if (rows <= 0 || cols <= 0) return;
-    size_t n = (size_t)rows * cols;
-    struct {
-        uint32_t oo, bo, rows, cols;
-    } p = {U(out.off), U(bias.off), U(rows), U(cols)};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(bias.buf, p.bo, (size_t)cols)};
-    vk_dispatch_items(be, VK_K_bias_add, args, NB(args), &p, sizeof p, n);
-}
 
 /* dst[c] += sum_k part[k * width + base + c] for c < cols. */
 static void colsum_finish(ts_backend *be, ts_tensor dst, ts_buffer *part, int cols, int chunks,
@@ -142,23 +156,6 @@ void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_
 
 /* ---- LayerNorm ------------------------------------------------------------------------- */
 
-void vk_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
-                          ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
-                          float eps) {
-    if (N <= 0 || C <= 0) return;
-    size_t nc = (size_t)N * C;
-    struct {
-        uint32_t oo, mo, ro, xo, wo, bo, N, C;
-        float eps;
-    } p = {U(out.off),  U(mean.off), U(rstd.off), U(inp.off), U(weight.off),
-           U(bias.off), U(N),        U(C),        eps};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, nc),           VK_ARG(mean.buf, p.mo, (size_t)N),
-                     VK_ARG(rstd.buf, p.ro, (size_t)N),   VK_ARG(inp.buf, p.xo, nc),
-                     VK_ARG(weight.buf, p.wo, (size_t)C), VK_ARG(bias.buf, p.bo, (size_t)C)};
-    vk_dispatch_items(be, VK_K_layernorm_forward, args, NB(args), &p, sizeof p,
-                      (size_t)N * vk_ctx_of(be)->row_wg);
-}
-
 void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
                            ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
                            ts_tensor rstd, int N, int C) {
@@ -191,25 +188,6 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
 }
 
 /* ---- activations ----------------------------------------------------------------------- */
-
-void vk_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
-    if (n == 0) return;
-    struct {
-        uint32_t oo, xo, n;
-    } p = {U(out.off), U(inp.off), U(n)};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(inp.buf, p.xo, n)};
-    vk_dispatch_items(be, VK_K_gelu_forward, args, NB(args), &p, sizeof p, n);
-}
-
-void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
-    if (n == 0) return;
-    struct {
-        uint32_t dio, xo, go, n;
-    } p = {U(dinp.off), U(inp.off), U(dout.off), U(n)};
-    vk_arg args[] = {VK_ARG(dinp.buf, p.dio, n), VK_ARG(inp.buf, p.xo, n),
-                     VK_ARG(dout.buf, p.go, n)};
-    vk_dispatch_items(be, VK_K_gelu_backward, args, NB(args), &p, sizeof p, n);
-}
 
 /* Backward is the same masking of dout (same key, same mask), so both ops run this. */
 void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
@@ -335,37 +313,6 @@ void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, 
                      VK_ARG(att.buf, p.ao, n)};
     vk_dispatch_items(be, VK_K_softmax_causal_backward, args, NB(args), &p, sizeof p,
                       (size_t)BH * T * vk_ctx_of(be)->row_wg);
-}
-
-/* ---- LSTM ------------------------------------------------------------------------------ */
-
-void vk_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
-                          ts_tensor c_prev, int B, int H, int ld_state) {
-    if (B <= 0 || H <= 0) return;
-    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
-    struct {
-        uint32_t ho, co, ao, po, cpo, B, H, ld;
-    } p = {U(h.off), U(c.off), U(act.off), U(pre.off), U(c_prev.off), U(B), U(H), U(ld_state)};
-    vk_arg args[] = {VK_ARG(h.buf, p.ho, state), VK_ARG(c.buf, p.co, state),
-                     VK_ARG(act.buf, p.ao, gates), VK_ARG(pre.buf, p.po, gates),
-                     VK_ARG(c_prev.buf, p.cpo, state)};
-    vk_dispatch_items(be, VK_K_lstm_cell_forward, args, NB(args), &p, sizeof p, (size_t)B * H);
-}
-
-void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
-                           ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B, int H,
-                           int ld_state) {
-    if (B <= 0 || H <= 0) return;
-    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
-    struct {
-        uint32_t dpo, dcpo, dho, dco, ao, co, cpo, B, H, ld;
-    } p = {U(dpre.off), U(dc_prev.off), U(dh.off), U(dc.off), U(act.off),
-           U(c.off),    U(c_prev.off),  U(B),      U(H),      U(ld_state)};
-    vk_arg args[] = {VK_ARG(dpre.buf, p.dpo, gates),  VK_ARG(dc_prev.buf, p.dcpo, state),
-                     VK_ARG(dh.buf, p.dho, state),    VK_ARG(dc.buf, p.dco, state),
-                     VK_ARG(act.buf, p.ao, gates),    VK_ARG(c.buf, p.co, state),
-                     VK_ARG(c_prev.buf, p.cpo, state)};
-    vk_dispatch_items(be, VK_K_lstm_cell_backward, args, NB(args), &p, sizeof p, (size_t)B * H);
 }
 
 /* ---- loss ------------------------------------------------------------------------------ */
