@@ -28,8 +28,8 @@ struct ts_buffer {
 #define OCL_PROGRAMS(X)                                                                            \
     X(elementwise)                                                                                 \
     X(bias)                                                                                        \
-    X(embedding)                                                                                   \
-    X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash)
+    X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)              \
+        X(attention_flash)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
