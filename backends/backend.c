@@ -387,6 +387,31 @@ int ts_check_dropout(ts_backend *be, const char *op, size_t n, float p) {
     return 0;
 }
 
+ts_dropout_words ts_dropout_words_of(float p, ts_dropout_key key) {
+    /* u = (w >> 8) * 2^-24 >= p  <=>  (w >> 8) >= ceil(p * 2^24), exactly, as an integer compare */
+    return (ts_dropout_words){(uint32_t)ceil((double)p * 16777216.0),
+                              p < 1.0f ? 1.0f / (1.0f - p) : 0.0f,
+                              (uint32_t)key.seed,
+                              (uint32_t)(key.seed >> 32),
+                              key.step,
+                              key.tensor_id,
+                              (uint32_t)key.offset,
+                              key.span,
+                              key.stride};
+}
+
+ts_adamw_scalars ts_adamw_scalars_of(double lr, double beta1, double beta2, double eps,
+                                     double weight_decay, int t) {
+    return (ts_adamw_scalars){(float)(1.0 - lr * weight_decay),
+                              (float)beta1,
+                              (float)beta2,
+                              (float)eps,
+                              (float)(1.0 - beta1),
+                              (float)(1.0 - beta2),
+                              (float)(-lr / (1.0 - pow(beta1, t))),
+                              (float)sqrt(1.0 - pow(beta2, t))};
+}
+
 int ts_check_attention(ts_backend *be, const char *op, int BH, int T, int HS, float p) {
     if (BH == 0 || T == 0) return 1;
     if (HS < 1 || HS > TS_ATTENTION_MAX_HS) {

@@ -132,11 +132,10 @@ void cpu_philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t ke
 static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n, float p,
                           ts_dropout_key key) {
     const uint32_t k[2] = {(uint32_t)key.seed, (uint32_t)(key.seed >> 32)};
-    const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    const ts_dropout_words d = ts_dropout_words_of(p, key);
+    const float scale = d.scale;
+    const uint32_t thr = d.thr;
     const size_t span = 4 * PHILOX_LANES; /* elements per cpu_philox_lanes call */
-    /* u = (w >> 8) * 2^-24 >= p  <=>  (w >> 8) >= p * 2^24, exactly, as an integer compare */
-    const double thr_d = ceil((double)p * 16777216.0);
-    const uint32_t thr = (uint32_t)thr_d;
     /* The tensor is runs of `run` elements whose global indices start at offset + r * stride
      * (one run for a whole tensor). Groups of span global elements, aligned to the Philox
      * blocks, are the parallel work items; a run that starts mid-block adds a group. */

@@ -50,11 +50,9 @@ void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
     float *pp = cpu_f32(param);
     const float *pg = cpu_f32(grad);
     float *pm = cpu_f32(m), *pv = cpu_f32(v);
-    const float decay = (float)(1.0 - lr * weight_decay);
-    const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
-    const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
-    const float neg_step = (float)(-lr / (1.0 - pow(beta1, t)));
-    const float bc2_sqrt = (float)sqrt(1.0 - pow(beta2, t));
+    const ts_adamw_scalars s = ts_adamw_scalars_of(lr, beta1, beta2, eps, weight_decay, t);
+    const float decay = s.decay, b1 = s.b1, b2 = s.b2, e = s.eps, a1 = s.a1, a2 = s.a2;
+    const float neg_step = s.neg_step, bc2_sqrt = s.bc2_sqrt;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float g = pg[i] * grad_scale;

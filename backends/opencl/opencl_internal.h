@@ -143,41 +143,39 @@ cl_kernel ocl_kernel(ts_backend *be, ocl_kernel_id id);
 void ocl_release_programs(ocl_ctx *ctx);
 
 /* Kernel arguments: a tagged list so that one call sets them all and names the kernel on
- * failure. */
-typedef enum { OCL_ARG_MEM, OCL_ARG_U64, OCL_ARG_U32, OCL_ARG_I32, OCL_ARG_F32 } ocl_arg_kind;
+ * failure. Each kind once: X(constructor and union member, type). */
+#define OCL_ARG_KINDS(X)                                                                           \
+    X(mem, cl_mem) X(u64, cl_ulong) X(u32, cl_uint) X(i32, cl_int) X(f32, cl_float)
+typedef enum {
+#define OCL_ARG_KIND(m, type) OCL_ARG_##m,
+    OCL_ARG_KINDS(OCL_ARG_KIND)
+#undef OCL_ARG_KIND
+} ocl_arg_kind;
 typedef struct {
     ocl_arg_kind kind;
     union {
-        cl_mem mem;
-        cl_ulong u64;
-        cl_uint u32;
-        cl_int i32;
-        cl_float f32;
-    } v;
+#define OCL_ARG_MEMBER(m, type) type m;
+        OCL_ARG_KINDS(OCL_ARG_MEMBER)
+#undef OCL_ARG_MEMBER
+    } v; /* every member at offset 0: clSetKernelArg takes &v and the member's size */
 } ocl_arg;
 
-static inline ocl_arg ocl_mem(cl_mem m) {
-    ocl_arg a = {.kind = OCL_ARG_MEM, .v.mem = m};
-    return a;
-}
-static inline ocl_arg ocl_u64(cl_ulong x) {
-    ocl_arg a = {.kind = OCL_ARG_U64, .v.u64 = x};
-    return a;
-}
-static inline ocl_arg ocl_u32(cl_uint x) {
-    ocl_arg a = {.kind = OCL_ARG_U32, .v.u32 = x};
-    return a;
-}
-static inline ocl_arg ocl_i32(cl_int x) {
-    ocl_arg a = {.kind = OCL_ARG_I32, .v.i32 = x};
-    return a;
-}
-static inline ocl_arg ocl_f32(cl_float x) {
-    ocl_arg a = {.kind = OCL_ARG_F32, .v.f32 = x};
-    return a;
-}
+/* ocl_mem(cl_mem), ocl_u64(cl_ulong), ... */
+#define OCL_ARG_CONSTRUCTOR(m, type)                                                               \
+    static inline ocl_arg ocl_##m(type x) {                                                        \
+        return (ocl_arg){.kind = OCL_ARG_##m, .v.m = x};                                           \
+    }
+OCL_ARG_KINDS(OCL_ARG_CONSTRUCTOR)
+#undef OCL_ARG_CONSTRUCTOR
+
 /* A view as two arguments: its cl_mem and its element offset. */
 #define OCL_VIEW(t) ocl_mem((t).buf->mem), ocl_u64((cl_ulong)(t).off)
+/* A dropout mask as the kernels take it: thr, scale, then the key (d from ts_dropout_words_of;
+ * the offset as a whole ulong). */
+#define OCL_DROPOUT_ARGS(d, key)                                                                   \
+    ocl_u32((d).thr), ocl_f32((d).scale), ocl_u32((d).seed_lo), ocl_u32((d).seed_hi),              \
+        ocl_u32((d).step), ocl_u32((d).tensor_id), ocl_u64((cl_ulong)(key).offset),                \
+        ocl_u32((d).span), ocl_u32((d).stride)
 
 /* Sets the arguments and enqueues the kernel over `global` items (each dimension rounded up to
  * a multiple of `local`; local NULL lets the driver choose). Errors are recorded. */

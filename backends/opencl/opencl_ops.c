@@ -208,21 +208,8 @@ void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n,
     }
     /* The Philox block counter is 32 bits (backend.h), so 2^34 elements at most. */
     if (too_big(be, n, op)) return;
-    /* Same scalars as the CPU backend: keep iff (w >> 8) >= ceil(p * 2^24), scale 1/(1-p). */
-    const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    const cl_uint thr = (cl_uint)ceil((double)p * 16777216.0);
-    ocl_arg args[] = {OCL_VIEW(out),
-                      OCL_VIEW(inp),
-                      ocl_u32((cl_uint)n),
-                      ocl_u32(thr),
-                      ocl_f32(scale),
-                      ocl_u32((cl_uint)key.seed),
-                      ocl_u32((cl_uint)(key.seed >> 32)),
-                      ocl_u32(key.step),
-                      ocl_u32(key.tensor_id),
-                      ocl_u64((cl_ulong)key.offset),
-                      ocl_u32(key.span),
-                      ocl_u32(key.stride)};
+    const ts_dropout_words d = ts_dropout_words_of(p, key);
+    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(inp), ocl_u32((cl_uint)n), OCL_DROPOUT_ARGS(d, key)};
     /* one work-item per Philox block when the slice is block-aligned, else one per element */
     int blocks = key.span == 0 && key.offset % 4 == 0;
     launch_1d(be, OCL_K_dropout, blocks ? (n + 3) / 4 : n, NARGS(args), args);
@@ -367,15 +354,10 @@ void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
     const char *op = "adamw";
     if (n == 0) return;
     if (too_big(be, n, op)) return;
-    /* Derived in double and rounded once, exactly as cpu_adamw. */
-    const float decay = (float)(1.0 - lr * weight_decay);
-    const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
-    const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
-    const float neg_step = (float)(-lr / (1.0 - pow(beta1, t)));
-    const float bc2_sqrt = (float)sqrt(1.0 - pow(beta2, t));
-    ocl_arg args[] = {OCL_VIEW(param),     OCL_VIEW(grad),     OCL_VIEW(m), OCL_VIEW(v),
-                      ocl_u32((cl_uint)n), ocl_f32(decay),     ocl_f32(b1), ocl_f32(b2),
-                      ocl_f32(e),          ocl_f32(a1),        ocl_f32(a2), ocl_f32(neg_step),
-                      ocl_f32(bc2_sqrt),   ocl_f32(grad_scale)};
+    const ts_adamw_scalars s = ts_adamw_scalars_of(lr, beta1, beta2, eps, weight_decay, t);
+    ocl_arg args[] = {OCL_VIEW(param),     OCL_VIEW(grad),     OCL_VIEW(m),   OCL_VIEW(v),
+                      ocl_u32((cl_uint)n), ocl_f32(s.decay),   ocl_f32(s.b1), ocl_f32(s.b2),
+                      ocl_f32(s.eps),      ocl_f32(s.a1),      ocl_f32(s.a2), ocl_f32(s.neg_step),
+                      ocl_f32(s.bc2_sqrt), ocl_f32(grad_scale)};
     launch_1d(be, OCL_K_adamw, n, NARGS(args), args);
 }

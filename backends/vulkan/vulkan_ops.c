@@ -207,24 +207,10 @@ void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, 
                 (unsigned long long)g_last);
         return;
     }
-    /* Same scalars as the CPU backend: keep iff (w >> 8) >= ceil(p * 2^24), scale 1/(1-p). */
     struct {
-        uint32_t oo, xo, n, thr;
-        float scale;
-        uint32_t seed_lo, seed_hi, step, tensor_id;
-        uint32_t offset, span, stride;
-    } pc = {U(out.off),
-            U(inp.off),
-            U(n),
-            (uint32_t)ceil((double)p * 16777216.0),
-            p < 1.0f ? 1.0f / (1.0f - p) : 0.0f,
-            (uint32_t)key.seed,
-            (uint32_t)(key.seed >> 32),
-            key.step,
-            key.tensor_id,
-            (uint32_t)key.offset,
-            key.span,
-            key.stride};
+        uint32_t oo, xo, n;
+        ts_dropout_words d;
+    } pc = {U(out.off), U(inp.off), U(n), ts_dropout_words_of(p, key)};
     vk_arg args[] = {VK_ARG(out.buf, pc.oo, n), VK_ARG(inp.buf, pc.xo, n)};
     /* one item per Philox block when the slice is block-aligned, else one per element */
     int blocks = key.span == 0 && key.offset % 4 == 0;
@@ -380,23 +366,12 @@ void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_t
               double lr, double beta1, double beta2, double eps, double weight_decay, int t,
               float grad_scale) {
     if (n == 0) return;
-    /* Derived in double and rounded once, exactly as cpu_adamw. */
     struct {
         uint32_t po, go, mo, vo, n;
-        float decay, b1, b2, eps, a1, a2, neg_step, bc2_sqrt, grad_scale;
-    } p = {U(param.off),
-           U(grad.off),
-           U(m.off),
-           U(v.off),
-           U(n),
-           (float)(1.0 - lr * weight_decay),
-           (float)beta1,
-           (float)beta2,
-           (float)eps,
-           (float)(1.0 - beta1),
-           (float)(1.0 - beta2),
-           (float)(-lr / (1.0 - pow(beta1, t))),
-           (float)sqrt(1.0 - pow(beta2, t)),
+        ts_adamw_scalars s;
+        float grad_scale;
+    } p = {U(param.off), U(grad.off), U(m.off),
+           U(v.off),     U(n),        ts_adamw_scalars_of(lr, beta1, beta2, eps, weight_decay, t),
            grad_scale};
     vk_arg args[] = {VK_ARG(param.buf, p.po, n), VK_ARG(grad.buf, p.go, n), VK_ARG(m.buf, p.mo, n),
                      VK_ARG(v.buf, p.vo, n)};
