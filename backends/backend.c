@@ -331,6 +331,21 @@ void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...) {
     va_end(ap);
 }
 
+ts_backend *ts_backend_new(const ts_backend_iface *iface, size_t ctx_bytes) {
+    ts_backend *be = calloc(1, sizeof *be);
+    void *ctx = calloc(1, ctx_bytes);
+    if (!be || !ctx) {
+        free(be);
+        free(ctx);
+        ts_set_error_status(TS_ENOMEM, "out of host memory creating the %s backend", iface->name);
+        return NULL;
+    }
+    be->iface = iface;
+    be->ctx = ctx;
+    be->error = TS_OK;
+    return be;
+}
+
 ts_status ts_backend_replay_error(ts_backend *be) {
     return ts_set_error_status(be->error, "%s backend: %s", be->iface->name, be->error_msg);
 }

@@ -212,6 +212,9 @@ void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...)
 void ts_backend_vfail(ts_backend *be, ts_status st, const char *fmt, va_list ap);
 /* Re-sets the recorded first failure as the current error message and returns its status. */
 ts_status ts_backend_replay_error(ts_backend *be);
+/* For a backend's create: a zeroed ts_backend running iface, with a zeroed context of
+ * ctx_bytes in be->ctx; NULL with TS_ENOMEM set when host memory runs out. */
+ts_backend *ts_backend_new(const ts_backend_iface *iface, size_t ctx_bytes);
 
 /* Argument checks that do not depend on the backend, named by ops.def and run by the frontend
  * before an op reaches a backend; each records the failure and returns 0. */

@@ -4,6 +4,7 @@
  * never depend on the thread count.
  */
 #include "backends/cpu/cpu_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 #include <string.h>
@@ -169,7 +170,4 @@ void cpu_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n,
     dropout_apply(be, cpu_f32(out), cpu_f32(inp), n, p, key);
 }
 
-void cpu_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                          ts_dropout_key key) {
-    cpu_dropout_forward(be, dinp, dout, n, p, key); /* the same mask applied to dout */
-}
+TS_DROPOUT_BACKWARD(cpu)

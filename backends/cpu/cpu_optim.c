@@ -6,12 +6,15 @@
  * in chunk order, so the result is the same for any thread count.
  */
 #include "backends/cpu/cpu_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 
 #define SUM_CHUNK 4096
 
-static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares) {
+static void reduce(ts_backend *be, const char *op, ts_tensor out, ts_tensor x, size_t n,
+                   int squares) {
+    (void)op; /* nothing here can fail */
     float *po = cpu_f32(out);
     const float *px = n ? cpu_f32(x) : NULL;
     size_t chunks = (n + SUM_CHUNK - 1) / SUM_CHUNK;
@@ -28,13 +31,7 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     po[0] = (float)total;
 }
 
-void cpu_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 0);
-}
-
-void cpu_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 1);
-}
+TS_SUM_OPS(cpu)
 
 /*
  * torch.optim.AdamW (PyTorch 1.13 _single_tensor_adamw), step t >= 1, in its order:

@@ -474,16 +474,9 @@ ts_status ts_opencl_backend_create(const ts_backend_options *o, ts_backend **out
     *out = NULL;
     int index = o ? o->device : 0;
     if (index < 0) return ts_set_error_status(TS_EUSAGE, "--device must be >= 0, not %d", index);
-    ts_backend *be = calloc(1, sizeof *be);
-    ocl_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!be || !ctx) {
-        free(be);
-        free(ctx);
-        return ts_set_error_status(TS_ENOMEM, "out of host memory creating the opencl backend");
-    }
-    be->iface = &ocl_iface;
-    be->ctx = ctx;
-    be->error = TS_OK;
+    ts_backend *be = ts_backend_new(&ocl_iface, sizeof(ocl_ctx));
+    if (!be) return TS_ENOMEM;
+    ocl_ctx *ctx = ocl_ctx_of(be);
     ts_status st = init_ctx(ctx, index);
     if (st != TS_OK) {
         char msg[1024];

@@ -47,13 +47,17 @@ static cJSON *unavailable(cJSON *o, const char *reason) {
     return o;
 }
 
-/* A string property in freshly allocated memory, or NULL when the query fails. */
-static char *platform_string(cl_platform_id p, cl_platform_info what) {
+/* A string property of device d, or of platform p when d is NULL, in freshly allocated memory;
+ * NULL when the query fails. */
+static char *info_string(cl_platform_id p, cl_device_id d, cl_uint what) {
     size_t n = 0;
-    if (clGetPlatformInfo(p, what, 0, NULL, &n) != CL_SUCCESS || n == 0) return NULL;
+    cl_int err =
+        d ? clGetDeviceInfo(d, what, 0, NULL, &n) : clGetPlatformInfo(p, what, 0, NULL, &n);
+    if (err != CL_SUCCESS || n == 0) return NULL;
     char *s = malloc(n + 1);
     if (!s) return NULL;
-    if (clGetPlatformInfo(p, what, n, s, NULL) != CL_SUCCESS) {
+    err = d ? clGetDeviceInfo(d, what, n, s, NULL) : clGetPlatformInfo(p, what, n, s, NULL);
+    if (err != CL_SUCCESS) {
         free(s);
         return NULL;
     }
@@ -61,17 +65,12 @@ static char *platform_string(cl_platform_id p, cl_platform_info what) {
     return s;
 }
 
+static char *platform_string(cl_platform_id p, cl_platform_info what) {
+    return info_string(p, NULL, what);
+}
+
 static char *device_string(cl_device_id d, cl_device_info what) {
-    size_t n = 0;
-    if (clGetDeviceInfo(d, what, 0, NULL, &n) != CL_SUCCESS || n == 0) return NULL;
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    if (clGetDeviceInfo(d, what, n, s, NULL) != CL_SUCCESS) {
-        free(s);
-        return NULL;
-    }
-    s[n] = '\0';
-    return s;
+    return info_string(NULL, d, what);
 }
 
 /* Adds key: string, trimmed of the trailing spaces some drivers pad with, or null. Frees s. */

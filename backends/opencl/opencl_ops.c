@@ -5,6 +5,7 @@
  * the device.
  */
 #include "backends/opencl/opencl_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 #include <string.h>
@@ -197,7 +198,6 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
 
 /* ---- activations ----------------------------------------------------------------------- */
 
-/* Backward is the same masking of dout (same key, same mask), so both ops run this. */
 void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
                          ts_dropout_key key) {
     const char *op = "dropout";
@@ -215,17 +215,15 @@ void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n,
     launch_1d(be, OCL_K_dropout, blocks ? (n + 3) / 4 : n, NARGS(args), args);
 }
 
-void ocl_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                          ts_dropout_key key) {
-    ocl_dropout_forward(be, dinp, dout, n, p, key);
-}
+TS_DROPOUT_BACKWARD(ocl)
 
 /* ---- attention ------------------------------------------------------------------------- */
 
 /* heads[0..parts) <-> packed; see ts_permute_heads in cl/attention.cl. */
-static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
-                    int T, int NH, int HS, int to_heads) {
+static void permute_heads(ts_backend *be, const char *op, ts_tensor packed, const ts_tensor *heads,
+                          int parts, int B, int T, int NH, int HS, int to_heads) {
     size_t n = (size_t)B * T * NH * HS;
+    if (n == 0 || too_big(be, (size_t)parts * n, op)) return;
     const ts_tensor *h1 = parts == 3 ? &heads[1] : &heads[0];
     const ts_tensor *h2 = parts == 3 ? &heads[2] : &heads[0];
     ocl_arg args[] = {OCL_VIEW(packed),    OCL_VIEW(heads[0]),      OCL_VIEW(*h1),
@@ -235,41 +233,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
     launch_1d(be, OCL_K_permute_heads, n, NARGS(args), args);
 }
 
-static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
-                      int NH, int HS, int to_heads, const char *op) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0 || too_big(be, 3 * n, op)) return;
-    permute(be, packed, heads, 3, B, T, NH, HS, to_heads);
-}
-
-void ocl_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                           int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {q, k, v};
-    qkv_split(be, qkv, heads, B, T, NH, HS, 1, "qkv_split_forward");
-}
-
-void ocl_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
-                            ts_tensor dv, int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {dq, dk, dv};
-    qkv_split(be, dqkv, heads, B, T, NH, HS, 0, "qkv_split_backward");
-}
-
-static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
-                        int HS, int to_heads, const char *op) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0 || too_big(be, n, op)) return;
-    permute(be, packed, &heads, 1, B, T, NH, HS, to_heads);
-}
-
-void ocl_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                             int HS) {
-    heads_merge(be, out, inp, B, T, NH, HS, 0, "heads_merge_forward");
-}
-
-void ocl_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
-                              int HS) {
-    heads_merge(be, dout, dinp, B, T, NH, HS, 1, "heads_merge_backward");
-}
+TS_HEADS_OPS(ocl)
 
 void ocl_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                 float scale) {
@@ -324,8 +288,8 @@ void ocl_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor prob
 
 /* ---- reductions and the optimizer ------------------------------------------------------ */
 
-static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares,
-                   const char *op) {
+static void reduce(ts_backend *be, const char *op, ts_tensor out, ts_tensor x, size_t n,
+                   int squares) {
     if (n == 0) {
         ocl_fill(be, out, 0.0f, 1);
         return;
@@ -340,13 +304,7 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     ocl_launch(be, OCL_K_reduce_finish, 1, &local, &local, NARGS(fargs), fargs);
 }
 
-void ocl_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 0, "sum");
-}
-
-void ocl_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 1, "sum_squares");
-}
+TS_SUM_OPS(ocl)
 
 void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
                double lr, double beta1, double beta2, double eps, double weight_decay, int t,

@@ -8,6 +8,7 @@
  * scalars, so std430 adds no padding).
  */
 #include "backends/vulkan/vulkan_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 #include <string.h>
@@ -189,7 +190,6 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
 
 /* ---- activations ----------------------------------------------------------------------- */
 
-/* Backward is the same masking of dout (same key, same mask), so both ops run this. */
 void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
                         ts_dropout_key key) {
     const char *op = "dropout";
@@ -217,17 +217,16 @@ void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, 
     vk_dispatch_items(be, VK_K_dropout, args, NB(args), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
 }
 
-void vk_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                         ts_dropout_key key) {
-    vk_dropout_forward(be, dinp, dout, n, p, key);
-}
+TS_DROPOUT_BACKWARD(vk)
 
 /* ---- attention ------------------------------------------------------------------------- */
 
 /* heads[0..parts) <-> packed (shaders/permute_heads.comp). */
-static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
-                    int T, int NH, int HS, int to_heads) {
+static void permute_heads(ts_backend *be, const char *op, ts_tensor packed, const ts_tensor *heads,
+                          int parts, int B, int T, int NH, int HS, int to_heads) {
+    (void)op; /* no limit of its own */
     size_t n = (size_t)B * T * NH * HS;
+    if (n == 0) return;
     const ts_tensor *h1 = parts == 3 ? &heads[1] : &heads[0];
     const ts_tensor *h2 = parts == 3 ? &heads[2] : &heads[0];
     struct {
@@ -240,39 +239,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
     vk_dispatch_items(be, VK_K_permute_heads, args, NB(args), &p, sizeof p, n);
 }
 
-static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
-                      int NH, int HS, int to_heads) {
-    if ((size_t)B * T * NH * HS == 0) return;
-    permute(be, packed, heads, 3, B, T, NH, HS, to_heads);
-}
-
-void vk_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                          int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {q, k, v};
-    qkv_split(be, qkv, heads, B, T, NH, HS, 1);
-}
-
-void vk_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk, ts_tensor dv,
-                           int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {dq, dk, dv};
-    qkv_split(be, dqkv, heads, B, T, NH, HS, 0);
-}
-
-static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
-                        int HS, int to_heads) {
-    if ((size_t)B * T * NH * HS == 0) return;
-    permute(be, packed, &heads, 1, B, T, NH, HS, to_heads);
-}
-
-void vk_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                            int HS) {
-    heads_merge(be, out, inp, B, T, NH, HS, 0);
-}
-
-void vk_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
-                             int HS) {
-    heads_merge(be, dout, dinp, B, T, NH, HS, 1);
-}
+TS_HEADS_OPS(vk)
 
 void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                float scale) {
@@ -334,7 +301,9 @@ void vk_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs
 
 /* ---- reductions and the optimizer ------------------------------------------------------ */
 
-static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares) {
+static void reduce(ts_backend *be, const char *op, ts_tensor out, ts_tensor x, size_t n,
+                   int squares) {
+    (void)op; /* no limit of its own */
     if (n == 0) {
         vk_fill(be, out, 0.0f, 1);
         return;
@@ -354,13 +323,7 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     vk_dispatch(be, VK_K_reduce_finish, fargs, NB(fargs), &fp, sizeof fp, 1, 1, 1);
 }
 
-void vk_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 0);
-}
-
-void vk_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 1);
-}
+TS_SUM_OPS(vk)
 
 void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_tensor v, size_t n,
               double lr, double beta1, double beta2, double eps, double weight_decay, int t,
