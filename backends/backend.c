@@ -331,6 +331,15 @@ void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...) {
     va_end(ap);
 }
 
+void ts_backend_fail_call(ts_backend *be, int oom, const char *call, const char *op,
+                          const char *error, int code, const char *device) {
+    if (oom)
+        ts_backend_fail(be, TS_ENOMEM, "out of device memory: %s (%s) failed with %s on %s", call,
+                        op, error, device);
+    else
+        ts_backend_fail(be, TS_ERR, "%s (%s) failed: %s (%d)", call, op, error, code);
+}
+
 ts_backend *ts_backend_new(const ts_backend_iface *iface, size_t ctx_bytes) {
     ts_backend *be = calloc(1, sizeof *be);
     void *ctx = calloc(1, ctx_bytes);

@@ -210,6 +210,10 @@ ts_status ts_backend_sync(ts_backend *be);
 void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ts_backend_vfail(ts_backend *be, ts_status st, const char *fmt, va_list ap);
+/* Records a failed device call: "<call> (<op>) failed: <error> (<code>)", or with oom set
+ * "out of device memory: <call> (<op>) failed with <error> on <device>" as TS_ENOMEM. */
+void ts_backend_fail_call(ts_backend *be, int oom, const char *call, const char *op,
+                          const char *error, int code, const char *device);
 /* Re-sets the recorded first failure as the current error message and returns its status. */
 ts_status ts_backend_replay_error(ts_backend *be);
 /* For a backend's create: a zeroed ts_backend running iface, with a zeroed context of

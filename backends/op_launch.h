@@ -104,6 +104,14 @@ static inline uint32_t ts_word_f32(float x) {
                (int)(sizeof words_ / sizeof words_[0]));                                           \
     }
 
+/* For TS_OP_LAUNCH with x = (function prefix, kernel id prefix): the op's function
+ * <prefix>_<op>(be, its ops.def parameters), which calls the backend's static launch_op. */
+#define TS_LAUNCHED_OP_DEFINE(x, name, grid, program, family, ...)                                 \
+    void TS_PP_CAT(TS_LAUNCH_PAIR_1 x, _##name)(ts_backend * be, TS_OP_PARAMS(__VA_ARGS__))        \
+        TS_LAUNCH_BODY(launch_op, TS_PP_CAT(TS_LAUNCH_PAIR_2 x, name), name, grid, __VA_ARGS__)
+#define TS_LAUNCH_PAIR_1(a, b) a
+#define TS_LAUNCH_PAIR_2(a, b) b
+
 /* 1 when some tensor of the launch is empty (the op has nothing to do). */
 static inline int ts_launch_empty(const ts_launch_tensor *t, int nt) {
     for (int i = 0; i < nt; i++)

@@ -29,10 +29,12 @@
 
 #define OCL_ERR(x)                                                                                 \
     { x, #x }
-static const struct {
-    cl_int code;
+typedef struct {
+    int code;
     const char *name;
-} cl_errors[] = {
+} code_name;
+
+static const code_name cl_errors[] = {
     OCL_ERR(CL_SUCCESS),
     OCL_ERR(CL_DEVICE_NOT_FOUND),
     OCL_ERR(CL_DEVICE_NOT_AVAILABLE),
@@ -99,10 +101,7 @@ static const struct {
     OCL_ERR(CL_PLATFORM_NOT_FOUND_KHR),
 };
 
-static const struct {
-    int code;
-    const char *name;
-} clblast_errors[] = {
+static const code_name clblast_errors[] = {
     OCL_ERR(CLBlastNotImplemented),
     OCL_ERR(CLBlastInvalidMatrixA),
     OCL_ERR(CLBlastInvalidMatrixB),
@@ -125,16 +124,22 @@ static const struct {
 };
 #undef OCL_ERR
 
+/* The name of `code` in table[0..n), or NULL. */
+static const char *find_name(const code_name *table, size_t n, int code) {
+    for (size_t i = 0; i < n; i++)
+        if (table[i].code == code) return table[i].name;
+    return NULL;
+}
+
 const char *ocl_error_name(cl_int err) {
-    for (size_t i = 0; i < sizeof cl_errors / sizeof cl_errors[0]; i++)
-        if (cl_errors[i].code == err) return cl_errors[i].name;
-    return "unknown OpenCL error";
+    const char *name = find_name(cl_errors, sizeof cl_errors / sizeof cl_errors[0], err);
+    return name ? name : "unknown OpenCL error";
 }
 
 const char *ocl_clblast_error_name(int status) {
-    for (size_t i = 0; i < sizeof clblast_errors / sizeof clblast_errors[0]; i++)
-        if (clblast_errors[i].code == status) return clblast_errors[i].name;
-    return ocl_error_name((cl_int)status); /* CLBlast passes OpenCL's own codes through */
+    const char *name =
+        find_name(clblast_errors, sizeof clblast_errors / sizeof clblast_errors[0], status);
+    return name ? name : ocl_error_name((cl_int)status); /* CLBlast passes OpenCL's codes on */
 }
 
 int ocl_is_oom(cl_int err) {
@@ -142,19 +147,9 @@ int ocl_is_oom(cl_int err) {
            err == CL_OUT_OF_HOST_MEMORY;
 }
 
-void ocl_fail(ts_backend *be, int oom, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    ts_backend_vfail(be, oom ? TS_ENOMEM : TS_ERR, fmt, ap);
-    va_end(ap);
-}
-
 void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err) {
-    if (ocl_is_oom(err))
-        ocl_fail(be, 1, "out of device memory: %s (%s) failed with %s on %s", call, op,
-                 ocl_error_name(err), ocl_ctx_of(be)->device_name);
-    else
-        ocl_fail(be, 0, "%s (%s) failed: %s (%d)", call, op, ocl_error_name(err), (int)err);
+    ts_backend_fail_call(be, ocl_is_oom(err), call, op, ocl_error_name(err), (int)err,
+                         ocl_ctx_of(be)->device_name);
 }
 
 cl_mem ocl_scratch(ts_backend *be, size_t bytes) {

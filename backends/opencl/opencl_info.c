@@ -86,30 +86,21 @@ static void add_owned_string(cJSON *o, const char *key, char *s) {
     free(s);
 }
 
-/* Numeric device properties come in several widths; read into the right one, report a double
- * (exact up to 2^53 bytes, far beyond any device) or null when the driver refuses. */
-static void add_ulong(cJSON *o, const char *key, cl_device_id d, cl_device_info what) {
-    cl_ulong v = 0;
-    if (clGetDeviceInfo(d, what, sizeof v, &v, NULL) == CL_SUCCESS)
-        cJSON_AddNumberToObject(o, key, (double)v);
-    else
+/* Numeric device properties come as cl_ulong, cl_uint or size_t: read `bytes` of one, report a
+ * double (exact up to 2^53 bytes, far beyond any device) or null when the driver refuses. */
+static void add_number(cJSON *o, const char *key, cl_device_id d, cl_device_info what,
+                       size_t bytes) {
+    union {
+        cl_ulong u64;
+        cl_uint u32;
+        size_t z;
+    } v = {0};
+    if (clGetDeviceInfo(d, what, bytes, &v, NULL) != CL_SUCCESS)
         cJSON_AddNullToObject(o, key);
-}
-
-static void add_uint(cJSON *o, const char *key, cl_device_id d, cl_device_info what) {
-    cl_uint v = 0;
-    if (clGetDeviceInfo(d, what, sizeof v, &v, NULL) == CL_SUCCESS)
-        cJSON_AddNumberToObject(o, key, v);
+    else if (bytes == sizeof v.u32)
+        cJSON_AddNumberToObject(o, key, v.u32);
     else
-        cJSON_AddNullToObject(o, key);
-}
-
-static void add_size(cJSON *o, const char *key, cl_device_id d, cl_device_info what) {
-    size_t v = 0;
-    if (clGetDeviceInfo(d, what, sizeof v, &v, NULL) == CL_SUCCESS)
-        cJSON_AddNumberToObject(o, key, (double)v);
-    else
-        cJSON_AddNullToObject(o, key);
+        cJSON_AddNumberToObject(o, key, bytes == sizeof v.z ? (double)v.z : (double)v.u64);
 }
 
 /* Whole-word search in a space-separated extension list ("cl_khr_fp16" must not match a
@@ -149,12 +140,12 @@ static cJSON *device_json(cl_device_id d, int index) {
     else
         cJSON_AddNullToObject(o, "type");
 
-    add_ulong(o, "global_mem_bytes", d, CL_DEVICE_GLOBAL_MEM_SIZE);
-    add_ulong(o, "max_alloc_bytes", d, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
-    add_ulong(o, "local_mem_bytes", d, CL_DEVICE_LOCAL_MEM_SIZE);
-    add_uint(o, "compute_units", d, CL_DEVICE_MAX_COMPUTE_UNITS);
-    add_uint(o, "max_clock_mhz", d, CL_DEVICE_MAX_CLOCK_FREQUENCY);
-    add_size(o, "max_work_group_size", d, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+    add_number(o, "global_mem_bytes", d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
+    add_number(o, "max_alloc_bytes", d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+    add_number(o, "local_mem_bytes", d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(cl_ulong));
+    add_number(o, "compute_units", d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint));
+    add_number(o, "max_clock_mhz", d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint));
+    add_number(o, "max_work_group_size", d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(size_t));
 
     char *ext = device_string(d, CL_DEVICE_EXTENSIONS);
     /* Devices without doubles may answer the FP-config query with an error rather than 0. */

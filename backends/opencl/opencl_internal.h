@@ -123,10 +123,10 @@ const char *ocl_clblast_error_name(int status);
 /* 1 for the codes that mean the device ran out of memory. */
 int ocl_is_oom(cl_int err);
 
-/* Records the first error of the stream (printf format); later ones are dropped. The status is
- * TS_ENOMEM when oom is set, else TS_ERR. */
-void ocl_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Records a failed OpenCL call: "<call> (<op>): <CL_ERROR_NAME>". */
+/* Records the first error of the stream (printf format; later ones are dropped) as TS_ENOMEM
+ * when oom is set, else TS_ERR. */
+#define ocl_fail(be, oom, ...) ts_backend_fail((be), (oom) ? TS_ENOMEM : TS_ERR, __VA_ARGS__)
+/* Records a failed OpenCL call (ts_backend_fail_call with its CL_ERROR_NAME). */
 void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err);
 
 /* A device scratch buffer of at least `bytes`, or NULL with an error recorded. */

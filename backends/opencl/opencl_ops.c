@@ -68,13 +68,10 @@ static void launch_op(ts_backend *be, ocl_kernel_id id, const char *op, ts_grid 
         launch_1d(be, id, grid.rows, nargs, args);
 }
 
-#define OCL_LAUNCHED_OP(unused, name, grid, program, family, ...)                                  \
-    void ocl_##name(ts_backend *be, TS_OP_PARAMS(__VA_ARGS__))                                     \
-        TS_LAUNCH_BODY(launch_op, OCL_K_##name, name, grid, __VA_ARGS__)
-#define TS_OP(name, exempt, check, ...) TS_OP_LAUNCH(OCL_LAUNCHED_OP, ~, name, __VA_ARGS__)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(TS_LAUNCHED_OP_DEFINE, (ocl, OCL_K_), name, __VA_ARGS__)
 #include "backends/ops.def"
 #undef TS_OP
-#undef OCL_LAUNCHED_OP
 
 /* ---- elementwise and copies ----------------------------------------------------------- */
 

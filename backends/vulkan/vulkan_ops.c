@@ -40,13 +40,10 @@ static void launch_op(ts_backend *be, vk_kernel_id id, const char *op, ts_grid g
     vk_dispatch_items(be, id, args, nt, push, (size_t)(nt + nw) * sizeof *push, items);
 }
 
-#define VK_LAUNCHED_OP(unused, name, grid, program, family, ...)                                   \
-    void vk_##name(ts_backend *be, TS_OP_PARAMS(__VA_ARGS__))                                      \
-        TS_LAUNCH_BODY(launch_op, VK_K_##name, name, grid, __VA_ARGS__)
-#define TS_OP(name, exempt, check, ...) TS_OP_LAUNCH(VK_LAUNCHED_OP, ~, name, __VA_ARGS__)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(TS_LAUNCHED_OP_DEFINE, (vk, VK_K_), name, __VA_ARGS__)
 #include "backends/ops.def"
 #undef TS_OP
-#undef VK_LAUNCHED_OP
 
 /* ---- elementwise and copies ----------------------------------------------------------- */
 
