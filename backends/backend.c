@@ -331,6 +331,18 @@ void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...) {
     va_end(ap);
 }
 
+void ts_backend_fail_bad_data(ts_backend *be, int code) {
+    if (code == TS_BAD_EMBEDDING_ID)
+        ts_backend_fail(be, TS_ERR,
+                        "embedding: an id is outside the table [0, V) (found on the device)");
+    else if (code == TS_BAD_TARGET)
+        ts_backend_fail(be, TS_ERR,
+                        "crossentropy: a target is outside the vocabulary [0, V) and is not the "
+                        "ignore index (found on the device)");
+    else
+        ts_backend_fail(be, TS_ERR, "a kernel reported bad data (code %d)", code);
+}
+
 void ts_backend_fail_call(ts_backend *be, int oom, const char *call, const char *op,
                           const char *error, int code, const char *device) {
     if (oom)

@@ -210,6 +210,11 @@ ts_status ts_backend_sync(ts_backend *be);
 void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ts_backend_vfail(ts_backend *be, ts_status st, const char *fmt, va_list ap);
+/* Codes a device kernel writes to its status word when it meets bad data (ids and targets live
+ * on the device, so only the device can check them), and the error each one records. */
+#define TS_BAD_EMBEDDING_ID 1
+#define TS_BAD_TARGET       2
+void ts_backend_fail_bad_data(ts_backend *be, int code);
 /* Records a failed device call: "<call> (<op>) failed: <error> (<code>)", or with oom set
  * "out of device memory: <call> (<op>) failed with <error> on <device>" as TS_ENOMEM. */
 void ts_backend_fail_call(ts_backend *be, int oom, const char *call, const char *op,

@@ -47,8 +47,18 @@
         reduce(be, "sum_squares", out, x, n, 1);                                                   \
     }
 
-/* Backward is the same masking of dout (same key, same mask) as the forward. */
-#define TS_DROPOUT_BACKWARD(prefix)                                                                \
+/* Needs static void dropout_mask(ts_backend *be, const char *op, ts_tensor out, ts_tensor inp,
+ * size_t n, float p, ts_dropout_key key) for n > 0 and p > 0; p == 0 copies. Backward is the
+ * same masking of dout (same key, same mask) as the forward. */
+#define TS_DROPOUT_OPS(prefix)                                                                     \
+    void prefix##_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p, \
+                                  ts_dropout_key key) {                                            \
+        if (n == 0) return;                                                                        \
+        if (p == 0.0f)                                                                             \
+            prefix##_copy(be, out, inp, n);                                                        \
+        else                                                                                       \
+            dropout_mask(be, "dropout", out, inp, n, p, key);                                      \
+    }                                                                                              \
     void prefix##_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n,       \
                                    float p, ts_dropout_key key) {                                  \
         prefix##_dropout_forward(be, dinp, dout, n, p, key);                                       \

@@ -130,8 +130,11 @@ void cpu_philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t ke
     }
 }
 
-static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n, float p,
-                          ts_dropout_key key) {
+static void dropout_mask(ts_backend *be, const char *op, ts_tensor out_t, ts_tensor inp_t, size_t n,
+                         float p, ts_dropout_key key) {
+    (void)op; /* nothing here can fail */
+    float *out = cpu_f32(out_t);
+    const float *in = cpu_f32(inp_t);
     const uint32_t k[2] = {(uint32_t)key.seed, (uint32_t)(key.seed >> 32)};
     const ts_dropout_words d = ts_dropout_words_of(p, key);
     const float scale = d.scale;
@@ -160,14 +163,4 @@ static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n,
     }
 }
 
-void cpu_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                         ts_dropout_key key) {
-    if (n == 0) return;
-    if (p == 0.0f) {
-        cpu_copy(be, out, inp, n);
-        return;
-    }
-    dropout_apply(be, cpu_f32(out), cpu_f32(inp), n, p, key);
-}
-
-TS_DROPOUT_BACKWARD(cpu)
+TS_DROPOUT_OPS(cpu)

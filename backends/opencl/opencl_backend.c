@@ -236,15 +236,7 @@ static void check_status_word(ts_backend *be) {
         ocl_fail_call(be, "clEnqueueReadBuffer", "status word", err);
         return;
     }
-    if (word == 0) return;
-    if (word == OCL_BAD_EMBEDDING_ID)
-        ocl_fail(be, 0, "embedding: an id is outside the table [0, V) (found on the device)");
-    else if (word == OCL_BAD_TARGET)
-        ocl_fail(be, 0,
-                 "crossentropy: a target is outside the vocabulary [0, V) and is not the "
-                 "ignore index (found on the device)");
-    else
-        ocl_fail(be, 0, "a kernel reported bad data (code %d)", (int)word);
+    if (word != 0) ts_backend_fail_bad_data(be, (int)word);
 }
 
 static ts_status ocl_sync(ts_backend *be) {

@@ -41,12 +41,6 @@ static const char *cl_error_name(cl_int err) {
     }
 }
 
-static cJSON *unavailable(cJSON *o, const char *reason) {
-    cJSON_AddBoolToObject(o, "available", 0);
-    cJSON_AddStringToObject(o, "reason", reason);
-    return o;
-}
-
 /* A string property of device d, or of platform p when d is NULL, in freshly allocated memory;
  * NULL when the query fails. */
 static char *info_string(cl_platform_id p, cl_device_id d, cl_uint what) {
@@ -192,27 +186,27 @@ static cJSON *platform_json(cl_platform_id p, int platform_index, int *next_inde
 }
 
 cJSON *ts_opencl_info_json(void) {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = ts_info_object(1);
     if (!o) return NULL;
-    cJSON_AddBoolToObject(o, "built", 1);
 
     cl_uint n = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &n);
     if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n == 0))
-        return unavailable(o, "no OpenCL platform found (install an ICD, e.g. pocl-opencl-icd, "
-                              "or your GPU driver's)");
+        return ts_info_unavailable(
+            o, "no OpenCL platform found (install an ICD, e.g. pocl-opencl-icd, "
+               "or your GPU driver's)");
     char msg[160];
     if (err != CL_SUCCESS) {
         snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", cl_error_name(err), (int)err);
-        return unavailable(o, msg);
+        return ts_info_unavailable(o, msg);
     }
     cl_platform_id *ids = malloc(n * sizeof *ids);
-    if (!ids) return unavailable(o, "out of memory listing OpenCL platforms");
+    if (!ids) return ts_info_unavailable(o, "out of memory listing OpenCL platforms");
     err = clGetPlatformIDs(n, ids, NULL);
     if (err != CL_SUCCESS) {
         free(ids);
         snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", cl_error_name(err), (int)err);
-        return unavailable(o, msg);
+        return ts_info_unavailable(o, msg);
     }
 
     cJSON *platforms = cJSON_CreateArray();
@@ -225,7 +219,7 @@ cJSON *ts_opencl_info_json(void) {
 
     /* "available" leads the object so that a reader sees the verdict before the details. */
     if (n_devices == 0) {
-        unavailable(o, "OpenCL platforms found, but none has a device");
+        ts_info_unavailable(o, "OpenCL platforms found, but none has a device");
     } else {
         cJSON_AddBoolToObject(o, "available", 1);
     }

@@ -90,8 +90,8 @@ typedef enum {
 
 /* Codes a kernel writes to the device status word when it meets bad data (ids and targets
  * live on the device, so they can only be checked there); sync reads the word. */
-#define OCL_BAD_EMBEDDING_ID 1
-#define OCL_BAD_TARGET       2
+#define OCL_BAD_EMBEDDING_ID TS_BAD_EMBEDDING_ID
+#define OCL_BAD_TARGET       TS_BAD_TARGET
 
 typedef struct {
     cl_platform_id platform;

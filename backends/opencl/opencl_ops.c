@@ -141,11 +141,7 @@ void ocl_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows
 void ocl_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
                            int C, int V, int accumulate) {
     const char *op = "embedding_forward";
-    if (n <= 0 || C <= 0) return;
-    if (V <= 0) {
-        ocl_fail(be, 0, "%s: empty table (V=%d)", op, V);
-        return;
-    }
+    if (n <= 0 || C <= 0) return; /* V > 0 here: the frontend checked the table */
     if (too_big(be, (size_t)n * C, op) || too_big(be, (size_t)V * C, op)) return;
     ocl_arg args[] = {
         OCL_VIEW(out),       OCL_VIEW(table), OCL_VIEW(ids),       ocl_u32((cl_uint)n),
@@ -195,14 +191,8 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
 
 /* ---- activations ----------------------------------------------------------------------- */
 
-void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                         ts_dropout_key key) {
-    const char *op = "dropout";
-    if (n == 0) return;
-    if (p == 0.0f) {
-        ocl_copy(be, out, inp, n);
-        return;
-    }
+static void dropout_mask(ts_backend *be, const char *op, ts_tensor out, ts_tensor inp, size_t n,
+                         float p, ts_dropout_key key) {
     /* The Philox block counter is 32 bits (backend.h), so 2^34 elements at most. */
     if (too_big(be, n, op)) return;
     const ts_dropout_words d = ts_dropout_words_of(p, key);
@@ -212,7 +202,7 @@ void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n,
     launch_1d(be, OCL_K_dropout, blocks ? (n + 3) / 4 : n, NARGS(args), args);
 }
 
-TS_DROPOUT_BACKWARD(ocl)
+TS_DROPOUT_OPS(ocl)
 
 /* ---- attention ------------------------------------------------------------------------- */
 

@@ -199,12 +199,6 @@ static cJSON *device_json(VkPhysicalDevice pd, int index, uint32_t instance_api)
     return o;
 }
 
-static cJSON *unavailable(cJSON *o, const char *reason) {
-    cJSON_AddBoolToObject(o, "available", 0);
-    cJSON_AddStringToObject(o, "reason", reason);
-    return o;
-}
-
 static const char *no_driver_reason =
     "no Vulkan driver found (install mesa-vulkan-drivers for lavapipe, or your GPU driver)";
 
@@ -232,9 +226,8 @@ static int has_portability_enumeration(void) {
 }
 
 cJSON *ts_vulkan_info_json(void) {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = ts_info_object(1);
     if (!o) return NULL;
-    cJSON_AddBoolToObject(o, "built", 1);
 
     uint32_t loader = loader_version();
     /* A 1.0 loader rejects any higher apiVersion; a newer one accepts its own version, which
@@ -256,10 +249,10 @@ cJSON *ts_vulkan_info_json(void) {
     VkInstance instance = VK_NULL_HANDLE;
     VkResult r = vkCreateInstance(&info, NULL, &instance);
     char msg[160];
-    if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return unavailable(o, no_driver_reason);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return ts_info_unavailable(o, no_driver_reason);
     if (r != VK_SUCCESS) {
         snprintf(msg, sizeof msg, "vkCreateInstance failed: %s (%d)", vk_result_str(r), (int)r);
-        return unavailable(o, msg);
+        return ts_info_unavailable(o, msg);
     }
 
     uint32_t n = 0;
@@ -269,7 +262,7 @@ cJSON *ts_vulkan_info_json(void) {
         pds = calloc(n, sizeof *pds);
         if (!pds) {
             vkDestroyInstance(instance, NULL);
-            return unavailable(o, "out of memory listing Vulkan devices");
+            return ts_info_unavailable(o, "out of memory listing Vulkan devices");
         }
         /* VK_INCOMPLETE only means a device vanished between the calls; n is updated. */
         r = vkEnumeratePhysicalDevices(instance, &n, pds);
@@ -280,12 +273,12 @@ cJSON *ts_vulkan_info_json(void) {
         vkDestroyInstance(instance, NULL);
         snprintf(msg, sizeof msg, "vkEnumeratePhysicalDevices failed: %s (%d)", vk_result_str(r),
                  (int)r);
-        return unavailable(o, msg);
+        return ts_info_unavailable(o, msg);
     }
     if (n == 0) {
         free(pds);
         vkDestroyInstance(instance, NULL);
-        return unavailable(o, no_driver_reason);
+        return ts_info_unavailable(o, no_driver_reason);
     }
 
     cJSON_AddBoolToObject(o, "available", 1);

@@ -122,12 +122,7 @@ void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows,
 
 void vk_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
                           int C, int V, int accumulate) {
-    const char *op = "embedding_forward";
-    if (n <= 0 || C <= 0) return;
-    if (V <= 0) {
-        vk_fail(be, 0, "%s: empty table (V=%d)", op, V);
-        return;
-    }
+    if (n <= 0 || C <= 0) return; /* V > 0 here: the frontend checked the table */
     struct {
         uint32_t oo, to, io, n, C;
         int32_t V, accumulate;
@@ -187,14 +182,8 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
 
 /* ---- activations ----------------------------------------------------------------------- */
 
-void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                        ts_dropout_key key) {
-    const char *op = "dropout";
-    if (n == 0) return;
-    if (p == 0.0f) {
-        vk_copy(be, out, inp, n);
-        return;
-    }
+static void dropout_mask(ts_backend *be, const char *op, ts_tensor out, ts_tensor inp, size_t n,
+                         float p, ts_dropout_key key) {
     /* A slice's global indices are 32-bit in the shader: check the last one here. */
     uint64_t g_last =
         key.span ? key.offset + (uint64_t)((n - 1) / key.span) * key.stride + (n - 1) % key.span
@@ -214,7 +203,7 @@ void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, 
     vk_dispatch_items(be, VK_K_dropout, args, NB(args), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
 }
 
-TS_DROPOUT_BACKWARD(vk)
+TS_DROPOUT_OPS(vk)
 
 /* ---- attention ------------------------------------------------------------------------- */
 
