@@ -12,34 +12,12 @@
 #include <CL/cl.h>
 
 #include "backends/device_info.h"
+#include "backends/opencl/opencl_internal.h"
 
 /* The ICD loader's "no platform" code lives in cl_ext.h; its value is fixed by the spec. */
 #ifndef CL_PLATFORM_NOT_FOUND_KHR
 #define CL_PLATFORM_NOT_FOUND_KHR -1001
 #endif
-
-static const char *cl_error_name(cl_int err) {
-    switch (err) {
-    case CL_DEVICE_NOT_FOUND:
-        return "CL_DEVICE_NOT_FOUND";
-    case CL_OUT_OF_RESOURCES:
-        return "CL_OUT_OF_RESOURCES";
-    case CL_OUT_OF_HOST_MEMORY:
-        return "CL_OUT_OF_HOST_MEMORY";
-    case CL_INVALID_VALUE:
-        return "CL_INVALID_VALUE";
-    case CL_INVALID_PLATFORM:
-        return "CL_INVALID_PLATFORM";
-    case CL_INVALID_DEVICE:
-        return "CL_INVALID_DEVICE";
-    case CL_INVALID_DEVICE_TYPE:
-        return "CL_INVALID_DEVICE_TYPE";
-    case CL_PLATFORM_NOT_FOUND_KHR:
-        return "CL_PLATFORM_NOT_FOUND_KHR";
-    default:
-        return "unknown error";
-    }
-}
 
 /* A string property of device d, or of platform p when d is NULL, in freshly allocated memory;
  * NULL when the query fails. */
@@ -172,7 +150,7 @@ static cJSON *platform_json(cl_platform_id p, int platform_index, int *next_inde
         /* A broken platform should not hide the others; say what failed on it. */
         char msg[128];
         snprintf(msg, sizeof msg, "clGetDeviceIDs failed: %s (%d)",
-                 err != CL_SUCCESS ? cl_error_name(err) : "out of memory", (int)err);
+                 err != CL_SUCCESS ? ocl_error_name(err) : "out of memory", (int)err);
         cJSON_AddStringToObject(o, "error", msg);
         free(ids);
         return o;
@@ -197,7 +175,8 @@ cJSON *ts_opencl_info_json(void) {
                "or your GPU driver's)");
     char msg[160];
     if (err != CL_SUCCESS) {
-        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", cl_error_name(err), (int)err);
+        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", ocl_error_name(err),
+                 (int)err);
         return ts_info_unavailable(o, msg);
     }
     cl_platform_id *ids = malloc(n * sizeof *ids);
@@ -205,7 +184,8 @@ cJSON *ts_opencl_info_json(void) {
     err = clGetPlatformIDs(n, ids, NULL);
     if (err != CL_SUCCESS) {
         free(ids);
-        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", cl_error_name(err), (int)err);
+        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", ocl_error_name(err),
+                 (int)err);
         return ts_info_unavailable(o, msg);
     }
 
