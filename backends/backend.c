@@ -368,6 +368,42 @@ void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...) {
     va_end(ap);
 }
 
+void ts_backend_fail_bad_data(ts_backend *be, int code) {
+    if (code == TS_BAD_EMBEDDING_ID)
+        ts_backend_fail(be, TS_ERR,
+                        "embedding: an id is outside the table [0, V) (found on the device)");
+    else if (code == TS_BAD_TARGET)
+        ts_backend_fail(be, TS_ERR,
+                        "crossentropy: a target is outside the vocabulary [0, V) and is not the "
+                        "ignore index (found on the device)");
+    else
+        ts_backend_fail(be, TS_ERR, "a kernel reported bad data (code %d)", code);
+}
+
+void ts_backend_fail_call(ts_backend *be, int oom, const char *call, const char *op,
+                          const char *error, int code, const char *device) {
+    if (oom)
+        ts_backend_fail(be, TS_ENOMEM, "out of device memory: %s (%s) failed with %s on %s", call,
+                        op, error, device);
+    else
+        ts_backend_fail(be, TS_ERR, "%s (%s) failed: %s (%d)", call, op, error, code);
+}
+
+ts_backend *ts_backend_new(const ts_backend_iface *iface, size_t ctx_bytes) {
+    ts_backend *be = calloc(1, sizeof *be);
+    void *ctx = calloc(1, ctx_bytes);
+    if (!be || !ctx) {
+        free(be);
+        free(ctx);
+        ts_set_error_status(TS_ENOMEM, "out of host memory creating the %s backend", iface->name);
+        return NULL;
+    }
+    be->iface = iface;
+    be->ctx = ctx;
+    be->error = TS_OK;
+    return be;
+}
+
 ts_status ts_backend_replay_error(ts_backend *be) {
     return ts_set_error_status(be->error, "%s backend: %s", be->iface->name, be->error_msg);
 }
@@ -422,6 +458,31 @@ int ts_check_dropout(ts_backend *be, const char *op, size_t n, float p) {
     if (n == 0 || (p >= 0.0f && p <= 1.0f)) return 1;
     ts_backend_fail(be, TS_ERR, "%s: probability %g is outside [0, 1]", op, (double)p);
     return 0;
+}
+
+ts_dropout_words ts_dropout_words_of(float p, ts_dropout_key key) {
+    /* u = (w >> 8) * 2^-24 >= p  <=>  (w >> 8) >= ceil(p * 2^24), exactly, as an integer compare */
+    return (ts_dropout_words){(uint32_t)ceil((double)p * 16777216.0),
+                              p < 1.0f ? 1.0f / (1.0f - p) : 0.0f,
+                              (uint32_t)key.seed,
+                              (uint32_t)(key.seed >> 32),
+                              key.step,
+                              key.tensor_id,
+                              (uint32_t)key.offset,
+                              key.span,
+                              key.stride};
+}
+
+ts_adamw_scalars ts_adamw_scalars_of(double lr, double beta1, double beta2, double eps,
+                                     double weight_decay, int t) {
+    return (ts_adamw_scalars){(float)(1.0 - lr * weight_decay),
+                              (float)beta1,
+                              (float)beta2,
+                              (float)eps,
+                              (float)(1.0 - beta1),
+                              (float)(1.0 - beta2),
+                              (float)(-lr / (1.0 - pow(beta1, t))),
+                              (float)sqrt(1.0 - pow(beta2, t))};
 }
 
 int ts_check_attention(ts_backend *be, const char *op, int BH, int T, int HS, float p) {

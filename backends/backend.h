@@ -24,9 +24,10 @@
  *    see ts_dropout_key, so every backend draws identical masks.
  *
  * The ops themselves, with their arguments and the extent of each tensor, are listed once in
- * backends/ops.def. Adding an op touches: ops.def, backends/cpu/, cl/ + backends/opencl/,
- * shaders/ + backends/vulkan/, and a parity case in tests/unit/test_backend_ops.c (which fails
- * while an op of ops.def has none).
+ * backends/ops.def. Adding an op touches: ops.def, backends/cpu/, cl/, shaders/, and a parity
+ * case in tests/unit/test_backend_ops.c (which fails while an op of ops.def has none); its
+ * OpenCL and Vulkan host code is a TS_LAUNCH_ line in backends/op_launch.h when it is one
+ * kernel over its arguments, else hand-written in backends/opencl/ and backends/vulkan/.
  */
 #ifndef TS_BACKENDS_BACKEND_H
 #define TS_BACKENDS_BACKEND_H
@@ -226,8 +227,20 @@ ts_status ts_download_wait(ts_backend *be, void *dst);
 void ts_backend_fail(ts_backend *be, ts_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ts_backend_vfail(ts_backend *be, ts_status st, const char *fmt, va_list ap);
+/* Codes a device kernel writes to its status word when it meets bad data (ids and targets live
+ * on the device, so only the device can check them), and the error each one records. */
+#define TS_BAD_EMBEDDING_ID 1
+#define TS_BAD_TARGET       2
+void ts_backend_fail_bad_data(ts_backend *be, int code);
+/* Records a failed device call: "<call> (<op>) failed: <error> (<code>)", or with oom set
+ * "out of device memory: <call> (<op>) failed with <error> on <device>" as TS_ENOMEM. */
+void ts_backend_fail_call(ts_backend *be, int oom, const char *call, const char *op,
+                          const char *error, int code, const char *device);
 /* Re-sets the recorded first failure as the current error message and returns its status. */
 ts_status ts_backend_replay_error(ts_backend *be);
+/* For a backend's create: a zeroed ts_backend running iface, with a zeroed context of
+ * ctx_bytes in be->ctx; NULL with TS_ENOMEM set when host memory runs out. */
+ts_backend *ts_backend_new(const ts_backend_iface *iface, size_t ctx_bytes);
 
 /* Argument checks that do not depend on the backend, named by ops.def and run by the frontend
  * before an op reaches a backend; each records the failure and returns 0. */
@@ -240,6 +253,25 @@ int ts_check_dropout(ts_backend *be, const char *op, size_t n, float p);
 int ts_check_attention(ts_backend *be, const char *op, int BH, int T, int HS, float p);
 int ts_check_lstm_ld(ts_backend *be, const char *op, int B, int H, int ld_state);
 int ts_check_adamw_step(ts_backend *be, size_t n, int t);
+
+/* The scalars every backend derives for a dropout mask (p, key), so that all draw the same:
+ * an element is kept iff (w >> 8) >= thr for its Philox word w, and a kept one is scaled by
+ * `scale` (1/(1-p); 0 when p is 1). Laid out as the shaders' 32-bit words (offset is the low
+ * word of key.offset). */
+typedef struct {
+    uint32_t thr;
+    float scale;
+    uint32_t seed_lo, seed_hi, step, tensor_id, offset, span, stride;
+} ts_dropout_words;
+ts_dropout_words ts_dropout_words_of(float p, ts_dropout_key key);
+
+/* The float scalars of an AdamW step (ops.def), each formed in double and rounded once as
+ * PyTorch's Python floats are, in the order the device kernels take them. */
+typedef struct {
+    float decay, b1, b2, eps, a1, a2, neg_step, bc2_sqrt;
+} ts_adamw_scalars;
+ts_adamw_scalars ts_adamw_scalars_of(double lr, double beta1, double beta2, double eps,
+                                     double weight_decay, int t);
 
 /* Elements spanned by `batch` (rows, cols) matrices with leading dimension ld, stride apart;
  * 0 when any of rows, cols, batch is 0. */

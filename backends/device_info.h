@@ -19,6 +19,11 @@
 
 #include <cjson/cJSON.h>
 
+/* For the backends' info functions: a new object {"built": built} (NULL when memory runs out),
+ * and o marked {"available": false, "reason": reason} (o may be NULL); returns o. */
+cJSON *ts_info_object(int built);
+cJSON *ts_info_unavailable(cJSON *o, const char *reason);
+
 /* {"built", "available", "model", "arch", "logical_cores", "physical_cores", "simd": [...],
  *  "blas": {...}, "memory_bytes"} */
 cJSON *ts_cpu_info_json(void);

@@ -17,6 +17,18 @@
                     _18, _19, _20, n, ...)                                                         \
     n
 
+/* TS_PP_IS_PAREN(x): 1 when x expands to something in parentheses, else 0 (so a list can ask
+ * whether an optional per-op macro such as TS_LAUNCH_<op> is defined). TS_PP_IF(c)(t, f): t
+ * when c is 1, f when 0. */
+#define TS_PP_EAT(...)
+#define TS_PP_SECOND_(a, b, ...)  b
+#define TS_PP_IS_PAREN_PROBE(...) ~, 1
+#define TS_PP_IS_PAREN_(...)      TS_PP_SECOND_(__VA_ARGS__, 0, ~)
+#define TS_PP_IS_PAREN(x)         TS_PP_IS_PAREN_(TS_PP_IS_PAREN_PROBE x)
+#define TS_PP_IF(c)               TS_PP_CAT(TS_PP_IF_, c)
+#define TS_PP_IF_0(t, f)          f
+#define TS_PP_IF_1(t, f)          t
+
 /* f(x1) sep() f(x2) sep() ... for every argument */
 #define TS_PP_MAP(f, sep, ...)     TS_PP_CAT(TS_PP_MAP_, TS_PP_NARG(__VA_ARGS__))(f, sep, __VA_ARGS__)
 #define TS_PP_MAP_1(f, s, x)       f(x)

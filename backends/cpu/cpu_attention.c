@@ -8,14 +8,17 @@
  *   q, k, v and the merge input (B, NH, T, HS); the merge output (B, T, C).
  */
 #include "backends/cpu/cpu_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 #include <string.h>
 
 /* Moves rows between (B, T, parts*C) and parts tensors of (B, NH, T, HS); to_heads picks the
  * direction. heads[p] is q, k or v (parts = 3) or the single merge tensor (parts = 1). */
-static void permute_heads(ts_backend *be, ts_tensor packed_t, const ts_tensor *heads_t, int parts,
-                          int B, int T, int NH, int HS, int to_heads) {
+static void permute_heads(ts_backend *be, const char *op, ts_tensor packed_t,
+                          const ts_tensor *heads_t, int parts, int B, int T, int NH, int HS,
+                          int to_heads) {
+    (void)op;                                 /* nothing here can fail */
     if ((size_t)B * T * NH * HS == 0) return; /* empty views were not checked: never touched */
     float *packed = cpu_f32(packed_t), *heads[3] = {NULL, NULL, NULL};
     for (int p = 0; p < parts; p++)
@@ -40,26 +43,7 @@ static void permute_heads(ts_backend *be, ts_tensor packed_t, const ts_tensor *h
     }
 }
 
-void cpu_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                           int B, int T, int NH, int HS) {
-    permute_heads(be, qkv, (ts_tensor[3]){q, k, v}, 3, B, T, NH, HS, 1);
-}
-
-void cpu_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
-                            ts_tensor dv, int B, int T, int NH, int HS) {
-    permute_heads(be, dqkv, (ts_tensor[3]){dq, dk, dv}, 3, B, T, NH, HS, 0);
-}
-
-/* out[b, t, h*HS + d] = inp[b, h, t, d] */
-void cpu_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                             int HS) {
-    permute_heads(be, out, &inp, 1, B, T, NH, HS, 0);
-}
-
-void cpu_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
-                              int HS) {
-    permute_heads(be, dout, &dinp, 1, B, T, NH, HS, 1);
-}
+TS_HEADS_OPS(cpu)
 
 /*
  * Row r = (bh, t) of pre (T wide): att[s] = exp(scale*pre[s] - mx) / sum_{s'<=t} exp(...) for

@@ -221,18 +221,10 @@ ts_status ts_cpu_backend_create(const ts_backend_options *o, ts_backend **out) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 0 ? (int)cores : 1;
     }
-    ts_backend *be = calloc(1, sizeof *be);
-    cpu_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!be || !ctx) {
-        free(be);
-        free(ctx);
-        return ts_set_error_status(TS_ENOMEM, "out of host memory creating the cpu backend");
-    }
-    ctx->threads = threads;
-    be->iface = &cpu_iface;
-    be->ctx = ctx;
+    ts_backend *be = ts_backend_new(&cpu_iface, sizeof(cpu_ctx));
+    if (!be) return TS_ENOMEM;
+    cpu_ctx_of(be)->threads = threads;
     be->dispatch_per_op = 1; /* an op is one call into the thread pool */
-    be->error = TS_OK;
     /* Every parallel loop names its team size; this sets the default for any other OpenMP
      * code in the process. OpenBLAS runs single-threaded inside our OpenMP loops (cpu_gemm.c):
      * its own pthread pool would spin beside the OpenMP team and slow every op after a gemm. */

@@ -4,6 +4,7 @@
  * never depend on the thread count.
  */
 #include "backends/cpu/cpu_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 #include <string.h>
@@ -129,14 +130,16 @@ void cpu_philox_lanes(uint32_t blk0, uint32_t c2, uint32_t c3, const uint32_t ke
     }
 }
 
-static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n, float p,
-                          ts_dropout_key key) {
+static void dropout_mask(ts_backend *be, const char *op, ts_tensor out_t, ts_tensor inp_t, size_t n,
+                         float p, ts_dropout_key key) {
+    (void)op; /* nothing here can fail */
+    float *out = cpu_f32(out_t);
+    const float *in = cpu_f32(inp_t);
     const uint32_t k[2] = {(uint32_t)key.seed, (uint32_t)(key.seed >> 32)};
-    const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    const ts_dropout_words d = ts_dropout_words_of(p, key);
+    const float scale = d.scale;
+    const uint32_t thr = d.thr;
     const size_t span = 4 * PHILOX_LANES; /* elements per cpu_philox_lanes call */
-    /* u = (w >> 8) * 2^-24 >= p  <=>  (w >> 8) >= p * 2^24, exactly, as an integer compare */
-    const double thr_d = ceil((double)p * 16777216.0);
-    const uint32_t thr = (uint32_t)thr_d;
     /* The tensor is runs of `run` elements whose global indices start at offset + r * stride
      * (one run for a whole tensor). Groups of span global elements, aligned to the Philox
      * blocks, are the parallel work items; a run that starts mid-block adds a group. */
@@ -160,17 +163,4 @@ static void dropout_apply(ts_backend *be, float *out, const float *in, size_t n,
     }
 }
 
-void cpu_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                         ts_dropout_key key) {
-    if (n == 0) return;
-    if (p == 0.0f) {
-        cpu_copy(be, out, inp, n);
-        return;
-    }
-    dropout_apply(be, cpu_f32(out), cpu_f32(inp), n, p, key);
-}
-
-void cpu_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                          ts_dropout_key key) {
-    cpu_dropout_forward(be, dinp, dout, n, p, key); /* the same mask applied to dout */
-}
+TS_DROPOUT_OPS(cpu)

@@ -6,12 +6,15 @@
  * in chunk order, so the result is the same for any thread count.
  */
 #include "backends/cpu/cpu_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 
 #define SUM_CHUNK 4096
 
-static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares) {
+static void reduce(ts_backend *be, const char *op, ts_tensor out, ts_tensor x, size_t n,
+                   int squares) {
+    (void)op; /* nothing here can fail */
     float *po = cpu_f32(out);
     const float *px = n ? cpu_f32(x) : NULL;
     size_t chunks = (n + SUM_CHUNK - 1) / SUM_CHUNK;
@@ -28,13 +31,7 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     po[0] = (float)total;
 }
 
-void cpu_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 0);
-}
-
-void cpu_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 1);
-}
+TS_SUM_OPS(cpu)
 
 /* The gate in the step's own arithmetic: sqrtf of the float sum, the coefficient in double
  * (PyTorch's Python float), so a cpu run is bit for bit the host-side gate it replaces. */
@@ -66,11 +63,9 @@ void cpu_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
     float *pm = cpu_f32(m), *pv = cpu_f32(v);
     const float grad_scale = cpu_f32(gate)[0];
     const int skip = cpu_f32(gate)[1] != 0.0f;
-    const float decay = (float)(1.0 - lr * weight_decay);
-    const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
-    const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
-    const float neg_step = (float)(-lr / (1.0 - pow(beta1, t)));
-    const float bc2_sqrt = (float)sqrt(1.0 - pow(beta2, t));
+    const ts_adamw_scalars s = ts_adamw_scalars_of(lr, beta1, beta2, eps, weight_decay, t);
+    const float decay = s.decay, b1 = s.b1, b2 = s.b2, e = s.eps, a1 = s.a1, a2 = s.a2;
+    const float neg_step = s.neg_step, bc2_sqrt = s.bc2_sqrt;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (n >= CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         float g = pg[i] * grad_scale;

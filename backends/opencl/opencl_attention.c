@@ -1,48 +1,25 @@
 /*
  * opencl_attention.c — the host side of the fused causal attention (cl/attention_flash.cl):
- * checks as the CPU backend makes them, then one forward kernel, or three backward kernels
+ * the device's own size limit, then one forward kernel, or three backward kernels
  * (row sums delta, dq over key tiles, dk and dv over query tiles; no atomics, so every sum has
  * a fixed order).
  */
 #include "backends/opencl/opencl_internal.h"
 
-#include <math.h>
-
 #define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* The kernels' dropout arguments: on, thr, dscale, the key. */
-#define MASK_ARGS(d, key)                                                                          \
-    ocl_u32((cl_uint)(d).on), ocl_u32((d).thr), ocl_f32((d).scale), ocl_u32((cl_uint)(key).seed),  \
-        ocl_u32((cl_uint)((key).seed >> 32)), ocl_u32((key).step), ocl_u32((key).tensor_id),       \
-        ocl_u64((cl_ulong)(key).offset), ocl_u32((key).span), ocl_u32((key).stride)
+/* The kernels' dropout arguments: on, then thr, dscale and the key. */
+#define MASK_ARGS(d, p, key) ocl_u32((p) > 0.0f), OCL_DROPOUT_ARGS(d, key)
 
-typedef struct {
-    int on;
-    cl_uint thr;
-    float scale;
-} drop_scalars;
-
-/* Shape, dropout and size checks shared by both directions; 0 when the op must not run. */
-static int prepare(ts_backend *be, const char *op, int BH, int T, int HS, float p,
-                   drop_scalars *d) {
+/* The device's own limit (the frontend checked head size and p); 0 when the op must not run. */
+static int prepare(ts_backend *be, const char *op, int BH, int T) {
     if (be->error != TS_OK || BH <= 0 || T <= 0) return 0;
-    if (HS < 1 || HS > TS_ATTENTION_MAX_HS) {
-        ocl_fail(be, 0, "%s: head size %d is outside 1..%d", op, HS, TS_ATTENTION_MAX_HS);
-        return 0;
-    }
-    if (!(p >= 0.0f && p < 1.0f)) {
-        ocl_fail(be, 0, "%s: dropout probability %g is outside [0, 1)", op, (double)p);
-        return 0;
-    }
     /* rows and the map's element index are 32-bit in the kernels' group counts; the Philox
      * block counter is 32 bits anyway (backend.h) */
     if ((size_t)BH * T > UINT32_MAX || (size_t)T * T > UINT32_MAX) {
         ocl_fail(be, 0, "%s: %d x %d rows is more than the OpenCL kernels index (2^32)", op, BH, T);
         return 0;
     }
-    d->on = p > 0.0f;
-    d->thr = (cl_uint)ceil((double)p * 16777216.0);
-    d->scale = d->on ? 1.0f / (1.0f - p) : 1.0f;
     return 1;
 }
 
@@ -58,11 +35,11 @@ void ocl_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tens
                            ts_tensor v, int BH, int T, int HS, float scale, float p,
                            ts_dropout_key key) {
     const char *op = "attention_forward";
-    drop_scalars d;
-    if (!prepare(be, op, BH, T, HS, p, &d)) return;
+    if (!prepare(be, op, BH, T)) return;
+    const ts_dropout_words d = ts_dropout_words_of(p, key);
     ocl_arg args[] = {OCL_VIEW(out),        OCL_VIEW(lse),  OCL_VIEW(q),
                       OCL_VIEW(k),          OCL_VIEW(v),    ocl_u32((cl_uint)T),
-                      ocl_u32((cl_uint)HS), ocl_f32(scale), MASK_ARGS(d, key)};
+                      ocl_u32((cl_uint)HS), ocl_f32(scale), MASK_ARGS(d, p, key)};
     launch_tiles(be, OCL_K_attention_forward, BH, T, NARGS(args), args);
 }
 
@@ -71,20 +48,21 @@ void ocl_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tenso
                             ts_tensor k, ts_tensor v, ts_tensor lse, int BH, int T, int HS,
                             float scale, float p, ts_dropout_key key) {
     const char *op = "attention_backward";
-    drop_scalars d;
-    if (!prepare(be, op, BH, T, HS, p, &d)) return;
+    if (!prepare(be, op, BH, T)) return;
+    const ts_dropout_words d = ts_dropout_words_of(p, key);
     size_t rows = (size_t)BH * T;
     ocl_arg dargs[] = {OCL_VIEW(delta), OCL_VIEW(dout), OCL_VIEW(out), ocl_u32((cl_uint)rows),
                        ocl_u32((cl_uint)HS)};
     size_t global = (rows + OCL_WG - 1) / OCL_WG * OCL_WG, local = OCL_WG;
     ocl_launch(be, OCL_K_attention_delta, 1, &global, &local, NARGS(dargs), dargs);
-    ocl_arg qargs[] = {OCL_VIEW(dq),         OCL_VIEW(dout), OCL_VIEW(q),      OCL_VIEW(k),
-                       OCL_VIEW(v),          OCL_VIEW(lse),  OCL_VIEW(delta),  ocl_u32((cl_uint)T),
-                       ocl_u32((cl_uint)HS), ocl_f32(scale), MASK_ARGS(d, key)};
+    ocl_arg qargs[] = {OCL_VIEW(dq),    OCL_VIEW(dout),      OCL_VIEW(q),
+                       OCL_VIEW(k),     OCL_VIEW(v),         OCL_VIEW(lse),
+                       OCL_VIEW(delta), ocl_u32((cl_uint)T), ocl_u32((cl_uint)HS),
+                       ocl_f32(scale),  MASK_ARGS(d, p, key)};
     launch_tiles(be, OCL_K_attention_backward_dq, BH, T, NARGS(qargs), qargs);
     ocl_arg kargs[] = {OCL_VIEW(dk),         OCL_VIEW(dv),    OCL_VIEW(dout),
                        OCL_VIEW(q),          OCL_VIEW(k),     OCL_VIEW(v),
                        OCL_VIEW(lse),        OCL_VIEW(delta), ocl_u32((cl_uint)T),
-                       ocl_u32((cl_uint)HS), ocl_f32(scale),  MASK_ARGS(d, key)};
+                       ocl_u32((cl_uint)HS), ocl_f32(scale),  MASK_ARGS(d, p, key)};
     launch_tiles(be, OCL_K_attention_backward_dkdv, BH, T, NARGS(kargs), kargs);
 }

@@ -29,10 +29,12 @@
 
 #define OCL_ERR(x)                                                                                 \
     { x, #x }
-static const struct {
-    cl_int code;
+typedef struct {
+    int code;
     const char *name;
-} cl_errors[] = {
+} code_name;
+
+static const code_name cl_errors[] = {
     OCL_ERR(CL_SUCCESS),
     OCL_ERR(CL_DEVICE_NOT_FOUND),
     OCL_ERR(CL_DEVICE_NOT_AVAILABLE),
@@ -99,10 +101,7 @@ static const struct {
     OCL_ERR(CL_PLATFORM_NOT_FOUND_KHR),
 };
 
-static const struct {
-    int code;
-    const char *name;
-} clblast_errors[] = {
+static const code_name clblast_errors[] = {
     OCL_ERR(CLBlastNotImplemented),
     OCL_ERR(CLBlastInvalidMatrixA),
     OCL_ERR(CLBlastInvalidMatrixB),
@@ -125,16 +124,22 @@ static const struct {
 };
 #undef OCL_ERR
 
+/* The name of `code` in table[0..n), or NULL. */
+static const char *find_name(const code_name *table, size_t n, int code) {
+    for (size_t i = 0; i < n; i++)
+        if (table[i].code == code) return table[i].name;
+    return NULL;
+}
+
 const char *ocl_error_name(cl_int err) {
-    for (size_t i = 0; i < sizeof cl_errors / sizeof cl_errors[0]; i++)
-        if (cl_errors[i].code == err) return cl_errors[i].name;
-    return "unknown OpenCL error";
+    const char *name = find_name(cl_errors, sizeof cl_errors / sizeof cl_errors[0], err);
+    return name ? name : "unknown OpenCL error";
 }
 
 const char *ocl_clblast_error_name(int status) {
-    for (size_t i = 0; i < sizeof clblast_errors / sizeof clblast_errors[0]; i++)
-        if (clblast_errors[i].code == status) return clblast_errors[i].name;
-    return ocl_error_name((cl_int)status); /* CLBlast passes OpenCL's own codes through */
+    const char *name =
+        find_name(clblast_errors, sizeof clblast_errors / sizeof clblast_errors[0], status);
+    return name ? name : ocl_error_name((cl_int)status); /* CLBlast passes OpenCL's codes on */
 }
 
 int ocl_is_oom(cl_int err) {
@@ -142,19 +147,9 @@ int ocl_is_oom(cl_int err) {
            err == CL_OUT_OF_HOST_MEMORY;
 }
 
-void ocl_fail(ts_backend *be, int oom, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    ts_backend_vfail(be, oom ? TS_ENOMEM : TS_ERR, fmt, ap);
-    va_end(ap);
-}
-
 void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err) {
-    if (ocl_is_oom(err))
-        ocl_fail(be, 1, "out of device memory: %s (%s) failed with %s on %s", call, op,
-                 ocl_error_name(err), ocl_ctx_of(be)->device_name);
-    else
-        ocl_fail(be, 0, "%s (%s) failed: %s (%d)", call, op, ocl_error_name(err), (int)err);
+    ts_backend_fail_call(be, ocl_is_oom(err), call, op, ocl_error_name(err), (int)err,
+                         ocl_ctx_of(be)->device_name);
 }
 
 cl_mem ocl_scratch(ts_backend *be, size_t bytes) {
@@ -241,15 +236,7 @@ static void ocl_device_info(ts_backend *be, ts_device_info *out) {
 /* Fails the stream when the status word (read into ctx->status_host) holds a bad-data code. */
 static void judge_status_word(ts_backend *be) {
     cl_int word = ocl_ctx_of(be)->status_host;
-    if (word == 0) return;
-    if (word == OCL_BAD_EMBEDDING_ID)
-        ocl_fail(be, 0, "embedding: an id is outside the table [0, V) (found on the device)");
-    else if (word == OCL_BAD_TARGET)
-        ocl_fail(be, 0,
-                 "crossentropy: a target is outside the vocabulary [0, V) and is not the "
-                 "ignore index (found on the device)");
-    else
-        ocl_fail(be, 0, "a kernel reported bad data (code %d)", (int)word);
+    if (word != 0) ts_backend_fail_bad_data(be, (int)word);
 }
 
 /* Enqueues the read of the status word that kernels set on bad ids or targets; blocking, it is
@@ -579,16 +566,9 @@ ts_status ts_opencl_backend_create(const ts_backend_options *o, ts_backend **out
     *out = NULL;
     int index = o ? o->device : 0;
     if (index < 0) return ts_set_error_status(TS_EUSAGE, "--device must be >= 0, not %d", index);
-    ts_backend *be = calloc(1, sizeof *be);
-    ocl_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!be || !ctx) {
-        free(be);
-        free(ctx);
-        return ts_set_error_status(TS_ENOMEM, "out of host memory creating the opencl backend");
-    }
-    be->iface = &ocl_iface;
-    be->ctx = ctx;
-    be->error = TS_OK;
+    ts_backend *be = ts_backend_new(&ocl_iface, sizeof(ocl_ctx));
+    if (!be) return TS_ENOMEM;
+    ocl_ctx *ctx = ocl_ctx_of(be);
     ts_status st = init_ctx(ctx, index);
     if (st == TS_OK) st = ocl_precision_init(be, o ? o->precision : TS_PREC_FP32);
     if (st != TS_OK) {

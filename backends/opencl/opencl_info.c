@@ -12,66 +12,37 @@
 #include <CL/cl.h>
 
 #include "backends/device_info.h"
+#include "backends/opencl/opencl_internal.h"
 
 /* The ICD loader's "no platform" code lives in cl_ext.h; its value is fixed by the spec. */
 #ifndef CL_PLATFORM_NOT_FOUND_KHR
 #define CL_PLATFORM_NOT_FOUND_KHR -1001
 #endif
 
-static const char *cl_error_name(cl_int err) {
-    switch (err) {
-    case CL_DEVICE_NOT_FOUND:
-        return "CL_DEVICE_NOT_FOUND";
-    case CL_OUT_OF_RESOURCES:
-        return "CL_OUT_OF_RESOURCES";
-    case CL_OUT_OF_HOST_MEMORY:
-        return "CL_OUT_OF_HOST_MEMORY";
-    case CL_INVALID_VALUE:
-        return "CL_INVALID_VALUE";
-    case CL_INVALID_PLATFORM:
-        return "CL_INVALID_PLATFORM";
-    case CL_INVALID_DEVICE:
-        return "CL_INVALID_DEVICE";
-    case CL_INVALID_DEVICE_TYPE:
-        return "CL_INVALID_DEVICE_TYPE";
-    case CL_PLATFORM_NOT_FOUND_KHR:
-        return "CL_PLATFORM_NOT_FOUND_KHR";
-    default:
-        return "unknown error";
-    }
-}
-
-static cJSON *unavailable(cJSON *o, const char *reason) {
-    cJSON_AddBoolToObject(o, "available", 0);
-    cJSON_AddStringToObject(o, "reason", reason);
-    return o;
-}
-
-/* A string property in freshly allocated memory, or NULL when the query fails. */
-static char *platform_string(cl_platform_id p, cl_platform_info what) {
+/* A string property of device d, or of platform p when d is NULL, in freshly allocated memory;
+ * NULL when the query fails. */
+static char *info_string(cl_platform_id p, cl_device_id d, cl_uint what) {
     size_t n = 0;
-    if (clGetPlatformInfo(p, what, 0, NULL, &n) != CL_SUCCESS || n == 0) return NULL;
+    cl_int err =
+        d ? clGetDeviceInfo(d, what, 0, NULL, &n) : clGetPlatformInfo(p, what, 0, NULL, &n);
+    if (err != CL_SUCCESS || n == 0) return NULL;
     char *s = malloc(n + 1);
     if (!s) return NULL;
-    if (clGetPlatformInfo(p, what, n, s, NULL) != CL_SUCCESS) {
+    err = d ? clGetDeviceInfo(d, what, n, s, NULL) : clGetPlatformInfo(p, what, n, s, NULL);
+    if (err != CL_SUCCESS) {
         free(s);
         return NULL;
     }
     s[n] = '\0';
     return s;
+}
+
+static char *platform_string(cl_platform_id p, cl_platform_info what) {
+    return info_string(p, NULL, what);
 }
 
 static char *device_string(cl_device_id d, cl_device_info what) {
-    size_t n = 0;
-    if (clGetDeviceInfo(d, what, 0, NULL, &n) != CL_SUCCESS || n == 0) return NULL;
-    char *s = malloc(n + 1);
-    if (!s) return NULL;
-    if (clGetDeviceInfo(d, what, n, s, NULL) != CL_SUCCESS) {
-        free(s);
-        return NULL;
-    }
-    s[n] = '\0';
-    return s;
+    return info_string(NULL, d, what);
 }
 
 /* Adds key: string, trimmed of the trailing spaces some drivers pad with, or null. Frees s. */
@@ -87,30 +58,21 @@ static void add_owned_string(cJSON *o, const char *key, char *s) {
     free(s);
 }
 
-/* Numeric device properties come in several widths; read into the right one, report a double
- * (exact up to 2^53 bytes, far beyond any device) or null when the driver refuses. */
-static void add_ulong(cJSON *o, const char *key, cl_device_id d, cl_device_info what) {
-    cl_ulong v = 0;
-    if (clGetDeviceInfo(d, what, sizeof v, &v, NULL) == CL_SUCCESS)
-        cJSON_AddNumberToObject(o, key, (double)v);
-    else
+/* Numeric device properties come as cl_ulong, cl_uint or size_t: read `bytes` of one, report a
+ * double (exact up to 2^53 bytes, far beyond any device) or null when the driver refuses. */
+static void add_number(cJSON *o, const char *key, cl_device_id d, cl_device_info what,
+                       size_t bytes) {
+    union {
+        cl_ulong u64;
+        cl_uint u32;
+        size_t z;
+    } v = {0};
+    if (clGetDeviceInfo(d, what, bytes, &v, NULL) != CL_SUCCESS)
         cJSON_AddNullToObject(o, key);
-}
-
-static void add_uint(cJSON *o, const char *key, cl_device_id d, cl_device_info what) {
-    cl_uint v = 0;
-    if (clGetDeviceInfo(d, what, sizeof v, &v, NULL) == CL_SUCCESS)
-        cJSON_AddNumberToObject(o, key, v);
+    else if (bytes == sizeof v.u32)
+        cJSON_AddNumberToObject(o, key, v.u32);
     else
-        cJSON_AddNullToObject(o, key);
-}
-
-static void add_size(cJSON *o, const char *key, cl_device_id d, cl_device_info what) {
-    size_t v = 0;
-    if (clGetDeviceInfo(d, what, sizeof v, &v, NULL) == CL_SUCCESS)
-        cJSON_AddNumberToObject(o, key, (double)v);
-    else
-        cJSON_AddNullToObject(o, key);
+        cJSON_AddNumberToObject(o, key, bytes == sizeof v.z ? (double)v.z : (double)v.u64);
 }
 
 /* Whole-word search in a space-separated extension list ("cl_khr_fp16" must not match a
@@ -150,12 +112,12 @@ static cJSON *device_json(cl_device_id d, int index) {
     else
         cJSON_AddNullToObject(o, "type");
 
-    add_ulong(o, "global_mem_bytes", d, CL_DEVICE_GLOBAL_MEM_SIZE);
-    add_ulong(o, "max_alloc_bytes", d, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
-    add_ulong(o, "local_mem_bytes", d, CL_DEVICE_LOCAL_MEM_SIZE);
-    add_uint(o, "compute_units", d, CL_DEVICE_MAX_COMPUTE_UNITS);
-    add_uint(o, "max_clock_mhz", d, CL_DEVICE_MAX_CLOCK_FREQUENCY);
-    add_size(o, "max_work_group_size", d, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+    add_number(o, "global_mem_bytes", d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(cl_ulong));
+    add_number(o, "max_alloc_bytes", d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof(cl_ulong));
+    add_number(o, "local_mem_bytes", d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof(cl_ulong));
+    add_number(o, "compute_units", d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cl_uint));
+    add_number(o, "max_clock_mhz", d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint));
+    add_number(o, "max_work_group_size", d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(size_t));
 
     char *ext = device_string(d, CL_DEVICE_EXTENSIONS);
     /* Devices without doubles may answer the FP-config query with an error rather than 0. */
@@ -188,7 +150,7 @@ static cJSON *platform_json(cl_platform_id p, int platform_index, int *next_inde
         /* A broken platform should not hide the others; say what failed on it. */
         char msg[128];
         snprintf(msg, sizeof msg, "clGetDeviceIDs failed: %s (%d)",
-                 err != CL_SUCCESS ? cl_error_name(err) : "out of memory", (int)err);
+                 err != CL_SUCCESS ? ocl_error_name(err) : "out of memory", (int)err);
         cJSON_AddStringToObject(o, "error", msg);
         free(ids);
         return o;
@@ -202,27 +164,29 @@ static cJSON *platform_json(cl_platform_id p, int platform_index, int *next_inde
 }
 
 cJSON *ts_opencl_info_json(void) {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = ts_info_object(1);
     if (!o) return NULL;
-    cJSON_AddBoolToObject(o, "built", 1);
 
     cl_uint n = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &n);
     if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && n == 0))
-        return unavailable(o, "no OpenCL platform found (install an ICD, e.g. pocl-opencl-icd, "
-                              "or your GPU driver's)");
+        return ts_info_unavailable(
+            o, "no OpenCL platform found (install an ICD, e.g. pocl-opencl-icd, "
+               "or your GPU driver's)");
     char msg[160];
     if (err != CL_SUCCESS) {
-        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", cl_error_name(err), (int)err);
-        return unavailable(o, msg);
+        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", ocl_error_name(err),
+                 (int)err);
+        return ts_info_unavailable(o, msg);
     }
     cl_platform_id *ids = malloc(n * sizeof *ids);
-    if (!ids) return unavailable(o, "out of memory listing OpenCL platforms");
+    if (!ids) return ts_info_unavailable(o, "out of memory listing OpenCL platforms");
     err = clGetPlatformIDs(n, ids, NULL);
     if (err != CL_SUCCESS) {
         free(ids);
-        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", cl_error_name(err), (int)err);
-        return unavailable(o, msg);
+        snprintf(msg, sizeof msg, "clGetPlatformIDs failed: %s (%d)", ocl_error_name(err),
+                 (int)err);
+        return ts_info_unavailable(o, msg);
     }
 
     cJSON *platforms = cJSON_CreateArray();
@@ -235,7 +199,7 @@ cJSON *ts_opencl_info_json(void) {
 
     /* "available" leads the object so that a reader sees the verdict before the details. */
     if (n_devices == 0) {
-        unavailable(o, "OpenCL platforms found, but none has a device");
+        ts_info_unavailable(o, "OpenCL platforms found, but none has a device");
     } else {
         cJSON_AddBoolToObject(o, "available", 1);
     }

@@ -17,6 +17,7 @@
 #include <CL/cl.h>
 
 #include "backends/backend.h"
+#include "backends/op_launch.h"
 
 struct ts_buffer {
     cl_mem mem;
@@ -39,20 +40,16 @@ typedef enum {
 
 /* Every kernel the backend launches, once: X(kernel, program). The kernel is the function
  * ts_<kernel> in cl/<program>.cl, named like the op it serves and like the Vulkan shader of
- * the same job (vulkan_internal.h). */
+ * the same job (vulkan_internal.h). The kernels of the ops in op_launch.h come after these
+ * (OCL_OP_KERNEL). */
 #define OCL_KERNELS(X)                                                                             \
-    X(add, elementwise)                                                                            \
     X(scale, elementwise)                                                                          \
     X(scale2d, elementwise)                                                                        \
-    X(gelu_forward, elementwise)                                                                   \
-    X(gelu_backward, elementwise)                                                                  \
     X(dropout, elementwise)                                                                        \
-    X(bias_add, bias)                                                                              \
     X(colsum_partial, bias)                                                                        \
     X(colsum_finish, bias)                                                                         \
     X(embedding_forward, embedding)                                                                \
     X(embedding_backward, embedding)                                                               \
-    X(layernorm_forward, layernorm)                                                                \
     X(layernorm_backward, layernorm)                                                               \
     X(layernorm_param_partial, layernorm)                                                          \
     X(permute_heads, attention)                                                                    \
@@ -62,8 +59,6 @@ typedef enum {
     X(attention_delta, attention_flash)                                                            \
     X(attention_backward_dq, attention_flash)                                                      \
     X(attention_backward_dkdv, attention_flash)                                                    \
-    X(lstm_cell_forward, lstm)                                                                     \
-    X(lstm_cell_backward, lstm)                                                                    \
     X(lstm_step_forward, lstm_step)                                                                \
     X(lstm_step_forward_items, lstm_step)                                                          \
     X(lstm_step_backward, lstm_step)                                                               \
@@ -75,9 +70,15 @@ typedef enum {
     X(adamw, optim)                                                                                \
     X(peak_fma, peak)                                                                              \
     X(peak_copy, peak)
+/* For TS_OP_LAUNCH over ops.def: X(op, program) for each op of op_launch.h. */
+#define OCL_OP_KERNEL(X, name, grid, program, family, ...) X(name, program)
 typedef enum {
 #define OCL_KERNEL_ID(k, program) OCL_K_##k,
     OCL_KERNELS(OCL_KERNEL_ID)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(OCL_OP_KERNEL, OCL_KERNEL_ID, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 #undef OCL_KERNEL_ID
         OCL_K_COUNT
 } ocl_kernel_id;
@@ -94,8 +95,8 @@ typedef enum {
 
 /* Codes a kernel writes to the device status word when it meets bad data (ids and targets
  * live on the device, so they can only be checked there); sync reads the word. */
-#define OCL_BAD_EMBEDDING_ID 1
-#define OCL_BAD_TARGET       2
+#define OCL_BAD_EMBEDDING_ID TS_BAD_EMBEDDING_ID
+#define OCL_BAD_TARGET       TS_BAD_TARGET
 
 /* Uploads return at once: the bytes are copied into one of these backend-owned host areas and
  * written without blocking; an area is reused once its write has completed. */
@@ -161,12 +162,12 @@ const char *ocl_clblast_error_name(int status);
 /* 1 for the codes that mean the device ran out of memory. */
 int ocl_is_oom(cl_int err);
 
-/* Records the first error of the stream (printf format); later ones are dropped. The status is
- * TS_ENOMEM when oom is set, else TS_ERR. */
+/* Records the first error of the stream (printf format; later ones are dropped) as TS_ENOMEM
+ * when oom is set, else TS_ERR. */
+#define ocl_fail(be, oom, ...) ts_backend_fail((be), (oom) ? TS_ENOMEM : TS_ERR, __VA_ARGS__)
+/* Records a failed OpenCL call (ts_backend_fail_call with its CL_ERROR_NAME). */
 /* Accepts --precision p at creation or says why this device cannot (opencl_gemm_lowp.c). */
 ts_status ocl_precision_init(ts_backend *be, ts_precision p);
-void ocl_fail(ts_backend *be, int oom, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Records a failed OpenCL call: "<call> (<op>): <CL_ERROR_NAME>". */
 void ocl_fail_call(ts_backend *be, const char *call, const char *op, cl_int err);
 
 /* A device scratch buffer of at least `bytes`, or NULL with an error recorded. */
@@ -188,41 +189,39 @@ cl_program ocl_build_variant(ts_backend *be, const char *name, const char *extra
 void ocl_gemm_release(ocl_ctx *ctx);
 
 /* Kernel arguments: a tagged list so that one call sets them all and names the kernel on
- * failure. */
-typedef enum { OCL_ARG_MEM, OCL_ARG_U64, OCL_ARG_U32, OCL_ARG_I32, OCL_ARG_F32 } ocl_arg_kind;
+ * failure. Each kind once: X(constructor and union member, type). */
+#define OCL_ARG_KINDS(X)                                                                           \
+    X(mem, cl_mem) X(u64, cl_ulong) X(u32, cl_uint) X(i32, cl_int) X(f32, cl_float)
+typedef enum {
+#define OCL_ARG_KIND(m, type) OCL_ARG_##m,
+    OCL_ARG_KINDS(OCL_ARG_KIND)
+#undef OCL_ARG_KIND
+} ocl_arg_kind;
 typedef struct {
     ocl_arg_kind kind;
     union {
-        cl_mem mem;
-        cl_ulong u64;
-        cl_uint u32;
-        cl_int i32;
-        cl_float f32;
-    } v;
+#define OCL_ARG_MEMBER(m, type) type m;
+        OCL_ARG_KINDS(OCL_ARG_MEMBER)
+#undef OCL_ARG_MEMBER
+    } v; /* every member at offset 0: clSetKernelArg takes &v and the member's size */
 } ocl_arg;
 
-static inline ocl_arg ocl_mem(cl_mem m) {
-    ocl_arg a = {.kind = OCL_ARG_MEM, .v.mem = m};
-    return a;
-}
-static inline ocl_arg ocl_u64(cl_ulong x) {
-    ocl_arg a = {.kind = OCL_ARG_U64, .v.u64 = x};
-    return a;
-}
-static inline ocl_arg ocl_u32(cl_uint x) {
-    ocl_arg a = {.kind = OCL_ARG_U32, .v.u32 = x};
-    return a;
-}
-static inline ocl_arg ocl_i32(cl_int x) {
-    ocl_arg a = {.kind = OCL_ARG_I32, .v.i32 = x};
-    return a;
-}
-static inline ocl_arg ocl_f32(cl_float x) {
-    ocl_arg a = {.kind = OCL_ARG_F32, .v.f32 = x};
-    return a;
-}
+/* ocl_mem(cl_mem), ocl_u64(cl_ulong), ... */
+#define OCL_ARG_CONSTRUCTOR(m, type)                                                               \
+    static inline ocl_arg ocl_##m(type x) {                                                        \
+        return (ocl_arg){.kind = OCL_ARG_##m, .v.m = x};                                           \
+    }
+OCL_ARG_KINDS(OCL_ARG_CONSTRUCTOR)
+#undef OCL_ARG_CONSTRUCTOR
+
 /* A view as two arguments: its cl_mem and its element offset. */
 #define OCL_VIEW(t) ocl_mem((t).buf->mem), ocl_u64((cl_ulong)(t).off)
+/* A dropout mask as the kernels take it: thr, scale, then the key (d from ts_dropout_words_of;
+ * the offset as a whole ulong). */
+#define OCL_DROPOUT_ARGS(d, key)                                                                   \
+    ocl_u32((d).thr), ocl_f32((d).scale), ocl_u32((d).seed_lo), ocl_u32((d).seed_hi),              \
+        ocl_u32((d).step), ocl_u32((d).tensor_id), ocl_u64((cl_ulong)(key).offset),                \
+        ocl_u32((d).span), ocl_u32((d).stride)
 
 /* Sets the arguments and enqueues the kernel over `global` items (each dimension rounded up to
  * a multiple of `local`; local NULL lets the driver choose). Errors are recorded. */

@@ -1,9 +1,11 @@
 /*
- * opencl_ops.c — the host side of every op except gemm: validate the views (as the CPU backend
- * does, so a bad view is an error, never a wild device write), then enqueue the kernel from
- * cl/. Nothing here waits for the device.
+ * opencl_ops.c — the host side of every op except gemm, attention and peak: the generated
+ * launch of the single-kernel ops of op_launch.h and the hand-written ones of the rest, each
+ * enqueueing its kernels from cl/ (the frontend has checked the views). Nothing here waits for
+ * the device.
  */
 #include "backends/opencl/opencl_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 #include <string.h>
@@ -40,6 +42,37 @@ static void launch_2d(ts_backend *be, ocl_kernel_id id, size_t cols, size_t rows
     ocl_launch(be, id, 2, global, local, nargs, args);
 }
 
+/* ---- the ops of op_launch.h: one kernel over the op's arguments -------------------------- */
+
+/* Arguments: each tensor as (buffer, offset), then the scalar words (4 bytes each, whatever
+ * their type in the kernel). */
+static void launch_op(ts_backend *be, ocl_kernel_id id, const char *op, ts_grid grid,
+                      const ts_launch_tensor *tensors, int nt, const uint32_t *words, int nw) {
+    enum { MAX_ARGS = 32 };
+    if (ts_launch_empty(tensors, nt)) return;
+    for (int i = 0; i < nt; i++)
+        if (too_big(be, tensors[i].n, op)) return;
+    ocl_arg args[MAX_ARGS];
+    int nargs = 0;
+    for (int i = 0; i < nt && nargs + 2 <= MAX_ARGS; i++) {
+        args[nargs++] = ocl_mem(tensors[i].t.buf->mem);
+        args[nargs++] = ocl_u64((cl_ulong)tensors[i].t.off);
+    }
+    for (int i = 0; i < nw && nargs < MAX_ARGS; i++)
+        args[nargs++] = ocl_u32(words[i]);
+    if (grid.kind == TS_GRID_ROWS)
+        launch_rows(be, id, grid.rows, nargs, args);
+    else if (grid.kind == TS_GRID_MATRIX)
+        launch_2d(be, id, grid.cols, grid.rows, nargs, args);
+    else
+        launch_1d(be, id, grid.rows, nargs, args);
+}
+
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(TS_LAUNCHED_OP_DEFINE, (ocl, OCL_K_), name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
+
 /* ---- elementwise and copies ----------------------------------------------------------- */
 
 void ocl_fill(ts_backend *be, ts_tensor x, float value, size_t n) {
@@ -73,12 +106,6 @@ void ocl_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueCopyBuffer", "copy", err);
 }
 
-void ocl_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
-    if (n == 0 || too_big(be, n, "add")) return;
-    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(a), OCL_VIEW(b), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_add, n, NARGS(args), args);
-}
-
 void ocl_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
     if (n == 0 || too_big(be, n, "scale")) return;
     ocl_arg args[] = {OCL_VIEW(x), ocl_f32(s), ocl_u32((cl_uint)n)};
@@ -86,15 +113,6 @@ void ocl_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
 }
 
 /* ---- bias ------------------------------------------------------------------------------ */
-
-void ocl_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols) {
-    if (rows <= 0 || cols <= 0) return;
-    size_t n = (size_t)rows * cols;
-    if (too_big(be, n, "bias_add")) return;
-    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(bias), ocl_u32((cl_uint)rows),
-                      ocl_u32((cl_uint)cols)};
-    launch_2d(be, OCL_K_bias_add, (size_t)cols, (size_t)rows, NARGS(args), args);
-}
 
 /* dst[c] += sum_k part[k * width + base + c] for c < cols (bias.cl). */
 static void colsum_finish(ts_backend *be, ts_tensor dst, cl_mem part, int cols, int chunks,
@@ -123,11 +141,7 @@ void ocl_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows
 void ocl_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
                            int C, int V, int accumulate) {
     const char *op = "embedding_forward";
-    if (n <= 0 || C <= 0) return;
-    if (V <= 0) {
-        ocl_fail(be, 0, "%s: empty table (V=%d)", op, V);
-        return;
-    }
+    if (n <= 0 || C <= 0) return; /* V > 0 here: the frontend checked the table */
     if (too_big(be, (size_t)n * C, op) || too_big(be, (size_t)V * C, op)) return;
     ocl_arg args[] = {
         OCL_VIEW(out),       OCL_VIEW(table), OCL_VIEW(ids),       ocl_u32((cl_uint)n),
@@ -153,19 +167,6 @@ void ocl_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts
 
 /* ---- LayerNorm ------------------------------------------------------------------------- */
 
-void ocl_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
-                           ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
-                           float eps) {
-    const char *op = "layernorm_forward";
-    if (N <= 0 || C <= 0) return;
-    size_t nc = (size_t)N * C;
-    if (too_big(be, nc, op)) return;
-    ocl_arg args[] = {OCL_VIEW(out),       OCL_VIEW(mean),      OCL_VIEW(rstd),
-                      OCL_VIEW(inp),       OCL_VIEW(weight),    OCL_VIEW(bias),
-                      ocl_u32((cl_uint)N), ocl_u32((cl_uint)C), ocl_f32(eps)};
-    launch_rows(be, OCL_K_layernorm_forward, (size_t)N, NARGS(args), args);
-}
-
 void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
                             ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
                             ts_tensor rstd, int N, int C) {
@@ -190,60 +191,26 @@ void ocl_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
 
 /* ---- activations ----------------------------------------------------------------------- */
 
-void ocl_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
-    if (n == 0 || too_big(be, n, "gelu_forward")) return;
-    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(inp), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_gelu_forward, n, NARGS(args), args);
-}
-
-void ocl_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
-    if (n == 0 || too_big(be, n, "gelu_backward")) return;
-    ocl_arg args[] = {OCL_VIEW(dinp), OCL_VIEW(inp), OCL_VIEW(dout), ocl_u32((cl_uint)n)};
-    launch_1d(be, OCL_K_gelu_backward, n, NARGS(args), args);
-}
-
-/* Backward is the same masking of dout (same key, same mask), so both ops run this. */
-void ocl_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                         ts_dropout_key key) {
-    const char *op = "dropout";
-    if (n == 0) return;
-    if (p == 0.0f) {
-        ocl_copy(be, out, inp, n);
-        return;
-    }
+static void dropout_mask(ts_backend *be, const char *op, ts_tensor out, ts_tensor inp, size_t n,
+                         float p, ts_dropout_key key) {
     /* The Philox block counter is 32 bits (backend.h), so 2^34 elements at most. */
     if (too_big(be, n, op)) return;
-    /* Same scalars as the CPU backend: keep iff (w >> 8) >= ceil(p * 2^24), scale 1/(1-p). */
-    const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-    const cl_uint thr = (cl_uint)ceil((double)p * 16777216.0);
-    ocl_arg args[] = {OCL_VIEW(out),
-                      OCL_VIEW(inp),
-                      ocl_u32((cl_uint)n),
-                      ocl_u32(thr),
-                      ocl_f32(scale),
-                      ocl_u32((cl_uint)key.seed),
-                      ocl_u32((cl_uint)(key.seed >> 32)),
-                      ocl_u32(key.step),
-                      ocl_u32(key.tensor_id),
-                      ocl_u64((cl_ulong)key.offset),
-                      ocl_u32(key.span),
-                      ocl_u32(key.stride)};
+    const ts_dropout_words d = ts_dropout_words_of(p, key);
+    ocl_arg args[] = {OCL_VIEW(out), OCL_VIEW(inp), ocl_u32((cl_uint)n), OCL_DROPOUT_ARGS(d, key)};
     /* one work-item per Philox block when the slice is block-aligned, else one per element */
     int blocks = key.span == 0 && key.offset % 4 == 0;
     launch_1d(be, OCL_K_dropout, blocks ? (n + 3) / 4 : n, NARGS(args), args);
 }
 
-void ocl_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                          ts_dropout_key key) {
-    ocl_dropout_forward(be, dinp, dout, n, p, key);
-}
+TS_DROPOUT_OPS(ocl)
 
 /* ---- attention ------------------------------------------------------------------------- */
 
 /* heads[0..parts) <-> packed; see ts_permute_heads in cl/attention.cl. */
-static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
-                    int T, int NH, int HS, int to_heads) {
+static void permute_heads(ts_backend *be, const char *op, ts_tensor packed, const ts_tensor *heads,
+                          int parts, int B, int T, int NH, int HS, int to_heads) {
     size_t n = (size_t)B * T * NH * HS;
+    if (n == 0 || too_big(be, (size_t)parts * n, op)) return;
     const ts_tensor *h1 = parts == 3 ? &heads[1] : &heads[0];
     const ts_tensor *h2 = parts == 3 ? &heads[2] : &heads[0];
     ocl_arg args[] = {OCL_VIEW(packed),    OCL_VIEW(heads[0]),      OCL_VIEW(*h1),
@@ -253,41 +220,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
     launch_1d(be, OCL_K_permute_heads, n, NARGS(args), args);
 }
 
-static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
-                      int NH, int HS, int to_heads, const char *op) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0 || too_big(be, 3 * n, op)) return;
-    permute(be, packed, heads, 3, B, T, NH, HS, to_heads);
-}
-
-void ocl_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                           int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {q, k, v};
-    qkv_split(be, qkv, heads, B, T, NH, HS, 1, "qkv_split_forward");
-}
-
-void ocl_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk,
-                            ts_tensor dv, int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {dq, dk, dv};
-    qkv_split(be, dqkv, heads, B, T, NH, HS, 0, "qkv_split_backward");
-}
-
-static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
-                        int HS, int to_heads, const char *op) {
-    size_t n = (size_t)B * T * NH * HS;
-    if (n == 0 || too_big(be, n, op)) return;
-    permute(be, packed, &heads, 1, B, T, NH, HS, to_heads);
-}
-
-void ocl_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                             int HS) {
-    heads_merge(be, out, inp, B, T, NH, HS, 0, "heads_merge_forward");
-}
-
-void ocl_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
-                              int HS) {
-    heads_merge(be, dout, dinp, B, T, NH, HS, 1, "heads_merge_backward");
-}
+TS_HEADS_OPS(ocl)
 
 void ocl_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                 float scale) {
@@ -310,36 +243,6 @@ void ocl_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt,
                       OCL_VIEW(att),       ocl_u32((cl_uint)((size_t)BH * T)),
                       ocl_u32((cl_uint)T), ocl_f32(scale)};
     launch_rows(be, OCL_K_softmax_causal_backward, (size_t)BH * T, NARGS(args), args);
-}
-
-/* ---- LSTM ------------------------------------------------------------------------------ */
-
-static int lstm_shape_ok(ts_backend *be, const char *op, int B, int H, int ld_state) {
-    if (B <= 0 || H <= 0) return 0;
-    return !too_big(be, (size_t)B * 4 * H, op) && !too_big(be, (size_t)B * ld_state, op);
-}
-
-void ocl_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
-                           ts_tensor c_prev, int B, int H, int ld_state) {
-    const char *op = "lstm_cell_forward";
-    if (!lstm_shape_ok(be, op, B, H, ld_state)) return;
-    ocl_arg args[] = {
-        OCL_VIEW(h),      OCL_VIEW(c),         OCL_VIEW(act),       OCL_VIEW(pre),
-        OCL_VIEW(c_prev), ocl_u32((cl_uint)B), ocl_u32((cl_uint)H), ocl_u32((cl_uint)ld_state)};
-    launch_2d(be, OCL_K_lstm_cell_forward, (size_t)H, (size_t)B, NARGS(args), args);
-}
-
-void ocl_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
-                            ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B,
-                            int H, int ld_state) {
-    const char *op = "lstm_cell_backward";
-    if (!lstm_shape_ok(be, op, B, H, ld_state)) return;
-    ocl_arg args[] = {OCL_VIEW(dpre),      OCL_VIEW(dc_prev),
-                      OCL_VIEW(dh),        OCL_VIEW(dc),
-                      OCL_VIEW(act),       OCL_VIEW(c),
-                      OCL_VIEW(c_prev),    ocl_u32((cl_uint)B),
-                      ocl_u32((cl_uint)H), ocl_u32((cl_uint)ld_state)};
-    launch_2d(be, OCL_K_lstm_cell_backward, (size_t)H, (size_t)B, NARGS(args), args);
 }
 
 /* ---- loss ------------------------------------------------------------------------------ */
@@ -372,8 +275,8 @@ void ocl_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor prob
 
 /* ---- reductions and the optimizer ------------------------------------------------------ */
 
-static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares,
-                   const char *op) {
+static void reduce(ts_backend *be, const char *op, ts_tensor out, ts_tensor x, size_t n,
+                   int squares) {
     if (n == 0) {
         ocl_fill(be, out, 0.0f, 1);
         return;
@@ -388,13 +291,7 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     ocl_launch(be, OCL_K_reduce_finish, 1, &local, &local, NARGS(fargs), fargs);
 }
 
-void ocl_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 0, "sum");
-}
-
-void ocl_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 1, "sum_squares");
-}
+TS_SUM_OPS(ocl)
 
 void ocl_grad_gate(ts_backend *be, ts_tensor gate, ts_tensor norm, ts_tensor sums, double clip) {
     ocl_arg args[] = {OCL_VIEW(gate), OCL_VIEW(norm), OCL_VIEW(sums), ocl_f32((cl_float)clip)};
@@ -408,15 +305,10 @@ void ocl_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_
     const char *op = "adamw";
     if (n == 0) return;
     if (too_big(be, n, op)) return;
-    /* Derived in double and rounded once, exactly as cpu_adamw. */
-    const float decay = (float)(1.0 - lr * weight_decay);
-    const float b1 = (float)beta1, b2 = (float)beta2, e = (float)eps;
-    const float a1 = (float)(1.0 - beta1), a2 = (float)(1.0 - beta2);
-    const float neg_step = (float)(-lr / (1.0 - pow(beta1, t)));
-    const float bc2_sqrt = (float)sqrt(1.0 - pow(beta2, t));
-    ocl_arg args[] = {OCL_VIEW(param),   OCL_VIEW(grad),      OCL_VIEW(m),    OCL_VIEW(v),
-                      OCL_VIEW(gate),    ocl_u32((cl_uint)n), ocl_f32(decay), ocl_f32(b1),
-                      ocl_f32(b2),       ocl_f32(e),          ocl_f32(a1),    ocl_f32(a2),
-                      ocl_f32(neg_step), ocl_f32(bc2_sqrt)};
+    const ts_adamw_scalars s = ts_adamw_scalars_of(lr, beta1, beta2, eps, weight_decay, t);
+    ocl_arg args[] = {OCL_VIEW(param),     OCL_VIEW(grad),      OCL_VIEW(m),      OCL_VIEW(v),
+                      OCL_VIEW(gate),      ocl_u32((cl_uint)n), ocl_f32(s.decay), ocl_f32(s.b1),
+                      ocl_f32(s.b2),       ocl_f32(s.eps),      ocl_f32(s.a1),    ocl_f32(s.a2),
+                      ocl_f32(s.neg_step), ocl_f32(s.bc2_sqrt)};
     launch_1d(be, OCL_K_adamw, n, NARGS(args), args);
 }

@@ -31,6 +31,10 @@ static const struct {
 } kernel_table[OCL_K_COUNT] = {
 #define OCL_KERNEL_ENTRY(k, program) [OCL_K_##k] = {OCL_P_##program, "ts_" #k},
     OCL_KERNELS(OCL_KERNEL_ENTRY)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(OCL_OP_KERNEL, OCL_KERNEL_ENTRY, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 #undef OCL_KERNEL_ENTRY
 };
 
@@ -268,6 +272,12 @@ void ocl_release_programs(ocl_ctx *ctx) {
 
 /* ---- launches --------------------------------------------------------------------------- */
 
+static const size_t arg_bytes[] = {
+#define OCL_ARG_BYTES(m, type) [OCL_ARG_##m] = sizeof(type),
+    OCL_ARG_KINDS(OCL_ARG_BYTES)
+#undef OCL_ARG_BYTES
+};
+
 void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global,
                 const size_t *local, int nargs, const ocl_arg *args) {
     if (be->error != TS_OK) return;
@@ -276,24 +286,7 @@ void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global
     const char *name = kernel_table[id].name;
     for (int i = 0; i < nargs; i++) {
         const ocl_arg *a = &args[i];
-        cl_int err;
-        switch (a->kind) {
-        case OCL_ARG_MEM:
-            err = clSetKernelArg(k, (cl_uint)i, sizeof a->v.mem, &a->v.mem);
-            break;
-        case OCL_ARG_U64:
-            err = clSetKernelArg(k, (cl_uint)i, sizeof a->v.u64, &a->v.u64);
-            break;
-        case OCL_ARG_U32:
-            err = clSetKernelArg(k, (cl_uint)i, sizeof a->v.u32, &a->v.u32);
-            break;
-        case OCL_ARG_I32:
-            err = clSetKernelArg(k, (cl_uint)i, sizeof a->v.i32, &a->v.i32);
-            break;
-        default:
-            err = clSetKernelArg(k, (cl_uint)i, sizeof a->v.f32, &a->v.f32);
-            break;
-        }
+        cl_int err = clSetKernelArg(k, (cl_uint)i, arg_bytes[a->kind], &a->v);
         if (err != CL_SUCCESS) {
             char what[96];
             snprintf(what, sizeof what, "%s, argument %d", name, i);

@@ -1,6 +1,6 @@
 /*
  * vulkan_attention.c — the host side of the fused causal attention
- * (shaders/attention_flash_*.comp): checks as the CPU backend makes them, then one forward
+ * (shaders/attention_flash_*.comp): the device's own limits, then one forward
  * dispatch, or three backward dispatches (row sums delta, dq over key tiles, dk and dv over
  * query tiles; no atomics, so every sum has a fixed order).
  */
@@ -13,23 +13,14 @@
 
 /* struct ts_att_mask in shaders/attention_flash.glsl */
 typedef struct {
-    uint32_t drop_on, thr;
-    float dscale;
-    uint32_t seed_lo, seed_hi, step, tensor_id, offset, span, stride;
+    uint32_t drop_on;
+    ts_dropout_words d; /* thr, dscale, the key */
 } att_mask;
 
-/* Shape, dropout and index checks shared by both directions; 0 when the op must not run. */
-static int prepare(ts_backend *be, const char *op, int BH, int T, int HS, float p,
-                   ts_dropout_key key, att_mask *m) {
+/* The device's own limits (the frontend checked head size and p); 0 when the op must not run. */
+static int prepare(ts_backend *be, const char *op, int BH, int T, float p, ts_dropout_key key,
+                   att_mask *m) {
     if (be->error != TS_OK || BH <= 0 || T <= 0) return 0;
-    if (HS < 1 || HS > TS_ATTENTION_MAX_HS) {
-        vk_fail(be, 0, "%s: head size %d is outside 1..%d", op, HS, TS_ATTENTION_MAX_HS);
-        return 0;
-    }
-    if (!(p >= 0.0f && p < 1.0f)) {
-        vk_fail(be, 0, "%s: dropout probability %g is outside [0, 1)", op, (double)p);
-        return 0;
-    }
     /* The shaders index the maps' elements (and the mask's global indices) in 32 bits. */
     uint64_t n = (uint64_t)BH * T * T, last = n - 1;
     if (key.span) last = (last / key.span) * key.stride + last % key.span;
@@ -43,16 +34,7 @@ static int prepare(ts_backend *be, const char *op, int BH, int T, int HS, float 
                 BH);
         return 0;
     }
-    *m = (att_mask){p > 0.0f,
-                    (uint32_t)ceil((double)p * 16777216.0),
-                    p > 0.0f ? 1.0f / (1.0f - p) : 1.0f,
-                    (uint32_t)key.seed,
-                    (uint32_t)(key.seed >> 32),
-                    key.step,
-                    key.tensor_id,
-                    (uint32_t)key.offset,
-                    key.span,
-                    key.stride};
+    *m = (att_mask){p > 0.0f, ts_dropout_words_of(p, key)};
     return 1;
 }
 
@@ -68,7 +50,7 @@ void vk_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tenso
                           ts_dropout_key key) {
     const char *op = "attention_forward";
     att_mask m;
-    if (!prepare(be, op, BH, T, HS, p, key, &m)) return;
+    if (!prepare(be, op, BH, T, p, key, &m)) return;
     size_t n = (size_t)BH * T * HS, rows = (size_t)BH * T;
     struct {
         uint32_t oo, lo, qo, ko, vo, T, HS;
@@ -86,7 +68,7 @@ void vk_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tensor
                            ts_dropout_key key) {
     const char *op = "attention_backward";
     att_mask m;
-    if (!prepare(be, op, BH, T, HS, p, key, &m)) return;
+    if (!prepare(be, op, BH, T, p, key, &m)) return;
     size_t n = (size_t)BH * T * HS, rows = (size_t)BH * T;
     struct {
         uint32_t dlo, dyo, oo, rows, HS;

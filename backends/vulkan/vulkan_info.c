@@ -13,6 +13,7 @@
 #include <vulkan/vulkan.h>
 
 #include "backends/device_info.h"
+#include "backends/vulkan/vulkan_internal.h"
 
 /* Spelled out rather than taken from the headers: VK_KHR_cooperative_matrix is newer than
  * some distributions' vulkan_core.h, and the name is all that is needed to detect it. */
@@ -39,44 +40,17 @@ static void add_version(cJSON *o, const char *key, uint32_t v) {
     cJSON_AddStringToObject(o, key, s);
 }
 
-static const char *vk_result_name(VkResult r) {
-    switch (r) {
-    case VK_ERROR_OUT_OF_HOST_MEMORY:
-        return "VK_ERROR_OUT_OF_HOST_MEMORY";
-    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
-        return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
-    case VK_ERROR_INITIALIZATION_FAILED:
-        return "VK_ERROR_INITIALIZATION_FAILED";
-    case VK_ERROR_LAYER_NOT_PRESENT:
-        return "VK_ERROR_LAYER_NOT_PRESENT";
-    case VK_ERROR_EXTENSION_NOT_PRESENT:
-        return "VK_ERROR_EXTENSION_NOT_PRESENT";
-    case VK_ERROR_INCOMPATIBLE_DRIVER:
-        return "VK_ERROR_INCOMPATIBLE_DRIVER";
-    default:
-        return "unknown error";
-    }
-}
+/* PCI vendor ids (0x10005 is Mesa's id for software devices such as lavapipe). */
+static const struct {
+    uint32_t id;
+    const char *name;
+} vendors[] = {{0x10DE, "NVIDIA"}, {0x1002, "AMD"},      {0x8086, "Intel"}, {0x10005, "Mesa"},
+               {0x13B5, "ARM"},    {0x5143, "Qualcomm"}, {0x106B, "Apple"}};
 
 static const char *vendor_name(uint32_t id) {
-    switch (id) {
-    case 0x10DE:
-        return "NVIDIA";
-    case 0x1002:
-        return "AMD";
-    case 0x8086:
-        return "Intel";
-    case 0x10005:
-        return "Mesa";
-    case 0x13B5:
-        return "ARM";
-    case 0x5143:
-        return "Qualcomm";
-    case 0x106B:
-        return "Apple";
-    default:
-        return NULL;
-    }
+    for (size_t i = 0; i < sizeof vendors / sizeof vendors[0]; i++)
+        if (vendors[i].id == id) return vendors[i].name;
+    return NULL;
 }
 
 static const char *device_type_name(VkPhysicalDeviceType t) {
@@ -225,12 +199,6 @@ static cJSON *device_json(VkPhysicalDevice pd, int index, uint32_t instance_api)
     return o;
 }
 
-static cJSON *unavailable(cJSON *o, const char *reason) {
-    cJSON_AddBoolToObject(o, "available", 0);
-    cJSON_AddStringToObject(o, "reason", reason);
-    return o;
-}
-
 static const char *no_driver_reason =
     "no Vulkan driver found (install mesa-vulkan-drivers for lavapipe, or your GPU driver)";
 
@@ -258,9 +226,8 @@ static int has_portability_enumeration(void) {
 }
 
 cJSON *ts_vulkan_info_json(void) {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = ts_info_object(1);
     if (!o) return NULL;
-    cJSON_AddBoolToObject(o, "built", 1);
 
     uint32_t loader = loader_version();
     /* A 1.0 loader rejects any higher apiVersion; a newer one accepts its own version, which
@@ -282,10 +249,10 @@ cJSON *ts_vulkan_info_json(void) {
     VkInstance instance = VK_NULL_HANDLE;
     VkResult r = vkCreateInstance(&info, NULL, &instance);
     char msg[160];
-    if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return unavailable(o, no_driver_reason);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return ts_info_unavailable(o, no_driver_reason);
     if (r != VK_SUCCESS) {
-        snprintf(msg, sizeof msg, "vkCreateInstance failed: %s (%d)", vk_result_name(r), (int)r);
-        return unavailable(o, msg);
+        snprintf(msg, sizeof msg, "vkCreateInstance failed: %s (%d)", vk_result_str(r), (int)r);
+        return ts_info_unavailable(o, msg);
     }
 
     uint32_t n = 0;
@@ -295,7 +262,7 @@ cJSON *ts_vulkan_info_json(void) {
         pds = calloc(n, sizeof *pds);
         if (!pds) {
             vkDestroyInstance(instance, NULL);
-            return unavailable(o, "out of memory listing Vulkan devices");
+            return ts_info_unavailable(o, "out of memory listing Vulkan devices");
         }
         /* VK_INCOMPLETE only means a device vanished between the calls; n is updated. */
         r = vkEnumeratePhysicalDevices(instance, &n, pds);
@@ -304,14 +271,14 @@ cJSON *ts_vulkan_info_json(void) {
     if (r != VK_SUCCESS) {
         free(pds);
         vkDestroyInstance(instance, NULL);
-        snprintf(msg, sizeof msg, "vkEnumeratePhysicalDevices failed: %s (%d)", vk_result_name(r),
+        snprintf(msg, sizeof msg, "vkEnumeratePhysicalDevices failed: %s (%d)", vk_result_str(r),
                  (int)r);
-        return unavailable(o, msg);
+        return ts_info_unavailable(o, msg);
     }
     if (n == 0) {
         free(pds);
         vkDestroyInstance(instance, NULL);
-        return unavailable(o, no_driver_reason);
+        return ts_info_unavailable(o, no_driver_reason);
     }
 
     cJSON_AddBoolToObject(o, "available", 1);

@@ -21,6 +21,7 @@
 
 #include "backends/backend.h"
 #include "backends/gemm_plan.h"
+#include "backends/op_launch.h"
 
 typedef struct vk_block vk_block;
 
@@ -38,20 +39,16 @@ struct ts_buffer {
 /* Every shader the backend dispatches, once: X(kernel, shader, bindings, work-group size,
  * timing family). The shader is shaders/<shader>.comp; a kernel is named like the op it serves
  * and like the OpenCL kernel of the same job (opencl_internal.h). VK_ROW_WG marks the shaders
- * that run one work-group per row; 0 takes the size from the shader's specialisation. */
+ * that run one work-group per row; 0 takes the size from the shader's specialisation. The
+ * shaders of the ops in op_launch.h come after these (VK_OP_KERNEL). */
 #define VK_KERNELS(X)                                                                              \
-    X(add, add, 3, VK_WG, elementwise)                                                             \
     X(scale, scale, 1, VK_WG, elementwise)                                                         \
     X(scale2d, scale2d, 1, VK_WG, elementwise)                                                     \
-    X(gelu_forward, gelu_forward, 2, VK_WG, gelu)                                                  \
-    X(gelu_backward, gelu_backward, 3, VK_WG, gelu)                                                \
     X(dropout, dropout, 2, VK_WG, dropout)                                                         \
-    X(bias_add, bias_add, 2, VK_WG, bias)                                                          \
     X(colsum_partial, colsum_partial, 2, VK_WG, bias)                                              \
     X(colsum_finish, colsum_finish, 2, VK_WG, bias)                                                \
     X(embedding_forward, embedding_forward, 4, VK_WG, embedding)                                   \
     X(embedding_backward, embedding_backward, 4, VK_EMB_TILE, embedding)                           \
-    X(layernorm_forward, layernorm_forward, 6, VK_ROW_WG, layernorm)                               \
     X(layernorm_backward, layernorm_backward, 6, VK_ROW_WG, layernorm)                             \
     X(layernorm_param_partial, layernorm_param_partial, 5, VK_WG, layernorm)                       \
     X(permute_heads, permute_heads, 4, VK_WG, heads)                                               \
@@ -61,8 +58,6 @@ struct ts_buffer {
     X(attention_delta, attention_flash_delta, 3, VK_WG, attention)                                 \
     X(attention_backward_dq, attention_flash_backward_dq, 7, VK_ATT_TILE, attention)               \
     X(attention_backward_dkdv, attention_flash_backward_dkdv, 8, VK_ATT_TILE, attention)           \
-    X(lstm_cell_forward, lstm_cell_forward, 5, VK_WG, lstm)                                        \
-    X(lstm_cell_backward, lstm_cell_backward, 7, VK_WG, lstm)                                      \
     X(lstm_step_forward, lstm_step_forward, 9, VK_WG, lstm)                                        \
     X(lstm_step_forward_items, lstm_step_forward_items, 9, VK_WG, lstm)                            \
     X(lstm_step_backward, lstm_step_backward, 9, VK_WG, lstm)                                      \
@@ -98,9 +93,20 @@ struct ts_buffer {
     /* --precision fp16 (vulkan_gemm_lowp.c): plain shader, NV cooperative matrix */               \
     X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm)                                            \
     X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)
+    X(peak_copy, peak_copy, 2, VK_WG, peak)
+/* For TS_OP_LAUNCH over ops.def: X(op, op, tensors, work-group, family) for each op of
+ * op_launch.h (its shader is shaders/<op>.comp, one binding per tensor). */
+#define VK_OP_KERNEL(X, name, grid, program, family, ...)                                          \
+    X(name, name, TS_LAUNCH_COUNT_TENSORS(__VA_ARGS__), TS_PP_CAT(VK_WG_OF_, grid), family)
+#define VK_WG_OF_ITEMS(...)  VK_WG
+#define VK_WG_OF_MATRIX(...) VK_WG
+#define VK_WG_OF_ROWS(...)   VK_ROW_WG
 typedef enum {
 #define VK_KERNEL_ID(k, shader, bindings, wg, family) VK_K_##k,
     VK_KERNELS(VK_KERNEL_ID)
+#define TS_OP(name, exempt, check, ...) TS_OP_LAUNCH(VK_OP_KERNEL, VK_KERNEL_ID, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 #undef VK_KERNEL_ID
         VK_K_COUNT
 } vk_kernel_id;

@@ -1,18 +1,49 @@
 /*
- * vulkan_ops.c — the host side of every op except gemm: validate the views (as the CPU backend
- * does, so a bad view is an error, never a wild device write), then record the shader from
- * shaders/ with its push constants. Nothing here waits for the device.
+ * vulkan_ops.c — the host side of every op except gemm, attention and peak: the generated
+ * launch of the single-kernel ops of op_launch.h and the hand-written ones of the rest, each
+ * recording its shaders from shaders/ with their push constants (the frontend has checked
+ * the views). Nothing here waits for the device.
  *
  * Each push-constant struct mirrors the `P` block of its shader member for member (all 4-byte
  * scalars, so std430 adds no padding).
  */
 #include "backends/vulkan/vulkan_internal.h"
+#include "backends/op_variants.h"
 
 #include <math.h>
 #include <string.h>
 
 #define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define U(x)  ((uint32_t)(x))
+
+/* ---- the ops of op_launch.h: one shader over the op's arguments --------------------------- */
+
+/* Bindings: the tensors in order, each as a window of its extent; push constants: the
+ * tensors' offsets, then the scalar words. */
+static void launch_op(ts_backend *be, vk_kernel_id id, const char *op, ts_grid grid,
+                      const ts_launch_tensor *tensors, int nt, const uint32_t *words, int nw) {
+    enum { MAX_WORDS = 32 };
+    if (ts_launch_empty(tensors, nt)) return;
+    if (nt > VK_MAX_BINDINGS || nt + nw > MAX_WORDS) {
+        vk_fail(be, 0, "%s: %d tensors and %d scalars are more than a launch takes", op, nt, nw);
+        return;
+    }
+    uint32_t push[MAX_WORDS];
+    vk_arg args[VK_MAX_BINDINGS];
+    for (int i = 0; i < nt; i++) {
+        push[i] = U(tensors[i].t.off);
+        args[i] = VK_ARG(tensors[i].t.buf, push[i], tensors[i].n);
+    }
+    memcpy(push + nt, words, (size_t)nw * sizeof *words);
+    size_t items =
+        grid.kind == TS_GRID_ROWS ? grid.rows * vk_ctx_of(be)->row_wg : grid.rows * grid.cols;
+    vk_dispatch_items(be, id, args, nt, push, (size_t)(nt + nw) * sizeof *push, items);
+}
+
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(TS_LAUNCHED_OP_DEFINE, (vk, VK_K_), name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 
 /* ---- elementwise and copies ----------------------------------------------------------- */
 
@@ -52,15 +83,6 @@ void vk_copy(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n) {
     vk_barrier(be);
 }
 
-void vk_add(ts_backend *be, ts_tensor out, ts_tensor a, ts_tensor b, size_t n) {
-    if (n == 0) return;
-    struct {
-        uint32_t oo, ao, bo, n;
-    } p = {U(out.off), U(a.off), U(b.off), U(n)};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(a.buf, p.ao, n), VK_ARG(b.buf, p.bo, n)};
-    vk_dispatch_items(be, VK_K_add, args, NB(args), &p, sizeof p, n);
-}
-
 void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
     if (n == 0) return;
     struct {
@@ -72,16 +94,6 @@ void vk_scale(ts_backend *be, ts_tensor x, float s, size_t n) {
 }
 
 /* ---- bias ------------------------------------------------------------------------------ */
-
-void vk_bias_add(ts_backend *be, ts_tensor out, ts_tensor bias, int rows, int cols) {
-    if (rows <= 0 || cols <= 0) return;
-    size_t n = (size_t)rows * cols;
-    struct {
-        uint32_t oo, bo, rows, cols;
-    } p = {U(out.off), U(bias.off), U(rows), U(cols)};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(bias.buf, p.bo, (size_t)cols)};
-    vk_dispatch_items(be, VK_K_bias_add, args, NB(args), &p, sizeof p, n);
-}
 
 /* dst[c] += sum_k part[k * width + base + c] for c < cols. */
 static void colsum_finish(ts_backend *be, ts_tensor dst, ts_buffer *part, int cols, int chunks,
@@ -111,12 +123,7 @@ void vk_bias_backward(ts_backend *be, ts_tensor dbias, ts_tensor dout, int rows,
 
 void vk_embedding_forward(ts_backend *be, ts_tensor out, ts_tensor table, ts_tensor ids, int n,
                           int C, int V, int accumulate) {
-    const char *op = "embedding_forward";
-    if (n <= 0 || C <= 0) return;
-    if (V <= 0) {
-        vk_fail(be, 0, "%s: empty table (V=%d)", op, V);
-        return;
-    }
+    if (n <= 0 || C <= 0) return; /* V > 0 here: the frontend checked the table */
     struct {
         uint32_t oo, to, io, n, C;
         int32_t V, accumulate;
@@ -142,23 +149,6 @@ void vk_embedding_backward(ts_backend *be, ts_tensor dtable, ts_tensor dout, ts_
 }
 
 /* ---- LayerNorm ------------------------------------------------------------------------- */
-
-void vk_layernorm_forward(ts_backend *be, ts_tensor out, ts_tensor mean, ts_tensor rstd,
-                          ts_tensor inp, ts_tensor weight, ts_tensor bias, int N, int C,
-                          float eps) {
-    if (N <= 0 || C <= 0) return;
-    size_t nc = (size_t)N * C;
-    struct {
-        uint32_t oo, mo, ro, xo, wo, bo, N, C;
-        float eps;
-    } p = {U(out.off),  U(mean.off), U(rstd.off), U(inp.off), U(weight.off),
-           U(bias.off), U(N),        U(C),        eps};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, nc),           VK_ARG(mean.buf, p.mo, (size_t)N),
-                     VK_ARG(rstd.buf, p.ro, (size_t)N),   VK_ARG(inp.buf, p.xo, nc),
-                     VK_ARG(weight.buf, p.wo, (size_t)C), VK_ARG(bias.buf, p.bo, (size_t)C)};
-    vk_dispatch_items(be, VK_K_layernorm_forward, args, NB(args), &p, sizeof p,
-                      (size_t)N * vk_ctx_of(be)->row_wg);
-}
 
 void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts_tensor dbias,
                            ts_tensor dout, ts_tensor inp, ts_tensor weight, ts_tensor mean,
@@ -193,34 +183,8 @@ void vk_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, ts
 
 /* ---- activations ----------------------------------------------------------------------- */
 
-void vk_gelu_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n) {
-    if (n == 0) return;
-    struct {
-        uint32_t oo, xo, n;
-    } p = {U(out.off), U(inp.off), U(n)};
-    vk_arg args[] = {VK_ARG(out.buf, p.oo, n), VK_ARG(inp.buf, p.xo, n)};
-    vk_dispatch_items(be, VK_K_gelu_forward, args, NB(args), &p, sizeof p, n);
-}
-
-void vk_gelu_backward(ts_backend *be, ts_tensor dinp, ts_tensor inp, ts_tensor dout, size_t n) {
-    if (n == 0) return;
-    struct {
-        uint32_t dio, xo, go, n;
-    } p = {U(dinp.off), U(inp.off), U(dout.off), U(n)};
-    vk_arg args[] = {VK_ARG(dinp.buf, p.dio, n), VK_ARG(inp.buf, p.xo, n),
-                     VK_ARG(dout.buf, p.go, n)};
-    vk_dispatch_items(be, VK_K_gelu_backward, args, NB(args), &p, sizeof p, n);
-}
-
-/* Backward is the same masking of dout (same key, same mask), so both ops run this. */
-void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, float p,
-                        ts_dropout_key key) {
-    const char *op = "dropout";
-    if (n == 0) return;
-    if (p == 0.0f) {
-        vk_copy(be, out, inp, n);
-        return;
-    }
+static void dropout_mask(ts_backend *be, const char *op, ts_tensor out, ts_tensor inp, size_t n,
+                         float p, ts_dropout_key key) {
     /* A slice's global indices are 32-bit in the shader: check the last one here. */
     uint64_t g_last =
         key.span ? key.offset + (uint64_t)((n - 1) / key.span) * key.stride + (n - 1) % key.span
@@ -230,41 +194,26 @@ void vk_dropout_forward(ts_backend *be, ts_tensor out, ts_tensor inp, size_t n, 
                 (unsigned long long)g_last);
         return;
     }
-    /* Same scalars as the CPU backend: keep iff (w >> 8) >= ceil(p * 2^24), scale 1/(1-p). */
     struct {
-        uint32_t oo, xo, n, thr;
-        float scale;
-        uint32_t seed_lo, seed_hi, step, tensor_id;
-        uint32_t offset, span, stride;
-    } pc = {U(out.off),
-            U(inp.off),
-            U(n),
-            (uint32_t)ceil((double)p * 16777216.0),
-            p < 1.0f ? 1.0f / (1.0f - p) : 0.0f,
-            (uint32_t)key.seed,
-            (uint32_t)(key.seed >> 32),
-            key.step,
-            key.tensor_id,
-            (uint32_t)key.offset,
-            key.span,
-            key.stride};
+        uint32_t oo, xo, n;
+        ts_dropout_words d;
+    } pc = {U(out.off), U(inp.off), U(n), ts_dropout_words_of(p, key)};
     vk_arg args[] = {VK_ARG(out.buf, pc.oo, n), VK_ARG(inp.buf, pc.xo, n)};
     /* one item per Philox block when the slice is block-aligned, else one per element */
     int blocks = key.span == 0 && key.offset % 4 == 0;
     vk_dispatch_items(be, VK_K_dropout, args, NB(args), &pc, sizeof pc, blocks ? (n + 3) / 4 : n);
 }
 
-void vk_dropout_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, size_t n, float p,
-                         ts_dropout_key key) {
-    vk_dropout_forward(be, dinp, dout, n, p, key);
-}
+TS_DROPOUT_OPS(vk)
 
 /* ---- attention ------------------------------------------------------------------------- */
 
 /* heads[0..parts) <-> packed (shaders/permute_heads.comp). */
-static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, int parts, int B,
-                    int T, int NH, int HS, int to_heads) {
+static void permute_heads(ts_backend *be, const char *op, ts_tensor packed, const ts_tensor *heads,
+                          int parts, int B, int T, int NH, int HS, int to_heads) {
+    (void)op; /* no limit of its own */
     size_t n = (size_t)B * T * NH * HS;
+    if (n == 0) return;
     const ts_tensor *h1 = parts == 3 ? &heads[1] : &heads[0];
     const ts_tensor *h2 = parts == 3 ? &heads[2] : &heads[0];
     struct {
@@ -277,39 +226,7 @@ static void permute(ts_backend *be, ts_tensor packed, const ts_tensor *heads, in
     vk_dispatch_items(be, VK_K_permute_heads, args, NB(args), &p, sizeof p, n);
 }
 
-static void qkv_split(ts_backend *be, ts_tensor packed, const ts_tensor heads[3], int B, int T,
-                      int NH, int HS, int to_heads) {
-    if ((size_t)B * T * NH * HS == 0) return;
-    permute(be, packed, heads, 3, B, T, NH, HS, to_heads);
-}
-
-void vk_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
-                          int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {q, k, v};
-    qkv_split(be, qkv, heads, B, T, NH, HS, 1);
-}
-
-void vk_qkv_split_backward(ts_backend *be, ts_tensor dqkv, ts_tensor dq, ts_tensor dk, ts_tensor dv,
-                           int B, int T, int NH, int HS) {
-    ts_tensor heads[3] = {dq, dk, dv};
-    qkv_split(be, dqkv, heads, B, T, NH, HS, 0);
-}
-
-static void heads_merge(ts_backend *be, ts_tensor packed, ts_tensor heads, int B, int T, int NH,
-                        int HS, int to_heads) {
-    if ((size_t)B * T * NH * HS == 0) return;
-    permute(be, packed, &heads, 1, B, T, NH, HS, to_heads);
-}
-
-void vk_heads_merge_forward(ts_backend *be, ts_tensor out, ts_tensor inp, int B, int T, int NH,
-                            int HS) {
-    heads_merge(be, out, inp, B, T, NH, HS, 0);
-}
-
-void vk_heads_merge_backward(ts_backend *be, ts_tensor dinp, ts_tensor dout, int B, int T, int NH,
-                             int HS) {
-    heads_merge(be, dout, dinp, B, T, NH, HS, 1);
-}
+TS_HEADS_OPS(vk)
 
 void vk_softmax_causal_forward(ts_backend *be, ts_tensor att, ts_tensor pre, int BH, int T,
                                float scale) {
@@ -336,37 +253,6 @@ void vk_softmax_causal_backward(ts_backend *be, ts_tensor dpre, ts_tensor datt, 
                      VK_ARG(att.buf, p.ao, n)};
     vk_dispatch_items(be, VK_K_softmax_causal_backward, args, NB(args), &p, sizeof p,
                       (size_t)BH * T * vk_ctx_of(be)->row_wg);
-}
-
-/* ---- LSTM ------------------------------------------------------------------------------ */
-
-void vk_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
-                          ts_tensor c_prev, int B, int H, int ld_state) {
-    if (B <= 0 || H <= 0) return;
-    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
-    struct {
-        uint32_t ho, co, ao, po, cpo, B, H, ld;
-    } p = {U(h.off), U(c.off), U(act.off), U(pre.off), U(c_prev.off), U(B), U(H), U(ld_state)};
-    vk_arg args[] = {VK_ARG(h.buf, p.ho, state), VK_ARG(c.buf, p.co, state),
-                     VK_ARG(act.buf, p.ao, gates), VK_ARG(pre.buf, p.po, gates),
-                     VK_ARG(c_prev.buf, p.cpo, state)};
-    vk_dispatch_items(be, VK_K_lstm_cell_forward, args, NB(args), &p, sizeof p, (size_t)B * H);
-}
-
-void vk_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_tensor dh,
-                           ts_tensor dc, ts_tensor act, ts_tensor c, ts_tensor c_prev, int B, int H,
-                           int ld_state) {
-    if (B <= 0 || H <= 0) return;
-    size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld_state + (size_t)H;
-    struct {
-        uint32_t dpo, dcpo, dho, dco, ao, co, cpo, B, H, ld;
-    } p = {U(dpre.off), U(dc_prev.off), U(dh.off), U(dc.off), U(act.off),
-           U(c.off),    U(c_prev.off),  U(B),      U(H),      U(ld_state)};
-    vk_arg args[] = {VK_ARG(dpre.buf, p.dpo, gates),  VK_ARG(dc_prev.buf, p.dcpo, state),
-                     VK_ARG(dh.buf, p.dho, state),    VK_ARG(dc.buf, p.dco, state),
-                     VK_ARG(act.buf, p.ao, gates),    VK_ARG(c.buf, p.co, state),
-                     VK_ARG(c_prev.buf, p.cpo, state)};
-    vk_dispatch_items(be, VK_K_lstm_cell_backward, args, NB(args), &p, sizeof p, (size_t)B * H);
 }
 
 /* ---- loss ------------------------------------------------------------------------------ */
@@ -402,7 +288,9 @@ void vk_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs
 
 /* ---- reductions and the optimizer ------------------------------------------------------ */
 
-static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squares) {
+static void reduce(ts_backend *be, const char *op, ts_tensor out, ts_tensor x, size_t n,
+                   int squares) {
+    (void)op; /* no limit of its own */
     if (n == 0) {
         vk_fill(be, out, 0.0f, 1);
         return;
@@ -422,13 +310,7 @@ static void reduce(ts_backend *be, ts_tensor out, ts_tensor x, size_t n, int squ
     vk_dispatch(be, VK_K_reduce_finish, fargs, NB(fargs), &fp, sizeof fp, 1, 1, 1);
 }
 
-void vk_sum(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 0);
-}
-
-void vk_sum_squares(ts_backend *be, ts_tensor out, ts_tensor x, size_t n) {
-    reduce(be, out, x, n, 1);
-}
+TS_SUM_OPS(vk)
 
 void vk_grad_gate(ts_backend *be, ts_tensor gate, ts_tensor norm, ts_tensor sums, double clip) {
     struct {
@@ -444,24 +326,16 @@ void vk_adamw(ts_backend *be, ts_tensor param, ts_tensor grad, ts_tensor m, ts_t
               ts_tensor gate, size_t n, double lr, double beta1, double beta2, double eps,
               double weight_decay, int t) {
     if (n == 0) return;
-    /* Derived in double and rounded once, exactly as cpu_adamw. */
     struct {
         uint32_t po, go, mo, vo, gto, n;
-        float decay, b1, b2, eps, a1, a2, neg_step, bc2_sqrt;
+        ts_adamw_scalars s; /* decay, b1, b2, eps, a1, a2, neg_step, bc2_sqrt: the shader's */
     } p = {U(param.off),
            U(grad.off),
            U(m.off),
            U(v.off),
            U(gate.off),
            U(n),
-           (float)(1.0 - lr * weight_decay),
-           (float)beta1,
-           (float)beta2,
-           (float)eps,
-           (float)(1.0 - beta1),
-           (float)(1.0 - beta2),
-           (float)(-lr / (1.0 - pow(beta1, t))),
-           (float)sqrt(1.0 - pow(beta2, t))};
+           ts_adamw_scalars_of(lr, beta1, beta2, eps, weight_decay, t)};
     vk_arg args[] = {VK_ARG(param.buf, p.po, n), VK_ARG(grad.buf, p.go, n), VK_ARG(m.buf, p.mo, n),
                      VK_ARG(v.buf, p.vo, n), VK_ARG(gate.buf, p.gto, 2)};
     vk_dispatch_items(be, VK_K_adamw, args, NB(args), &p, sizeof p, n);

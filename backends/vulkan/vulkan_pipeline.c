@@ -23,6 +23,10 @@
 const vk_kernel_info vk_kernel_table[VK_K_COUNT] = {
 #define VK_KERNEL_INFO(k, shader, bindings, wg, family) [VK_K_##k] = {#shader, bindings, wg},
     VK_KERNELS(VK_KERNEL_INFO)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(VK_OP_KERNEL, VK_KERNEL_INFO, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 #undef VK_KERNEL_INFO
 };
 

@@ -30,6 +30,10 @@ static const char *const family_names[VK_FAM_COUNT] = {
 static const uint8_t kernel_family[VK_K_COUNT] = {
 #define VK_KERNEL_FAMILY(k, shader, bindings, wg, family) [VK_K_##k] = VK_FAM_##family,
     VK_KERNELS(VK_KERNEL_FAMILY)
+#define TS_OP(name, exempt, check, ...)                                                            \
+    TS_OP_LAUNCH(VK_OP_KERNEL, VK_KERNEL_FAMILY, name, __VA_ARGS__)
+#include "backends/ops.def"
+#undef TS_OP
 #undef VK_KERNEL_FAMILY
 };
 

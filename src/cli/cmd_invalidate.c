@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "gen/load.h"
 #include "util/fsutil.h"
 
 static void usage(FILE *out) {
@@ -28,16 +29,6 @@ static void usage(FILE *out) {
             "  --reason TEXT   why the run is wrong (one line, required)\n"
             "  -h, --help      this text\n\n"
             "exit codes: 0 ok, 1 runtime failure (no result.json, unreadable), 2 usage\n");
-}
-
-static cJSON *read_json(const char *path) {
-    char *text = NULL;
-    size_t len;
-    if (ts_read_file(path, &text, &len) != TS_OK) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!j) ts_set_error("%s: not valid JSON", path);
-    return j;
 }
 
 static ts_status write_json(const char *path, const cJSON *j) {
@@ -83,7 +74,7 @@ static ts_status update_manifest(const char *run_dir, const char *status) {
     char manifest[4300];
     ts_path_join(manifest, sizeof manifest, buf, "sweep.json");
     if (!ts_is_file(manifest)) return TS_OK;
-    cJSON *m = read_json(manifest);
+    cJSON *m = ts_read_json(manifest);
     if (!m) return TS_ERR;
     int found = 0;
     cJSON *r;
@@ -138,7 +129,7 @@ int cmd_invalidate(int argc, char **argv) {
         fprintf(stderr, "tunescale invalidate: %s: no result.json (RUN is a run's folder)\n", run);
         return 1;
     }
-    cJSON *j = read_json(path);
+    cJSON *j = ts_read_json(path);
     const char *schema = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "schema"));
     const char *old = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status"));
     if (!j || !schema || strncmp(schema, "tunescale.run/1", 15) || !old) {
