@@ -117,24 +117,10 @@ static int tiled_kernels(ts_backend *be, int tile, int vec, cl_kernel *gemm, cl_
     return 1;
 }
 
-/* Sets the arguments and enqueues one of the tiled kernels (counted as a dispatch). */
+/* Sets the arguments and enqueues one of the tiled kernels (a dispatch, timed as "gemm"). */
 static void enqueue(ts_backend *be, cl_kernel k, const char *name, int nargs, const ocl_arg *args,
                     const size_t *global, const size_t *local) {
-    for (int i = 0; i < nargs; i++) {
-        const ocl_arg *a = &args[i];
-        size_t size = a->kind == OCL_ARG_MEM   ? sizeof a->v.mem
-                      : a->kind == OCL_ARG_U64 ? sizeof a->v.u64
-                                               : sizeof a->v.u32;
-        cl_int err = clSetKernelArg(k, (cl_uint)i, size, &a->v);
-        if (err != CL_SUCCESS) {
-            ocl_fail_call(be, "clSetKernelArg", name, err);
-            return;
-        }
-    }
-    cl_int err =
-        clEnqueueNDRangeKernel(ocl_ctx_of(be)->queue, k, 3, NULL, global, local, 0, NULL, NULL);
-    if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueNDRangeKernel", name, err);
-    be->dispatches++;
+    ocl_enqueue_kernel(be, k, name, 3, global, local, nargs, args);
 }
 
 /* Our tiled SGEMM with choice c (split-K through the scratch buffer and a fixed-order sum). */

@@ -29,8 +29,8 @@ struct ts_buffer {
     X(elementwise)                                                                                 \
     X(bias)                                                                                        \
     X(embedding)                                                                                   \
-    X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash)        \
-        X(lstm_step)
+    X(layernorm)                                                                                   \
+    X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -227,6 +227,10 @@ OCL_ARG_KINDS(OCL_ARG_CONSTRUCTOR)
  * a multiple of `local`; local NULL lets the driver choose). Errors are recorded. */
 void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global,
                 const size_t *local, int nargs, const ocl_arg *args);
+/* The same for a kernel the caller built itself (a build variant: the tiled GEMM); `name` names
+ * it in errors and is its profiling family. */
+void ocl_enqueue_kernel(ts_backend *be, cl_kernel k, const char *name, int dims,
+                        const size_t *global, const size_t *local, int nargs, const ocl_arg *args);
 
 /* ---- profiling (opencl_timing.c) --------------------------------------------------------- */
 

@@ -278,12 +278,8 @@ static const size_t arg_bytes[] = {
 #undef OCL_ARG_BYTES
 };
 
-void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global,
-                const size_t *local, int nargs, const ocl_arg *args) {
-    if (be->error != TS_OK) return;
-    cl_kernel k = ocl_kernel(be, id);
-    if (!k) return;
-    const char *name = kernel_table[id].name;
+void ocl_enqueue_kernel(ts_backend *be, cl_kernel k, const char *name, int dims,
+                        const size_t *global, const size_t *local, int nargs, const ocl_arg *args) {
     for (int i = 0; i < nargs; i++) {
         const ocl_arg *a = &args[i];
         cl_int err = clSetKernelArg(k, (cl_uint)i, arg_bytes[a->kind], &a->v);
@@ -307,4 +303,11 @@ void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global
         ocl_fail_call(be, "clEnqueueNDRangeKernel", name, err);
     }
     be->dispatches++;
+}
+
+void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global,
+                const size_t *local, int nargs, const ocl_arg *args) {
+    if (be->error != TS_OK) return;
+    cl_kernel k = ocl_kernel(be, id);
+    if (k) ocl_enqueue_kernel(be, k, kernel_table[id].name, dims, global, local, nargs, args);
 }

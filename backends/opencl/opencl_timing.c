@@ -19,6 +19,7 @@ static const struct {
     const char *prefix, *family;
 } families[] = {
     {"gemm", "gemm"},
+    {"ts_gemm", "gemm"},
     {"ts_layernorm", "layernorm"},
     {"ts_softmax", "softmax"},
     {"ts_attention", "attention"},

@@ -93,7 +93,6 @@ struct ts_buffer {
     /* --precision fp16 (vulkan_gemm_lowp.c): plain shader, NV cooperative matrix */               \
     X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm)                                            \
     X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)
-    X(peak_copy, peak_copy, 2, VK_WG, peak)
 /* For TS_OP_LAUNCH over ops.def: X(op, op, tensors, work-group, family) for each op of
  * op_launch.h (its shader is shaders/<op>.comp, one binding per tensor). */
 #define VK_OP_KERNEL(X, name, grid, program, family, ...)                                          \
