@@ -28,7 +28,8 @@ struct ts_buffer {
     X(elementwise)                                                                                 \
     X(bias)                                                                                        \
     X(embedding) X(layernorm) X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak)              \
-        X(attention_flash)
+        X(attention_flash)                                                                         \
+            X(fused)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -69,7 +70,12 @@ typedef enum {
     X(reduce_finish, reduce)                                                                       \
     X(adamw, optim)                                                                                \
     X(peak_fma, peak)                                                                              \
-    X(peak_copy, peak)
+    X(peak_copy, peak)                                                                             \
+    X(residual_layernorm_forward, fused)                                                           \
+    X(layernorm_backward_dropout, fused)                                                           \
+    X(bias_gelu_dropout_forward, fused)                                                            \
+    X(gelu_dropout_backward_bias, fused)                                                           \
+    X(crossentropy_fused, fused)
 typedef enum {
 #define OCL_KERNEL_ID(k, program) OCL_K_##k,
     OCL_KERNELS(OCL_KERNEL_ID)

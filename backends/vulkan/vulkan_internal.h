@@ -71,7 +71,13 @@ struct ts_buffer {
     X(gemm_direct4_tn, gemm_direct4, 3, 0, gemm)                                                   \
     X(gemm_direct4_tt, gemm_direct4, 3, 0, gemm)                                                   \
     X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
-    X(peak_copy, peak_copy, 2, VK_WG, peak)
+    X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \
+    /* fused ops (vulkan_fused.c) */                                                               \
+    X(residual_layernorm_forward, residual_layernorm_forward, 9, VK_ROW_WG, layernorm)             \
+    X(layernorm_backward_dropout, layernorm_backward_dropout, 9, VK_ROW_WG, layernorm)             \
+    X(bias_gelu_dropout_forward, bias_gelu_dropout_forward, 3, VK_WG, gelu)                        \
+    X(gelu_dropout_backward_bias, gelu_dropout_backward_bias, 4, VK_WG, gelu)                      \
+    X(crossentropy_fused, crossentropy_fused, 5, VK_ROW_WG, crossentropy)
 typedef enum {
 #define VK_KERNEL_ID(k, shader, bindings, wg, family) VK_K_##k,
     VK_KERNELS(VK_KERNEL_ID)
@@ -79,7 +85,7 @@ typedef enum {
         VK_K_COUNT
 } vk_kernel_id;
 
-#define VK_MAX_BINDINGS 8
+#define VK_MAX_BINDINGS 9 /* the fused LayerNorm shaders bind nine views */
 #define VK_WG           64  /* 1-D elementwise shaders */
 #define VK_ROW_WG       128 /* one work-group per row (LayerNorm, softmax, cross-entropy) */
 #define VK_ROW_WG_CPU   16  /* the same on CPU devices (vk_ctx.row_wg) */

@@ -596,6 +596,70 @@ static void test_loss(void) {
     }
 }
 
+/* The fused ops against the CPU, which runs the unfused sequence each one replaces: every
+ * dropout probability path (p == 0 keeps all unscaled), a data-parallel slice key, the column
+ * sums over more than one chunk of rows, and the aliasing each op allows. */
+static void test_fused(void) {
+    static const int shapes[][2] = {{1, 1}, {3, 17}, {17, 255}, {130, 65}, {5, 300}};
+    char shape[96];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int N = shapes[k][0], C = shapes[k][1];
+        size_t nc = (size_t)N * C;
+        for (int q = 0; q < 3; q++) {
+            float p = q == 0 ? 0.0f : 0.25f;
+            ts_dropout_key key = {0xabcdef12345ull + k, 11u + (uint32_t)q, 30u, 0, 0, 0};
+            if (q == 2) { /* a rank's slice: rows of C at stride 3C from element 2C */
+                key.offset = 2 * (uint64_t)C;
+                key.span = (uint32_t)C;
+                key.stride = 3 * (uint32_t)C;
+            }
+            snprintf(shape, sizeof shape, "%dx%d p=%g%s", N, C, (double)p, q == 2 ? " slice" : "");
+            ptensor *sum = pt_rand(nc, -1, 1), *out = pt_rand(nc, -1, 1);
+            ptensor *mean = pt_rand((size_t)N, -1, 1), *rstd = pt_rand((size_t)N, -1, 1);
+            ptensor *x = pt_rand(nc, -2, 2), *r = pt_rand(nc, -2, 2);
+            ptensor *rb = pt_rand((size_t)C, -1, 1), *w = pt_rand((size_t)C, 0.5f, 1.5f);
+            ptensor *b = pt_rand((size_t)C, -1, 1);
+            ON_BOTH(residual_layernorm_forward, T(sum), T(out), T(mean), T(rstd), T(x), T(r), T(rb),
+                    T(w), T(b), N, C, 1e-5f, p, key);
+            finish("residual_layernorm_forward", shape, TOL_DEFAULT, OUTS(sum, out, mean, rstd));
+
+            /* p == 0: ddrop is dinp itself, as the Transformer's LN1 passes it */
+            ptensor *inp = pt_rand(nc, -2, 3), *dout = pt_rand(nc, -1, 1);
+            mean = pt_rand((size_t)N, -0.2f, 0.2f), rstd = pt_rand((size_t)N, 0.5f, 2.0f);
+            w = pt_rand((size_t)C, 0.5f, 1.5f);
+            ptensor *dinp = pt_rand(nc, -1, 1), *ddrop = q ? pt_rand(nc, -1, 1) : dinp;
+            ptensor *dw = pt_rand((size_t)C, -1, 1), *db = pt_rand((size_t)C, -1, 1);
+            ON_BOTH(layernorm_backward_dropout, T(dinp), T(ddrop), T(dw), T(db), T(dout), T(inp),
+                    T(w), T(mean), T(rstd), N, C, p, key);
+            ptensor *ln_outs[] = {dinp, dw, db, q ? ddrop : NULL, NULL};
+            finish("layernorm_backward_dropout", shape, TOL_DEFAULT, ln_outs);
+
+            for (int add_bias = 0; add_bias < 2; add_bias++) {
+                char s2[120];
+                snprintf(s2, sizeof s2, "%s%s", shape, add_bias ? " bias" : "");
+                ptensor *g = pt_rand(nc, -1, 1), *h = pt_rand(nc, -3, 3);
+                ptensor *bias = pt_rand((size_t)C, -1, 1);
+                ON_BOTH(bias_gelu_dropout_forward, T(g), T(h), T(bias), N, C, add_bias, p, key);
+                finish("bias_gelu_dropout_forward", s2, TOL_DEFAULT, OUTS(g, h));
+            }
+
+            ptensor *dh = pt_rand(nc, -1, 1), *dbias = pt_rand((size_t)C, -1, 1);
+            ptensor *dg = pt_rand(nc, -1, 1), *h = pt_rand(nc, -3, 3);
+            ON_BOTH(gelu_dropout_backward_bias, T(dh), T(dbias), T(dg), T(h), N, C, p, key);
+            finish("gelu_dropout_backward_bias", shape, TOL_DEFAULT, OUTS(dh, dbias));
+        }
+        /* softmax cross-entropy: (N, V) = this shape, every third target ignored */
+        for (int inplace = 0; inplace < 2; inplace++) {
+            snprintf(shape, sizeof shape, "N=%d V=%d%s", N, C, inplace ? " inplace" : "");
+            ptensor *losses = pt_rand((size_t)N, -1, 1), *logits = pt_rand(nc, -8, 8);
+            ptensor *dl = inplace ? logits : pt_rand(nc, -1, 1);
+            ptensor *tg = pt_ints((size_t)N, C, 3, -1);
+            ON_BOTH(crossentropy_fused, T(losses), T(dl), T(logits), T(tg), N, C, -1, 1.0f / N);
+            finish("crossentropy_fused", shape, TOL_DEFAULT, OUTS(losses, dl));
+        }
+    }
+}
+
 /* Reductions: a different (fixed) summation order in float with compensation against the
  * CPU's double sums: relative error ~1e-7, NMSE ~1e-14. */
 static void test_reduce_optim(void) {
@@ -791,6 +855,7 @@ static void run_cases(void) {
     test_attention_fused();
     test_lstm();
     test_loss();
+    test_fused();
     test_reduce_optim();
 }
 
