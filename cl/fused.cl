@@ -224,3 +224,71 @@ __kernel void ts_crossentropy_fused(__global float *losses, ulong lo, __global f
     }
     if (lid == 0) losses[lo + r] = ignored ? 0.0f : log(sum) + mx - xt;
 }
+
+/* The packed (B, T, 3, NH, HS) index of element e of a head tensor (B, NH, T, HS), part 0
+ * (q); k and v are C and 2C further (ts_permute_heads in attention.cl). */
+inline ulong ts_packed_index(ulong e, uint T, uint NH, uint HS) {
+    uint d = e % HS;
+    ulong rest = e / HS;
+    uint t = rest % T;
+    rest /= T;
+    uint h = rest % NH;
+    ulong b = rest / NH;
+    return (b * T + t) * 3 * NH * HS + (ulong)h * HS + d;
+}
+
+/* One item per head-tensor element: q, k, v = split(qkv + bias); qkv keeps the sum. */
+__kernel void ts_bias_qkv_split_forward(__global float *q, ulong qo, __global float *k, ulong ko,
+                                        __global float *v, ulong vo, __global float *qkv,
+                                        ulong po, __global const float *bias, ulong bo, uint B,
+                                        uint T, uint NH, uint HS) {
+    ulong e = get_global_id(0);
+    if (e >= (ulong)B * NH * T * HS) return;
+    ulong C = (ulong)NH * HS, pk = ts_packed_index(e, T, NH, HS);
+    ulong col = pk % (3 * C);
+    float x0 = qkv[po + pk] + bias[bo + col];
+    float x1 = qkv[po + pk + C] + bias[bo + col + C];
+    float x2 = qkv[po + pk + 2 * C] + bias[bo + col + 2 * C];
+    qkv[po + pk] = x0;
+    qkv[po + pk + C] = x1;
+    qkv[po + pk + 2 * C] = x2;
+    q[qo + e] = x0;
+    k[ko + e] = x1;
+    v[vo + e] = x2;
+}
+
+/* Items [0, B*NH*T*HS) merge dq, dk, dv into dqkv; the groups from elem_groups on each sum
+ * TS_WG columns of dqkv, read from dq, dk, dv, over every row in order. */
+__kernel void ts_qkv_split_backward_bias(__global float *dqkv, ulong po, __global float *db,
+                                         ulong dbo, __global const float *dq, ulong qo,
+                                         __global const float *dk, ulong ko,
+                                         __global const float *dv, ulong vo, uint B, uint T,
+                                         uint NH, uint HS, uint elem_groups) {
+    uint grp = get_group_id(0);
+    ulong C = (ulong)NH * HS;
+    if (grp < elem_groups) {
+        ulong e = get_global_id(0);
+        if (e >= (ulong)B * NH * T * HS) return;
+        ulong pk = po + ts_packed_index(e, T, NH, HS);
+        dqkv[pk] = dq[qo + e];
+        dqkv[pk + C] = dk[ko + e];
+        dqkv[pk + 2 * C] = dv[vo + e];
+        return;
+    }
+    uint j = (grp - elem_groups) * get_local_size(0) + get_local_id(0);
+    if (j >= 3 * C) return;
+    uint part = j / C, h = (j % C) / HS, d = j % HS;
+    __global const float *src = part == 0 ? dq + qo : part == 1 ? dk + ko : dv + vo;
+    uint rows = B * T;
+    float total = 0.0f;
+    for (uint r0 = 0; r0 < rows; r0 += TS_COLSUM_ROWS) {
+        uint r1 = min(rows, r0 + TS_COLSUM_ROWS);
+        float partial = 0.0f;
+        for (uint r = r0; r < r1; r++) {
+            uint b = r / T, t = r % T;
+            partial += src[(((ulong)b * NH + h) * T + t) * HS + d];
+        }
+        total += partial;
+    }
+    db[dbo + j] += total;
+}

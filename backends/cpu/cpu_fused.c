@@ -55,3 +55,17 @@ void cpu_crossentropy_fused(ts_backend *be, ts_tensor losses, ts_tensor dlogits,
     if (be->error == TS_OK)
         cpu_crossentropy_backward(be, dlogits, dlogits, targets, N, V, ignore_index, scale);
 }
+
+void cpu_bias_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v,
+                                ts_tensor qkv, ts_tensor bias, int B, int T, int NH, int HS) {
+    if (B <= 0 || T <= 0 || NH <= 0 || HS <= 0) return;
+    cpu_bias_add(be, qkv, bias, B * T, 3 * NH * HS);
+    cpu_qkv_split_forward(be, q, k, v, qkv, B, T, NH, HS);
+}
+
+void cpu_qkv_split_backward_bias(ts_backend *be, ts_tensor dqkv, ts_tensor dbias, ts_tensor dq,
+                                 ts_tensor dk, ts_tensor dv, int B, int T, int NH, int HS) {
+    if (B <= 0 || T <= 0 || NH <= 0 || HS <= 0) return;
+    cpu_qkv_split_backward(be, dqkv, dq, dk, dv, B, T, NH, HS);
+    cpu_bias_backward(be, dbias, dqkv, B * T, 3 * NH * HS);
+}

@@ -110,3 +110,27 @@ void ocl_crossentropy_fused(ts_backend *be, ts_tensor losses, ts_tensor dlogits,
     launch_groups(be, OCL_K_crossentropy_fused, (size_t)N, (size_t)ocl_ctx_of(be)->row_wg, NARGS(a),
                   a);
 }
+
+void ocl_bias_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v,
+                                ts_tensor qkv, ts_tensor bias, int B, int T, int NH, int HS) {
+    size_t n = (size_t)B * T * NH * HS;
+    if (n == 0 || !fits(be, 3 * n, "bias_qkv_split_forward")) return;
+    ocl_arg a[] = {OCL_VIEW(q),         OCL_VIEW(k),          OCL_VIEW(v),
+                   OCL_VIEW(qkv),       OCL_VIEW(bias),       ocl_u32((cl_uint)B),
+                   ocl_u32((cl_uint)T), ocl_u32((cl_uint)NH), ocl_u32((cl_uint)HS)};
+    launch_groups(be, OCL_K_bias_qkv_split_forward, (n + OCL_WG - 1) / OCL_WG, OCL_WG, NARGS(a), a);
+}
+
+void ocl_qkv_split_backward_bias(ts_backend *be, ts_tensor dqkv, ts_tensor dbias, ts_tensor dq,
+                                 ts_tensor dk, ts_tensor dv, int B, int T, int NH, int HS) {
+    size_t n = (size_t)B * T * NH * HS, cols = (size_t)3 * NH * HS;
+    if (n == 0 || !fits(be, 3 * n, "qkv_split_backward_bias")) return;
+    size_t elem_groups = (n + OCL_WG - 1) / OCL_WG, col_groups = (cols + OCL_WG - 1) / OCL_WG;
+    ocl_arg a[] = {OCL_VIEW(dqkv),       OCL_VIEW(dbias),
+                   OCL_VIEW(dq),         OCL_VIEW(dk),
+                   OCL_VIEW(dv),         ocl_u32((cl_uint)B),
+                   ocl_u32((cl_uint)T),  ocl_u32((cl_uint)NH),
+                   ocl_u32((cl_uint)HS), ocl_u32((cl_uint)elem_groups)};
+    /* element groups, then the column groups */
+    launch_groups(be, OCL_K_qkv_split_backward_bias, elem_groups + col_groups, OCL_WG, NARGS(a), a);
+}

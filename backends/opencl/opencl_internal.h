@@ -75,7 +75,9 @@ typedef enum {
     X(layernorm_backward_dropout, fused)                                                           \
     X(bias_gelu_dropout_forward, fused)                                                            \
     X(gelu_dropout_backward_bias, fused)                                                           \
-    X(crossentropy_fused, fused)
+    X(crossentropy_fused, fused)                                                                   \
+    X(bias_qkv_split_forward, fused)                                                               \
+    X(qkv_split_backward_bias, fused)
 typedef enum {
 #define OCL_KERNEL_ID(k, program) OCL_K_##k,
     OCL_KERNELS(OCL_KERNEL_ID)

@@ -143,3 +143,32 @@ void vk_crossentropy_fused(ts_backend *be, ts_tensor losses, ts_tensor dlogits, 
     vk_dispatch_items(be, VK_K_crossentropy_fused, args, NB(args), &pc, sizeof pc,
                       (size_t)N * vk_kernel_wg(vk_ctx_of(be), VK_K_crossentropy_fused));
 }
+
+void vk_bias_qkv_split_forward(ts_backend *be, ts_tensor q, ts_tensor k, ts_tensor v, ts_tensor qkv,
+                               ts_tensor bias, int B, int T, int NH, int HS) {
+    size_t n = (size_t)B * T * NH * HS;
+    if (n == 0) return;
+    struct {
+        uint32_t qo, ko, vo, po, bo, B, T, NH, HS;
+    } pc = {U(q.off), U(k.off), U(v.off), U(qkv.off), U(bias.off), U(B), U(T), U(NH), U(HS)};
+    vk_arg args[] = {VK_ARG(q.buf, pc.qo, n), VK_ARG(k.buf, pc.ko, n), VK_ARG(v.buf, pc.vo, n),
+                     VK_ARG(qkv.buf, pc.po, 3 * n), VK_ARG(bias.buf, pc.bo, (size_t)3 * NH * HS)};
+    vk_dispatch_items(be, VK_K_bias_qkv_split_forward, args, NB(args), &pc, sizeof pc, n);
+}
+
+void vk_qkv_split_backward_bias(ts_backend *be, ts_tensor dqkv, ts_tensor dbias, ts_tensor dq,
+                                ts_tensor dk, ts_tensor dv, int B, int T, int NH, int HS) {
+    size_t n = (size_t)B * T * NH * HS, cols = (size_t)3 * NH * HS;
+    if (n == 0) return;
+    size_t wg = vk_kernel_wg(vk_ctx_of(be), VK_K_qkv_split_backward_bias);
+    size_t elem_groups = (n + wg - 1) / wg, col_groups = (cols + wg - 1) / wg;
+    struct {
+        uint32_t po, dbo, qo, ko, vo, B, T, NH, HS, elem_groups, colsum_rows;
+    } pc = {U(dqkv.off), U(dbias.off), U(dq.off), U(dk.off),      U(dv.off),     U(B),
+            U(T),        U(NH),        U(HS),     U(elem_groups), VK_COLSUM_ROWS};
+    vk_arg args[] = {VK_ARG(dqkv.buf, pc.po, 3 * n), VK_ARG(dbias.buf, pc.dbo, cols),
+                     VK_ARG(dq.buf, pc.qo, n), VK_ARG(dk.buf, pc.ko, n), VK_ARG(dv.buf, pc.vo, n)};
+    /* element groups, then the column groups */
+    vk_dispatch_items(be, VK_K_qkv_split_backward_bias, args, NB(args), &pc, sizeof pc,
+                      (elem_groups + col_groups) * wg);
+}

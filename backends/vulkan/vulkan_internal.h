@@ -77,7 +77,9 @@ struct ts_buffer {
     X(layernorm_backward_dropout, layernorm_backward_dropout, 9, VK_ROW_WG, layernorm)             \
     X(bias_gelu_dropout_forward, bias_gelu_dropout_forward, 3, VK_WG, gelu)                        \
     X(gelu_dropout_backward_bias, gelu_dropout_backward_bias, 4, VK_WG, gelu)                      \
-    X(crossentropy_fused, crossentropy_fused, 5, VK_ROW_WG, crossentropy)
+    X(crossentropy_fused, crossentropy_fused, 5, VK_ROW_WG, crossentropy)                          \
+    X(bias_qkv_split_forward, bias_qkv_split_forward, 5, VK_WG, heads)                             \
+    X(qkv_split_backward_bias, qkv_split_backward_bias, 5, VK_WG, heads)
 typedef enum {
 #define VK_KERNEL_ID(k, shader, bindings, wg, family) VK_K_##k,
     VK_KERNELS(VK_KERNEL_ID)

@@ -660,6 +660,26 @@ static void test_fused(void) {
     }
 }
 
+/* The fused qkv split with its bias, forward and backward, against the CPU's bias_add +
+ * qkv_split_forward and qkv_split_backward + bias_backward (rows B*T past one chunk of 64). */
+static void test_fused_qkv(void) {
+    static const int shapes[][4] = {{1, 1, 1, 1}, {2, 5, 3, 4}, {3, 37, 2, 8}, {1, 130, 4, 3}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int B = shapes[k][0], T_ = shapes[k][1], NH = shapes[k][2], HS = shapes[k][3];
+        size_t n = (size_t)B * T_ * NH * HS, cols = (size_t)3 * NH * HS;
+        snprintf(shape, sizeof shape, "B=%d T=%d NH=%d HS=%d", B, T_, NH, HS);
+        ptensor *q = pt_rand(n, -1, 1), *kk = pt_rand(n, -1, 1), *v = pt_rand(n, -1, 1);
+        ptensor *qkv = pt_rand(3 * n, -1, 1), *bias = pt_rand(cols, -1, 1);
+        ON_BOTH(bias_qkv_split_forward, T(q), T(kk), T(v), T(qkv), T(bias), B, T_, NH, HS);
+        finish("bias_qkv_split_forward", shape, TOL_EXACT, OUTS(q, kk, v, qkv));
+        ptensor *dqkv = pt_rand(3 * n, -1, 1), *dbias = pt_rand(cols, -1, 1);
+        ptensor *dq = pt_rand(n, -1, 1), *dk = pt_rand(n, -1, 1), *dv = pt_rand(n, -1, 1);
+        ON_BOTH(qkv_split_backward_bias, T(dqkv), T(dbias), T(dq), T(dk), T(dv), B, T_, NH, HS);
+        finish("qkv_split_backward_bias", shape, TOL_DEFAULT, OUTS(dqkv, dbias));
+    }
+}
+
 /* Reductions: a different (fixed) summation order in float with compensation against the
  * CPU's double sums: relative error ~1e-7, NMSE ~1e-14. */
 static void test_reduce_optim(void) {
@@ -856,6 +876,7 @@ static void run_cases(void) {
     test_lstm();
     test_loss();
     test_fused();
+    test_fused_qkv();
     test_reduce_optim();
 }
 
