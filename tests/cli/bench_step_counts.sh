@@ -11,10 +11,10 @@ export TUNESCALE_CACHE_DIR=$tmp/cache
 
 # model: budgets per backend as "dispatches host_waits submissions" (submissions: vulkan only)
 declare -A budget=(
-  [opencl transformer-1M]="263 12 -"
-  [vulkan transformer-1M]="237 3 3"
-  [opencl lstm-1M]="2093 12 -"
-  [vulkan lstm-1M]="2087 4 4"
+  [opencl transformer-1M]="179 12 -"
+  [vulkan transformer-1M]="149 3 3"
+  [opencl lstm-1M]="2092 12 -"
+  [vulkan lstm-1M]="2086 4 4"
 )
 
 counts() { # backend model -> "ops dispatches host_waits submissions"
