@@ -16,6 +16,12 @@
  * gemm) remains for larger heads. The feed-forward's Drop(GELU(h)) is not kept either: the
  * backward recomputes it from h and the dropout key (one GELU and one mask per layer, far
  * cheaper than holding an (N, d_ff) tensor per layer).
+ *
+ * Launches: the small ops around the GEMMs run fused (ops.def's fused section), each one
+ * kernel on the GPU APIs: the biases of in_proj, out_proj, ff.0 and ff.3 ride along with the
+ * qkv split, the residual+LayerNorm and the GELU+dropout, their gradients with the split's
+ * backward and the GELU's; LayerNorm's backward takes its parameter sums and the dropout
+ * before it in the same pass. h keeps ff.0's output with its bias.
  */
 #include <math.h>
 #include <stdlib.h>
