@@ -27,9 +27,22 @@ inline float ts_fused_drop(float v, ulong i, uint thr, float scale, uint seed_lo
     if (thr == 0) return v;
     ulong g = span ? offset + (i / span) * stride + i % span : offset + i;
     uint4 w = ts_philox((uint4)((uint)(g >> 2), 0, step, tid), (uint2)(seed_lo, seed_hi));
-    uint ws[4] = {w.s0, w.s1, w.s2, w.s3};
-    return (ws[g & 3] >> 8) >= thr ? v * scale : 0.0f;
+    /* word g & 3 by selects, not an indexed array: pocl then keeps the lanes vectorised */
+    uint word = (g & 2) ? ((g & 1) ? w.s3 : w.s2) : ((g & 1) ? w.s1 : w.s0);
+    return (word >> 8) >= thr ? v * scale : 0.0f;
 }
+
+/* The four keep/scale factors of Philox block blk (elements 4 blk .. 4 blk + 3 of a tensor
+ * whose slice is contiguous and starts on a block): one Philox call for four elements, as
+ * dropout_forward's block path. */
+inline float4 ts_fused_drop4(ulong blk, uint thr, float scale, uint seed_lo, uint seed_hi,
+                             uint step, uint tid) {
+    if (thr == 0) return (float4)(1.0f);
+    uint4 w = ts_philox((uint4)((uint)blk, 0, step, tid), (uint2)(seed_lo, seed_hi));
+    int4 keep = (w >> 8) >= (uint4)(thr);
+    return select((float4)(0.0f), (float4)(scale), keep);
+}
+#define TS_DROP4(blk) ts_fused_drop4((blk), thr, dscale, seed_lo, seed_hi, dstep, dtid)
 
 inline float ts_gelu(float x) {
     return 0.5f * x * (1.0f + erf(x * TS_SQRT1_2));
@@ -145,46 +158,82 @@ __kernel void ts_layernorm_backward_dropout(
     }
 }
 
-/* One item per element: h += bias[c] when add_bias, g = Drop(GELU(h)). */
+/* h += bias[c] when add_bias, g = Drop(GELU(h)): one item per element, or per Philox block of
+ * four when `blocks` (the slice is contiguous and starts on a block). */
 __kernel void ts_bias_gelu_dropout_forward(__global float *g, ulong go, __global float *h, ulong ho,
                                            __global const float *bias, ulong bo, uint rows,
-                                           uint cols, int add_bias, TS_DROP_ARGS) {
-    uint i = get_global_id(0);
-    if (i >= rows * cols) return;
-    float v = h[ho + i];
-    if (add_bias) {
-        v += bias[bo + i % cols];
-        h[ho + i] = v;
+                                           uint cols, int add_bias, int blocks, TS_DROP_ARGS) {
+    uint n = rows * cols, i0 = get_global_id(0), len = 1;
+    float4 f = (float4)(1.0f);
+    if (blocks) {
+        i0 *= 4;
+        len = 4;
+        if (i0 < n) f = TS_DROP4((doff >> 2) + i0 / 4);
     }
-    g[go + i] = TS_DROP(ts_gelu(v), i);
+    float fs[4] = {f.s0, f.s1, f.s2, f.s3};
+    for (uint j = 0; j < len && i0 + j < n; j++) {
+        uint i = i0 + j;
+        float v = h[ho + i];
+        if (add_bias) {
+            v += bias[bo + i % cols];
+            h[ho + i] = v;
+        }
+        float y = ts_gelu(v);
+        g[go + i] = blocks ? (fs[j] == 0.0f ? 0.0f : y * fs[j]) : TS_DROP(y, i);
+    }
 }
 
-/* GELU'(h) * Drop(dg) for element e */
+/* GELU'(h) * Drop(dg) for element e, the dropout factor f given (blocks) or computed */
 #define TS_DH(e) (TS_DROP(dg[dgo + (e)], (e)) * ts_gelu_grad(h[ho + (e)]))
+#define TS_DH_F(e, f) (((f) == 0.0f ? 0.0f : dg[dgo + (e)] * (f)) * ts_gelu_grad(h[ho + (e)]))
 
-/* Items [0, rows * cols) write dh; the groups after them (elem_groups onwards) each sum
- * TS_WG columns of the same dh, recomputed, over every row. */
+/* Items of the first elem_groups groups write dh, one element each or, when `blocks` (the slice
+ * is contiguous, starts on a Philox block, and cols % 4 == 0), one block of four; the groups
+ * after them sum columns of the same dh, recomputed, over every row in order (four adjacent
+ * columns per item, one Philox call per row, when `blocks`). */
 __kernel void ts_gelu_dropout_backward_bias(__global float *dh, ulong dho, __global float *db,
                                             ulong dbo, __global const float *dg, ulong dgo,
                                             __global const float *h, ulong ho, uint rows,
-                                            uint cols, uint elem_groups, TS_DROP_ARGS) {
-    uint grp = get_group_id(0);
+                                            uint cols, uint elem_groups, int blocks,
+                                            TS_DROP_ARGS) {
+    uint grp = get_group_id(0), n = rows * cols, per = blocks ? 4 : 1;
     if (grp < elem_groups) {
-        uint i = get_global_id(0);
-        if (i < rows * cols) dh[dho + i] = TS_DH((ulong)i);
+        uint i0 = get_global_id(0) * per;
+        if (i0 >= n) return;
+        if (!blocks) {
+            dh[dho + i0] = TS_DH((ulong)i0);
+            return;
+        }
+        float4 f = TS_DROP4((doff >> 2) + i0 / 4);
+        float fs[4] = {f.s0, f.s1, f.s2, f.s3};
+        for (uint j = 0; j < 4 && i0 + j < n; j++)
+            dh[dho + i0 + j] = TS_DH_F(i0 + j, fs[j]);
         return;
     }
-    uint c = (grp - elem_groups) * get_local_size(0) + get_local_id(0);
-    if (c >= cols) return;
-    float total = 0.0f;
+    uint c0 = ((grp - elem_groups) * get_local_size(0) + get_local_id(0)) * per;
+    if (c0 >= cols) return;
+    float4 total = (float4)(0.0f);
     for (uint r0 = 0; r0 < rows; r0 += TS_COLSUM_ROWS) {
         uint r1 = min(rows, r0 + TS_COLSUM_ROWS);
-        float part = 0.0f;
-        for (uint r = r0; r < r1; r++)
-            part += TS_DH((ulong)r * cols + c);
+        float4 part = (float4)(0.0f);
+        for (uint r = r0; r < r1; r++) {
+            ulong e = (ulong)r * cols + c0;
+            if (!blocks) {
+                part.s0 += TS_DH(e);
+                continue;
+            }
+            float4 f = TS_DROP4((doff >> 2) + e / 4);
+            part += (float4)(TS_DH_F(e, f.s0), TS_DH_F(e + 1, f.s1), TS_DH_F(e + 2, f.s2),
+                             TS_DH_F(e + 3, f.s3));
+        }
         total += part;
     }
-    db[dbo + c] += total;
+    db[dbo + c0] += total.s0;
+    if (blocks) {
+        db[dbo + c0 + 1] += total.s1;
+        db[dbo + c0 + 2] += total.s2;
+        db[dbo + c0 + 3] += total.s3;
+    }
 }
 
 /*

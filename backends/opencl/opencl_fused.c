@@ -68,35 +68,48 @@ void ocl_layernorm_backward_dropout(ts_backend *be, ts_tensor dinp, ts_tensor dd
         ocl_dropout_forward(be, ddrop, dinp, n, p, key);
 }
 
+/* 1 when the dropout can take one Philox block of four elements per item: p == 0, or a
+ * contiguous slice that starts on a block (dropout_forward's block path) */
+static int philox_blocks(float p, ts_dropout_key key) {
+    return p == 0.0f || (key.span == 0 && key.offset % 4 == 0);
+}
+
 void ocl_bias_gelu_dropout_forward(ts_backend *be, ts_tensor g, ts_tensor h, ts_tensor bias,
                                    int rows, int cols, int add_bias, float p, ts_dropout_key key) {
     size_t n = (size_t)rows * cols;
     if (n == 0 || !fits(be, n, "bias_gelu_dropout_forward")) return;
-    ocl_arg a[6 + 3 + DROP_NARGS] = {OCL_VIEW(g),
+    int blocks = philox_blocks(p, key);
+    size_t items = blocks ? (n + 3) / 4 : n;
+    ocl_arg a[6 + 4 + DROP_NARGS] = {OCL_VIEW(g),
                                      OCL_VIEW(h),
                                      OCL_VIEW(bias),
                                      ocl_u32((cl_uint)rows),
                                      ocl_u32((cl_uint)cols),
-                                     ocl_i32(add_bias)};
-    drop_args(a + 9, p, key);
-    launch_groups(be, OCL_K_bias_gelu_dropout_forward, (n + OCL_WG - 1) / OCL_WG, OCL_WG, NARGS(a),
-                  a);
+                                     ocl_i32(add_bias),
+                                     ocl_i32(blocks)};
+    drop_args(a + 10, p, key);
+    launch_groups(be, OCL_K_bias_gelu_dropout_forward, (items + OCL_WG - 1) / OCL_WG, OCL_WG,
+                  NARGS(a), a);
 }
 
 void ocl_gelu_dropout_backward_bias(ts_backend *be, ts_tensor dh, ts_tensor dbias, ts_tensor dg,
                                     ts_tensor h, int rows, int cols, float p, ts_dropout_key key) {
     size_t n = (size_t)rows * cols;
     if (n == 0 || !fits(be, n, "gelu_dropout_backward_bias")) return;
-    size_t elem_groups = (n + OCL_WG - 1) / OCL_WG,
-           col_groups = ((size_t)cols + OCL_WG - 1) / OCL_WG;
-    ocl_arg a[8 + 3 + DROP_NARGS] = {OCL_VIEW(dh),
+    int blocks = philox_blocks(p, key) && cols % 4 == 0;
+    size_t per = blocks ? 4 : 1;
+    size_t elem_groups = ((n + per - 1) / per + OCL_WG - 1) / OCL_WG;
+    size_t col_groups = (((size_t)cols + per - 1) / per + OCL_WG - 1) / OCL_WG;
+    ocl_arg a[8 + 4 + DROP_NARGS] = {OCL_VIEW(dh),
                                      OCL_VIEW(dbias),
                                      OCL_VIEW(dg),
                                      OCL_VIEW(h),
                                      ocl_u32((cl_uint)rows),
                                      ocl_u32((cl_uint)cols),
-                                     ocl_u32((cl_uint)elem_groups)};
-    drop_args(a + 11, p, key);
+                                     ocl_u32((cl_uint)elem_groups),
+                                     ocl_i32(blocks)};
+    drop_args(a + 12, p, key);
+    /* element groups, then the column groups */
     launch_groups(be, OCL_K_gelu_dropout_backward_bias, elem_groups + col_groups, OCL_WG, NARGS(a),
                   a);
 }
