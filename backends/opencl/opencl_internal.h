@@ -30,7 +30,8 @@ struct ts_buffer {
     X(bias)                                                                                        \
     X(embedding)                                                                                   \
     X(layernorm)                                                                                   \
-    X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step)
+    X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step) \
+        X(fused)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -69,7 +70,14 @@ typedef enum {
     X(grad_gate, optim)                                                                            \
     X(adamw, optim)                                                                                \
     X(peak_fma, peak)                                                                              \
-    X(peak_copy, peak)
+    X(peak_copy, peak)                                                                             \
+    X(residual_layernorm_forward, fused)                                                           \
+    X(layernorm_backward_dropout, fused)                                                           \
+    X(bias_gelu_dropout_forward, fused)                                                            \
+    X(gelu_dropout_backward_bias, fused)                                                           \
+    X(crossentropy_fused, fused)                                                                   \
+    X(bias_qkv_split_forward, fused)                                                               \
+    X(qkv_split_backward_bias, fused)
 /* For TS_OP_LAUNCH over ops.def: X(op, program) for each op of op_launch.h. */
 #define OCL_OP_KERNEL(X, name, grid, program, family, ...) X(name, program)
 typedef enum {

@@ -92,7 +92,15 @@ struct ts_buffer {
     X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \
     /* --precision fp16 (vulkan_gemm_lowp.c): plain shader, NV cooperative matrix */               \
     X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm)                                            \
-    X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)
+    X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)                                            \
+    /* fused ops (vulkan_fused.c) */                                                               \
+    X(residual_layernorm_forward, residual_layernorm_forward, 9, VK_ROW_WG, layernorm)             \
+    X(layernorm_backward_dropout, layernorm_backward_dropout, 9, VK_ROW_WG, layernorm)             \
+    X(bias_gelu_dropout_forward, bias_gelu_dropout_forward, 3, VK_WG, gelu)                        \
+    X(gelu_dropout_backward_bias, gelu_dropout_backward_bias, 4, VK_WG, gelu)                      \
+    X(crossentropy_fused, crossentropy_fused, 5, VK_ROW_WG, crossentropy)                          \
+    X(bias_qkv_split_forward, bias_qkv_split_forward, 5, VK_WG, heads)                             \
+    X(qkv_split_backward_bias, qkv_split_backward_bias, 5, VK_WG, heads)
 /* For TS_OP_LAUNCH over ops.def: X(op, op, tensors, work-group, family) for each op of
  * op_launch.h (its shader is shaders/<op>.comp, one binding per tensor). */
 #define VK_OP_KERNEL(X, name, grid, program, family, ...)                                          \
@@ -110,7 +118,7 @@ typedef enum {
         VK_K_COUNT
 } vk_kernel_id;
 
-#define VK_MAX_BINDINGS 9   /* lstm_step_forward/backward bind 9 */
+#define VK_MAX_BINDINGS 9   /* lstm_step_* and the fused LayerNorm shaders bind 9 */
 #define VK_WG           64  /* 1-D elementwise shaders */
 #define VK_ROW_WG       128 /* one work-group per row (LayerNorm, softmax, cross-entropy) */
 #define VK_ROW_WG_CPU   16  /* the same on CPU devices (vk_ctx.row_wg) */

@@ -206,6 +206,16 @@ static ts_tensor logits_of(ts_model *m) {
     return is_lstm(m) ? ts_lstm_logits(m) : ts_transformer_logits(m);
 }
 
+/* 1 / the targets the loss is a mean over: the global batch's when this batch is a rank's
+ * slice of it */
+/* dloss/dlogit's factor: the mean over the targets (of the global batch when this batch is a
+ * rank's slice of it), times fp16's loss scale (train/loss_scale.h; 0 or 1 when none). */
+static float dlogits_scale(const ts_model *m) {
+    int count = m->slice_global_B > 0 ? m->slice_targets : m->n_targets;
+    float ls = m->loss_scale > 0.0f ? m->loss_scale : 1.0f;
+    return count ? ls / (float)count : 0.0f;
+}
+
 ts_status ts_model_forward(ts_model *m, const int32_t *ids, const int32_t *targets, int B, int T,
                            int training, uint64_t seed, uint32_t step) {
     if (B < 1 || T < 1) return ts_set_error_status(TS_EUSAGE, "empty batch");
@@ -235,8 +245,15 @@ ts_status ts_model_forward(ts_model *m, const int32_t *ids, const int32_t *targe
         for (int i = 0; i < B * T; i++)
             m->n_targets += targets[i] != 0; /* 0 = <PAD> */
         ts_tensor losses = {m->losses, 0}, probs = {m->probs, 0}, tg = {m->targets, 0};
-        m->be->iface->crossentropy_forward(m->be, losses, probs, logits_of(m), tg, B * T,
-                                           m->cfg.vocab_size, 0);
+        ts_tensor dl = {m->dlogits, 0};
+        /* training: the loss and its gradient in one pass (ts_model_backward skips its own) */
+        m->dlogits_ready = training;
+        if (training)
+            m->be->iface->crossentropy_fused(m->be, losses, dl, logits_of(m), tg, B * T,
+                                             m->cfg.vocab_size, 0, dlogits_scale(m));
+        else
+            m->be->iface->crossentropy_forward(m->be, losses, probs, logits_of(m), tg, B * T,
+                                               m->cfg.vocab_size, 0);
         ts_tensor sum = {m->scalars, 0};
         m->be->iface->sum(m->be, sum, losses, (size_t)B * T);
     }
@@ -283,12 +300,10 @@ ts_dropout_key ts_model_drop_key(const ts_model *m, uint64_t seed, uint32_t step
 
 ts_status ts_model_backward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_tensor dl = {m->dlogits, 0}, probs = {m->probs, 0}, tg = {m->targets, 0};
-    /* the mean is over the global batch's targets when this batch is a rank's slice of it */
-    int count = m->slice_global_B > 0 ? m->slice_targets : m->n_targets;
-    float ls = m->loss_scale > 0.0f ? m->loss_scale : 1.0f;
-    float scale = count ? ls / (float)count : 0.0f;
-    m->be->iface->crossentropy_backward(m->be, dl, probs, tg, m->B * m->T, m->cfg.vocab_size, 0,
-                                        scale);
+    if (!m->dlogits_ready)
+        m->be->iface->crossentropy_backward(m->be, dl, probs, tg, m->B * m->T, m->cfg.vocab_size, 0,
+                                            dlogits_scale(m));
+    m->dlogits_ready = 0;
     m->grads_zero = 0;
     if (is_lstm(m))
         ts_lstm_backward(m, seed, step);

@@ -34,7 +34,8 @@ struct ts_model {
     int grads_zero; /* 1 while grads hold zeros (created, or AdamW zeroed them) */
     /* The batch in flight. */
     int B, T;
-    int n_targets; /* targets that are not <PAD> */
+    int n_targets;     /* targets that are not <PAD> */
+    int dlogits_ready; /* the training forward's crossentropy_fused already wrote dlogits */
     int training;
     /* Data-parallel (ts_model_set_slice): the batch in flight is windows [slice_first,
      * slice_first + B) of a global batch of slice_global_B windows holding slice_targets

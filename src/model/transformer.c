@@ -16,6 +16,12 @@
  * gemm) remains for larger heads. The feed-forward's Drop(GELU(h)) is not kept either: the
  * backward recomputes it from h and the dropout key (one GELU and one mask per layer, far
  * cheaper than holding an (N, d_ff) tensor per layer).
+ *
+ * Launches: the small ops around the GEMMs run fused (ops.def's fused section), each one
+ * kernel on the GPU APIs: the biases of in_proj, out_proj, ff.0 and ff.3 ride along with the
+ * qkv split, the residual+LayerNorm and the GELU+dropout, their gradients with the split's
+ * backward and the GELU's; LayerNorm's backward takes its parameter sums and the dropout
+ * before it in the same pass. h keeps ff.0's output with its bias.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -192,15 +198,14 @@ static void ensure_positions(ts_model *m, tf_acts *a) {
     a->pos_T = m->T;
 }
 
-/* g = Drop(GELU(h)), the input of ff.3: made in the forward and again in the backward. */
-static void ff_hidden(ts_model *m, ts_tensor g, ts_tensor h, uint64_t seed, uint32_t step,
-                      uint32_t site) {
-    const ts_backend_iface *op = m->be->iface;
-    size_t n = (size_t)m->B * m->T * m->cfg.d_ff;
+/* g = Drop(GELU(h)), the input of ff.3: made in the forward, where h (the ff.0 product) first
+ * gets ff.0's bias and keeps it, and again in the backward from that h. */
+static void ff_hidden(ts_model *m, ts_tensor g, ts_tensor h, ts_tensor ff0_b, int add_bias,
+                      uint64_t seed, uint32_t step, uint32_t site) {
     float p = m->training ? m->cfg.dropout : 0.0f;
-    op->gelu_forward(m->be, g, h, n);
-    op->dropout_forward(m->be, g, g, n, p,
-                        ts_model_drop_key(m, seed, step, site + 1, (size_t)m->T * m->cfg.d_ff));
+    m->be->iface->bias_gelu_dropout_forward(
+        m->be, g, h, ff0_b, m->B * m->T, m->cfg.d_ff, add_bias, p,
+        ts_model_drop_key(m, seed, step, site + 1, (size_t)m->T * m->cfg.d_ff));
 }
 
 void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
@@ -220,14 +225,16 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
     op->dropout_forward(be, a->x0, a->encoded, (size_t)N * C, p,
                         ts_model_drop_key(m, seed, step, TS_DROP_EMBED, (size_t)T * C));
 
+    const ts_tensor no_bias = {0};
+    const ts_dropout_key no_drop = {0}; /* for p == 0 */
     ts_tensor x = a->x0;
     for (int l = 0; l < c->n_layers; l++) {
         block_acts *b = &a->blocks[l];
         block_params w = block_view(m, m->params, l);
         uint32_t site = TS_DROP_LAYER_BASE + 8 * (uint32_t)l;
         /* attention */
-        ts_linear_forward(be, a->qkv, x, w.in_w, w.in_b, N, C, 3 * C);
-        op->qkv_split_forward(be, b->q, b->k, b->v, a->qkv, B, T, NH, HS);
+        ts_linear_forward(be, a->qkv, x, w.in_w, no_bias, N, C, 3 * C);
+        op->bias_qkv_split_forward(be, b->q, b->k, b->v, a->qkv, w.in_b, B, T, NH, HS);
         ts_dropout_key att_key = ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T);
         float scale = 1.0f / sqrtf((float)HS);
         if (a->fused) {
@@ -246,19 +253,19 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
                      0.0f, a->ao, HS, (long)T * HS, BH);
         }
         op->heads_merge_forward(be, b->y, a->ao, B, T, NH, HS);
-        ts_linear_forward(be, a->ao, b->y, w.out_w, w.out_b, N, C, C);
-        op->add(be, b->r1, x, a->ao, (size_t)N * C);
-        op->layernorm_forward(be, b->x1, b->ln1_mean, b->ln1_rstd, b->r1, w.ln1_w, w.ln1_b, N, C,
-                              1e-5f);
+        /* the biases of out_proj, ff.0 and ff.3 are added by the fused ops that follow */
+        ts_linear_forward(be, a->ao, b->y, w.out_w, no_bias, N, C, C);
+        /* r1 = x + (ao + out_b), x1 = LN1(r1) */
+        op->residual_layernorm_forward(be, b->r1, b->x1, b->ln1_mean, b->ln1_rstd, x, a->ao,
+                                       w.out_b, w.ln1_w, w.ln1_b, N, C, 1e-5f, 0.0f, no_drop);
         /* feed-forward */
-        ts_linear_forward(be, b->h, b->x1, w.ff0_w, w.ff0_b, N, C, F);
-        ff_hidden(m, a->g, b->h, seed, step, site);
-        ts_linear_forward(be, a->f, a->g, w.ff3_w, w.ff3_b, N, F, C);
-        op->dropout_forward(be, a->f, a->f, (size_t)N * C, p,
-                            ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
-        op->add(be, b->r2, b->x1, a->f, (size_t)N * C);
-        op->layernorm_forward(be, b->out, b->ln2_mean, b->ln2_rstd, b->r2, w.ln2_w, w.ln2_b, N, C,
-                              1e-5f);
+        ts_linear_forward(be, b->h, b->x1, w.ff0_w, no_bias, N, C, F);
+        ff_hidden(m, a->g, b->h, w.ff0_b, 1, seed, step, site);
+        ts_linear_forward(be, a->f, a->g, w.ff3_w, no_bias, N, F, C);
+        /* r2 = x1 + Drop(f + ff3_b), out = LN2(r2) */
+        op->residual_layernorm_forward(be, b->r2, b->out, b->ln2_mean, b->ln2_rstd, b->x1, a->f,
+                                       w.ff3_b, w.ln2_w, w.ln2_b, N, C, 1e-5f, p,
+                                       ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
         x = b->out;
     }
     size_t last = 2 + 12 * (size_t)c->n_layers; /* norm.weight, norm.bias, output.weight, .bias */
@@ -284,9 +291,12 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
     ts_linear_backward(be, a->dxf, ts_param_at(m, m->grads, last + 2),
                        ts_param_at(m, m->grads, last + 3), dlogits, a->xf,
                        ts_param_at(m, m->params, last + 2), N, C, V, 0);
-    op->layernorm_backward(be, a->dx, ts_param_at(m, m->grads, last),
-                           ts_param_at(m, m->grads, last + 1), a->dxf, x_top,
-                           ts_param_at(m, m->params, last), a->lnf_mean, a->lnf_rstd, N, C);
+    const ts_tensor no_bias = {0};
+    const ts_dropout_key no_drop = {0}; /* for p == 0 */
+    op->layernorm_backward_dropout(be, a->dx, a->dx, ts_param_at(m, m->grads, last),
+                                   ts_param_at(m, m->grads, last + 1), a->dxf, x_top,
+                                   ts_param_at(m, m->params, last), a->lnf_mean, a->lnf_rstd, N, C,
+                                   0.0f, no_drop);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         block_acts *b = &a->blocks[l];
         block_params w = block_view(m, m->params, l);
@@ -294,20 +304,20 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
         uint32_t site = TS_DROP_LAYER_BASE + 8 * (uint32_t)l;
         ts_tensor x_in = l ? a->blocks[l - 1].out : a->x0;
         /* out = LN2(r2), r2 = x1 + Drop(ff3(gd)) */
-        op->layernorm_backward(be, a->dr, dw.ln2_w, dw.ln2_b, a->dx, b->r2, w.ln2_w, b->ln2_mean,
-                               b->ln2_rstd, N, C);
-        op->dropout_backward(be, a->dtmp, a->dr, NC, p,
-                             ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
-        ff_hidden(m, a->g, b->h, seed, step, site); /* recomputed, not kept */
+        /* dr = LN2'(dx), dtmp = Drop(dr) */
+        op->layernorm_backward_dropout(be, a->dr, a->dtmp, dw.ln2_w, dw.ln2_b, a->dx, b->r2,
+                                       w.ln2_w, b->ln2_mean, b->ln2_rstd, N, C, p,
+                                       ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
+        ff_hidden(m, a->g, b->h, w.ff0_b, 0, seed, step, site); /* recomputed, not kept */
         ts_linear_backward(be, a->dg, dw.ff3_w, dw.ff3_b, a->dtmp, a->g, w.ff3_w, N, F, C, 0);
-        op->dropout_backward(be, a->dg, a->dg, (size_t)N * F, p,
-                             ts_model_drop_key(m, seed, step, site + 1, (size_t)T * F));
-        op->gelu_backward(be, a->dh, b->h, a->dg, (size_t)N * F);
+        /* dh = GELU'(h) Drop(dg), and ff.0's bias gradient in the same pass */
+        op->gelu_dropout_backward_bias(be, a->dh, dw.ff0_b, a->dg, b->h, N, F, p,
+                                       ts_model_drop_key(m, seed, step, site + 1, (size_t)T * F));
         /* dx1 = dr (residual) + dh W1 */
-        ts_linear_backward(be, a->dr, dw.ff0_w, dw.ff0_b, a->dh, b->x1, w.ff0_w, N, C, F, 1);
+        ts_linear_backward(be, a->dr, dw.ff0_w, no_bias, a->dh, b->x1, w.ff0_w, N, C, F, 1);
         /* x1 = LN1(r1), r1 = x_in + out_proj(y) */
-        op->layernorm_backward(be, a->dx, dw.ln1_w, dw.ln1_b, a->dr, b->r1, w.ln1_w, b->ln1_mean,
-                               b->ln1_rstd, N, C);
+        op->layernorm_backward_dropout(be, a->dx, a->dx, dw.ln1_w, dw.ln1_b, a->dr, b->r1, w.ln1_w,
+                                       b->ln1_mean, b->ln1_rstd, N, C, 0.0f, no_drop);
         ts_linear_backward(be, a->dtmp, dw.out_w, dw.out_b, a->dx, b->y, w.out_w, N, C, C, 0);
         op->heads_merge_backward(be, a->dyh, a->dtmp, B, T, NH, HS);
         ts_dropout_key att_key = ts_model_drop_key(m, seed, step, site, (size_t)NH * T * T);
@@ -332,9 +342,10 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
             op->gemm(be, 1, 0, T, HS, T, 1.0f, a->dpre, T, (long)T * T, b->q, HS, (long)T * HS,
                      0.0f, a->dk, HS, (long)T * HS, BH);
         }
-        op->qkv_split_backward(be, a->dqkv, a->dq, a->dk, a->dv, B, T, NH, HS);
+        /* dqkv, and in_proj's bias gradient in the same pass */
+        op->qkv_split_backward_bias(be, a->dqkv, dw.in_b, a->dq, a->dk, a->dv, B, T, NH, HS);
         /* dx_in = dr1 (residual, in dx) + dqkv W_in */
-        ts_linear_backward(be, a->dx, dw.in_w, dw.in_b, a->dqkv, x_in, w.in_w, N, C, 3 * C, 1);
+        ts_linear_backward(be, a->dx, dw.in_w, no_bias, a->dqkv, x_in, w.in_w, N, C, 3 * C, 1);
     }
     op->dropout_backward(be, a->dx, a->dx, NC, p,
                          ts_model_drop_key(m, seed, step, TS_DROP_EMBED, (size_t)T * C));

@@ -107,7 +107,7 @@ echo "reduced modes refused: $refused, run on a GPU API: $reduced_gpu"
 python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); sys.exit(d["precision"] != "bf16" or "emulated" not in d["precision_impl"])' \
   "$tmp/step.json" && ok "bench step --json: precision bf16, emulated" || bad "bench step json: $(cat "$tmp/step.json")"
 "$TS" bench gemm --backend cpu --size 8x8x8 --reps 1 --precision fp16 >"$tmp/gemm.txt" &&
-  grep -q "cpu fp16 8x8x8" "$tmp/gemm.txt" && ok "bench gemm names fp16" ||
+  grep -q "cpu fp16 nt8x8x8" "$tmp/gemm.txt" && ok "bench gemm names fp16" ||
   bad "bench gemm fp16: $(cat "$tmp/gemm.txt")"
 
 # ---- a report keeps precisions apart and names them ----

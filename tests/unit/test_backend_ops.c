@@ -646,6 +646,90 @@ static void test_loss(void) {
     }
 }
 
+/* The fused ops against the CPU, which runs the unfused sequence each one replaces: every
+ * dropout probability path (p == 0 keeps all unscaled), a data-parallel slice key, the column
+ * sums over more than one chunk of rows, and the aliasing each op allows. */
+static void test_fused(void) {
+    static const int shapes[][2] = {{1, 1}, {3, 17}, {17, 255}, {130, 65}, {5, 300}};
+    char shape[96];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int N = shapes[k][0], C = shapes[k][1];
+        size_t nc = (size_t)N * C;
+        for (int q = 0; q < 3; q++) {
+            float p = q == 0 ? 0.0f : 0.25f;
+            ts_dropout_key key = {0xabcdef12345ull + k, 11u + (uint32_t)q, 30u, 0, 0, 0};
+            if (q == 2) { /* a rank's slice: rows of C at stride 3C from element 2C */
+                key.offset = 2 * (uint64_t)C;
+                key.span = (uint32_t)C;
+                key.stride = 3 * (uint32_t)C;
+            }
+            snprintf(shape, sizeof shape, "%dx%d p=%g%s", N, C, (double)p, q == 2 ? " slice" : "");
+            ptensor *sum = pt_rand(nc, -1, 1), *out = pt_rand(nc, -1, 1);
+            ptensor *mean = pt_rand((size_t)N, -1, 1), *rstd = pt_rand((size_t)N, -1, 1);
+            ptensor *x = pt_rand(nc, -2, 2), *r = pt_rand(nc, -2, 2);
+            ptensor *rb = pt_rand((size_t)C, -1, 1), *w = pt_rand((size_t)C, 0.5f, 1.5f);
+            ptensor *b = pt_rand((size_t)C, -1, 1);
+            ON_BOTH(residual_layernorm_forward, T(sum), T(out), T(mean), T(rstd), T(x), T(r), T(rb),
+                    T(w), T(b), N, C, 1e-5f, p, key);
+            finish("residual_layernorm_forward", shape, TOL_DEFAULT, OUTS(sum, out, mean, rstd));
+
+            /* p == 0: ddrop is dinp itself, as the Transformer's LN1 passes it */
+            ptensor *inp = pt_rand(nc, -2, 3), *dout = pt_rand(nc, -1, 1);
+            mean = pt_rand((size_t)N, -0.2f, 0.2f), rstd = pt_rand((size_t)N, 0.5f, 2.0f);
+            w = pt_rand((size_t)C, 0.5f, 1.5f);
+            ptensor *dinp = pt_rand(nc, -1, 1), *ddrop = q ? pt_rand(nc, -1, 1) : dinp;
+            ptensor *dw = pt_rand((size_t)C, -1, 1), *db = pt_rand((size_t)C, -1, 1);
+            ON_BOTH(layernorm_backward_dropout, T(dinp), T(ddrop), T(dw), T(db), T(dout), T(inp),
+                    T(w), T(mean), T(rstd), N, C, p, key);
+            ptensor *ln_outs[] = {dinp, dw, db, q ? ddrop : NULL, NULL};
+            finish("layernorm_backward_dropout", shape, TOL_DEFAULT, ln_outs);
+
+            for (int add_bias = 0; add_bias < 2; add_bias++) {
+                char s2[120];
+                snprintf(s2, sizeof s2, "%s%s", shape, add_bias ? " bias" : "");
+                ptensor *g = pt_rand(nc, -1, 1), *h = pt_rand(nc, -3, 3);
+                ptensor *bias = pt_rand((size_t)C, -1, 1);
+                ON_BOTH(bias_gelu_dropout_forward, T(g), T(h), T(bias), N, C, add_bias, p, key);
+                finish("bias_gelu_dropout_forward", s2, TOL_DEFAULT, OUTS(g, h));
+            }
+
+            ptensor *dh = pt_rand(nc, -1, 1), *dbias = pt_rand((size_t)C, -1, 1);
+            ptensor *dg = pt_rand(nc, -1, 1), *h = pt_rand(nc, -3, 3);
+            ON_BOTH(gelu_dropout_backward_bias, T(dh), T(dbias), T(dg), T(h), N, C, p, key);
+            finish("gelu_dropout_backward_bias", shape, TOL_DEFAULT, OUTS(dh, dbias));
+        }
+        /* softmax cross-entropy: (N, V) = this shape, every third target ignored */
+        for (int inplace = 0; inplace < 2; inplace++) {
+            snprintf(shape, sizeof shape, "N=%d V=%d%s", N, C, inplace ? " inplace" : "");
+            ptensor *losses = pt_rand((size_t)N, -1, 1), *logits = pt_rand(nc, -8, 8);
+            ptensor *dl = inplace ? logits : pt_rand(nc, -1, 1);
+            ptensor *tg = pt_ints((size_t)N, C, 3, -1);
+            ON_BOTH(crossentropy_fused, T(losses), T(dl), T(logits), T(tg), N, C, -1, 1.0f / N);
+            finish("crossentropy_fused", shape, TOL_DEFAULT, OUTS(losses, dl));
+        }
+    }
+}
+
+/* The fused qkv split with its bias, forward and backward, against the CPU's bias_add +
+ * qkv_split_forward and qkv_split_backward + bias_backward (rows B*T past one chunk of 64). */
+static void test_fused_qkv(void) {
+    static const int shapes[][4] = {{1, 1, 1, 1}, {2, 5, 3, 4}, {3, 37, 2, 8}, {1, 130, 4, 3}};
+    char shape[64];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int B = shapes[k][0], T_ = shapes[k][1], NH = shapes[k][2], HS = shapes[k][3];
+        size_t n = (size_t)B * T_ * NH * HS, cols = (size_t)3 * NH * HS;
+        snprintf(shape, sizeof shape, "B=%d T=%d NH=%d HS=%d", B, T_, NH, HS);
+        ptensor *q = pt_rand(n, -1, 1), *kk = pt_rand(n, -1, 1), *v = pt_rand(n, -1, 1);
+        ptensor *qkv = pt_rand(3 * n, -1, 1), *bias = pt_rand(cols, -1, 1);
+        ON_BOTH(bias_qkv_split_forward, T(q), T(kk), T(v), T(qkv), T(bias), B, T_, NH, HS);
+        finish("bias_qkv_split_forward", shape, TOL_EXACT, OUTS(q, kk, v, qkv));
+        ptensor *dqkv = pt_rand(3 * n, -1, 1), *dbias = pt_rand(cols, -1, 1);
+        ptensor *dq = pt_rand(n, -1, 1), *dk = pt_rand(n, -1, 1), *dv = pt_rand(n, -1, 1);
+        ON_BOTH(qkv_split_backward_bias, T(dqkv), T(dbias), T(dq), T(dk), T(dv), B, T_, NH, HS);
+        finish("qkv_split_backward_bias", shape, TOL_DEFAULT, OUTS(dqkv, dbias));
+    }
+}
+
 /* Reductions: a different (fixed) summation order in float with compensation against the
  * CPU's double sums: relative error ~1e-7, NMSE ~1e-14. */
 static void test_reduce_optim(void) {
@@ -914,6 +998,8 @@ static void run_cases(void) {
     test_lstm();
     test_lstm_step();
     test_loss();
+    test_fused();
+    test_fused_qkv();
     test_reduce_optim();
     test_grad_gate();
 }
