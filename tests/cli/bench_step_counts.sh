@@ -13,10 +13,10 @@ export TUNESCALE_CACHE=$tmp/cache
 
 # model: budgets per backend as "dispatches host_waits submissions" (submissions: vulkan only)
 declare -A budget=(
-  [opencl transformer-1M]="179 1 -"
+  [opencl transformer-1M]="153 1 -"
   [vulkan transformer-1M]="149 1 1"
-  [opencl lstm-1M]="1064 1 -"
-  [vulkan lstm-1M]="1058 1 1"
+  [opencl lstm-1M]="1057 1 -"
+  [vulkan lstm-1M]="1057 1 1"
 )
 
 counts() { # backend model -> "ops dispatches host_waits submissions lstm_path"
