@@ -167,8 +167,7 @@ static ts_status check_precision(ts_backend *be, const char *name, ts_precision 
     if (be->precision == want) {
         size_t n = strlen(be->precision_impl);
         if (!n)
-            snprintf(be->precision_impl, sizeof be->precision_impl, "%s",
-                     ts_precision_name(want));
+            snprintf(be->precision_impl, sizeof be->precision_impl, "%s", ts_precision_name(want));
         else if (want != TS_PREC_FP32) /* the op is not a GEMM: no backend reduces it yet */
             snprintf(be->precision_impl + n, sizeof be->precision_impl - n,
                      "; fused attention in fp32");
@@ -507,4 +506,25 @@ int ts_check_adamw_step(ts_backend *be, size_t n, int t) {
     if (n == 0 || t >= 1) return 1;
     ts_backend_fail(be, TS_ERR, "adamw: step %d must be >= 1", t);
     return 0;
+}
+
+size_t ts_timings_json(char *json, size_t cap, double *ms, size_t n, const char *(*name)(size_t)) {
+    size_t len = 0;
+    int fits = 1;
+    char tmp[64];
+    for (size_t f = 0; f <= n; f++) {
+        int w;
+        if (f == n)
+            w = snprintf(tmp, sizeof tmp, "%s}", len ? "" : "{");
+        else if (ms[f] > 0)
+            w = snprintf(tmp, sizeof tmp, "%s\"%s\": %.4f", len ? ", " : "{", name(f), ms[f]);
+        else
+            continue;
+        fits = fits && json && len + (size_t)w < cap;
+        if (fits) memcpy(json + len, tmp, (size_t)w + 1);
+        len += (size_t)w;
+    }
+    if (!fits && json && cap) json[0] = '\0'; /* all or nothing, as the caller sizes it */
+    memset(ms, 0, n * sizeof *ms);
+    return len;
 }

@@ -236,6 +236,10 @@ void ts_backend_fail_bad_data(ts_backend *be, int code);
  * "out of device memory: <call> (<op>) failed with <error> on <device>" as TS_ENOMEM. */
 void ts_backend_fail_call(ts_backend *be, int oom, const char *call, const char *op,
                           const char *error, int code, const char *device);
+/* The iface's timings JSON, {"family": ms, ...}, of the n families whose ms is above 0 (named by
+ * name(i)), into json when it fits in cap (else json is ""), then zeroes ms; returns the length
+ * the object needs. */
+size_t ts_timings_json(char *json, size_t cap, double *ms, size_t n, const char *(*name)(size_t));
 /* Re-sets the recorded first failure as the current error message and returns its status. */
 ts_status ts_backend_replay_error(ts_backend *be);
 /* For a backend's create: a zeroed ts_backend running iface, with a zeroed context of

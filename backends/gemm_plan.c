@@ -192,14 +192,7 @@ ts_status ts_gemm_tuning_store(const char *backend, const char *device, const ch
         cJSON *ou = cJSON_AddObjectToObject(o, "ours");
         if (ou) add_choice(ou, &plan->ours[c]);
     }
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    if (!text) return ts_set_error_status(TS_ENOMEM, "out of memory writing %s", path);
-    size_t len = strlen(text);
-    text[len] = '\n'; /* overwrites the NUL: the length is known */
-    st = ts_write_file_atomic(path, text, len + 1);
-    free(text);
-    return st;
+    return ts_write_json_atomic(path, j);
 }
 
 int ts_gemm_tuning_state(const char *backend, const char *device, const char *driver) {

@@ -75,14 +75,7 @@ ts_status ts_peak_cache_store(const char *backend, const char *device_name, doub
     cJSON_AddNumberToObject(j, "gflops", gflops);
     cJSON_AddNumberToObject(j, "gbs", gbs);
     cJSON_AddNumberToObject(j, "measured_at", (double)time(NULL));
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    if (!text) return ts_set_error_status(TS_ENOMEM, "out of memory writing %s", path);
-    size_t len = strlen(text);
-    text[len] = '\n'; /* overwrites the NUL: the length is known */
-    st = ts_write_file_atomic(path, text, len + 1);
-    free(text);
-    return st;
+    return ts_write_json_atomic(path, j);
 }
 
 int ts_peak_cache_lookup(const char *backend, const char *device_name, double *gflops,

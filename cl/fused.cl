@@ -55,7 +55,7 @@ inline float ts_gelu_grad(float x) {
 }
 
 /* One work-group per row: sum = x + Drop(r + rbias), then LayerNorm of sum (two passes, as
- * ts_layernorm_forward). Each item reads back only the sums it wrote. */
+ * layernorm.cl's kernel). Each item reads back only the sums it wrote. */
 __kernel void ts_residual_layernorm_forward(
     __global float *sum, ulong so, __global float *out, ulong oo, __global float *mean, ulong mo,
     __global float *rstd, ulong ro, __global const float *x, ulong xo, __global const float *r,

@@ -2,31 +2,9 @@
  * cpu_fused.c — the fused ops of ops.def as the CPU reference: each runs the unfused ops it
  * stands for, in their order, so the CPU's results are bit for bit those of the unfused
  * sequence (the golden tests and the other backends' parity cases compare against them).
+ * The fused LayerNorm ops are in cpu_norm.c, beside the op they extend.
  */
 #include "backends/cpu/cpu_internal.h"
-
-void cpu_residual_layernorm_forward(ts_backend *be, ts_tensor sum, ts_tensor out, ts_tensor mean,
-                                    ts_tensor rstd, ts_tensor x, ts_tensor r, ts_tensor rbias,
-                                    ts_tensor weight, ts_tensor bias, int N, int C, float eps,
-                                    float p, ts_dropout_key key) {
-    if (N <= 0 || C <= 0) return;
-    size_t n = (size_t)N * C;
-    /* sum holds r + rbias, then its dropout, then x plus that: no scratch needed */
-    cpu_copy(be, sum, r, n);
-    cpu_bias_add(be, sum, rbias, N, C);
-    cpu_dropout_forward(be, sum, sum, n, p, key);
-    cpu_add(be, sum, x, sum, n);
-    cpu_layernorm_forward(be, out, mean, rstd, sum, weight, bias, N, C, eps);
-}
-
-void cpu_layernorm_backward_dropout(ts_backend *be, ts_tensor dinp, ts_tensor ddrop,
-                                    ts_tensor dweight, ts_tensor dbias, ts_tensor dout,
-                                    ts_tensor inp, ts_tensor weight, ts_tensor mean, ts_tensor rstd,
-                                    int N, int C, float p, ts_dropout_key key) {
-    if (N <= 0 || C <= 0) return;
-    cpu_layernorm_backward(be, dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
-    cpu_dropout_backward(be, ddrop, dinp, (size_t)N * C, p, key);
-}
 
 void cpu_bias_gelu_dropout_forward(ts_backend *be, ts_tensor g, ts_tensor h, ts_tensor bias,
                                    int rows, int cols, int add_bias, float p, ts_dropout_key key) {

@@ -102,3 +102,28 @@ void cpu_layernorm_backward(ts_backend *be, ts_tensor dinp, ts_tensor dweight, t
         }
     }
 }
+
+/* The fused LayerNorm ops of ops.def, as the unfused sequence they stand for (cpu_fused.c). */
+
+void cpu_residual_layernorm_forward(ts_backend *be, ts_tensor sum, ts_tensor out, ts_tensor mean,
+                                    ts_tensor rstd, ts_tensor x, ts_tensor r, ts_tensor rbias,
+                                    ts_tensor weight, ts_tensor bias, int N, int C, float eps,
+                                    float p, ts_dropout_key key) {
+    if (N <= 0 || C <= 0) return;
+    size_t n = (size_t)N * C;
+    /* sum holds r + rbias, then its dropout, then x plus that: no scratch needed */
+    cpu_copy(be, sum, r, n);
+    cpu_bias_add(be, sum, rbias, N, C);
+    cpu_dropout_forward(be, sum, sum, n, p, key);
+    cpu_add(be, sum, x, sum, n);
+    cpu_layernorm_forward(be, out, mean, rstd, sum, weight, bias, N, C, eps);
+}
+
+void cpu_layernorm_backward_dropout(ts_backend *be, ts_tensor dinp, ts_tensor ddrop,
+                                    ts_tensor dweight, ts_tensor dbias, ts_tensor dout,
+                                    ts_tensor inp, ts_tensor weight, ts_tensor mean, ts_tensor rstd,
+                                    int N, int C, float p, ts_dropout_key key) {
+    if (N <= 0 || C <= 0) return;
+    cpu_layernorm_backward(be, dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+    cpu_dropout_backward(be, ddrop, dinp, (size_t)N * C, p, key);
+}

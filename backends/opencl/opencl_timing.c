@@ -100,29 +100,15 @@ void ocl_profile_drop_last(ts_backend *be) {
     if (ctx->profiling && ctx->prof.n) ctx->prof.n--;
 }
 
+static const char *family_name(size_t f) {
+    return families[f].family;
+}
+
 size_t ocl_timings(ts_backend *be, char *json, size_t cap) {
     ocl_ctx *ctx = ocl_ctx_of(be);
     if (!ctx->profiling) return 0;
     collect(ctx);
-    size_t len = 0;
-    int fits = 1;
-    char tmp[64];
-    for (size_t f = 0; f <= N_FAMILIES; f++) {
-        int w;
-        if (f == N_FAMILIES)
-            w = snprintf(tmp, sizeof tmp, "%s}", len ? "" : "{");
-        else if (ctx->prof.ms[f] > 0)
-            w = snprintf(tmp, sizeof tmp, "%s\"%s\": %.4f", len ? ", " : "{", families[f].family,
-                         ctx->prof.ms[f]);
-        else
-            continue;
-        fits = fits && json && len + (size_t)w < cap;
-        if (fits) memcpy(json + len, tmp, (size_t)w + 1);
-        len += (size_t)w;
-    }
-    if (!fits && json && cap) json[0] = '\0'; /* all or nothing, as the caller sizes it */
-    memset(ctx->prof.ms, 0, sizeof ctx->prof.ms);
-    return len;
+    return ts_timings_json(json, cap, ctx->prof.ms, N_FAMILIES, family_name);
 }
 
 void ocl_profile_free(ocl_ctx *ctx) {

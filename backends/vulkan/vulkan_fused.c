@@ -6,17 +6,12 @@
  */
 #include "backends/vulkan/vulkan_internal.h"
 
-#include <math.h>
 
 #define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define U(x)  ((uint32_t)(x))
 
-/* fused_drop.glsl's TS_DROP_FIELDS: dropout_forward's scalars, thr = 0 for p == 0. */
-typedef struct {
-    uint32_t thr;
-    float scale;
-    uint32_t seed_lo, seed_hi, step, tensor_id, offset, span, stride;
-} drop_pc;
+/* fused_drop.glsl's TS_DROP_FIELDS are dropout_forward's scalars (ts_dropout_words). */
+typedef ts_dropout_words drop_pc;
 
 /* The scalars, or 0 with an error when a slice's global index passes the shader's 32 bits
  * (the check dropout_forward makes). */
@@ -30,15 +25,7 @@ static int drop_fields(ts_backend *be, const char *op, size_t n, float p, ts_dro
                 (unsigned long long)g_last);
         return 0;
     }
-    *d = (drop_pc){p > 0.0f ? (uint32_t)ceil((double)p * 16777216.0) : 0,
-                   p < 1.0f ? 1.0f / (1.0f - p) : 0.0f,
-                   (uint32_t)key.seed,
-                   (uint32_t)(key.seed >> 32),
-                   key.step,
-                   key.tensor_id,
-                   (uint32_t)key.offset,
-                   key.span,
-                   key.stride};
+    *d = ts_dropout_words_of(p, key);
     return 1;
 }
 

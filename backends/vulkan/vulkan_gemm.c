@@ -151,6 +151,32 @@ static int gemm_coopmat(ts_backend *be, int trans_a, int trans_b, int M, int N, 
     return 0; /* not available */
 }
 
+void vk_gemm_bind(vk_gemm_push *p, vk_arg args[3], int trans_a, int trans_b, int M, int N, int K,
+                  float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb,
+                  long stride_b, float beta, ts_tensor C, int ldc, long stride_c, int batch) {
+    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
+    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
+    *p = (vk_gemm_push){(uint32_t)A.off,
+                        (uint32_t)B.off,
+                        (uint32_t)C.off,
+                        (uint32_t)M,
+                        (uint32_t)N,
+                        (uint32_t)K,
+                        (uint32_t)lda,
+                        (uint32_t)ldb,
+                        (uint32_t)ldc,
+                        (uint32_t)stride_a,
+                        (uint32_t)stride_b,
+                        (uint32_t)stride_c,
+                        (uint32_t) !!trans_a,
+                        (uint32_t) !!trans_b,
+                        alpha,
+                        beta};
+    args[0] = VK_ARG(A.buf, p->ao, ts_matrix_extent(a_rows, a_cols, lda, stride_a, batch));
+    args[1] = VK_ARG(B.buf, p->bo, ts_matrix_extent(b_rows, b_cols, ldb, stride_b, batch));
+    args[2] = VK_ARG(C.buf, p->co, ts_matrix_extent(M, N, ldc, stride_c, batch));
+}
+
 void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
              ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
              ts_tensor C, int ldc, long stride_c, int batch) {
@@ -164,8 +190,6 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
         vk_fail(be, 0, "gemm: batch %d is more than a dispatch holds (65535)", batch);
         return;
     }
-    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
-    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
     if (K == 0) {
         struct {
             uint32_t co, M, N, ldc, stride, batch;
@@ -184,28 +208,10 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
                    stride_b, beta, C, ldc, stride_c, batch);
         return;
     }
-    struct {
-        uint32_t ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
-        float alpha, beta;
-    } p = {(uint32_t)A.off,
-           (uint32_t)B.off,
-           (uint32_t)C.off,
-           (uint32_t)M,
-           (uint32_t)N,
-           (uint32_t)K,
-           (uint32_t)lda,
-           (uint32_t)ldb,
-           (uint32_t)ldc,
-           (uint32_t)stride_a,
-           (uint32_t)stride_b,
-           (uint32_t)stride_c,
-           (uint32_t) !!trans_a,
-           (uint32_t) !!trans_b,
-           alpha,
-           beta};
-    vk_arg args[] = {VK_ARG(A.buf, p.ao, ts_matrix_extent(a_rows, a_cols, lda, stride_a, batch)),
-                     VK_ARG(B.buf, p.bo, ts_matrix_extent(b_rows, b_cols, ldb, stride_b, batch)),
-                     VK_ARG(C.buf, p.co, ts_matrix_extent(M, N, ldc, stride_c, batch))};
+    vk_gemm_push p;
+    vk_arg args[3];
+    vk_gemm_bind(&p, args, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b,
+                 beta, C, ldc, stride_c, batch);
     vk_ctx *ctx = vk_ctx_of(be);
     if (ctx->gemm_direct && vec4_ok(p.ao, p.bo, M, N, K, lda, ldb, stride_a, stride_b, batch)) {
         uint32_t wg = ctx->gemm_spec[0], bn = wg * 4 * VK_GEMM_DIRECT4_RN4;

@@ -156,30 +156,10 @@ void vk_gemm_lowp(ts_backend *be, int trans_a, int trans_b, int M, int N, int K,
                 ts_precision_name(be->precision), M, N, batch);
         return;
     }
-    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
-    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
     /* gemm_direct.comp's push constants, which both shaders share */
-    struct {
-        uint32_t ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
-        float alpha, beta;
-    } p = {(uint32_t)A.off,
-           (uint32_t)B.off,
-           (uint32_t)C.off,
-           (uint32_t)M,
-           (uint32_t)N,
-           (uint32_t)K,
-           (uint32_t)lda,
-           (uint32_t)ldb,
-           (uint32_t)ldc,
-           (uint32_t)stride_a,
-           (uint32_t)stride_b,
-           (uint32_t)stride_c,
-           (uint32_t) !!trans_a,
-           (uint32_t) !!trans_b,
-           alpha,
-           beta};
-    vk_arg args[] = {VK_ARG(A.buf, p.ao, ts_matrix_extent(a_rows, a_cols, lda, stride_a, batch)),
-                     VK_ARG(B.buf, p.bo, ts_matrix_extent(b_rows, b_cols, ldb, stride_b, batch)),
-                     VK_ARG(C.buf, p.co, ts_matrix_extent(M, N, ldc, stride_c, batch))};
+    vk_gemm_push p;
+    vk_arg args[3];
+    vk_gemm_bind(&p, args, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b,
+                 beta, C, ldc, stride_c, batch);
     vk_dispatch(be, id, args, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
 }

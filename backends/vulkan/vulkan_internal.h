@@ -92,7 +92,7 @@ struct ts_buffer {
     X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \
     /* --precision fp16 (vulkan_gemm_lowp.c): plain shader, NV cooperative matrix */               \
     X(gemm_fp16, gemm_fp16, 3, VK_GEMM_DIRECT_WG, gemm)                                            \
-    X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)                                            \
+    X(gemm_coopmat_nv, gemm_coopmat_nv, 3, 128, gemm)                                              \
     /* fused ops (vulkan_fused.c) */                                                               \
     X(residual_layernorm_forward, residual_layernorm_forward, 9, VK_ROW_WG, layernorm)             \
     X(layernorm_backward_dropout, layernorm_backward_dropout, 9, VK_ROW_WG, layernorm)             \
@@ -415,6 +415,17 @@ typedef struct {
 #define VK_ARG(b, off_word, count) ((vk_arg){(b), &(off_word), (count), 0})
 /* A buffer the shader indexes from 0 (scratch, status). */
 #define VK_WHOLE(b) ((vk_arg){(b), NULL, 0, 0})
+
+/* gemm_direct.comp's push constants, shared by gemm.comp, gemm_direct4 and gemm_fp16. */
+typedef struct {
+    uint32_t ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
+    float alpha, beta;
+} vk_gemm_push;
+/* Fills *p and the product's three bindings (A, B, C, each over its whole extent); args point
+ * into *p, which must outlive the dispatch call. */
+void vk_gemm_bind(vk_gemm_push *p, vk_arg args[3], int trans_a, int trans_b, int M, int N, int K,
+                  float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb,
+                  long stride_b, float beta, ts_tensor C, int ldc, long stride_c, int batch);
 
 /* Records one dispatch of kernel `id` with the given bindings (bound in order) and push
  * constants, over `groups` work-groups, then a barrier. groups_z is for gemm's batch. */

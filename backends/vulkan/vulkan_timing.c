@@ -104,26 +104,12 @@ void vk_ts_collect(vk_ctx *ctx) {
     }
 }
 
+static const char *family_name(size_t f) {
+    return family_names[f];
+}
+
 size_t vk_timings(ts_backend *be, char *json, size_t cap) {
     vk_ctx *ctx = vk_ctx_of(be);
     if (!ctx->ts_pool) return 0;
-    size_t len = 0;
-    int fits = 1;
-    char tmp[64];
-    for (int f = 0; f <= VK_FAM_COUNT; f++) {
-        int w;
-        if (f == VK_FAM_COUNT)
-            w = snprintf(tmp, sizeof tmp, "%s}", len ? "" : "{");
-        else if (ctx->ts_ms[f] > 0)
-            w = snprintf(tmp, sizeof tmp, "%s\"%s\": %.4f", len ? ", " : "{", family_names[f],
-                         ctx->ts_ms[f]);
-        else
-            continue;
-        fits = fits && json && len + (size_t)w < cap;
-        if (fits) memcpy(json + len, tmp, (size_t)w + 1);
-        len += (size_t)w;
-    }
-    if (!fits && json && cap) json[0] = '\0'; /* all or nothing, as the caller sizes it */
-    memset(ctx->ts_ms, 0, sizeof ctx->ts_ms);
-    return len;
+    return ts_timings_json(json, cap, ctx->ts_ms, VK_FAM_COUNT, family_name);
 }

@@ -146,15 +146,8 @@ ts_status ts_compare_save(const ts_compare *c, const char *out_dir, int plots) {
     if (st == TS_OK) st = write_csv(c, ts_path_join(path, sizeof path, out_dir, "compare.csv"));
     if (st == TS_OK) st = write_md(c, ts_path_join(path, sizeof path, out_dir, "compare.md"));
     if (st == TS_OK) {
-        cJSON *doc = ts_compare_json(c);
-        char *text = doc ? cJSON_Print(doc) : NULL;
-        cJSON_Delete(doc);
-        if (!text) return ts_set_error("out of host memory writing compare.json");
-        size_t len = strlen(text);
-        text[len] = '\n'; /* the terminator becomes the final newline */
-        st = ts_write_file_atomic(ts_path_join(path, sizeof path, out_dir, "compare.json"), text,
-                                  len + 1);
-        free(text);
+        st = ts_write_json_atomic(ts_path_join(path, sizeof path, out_dir, "compare.json"),
+                                  ts_compare_json(c));
     }
     const char *why = NULL;
     if (st == TS_OK && plots && !ts_plot_available(&why)) {

@@ -149,15 +149,8 @@ ts_status ts_report_save(ts_report *rep) {
     ts_status st =
         ts_report_write_csv(rep, ts_path_join(path, sizeof path, rep->dir, "summary.csv"));
     if (st == TS_OK) {
-        cJSON *doc = ts_report_json(rep);
-        char *text = doc ? cJSON_Print(doc) : NULL;
-        cJSON_Delete(doc);
-        if (!text) return ts_set_error("out of host memory writing summary.json");
-        size_t len = strlen(text);
-        text[len] = '\n'; /* the terminator becomes the final newline; length + 1 */
-        st = ts_write_file_atomic(ts_path_join(path, sizeof path, rep->dir, "summary.json"), text,
-                                  len + 1);
-        free(text);
+        st = ts_write_json_atomic(ts_path_join(path, sizeof path, rep->dir, "summary.json"),
+                                  ts_report_json(rep));
     }
     if (st == TS_OK && rep->plots_made) st = ts_report_plots(rep);
     /* last: summary.md links the plots that exist */

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "util/fsutil.h"
 
+#include <cjson/cJSON.h>
+
 #include <dirent.h>
 #include <ctype.h>
 #include <errno.h>
@@ -326,4 +328,15 @@ ts_status ts_mark_owned_dir(const char *path) {
     snprintf(marker, sizeof marker, "%s/%s", path, owned_marker);
     if (ts_is_owned_dir(path)) return TS_OK;
     return ts_write_file_atomic(marker, "tunescale\n", 10);
+}
+
+ts_status ts_write_json_atomic(const char *path, cJSON *doc) {
+    char *text = doc ? cJSON_Print(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) return ts_set_error_status(TS_ENOMEM, "out of host memory writing %s", path);
+    size_t len = strlen(text);
+    text[len] = '\n'; /* the terminator becomes the final newline: length + 1 */
+    ts_status st = ts_write_file_atomic(path, text, len + 1);
+    free(text);
+    return st;
 }

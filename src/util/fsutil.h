@@ -18,6 +18,10 @@ ts_status ts_read_file(const char *path, char **data, size_t *len);
 
 /* Writes data to path atomically. */
 ts_status ts_write_file_atomic(const char *path, const void *data, size_t len);
+struct cJSON;
+/* Writes doc as cJSON_Print's text and a final newline, atomically as above, and deletes doc;
+ * a NULL doc (its building ran out of memory) is reported as out of memory. */
+ts_status ts_write_json_atomic(const char *path, struct cJSON *doc);
 
 /* Streaming form: open a temporary sibling, write to ->fp, then commit or abort. */
 typedef struct {
