@@ -52,3 +52,55 @@ inline uint4 ts_philox(uint4 x, uint2 key) {
     }
     return x;
 }
+
+/* Row grp of LayerNorm's input gradient, dinp = rstd * (dnorm - mean(dnorm) - norm *
+ * mean(dnorm * norm)), dnorm = dout * w: one work-group of TS_ROW_WG items (layernorm.cl's
+ * ts_layernorm_backward and fused.cl's ts_layernorm_backward_dropout). */
+inline void ts_layernorm_backward_row(__global float *dinp, ulong dio,
+                                      __global const float *dout, ulong doo,
+                                      __global const float *inp, ulong io,
+                                      __global const float *w, ulong wo,
+                                      __global const float *mean, ulong mo,
+                                      __global const float *rstd, ulong ro, uint grp, uint C,
+                                      __local float *tmp) {
+    uint lid = get_local_id(0);
+    ulong base = (ulong)grp * C;
+    __global const float *dy = dout + doo + base;
+    __global const float *x = inp + io + base;
+    float m = mean[mo + grp], q = rstd[ro + grp];
+    float s1 = 0.0f, s2 = 0.0f;
+    for (uint c = lid; c < C; c += TS_ROW_WG) {
+        float norm = (x[c] - m) * q;
+        float dn = dy[c] * w[wo + c];
+        s1 += dn;
+        s2 += dn * norm;
+    }
+    float mean1 = ts_group_sum(s1, tmp, TS_ROW_WG) / (float)C;
+    float mean2 = ts_group_sum(s2, tmp, TS_ROW_WG) / (float)C;
+    for (uint c = lid; c < C; c += TS_ROW_WG) {
+        float norm = (x[c] - m) * q;
+        float dn = dy[c] * w[wo + c];
+        dinp[dio + base + c] = q * (dn - mean1 - norm * mean2);
+    }
+}
+
+/* A cross-entropy row's target, or -1 when the row is ignored; a target outside [0, V) sets the
+ * status word and the row counts as ignored (loss.cl and fused.cl). */
+inline int ts_row_target(__global const int *targets, ulong to, uint r, uint V, int ignore_index,
+                         __global int *status) {
+    int tg = targets[to + r];
+    if (tg == ignore_index) return -1;
+    if (tg < 0 || (uint)tg >= V) {
+        if (get_local_id(0) == 0) *status = TS_BAD_TARGET;
+        return -1;
+    }
+    return tg;
+}
+
+/* The largest of a row's V values, over one work-group of TS_ROW_WG items. */
+inline float ts_row_max(__global const float *x, uint V, __local float *tmp) {
+    float mx = -INFINITY;
+    for (uint j = get_local_id(0); j < V; j += TS_ROW_WG)
+        mx = fmax(mx, x[j]);
+    return ts_group_max(mx, tmp, TS_ROW_WG);
+}

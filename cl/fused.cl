@@ -90,35 +90,6 @@ __kernel void ts_residual_layernorm_forward(
     }
 }
 
-/* Row r of ts_layernorm_backward_dropout (below). */
-inline void ts_layernorm_backward_row(__global float *dinp, ulong dio,
-                                      __global const float *dout, ulong doo,
-                                      __global const float *inp, ulong io,
-                                      __global const float *w, ulong wo,
-                                      __global const float *mean, ulong mo,
-                                      __global const float *rstd, ulong ro, uint grp, uint C,
-                                      __local float *tmp) {
-    uint lid = get_local_id(0);
-    ulong base = (ulong)grp * C;
-    __global const float *dy = dout + doo + base;
-    __global const float *x = inp + io + base;
-    float m = mean[mo + grp], q = rstd[ro + grp];
-    float s1 = 0.0f, s2 = 0.0f;
-    for (uint c = lid; c < C; c += TS_ROW_WG) {
-        float norm = (x[c] - m) * q;
-        float dn = dy[c] * w[wo + c];
-        s1 += dn;
-        s2 += dn * norm;
-    }
-    float mean1 = ts_group_sum(s1, tmp, TS_ROW_WG) / (float)C;
-    float mean2 = ts_group_sum(s2, tmp, TS_ROW_WG) / (float)C;
-    for (uint c = lid; c < C; c += TS_ROW_WG) {
-        float norm = (x[c] - m) * q;
-        float dn = dy[c] * w[wo + c];
-        dinp[dio + base + c] = q * (dn - mean1 - norm * mean2);
-    }
-}
-
 /*
  * Groups [0, N): row r's dinp = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)),
  * dnorm = dout * w. Groups [N, N + ceil(C / TS_ROW_WG)): column c's dweight += sum dout * norm
@@ -251,17 +222,10 @@ __kernel void ts_crossentropy_fused(__global float *losses, ulong lo, __global f
     if (r >= N) return;
     __global const float *x = logits + xo + (ulong)r * V;
     __global float *d = dlogits + dlo + (ulong)r * V;
-    int tg = targets[to + r];
-    int ignored = tg == ignore_index;
-    if (!ignored && (tg < 0 || (uint)tg >= V)) {
-        if (lid == 0) *status = TS_BAD_TARGET;
-        ignored = 1;
-    }
+    int tg = ts_row_target(targets, to, r, V, ignore_index, status);
+    int ignored = tg < 0;
     float xt = ignored ? 0.0f : x[tg];
-    float mx = -INFINITY;
-    for (uint j = lid; j < V; j += TS_ROW_WG)
-        mx = fmax(mx, x[j]);
-    mx = ts_group_max(mx, tmp, TS_ROW_WG);
+    float mx = ts_row_max(x, V, tmp);
     float sum = 0.0f;
     for (uint j = lid; j < V; j += TS_ROW_WG)
         sum += exp(x[j] - mx);

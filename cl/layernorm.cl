@@ -46,26 +46,9 @@ __kernel void ts_layernorm_backward(__global float *dinp, ulong dio, __global co
                                     __global const float *mean, ulong mo,
                                     __global const float *rstd, ulong ro, uint N, uint C) {
     __local float tmp[TS_ROW_WG];
-    uint r = get_group_id(0), lid = get_local_id(0);
+    uint r = get_group_id(0);
     if (r >= N) return;
-    __global const float *dy = dout + doo + (ulong)r * C;
-    __global const float *x = inp + io + (ulong)r * C;
-    float m = mean[mo + r], q = rstd[ro + r];
-    float s1 = 0.0f, s2 = 0.0f;
-    for (uint c = lid; c < C; c += TS_ROW_WG) {
-        float norm = (x[c] - m) * q;
-        float dn = dy[c] * w[wo + c];
-        s1 += dn;
-        s2 += dn * norm;
-    }
-    float mean1 = ts_group_sum(s1, tmp, TS_ROW_WG) / (float)C;
-    float mean2 = ts_group_sum(s2, tmp, TS_ROW_WG) / (float)C;
-    __global float *dx = dinp + dio + (ulong)r * C;
-    for (uint c = lid; c < C; c += TS_ROW_WG) {
-        float norm = (x[c] - m) * q;
-        float dn = dy[c] * w[wo + c];
-        dx[c] = q * (dn - mean1 - norm * mean2);
-    }
+    ts_layernorm_backward_row(dinp, dio, dout, doo, inp, io, w, wo, mean, mo, rstd, ro, r, C, tmp);
 }
 
 /* Partial parameter sums over chunks of TS_COLSUM_ROWS rows: part[k * 2C + c] gets

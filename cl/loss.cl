@@ -18,17 +18,10 @@ __kernel void ts_crossentropy_forward(__global float *losses, ulong lo, __global
     if (r >= N) return;
     __global const float *x = logits + xo + (ulong)r * V;
     __global float *p = probs + po + (ulong)r * V;
-    int tg = targets[to + r];
-    int ignored = tg == ignore_index;
-    if (!ignored && (tg < 0 || (uint)tg >= V)) {
-        if (lid == 0) *status = TS_BAD_TARGET;
-        ignored = 1;
-    }
+    int tg = ts_row_target(targets, to, r, V, ignore_index, status);
+    int ignored = tg < 0;
     float xt = ignored ? 0.0f : x[tg];
-    float mx = -INFINITY;
-    for (uint j = lid; j < V; j += TS_ROW_WG)
-        mx = fmax(mx, x[j]);
-    mx = ts_group_max(mx, tmp, TS_ROW_WG);
+    float mx = ts_row_max(x, V, tmp);
     float sum = 0.0f;
     for (uint j = lid; j < V; j += TS_ROW_WG) {
         float e = exp(x[j] - mx);
