@@ -109,20 +109,17 @@ int ts_gemm_tuning_load(const char *backend, const char *device, const char *dri
     char path[4096];
     why[0] = '\0';
     if (!ts_gemm_tuning_path(backend, device, path, sizeof path) || !ts_is_file(path)) return 0;
-    char *data = NULL;
-    size_t len = 0;
-    if (ts_read_file(path, &data, &len) != TS_OK) {
+    cJSON *j = ts_read_json(path);
+    if (!j) { /* the reader's message names the file and says what is wrong with it */
+        snprintf(why, why_cap, "%s", ts_last_error());
         ts_clear_error();
-        snprintf(why, why_cap, "%s cannot be read", path);
         return -1;
     }
-    cJSON *j = cJSON_Parse(data);
-    free(data);
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "format");
     const cJSON *classes = cJSON_GetObjectItemCaseSensitive(j, "classes");
     int rc = 1;
     ts_gemm_choice got[TS_GEMM_CLASSES];
-    if (!j || !cJSON_IsNumber(f) || f->valueint != TUNE_FORMAT || !cJSON_IsObject(classes)) {
+    if (!cJSON_IsNumber(f) || f->valueint != TUNE_FORMAT || !cJSON_IsObject(classes)) {
         snprintf(why, why_cap, "%s is not a tuning file of this format (corrupt?)", path);
         rc = -1;
     } else if (!str_is(j, "backend", backend) || !str_is(j, "device", device) ||
@@ -198,14 +195,8 @@ ts_status ts_gemm_tuning_store(const char *backend, const char *device, const ch
 int ts_gemm_tuning_state(const char *backend, const char *device, const char *driver) {
     char path[4096];
     if (!ts_gemm_tuning_path(backend, device, path, sizeof path) || !ts_is_file(path)) return 0;
-    char *data = NULL;
-    size_t len = 0;
-    if (ts_read_file(path, &data, &len) != TS_OK) {
-        ts_clear_error();
-        return -1;
-    }
-    cJSON *j = cJSON_Parse(data);
-    free(data);
+    cJSON *j = ts_read_json(path);
+    if (!j) ts_clear_error(); /* an unreadable file is simply not a valid tuning */
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "driver");
     int ok = j && str_is(j, "backend", backend) && str_is(j, "device", device) &&
              str_is(j, "tunescale", ts_version) && cJSON_IsString(d) &&

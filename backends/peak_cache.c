@@ -82,14 +82,8 @@ int ts_peak_cache_lookup(const char *backend, const char *device_name, double *g
                          double *gbs) {
     char path[4096];
     if (!ts_peak_cache_path(backend, device_name, path, sizeof path) || !ts_is_file(path)) return 0;
-    char *data = NULL;
-    size_t len = 0;
-    if (ts_read_file(path, &data, &len) != TS_OK) {
-        ts_clear_error();
-        return 0;
-    }
-    cJSON *j = cJSON_Parse(data);
-    free(data);
+    cJSON *j = ts_read_json(path);
+    if (!j) ts_clear_error(); /* an unreadable or corrupt record is the same as none */
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "backend");
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "device");
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "gflops");

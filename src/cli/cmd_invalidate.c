@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "gen/load.h"
 #include "util/fsutil.h"
 
 static void usage(FILE *out) {

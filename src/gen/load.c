@@ -9,16 +9,6 @@
 #include "train/result_json.h"
 #include "util/fsutil.h"
 
-cJSON *ts_read_json(const char *path) {
-    char *text;
-    size_t len;
-    if (ts_read_file(path, &text, &len) != TS_OK) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!j) ts_set_error("%s: not valid JSON", path);
-    return j;
-}
-
 static int json_int(const cJSON *o, const char *key, int dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(v) ? v->valueint : dflt;

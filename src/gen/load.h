@@ -41,7 +41,4 @@ void ts_loaded_free(ts_loaded *l);
  * prompt is empty (the notebook's unconditional start). */
 ts_status ts_prompt_tokens(const ts_loaded *l, const char *prompt, int32_t **ids, int *n);
 
-/* Reads a JSON file (NULL and an error when missing or malformed). */
-cJSON *ts_read_json(const char *path);
-
 #endif

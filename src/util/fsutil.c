@@ -330,6 +330,16 @@ ts_status ts_mark_owned_dir(const char *path) {
     return ts_write_file_atomic(marker, "tunescale\n", 10);
 }
 
+cJSON *ts_read_json(const char *path) {
+    char *text;
+    size_t len;
+    if (ts_read_file(path, &text, &len) != TS_OK) return NULL;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!j) ts_set_error("%s: not valid JSON", path);
+    return j;
+}
+
 ts_status ts_write_json_atomic(const char *path, cJSON *doc) {
     char *text = doc ? cJSON_Print(doc) : NULL;
     cJSON_Delete(doc);

@@ -22,6 +22,9 @@ struct cJSON;
 /* Writes doc as cJSON_Print's text and a final newline, atomically as above, and deletes doc;
  * a NULL doc (its building ran out of memory) is reported as out of memory. */
 ts_status ts_write_json_atomic(const char *path, struct cJSON *doc);
+/* Reads and parses a JSON file: NULL and an error naming the file when it is missing,
+ * unreadable or not valid JSON. The caller cJSON_Deletes the result. */
+struct cJSON *ts_read_json(const char *path);
 
 /* Streaming form: open a temporary sibling, write to ->fp, then commit or abort. */
 typedef struct {

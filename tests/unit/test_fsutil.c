@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "test_util.h"
@@ -227,6 +228,29 @@ static void fifos_are_not_read(void **state) {
     assert_non_null(strstr(ts_last_error(), "not a regular file"));
 }
 
+/* ts_read_json (now in util for the backends' caches): a written document reads back, and a
+ * missing or malformed file is NULL with an error naming it. */
+static void read_json_round_trip_and_errors(void **state) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/doc.json", (const char *)*state);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "format", 7);
+    assert_int_equal(ts_write_json_atomic(path, doc), TS_OK);
+    cJSON *back = ts_read_json(path);
+    assert_non_null(back);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(back, "format")->valueint, 7);
+    cJSON_Delete(back);
+
+    assert_int_equal(ts_write_file_atomic(path, "{\"format\": 1, \"classes\": {", 26), TS_OK);
+    assert_null(ts_read_json(path));
+    assert_non_null(strstr(ts_last_error(), "doc.json: not valid JSON"));
+    ts_clear_error();
+    snprintf(path, sizeof path, "%s/missing.json", (const char *)*state);
+    assert_null(ts_read_json(path));
+    assert_non_null(strstr(ts_last_error(), "missing.json: cannot open"));
+    ts_clear_error();
+}
+
 static void atomic_write_replaces_whole_file(void **state) {
     char path[4200];
     snprintf(path, sizeof path, "%s/a.json", (const char *)*state);
@@ -252,6 +276,7 @@ int main(void) {
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(owned_folders_only, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(fifos_are_not_read, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(read_json_round_trip_and_errors, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
