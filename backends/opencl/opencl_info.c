@@ -37,14 +37,6 @@ static char *info_string(cl_platform_id p, cl_device_id d, cl_uint what) {
     return s;
 }
 
-static char *platform_string(cl_platform_id p, cl_platform_info what) {
-    return info_string(p, NULL, what);
-}
-
-static char *device_string(cl_device_id d, cl_device_info what) {
-    return info_string(NULL, d, what);
-}
-
 /* Adds key: string, trimmed of the trailing spaces some drivers pad with, or null. Frees s. */
 static void add_owned_string(cJSON *o, const char *key, char *s) {
     if (!s) {
@@ -56,6 +48,28 @@ static void add_owned_string(cJSON *o, const char *key, char *s) {
         s[--n] = '\0';
     cJSON_AddStringToObject(o, key, s);
     free(s);
+}
+
+/* A string property and the key `devices` reports it under. */
+typedef struct {
+    cl_uint what;
+    const char *key;
+} string_row;
+
+static const string_row platform_strings[] = {
+    {CL_PLATFORM_NAME, "name"}, {CL_PLATFORM_VENDOR, "vendor"}, {CL_PLATFORM_VERSION, "version"}};
+
+static const string_row device_strings[] = {{CL_DEVICE_NAME, "name"},
+                                            {CL_DEVICE_VENDOR, "vendor"},
+                                            {CL_DRIVER_VERSION, "driver_version"},
+                                            {CL_DEVICE_VERSION, "device_version"},
+                                            {CL_DEVICE_OPENCL_C_VERSION, "opencl_c_version"}};
+
+/* Adds every row of the table: the property of device d, or of platform p when d is NULL. */
+static void add_strings(cJSON *o, cl_platform_id p, cl_device_id d, const string_row *rows,
+                        size_t n) {
+    for (size_t i = 0; i < n; i++)
+        add_owned_string(o, rows[i].key, info_string(p, d, rows[i].what));
 }
 
 /* Numeric device properties come as cl_ulong, cl_uint or size_t: read `bytes` of one, report a
@@ -100,11 +114,7 @@ static cJSON *device_json(cl_device_id d, int index) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     cJSON_AddNumberToObject(o, "index", index);
-    add_owned_string(o, "name", device_string(d, CL_DEVICE_NAME));
-    add_owned_string(o, "vendor", device_string(d, CL_DEVICE_VENDOR));
-    add_owned_string(o, "driver_version", device_string(d, CL_DRIVER_VERSION));
-    add_owned_string(o, "device_version", device_string(d, CL_DEVICE_VERSION));
-    add_owned_string(o, "opencl_c_version", device_string(d, CL_DEVICE_OPENCL_C_VERSION));
+    add_strings(o, NULL, d, device_strings, sizeof device_strings / sizeof *device_strings);
 
     cl_device_type type = 0;
     if (clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL) == CL_SUCCESS)
@@ -119,7 +129,7 @@ static cJSON *device_json(cl_device_id d, int index) {
     add_number(o, "max_clock_mhz", d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof(cl_uint));
     add_number(o, "max_work_group_size", d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof(size_t));
 
-    char *ext = device_string(d, CL_DEVICE_EXTENSIONS);
+    char *ext = info_string(NULL, d, CL_DEVICE_EXTENSIONS);
     /* Devices without doubles may answer the FP-config query with an error rather than 0. */
     cl_device_fp_config fp64 = 0;
     if (clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL) != CL_SUCCESS)
@@ -135,9 +145,7 @@ static cJSON *platform_json(cl_platform_id p, int platform_index, int *next_inde
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     cJSON_AddNumberToObject(o, "index", platform_index);
-    add_owned_string(o, "name", platform_string(p, CL_PLATFORM_NAME));
-    add_owned_string(o, "vendor", platform_string(p, CL_PLATFORM_VENDOR));
-    add_owned_string(o, "version", platform_string(p, CL_PLATFORM_VERSION));
+    add_strings(o, p, NULL, platform_strings, sizeof platform_strings / sizeof *platform_strings);
     cJSON *devices = cJSON_AddArrayToObject(o, "devices");
     if (!devices) return o;
 
