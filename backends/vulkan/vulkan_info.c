@@ -81,6 +81,29 @@ static void add_driver_version(cJSON *o, uint32_t vendor, uint32_t v) {
     cJSON_AddNumberToObject(o, "driver_version_raw", v);
 }
 
+/* A fact the device could not be asked for (too old an API, a missing extension) is null,
+ * never absent or made up. */
+static void add_string_or_null(cJSON *o, const char *key, int known, const char *v) {
+    if (known)
+        cJSON_AddStringToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static void add_number_or_null(cJSON *o, const char *key, int known, double v) {
+    if (known)
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static void add_bool_or_null(cJSON *o, const char *key, int known, int v) {
+    if (known)
+        cJSON_AddBoolToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
 typedef struct {
     VkExtensionProperties *list;
     uint32_t n;
@@ -152,13 +175,8 @@ static cJSON *device_json(VkPhysicalDevice pd, int index, uint32_t instance_api)
     int have_f16 = can_query2 && (v12 || has_extension(&ext, TS_FLOAT16_EXT));
     if (have_f16) vkGetPhysicalDeviceFeatures2(pd, &feats2);
 
-    if (have_driver) {
-        cJSON_AddStringToObject(o, "driver_name", driver.driverName);
-        cJSON_AddStringToObject(o, "driver_info", driver.driverInfo);
-    } else {
-        cJSON_AddNullToObject(o, "driver_name");
-        cJSON_AddNullToObject(o, "driver_info");
-    }
+    add_string_or_null(o, "driver_name", have_driver, driver.driverName);
+    add_string_or_null(o, "driver_info", have_driver, driver.driverInfo);
     add_driver_version(o, props.vendorID, props.driverVersion);
 
     VkPhysicalDeviceMemoryProperties mem;
@@ -173,17 +191,9 @@ static cJSON *device_json(VkPhysicalDevice pd, int index, uint32_t instance_api)
         cJSON_AddItemToArray(heaps, h);
     }
 
-    if (have_subgroup)
-        cJSON_AddNumberToObject(o, "subgroup_size", subgroup.subgroupSize);
-    else
-        cJSON_AddNullToObject(o, "subgroup_size");
-    if (have_f16) {
-        cJSON_AddBoolToObject(o, "shader_float16", f16.shaderFloat16);
-        cJSON_AddBoolToObject(o, "shader_int8", f16.shaderInt8);
-    } else {
-        cJSON_AddNullToObject(o, "shader_float16");
-        cJSON_AddNullToObject(o, "shader_int8");
-    }
+    add_number_or_null(o, "subgroup_size", have_subgroup, subgroup.subgroupSize);
+    add_bool_or_null(o, "shader_float16", have_f16, f16.shaderFloat16);
+    add_bool_or_null(o, "shader_int8", have_f16, f16.shaderInt8);
     cJSON_AddBoolToObject(o, "cooperative_matrix", has_extension(&ext, TS_KHR_COOPMAT_EXT));
     cJSON_AddBoolToObject(o, "cooperative_matrix_nv", has_extension(&ext, TS_NV_COOPMAT_EXT));
 
