@@ -6,17 +6,20 @@
 
 #include <math.h>
 
-/* Returns 1 if every target is ignore_index or in [0, V), else records an error. */
-static int check_targets(ts_backend *be, const int32_t *tg, int N, int V, int ignore_index,
-                         const char *op) {
+/* The targets of a cross-entropy op over N rows of V classes; NULL when there is nothing to do
+ * (an empty shape) or a target is neither ignore_index nor in [0, V) (error recorded). */
+static const int32_t *checked_targets(ts_backend *be, ts_tensor targets, int N, int V,
+                                      int ignore_index, const char *op) {
+    if (N <= 0 || V <= 0) return NULL;
+    const int32_t *tg = cpu_i32(targets);
     for (int r = 0; r < N; r++) {
         if (tg[r] != ignore_index && (tg[r] < 0 || tg[r] >= V)) {
             cpu_fail(be, "%s: target %d at row %d is outside the vocabulary [0, %d)", op, tg[r], r,
                      V);
-            return 0;
+            return NULL;
         }
     }
-    return 1;
+    return tg;
 }
 
 /*
@@ -26,13 +29,11 @@ static int check_targets(ts_backend *be, const int32_t *tg, int N, int V, int ig
  */
 void cpu_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs, ts_tensor logits,
                               ts_tensor targets, int N, int V, int ignore_index) {
-    const char *op = "crossentropy_forward";
-    if (N <= 0 || V <= 0) return;
+    const int32_t *pt = checked_targets(be, targets, N, V, ignore_index, "crossentropy_forward");
+    if (!pt) return;
     size_t nv = (size_t)N * V;
     float *pl = cpu_f32(losses), *pp = cpu_f32(probs);
     const float *px = cpu_f32(logits);
-    const int32_t *pt = cpu_i32(targets);
-    if (!check_targets(be, pt, N, V, ignore_index, op)) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (nv >= CPU_PAR_MIN)
     for (int r = 0; r < N; r++) {
         const float *x = px + (size_t)r * V;
@@ -58,13 +59,11 @@ void cpu_crossentropy_forward(ts_backend *be, ts_tensor losses, ts_tensor probs,
 /* dlogits = scale * (probs - onehot(target)); ignored rows are zero. */
 void cpu_crossentropy_backward(ts_backend *be, ts_tensor dlogits, ts_tensor probs,
                                ts_tensor targets, int N, int V, int ignore_index, float scale) {
-    const char *op = "crossentropy_backward";
-    if (N <= 0 || V <= 0) return;
+    const int32_t *pt = checked_targets(be, targets, N, V, ignore_index, "crossentropy_backward");
+    if (!pt) return;
     size_t nv = (size_t)N * V;
     float *pd = cpu_f32(dlogits);
     const float *pp = cpu_f32(probs);
-    const int32_t *pt = cpu_i32(targets);
-    if (!check_targets(be, pt, N, V, ignore_index, op)) return;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (nv >= CPU_PAR_MIN)
     for (int r = 0; r < N; r++) {
         const float *p = pp + (size_t)r * V;

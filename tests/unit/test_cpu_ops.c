@@ -1132,7 +1132,8 @@ static void test_sticky_error(void **state) {
     ts_buffer_free(b, out);
     ts_backend_destroy(b);
 
-    /* a view past its buffer, a bad target, a bad gemm: each is a clear error */
+    /* a view past its buffer, a bad target (forward and backward), a bad gemm: each is a clear
+     * error */
     struct {
         int which;
         const char *msg;
@@ -1141,17 +1142,21 @@ static void test_sticky_error(void **state) {
                  {2, "leading dimension"},
                  {3, "layernorm_forward: negative N (-1)"},
                  {4, "lstm_cell_forward: tensor 'h' reads elements [0, 5)"},
-                 {5, "gemm: tensor 'C' has no buffer"}};
-    for (int k = 0; k < 6; k++) {
+                 {5, "gemm: tensor 'C' has no buffer"},
+                 {6, "crossentropy_backward: target 7 at row 0"}};
+    for (int k = 0; k < 7; k++) {
         assert_int_equal(ts_backend_create("cpu", &o, &b), TS_OK);
         ts_buffer *buf;
         assert_int_equal(ts_buffer_alloc(b, 16, &buf), TS_OK);
         ts_tensor t = {buf, 0};
         if (cases[k].which == 0) b->iface->fill(b, ts_view(t, 3), 1.0f, 2);
-        if (cases[k].which == 1) {
+        if (cases[k].which == 1 || cases[k].which == 6) {
             int32_t tg = 7;
             assert_int_equal(b->iface->upload(b, ts_view(t, 3), &tg, 4), TS_OK);
-            b->iface->crossentropy_forward(b, t, t, t, ts_view(t, 3), 1, 2, -100);
+            if (cases[k].which == 1)
+                b->iface->crossentropy_forward(b, t, t, t, ts_view(t, 3), 1, 2, -100);
+            else
+                b->iface->crossentropy_backward(b, t, t, ts_view(t, 3), 1, 2, -100, 1.0f);
         }
         if (cases[k].which == 2)
             b->iface->gemm(b, 0, 0, 2, 2, 2, 1, t, 1, 0, t, 2, 0, 0, t, 2, 0, 1);
