@@ -17,9 +17,16 @@ typedef struct {
     ts_dropout_words d; /* thr, dscale, the key */
 } att_mask;
 
+/* What every dispatch of an attention op binds: the mask, and the element counts of the
+ * (BH, T, HS) tensors and the (BH, T) row statistics. */
+typedef struct {
+    att_mask m;
+    size_t n, rows;
+} att_plan;
+
 /* The device's own limits (the frontend checked head size and p); 0 when the op must not run. */
-static int prepare(ts_backend *be, const char *op, int BH, int T, float p, ts_dropout_key key,
-                   att_mask *m) {
+static int prepare(ts_backend *be, const char *op, int BH, int T, int HS, float p,
+                   ts_dropout_key key, att_plan *a) {
     if (be->error != TS_OK || BH <= 0 || T <= 0) return 0;
     /* The shaders index the maps' elements (and the mask's global indices) in 32 bits. */
     uint64_t n = (uint64_t)BH * T * T, last = n - 1;
@@ -34,7 +41,9 @@ static int prepare(ts_backend *be, const char *op, int BH, int T, float p, ts_dr
                 BH);
         return 0;
     }
-    *m = (att_mask){p > 0.0f, ts_dropout_words_of(p, key)};
+    a->m = (att_mask){p > 0.0f, ts_dropout_words_of(p, key)};
+    a->n = (size_t)BH * T * HS;
+    a->rows = (size_t)BH * T;
     return 1;
 }
 
@@ -48,17 +57,16 @@ static void dispatch_tiles(ts_backend *be, vk_kernel_id id, const vk_arg *args, 
 void vk_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tensor q, ts_tensor k,
                           ts_tensor v, int BH, int T, int HS, float scale, float p,
                           ts_dropout_key key) {
-    const char *op = "attention_forward";
-    att_mask m;
-    if (!prepare(be, op, BH, T, p, key, &m)) return;
-    size_t n = (size_t)BH * T * HS, rows = (size_t)BH * T;
+    att_plan a;
+    if (!prepare(be, "attention_forward", BH, T, HS, p, key, &a)) return;
     struct {
         uint32_t oo, lo, qo, ko, vo, T, HS;
         float scale;
         att_mask m;
-    } pc = {U(out.off), U(lse.off), U(q.off), U(k.off), U(v.off), U(T), U(HS), scale, m};
-    vk_arg args[] = {VK_ARG(out.buf, pc.oo, n), VK_ARG(lse.buf, pc.lo, rows),
-                     VK_ARG(q.buf, pc.qo, n), VK_ARG(k.buf, pc.ko, n), VK_ARG(v.buf, pc.vo, n)};
+    } pc = {U(out.off), U(lse.off), U(q.off), U(k.off), U(v.off), U(T), U(HS), scale, a.m};
+    vk_arg args[] = {VK_ARG(out.buf, pc.oo, a.n), VK_ARG(lse.buf, pc.lo, a.rows),
+                     VK_ARG(q.buf, pc.qo, a.n), VK_ARG(k.buf, pc.ko, a.n),
+                     VK_ARG(v.buf, pc.vo, a.n)};
     dispatch_tiles(be, VK_K_attention_forward, args, NB(args), &pc, sizeof pc, BH, T);
 }
 
@@ -66,36 +74,34 @@ void vk_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tensor
                            ts_tensor delta, ts_tensor dout, ts_tensor out, ts_tensor q, ts_tensor k,
                            ts_tensor v, ts_tensor lse, int BH, int T, int HS, float scale, float p,
                            ts_dropout_key key) {
-    const char *op = "attention_backward";
-    att_mask m;
-    if (!prepare(be, op, BH, T, p, key, &m)) return;
-    size_t n = (size_t)BH * T * HS, rows = (size_t)BH * T;
+    att_plan a;
+    if (!prepare(be, "attention_backward", BH, T, HS, p, key, &a)) return;
     struct {
         uint32_t dlo, dyo, oo, rows, HS;
-    } pd = {U(delta.off), U(dout.off), U(out.off), U(rows), U(HS)};
-    vk_arg dargs[] = {VK_ARG(delta.buf, pd.dlo, rows), VK_ARG(dout.buf, pd.dyo, n),
-                      VK_ARG(out.buf, pd.oo, n)};
-    vk_dispatch_items(be, VK_K_attention_delta, dargs, NB(dargs), &pd, sizeof pd, rows);
+    } pd = {U(delta.off), U(dout.off), U(out.off), U(a.rows), U(HS)};
+    vk_arg dargs[] = {VK_ARG(delta.buf, pd.dlo, a.rows), VK_ARG(dout.buf, pd.dyo, a.n),
+                      VK_ARG(out.buf, pd.oo, a.n)};
+    vk_dispatch_items(be, VK_K_attention_delta, dargs, NB(dargs), &pd, sizeof pd, a.rows);
     struct {
         uint32_t dqo, dyo, qo, ko, vo, lo, dlo, T, HS;
         float scale;
         att_mask m;
     } pq = {U(dq.off),    U(dout.off), U(q.off), U(k.off), U(v.off), U(lse.off),
-            U(delta.off), U(T),        U(HS),    scale,    m};
-    vk_arg qargs[] = {VK_ARG(dq.buf, pq.dqo, n),      VK_ARG(dout.buf, pq.dyo, n),
-                      VK_ARG(q.buf, pq.qo, n),        VK_ARG(k.buf, pq.ko, n),
-                      VK_ARG(v.buf, pq.vo, n),        VK_ARG(lse.buf, pq.lo, rows),
-                      VK_ARG(delta.buf, pq.dlo, rows)};
+            U(delta.off), U(T),        U(HS),    scale,    a.m};
+    vk_arg qargs[] = {VK_ARG(dq.buf, pq.dqo, a.n),      VK_ARG(dout.buf, pq.dyo, a.n),
+                      VK_ARG(q.buf, pq.qo, a.n),        VK_ARG(k.buf, pq.ko, a.n),
+                      VK_ARG(v.buf, pq.vo, a.n),        VK_ARG(lse.buf, pq.lo, a.rows),
+                      VK_ARG(delta.buf, pq.dlo, a.rows)};
     dispatch_tiles(be, VK_K_attention_backward_dq, qargs, NB(qargs), &pq, sizeof pq, BH, T);
     struct {
         uint32_t dko, dvo, dyo, qo, ko, vo, lo, dlo, T, HS;
         float scale;
         att_mask m;
     } pk = {U(dk.off),  U(dv.off),    U(dout.off), U(q.off), U(k.off), U(v.off),
-            U(lse.off), U(delta.off), U(T),        U(HS),    scale,    m};
-    vk_arg kargs[] = {VK_ARG(dk.buf, pk.dko, n),    VK_ARG(dv.buf, pk.dvo, n),
-                      VK_ARG(dout.buf, pk.dyo, n),  VK_ARG(q.buf, pk.qo, n),
-                      VK_ARG(k.buf, pk.ko, n),      VK_ARG(v.buf, pk.vo, n),
-                      VK_ARG(lse.buf, pk.lo, rows), VK_ARG(delta.buf, pk.dlo, rows)};
+            U(lse.off), U(delta.off), U(T),        U(HS),    scale,    a.m};
+    vk_arg kargs[] = {VK_ARG(dk.buf, pk.dko, a.n),    VK_ARG(dv.buf, pk.dvo, a.n),
+                      VK_ARG(dout.buf, pk.dyo, a.n),  VK_ARG(q.buf, pk.qo, a.n),
+                      VK_ARG(k.buf, pk.ko, a.n),      VK_ARG(v.buf, pk.vo, a.n),
+                      VK_ARG(lse.buf, pk.lo, a.rows), VK_ARG(delta.buf, pk.dlo, a.rows)};
     dispatch_tiles(be, VK_K_attention_backward_dkdv, kargs, NB(kargs), &pk, sizeof pk, BH, T);
 }
