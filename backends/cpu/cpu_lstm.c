@@ -14,7 +14,36 @@ static inline float sigmoidf(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
 
-/* act = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o); c = f*c_prev + i*g; h = o*tanh(c). */
+/* The four gates of element j in a 4H-wide [i | f | g | o] row: the layout, stated once. */
+typedef struct {
+    float i, f, g, o;
+} gates;
+
+static inline gates gates_at(const float *row4, long H, long j) {
+    return (gates){row4[j], row4[H + j], row4[2 * H + j], row4[3 * H + j]};
+}
+
+static inline void gates_put(float *row4, long H, long j, gates v) {
+    row4[j] = v.i;
+    row4[H + j] = v.f;
+    row4[2 * H + j] = v.g;
+    row4[3 * H + j] = v.o;
+}
+
+/* Element bj of the (B, H) state, counted row by row: its gate column j, the offset of its
+ * batch row in the 4H-wide gate buffers, and its offset in the ld_state-strided state. */
+typedef struct {
+    long j;
+    size_t row, s;
+} cell;
+
+static inline cell cell_of(long bj, long H, int ld_state) {
+    long b = bj / H, j = bj % H;
+    return (cell){j, (size_t)b * 4 * H, (size_t)b * ld_state + j};
+}
+
+/* act = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o); c = f*c_prev + i*g; h = o*tanh(c).
+ * act may alias pre (the fused step): an element's gates are read before they are written. */
 void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
                            ts_tensor c_prev, int B, int H, int ld_state) {
     if (B <= 0 || H <= 0) return;
@@ -23,21 +52,13 @@ void cpu_lstm_cell_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor a
     long work = (long)B * H;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (long bj = 0; bj < work; bj++) {
-        long b = bj / H, j = bj % H;
-        const float *g4 = pp + (size_t)b * 4 * H;
-        float *a4 = pa + (size_t)b * 4 * H;
-        size_t s = (size_t)b * ld_state + j;
-        float ig = sigmoidf(g4[j]);
-        float fg = sigmoidf(g4[H + j]);
-        float gg = tanhf(g4[2 * H + j]);
-        float og = sigmoidf(g4[3 * H + j]);
-        a4[j] = ig;
-        a4[H + j] = fg;
-        a4[2 * H + j] = gg;
-        a4[3 * H + j] = og;
-        float cn = fg * pcp[s] + ig * gg;
-        pc[s] = cn;
-        ph[s] = og * tanhf(cn);
+        cell e = cell_of(bj, H, ld_state);
+        gates z = gates_at(pp + e.row, H, e.j);
+        gates a = {sigmoidf(z.i), sigmoidf(z.f), tanhf(z.g), sigmoidf(z.o)};
+        gates_put(pa + e.row, H, e.j, a);
+        float cn = a.f * pcp[e.s] + a.i * a.g;
+        pc[e.s] = cn;
+        ph[e.s] = a.o * tanhf(cn);
     }
 }
 
@@ -57,21 +78,17 @@ void cpu_lstm_cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
     long work = (long)B * H;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (long bj = 0; bj < work; bj++) {
-        long b = bj / H, j = bj % H;
-        const float *a4 = pa + (size_t)b * 4 * H;
-        float *d4 = pdp + (size_t)b * 4 * H;
-        size_t s = (size_t)b * ld_state + j;
-        float ig = a4[j], fg = a4[H + j], gg = a4[2 * H + j], og = a4[3 * H + j];
-        float tc = tanhf(pc[s]);
-        float dhv = pdh[s];
-        float dct = pdc[s] + dhv * og * (1.0f - tc * tc);
+        cell e = cell_of(bj, H, ld_state);
+        gates a = gates_at(pa + e.row, H, e.j);
+        float tc = tanhf(pc[e.s]);
+        float dhv = pdh[e.s];
+        float dct = pdc[e.s] + dhv * a.o * (1.0f - tc * tc);
         float d_o = dhv * tc;
-        float d_i = dct * gg, d_f = dct * pcp[s], d_g = dct * ig;
-        pdcp[s] = dct * fg;
-        d4[j] = d_i * ig * (1.0f - ig);
-        d4[H + j] = d_f * fg * (1.0f - fg);
-        d4[2 * H + j] = d_g * (1.0f - gg * gg);
-        d4[3 * H + j] = d_o * og * (1.0f - og);
+        float d_i = dct * a.g, d_f = dct * pcp[e.s], d_g = dct * a.i;
+        pdcp[e.s] = dct * a.f;
+        gates d = {d_i * a.i * (1.0f - a.i), d_f * a.f * (1.0f - a.f), d_g * (1.0f - a.g * a.g),
+                   d_o * a.o * (1.0f - a.o)};
+        gates_put(pdp + e.row, H, e.j, d);
     }
 }
 
