@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -87,24 +88,6 @@ static void add_simd(cJSON *simd) {
 #endif
 }
 
-static const char *arch_name(void) {
-#if defined(__x86_64__)
-    return "x86_64";
-#elif defined(__i386__)
-    return "x86";
-#elif defined(__aarch64__)
-    return "aarch64";
-#elif defined(__arm__)
-    return "arm";
-#elif defined(__riscv)
-    return "riscv";
-#elif defined(__powerpc64__)
-    return "ppc64";
-#else
-    return "unknown";
-#endif
-}
-
 static cJSON *blas_json(void) {
     cJSON *b = cJSON_CreateObject();
     if (!b) return NULL;
@@ -138,7 +121,9 @@ cJSON *ts_cpu_info_json(void) {
     cJSON_AddBoolToObject(o, "built", 1);
     cJSON_AddBoolToObject(o, "available", 1);
     cJSON_AddStringToObject(o, "model", model[0] ? model : "unknown CPU");
-    cJSON_AddStringToObject(o, "arch", arch_name());
+    /* The kernel's name for the machine (uname -m): every architecture, none to list here. */
+    struct utsname u;
+    cJSON_AddStringToObject(o, "arch", uname(&u) == 0 ? u.machine : "unknown");
 
     long logical = sysconf(_SC_NPROCESSORS_ONLN);
     cJSON_AddNumberToObject(o, "logical_cores", logical > 0 ? (double)logical : 1.0);

@@ -16,7 +16,7 @@ lavapipe=0
 # Validates the document and writes the device names the plain report must mention.
 python3 - "$tmp/devices.json" "$(getconf _NPROCESSORS_ONLN)" "$pocl" "$lavapipe" \
     >"$tmp/names" <<'PY'
-import json, sys
+import json, platform, sys
 
 path, online, pocl, lavapipe = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4] == "1"
 
@@ -44,6 +44,8 @@ if not isinstance(cores, int) or cores < 1:
 if cores != online:
     fail(f"cpu.logical_cores is {cores}, getconf _NPROCESSORS_ONLN says {online}")
 note(f"ok: cpu.logical_cores = {cores}, as getconf says")
+if cpu.get("arch") != platform.machine():
+    fail(f"cpu.arch is {cpu.get('arch')!r}, uname -m says {platform.machine()!r}")
 names = [cpu["model"]]
 
 def backend_built(name):
