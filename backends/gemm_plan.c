@@ -13,6 +13,7 @@
 #include "util/fsutil.h"
 
 #define TUNE_FORMAT 1
+#define TUNE_DIR    "tune" /* <cache>/tune/<backend>-<device>.json */
 
 extern const char *ts_version;
 
@@ -77,7 +78,7 @@ void ts_gemm_defaults(const ts_gemm_facts *f, int has_builtin_fast, ts_gemm_plan
 }
 
 int ts_gemm_tuning_path(const char *backend, const char *device, char *out, size_t cap) {
-    return ts_cache_file_path("tune", backend, device, out, cap);
+    return ts_cache_file_path(TUNE_DIR, backend, device, out, cap);
 }
 
 /* One class's choice from its JSON object; 0 when a field is missing or out of range. */
@@ -160,26 +161,17 @@ static void add_choice(cJSON *o, const ts_gemm_choice *ch) {
 ts_status ts_gemm_tuning_store(const char *backend, const char *device, const char *driver,
                                const ts_gemm_plan *plan, const double *gflops) {
     char path[4096];
-    if (!ts_gemm_tuning_path(backend, device, path, sizeof path))
-        return ts_set_error("tune: no cache directory (set TUNESCALE_CACHE or HOME)");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-    ts_status st = ts_mkdir_p(dir);
+    cJSON *j;
+    ts_status st =
+        ts_cache_record_begin(TUNE_DIR, TUNE_FORMAT, backend, device, path, sizeof path, &j);
     if (st != TS_OK) return st;
-    cJSON *j = cJSON_CreateObject(), *classes = cJSON_CreateObject();
-    if (!j || !classes) {
-        cJSON_Delete(j);
-        cJSON_Delete(classes);
-        return ts_set_error_status(TS_ENOMEM, "out of memory writing %s", path);
-    }
-    cJSON_AddNumberToObject(j, "format", TUNE_FORMAT);
-    cJSON_AddStringToObject(j, "backend", backend);
-    cJSON_AddStringToObject(j, "device", device);
     cJSON_AddStringToObject(j, "driver", driver);
     cJSON_AddStringToObject(j, "tunescale", ts_version);
-    cJSON_AddItemToObject(j, "classes", classes);
+    cJSON *classes = cJSON_AddObjectToObject(j, "classes");
+    if (!classes) {
+        cJSON_Delete(j);
+        return ts_set_error_status(TS_ENOMEM, "out of memory writing %s", path);
+    }
     for (int c = 0; c < TS_GEMM_CLASSES; c++) {
         cJSON *o = cJSON_AddObjectToObject(classes, class_names[c]);
         const ts_gemm_choice *ch = &plan->cls[c];

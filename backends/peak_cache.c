@@ -29,10 +29,6 @@ static int cache_sub_dir(const char *sub, char *out, size_t cap) {
     return n > 0 && (size_t)n < cap;
 }
 
-static int peak_dir(char *out, size_t cap) {
-    return cache_sub_dir("peak", out, cap);
-}
-
 int ts_peak_cache_path(const char *backend, const char *device_name, char *out, size_t cap) {
     return ts_cache_file_path("peak", backend, device_name, out, cap);
 }
@@ -60,18 +56,31 @@ int ts_cache_file_path(const char *sub, const char *backend, const char *device_
     return n > 0 && (size_t)n < cap;
 }
 
-ts_status ts_peak_cache_store(const char *backend, const char *device_name, double gflops,
-                              double gbs) {
-    char path[4096], dir[4096];
-    if (!ts_peak_cache_path(backend, device_name, path, sizeof path) || !peak_dir(dir, sizeof dir))
-        return ts_set_error("peak cache: no cache directory (set TUNESCALE_CACHE or HOME)");
+ts_status ts_cache_record_begin(const char *sub, int format, const char *backend,
+                                const char *device_name, char *path, size_t cap, cJSON **doc) {
+    *doc = NULL;
+    char dir[4096];
+    if (!ts_cache_file_path(sub, backend, device_name, path, cap) ||
+        !cache_sub_dir(sub, dir, sizeof dir))
+        return ts_set_error("%s cache: no cache directory (set TUNESCALE_CACHE or HOME)", sub);
     ts_status st = ts_mkdir_p(dir);
     if (st != TS_OK) return st;
     cJSON *j = cJSON_CreateObject();
     if (!j) return ts_set_error_status(TS_ENOMEM, "out of memory writing %s", path);
-    cJSON_AddNumberToObject(j, "format", PEAK_FORMAT);
+    cJSON_AddNumberToObject(j, "format", format);
     cJSON_AddStringToObject(j, "backend", backend);
     cJSON_AddStringToObject(j, "device", device_name);
+    *doc = j;
+    return TS_OK;
+}
+
+ts_status ts_peak_cache_store(const char *backend, const char *device_name, double gflops,
+                              double gbs) {
+    char path[4096];
+    cJSON *j;
+    ts_status st =
+        ts_cache_record_begin("peak", PEAK_FORMAT, backend, device_name, path, sizeof path, &j);
+    if (st != TS_OK) return st;
     cJSON_AddNumberToObject(j, "gflops", gflops);
     cJSON_AddNumberToObject(j, "gbs", gbs);
     cJSON_AddNumberToObject(j, "measured_at", (double)time(NULL));

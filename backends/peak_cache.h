@@ -21,6 +21,14 @@ int ts_peak_cache_path(const char *backend, const char *device_name, char *out, 
 int ts_cache_file_path(const char *sub, const char *backend, const char *device_name, char *out,
                        size_t cap);
 
+struct cJSON;
+/* Starts the record of (backend, device_name) under <cache>/<sub>/: its path into path, its
+ * folder made, and in *doc a new object with "format", "backend" and "device" (what a lookup
+ * matches), for the caller to complete and hand to ts_write_json_atomic. */
+ts_status ts_cache_record_begin(const char *sub, int format, const char *backend,
+                                const char *device_name, char *path, size_t cap,
+                                struct cJSON **doc);
+
 /* Records measured FP32 GFLOP/s and copy bandwidth GB/s, replacing an earlier record. */
 ts_status ts_peak_cache_store(const char *backend, const char *device_name, double gflops,
                               double gbs);

@@ -50,7 +50,7 @@ if not cf or os.path.dirname(cf) != os.path.join(cache, "peak"):
 if not os.path.basename(cf).startswith(backend + "-") or not cf.endswith(".json"):
     fail("cache file name %r" % cf)
 rec = json.load(open(cf))
-if rec["backend"] != backend or rec["device"] != doc["device"]:
+if rec["format"] != 1 or rec["backend"] != backend or rec["device"] != doc["device"]:
     fail("the record names %r/%r" % (rec["backend"], rec["device"]))
 if rec["gflops"] != doc["gflops"] or rec["gbs"] != doc["gbs"]:
     fail("the record holds other figures than the report")
@@ -62,6 +62,13 @@ done
 leftover=$(find "$TUNESCALE_CACHE/peak" -type f ! -name '*.json' | wc -l)
 [[ $leftover -eq 0 ]] || die "$leftover stray files in the peak cache"
 echo "ok: only records in the cache"
+
+# No folder to keep the record in: the figures are still reported, with one warning line.
+env -u TUNESCALE_CACHE -u XDG_CACHE_HOME -u HOME "$TS" bench peak --backend cpu --quick \
+    >"$tmp/nocache.txt" 2>"$tmp/nocache.err" || die "bench peak without a cache folder exited $?"
+grep -q "warning: peak not recorded: peak cache: no cache directory" "$tmp/nocache.err" &&
+    [[ $(wc -l <"$tmp/nocache.err") -eq 1 ]] || die "no cache folder: $(cat "$tmp/nocache.err")"
+echo "ok: without a cache folder the peak is reported, not recorded, with one warning"
 
 "$TS" bench peak --help | grep -q "FMA" || die "bench peak --help"
 rc=0
