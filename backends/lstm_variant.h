@@ -4,6 +4,7 @@
  * "tiled" stages W_hh and h_prev in local/shared memory so W_hh is read in contiguous runs:
  * what a GPU wants. "items" has each item read its four W_hh rows directly, with no barriers:
  * CPU drivers (PoCL, lavapipe) run it about three times faster, as they pay for every barrier.
+ * On Vulkan the choice covers the backward too (shaders/lstm_step_*_items*.comp).
  * TUNESCALE_LSTM_STEP=tiled|items overrides the choice (the parity test runs both).
  */
 #ifndef TS_BACKENDS_LSTM_VARIANT_H

@@ -59,8 +59,11 @@ struct ts_buffer {
     X(attention_backward_dq, attention_flash_backward_dq, 7, VK_ATT_TILE, attention)               \
     X(attention_backward_dkdv, attention_flash_backward_dkdv, 8, VK_ATT_TILE, attention)           \
     X(lstm_step_forward, lstm_step_forward, 9, VK_WG, lstm)                                        \
-    X(lstm_step_forward_items, lstm_step_forward_items, 9, VK_WG, lstm)                            \
+    X(lstm_step_forward_items, lstm_step_forward_items, 9, VK_LSTM_ITEMS_WG, lstm)                 \
+    X(lstm_step_forward_items4, lstm_step_forward_items4, 9, VK_LSTM_ITEMS_WG, lstm)               \
     X(lstm_step_backward, lstm_step_backward, 9, VK_WG, lstm)                                      \
+    X(lstm_step_backward_items, lstm_step_backward_items, 9, VK_LSTM_ITEMS_WG, lstm)               \
+    X(lstm_step_backward_items4, lstm_step_backward_items4, 9, VK_LSTM_ITEMS_WG, lstm)             \
     X(crossentropy_forward, crossentropy_forward, 5, VK_ROW_WG, crossentropy)                      \
     X(crossentropy_backward, crossentropy_backward, 4, VK_WG, crossentropy)                        \
     X(reduce_partial, reduce_partial, 2, VK_RED_WG, reduce)                                        \
@@ -135,6 +138,9 @@ typedef enum {
 #define VK_GEMM_DIRECT_RM 8
 #define VK_GEMM_DIRECT_RN 8
 #define VK_GEMM_DIRECT_WG 8
+/* the CPU-device forms of the fused LSTM step (shaders/lstm_step_*_items*.comp): one SIMD
+ * group of lavapipe's 8 lanes, so a small batch still gives the threads several groups */
+#define VK_LSTM_ITEMS_WG 8
 /* gemm_direct4.comp's block: RM rows x RN4 groups of 4 columns per invocation */
 #define VK_GEMM_DIRECT4_RM  8
 #define VK_GEMM_DIRECT4_RN4 2

@@ -1,6 +1,8 @@
 /*
  * vulkan_lstm.c — host side of the fused LSTM time step (shaders/lstm_step_*.comp): one
- * dispatch per step forward and one backward, one item per (batch row, hidden unit). Views
+ * dispatch per step forward and one backward. GPUs run the tiled forward and one item per
+ * (batch row, hidden unit) backward; CPU devices (lavapipe) run the *_items forms, where an
+ * invocation owns a block of units by batch rows, with vec4 loads when the views allow. Views
  * the shader will not read (h_prev/c_prev without has_prev, dc/dpre_next without has_next)
  * may be empty in the call; a view that is read is bound in their place.
  */
@@ -9,6 +11,28 @@
 
 #define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define U(x)  ((uint32_t)(x))
+/* The CPU-device forms (shaders/lstm_step_*_items*.glsl): an invocation owns a block of units
+ * by VK_LSTM_ITEMS_ROWS batch rows (RU, RB there). */
+#define VK_LSTM_ITEMS_ROWS 4
+#define VK_LSTM_FWD_UNITS  2
+#define VK_LSTM_BWD_UNITS  4
+
+static int lstm_step_tiled(ts_backend *be) {
+    return ts_lstm_step_tiled(vk_ctx_of(be)->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU);
+}
+
+static int all_mult4(const uint32_t *v, int n) {
+    for (int i = 0; i < n; i++)
+        if (v[i] % 4) return 0;
+    return 1;
+}
+
+static void dispatch_items(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
+                           const void *push, size_t push_bytes, int B, int H, uint32_t units) {
+    uint32_t per_group = U(vk_kernel_wg(vk_ctx_of(be), id)) * units;
+    vk_dispatch(be, id, args, nargs, push, push_bytes, (U(H) + per_group - 1) / per_group,
+                (U(B) + VK_LSTM_ITEMS_ROWS - 1) / VK_LSTM_ITEMS_ROWS, 1);
+}
 
 void vk_lstm_step_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,
                           ts_tensor h_prev, ts_tensor c_prev, ts_tensor w_hh, ts_tensor b_ih,
@@ -34,10 +58,12 @@ void vk_lstm_step_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor ac
                      VK_ARG(w_hh.buf, p.wo, (size_t)4 * H * H),
                      VK_ARG(b_ih.buf, p.bio, (size_t)4 * H),
                      VK_ARG(b_hh.buf, p.bho, (size_t)4 * H)};
-    if (!ts_lstm_step_tiled(vk_ctx_of(be)->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU)) {
-        /* one item per unit; the shader's push constants end before UT */
-        vk_dispatch_items(be, VK_K_lstm_step_forward_items, args, NB(args), &p, sizeof p,
-                          (size_t)B * H);
+    if (!lstm_step_tiled(be)) { /* the shaders' push constants end before UT */
+        /* vec4 loads along k need every row the product reads to start at a multiple of 4 */
+        uint32_t at[] = {p.H, p.ld, p.hpo, p.wo};
+        vk_kernel_id id =
+            all_mult4(at, NB(at)) ? VK_K_lstm_step_forward_items4 : VK_K_lstm_step_forward_items;
+        dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H, VK_LSTM_FWD_UNITS);
         return;
     }
     vk_dispatch(be, VK_K_lstm_step_forward, args, NB(args), &p, sizeof p, (U(H) + p.UT - 1) / p.UT,
@@ -62,5 +88,12 @@ void vk_lstm_step_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts
                      VK_ARG(dpre_next.buf, p.dno, gates), VK_ARG(w_hh.buf, p.wo, (size_t)4 * H * H),
                      VK_ARG(act.buf, p.ao, gates),        VK_ARG(c.buf, p.co, state),
                      VK_ARG(c_prev.buf, p.cpo, state)};
+    if (!lstm_step_tiled(be)) {
+        uint32_t at[] = {p.H, p.dno, p.wo}; /* as in the forward */
+        vk_kernel_id id =
+            all_mult4(at, NB(at)) ? VK_K_lstm_step_backward_items4 : VK_K_lstm_step_backward_items;
+        dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H, VK_LSTM_BWD_UNITS);
+        return;
+    }
     vk_dispatch_items(be, VK_K_lstm_step_backward, args, NB(args), &p, sizeof p, (size_t)B * H);
 }

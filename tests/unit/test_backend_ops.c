@@ -570,11 +570,15 @@ static void test_lstm(void) {
  * states inside a wider sequence (ld > H); B = 17 spans two row tiles of the forward's tiled
  * product. pre must come back untouched. */
 static void test_lstm_step(void) {
-    static const int shapes[][3] = {
-        {1, 1, 1}, {3, 17, 17}, {5, 33, 70}, {2, 255, 255}, {17, 40, 45}};
+    static const int shapes[][3] = {{1, 1, 1},    {3, 17, 17}, {5, 33, 70}, {2, 255, 255},
+                                    {17, 40, 45}, {6, 36, 36}, {9, 64, 72}};
     char shape[96];
+    size_t pad0 = far_pad;
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         int B = shapes[k][0], H = shapes[k][1], ld = shapes[k][2];
+        /* H and ld multiples of 4: views at multiples of 4 too, so the Vulkan CPU-device form
+         * takes its vec4 shaders (vulkan_lstm.c); the other shapes keep the scalar ones */
+        far_pad = pad0 + (H % 4 || ld % 4 ? 0 : (4 - (pad0 + GUARD) % 4) % 4);
         size_t gates = (size_t)B * 4 * H, state = (size_t)(B - 1) * ld + H;
         float wr = 1.0f / sqrtf((float)H);
         for (int v = 0; v < 4; v++) { /* both forms of the forward kernel (lstm_variant.h) */
@@ -591,12 +595,13 @@ static void test_lstm_step(void) {
                     T(bi), T(bh), B, H, ld, has_prev);
             finish("lstm_step_forward", shape, TOL_DEFAULT, OUTS(h, c, act, pre));
         }
-        unsetenv("TUNESCALE_LSTM_STEP");
-        for (int v = 0; v < 5; v++) { /* (prev, next): 11, 01, 10, 00, then 11 with dc_prev == dc */
-            int has_prev = v == 1 || v == 3 ? 0 : 1, has_next = v == 2 || v == 3 ? 0 : 1;
-            int inplace = v == 4;
-            snprintf(shape, sizeof shape, "B=%d H=%d ld=%d prev=%d next=%d%s", B, H, ld, has_prev,
-                     has_next, inplace ? " inplace" : "");
+        for (int v = 0; v < 10; v++) { /* (prev, next): 11, 01, 10, 00, 11 with dc_prev == dc */
+            int has_prev = v % 5 == 1 || v % 5 == 3 ? 0 : 1;
+            int has_next = v % 5 == 2 || v % 5 == 3 ? 0 : 1, inplace = v % 5 == 4;
+            const char *form = v < 5 ? "tiled" : "items"; /* both forms of the backward too */
+            setenv("TUNESCALE_LSTM_STEP", form, 1);
+            snprintf(shape, sizeof shape, "B=%d H=%d ld=%d prev=%d next=%d%s %s", B, H, ld,
+                     has_prev, has_next, inplace ? " inplace" : "", form);
             ptensor *h = pt_rand(state, -1, 1), *c = pt_rand(state, -1, 1);
             ptensor *act = pt_rand(gates, -1, 1), *pre = pt_rand(gates, -3, 3);
             ptensor *h_prev = pt_rand(state, -1, 1), *c_prev = pt_rand(state, -1, 1);
@@ -611,7 +616,9 @@ static void test_lstm_step(void) {
                     T(c), T(c_prev), B, H, ld, has_prev, has_next);
             finish("lstm_step_backward", shape, TOL_DEFAULT, OUTS(dpre, dc_prev, dh));
         }
+        unsetenv("TUNESCALE_LSTM_STEP");
     }
+    far_pad = pad0;
 }
 
 static void test_loss(void) {
