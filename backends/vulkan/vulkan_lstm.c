@@ -92,7 +92,9 @@ void vk_lstm_step_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts
         uint32_t at[] = {p.H, p.dno, p.wo}; /* as in the forward */
         vk_kernel_id id =
             all_mult4(at, NB(at)) ? VK_K_lstm_step_backward_items4 : VK_K_lstm_step_backward_items;
-        dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H, VK_LSTM_BWD_UNITS);
+        dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H,
+                       id == VK_K_lstm_step_backward_items4 ? 2 * VK_LSTM_BWD_UNITS
+                                                            : VK_LSTM_BWD_UNITS);
         return;
     }
     vk_dispatch_items(be, VK_K_lstm_step_backward, args, NB(args), &p, sizeof p, (size_t)B * H);
