@@ -161,16 +161,13 @@ static ts_status pick_max_buffer(ts_backend *be) {
     return TS_OK;
 }
 
-/* A constructor sets be->precision only for a mode it computes as named; anything else is
- * refused here, so no backend can compute fp32 while a result claims another mode. */
+/* A constructor sets be->precision only for a mode it computes as named, in its GEMMs and its
+ * fused attention; anything else is refused here, so no backend can compute fp32 while a
+ * result claims another mode. */
 static ts_status check_precision(ts_backend *be, const char *name, ts_precision want) {
     if (be->precision == want) {
-        size_t n = strlen(be->precision_impl);
-        if (!n)
+        if (!be->precision_impl[0])
             snprintf(be->precision_impl, sizeof be->precision_impl, "%s", ts_precision_name(want));
-        else if (want != TS_PREC_FP32) /* the op is not a GEMM: no backend reduces it yet */
-            snprintf(be->precision_impl + n, sizeof be->precision_impl - n,
-                     "; fused attention in fp32");
         return TS_OK;
     }
     ts_device_info info = {0};

@@ -11,10 +11,38 @@
  * Dropout: element (t, s) of pair bh's map is element (bh*T + t)*T + s of the dropout tensor
  * (the host checks the global index stays below 2^32), kept iff (w >> 8) >= thr, kept ones
  * scaled by dscale = 1/(1-p); the backward regenerates the same mask.
+ *
+ * --precision fp16 (specialization constant 1, TS_ATT_FP16): every matrix product's inputs
+ * (q, k, v, dout as they are loaded; the probabilities and dS as they enter a product; dout
+ * in delta, which stands for sum_s P dP) are rounded to IEEE half by ts_att_in, and products
+ * and sums stay fp32, as cpu_flash_attention.c emulates it; the softmax, its running max and
+ * log-sum-exp stay fp32. With 0 (fp32) ts_att_in is the identity and folds away at
+ * specialization.
  */
 #include "philox.glsl"
 
 #define TS_ATT_MAX_HS 64 /* TS_ATTENTION_MAX_HS in backends/backend.h */
+layout(constant_id = 1) const uint TS_ATT_FP16 = 0u;
+
+/* x rounded to the nearest IEEE half, ties to even, as a float: ts_precision_round's fp16
+ * (backends/precision.c), written out in bits so that it does not depend on how a driver
+ * converts to float16 (SPIR-V leaves the rounding of that conversion open). */
+float ts_half_round(float x) {
+    uint u = floatBitsToUint(x), a = u & 0x7fffffffu, sign = u & 0x80000000u;
+    if (a >= 0x7f800000u) return x;                                /* inf and NaN stay */
+    if (a >= 0x477ff000u) return uintBitsToFloat(sign | 0x7f800000u); /* >= 65520: past 65504 */
+    if (a < 0x38800000u) { /* below 2^-14: half's subnormals, steps of 2^-24 (scaling is exact) */
+        float steps = roundEven(uintBitsToFloat(a) * 16777216.0);
+        return uintBitsToFloat(sign | floatBitsToUint(steps * (1.0 / 16777216.0)));
+    }
+    u += 0xfffu + ((u >> 13) & 1u); /* drop 13 mantissa bits, to nearest, ties to even */
+    return uintBitsToFloat(u & ~0x1fffu);
+}
+
+/* A product's input as the mode reads it. */
+float ts_att_in(float x) {
+    return TS_ATT_FP16 != 0u ? ts_half_round(x) : x;
+}
 struct ts_att_mask {
     uint drop_on, thr;
     float dscale;
@@ -39,10 +67,10 @@ float ts_att_factor(ts_att_mask m, uint i) {
 }
 
 /* rows [r0, r0 + WG) of the (T, HS) matrix at src_[so] into the shared tile (zeros past T),
- * all items helping, coalesced along the rows */
+ * all items helping, coalesced along the rows; every tile is a product's input: ts_att_in */
 #define TS_ATT_LOAD(tile, src_, so, r0)                                                            \
     for (uint i_ = gl_LocalInvocationID.x; i_ < WG * p.HS; i_ += WG) {                             \
         uint r_ = (r0) + i_ / p.HS;                                                                \
         tile[(i_ / p.HS) * TS_ATT_MAX_HS + i_ % p.HS] =                                            \
-            r_ < p.T ? src_[(so) + r_ * p.HS + i_ % p.HS] : 0.0;                                   \
+            r_ < p.T ? ts_att_in(src_[(so) + r_ * p.HS + i_ % p.HS]) : 0.0;                        \
     }

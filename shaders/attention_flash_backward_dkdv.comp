@@ -23,8 +23,8 @@ void main() {
     uint s = tile * WG + lid, base = bh * p.T * p.HS;
     float kr[TS_ATT_MAX_HS], vr[TS_ATT_MAX_HS], dka[TS_ATT_MAX_HS], dva[TS_ATT_MAX_HS];
     for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
-        kr[d] = d < p.HS && s < p.T ? k_[p.ko + base + s * p.HS + d] : 0.0;
-        vr[d] = d < p.HS && s < p.T ? v_[p.vo + base + s * p.HS + d] : 0.0;
+        kr[d] = d < p.HS && s < p.T ? ts_att_in(k_[p.ko + base + s * p.HS + d]) : 0.0;
+        vr[d] = d < p.HS && s < p.T ? ts_att_in(v_[p.vo + base + s * p.HS + d]) : 0.0;
         dka[d] = 0.0;
         dva[d] = 0.0;
     }
@@ -48,8 +48,8 @@ void main() {
             }
             float P = exp(p.scale * qk - ls[i]);
             float f = ts_att_factor(p.m, (bh * p.T + t0 + i) * p.T + s);
-            float dS = p.scale * P * (f * dyv - ds[i]);
-            float pf = P * f;
+            float dS = ts_att_in(p.scale * P * (f * dyv - ds[i]));
+            float pf = ts_att_in(P * f);
             for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
                 if (d >= p.HS) break;
                 dva[d] += pf * dys[i * TS_ATT_MAX_HS + d];

@@ -21,8 +21,8 @@ void main() {
     uint t = tile * WG + lid, base = bh * p.T * p.HS;
     float qr[TS_ATT_MAX_HS], dyr[TS_ATT_MAX_HS], acc[TS_ATT_MAX_HS];
     for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
-        qr[d] = d < p.HS && t < p.T ? q_[p.qo + base + t * p.HS + d] : 0.0;
-        dyr[d] = d < p.HS && t < p.T ? dy_[p.dyo + base + t * p.HS + d] : 0.0;
+        qr[d] = d < p.HS && t < p.T ? ts_att_in(q_[p.qo + base + t * p.HS + d]) : 0.0;
+        dyr[d] = d < p.HS && t < p.T ? ts_att_in(dy_[p.dyo + base + t * p.HS + d]) : 0.0;
         acc[d] = 0.0;
     }
     float L = t < p.T ? l_[p.lo + bh * p.T + t] : 0.0;
@@ -49,7 +49,7 @@ void main() {
                     dyv += dyr[d] * vs[j * TS_ATT_MAX_HS + d];
                 }
             }
-            float dS = p.scale * P * (f * dyv - D);
+            float dS = ts_att_in(p.scale * P * (f * dyv - D));
             for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
                 if (d >= p.HS) break;
                 acc[d] += dS * ks[j * TS_ATT_MAX_HS + d];

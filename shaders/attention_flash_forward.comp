@@ -21,7 +21,7 @@ void main() {
     uint t = tile * WG + lid, base = bh * p.T * p.HS;
     float qr[TS_ATT_MAX_HS], acc[TS_ATT_MAX_HS], sc[WG];
     for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
-        qr[d] = d < p.HS && t < p.T ? q_[p.qo + base + t * p.HS + d] : 0.0;
+        qr[d] = d < p.HS && t < p.T ? ts_att_in(q_[p.qo + base + t * p.HS + d]) : 0.0;
         acc[d] = 0.0;
     }
     float mx = -1.0 / 0.0, sum = 0.0;
@@ -53,7 +53,7 @@ void main() {
         for (uint j = 0u; j < n; j++) {
             float e = exp(sc[j] - mx);
             sum += e;
-            float w = e * ts_att_factor(p.m, row + s0 + j);
+            float w = ts_att_in(e * ts_att_factor(p.m, row + s0 + j));
             for (uint d = 0u; d < TS_ATT_MAX_HS; d++) {
                 if (d >= p.HS) break;
                 acc[d] += w * vs[j * TS_ATT_MAX_HS + d];

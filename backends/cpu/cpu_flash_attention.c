@@ -10,6 +10,13 @@
  * into the scratch, (HS, T), so a row of scores is HS vectorised passes over contiguous keys
  * rather than T short dot products. The backward recomputes the probabilities from q, k and
  * the saved log-sum-exp, and the dropout mask from its Philox key.
+ *
+ * --precision tf32|bf16|fp16: every matrix product here (S = q k^T and out = P v; dv = P^T dy,
+ * dP = dy v^T, dq = dS k, dk = dS^T q) reads its inputs rounded to the mode's format
+ * (ts_precision_round), as cpu_gemm_lowp does and as autocast's attention does; products of
+ * rounded inputs are exact in fp32 and the sums stay fp32. The softmax, its max and
+ * log-sum-exp stay fp32; delta = dy . out, which stands for sum_s P dP, reads dy rounded as dP
+ * does. fp32 takes none of the rounding branches: bit for bit as before.
  */
 #include "backends/cpu/cpu_internal.h"
 
@@ -19,11 +26,21 @@
 
 #include "util/philox.h"
 
-/* xt (HS, T) = x (T, HS) */
-static void transpose(float *xt, const float *x, int T, int HS) {
+/* xt (HS, T) = x (T, HS), rounded to mode p's format */
+static void transpose(float *xt, const float *x, int T, int HS, ts_precision p) {
     for (int t = 0; t < T; t++)
-        for (int d = 0; d < HS; d++)
-            xt[(size_t)d * T + t] = x[(size_t)t * HS + d];
+        for (int d = 0; d < HS; d++) {
+            float v = x[(size_t)t * HS + d];
+            xt[(size_t)d * T + t] = p == TS_PREC_FP32 ? v : ts_precision_round(p, v);
+        }
+}
+
+/* x itself in fp32; otherwise a copy rounded to mode p's format in dst (n floats). */
+static const float *rounded(ts_precision p, float *dst, const float *x, size_t n) {
+    if (p == TS_PREC_FP32) return x;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = ts_precision_round(p, x[i]);
+    return dst;
 }
 
 /* out[s] = sum_d a[d] * bt[d, s] for s < n, bt (HS, T): summed in d order for every s */
@@ -101,15 +118,17 @@ static int shape_ok(ts_backend *be, const char *op, int BH, int T, int HS) {
     return 1;
 }
 
-/* Per-thread scratch: two rows of T floats, k and v transposed (2 * HS * T floats), a row
- * of T mask bytes. */
+/* Per-thread scratch: two rows of T floats, k and v transposed (2 * HS * T floats), then for
+ * the reduced modes a rounded (T, HS) copy (v forward, k backward) and two rounded rows of HS
+ * (q[t], dy[t]); last a row of T mask bytes. */
 typedef struct {
-    float *sc, *dp, *kt, *vt;
+    float *sc, *dp, *kt, *vt, *xr, *qr, *dyr;
     uint8_t *keep;
 } row_scratch;
 
 static size_t scratch_floats(int T, int HS) {
-    return (size_t)(2 + 2 * HS) * T + ((size_t)T + 3) / 4 + 16; /* rounded to 64 bytes below */
+    /* rounded to 64 bytes below */
+    return (size_t)(2 + 3 * HS) * T + 2 * (size_t)HS + ((size_t)T + 3) / 4 + 16;
 }
 
 static float *scratch_all(ts_backend *be, int T, int HS) {
@@ -120,8 +139,11 @@ static float *scratch_all(ts_backend *be, int T, int HS) {
 static row_scratch scratch_mine(float *all, int T, int HS) {
     size_t per = (scratch_floats(T, HS) + 15) & ~(size_t)15;
     float *f = all + (size_t)omp_get_thread_num() * per;
-    row_scratch r = {f, f + T, f + 2 * (size_t)T, f + (size_t)(2 + HS) * T, NULL};
-    r.keep = (uint8_t *)(f + (size_t)(2 + 2 * HS) * T);
+    row_scratch r = {f, f + T, f + 2 * (size_t)T, f + (size_t)(2 + HS) * T, NULL, NULL, NULL, NULL};
+    r.xr = f + (size_t)(2 + 2 * HS) * T;
+    r.qr = r.xr + (size_t)T * HS;
+    r.dyr = r.qr + HS;
+    r.keep = (uint8_t *)(r.dyr + HS);
     return r;
 }
 
@@ -138,18 +160,20 @@ void cpu_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tens
     if (be->error != TS_OK) return;
     float *all = scratch_all(be, T, HS);
     if (!all) return;
+    const ts_precision prec = be->precision;
     size_t work = (size_t)BH * T * T * HS / 2;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (int bh = 0; bh < BH; bh++) {
         const size_t base = (size_t)bh * T * HS;
-        const float *Q = pq + base, *K = pk + base, *V = pv + base;
+        const float *Q = pq + base, *K = pk + base;
         float *O = po + base;
         row_scratch r = scratch_mine(all, T, HS);
         float *sc = r.sc;
         uint8_t *keep = r.keep;
-        transpose(r.kt, K, T, HS);
+        transpose(r.kt, K, T, HS, prec);
+        const float *V = rounded(prec, r.xr, pv + base, (size_t)T * HS);
         for (int t = 0; t < T; t++) {
-            const float *qt = Q + (size_t)t * HS;
+            const float *qt = rounded(prec, r.qr, Q + (size_t)t * HS, (size_t)HS);
             row_times(sc, qt, r.kt, t + 1, T, HS); /* keys after t are masked: never computed */
             float mx = -INFINITY;
             for (int s = 0; s <= t; s++) {
@@ -169,6 +193,7 @@ void cpu_attention_forward(ts_backend *be, ts_tensor out, ts_tensor lse, ts_tens
             for (int s = 0; s <= t; s++) {
                 float w = sc[s] * inv; /* softmax_causal_forward's att, then dropout's scale */
                 if (dm.on) w = keep[s] ? w * dm.scale : 0.0f;
+                if (prec != TS_PREC_FP32) w = ts_precision_round(prec, w);
                 if (w != 0.0f) axpy(ot, w, V + (size_t)s * HS, HS);
             }
         }
@@ -197,6 +222,7 @@ void cpu_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tenso
     if (be->error != TS_OK) return;
     float *all = scratch_all(be, T, HS);
     if (!all) return;
+    const ts_precision prec = be->precision;
     size_t work = (size_t)BH * T * T * HS;
 #pragma omp parallel for num_threads(cpu_threads(be)) schedule(static) if (work >= CPU_PAR_MIN)
     for (int bh = 0; bh < BH; bh++) {
@@ -207,33 +233,40 @@ void cpu_attention_backward(ts_backend *be, ts_tensor dq, ts_tensor dk, ts_tenso
         row_scratch r = scratch_mine(all, T, HS);
         float *P = r.sc, *DPV = r.dp;
         uint8_t *keep = r.keep;
-        transpose(r.kt, K, T, HS);
-        transpose(r.vt, V, T, HS);
+        transpose(r.kt, K, T, HS, prec);
+        transpose(r.vt, V, T, HS, prec);
+        const float *KR = rounded(prec, r.xr, K, (size_t)T * HS);
         memset(DK, 0, (size_t)T * HS * sizeof *DK);
         memset(DV, 0, (size_t)T * HS * sizeof *DV);
         for (int t = 0; t < T; t++) {
             const float *qt = Q + (size_t)t * HS, *dyt = DY + (size_t)t * HS;
             const float *ot = O + (size_t)t * HS;
             float L = pl[(size_t)bh * T + t];
+            /* the products' inputs (dy also in delta, which stands for sum_s P dP) */
+            const float *qr = rounded(prec, r.qr, qt, (size_t)HS);
+            const float *dyr = rounded(prec, r.dyr, dyt, (size_t)HS);
             double Dd = 0;
             for (int d = 0; d < HS; d++)
-                Dd += (double)dyt[d] * ot[d];
+                Dd += (double)dyr[d] * ot[d];
             float D = (float)Dd;
             pD[(size_t)bh * T + t] = D;
             if (dm.on) mask_row(&dm, ((size_t)bh * T + t) * T, t + 1, keep);
             float *dqt = DQ + (size_t)t * HS;
             memset(dqt, 0, (size_t)HS * sizeof *dqt);
-            row_times(P, qt, r.kt, t + 1, T, HS);
+            row_times(P, qr, r.kt, t + 1, T, HS);
             for (int s = 0; s <= t; s++)
                 P[s] = expf(scale * P[s] - L);
-            row_times(DPV, dyt, r.vt, t + 1, T, HS); /* dy[t] . v[s] */
+            row_times(DPV, dyr, r.vt, t + 1, T, HS); /* dy[t] . v[s] */
             for (int s = 0; s <= t; s++) {
                 float m = dm.on ? (keep[s] ? dm.scale : 0.0f) : 1.0f;
-                if (m != 0.0f) axpy(DV + (size_t)s * HS, P[s] * m, dyt, HS);
+                float pm = P[s] * m;
+                if (prec != TS_PREC_FP32) pm = ts_precision_round(prec, pm);
+                if (m != 0.0f) axpy(DV + (size_t)s * HS, pm, dyr, HS);
                 float dP = m * DPV[s];
                 float dS = scale * P[s] * (dP - D);
-                axpy(dqt, dS, K + (size_t)s * HS, HS);
-                axpy(DK + (size_t)s * HS, dS, qt, HS);
+                if (prec != TS_PREC_FP32) dS = ts_precision_round(prec, dS);
+                axpy(dqt, dS, KR + (size_t)s * HS, HS);
+                axpy(DK + (size_t)s * HS, dS, qr, HS);
             }
         }
     }

@@ -18,7 +18,8 @@ void cpu_precision_init(ts_backend *be, ts_precision p) {
     be->precision = p;
     if (p == TS_PREC_FP32) return;
     snprintf(be->precision_impl, sizeof be->precision_impl,
-             "%s emulated: GEMM inputs rounded to %s, fp32 products and sums (no %s hardware)",
+             "%s emulated: GEMM and fused-attention product inputs rounded to %s, fp32 "
+             "products and sums (no %s hardware)",
              ts_precision_name(p), ts_precision_name(p), ts_precision_name(p));
 }
 

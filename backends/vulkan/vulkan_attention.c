@@ -3,6 +3,9 @@
  * (shaders/attention_flash_*.comp): the device's own limits, then one forward
  * dispatch, or three backward dispatches (row sums delta, dq over key tiles, dk and dv over
  * query tiles; no atomics, so every sum has a fixed order).
+ * --precision fp16 is a specialization constant of the four shaders: their products
+ * read inputs rounded to half (attention_flash.glsl); tf32 and bf16 never get here
+ * (vk_precision_pick refuses them).
  */
 #include "backends/vulkan/vulkan_internal.h"
 
@@ -24,10 +27,22 @@ typedef struct {
     size_t n, rows;
 } att_plan;
 
+uint32_t vk_attention_spec(const ts_backend *be, vk_kernel_id id, uint32_t *spec) {
+    if (id != VK_K_attention_forward && id != VK_K_attention_delta &&
+        id != VK_K_attention_backward_dq && id != VK_K_attention_backward_dkdv)
+        return 0;
+    spec[1] = be->precision == TS_PREC_FP16;
+    return 2;
+}
+
 /* The device's own limits (the frontend checked head size and p); 0 when the op must not run. */
 static int prepare(ts_backend *be, const char *op, int BH, int T, int HS, float p,
                    ts_dropout_key key, att_plan *a) {
     if (be->error != TS_OK || BH <= 0 || T <= 0) return 0;
+    if (be->precision != TS_PREC_FP32 && be->precision != TS_PREC_FP16) { /* never silently */
+        vk_fail(be, 0, "%s: no --precision %s shaders", op, ts_precision_name(be->precision));
+        return 0;
+    }
     /* The shaders index the maps' elements (and the mask's global indices) in 32 bits. */
     uint64_t n = (uint64_t)BH * T * T, last = n - 1;
     if (key.span) last = (last / key.span) * key.stride + last % key.span;

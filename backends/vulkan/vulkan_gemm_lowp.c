@@ -125,9 +125,11 @@ ts_status vk_precision_pick(ts_backend *be, vk_ctx *ctx, ts_precision p) {
     be->precision = p;
     snprintf(be->precision_impl, sizeof be->precision_impl, "%s",
              ctx->coopmat_nv ? "fp16: VK_NV_cooperative_matrix 16x16x16 fp16 tiles, fp32 "
-                               "accumulators (tensor cores)"
+                               "accumulators (tensor cores); fused attention: product inputs "
+                               "rounded to fp16 in fp32 shaders"
                              : "fp16: GEMM inputs converted to float16_t (shaderFloat16), fp32 "
-                               "sums; plain shader, no cooperative matrix");
+                               "sums; plain shader, no cooperative matrix; fused attention: "
+                               "product inputs rounded to fp16 in fp32 shaders");
     return TS_OK;
 }
 

@@ -440,6 +440,9 @@ void vk_dispatch(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
 /* gemm_tiled's specialization constants for kernel `id` into spec[0..5] and their count;
  * 0 for any other kernel (vulkan_gemm.c). */
 uint32_t vk_gemm_tiled_spec(vk_kernel_id id, uint32_t *spec);
+/* The fused attention's specialization constant 1 (the --precision fp16 rounding) into spec[1]
+ * and the count, 2; 0 for any other kernel (vulkan_attention.c). */
+uint32_t vk_attention_spec(const ts_backend *be, vk_kernel_id id, uint32_t *spec);
 /* The work-group size kernel `id` is built and dispatched with. */
 uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id);
 /* 1-D: enough groups of the kernel's work-group size for `items` items (folded into x and y

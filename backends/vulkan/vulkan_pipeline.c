@@ -169,6 +169,8 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
     uint32_t nspec = id == VK_K_gemm ? 2 : 1;
     if (vk_gemm_tiled_spec(id, spec)) {
         nspec = vk_gemm_tiled_spec(id, spec);
+    } else if (vk_attention_spec(be, id, spec)) {
+        nspec = 2;
     } else if (id == VK_K_gemm_direct) {
         memcpy(spec, ctx->gemm_spec, sizeof ctx->gemm_spec);
         nspec = 3;
