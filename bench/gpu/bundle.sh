@@ -2,8 +2,8 @@
 # bundle.sh — pack a built tunescale with every shared library it loads, for a GPU server that
 # has NVIDIA's driver but none of tunescale's Debian packages (and no package registry).
 #   bash bench/gpu/bundle.sh [BUILD_DIR] [OUT_DIR]      (defaults: build, .gpu)
-# Writes OUT_DIR/tunescale-gpu.tar.xz holding bin/ (tunescale, test_backend_ops, test_precision), lib/ (the
-# libraries, glibc's own excepted) and lib-fallback/ (libstdc++ and libgcc_s: used there only
+# Writes OUT_DIR/tunescale-gpu.tar.xz holding bin/ (tunescale, test_backend_ops, test_precision,
+# test_attention_precision), lib/ (the libraries, glibc's own excepted) and lib-fallback/ (libstdc++ and libgcc_s: used there only
 # when the server has none, since NVIDIA's driver libraries may need the server's newer ones).
 # On the server: source bench/gpu/env.sh OUT_DIR, then run tunescale as usual.
 # Build for it with -DTUNESCALE_NATIVE=OFF: the server's CPU may lack this machine's extensions.
@@ -17,6 +17,7 @@ mkdir -p "$stage/bin" "$stage/lib" "$stage/lib-fallback" "$out"
 bins=("$build/tunescale")
 [ -x "$build/tests/test_backend_ops" ] && bins+=("$build/tests/test_backend_ops")
 [ -x "$build/tests/test_precision" ] && bins+=("$build/tests/test_precision")
+[ -x "$build/tests/test_attention_precision" ] && bins+=("$build/tests/test_attention_precision")
 cp "${bins[@]}" "$stage/bin/"
 # glibc's libraries must be the server's own (they go with its ld.so); the rest travel.
 for lib in $(ldd "${bins[@]}" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u); do

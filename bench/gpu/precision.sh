@@ -33,6 +33,12 @@ if [ -x .gpu/bin/test_precision ]; then
   timeout 120 .gpu/bin/test_precision >"$out/test_precision.txt" 2>&1
   echo "test_precision rc=$?"; grep -E "^(opencl|vulkan)|FAIL|PASSED|FAILED" "$out/test_precision.txt"
 fi
+if [ -x .gpu/bin/test_attention_precision ]; then # the fused attention's fp16 vs the cpu's
+  TS_REQUIRE_BACKENDS=vulkan timeout 120 .gpu/bin/test_attention_precision \
+    >"$out/test_attention_precision.txt" 2>&1
+  echo "test_attention_precision rc=$?"
+  grep -E "^vulkan|FAIL|PASSED|FAILED" "$out/test_attention_precision.txt"
+fi
 TUNESCALE=$TS TS_SOURCE_DIR=$PWD timeout 240 bash tests/cli/precision.sh >"$out/precision_sh.txt" 2>&1
 echo "precision.sh rc=$?"; grep -E "^(ok|FAIL|skip)" "$out/precision_sh.txt" | cut -c1-200
 

@@ -372,7 +372,8 @@ static void test_vulkan_parity(void **state) {
         }
         /*
          * Forward. Both sides compute S from the same rounded q and k (fp32 sums in another
-         * order), so lse agrees to fp32 rounding (|lse| < 8 here: 1e-5 is ~20 ulps).
+         * order), so lse agrees to fp32 rounding (|lse| < 8 here: 3e-5 is ~60 ulps, room for a
+         * GPU's approximate exp and log; lavapipe measures 5e-7).
          * out: the cpu rounds each normalised probability, the shader each unnormalised one
          * (relative to its running max): each is within half an fp16 ulp, 2^-11 relative, of
          * the exact value, so per row |out_vk - out_cpu| <= 2^-10 * sum_s w_s |v_s|
@@ -398,7 +399,7 @@ static void test_vulkan_parity(void **state) {
         printf("vulkan fp16 BH=%d T=%d HS=%d p=%g: |lse - cpu fp16| %.2g (fp32 %.2g), |out - cpu "
                "fp16| %.2g <= %.2g; backward nmse vs cpu fp16 %.2g, vs fp32 %.2g\n",
                BH, T, HS, (double)p, d_lse, d_lse32, d_out, tol_out, e_b, e_b32);
-        assert_true(d_lse < 1e-5);
+        assert_true(d_lse < 3e-5);
         assert_true(d_lse32 > 1e-4);
         assert_true(d_out <= tol_out);
         assert_true(e_b < 3e-9);
