@@ -3,8 +3,9 @@
 # has NVIDIA's driver but none of tunescale's Debian packages (and no package registry).
 #   bash bench/gpu/bundle.sh [BUILD_DIR] [OUT_DIR]      (defaults: build, .gpu)
 # Writes OUT_DIR/tunescale-gpu.tar.xz holding bin/ (tunescale, test_backend_ops, test_precision,
-# test_attention_precision), lib/ (the libraries, glibc's own excepted) and lib-fallback/ (libstdc++ and libgcc_s: used there only
-# when the server has none, since NVIDIA's driver libraries may need the server's newer ones).
+# test_attention_precision), lib/ (the libraries, glibc's own excepted) and lib-fallback/
+# (libstdc++ and libgcc_s: used there only when the server has none, since NVIDIA's driver
+# libraries may need the server's newer ones).
 # On the server: source bench/gpu/env.sh OUT_DIR, then run tunescale as usual.
 # Build for it with -DTUNESCALE_NATIVE=OFF: the server's CPU may lack this machine's extensions.
 set -euo pipefail
