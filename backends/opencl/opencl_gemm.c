@@ -10,7 +10,9 @@
  * CLBlast (or ours) as is: both skip reading C then (CLBlast's store kernels test IsZero(beta)),
  * so NaN or Inf left in C cannot leak in, and no scale of C runs first.
  * Single products reuse one persistent temp buffer for CLBlast's padded copies
- * (CLBlastSgemmWithTempBuffer) instead of CLBlast allocating one per call.
+ * (CLBlastSgemmWithTempBuffer) instead of CLBlast allocating one per call. Batched products
+ * cannot: CLBlast 1.5 has no temp-buffer variant of SgemmBatched / SgemmStridedBatched, so its
+ * indirect path allocates per call (its direct kernel, no temporaries, avoids that).
  *
  * CLBlast's own kernel parameters can be tuned too: a plan choice may name a parameter set
  * (backends/clblast_params.h) that is applied with CLBlastOverrideParameters before the call.
