@@ -97,6 +97,7 @@ static CLBlastStatusCode clb_apply(cl_device_id dev, int want) {
     if (!cur) return want ? CLBlastNotImplemented : CLBlastSuccess;
     if (want == *cur || (want == 0 && *cur > 0)) return CLBlastSuccess;
     if (want == 0) want = 1;
+    if (want < 0 || want > TS_CLBLAST_SETS) return CLBlastInvalidOverrideKernel;
     const ts_clblast_set *s = &ts_clblast_sets[want - 1];
     static const char *routine[1] = {"XGEMM_MIN_INDIRECT_SIZE"};
     *cur = -1;

@@ -7,7 +7,8 @@
  *    padded set is refused (a tuning file can only name sets this build tries);
  *  - on OpenCL, each set the tuner can pick on this device is forced and products (all
  *    transposes, alpha and beta, offsets and padded leading dimensions, batches, sizes on both
- *    sides of the set's direct/indirect switch) match the cpu backend.
+ *    sides of the set's direct/indirect switch) match the cpu backend; a set CLBlast refuses
+ *    during the tuner's trial fails the trial only (no sticky error on the backend).
  * OpenCL without a device is skipped unless TS_REQUIRE_BACKENDS names it.
  */
 #include <math.h>
@@ -188,6 +189,28 @@ static void test_forced_sets_match_cpu(void **state) {
         if (m < 700) bad += !same_product(dut, cpu, 0, 1, (int)m, (int)m, (int)m, 1.0f, 0.0f, 1, 1);
         assert_int_equal(dut->error, TS_OK);
     }
+    /* a set CLBlast refuses, in the tuner's trial: the trial fails on its own, the backend keeps
+     * no error, and the next product runs right under the parameters from before */
+    plan->force = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, TS_CLBLAST_SETS + 1};
+    plan->trial = 1;
+    plan->trial_failed = 0;
+    printf("# CLBlast set %d (none) in a trial: the product must not run (FAIL expected)\n",
+           TS_CLBLAST_SETS + 1);
+    bad += !same_product(dut, cpu, 0, 1, 20, 30, 40, 1.0f, 0.0f, 1, 0) ? 0 : 1; /* C untouched */
+    printf("trial: failed %d, why '%s'\n", plan->trial_failed, plan->trial_why);
+    assert_int_equal(plan->trial_failed, 1);
+    assert_non_null(strstr(plan->trial_why, "CLBlastOverrideParameters"));
+    assert_int_equal(dut->error, TS_OK);
+    plan->trial = 0;
+    ts_gemm_trial_end(dut);
+    plan->forced = 0;
+    bad += !same_product(dut, cpu, 0, 1, 20, 30, 40, 1.0f, 0.0f, 1, 0);
+    assert_int_equal(dut->error, TS_OK);
+    /* the same outside a trial is the backend's error, as any failed call */
+    plan->forced = 1;
+    printf("# the same outside a trial: an error on the backend (FAIL expected)\n");
+    same_product(dut, cpu, 0, 1, 20, 30, 40, 1.0f, 0.0f, 1, 0);
+    assert_int_not_equal(dut->error, TS_OK);
     plan->forced = 0;
     ts_backend_destroy(cpu);
     ts_backend_destroy(dut);
