@@ -426,8 +426,9 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
     snprintf(what, sizeof what, "%s (gemm %s%s M=%d N=%d K=%d batch=%d%s) failed: %s (%d)", call,
              trans_a ? "t" : "n", trans_b ? "t" : "n", M, N, K, batch, set,
              ocl_clblast_error_name(st), (int)st);
-    /* parameters that failed may sit half-built in CLBlast: never reuse them unchecked */
-    if (applied) *applied = -1;
+    /* a set that failed may sit half-built in CLBlast: never reuse it unchecked (a failure
+     * under CLBlast's own parameters, out of memory say, changes nothing here) */
+    if (applied && (choice.clb > 0 || *applied != 0)) *applied = -1;
     if (plan->trial) {
         /* the tuner's trial: its own status, the previous parameters back, no sticky error */
         plan->trial_failed = 1;
