@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/clblast_params.h"
 #include "backends/peak_cache.h"
 #include "util/fsutil.h"
 
@@ -57,12 +58,12 @@ int ts_gemm_splits(const ts_gemm_choice *c, int K) {
 }
 
 void ts_gemm_defaults(const ts_gemm_facts *f, int has_builtin_fast, ts_gemm_plan *out) {
-    ts_gemm_choice builtin = {TS_GEMM_BUILTIN, 0, 1};
+    ts_gemm_choice builtin = {TS_GEMM_BUILTIN, 0, 1, 0};
     /* The tile from the device: 64x64 needs 2 x 2 x 16 x 64 floats of local memory (16 KiB);
      * CPU devices (and small local memories) do better with more, smaller groups. */
     int tile = 0;
     if (f->is_cpu || f->local_mem_bytes < 16384) tile = 4;
-    ts_gemm_choice tiled = {TS_GEMM_TILED, tile, 1};
+    ts_gemm_choice tiled = {TS_GEMM_TILED, tile, 1, 0};
     for (int c = 0; c < TS_GEMM_CLASSES; c++)
         out->cls[c] = has_builtin_fast ? builtin : tiled;
     /* Products with a deep K and a small C leave most compute units idle unless K is split:
@@ -97,7 +98,10 @@ static int parse_choice(const cJSON *o, ts_gemm_choice *c) {
         return 0;
     c->tile = t->valueint;
     c->split_k = s->valueint;
-    return 1;
+    /* CLBlast parameters: only a set of this build's list, and only for the built-in kernel */
+    const cJSON *clb = cJSON_GetObjectItemCaseSensitive(o, "clblast");
+    c->clb = clb ? ts_clblast_set_parse(clb) : 0;
+    return !clb || (c->clb > 0 && c->kernel == TS_GEMM_BUILTIN);
 }
 
 static int str_is(const cJSON *j, const char *key, const char *want) {
@@ -139,8 +143,10 @@ int ts_gemm_tuning_load(const char *backend, const char *device, const char *dri
         if (cJSON_IsObject(ou) && !parse_choice(ou, &ours[c])) ou = NULL;
         if (!cJSON_IsObject(o) || !parse_choice(o, &got[c]) ||
             (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "ours")) && !ou)) {
-            snprintf(why, why_cap, "%s: class '%s' is missing or out of range (corrupt?)", path,
-                     class_names[c]);
+            snprintf(why, why_cap,
+                     "%s: class '%s' is missing, out of range or names CLBlast parameters this "
+                     "build does not try (corrupt?)",
+                     path, class_names[c]);
             rc = -1;
         }
     }
@@ -156,6 +162,8 @@ static void add_choice(cJSON *o, const ts_gemm_choice *ch) {
     cJSON_AddStringToObject(o, "kernel", ch->kernel == TS_GEMM_TILED ? "tiled" : "builtin");
     cJSON_AddNumberToObject(o, "tile", ch->tile);
     cJSON_AddNumberToObject(o, "split_k", ch->split_k);
+    if (ch->kernel == TS_GEMM_BUILTIN && ch->clb > 0 && ch->clb <= TS_CLBLAST_SETS)
+        cJSON_AddItemToObject(o, "clblast", ts_clblast_set_json(&ts_clblast_sets[ch->clb - 1]));
 }
 
 ts_status ts_gemm_tuning_store(const char *backend, const char *device, const char *driver,
@@ -193,8 +201,20 @@ int ts_gemm_tuning_state(const char *backend, const char *device, const char *dr
     int ok = j && str_is(j, "backend", backend) && str_is(j, "device", device) &&
              str_is(j, "tunescale", ts_version) && cJSON_IsString(d) &&
              strstr(d->valuestring, driver) != NULL;
+    int clb = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "classes")) clb |=
+        cJSON_GetObjectItemCaseSensitive(c, "clblast") != NULL;
     cJSON_Delete(j);
-    return ok ? 1 : -1;
+    return ok ? 1 + clb : -1;
+}
+
+void ts_gemm_trial_end(ts_backend *be) {
+#ifdef TS_HAVE_OPENCL
+    if (be->impl && !strcmp(be->impl->name, "opencl")) ocl_gemm_trial_end(be);
+#else
+    (void)be;
+#endif
 }
 
 ts_gemm_plan *ts_gemm_plan_of(ts_backend *be) {

@@ -51,6 +51,8 @@ typedef struct {
     int kernel;  /* ts_gemm_kernel */
     int tile;    /* index into ts_gemm_tiles (TS_GEMM_TILED) */
     int split_k; /* 1: no split; else partial products over K / split_k columns each */
+    int clb;     /* TS_GEMM_BUILTIN on OpenCL: 0 CLBlast's own parameters, k its set k
+                  * (backends/clblast_params.h), applied with CLBlastOverrideParameters */
 } ts_gemm_choice;
 
 typedef struct {
@@ -61,6 +63,11 @@ typedef struct {
     ts_gemm_choice cls[TS_GEMM_CLASSES];     /* what runs */
     ts_gemm_choice untuned[TS_GEMM_CLASSES]; /* the defaults from device facts */
     ts_gemm_choice ours[TS_GEMM_CLASSES];    /* the best tiled choice (bench gemm's column) */
+    unsigned clb_sets; /* bit k-1: CLBlast set k fits this device (0: no CLBlast) */
+    /* The tuner's trials: a built-in kernel that fails while `trial` is set records why in
+     * trial_why and sets trial_failed instead of the backend's sticky error. */
+    int trial, trial_failed;
+    char trial_why[320];
 } ts_gemm_plan;
 
 /* The plan of a GPU backend (NULL on the cpu), loading the tuning file on first use; the
@@ -91,12 +98,18 @@ int ts_gemm_tuning_load(const char *backend, const char *device, const char *dri
 ts_status ts_gemm_tuning_store(const char *backend, const char *device, const char *driver,
                                const ts_gemm_plan *plan, const double *gflops);
 
+/* The tuner's trial of a choice is over: the backend puts back what the trial changed beyond
+ * the product (OpenCL: the CLBlast parameters applied before it). */
+void ts_gemm_trial_end(ts_backend *be);
+
 /* Backend hooks (opencl_gemm.c, vulkan_gemm.c): the plan inside the context, and the facts. */
 ts_gemm_plan *ocl_gemm_plan(ts_backend *be);
+void ocl_gemm_trial_end(ts_backend *be);
 ts_gemm_plan *vk_gemm_plan(ts_backend *be);
 
-/* For `devices`, without a backend: 1 tuned, 0 no file, -1 a file for another driver or
- * version, or corrupt. `driver` may be a part of the driver string the backend reports. */
+/* For `devices`, without a backend: 1 tuned, 2 tuned with CLBlast parameters in some class, 0
+ * no file, -1 a file for another driver or version, or corrupt. `driver` may be a part of the
+ * driver string the backend reports. */
 int ts_gemm_tuning_state(const char *backend, const char *device, const char *driver);
 
 #endif

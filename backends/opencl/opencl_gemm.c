@@ -10,7 +10,16 @@
  * CLBlast (or ours) as is: both skip reading C then (CLBlast's store kernels test IsZero(beta)),
  * so NaN or Inf left in C cannot leak in, and no scale of C runs first.
  * Single products reuse one persistent temp buffer for CLBlast's padded copies
- * (CLBlastSgemmWithTempBuffer) instead of CLBlast allocating one per call.
+ * (CLBlastSgemmWithTempBuffer) instead of CLBlast allocating one per call. Batched products
+ * cannot: CLBlast 1.5 has no temp-buffer variant of SgemmBatched / SgemmStridedBatched, so its
+ * indirect path allocates per call (its direct kernel, no temporaries, avoids that).
+ *
+ * CLBlast's own kernel parameters can be tuned too: a plan choice may name a parameter set
+ * (backends/clblast_params.h) that is applied with CLBlastOverrideParameters before the call.
+ * CLBlast keeps overrides per device for the whole process and (1.5, C API) can neither read
+ * nor reset them, so which set is applied is tracked here per device, and once a set was
+ * applied CLBlast's own parameters stay out of reach until the process ends (a class that
+ * asks for them then keeps the applied set: the same results, maybe another speed).
  *
  * CLBlast indexes some kernels (direct GEMM, pad/transpose copies) with int, so every view it
  * gets must end below 2^31 elements (buffers are capped there, backend.c; checked anyway), and
@@ -24,6 +33,7 @@
 
 #include <clblast_c.h>
 
+#include "backends/clblast_params.h"
 #include "backends/gemm_plan.h"
 
 /* What the GEMM path keeps per context: the plan, the tiled programs, CLBlast's temp buffer. */
@@ -33,6 +43,7 @@ struct ocl_gemm_state {
     cl_kernel tiled[TS_GEMM_TILES][2], reduce[TS_GEMM_TILES][2];
     cl_mem temp;
     size_t temp_bytes;
+    int trial_saved, trial_prev; /* the CLBlast set applied before the tuner's trial */
 };
 
 static struct ocl_gemm_state *gemm_state(ts_backend *be) {
@@ -54,6 +65,70 @@ void ocl_gemm_release(ocl_ctx *ctx) {
     if (g->temp) clReleaseMemObject(g->temp);
     free(g);
     ctx->gemm = NULL;
+}
+
+/* ---- CLBlast parameter sets -------------------------------------------------------------- */
+
+/* The set applied per device in this process: 0 CLBlast's own, k set k, -1 unknown (an
+ * override failed half-way). */
+#define CLB_DEVICES 16
+static struct {
+    cl_device_id dev;
+    int set;
+} clb_applied[CLB_DEVICES];
+
+static int *applied_of(cl_device_id dev) {
+    for (int i = 0; i < CLB_DEVICES; i++) {
+        if (clb_applied[i].dev == dev) return &clb_applied[i].set;
+        if (!clb_applied[i].dev) {
+            clb_applied[i].dev = dev;
+            clb_applied[i].set = 0;
+            return &clb_applied[i].set;
+        }
+    }
+    return NULL;
+}
+
+/* Makes set `want` CLBlast's parameters on the device; CLBlastSuccess or the failing status.
+ * want 0 after an override cannot bring CLBlast's own back: the applied set stays, except a
+ * half-applied one, which set 1 (the small safe set) replaces. */
+static CLBlastStatusCode clb_apply(cl_device_id dev, int want) {
+    int *cur = applied_of(dev);
+    if (!cur) return want ? CLBlastNotImplemented : CLBlastSuccess;
+    if (want == *cur || (want == 0 && *cur > 0)) return CLBlastSuccess;
+    if (want == 0) want = 1;
+    if (want < 0 || want > TS_CLBLAST_SETS) return CLBlastInvalidOverrideKernel;
+    const ts_clblast_set *s = &ts_clblast_sets[want - 1];
+    static const char *routine[1] = {"XGEMM_MIN_INDIRECT_SIZE"};
+    *cur = -1;
+    CLBlastStatusCode st =
+        CLBlastOverrideParameters(dev, "Xgemm", CLBlastPrecisionSingle, TS_CLB_XGEMM,
+                                  (const char **)ts_clb_xgemm_names, s->xgemm);
+    if (st == CLBlastSuccess)
+        st = CLBlastOverrideParameters(dev, "XgemmDirect", CLBlastPrecisionSingle, TS_CLB_DIRECT,
+                                       (const char **)ts_clb_direct_names, s->direct);
+    if (st == CLBlastSuccess)
+        st = CLBlastOverrideParameters(dev, "GemmRoutine", CLBlastPrecisionSingle, 1, routine,
+                                       &s->min_indirect);
+    if (st == CLBlastSuccess) *cur = want;
+    return st;
+}
+
+/* Which sets fit the device's work-group size and local memory. A CPU device gets only the
+ * first two (the small safe set, the fallback, and the 64x64 one, fastest on PoCL): PoCL takes
+ * 30-80 s to build one CLBlast program on a 2-core machine, two per set. */
+static unsigned clb_sets_fitting(cl_device_id dev) {
+    size_t max_wg = 0;
+    cl_ulong local = 0;
+    cl_device_type type = 0;
+    clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local, &local, NULL);
+    clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    unsigned bits = 0;
+    int sets = (type & CL_DEVICE_TYPE_CPU) ? 2 : TS_CLBLAST_SETS;
+    for (int k = 0; k < sets; k++)
+        if (ts_clblast_set_fits(&ts_clblast_sets[k], max_wg, (size_t)local)) bits |= 1u << k;
+    return bits;
 }
 
 /* Device facts for the untuned defaults. */
@@ -81,7 +156,21 @@ ts_gemm_plan *ocl_gemm_plan(ts_backend *be) {
         ts_device_info info;
         be->impl->device_info(be, &info);
         char why[4400];
+        ocl_ctx *ctx = ocl_ctx_of(be);
+        g->plan.clb_sets = clb_sets_fitting(ctx->device);
+        ts_gemm_plan keep = g->plan;
         int rc = ts_gemm_tuning_load("opencl", info.name, info.driver, &g->plan, why, sizeof why);
+        for (int c = 0; rc == 1 && c < TS_GEMM_CLASSES; c++) {
+            int k = g->plan.cls[c].clb;
+            if (k > 0 && !(g->plan.clb_sets >> (k - 1) & 1)) {
+                snprintf(why, sizeof why,
+                         "class %s names CLBlast set %d, which does not fit this device's "
+                         "work-group size or local memory",
+                         ts_gemm_class_name((ts_gemm_class)c), k);
+                g->plan = keep;
+                rc = -1;
+            }
+        }
         g->plan.tuned = rc == 1;
         if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
     }
@@ -251,29 +340,12 @@ static void scale_c(ts_backend *be, ts_tensor C, int M, int N, int ldc, long str
     ocl_launch(be, OCL_K_scale2d, 3, global, local, (int)(sizeof args / sizeof args[0]), args);
 }
 
-void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
-              ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
-              ts_tensor C, int ldc, long stride_c, int batch) {
-    if (M == 0 || N == 0 || batch == 0) return;
-    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
-    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
-    if (!clblast_index_ok(be, C, gemm_extent(M, N, ldc, stride_c, batch), "C") ||
-        (K > 0 &&
-         (!clblast_index_ok(be, A, gemm_extent(a_rows, a_cols, lda, stride_a, batch), "A") ||
-          !clblast_index_ok(be, B, gemm_extent(b_rows, b_cols, ldb, stride_b, batch), "B"))))
-        return;
-    if (K == 0) {
-        scale_c(be, C, M, N, ldc, stride_c, batch, beta);
-        return;
-    }
-    ts_gemm_plan *plan = ocl_gemm_plan(be);
-    if (!plan) return;
-    ts_gemm_choice choice = ts_gemm_pick(plan, M, N, K, batch);
-    if (choice.kernel == TS_GEMM_TILED) {
-        gemm_tiled(be, &choice, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
-                   stride_b, beta, C, ldc, stride_c, batch);
-        return;
-    }
+/* One CLBlast call for the product (strided-batched in groups for batch > 1); the status of the
+ * first failing call, whose profiling slot is given back. *call names it. */
+static CLBlastStatusCode clblast_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K,
+                                      float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B,
+                                      int ldb, long stride_b, float beta, ts_tensor C, int ldc,
+                                      long stride_c, int batch, const char **callp) {
     ocl_ctx *ctx = ocl_ctx_of(be);
     CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
@@ -308,11 +380,83 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
                 &ctx->queue, ocl_profile_event(be, "gemm"));
         }
     }
-    if (st != CLBlastSuccess) {
-        ocl_profile_drop_last(be); /* the failed call made no event */
-        int oom = ocl_is_oom((cl_int)st) || st == CLBlastTempBufferAllocFailure;
-        ocl_fail(be, oom, "%s (gemm %s%s M=%d N=%d K=%d batch=%d) failed: %s (%d)", call,
-                 trans_a ? "t" : "n", trans_b ? "t" : "n", M, N, K, batch,
-                 ocl_clblast_error_name(st), (int)st);
+    if (st != CLBlastSuccess) ocl_profile_drop_last(be); /* the failed call made no event */
+    *callp = call;
+    return st;
+}
+
+void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+              ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
+              ts_tensor C, int ldc, long stride_c, int batch) {
+    if (M == 0 || N == 0 || batch == 0) return;
+    int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
+    int b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
+    if (!clblast_index_ok(be, C, gemm_extent(M, N, ldc, stride_c, batch), "C") ||
+        (K > 0 &&
+         (!clblast_index_ok(be, A, gemm_extent(a_rows, a_cols, lda, stride_a, batch), "A") ||
+          !clblast_index_ok(be, B, gemm_extent(b_rows, b_cols, ldb, stride_b, batch), "B"))))
+        return;
+    if (K == 0) {
+        scale_c(be, C, M, N, ldc, stride_c, batch, beta);
+        return;
+    }
+    ts_gemm_plan *plan = ocl_gemm_plan(be);
+    if (!plan) return;
+    ts_gemm_choice choice = ts_gemm_pick(plan, M, N, K, batch);
+    if (choice.kernel == TS_GEMM_TILED) {
+        gemm_tiled(be, &choice, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
+                   stride_b, beta, C, ldc, stride_c, batch);
+        return;
+    }
+    struct ocl_gemm_state *g = ocl_ctx_of(be)->gemm;
+    cl_device_id dev = ocl_ctx_of(be)->device;
+    int *applied = applied_of(dev);
+    if (plan->trial && !g->trial_saved && applied) {
+        g->trial_prev = *applied; /* put back when the trial ends (ocl_gemm_trial_end) */
+        g->trial_saved = 1;
+    }
+    const char *call = "CLBlastOverrideParameters";
+    CLBlastStatusCode st = clb_apply(dev, choice.clb);
+    if (st == CLBlastSuccess)
+        st = clblast_gemm(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b,
+                          beta, C, ldc, stride_c, batch, &call);
+    if (st == CLBlastSuccess) return;
+    char what[320], set[48] = "";
+    if (choice.clb > 0) snprintf(set, sizeof set, ", CLBlast set %d", choice.clb);
+    snprintf(what, sizeof what, "%s (gemm %s%s M=%d N=%d K=%d batch=%d%s) failed: %s (%d)", call,
+             trans_a ? "t" : "n", trans_b ? "t" : "n", M, N, K, batch, set,
+             ocl_clblast_error_name(st), (int)st);
+    /* a set that failed may sit half-built in CLBlast: never reuse it unchecked (a failure
+     * under CLBlast's own parameters, out of memory say, changes nothing here) */
+    if (applied && (choice.clb > 0 || *applied != 0)) *applied = -1;
+    if (plan->trial) {
+        /* the tuner's trial: its own status, the previous parameters back, no sticky error */
+        plan->trial_failed = 1;
+        snprintf(plan->trial_why, sizeof plan->trial_why, "%s", what);
+        ocl_gemm_trial_end(be);
+        return;
+    }
+    if (choice.clb > 0 && !plan->forced) {
+        /* a tuned set this device or driver cannot run: drop it from the plan, once */
+        ts_warn("gemm tuning: %s; CLBlast runs without its tuned parameters", what);
+        for (int c = 0; c < TS_GEMM_CLASSES; c++)
+            if (plan->cls[c].clb == choice.clb) plan->cls[c].clb = 0;
+        st = clb_apply(dev, 0);
+        if (st == CLBlastSuccess)
+            st = clblast_gemm(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
+                              stride_b, beta, C, ldc, stride_c, batch, &call);
+        if (st == CLBlastSuccess) return;
+    }
+    int oom = ocl_is_oom((cl_int)st) || st == CLBlastTempBufferAllocFailure;
+    ocl_fail(be, oom, "%s", what);
+}
+
+void ocl_gemm_trial_end(ts_backend *be) {
+    struct ocl_gemm_state *g = ocl_ctx_of(be)->gemm;
+    if (!g || !g->trial_saved) return;
+    g->trial_saved = 0;
+    if (clb_apply(ocl_ctx_of(be)->device, g->trial_prev) != CLBlastSuccess) {
+        int *applied = applied_of(ocl_ctx_of(be)->device);
+        if (applied) *applied = -1;
     }
 }

@@ -141,6 +141,7 @@ static void add_gemm_tuning(cJSON *d, const char *backend, const char *driver_ke
     const char *name = str_or(d, "name", NULL), *drv = str_or(d, driver_key, "");
     int st = name ? ts_gemm_tuning_state(backend, name, drv) : 0;
     cJSON_AddStringToObject(d, "gemm_tuning", st > 0 ? "tuned" : st < 0 ? "stale" : "untuned");
+    if (!strcmp(backend, "opencl")) cJSON_AddBoolToObject(d, "clblast_tuned", st == 2);
 }
 
 static void annotate_tuning(cJSON *root) {
@@ -161,7 +162,10 @@ static void print_gemm_tuning(int indent, const char *backend, const cJSON *d) {
     const char *st = str_or(d, "gemm_tuning", "untuned");
     field(indent, "gemm");
     if (!strcmp(st, "tuned"))
-        printf("tuned (tunescale tune)\n");
+        printf("tuned (tunescale tune)%s\n",
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "clblast_tuned"))
+                   ? "; CLBlast runs with tuned parameters"
+                   : "");
     else
         printf("untuned%s: defaults from device facts (tunescale tune --backend %s --device %s)\n",
                strcmp(st, "stale") ? "" : " (tuning file of another driver or version ignored)",

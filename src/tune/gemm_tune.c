@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/clblast_params.h"
 #include "model/config.h"
 #include "util/progress.h"
 
@@ -81,7 +82,9 @@ double ts_gemm_flops(const ts_gemm_shape *s) {
 }
 
 void ts_gemm_choice_name(const ts_gemm_choice *c, char *out, size_t cap) {
-    if (c->kernel != TS_GEMM_TILED)
+    if (c->kernel != TS_GEMM_TILED && c->clb > 0)
+        snprintf(out, cap, "builtin c%d", c->clb);
+    else if (c->kernel != TS_GEMM_TILED)
         snprintf(out, cap, "builtin");
     else if (c->split_k > 1)
         snprintf(out, cap, "tiled t%d s%d", c->tile, c->split_k);
@@ -129,45 +132,64 @@ static void run(ts_backend *be, const ts_gemm_shape *s, const operands *o) {
                     s->batch);
 }
 
-/* Seconds per product, the plan forced to c; a product with beta 0 is checked (every element
- * of C is 0.125 K), so a kernel that computes garbage cannot win. */
+/* 1 when every probed element of C holds `want` (within float rounding); else records why. */
+static int probe_ok(ts_backend *be, const ts_gemm_shape *s, const operands *o,
+                    const ts_gemm_choice *c, float want, ts_status *st) {
+    size_t n = (size_t)o->sc * (size_t)s->batch;
+    size_t at[3] = {0, n / 2, n - 1};
+    for (int i = 0; i < 3 && *st == TS_OK; i++) {
+        float got = 0;
+        *st = be->iface->download(be, &got, (ts_tensor){o->c, at[i]}, 4);
+        if (*st == TS_OK && !(fabsf(got - want) <= 1e-3f * want)) {
+            char name[32] = "the chosen kernel";
+            if (c) ts_gemm_choice_name(c, name, sizeof name);
+            ts_set_error("gemm %s on %dx%dx%d gave %g, expected %g: wrong result", name, s->M, s->N,
+                         s->K, (double)got, (double)want);
+            return 0;
+        }
+    }
+    return *st == TS_OK;
+}
+
+/* Seconds per product, the plan forced to c; every element of A B is 0.125 K, so C is checked
+ * (with beta != 0 it starts at 0 and sums 1 + reps products): a kernel that computes garbage
+ * cannot win. -1 with an error recorded on failure; -2 when c names CLBlast parameters that
+ * failed or computed a wrong result (the tuner's trial: the backend keeps no error, and its
+ * previous parameters are back). */
 static double time_on(ts_backend *be, const ts_gemm_shape *s, const operands *o,
                       const ts_gemm_choice *c, int reps) {
     ts_gemm_plan *plan = c ? ts_gemm_plan_of(be) : NULL;
-    int was = plan ? plan->forced : 0;
-    ts_gemm_choice keep = plan ? plan->force : (ts_gemm_choice){0, 0, 1};
+    int was = plan ? plan->forced : 0, trial = c && c->kernel == TS_GEMM_BUILTIN && c->clb > 0;
+    ts_gemm_choice keep = plan ? plan->force : (ts_gemm_choice){0, 0, 1, 0};
     if (plan) {
         plan->forced = 1;
         plan->force = *c;
+        plan->trial = trial;
+        plan->trial_failed = 0;
     }
+    ts_status st = TS_OK;
+    if (s->beta != 0.0f)
+        be->iface->fill(be, (ts_tensor){o->c, 0}, 0.0f, (size_t)o->sc * (size_t)s->batch);
     run(be, s, o); /* warm-up: builds the kernel */
-    ts_status st = ts_backend_sync(be);
+    if (plan && plan->trial_failed) reps = 0;
+    st = ts_backend_sync(be);
     double t0 = ts_now();
     for (int r = 0; r < reps && st == TS_OK; r++)
         run(be, s, o);
     if (st == TS_OK) st = ts_backend_sync(be);
-    double dt = (ts_now() - t0) / reps;
+    double dt = (ts_now() - t0) / (reps > 0 ? reps : 1);
+    int failed = plan && plan->trial_failed;
+    float want = 0.125f * (float)s->K * (s->beta != 0.0f ? (float)(1 + reps) : 1.0f);
+    int right = st == TS_OK && !failed && probe_ok(be, s, o, c, want, &st);
     if (plan) {
+        if (trial) ts_gemm_trial_end(be);
         plan->forced = was;
         plan->force = keep;
+        plan->trial = 0;
+        if (failed) ts_set_error("%s", plan->trial_why);
     }
-    if (st != TS_OK) return -1;
-    if (s->beta == 0.0f) {
-        float probe[2] = {0, 0};
-        size_t last = (size_t)o->sc * (size_t)s->batch - 1;
-        st = be->iface->download(be, &probe[0], (ts_tensor){o->c, 0}, 4);
-        if (st == TS_OK) st = be->iface->download(be, &probe[1], (ts_tensor){o->c, last}, 4);
-        float want = 0.125f * (float)s->K;
-        for (int i = 0; st == TS_OK && i < 2; i++)
-            if (fabsf(probe[i] - want) > 1e-3f * want) {
-                char name[32] = "the chosen kernel";
-                if (c) ts_gemm_choice_name(c, name, sizeof name);
-                ts_set_error("gemm %s on %dx%dx%d gave %g, expected %g: wrong result", name, s->M,
-                             s->N, s->K, (double)probe[i], (double)want);
-                return -1;
-            }
-        if (st != TS_OK) return -1;
-    }
+    if (trial && st == TS_OK && !right) return -2;
+    if (st != TS_OK || !right) return -1;
     return dt;
 }
 
@@ -183,21 +205,45 @@ double ts_gemm_time(ts_backend *be, const ts_gemm_shape *s, const ts_gemm_choice
 
 #define MAX_SHAPES     64
 #define SHAPES_PER_CLS 2 /* with a budget of 2 minutes or more; else 1 */
-#define MAX_CANDS      (1 + TS_GEMM_TILES * TS_GEMM_SPLITS)
+#define MAX_CANDS      (1 + TS_CLBLAST_SETS + TS_GEMM_TILES * TS_GEMM_SPLITS)
 
-static int candidates(ts_gemm_class cls, ts_gemm_choice *out) {
+/* The built-in kernel with its own parameters first (CLBlast cannot go back to them once a set
+ * was applied), then with each parameter set the device fits, then our tiles. */
+static int candidates(ts_gemm_class cls, unsigned clb_sets, ts_gemm_choice *out) {
     int n = 0;
-    out[n++] = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1};
+    out[n++] = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, 0};
+    for (int k = 1; k <= TS_CLBLAST_SETS; k++)
+        if (clb_sets >> (k - 1) & 1) out[n++] = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, k};
     int splits = cls == TS_GEMM_DEEPK || cls == TS_GEMM_SKINNY ? TS_GEMM_SPLITS : 1;
     for (int t = 0; t < TS_GEMM_TILES; t++)
         for (int s = 0; s < splits; s++)
-            out[n++] = (ts_gemm_choice){TS_GEMM_TILED, t, ts_gemm_split_choices[s]};
+            out[n++] = (ts_gemm_choice){TS_GEMM_TILED, t, ts_gemm_split_choices[s], 0};
     return n;
+}
+
+/* What a trial builds: the built-in kernel with its own parameters, with a CLBlast set, or one
+ * of our tiles (a first trial of each compiles; the next of its kind costs about the same). */
+static int family(const ts_gemm_choice *c) {
+    return c->kernel == TS_GEMM_TILED ? 2 : c->clb > 0 ? 1 : 0;
+}
+
+/* The candidate with the least total time among those timed on all `need` shapes, leaving out
+ * family `skip` (-1: none); -1 when none was. */
+static int fastest(const ts_gemm_choice *cand, int n, const double *total, const int *timed,
+                   int need, int skip) {
+    int best = -1;
+    for (int k = 0; k < n; k++) {
+        if (need == 0 || timed[k] < need) continue;
+        if (family(&cand[k]) == skip) continue;
+        if (best < 0 || total[k] < total[best]) best = k;
+    }
+    return best;
 }
 
 static int same_choice(const ts_gemm_choice *a, const ts_gemm_choice *b) {
     if (a->kernel != b->kernel) return 0;
-    return a->kernel == TS_GEMM_BUILTIN || (a->tile == b->tile && a->split_k == b->split_k);
+    if (a->kernel == TS_GEMM_BUILTIN) return a->clb == b->clb;
+    return a->tile == b->tile && a->split_k == b->split_k;
 }
 
 /* Halves the shape's token dimension, else its largest other one, as long as the product stays
@@ -264,7 +310,7 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
     ts_gemm_choice cand[TS_GEMM_CLASSES][MAX_CANDS];
     int n_cand[TS_GEMM_CLASSES], trials = 0;
     for (int c = 0; c < TS_GEMM_CLASSES; c++) {
-        n_cand[c] = candidates((ts_gemm_class)c, cand[c]);
+        n_cand[c] = candidates((ts_gemm_class)c, plan->clb_sets, cand[c]);
         trials += n_cand[c] * n_pick[c];
     }
     /* each trial's share of the budget (a fifth kept back for kernel builds) */
@@ -301,30 +347,46 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
         }
     double total[TS_GEMM_CLASSES][MAX_CANDS] = {{0}};
     int timed[TS_GEMM_CLASSES][MAX_CANDS] = {{0}}; /* shapes timed per candidate */
+    double last[TS_GEMM_CLASSES][3] = {{0}};       /* wall seconds of the last trial per family */
     for (int k = 0; k < MAX_CANDS && st == TS_OK; k++)
         for (int c = 0; c < TS_GEMM_CLASSES && st == TS_OK; c++)
             for (int si = 0; k < n_cand[c] && si < n_pick[c]; si++) {
-                /* the built-in kernel (k == 0) is always timed: every class keeps a baseline */
-                if (k > 0 && ts_now() - start > budget) {
+                /* the built-in kernel (k == 0) is always timed: every class keeps a baseline;
+                 * a trial that would end past the budget (its kernel build included, as long
+                 * as the last of its family took) is not started */
+                int fam = family(&cand[c][k]);
+                double guess = last[c][fam] > 0 ? last[c][fam] : last[c][0];
+                if (k > 0 && ts_now() - start + guess > budget) {
                     out_of_time = 1;
                     break;
                 }
                 const ts_gemm_shape *s = &pick[c][si];
+                double t_trial = ts_now();
                 double dt = time_on(be, s, &ops[c][si], &cand[c][k], reps[c][si]);
-                if (dt < 0) {
+                last[c][fam] = ts_now() - t_trial;
+                if (dt == -1) {
                     st = TS_ERR;
                     break;
                 }
-                total[c][k] += dt;
-                timed[c][k]++;
                 done++;
                 char name[32];
                 ts_gemm_choice_name(&cand[c][k], name, sizeof name);
                 cJSON *jt = shape_json(s);
                 cJSON_AddStringToObject(jt, "class", ts_gemm_class_name((ts_gemm_class)c));
                 cJSON_AddStringToObject(jt, "kernel", name);
-                cJSON_AddNumberToObject(jt, "gflops", ts_gemm_flops(s) / dt / 1e9);
                 cJSON_AddItemToArray(jtrials, jt);
+                if (dt < 0) {
+                    /* CLBlast parameters that fail here: never a winner, the search goes on */
+                    cJSON_AddStringToObject(jt, "failed", ts_last_error());
+                    if (opt->progress)
+                        fprintf(stderr, "tune: [%d/%d] %s: %s failed, skipped: %s\n", done, trials,
+                                ts_gemm_class_name((ts_gemm_class)c), name, ts_last_error());
+                    ts_clear_error();
+                    continue;
+                }
+                total[c][k] += dt;
+                timed[c][k]++;
+                cJSON_AddNumberToObject(jt, "gflops", ts_gemm_flops(s) / dt / 1e9);
                 if (opt->progress) {
                     double el = ts_now() - start;
                     double eta = el / done * (trials - done);
@@ -338,16 +400,30 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
         for (int si = 0; si < n_pick[c]; si++)
             operands_free(be, &ops[c][si]);
     if (st != TS_OK) return st;
+    /* CLBlast's own parameters cannot come back once a set was applied (opencl_gemm.c), so a
+     * plan runs CLBlast either with its own parameters or with sets: of the best plan without
+     * sets and the best without CLBlast's own, the one faster over the classes (each class's
+     * time relative to its baseline) wins */
+    int win[TS_GEMM_CLASSES], alt[TS_GEMM_CLASSES];
+    double score[2] = {0, 0};
+    for (int c = 0; c < TS_GEMM_CLASSES; c++) {
+        win[c] = fastest(cand[c], n_cand[c], total[c], timed[c], n_pick[c], 1);
+        alt[c] = fastest(cand[c], n_cand[c], total[c], timed[c], n_pick[c], 0);
+        if (alt[c] < 0) alt[c] = win[c]; /* only CLBlast's own was timed */
+        if (win[c] < 0 || alt[c] < 0 || total[c][0] <= 0) continue;
+        score[0] += total[c][win[c]] / total[c][0];
+        score[1] += total[c][alt[c]] / total[c][0];
+    }
+    if (score[1] < score[0]) memcpy(win, alt, sizeof win);
     for (int c = 0; c < TS_GEMM_CLASSES; c++) {
         /* the winner: least total time among candidates timed on every shape of the class */
-        int best = -1, best_tiled = -1, untuned = -1, compared = 0;
+        int best = win[c], best_tiled = -1, untuned = -1, compared = 0;
         double flops = 0;
         for (int si = 0; si < n_pick[c]; si++)
             flops += ts_gemm_flops(&pick[c][si]);
         for (int k = 0; k < n_cand[c]; k++) {
             if (n_pick[c] == 0 || timed[c][k] < n_pick[c]) continue;
             compared++;
-            if (best < 0 || total[c][k] < total[c][best]) best = k;
             if (cand[c][k].kernel == TS_GEMM_TILED &&
                 (best_tiled < 0 || total[c][k] < total[c][best_tiled]))
                 best_tiled = k;

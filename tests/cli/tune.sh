@@ -33,7 +33,7 @@ assert doc["backend"] == backend, doc["backend"]
 assert set(doc["classes"]) == {"regular", "skinny", "deepk", "batched"}, doc["classes"].keys()
 for name, c in doc["classes"].items():
     assert c["gflops"] > 0, (name, c)
-    assert c["kernel"] == "builtin" or c["kernel"].startswith("tiled t"), c["kernel"]
+    assert c["kernel"].startswith("builtin") or c["kernel"].startswith("tiled t"), c["kernel"]
 assert doc["trials"], "no trials"
 f = doc["file"]
 assert os.path.dirname(f) == os.path.join(cache, "tune"), f
@@ -43,6 +43,10 @@ for name, c in saved["classes"].items():
     want = doc["classes"][name]["kernel"]
     got = "builtin" if c["kernel"] == "builtin" else "tiled t%d%s" % (
         c["tile"], " s%d" % c["split_k"] if c["split_k"] > 1 else "")
+    if "clblast" in c:  # a CLBlast parameter set: all three kernels, every parameter
+        assert c["kernel"] == "builtin" and len(c["clblast"]["Xgemm"]) == 16, c
+        assert want.startswith("builtin c"), (name, want)
+        continue
     assert got == want, (name, got, want)
 print(f)
 PY
@@ -85,6 +89,41 @@ PY
     "$TS" bench gemm --backend "$b" --size 64x64x64 --reps 1 >"$tmp/out" 2>"$tmp/err" &&
         grep -q "another device, driver or tunescale version" "$tmp/err" &&
         ok "$b: foreign file: warning, still runs" || bad "$b: foreign file: $(cat "$tmp/err")"
+    if [ "$b" = opencl ]; then
+        # a file whose regular class runs CLBlast with set 2 (clblast_params.c) is applied:
+        # bench gemm and devices say so; with MWG 63 instead (against CLBlast's rules) the
+        # file is refused with one warning, nothing is overridden, and the product still runs
+        clb_file() { # MWG
+            python3 - "$tmp/good.json" "$file" "$1" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+x = dict(zip("GEMMK KREG KWG KWI MDIMA MDIMC MWG NDIMB NDIMC NWG SA SB STRM STRN VWM VWN".split(),
+             [0, 1, 32, 2, 16, 16, int(sys.argv[3]), 16, 16, 64, 1, 1, 0, 0, 4, 4]))
+d = dict(zip("KWID MDIMAD MDIMCD NDIMBD NDIMCD PADA PADB VWMD VWND WGD".split(),
+             [2, 8, 8, 8, 8, 1, 1, 2, 2, 32]))
+doc["classes"]["regular"] = {"kernel": "builtin", "tile": 0, "split_k": 1, "clblast": {
+    "Xgemm": x, "XgemmDirect": d, "GemmRoutine": {"XGEMM_MIN_INDIRECT_SIZE": 512}}}
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+        }
+        clb_file 64
+        "$TS" bench gemm --backend opencl --size 96x96x96 --reps 1 >"$tmp/out" 2>"$tmp/err" &&
+            [ ! -s "$tmp/err" ] && grep -q "CLBlast with tuned parameters" "$tmp/out" &&
+            grep -q "regular, builtin c2\]" "$tmp/out" &&
+            ok "opencl: a CLBlast set in the file is applied" ||
+            bad "opencl: CLBlast set not applied: $(cat "$tmp/out" "$tmp/err")"
+        "$TS" devices | grep -q "CLBlast runs with tuned parameters" &&
+            ok "opencl: devices says CLBlast is tuned" || bad "opencl: devices on CLBlast set"
+        clb_file 63
+        "$TS" bench gemm --backend opencl --size 96x96x96 --reps 1 --json >"$tmp/out" 2>"$tmp/err" &&
+            [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "CLBlast parameters this build does not try" "$tmp/err" &&
+            python3 -c '
+import json, sys
+row = json.load(open(sys.argv[1]))[0]
+assert row["tuned"] is False and row["kernel"] == "builtin" and row["gflops"] > 0, row' "$tmp/out" &&
+            ok "opencl: a bad CLBlast set in the file: one warning, untuned run" ||
+            bad "opencl: bad CLBlast set: $(cat "$tmp/err")"
+    fi
     cp "$tmp/good.json" "$file" # the next backend's devices check sees only its own file
 done
 finish

@@ -980,7 +980,7 @@ static void test_gemm_tiles(void) {
             printf("# %s: tiled gemm, tile %d (%dx%d items, %dx%d block, k %d), split %d\n",
                    dut_name, t, g->wgn, g->wgm, g->tn, g->tm, g->tk, split);
             plan->forced = 1;
-            plan->force = (ts_gemm_choice){TS_GEMM_TILED, t, split};
+            plan->force = (ts_gemm_choice){TS_GEMM_TILED, t, split, 0};
             if (split == 1) {
                 test_gemm();
             } else {
