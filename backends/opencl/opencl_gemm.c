@@ -86,6 +86,8 @@ ts_gemm_plan *ocl_gemm_plan(ts_backend *be) {
         int rc = ts_gemm_tuning_load("opencl", info.name, info.driver, &g->plan, why, sizeof why);
         g->plan.tuned = rc == 1;
         if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
+        if (!ts_gemm_env_force(&g->plan, why, sizeof why))
+            ts_backend_fail(be, TS_EUSAGE, "%s", why);
     }
     return &g->plan;
 }

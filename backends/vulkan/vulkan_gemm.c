@@ -48,6 +48,7 @@ ts_gemm_plan *vk_gemm_plan(ts_backend *be) {
             ts_gemm_tuning_load("vulkan", ctx->device_name, ctx->driver, plan, why, sizeof why);
         plan->tuned = rc == 1;
         if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
+        if (!ts_gemm_env_force(plan, why, sizeof why)) ts_backend_fail(be, TS_EUSAGE, "%s", why);
     }
     return plan;
 }
