@@ -78,6 +78,41 @@ void ts_gemm_defaults(const ts_gemm_facts *f, int has_builtin_fast, ts_gemm_plan
     }
 }
 
+/* "TILE" or "TILE:SPLIT" (the part after "tiled:") into c; 0 when malformed or out of range. */
+static int parse_forced_tile(const char *s, ts_gemm_choice *c) {
+    char *end;
+    long tile = strtol(s, &end, 10), split = 1;
+    if (end == s) return 0;
+    if (*end == ':') {
+        const char *k = end + 1;
+        split = strtol(k, &end, 10);
+        if (end == k) return 0;
+    }
+    if (*end || tile < 0 || tile >= TS_GEMM_TILES || split < 1 || split > 64) return 0;
+    c->tile = (int)tile;
+    c->split_k = (int)split;
+    return 1;
+}
+
+int ts_gemm_env_force(ts_gemm_plan *plan, char *why, size_t why_cap) {
+    const char *env = getenv("TUNESCALE_GEMM");
+    if (!env || !*env) return 1;
+    ts_gemm_choice c = {TS_GEMM_TILED, plan->ours[TS_GEMM_REGULAR].tile, 1, 0};
+    if (!strcmp(env, "builtin")) {
+        c = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, 0};
+    } else if (strcmp(env, "tiled") != 0 &&
+               (strncmp(env, "tiled:", 6) != 0 || !parse_forced_tile(env + 6, &c))) {
+        snprintf(why, why_cap,
+                 "TUNESCALE_GEMM must be builtin, tiled, tiled:TILE or tiled:TILE:SPLIT (TILE "
+                 "0-%d, SPLIT 1-64), not '%s'; unset it for the tuned plan",
+                 TS_GEMM_TILES - 1, env);
+        return 0;
+    }
+    plan->forced = 1;
+    plan->force = c;
+    return 1;
+}
+
 int ts_gemm_tuning_path(const char *backend, const char *device, char *out, size_t cap) {
     return ts_cache_file_path(TUNE_DIR, backend, device, out, cap);
 }

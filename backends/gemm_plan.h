@@ -102,6 +102,12 @@ ts_status ts_gemm_tuning_store(const char *backend, const char *device, const ch
  * the product (OpenCL: the CLBlast parameters applied before it). */
 void ts_gemm_trial_end(ts_backend *be);
 
+/* TUNESCALE_GEMM, for measuring one kernel on a whole run (bench step, training): "tiled"
+ * (the device's default tile, no split), "tiled:TILE" or "tiled:TILE:SPLIT" (an index into
+ * ts_gemm_tiles and a split-K factor), or "builtin" forces that choice on every product.
+ * Returns 1 when unset or applied to plan, 0 with `why` on a bad value. */
+int ts_gemm_env_force(ts_gemm_plan *plan, char *why, size_t why_cap);
+
 /* Backend hooks (opencl_gemm.c, vulkan_gemm.c): the plan inside the context, and the facts. */
 ts_gemm_plan *ocl_gemm_plan(ts_backend *be);
 void ocl_gemm_trial_end(ts_backend *be);

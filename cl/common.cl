@@ -104,3 +104,30 @@ inline float ts_row_max(__global const float *x, uint V, __local float *tmp) {
         mx = fmax(mx, x[j]);
     return ts_group_max(mx, tmp, TS_ROW_WG);
 }
+
+/* GELU and the dropout of one element, shared by the fused ops (fused.cl) and the tiled
+ * GEMM's epilogue (gemm_tiled.cl). */
+#define TS_SQRT1_2      0.70710678118654752440f
+#define TS_INV_SQRT_2PI 0.39894228040143267794f
+
+/* The dropout of element i (dropout_forward in elementwise.cl, one element at a time):
+ * thr == 0 means p == 0, which keeps everything unscaled. */
+#define TS_DROP_ARGS                                                                               \
+    uint thr, float dscale, uint seed_lo, uint seed_hi, uint dstep, uint dtid, ulong doff,         \
+        uint dspan, uint dstride
+#define TS_DROP(v, i)                                                                              \
+    ts_fused_drop((v), (i), thr, dscale, seed_lo, seed_hi, dstep, dtid, doff, dspan, dstride)
+
+inline float ts_fused_drop(float v, ulong i, uint thr, float scale, uint seed_lo, uint seed_hi,
+                           uint step, uint tid, ulong offset, uint span, uint stride) {
+    if (thr == 0) return v;
+    ulong g = span ? offset + (i / span) * stride + i % span : offset + i;
+    uint4 w = ts_philox((uint4)((uint)(g >> 2), 0, step, tid), (uint2)(seed_lo, seed_hi));
+    /* word g & 3 by selects, not an indexed array: pocl then keeps the lanes vectorised */
+    uint word = (g & 2) ? ((g & 1) ? w.s3 : w.s2) : ((g & 1) ? w.s1 : w.s0);
+    return (word >> 8) >= thr ? v * scale : 0.0f;
+}
+
+inline float ts_gelu(float x) {
+    return 0.5f * x * (1.0f + erf(x * TS_SQRT1_2));
+}

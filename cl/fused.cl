@@ -11,27 +11,6 @@
  * launch, no cross-group synchronisation, and the same order of additions on every run.
  */
 
-#define TS_SQRT1_2      0.70710678118654752440f
-#define TS_INV_SQRT_2PI 0.39894228040143267794f
-
-/* The dropout of element i (dropout_forward in elementwise.cl, one element at a time):
- * thr == 0 means p == 0, which keeps everything unscaled. */
-#define TS_DROP_ARGS                                                                               \
-    uint thr, float dscale, uint seed_lo, uint seed_hi, uint dstep, uint dtid, ulong doff,         \
-        uint dspan, uint dstride
-#define TS_DROP(v, i)                                                                              \
-    ts_fused_drop((v), (i), thr, dscale, seed_lo, seed_hi, dstep, dtid, doff, dspan, dstride)
-
-inline float ts_fused_drop(float v, ulong i, uint thr, float scale, uint seed_lo, uint seed_hi,
-                           uint step, uint tid, ulong offset, uint span, uint stride) {
-    if (thr == 0) return v;
-    ulong g = span ? offset + (i / span) * stride + i % span : offset + i;
-    uint4 w = ts_philox((uint4)((uint)(g >> 2), 0, step, tid), (uint2)(seed_lo, seed_hi));
-    /* word g & 3 by selects, not an indexed array: pocl then keeps the lanes vectorised */
-    uint word = (g & 2) ? ((g & 1) ? w.s3 : w.s2) : ((g & 1) ? w.s1 : w.s0);
-    return (word >> 8) >= thr ? v * scale : 0.0f;
-}
-
 /* The four keep/scale factors of Philox block blk (elements 4 blk .. 4 blk + 3 of a tensor
  * whose slice is contiguous and starts on a block): one Philox call for four elements, as
  * dropout_forward's block path. */
@@ -43,10 +22,6 @@ inline float4 ts_fused_drop4(ulong blk, uint thr, float scale, uint seed_lo, uin
     return select((float4)(0.0f), (float4)(scale), keep);
 }
 #define TS_DROP4(blk) ts_fused_drop4((blk), thr, dscale, seed_lo, seed_hi, dstep, dtid)
-
-inline float ts_gelu(float x) {
-    return 0.5f * x * (1.0f + erf(x * TS_SQRT1_2));
-}
 
 inline float ts_gelu_grad(float x) {
     float cdf = 0.5f * (1.0f + erf(x * TS_SQRT1_2));

@@ -12,6 +12,10 @@
  *  - grid z is (split, batch entry): with splits > 1 each split multiplies K columns
  *    [s*kchunk, (s+1)*kchunk) and writes its partial product to P; ts_gemm_splitk_reduce then
  *    adds the partials in split order (deterministic) and applies alpha and beta.
+ *  - an epilogue (epi, backends/gemm_epilogue.h) may finish the product before it is stored:
+ *    1 adds bias[n] to every row, 2 also writes G = Drop(GELU(C)) (G contiguous M x N, the
+ *    dropout of element m*N + n as fused.cl's); the host asks only without a split, alpha 1,
+ *    beta 0 and batch 1. C then keeps the biased product (the GELU's input).
  * Build options: -DWGN -DWGM -DTN -DTM -DTK -DVW. beta == 0 never reads C.
  */
 #define BM  (WGM * TM)
@@ -99,7 +103,8 @@ __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
 ts_gemm_tiled(__global const float *A, ulong ao, __global const float *B, ulong bo,
               __global float *C, ulong co, uint M, uint N, uint K, uint lda, uint ldb, uint ldc,
               ulong sa, ulong sb, ulong sc, uint ta, uint tb, float alpha, float beta, uint batch,
-              uint kchunk, ulong split_stride) {
+              uint kchunk, ulong split_stride, __global const float *bias, ulong biaso,
+              __global float *G, ulong go, uint epi, TS_DROP_ARGS) {
     __local float as[2][TK * BM];
     __local float bs[2][TK * BN];
     uint tx = get_local_id(0), ty = get_local_id(1), tid = ty * WGN + tx;
@@ -154,7 +159,17 @@ ts_gemm_tiled(__global const float *A, ulong ao, __global const float *B, ulong 
             if (gn >= N) continue;
             ulong at = (ulong)gm * ldc + gn;
             float r = alpha * acc[i][j];
-            C[at] = beta == 0.0f ? r : r + beta * C[at];
+            if (epi == 0) {
+                C[at] = beta == 0.0f ? r : r + beta * C[at];
+                continue;
+            }
+            /* as bias_add, then bias_gelu_dropout_forward's GELU and dropout */
+            r += bias[biaso + gn];
+            C[at] = r;
+            if (epi == 2) {
+                ulong e = (ulong)gm * N + gn;
+                G[go + e] = TS_DROP(ts_gelu(r), e);
+            }
         }
     }
 }

@@ -8,11 +8,17 @@
  * multiples of 4) global reads are vec4 through an aliased binding, scalar at the edges.
  * Grid z is (split, batch entry): each split multiplies K columns [s*kchunk, (s+1)*kchunk) and
  * writes its partial product (gemm_splitk_reduce.comp adds them in split order). beta == 0
- * never reads C. Tile sizes are specialization constants.
+ * never reads C. Tile sizes are specialization constants. An epilogue (epi; the host asks only
+ * without a split, alpha 1, beta 0, batch 1) finishes the product before the store: 1 adds
+ * bias[n] to every row, 2 also writes g = Drop(GELU(C)) (g contiguous M x N, the dropout of
+ * element m*N + n as bias_gelu_dropout_forward.comp's); C keeps the biased product.
  */
 #version 450
 #define TS_NO_WG
 #include "common.glsl"
+#include "gelu.glsl"
+#include "philox.glsl"
+#include "fused_drop.glsl"
 layout(constant_id = 0) const uint WGN = 16;
 layout(constant_id = 1) const uint WGM = 16;
 layout(constant_id = 2) const uint TN = 4;
@@ -20,14 +26,17 @@ layout(constant_id = 3) const uint TM = 4;
 layout(constant_id = 4) const uint TK = 16;
 layout(constant_id = 5) const uint VW = 1;
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
-BUF(0, a_) BUF(1, b_) BUF(2, c_)
+BUF(0, a_) BUF(1, b_) BUF(2, c_) BUF(3, bias_) BUF(4, g_)
 layout(std430, set = 0, binding = 0) readonly buffer BufA4 { vec4 a4_[]; };
 layout(std430, set = 0, binding = 1) readonly buffer BufB4 { vec4 b4_[]; };
 layout(push_constant) uniform P {
     uint ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
     float alpha, beta;
     uint batch, kchunk, split_stride;
+    uint epi, biaso, go;
+    TS_DROP_FIELDS
 } p;
+#include "fused_drop.glsl"
 
 const uint BM = WGM * TM, BN = WGN * TN, NT = WGM * WGN;
 const uint A_SLOTS = BM * TK / VW, B_SLOTS = BN * TK / VW;
@@ -145,7 +154,17 @@ void main() {
             if (gn >= p.N) continue;
             uint k = cbase + gm * p.ldc + gn;
             float r = p.alpha * acc[i * TN + j];
-            c_[k] = p.beta == 0.0 ? r : r + p.beta * c_[k];
+            if (p.epi == 0u) {
+                c_[k] = p.beta == 0.0 ? r : r + p.beta * c_[k];
+                continue;
+            }
+            /* as bias_add, then bias_gelu_dropout_forward's GELU and dropout */
+            r += bias_[p.biaso + gn];
+            c_[k] = r;
+            if (p.epi == 2u) {
+                uint e = gm * p.N + gn;
+                g_[p.go + e] = ts_drop(0.5 * r * (1.0 + ts_erf(r * TS_SQRT1_2)), e);
+            }
         }
     }
 }

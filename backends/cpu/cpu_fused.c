@@ -6,6 +6,8 @@
  */
 #include "backends/cpu/cpu_internal.h"
 
+#include "backends/gemm_epilogue.h"
+
 void cpu_bias_gelu_dropout_forward(ts_backend *be, ts_tensor g, ts_tensor h, ts_tensor bias,
                                    int rows, int cols, int add_bias, float p, ts_dropout_key key) {
     if (rows <= 0 || cols <= 0) return;
@@ -46,4 +48,11 @@ void cpu_qkv_split_backward_bias(ts_backend *be, ts_tensor dqkv, ts_tensor dbias
     if (B <= 0 || T <= 0 || NH <= 0 || HS <= 0) return;
     cpu_qkv_split_backward(be, dqkv, dq, dk, dv, B, T, NH, HS);
     cpu_bias_backward(be, dbias, dqkv, B * T, 3 * NH * HS);
+}
+
+/* gemm, then bias_add or bias_gelu_dropout_forward (gemm_epilogue.c with no plan). */
+void cpu_linear_bias_forward(ts_backend *be, ts_tensor h, ts_tensor g, ts_tensor inp, ts_tensor W,
+                             ts_tensor bias, int rows, int in, int out, int gelu, float p,
+                             ts_dropout_key key) {
+    ts_linear_bias_forward_on(be, NULL, NULL, h, g, inp, W, bias, rows, in, out, gelu, p, key);
 }

@@ -30,10 +30,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <clblast_c.h>
 
 #include "backends/clblast_params.h"
+#include "backends/gemm_epilogue.h"
 #include "backends/gemm_plan.h"
 
 /* What the GEMM path keeps per context: the plan, the tiled programs, CLBlast's temp buffer. */
@@ -173,6 +175,8 @@ ts_gemm_plan *ocl_gemm_plan(ts_backend *be) {
         }
         g->plan.tuned = rc == 1;
         if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
+        if (!ts_gemm_env_force(&g->plan, why, sizeof why))
+            ts_backend_fail(be, TS_EUSAGE, "%s", why);
     }
     return &g->plan;
 }
@@ -212,11 +216,26 @@ static void enqueue(ts_backend *be, cl_kernel k, const char *name, int nargs, co
     ocl_enqueue_kernel(be, k, name, 3, global, local, nargs, args);
 }
 
-/* Our tiled SGEMM with choice c (split-K through the scratch buffer and a fixed-order sum). */
+/* The epilogue's kernel arguments (gemm_epilogue.h): bias, G, epi and the dropout; with none,
+ * C stands in for the unread tensors. */
+#define EPILOGUE_NARGS 14
+static void epilogue_args(const ts_gemm_epilogue *e, ts_tensor C, ocl_arg *a) {
+    ts_gemm_epilogue none = {TS_EPI_NONE, C, C, 0.0f, {0}};
+    if (!e) e = &none;
+    ts_tensor g = e->kind == TS_EPI_BIAS_GELU ? e->g : C;
+    ts_dropout_words d = ts_dropout_words_of(e->p, e->key);
+    ocl_arg args[] = {OCL_VIEW(e->bias), OCL_VIEW(g), ocl_u32((cl_uint)e->kind),
+                      OCL_DROPOUT_ARGS(d, e->key)};
+    _Static_assert(sizeof args == EPILOGUE_NARGS * sizeof args[0], "gemm_tiled.cl's epilogue");
+    memcpy(a, args, sizeof args);
+}
+
+/* Our tiled SGEMM with choice c (split-K through the scratch buffer and a fixed-order sum),
+ * with epilogue e (NULL: none; only without a split). */
 static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int trans_b, int M,
                        int N, int K, float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B,
                        int ldb, long stride_b, float beta, ts_tensor C, int ldc, long stride_c,
-                       int batch) {
+                       int batch, const ts_gemm_epilogue *e) {
     const ts_gemm_tile *t = &ts_gemm_tiles[c->tile];
     int vec = ((A.off | B.off | (size_t)lda | (size_t)ldb) & 3) == 0 &&
               (batch == 1 || ((stride_a | stride_b) & 3) == 0);
@@ -239,7 +258,7 @@ static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int
     size_t global[3] = {(N + bn - 1) / bn * local[0], (M + bm - 1) / bm * local[1],
                         (size_t)batch * (size_t)splits};
     ocl_arg out_c = ocl_mem(splits > 1 ? part_mem : C.buf->mem);
-    ocl_arg args[] = {OCL_VIEW(A),
+    ocl_arg base[] = {OCL_VIEW(A),
                       OCL_VIEW(B),
                       out_c,
                       ocl_u64(splits > 1 ? 0 : (cl_ulong)C.off),
@@ -259,6 +278,10 @@ static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int
                       ocl_u32((cl_uint)batch),
                       ocl_u32(kchunk),
                       ocl_u64((cl_ulong)batch * (cl_ulong)M * (cl_ulong)N)};
+    enum { NBASE = sizeof base / sizeof base[0] };
+    ocl_arg args[NBASE + EPILOGUE_NARGS];
+    memcpy(args, base, sizeof base);
+    epilogue_args(splits > 1 ? NULL : e, C, args + NBASE);
     enqueue(be, kg, "ts_gemm_tiled", (int)(sizeof args / sizeof args[0]), args, global, local);
     if (splits == 1 || be->error != TS_OK) return;
     size_t rl[3] = {16, 4, 1};
@@ -405,7 +428,7 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
     ts_gemm_choice choice = ts_gemm_pick(plan, M, N, K, batch);
     if (choice.kernel == TS_GEMM_TILED) {
         gemm_tiled(be, &choice, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
-                   stride_b, beta, C, ldc, stride_c, batch);
+                   stride_b, beta, C, ldc, stride_c, batch, NULL);
         return;
     }
     struct ocl_gemm_state *g = ocl_ctx_of(be)->gemm;
@@ -459,4 +482,11 @@ void ocl_gemm_trial_end(ts_backend *be) {
         int *applied = applied_of(ocl_ctx_of(be)->device);
         if (applied) *applied = -1;
     }
+}
+
+void ocl_linear_bias_forward(ts_backend *be, ts_tensor h, ts_tensor g, ts_tensor inp, ts_tensor W,
+                             ts_tensor bias, int rows, int in, int out, int gelu, float p,
+                             ts_dropout_key key) {
+    ts_linear_bias_forward_on(be, ocl_gemm_plan(be), gemm_tiled, h, g, inp, W, bias, rows, in, out,
+                              gelu, p, key);
 }

@@ -14,6 +14,8 @@
 
 #include <stdio.h>
 
+#include "backends/gemm_epilogue.h"
+
 _Static_assert(VK_K_gemm_tiled4_0 - VK_K_gemm_tiled_0 == TS_GEMM_TILES &&
                    VK_K_gemm_tiled4_5 - VK_K_gemm_tiled_0 == 2 * TS_GEMM_TILES - 1,
                "one gemm_tiled kernel per tile and load width (vulkan_internal.h)");
@@ -46,15 +48,17 @@ ts_gemm_plan *vk_gemm_plan(ts_backend *be) {
             ts_gemm_tuning_load("vulkan", ctx->device_name, ctx->driver, plan, why, sizeof why);
         plan->tuned = rc == 1;
         if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
+        if (!ts_gemm_env_force(plan, why, sizeof why)) ts_backend_fail(be, TS_EUSAGE, "%s", why);
     }
     return plan;
 }
 
-/* The tiled design with choice c: one dispatch, or partial products and their ordered sum. */
+/* The tiled design with choice c: one dispatch, or partial products and their ordered sum;
+ * with epilogue e (NULL: none; only without a split). */
 static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int trans_b, int M,
                        int N, int K, float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B,
                        int ldb, long stride_b, float beta, ts_tensor C, int ldc, long stride_c,
-                       int batch) {
+                       int batch, const ts_gemm_epilogue *e) {
     vk_ctx *ctx = vk_ctx_of(be);
     const ts_gemm_tile *t = &ts_gemm_tiles[c->tile];
     int a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
@@ -72,10 +76,15 @@ static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int
     uint32_t bm = (uint32_t)(t->wgm * t->tm), bn = (uint32_t)(t->wgn * t->tn);
     uint32_t gx = ((uint32_t)N + bn - 1) / bn, gy = ((uint32_t)M + bm - 1) / bm;
     int tiles = (K + t->tk - 1) / t->tk;
+    ts_gemm_epilogue none = {TS_EPI_NONE, C, C, 0.0f, {0}};
+    if (!e || splits > 1) e = &none;
+    ts_tensor g = e->kind == TS_EPI_BIAS_GELU ? e->g : C;
     struct {
         uint32_t ao, bo, co, M, N, K, lda, ldb, ldc, sa, sb, sc, ta, tb;
         float alpha, beta;
         uint32_t batch, kchunk, split_stride;
+        uint32_t epi, biaso, go;
+        ts_dropout_words d; /* fused_drop.glsl's TS_DROP_FIELDS */
     } p = {(uint32_t)A.off,
            (uint32_t)B.off,
            splits > 1 ? 0u : (uint32_t)C.off,
@@ -94,18 +103,25 @@ static void gemm_tiled(ts_backend *be, const ts_gemm_choice *c, int trans_a, int
            splits > 1 ? 0.0f : beta,
            (uint32_t)batch,
            (uint32_t)(((tiles + splits - 1) / splits) * t->tk),
-           (uint32_t)(batch * M * N)};
+           (uint32_t)(batch * M * N),
+           (uint32_t)e->kind,
+           (uint32_t)e->bias.off,
+           (uint32_t)g.off,
+           ts_dropout_words_of(e->p, e->key)};
+    size_t mn = (size_t)M * (size_t)N;
     vk_arg args[] = {VK_ARG(A.buf, p.ao, ts_matrix_extent(a_rows, a_cols, lda, stride_a, batch)),
                      VK_ARG(B.buf, p.bo, ts_matrix_extent(b_rows, b_cols, ldb, stride_b, batch)),
-                     splits > 1
-                         ? VK_ARG(pbuf, p.co, part)
-                         : VK_ARG(C.buf, p.co, ts_matrix_extent(M, N, ldc, stride_c, batch))};
+                     splits > 1 ? VK_ARG(pbuf, p.co, part)
+                                : VK_ARG(C.buf, p.co, ts_matrix_extent(M, N, ldc, stride_c, batch)),
+                     /* without an epilogue: one element of C each, never read */
+                     VK_ARG(e->bias.buf, p.biaso, e->kind ? (size_t)N : 1),
+                     VK_ARG(g.buf, p.go, e->kind == TS_EPI_BIAS_GELU ? mn : 1)};
     if (gx > ctx->max_groups || gy > ctx->max_groups) {
         vk_fail(be, 0, "gemm: %dx%d is more than one tiled dispatch holds", M, N);
         return;
     }
     vk_kernel_id id = (vk_kernel_id)((vec ? VK_K_gemm_tiled4_0 : VK_K_gemm_tiled_0) + c->tile);
-    vk_dispatch(be, id, args, 3, &p, sizeof p, gx, gy, (uint32_t)(batch * splits));
+    vk_dispatch(be, id, args, 5, &p, sizeof p, gx, gy, (uint32_t)(batch * splits));
     if (splits == 1) return;
     struct {
         uint32_t po, co, M, N, ldc, sc, batch, splits;
@@ -205,7 +221,7 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
     ts_gemm_choice choice = ts_gemm_pick(plan, M, N, K, batch);
     if (choice.kernel == TS_GEMM_TILED) {
         gemm_tiled(be, &choice, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,
-                   stride_b, beta, C, ldc, stride_c, batch);
+                   stride_b, beta, C, ldc, stride_c, batch, NULL);
         return;
     }
     vk_gemm_push p;
@@ -234,4 +250,11 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
     }
     vk_dispatch(be, VK_K_gemm, args, 3, &p, sizeof p, (uint32_t)((N + VK_GEMM_BN - 1) / VK_GEMM_BN),
                 (uint32_t)((M + VK_GEMM_BM - 1) / VK_GEMM_BM), (uint32_t)batch);
+}
+
+void vk_linear_bias_forward(ts_backend *be, ts_tensor h, ts_tensor g, ts_tensor inp, ts_tensor W,
+                            ts_tensor bias, int rows, int in, int out, int gelu, float p,
+                            ts_dropout_key key) {
+    ts_linear_bias_forward_on(be, vk_gemm_plan(be), gemm_tiled, h, g, inp, W, bias, rows, in, out,
+                              gelu, p, key);
 }

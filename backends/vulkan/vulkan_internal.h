@@ -78,18 +78,18 @@ struct ts_buffer {
     X(gemm_direct4_tn, gemm_direct4, 3, 0, gemm)                                                   \
     X(gemm_direct4_tt, gemm_direct4, 3, 0, gemm)                                                   \
     /* gemm_tiled per tile of ts_gemm_tiles (scalar loads, then vec4 loads), in this order */      \
-    X(gemm_tiled_0, gemm_tiled, 3, 0, gemm)                                                        \
-    X(gemm_tiled_1, gemm_tiled, 3, 0, gemm)                                                        \
-    X(gemm_tiled_2, gemm_tiled, 3, 0, gemm)                                                        \
-    X(gemm_tiled_3, gemm_tiled, 3, 0, gemm)                                                        \
-    X(gemm_tiled_4, gemm_tiled, 3, 0, gemm)                                                        \
-    X(gemm_tiled_5, gemm_tiled, 3, 0, gemm)                                                        \
-    X(gemm_tiled4_0, gemm_tiled, 3, 0, gemm)                                                       \
-    X(gemm_tiled4_1, gemm_tiled, 3, 0, gemm)                                                       \
-    X(gemm_tiled4_2, gemm_tiled, 3, 0, gemm)                                                       \
-    X(gemm_tiled4_3, gemm_tiled, 3, 0, gemm)                                                       \
-    X(gemm_tiled4_4, gemm_tiled, 3, 0, gemm)                                                       \
-    X(gemm_tiled4_5, gemm_tiled, 3, 0, gemm)                                                       \
+    X(gemm_tiled_0, gemm_tiled, 5, 0, gemm)                                                        \
+    X(gemm_tiled_1, gemm_tiled, 5, 0, gemm)                                                        \
+    X(gemm_tiled_2, gemm_tiled, 5, 0, gemm)                                                        \
+    X(gemm_tiled_3, gemm_tiled, 5, 0, gemm)                                                        \
+    X(gemm_tiled_4, gemm_tiled, 5, 0, gemm)                                                        \
+    X(gemm_tiled_5, gemm_tiled, 5, 0, gemm)                                                        \
+    X(gemm_tiled4_0, gemm_tiled, 5, 0, gemm)                                                       \
+    X(gemm_tiled4_1, gemm_tiled, 5, 0, gemm)                                                       \
+    X(gemm_tiled4_2, gemm_tiled, 5, 0, gemm)                                                       \
+    X(gemm_tiled4_3, gemm_tiled, 5, 0, gemm)                                                       \
+    X(gemm_tiled4_4, gemm_tiled, 5, 0, gemm)                                                       \
+    X(gemm_tiled4_5, gemm_tiled, 5, 0, gemm)                                                       \
     X(gemm_splitk_reduce, gemm_splitk_reduce, 2, VK_WG, gemm)                                      \
     X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
     X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \

@@ -5,7 +5,8 @@
 # `tunescale tune`, then bench gemm again (tuned, with CLBlast / built-in, our kernel and the
 # untuned plan side by side), each on the 4096 cube, bench gemm's usual shapes and every
 # product of the presets tune tunes for (--model-shapes); torch.matmul fp32 (TF32 off) on the
-# same products (bench/peer/peer_gemm.py --from-json). Results: OUT_DIR/results.jsonl (tags
+# same products (bench/peer/peer_gemm.py --from-json); transformer-20M B64 steps tuned and with
+# every product on the tiled kernel and its epilogues (TUNESCALE_GEMM=tiled). Results: OUT_DIR/results.jsonl (tags
 # gemm-untuned/B, tune/B, gemm-tuned/B, gemm-torch/B), the tuning files in OUT_DIR/tuning/
 # (commit them under results/ with the tables), OUT_DIR/tune.log.
 # To try it without a GPU (CPU drivers): TUNESCALE=build/tunescale TS_PEER_DEVICE=cpu \
@@ -43,6 +44,12 @@ for be in opencl vulkan; do
   record "gemm-tuned/$be" 120 "$TS" bench gemm --backend "$be" "${gemm_args[@]}" --reps 10 --json
   if [ -z "${TS_GEMM_ARGS:-}" ]; then
     record "gemm-tuned-model/$be" 180 "$TS" bench gemm --backend "$be" --model-shapes --reps 5 --json
+    # the step under the tuned plan, and with every product on our tiled kernel, whose epilogue
+    # takes ff.0's bias+GELU+dropout and the output bias (dispatches_per_step, tokens/s)
+    record "step-tuned/$be/transformer-20M" 60 "$TS" bench step --backend "$be" \
+      --model transformer-20M --batch 64 --steps 10 --warmup 3 --json
+    TUNESCALE_GEMM=tiled record "step-tiled/$be/transformer-20M" 60 "$TS" bench step \
+      --backend "$be" --model transformer-20M --batch 64 --steps 10 --warmup 3 --json
   fi
 done
 # torch.matmul on the same products (the shapes of the last tuned bench gemm records)

@@ -18,10 +18,12 @@
  * cheaper than holding an (N, d_ff) tensor per layer).
  *
  * Launches: the small ops around the GEMMs run fused (ops.def's fused section), each one
- * kernel on the GPU APIs: the biases of in_proj, out_proj, ff.0 and ff.3 ride along with the
- * qkv split, the residual+LayerNorm and the GELU+dropout, their gradients with the split's
- * backward and the GELU's; LayerNorm's backward takes its parameter sums and the dropout
- * before it in the same pass. h keeps ff.0's output with its bias.
+ * kernel on the GPU APIs: the biases of in_proj, out_proj and ff.3 ride along with the qkv
+ * split and the residual+LayerNorm, their gradients with the split's backward and the GELU's;
+ * LayerNorm's backward takes its parameter sums and the dropout before it in the same pass.
+ * ff.0's bias, GELU and dropout, and the output layer's bias, are the epilogue of their product
+ * (linear_bias_forward: inside the GEMM's launch where the tiled kernel runs it). h keeps ff.0's
+ * output with its bias.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -198,14 +200,9 @@ static void ensure_positions(ts_model *m, tf_acts *a) {
     a->pos_T = m->T;
 }
 
-/* g = Drop(GELU(h)), the input of ff.3: made in the forward, where h (the ff.0 product) first
- * gets ff.0's bias and keeps it, and again in the backward from that h. */
-static void ff_hidden(ts_model *m, ts_tensor g, ts_tensor h, ts_tensor ff0_b, int add_bias,
-                      uint64_t seed, uint32_t step, uint32_t site) {
-    float p = m->training ? m->cfg.dropout : 0.0f;
-    m->be->iface->bias_gelu_dropout_forward(
-        m->be, g, h, ff0_b, m->B * m->T, m->cfg.d_ff, add_bias, p,
-        ts_model_drop_key(m, seed, step, site + 1, (size_t)m->T * m->cfg.d_ff));
+/* The dropout key of g = Drop(GELU(h)), the input of ff.3. */
+static ts_dropout_key ff_key(const ts_model *m, uint64_t seed, uint32_t step, uint32_t site) {
+    return ts_model_drop_key(m, seed, step, site + 1, (size_t)m->T * m->cfg.d_ff);
 }
 
 void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
@@ -259,8 +256,9 @@ void ts_transformer_forward(ts_model *m, uint64_t seed, uint32_t step) {
         op->residual_layernorm_forward(be, b->r1, b->x1, b->ln1_mean, b->ln1_rstd, x, a->ao,
                                        w.out_b, w.ln1_w, w.ln1_b, N, C, 1e-5f, 0.0f, no_drop);
         /* feed-forward */
-        ts_linear_forward(be, b->h, b->x1, w.ff0_w, no_bias, N, C, F);
-        ff_hidden(m, a->g, b->h, w.ff0_b, 1, seed, step, site);
+        /* h = x1 W0^T + ff0_b (kept), g = Drop(GELU(h)): one launch where the tiled GEMM runs */
+        op->linear_bias_forward(be, b->h, a->g, b->x1, w.ff0_w, w.ff0_b, N, C, F, 1, p,
+                                ff_key(m, seed, step, site));
         ts_linear_forward(be, a->f, a->g, w.ff3_w, no_bias, N, F, C);
         /* r2 = x1 + Drop(f + ff3_b), out = LN2(r2) */
         op->residual_layernorm_forward(be, b->r2, b->out, b->ln2_mean, b->ln2_rstd, b->x1, a->f,
@@ -308,7 +306,9 @@ void ts_transformer_backward(ts_model *m, uint64_t seed, uint32_t step) {
         op->layernorm_backward_dropout(be, a->dr, a->dtmp, dw.ln2_w, dw.ln2_b, a->dx, b->r2,
                                        w.ln2_w, b->ln2_mean, b->ln2_rstd, N, C, p,
                                        ts_model_drop_key(m, seed, step, site + 2, (size_t)T * C));
-        ff_hidden(m, a->g, b->h, w.ff0_b, 0, seed, step, site); /* recomputed, not kept */
+        /* g recomputed from h, not kept */
+        op->bias_gelu_dropout_forward(be, a->g, b->h, w.ff0_b, N, F, 0, p,
+                                      ff_key(m, seed, step, site));
         ts_linear_backward(be, a->dg, dw.ff3_w, dw.ff3_b, a->dtmp, a->g, w.ff3_w, N, F, C, 0);
         /* dh = GELU'(h) Drop(dg), and ff.0's bias gradient in the same pass */
         op->gelu_dropout_backward_bias(be, a->dh, dw.ff0_b, a->dg, b->h, N, F, p,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # backend_training.sh — whole training runs on every GPU-API backend against the CPU backend:
 # 50 steps of small Transformer and LSTM models with dropout 0.1 from the same seed agree per
-# step within 1e-3; OpenCL's second run compiles nothing (program cache); a model past
+# step within 1e-3 (the Transformer also with every product forced onto the tiled SGEMM and its
+# epilogues, TUNESCALE_GEMM=tiled); OpenCL's second run compiles nothing (program cache); a model past
 # --mem-limit exits 3 with an out-of-memory line naming the size asked and the limit; with the
 # per-buffer cap lowered (TUNESCALE_MAX_BUFFER_BYTES, and vulkan's binding span) the
 # activations split over several buffers and 10 steps give the same losses and weights, bit
@@ -58,14 +59,18 @@ for be in opencl vulkan; do
     fi
     continue
   fi
-  for model in transformer-small lstm-small; do
-    if ! run $be $model $be-$model 2>"$tmp/err"; then
-      bad "$be $model training failed: $(cat "$tmp/err")"
+  # tiled: every product on our tiled SGEMM (TUNESCALE_GEMM), the biases, GELU and dropout after
+  # ff.0 and the output layer's bias in its epilogue (backends/gemm_epilogue.h)
+  for model in transformer-small lstm-small transformer-small:tiled; do
+    gemm=${model#*:}; [ "$gemm" = "$model" ] && gemm=
+    model=${model%%:*}
+    if ! TUNESCALE_GEMM=$gemm run $be $model $be-$model$gemm 2>"$tmp/err"; then
+      bad "$be $model ${gemm:+($gemm gemm) }training failed: $(cat "$tmp/err")"
       continue
     fi
-    python3 - "$tmp/cpu-$model.txt" "$tmp/$be-$model.txt" <<'PY' \
-      && ok "$be $model: 50 steps with dropout 0.1 match the CPU within 1e-3 ($(cat "$tmp/maxdiff"))" \
-      || bad "$be $model: losses differ from the CPU: $(cat "$tmp/maxdiff")"
+    python3 - "$tmp/cpu-$model.txt" "$tmp/$be-$model$gemm.txt" <<'PY' \
+      && ok "$be $model${gemm:+ ($gemm gemm)}: 50 steps with dropout 0.1 match the CPU within 1e-3 ($(cat "$tmp/maxdiff"))" \
+      || bad "$be $model${gemm:+ ($gemm gemm)}: losses differ from the CPU: $(cat "$tmp/maxdiff")"
 import sys
 a = [float(l.split()[1]) for l in open(sys.argv[1])]
 b = [float(l.split()[1]) for l in open(sys.argv[2])]

@@ -18,9 +18,14 @@ declare -A budget=(
   [opencl lstm-1M]="1057 1 -"
   [vulkan lstm-1M]="1057 1 1"
 )
+# every product forced onto our tiled SGEMM (TUNESCALE_GEMM=tiled): ff.0's bias, GELU and
+# dropout and the output layer's bias ride in their product's launch (gemm_epilogue.h). The
+# counts do not depend on the sequence length: a short one keeps the slow CPU drivers quick.
+declare -A tiled_budget=([opencl]=148 [vulkan]=144)
+declare -A have=()
 
-counts() { # backend model -> "ops dispatches host_waits submissions lstm_path"
-  "$TS" bench step --backend "$1" --model "$2" --batch 2 --steps 2 --warmup 1 --json \
+counts() { # backend model [extra args] -> "ops dispatches host_waits submissions lstm_path"
+  "$TS" bench step --backend "$1" --model "$2" --batch 2 --steps 2 --warmup 1 --json "${@:3}" \
     2>"$tmp/err" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -50,6 +55,7 @@ for model in transformer-1M lstm-1M; do
       continue
     fi
     read -r ops disp waits subs path <<<"$line"
+    [[ $model == transformer-1M ]] && have[$be]=$cpu_ops
     # an LSTM step runs one fused launch per time step (2*T*L of them) on every backend
     if [[ $model == lstm-* ]]; then
       [[ $path == fused-step && $cpu_path == fused-step ]] && ok "$be $model: lstm path $path" ||
@@ -68,5 +74,11 @@ for model in transformer-1M lstm-1M; do
         bad "$be $model: $subs submissions per step (budget $max_subs)"
     fi
   done
+done
+for be in "${!have[@]}"; do
+  read -r ops disp waits subs path <<<"$(TUNESCALE_GEMM=tiled counts $be transformer-1M --seq-len 16)"
+  python3 -c "import sys; d=float('$disp'); sys.exit(not ('$ops' == '${have[$be]}' and d == int(d) and $ops <= d <= ${tiled_budget[$be]}))" &&
+    ok "$be transformer-1M, tiled gemm: $disp dispatches (budget ${tiled_budget[$be]})" ||
+    bad "$be transformer-1M, tiled gemm: $ops ops (cpu ${have[$be]}), $disp dispatches (budget ${tiled_budget[$be]})"
 done
 finish ", $skip skipped"

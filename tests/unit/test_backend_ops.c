@@ -964,6 +964,59 @@ static void test_fused_matches_unfused(ts_backend *cpu) {
     }
 }
 
+/* Launches the device under test needs for linear_bias_forward (rows x in x out): one where
+ * its plan runs the product with the tiled kernel in one launch (the epilogue rides in it),
+ * else the gemm's (two for split-K: partials and their sum) and the bias op's; the cpu counts
+ * one per op. */
+static unsigned long linear_bias_launches(int rows, int in, int out) {
+    ts_gemm_plan *plan = ts_gemm_plan_of(be_pair[DUT]);
+    if (!plan) return 1;
+    ts_gemm_choice c = ts_gemm_pick(plan, rows, out, in, 1);
+    if (c.kernel != TS_GEMM_TILED) return 2;
+    return ts_gemm_splits(&c, in) == 1 ? 1 : 3;
+}
+
+/* linear_bias_forward against the cpu's gemm + bias_add / bias_gelu_dropout_forward: h and g,
+ * and the number of launches it took (so an epilogue that silently fell back fails). */
+static void linear_bias_case(int rows, int in, int out, int gelu, float p, int slice, int aligned) {
+    ts_dropout_key key = {0x5eed0123ull + (uint64_t)rows, 7u, 40u, 0, 0, 0};
+    if (slice) { /* a rank's rows of a wider tensor, as data parallelism keys them */
+        key.offset = 3 * (uint64_t)out;
+        key.span = (uint32_t)out;
+        key.stride = 2 * (uint32_t)out;
+    }
+    size_t pad = aligned ? 3 : 0; /* GUARD + 3: offsets on 4 floats (the float4 loads) */
+    ptensor *inp = pt_rand(pad + (size_t)rows * in, -1, 1);
+    ptensor *W = pt_rand(pad + (size_t)out * in, -1, 1);
+    ptensor *bias = pt_rand((size_t)out, -1, 1), *h = pt_rand((size_t)rows * out, -1, 1);
+    ptensor *g = pt_rand((size_t)rows * out, -1, 1);
+    unsigned long before = be_pair[DUT]->dispatches;
+    ON_BOTH(linear_bias_forward, T(h), T(g), ts_view(T(inp), pad), ts_view(T(W), pad), T(bias),
+            rows, in, out, gelu, p, key);
+    unsigned long took = be_pair[DUT]->dispatches - before,
+                  want = linear_bias_launches(rows, in, out);
+    char shape[128];
+    snprintf(shape, sizeof shape, "%dx%dx%d%s p=%g%s%s", rows, in, out, gelu ? " gelu" : "",
+             (double)p, slice ? " slice" : "", aligned ? " aligned" : "");
+    if (took != want && !case_error[0])
+        snprintf(case_error, sizeof case_error, "%lu launches, expected %lu", took, want);
+    finish("linear_bias_forward", shape, TOL_DEFAULT, OUTS(h, g));
+}
+
+/* The shapes: odd sizes, one past a 64 x 64 tile with aligned views, and a deep K that a
+ * forced split-K takes out of the epilogue (gemm, then the bias op). */
+static void test_linear_bias(void) {
+    static const int shapes[][3] = {
+        {1, 1, 1}, {3, 17, 5}, {17, 33, 65}, {130, 64, 72}, {5, 300, 7}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int rows = shapes[k][0], in = shapes[k][1], out = shapes[k][2];
+        linear_bias_case(rows, in, out, 0, 0.0f, 0, k == 3);
+        linear_bias_case(rows, in, out, 1, 0.0f, 0, 0);
+        linear_bias_case(rows, in, out, 1, 0.25f, 0, k == 3);
+        linear_bias_case(rows, in, out, 1, 0.25f, 1, 0);
+    }
+}
+
 /*
  * Every configuration the GEMM tuner can choose (gemm_plan.h: each tile of ts_gemm_tiles with
  * each split-K factor) forced on the backend under test: the whole GEMM set without a split,
@@ -981,6 +1034,7 @@ static void test_gemm_tiles(void) {
                    dut_name, t, g->wgn, g->wgm, g->tn, g->tm, g->tk, split);
             plan->forced = 1;
             plan->force = (ts_gemm_choice){TS_GEMM_TILED, t, split, 0};
+            test_linear_bias(); /* the epilogue (gemm_epilogue.h) under every choice */
             if (split == 1) {
                 test_gemm();
             } else {
@@ -1007,6 +1061,7 @@ static void run_cases(void) {
     test_loss();
     test_fused();
     test_fused_qkv();
+    test_linear_bias();
     test_reduce_optim();
     test_grad_gate();
 }
