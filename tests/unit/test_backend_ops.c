@@ -621,6 +621,60 @@ static void test_lstm_step(void) {
     far_pad = pad0;
 }
 
+/* The sequence ops (lstm_sequence_forward/backward): all T steps of a layer, with and without
+ * an initial state, on each path (backends/lstm_variant.h): the fused steps, and the persistent
+ * kernel forced (on OpenCL: with the device's group count, one group, and W_hh read from global
+ * memory). Forced persistent is an error where the device refuses it, so a refusal fails here.
+ * The backward runs on the saved activations of a real forward. */
+static void test_lstm_sequence(void) {
+    static const int shapes[][4] = {{1, 1, 1, 0}, {5, 3, 17, 1}, {4, 2, 33, 0}, {6, 17, 40, 1}};
+    static const char *paths[][3] = {/* TUNESCALE_LSTM_PATH, _GROUPS, _W */
+                                     {"fused-step", NULL, NULL},
+                                     {"persistent", NULL, NULL},
+                                     {"persistent", "1", NULL},
+                                     {"persistent", NULL, "global"}};
+    int persistent = !strcmp(dut_name, "opencl");
+    char shape[128];
+    for (size_t v = 0; v < sizeof paths / sizeof paths[0]; v++) {
+        if (v > 0 && !persistent) break;
+        setenv("TUNESCALE_LSTM_PATH", paths[v][0], 1);
+        if (paths[v][1]) setenv("TUNESCALE_LSTM_GROUPS", paths[v][1], 1);
+        if (paths[v][2]) setenv("TUNESCALE_LSTM_W", paths[v][2], 1);
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            int Tn = shapes[k][0], B = shapes[k][1], H = shapes[k][2], init = shapes[k][3];
+            size_t state = (size_t)B * H, seq = (size_t)Tn * state, gates = 4 * seq;
+            float wr = 1.0f / sqrtf((float)H);
+            snprintf(shape, sizeof shape, "T=%d B=%d H=%d init=%d %s%s%s%s%s", Tn, B, H, init,
+                     paths[v][0], paths[v][1] ? " groups=" : "", paths[v][1] ? paths[v][1] : "",
+                     paths[v][2] ? " w=" : "", paths[v][2] ? paths[v][2] : "");
+            ptensor *h = pt_rand(seq, -1, 1), *c = pt_rand(seq, -1, 1);
+            ptensor *act = pt_rand(gates, -1, 1), *pre = pt_rand(gates, -3, 3);
+            ptensor *h0 = pt_rand(state, -1, 1), *c0 = pt_rand(state, -1, 1);
+            ptensor *w = pt_rand((size_t)4 * H * H, -wr, wr), *bi = pt_rand((size_t)4 * H, -1, 1);
+            ptensor *bh = pt_rand((size_t)4 * H, -1, 1);
+            ON_BOTH(lstm_sequence_forward, T(h), T(c), T(act), T(pre), T(h0), T(c0), T(w), T(bi),
+                    T(bh), Tn, B, H, init);
+            finish("lstm_sequence_forward", shape, TOL_DEFAULT, OUTS(h, c, act, pre));
+
+            h = pt_rand(seq, -1, 1), c = pt_rand(seq, -1, 1);
+            act = pt_rand(gates, -1, 1), pre = pt_rand(gates, -3, 3);
+            h0 = pt_rand(state, -1, 1), c0 = pt_rand(state, -1, 1);
+            w = pt_rand((size_t)4 * H * H, -wr, wr), bi = pt_rand((size_t)4 * H, -1, 1);
+            bh = pt_rand((size_t)4 * H, -1, 1);
+            ON_BOTH(lstm_sequence_forward, T(h), T(c), T(act), T(pre), T(h0), T(c0), T(w), T(bi),
+                    T(bh), Tn, B, H, init);
+            ptensor *dpre = pt_rand(gates, -1, 1), *dh = pt_rand(seq, -1, 1);
+            ptensor *dc = pt_rand(state, -1, 1);
+            ON_BOTH(lstm_sequence_backward, T(dpre), T(dc), T(dh), T(w), T(act), T(c), T(c0), Tn, B,
+                    H, init);
+            finish("lstm_sequence_backward", shape, TOL_DEFAULT, OUTS(dpre, dc, dh));
+        }
+        unsetenv("TUNESCALE_LSTM_PATH");
+        unsetenv("TUNESCALE_LSTM_GROUPS");
+        unsetenv("TUNESCALE_LSTM_W");
+    }
+}
+
 static void test_loss(void) {
     static const int shapes[][2] = {{1, 1}, {3, 17}, {17, 255}, {130, 65}, {2, 1000}};
     char shape[64];
@@ -1004,6 +1058,7 @@ static void run_cases(void) {
     test_attention_fused();
     test_lstm();
     test_lstm_step();
+    test_lstm_sequence();
     test_loss();
     test_fused();
     test_fused_qkv();
