@@ -33,3 +33,33 @@ void ts_lstm_path_record(ts_backend *be, int persistent, const char *why, ...) {
     vsnprintf(be->lstm_why, sizeof be->lstm_why, why, ap);
     va_end(ap);
 }
+
+int ts_lstm_skip_residency(void) {
+    const char *env = getenv("TUNESCALE_LSTM_UNSAFE");
+    return env && !strcmp(env, "1");
+}
+
+int ts_lstm_persistent_wanted(ts_backend *be, const char *not_by_default) {
+    ts_lstm_path_mode mode = ts_lstm_path_mode_of(be);
+    if (be->error != TS_OK) return 0;
+    if (mode == TS_LSTM_PATH_FUSED_STEP) {
+        ts_lstm_path_record(be, 0, "off (TUNESCALE_LSTM_PATH=fused-step)");
+        return 0;
+    }
+    if (mode == TS_LSTM_PATH_AUTO && not_by_default) {
+        ts_lstm_path_record(be, 0, "%s", not_by_default);
+        return 0;
+    }
+    return 1;
+}
+
+int ts_lstm_persistent_decide(ts_backend *be, int ok, const char *why) {
+    if (be->error != TS_OK) return 0;
+    if (!ok && ts_lstm_path_mode_of(be) == TS_LSTM_PATH_PERSISTENT) {
+        ts_backend_fail(be, TS_ERR, "TUNESCALE_LSTM_PATH=persistent: refused on this device: %s",
+                        why);
+        return 0;
+    }
+    ts_lstm_path_record(be, ok, "%s", why);
+    return ok;
+}

@@ -40,6 +40,21 @@ ts_lstm_path_mode ts_lstm_path_mode_of(ts_backend *be);
 void ts_lstm_path_record(ts_backend *be, int persistent, const char *why, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The first half of a backend's choice: 0 (the reason recorded) when the persistent kernel is
+ * not wanted: TUNESCALE_LSTM_PATH=fused-step, or unset where not_by_default names why the
+ * backend does not take it on its own (NULL: it does); 1: plan it. */
+int ts_lstm_persistent_wanted(ts_backend *be, const char *not_by_default);
+/* The reason a CPU device does not take the persistent kernel by default. */
+#define TS_LSTM_NOT_ON_CPU                                                                         \
+    "not by default on a CPU device, whose work-groups are OS threads (TUNESCALE_LSTM_PATH="       \
+    "persistent forces it)"
+/* TUNESCALE_LSTM_UNSAFE=1 (a test hook) skips the residency check, so that the self-test meets
+ * groups that cannot all run at once and must refuse them (the barrier's timeout). */
+int ts_lstm_skip_residency(void);
+/* The second half: records the verdict (ok: the plan, in why; else the refusal) and returns ok;
+ * a refusal under TUNESCALE_LSTM_PATH=persistent is also recorded as an error. */
+int ts_lstm_persistent_decide(ts_backend *be, int ok, const char *why);
+
 /* The persistent kernels' device-wide barrier gives up after this many polls of the generation
  * word (far beyond any legitimate wait for a resident group), then sets the failure flag. */
 #define TS_LSTM_SPIN_CAP (1u << 24)

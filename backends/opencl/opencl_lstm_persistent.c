@@ -9,12 +9,11 @@
  * not fit) — and a one-time self-test on a small problem with the same number of groups
  * finished with its failure flag clear and matched the step kernels.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/lstm_sequence.h"
+#include "backends/lstm_selftest.h"
 #include "backends/lstm_variant.h"
 #include "backends/opencl/opencl_internal.h"
 
@@ -23,10 +22,8 @@
 struct ocl_lstm_persistent {
     cl_program program;
     cl_kernel fwd, bwd;
-    cl_mem sync;       /* 3 ints: arrived, generation, failure flag */
-    size_t tested_for; /* the group count the verdict is for; 0: none yet */
-    int passed;
-    char why[200]; /* the verdict */
+    cl_mem sync;             /* 3 ints: arrived, generation, failure flag */
+    ts_lstm_verdict verdict; /* of the self-test */
 };
 
 void ocl_lstm_persistent_release(ocl_ctx *ctx) {
@@ -91,7 +88,7 @@ static int plan_for(ts_backend *be, cl_kernel k, int H, persistent_plan *pl, cha
     size_t groups = cus < (cl_uint)H ? cus : (size_t)H;
     const char *env = getenv("TUNESCALE_LSTM_GROUPS");
     if (env && atoi(env) > 0) groups = (size_t)atoi(env);
-    if (groups > cus) {
+    if (groups > cus && !ts_lstm_skip_residency()) {
         snprintf(why, cap, "%zu work-groups cannot all be resident on %u compute units", groups,
                  cus);
         return 0;
@@ -175,120 +172,46 @@ static void persistent_backward(ts_backend *be, struct ocl_lstm_persistent *p,
     launch(be, p, p->bwd, "ts_lstm_persistent_backward", pl, NARGS(args), args);
 }
 
-/* ---- the self-test --------------------------------------------------------------------- */
+/* ---- the self-test's view of the kernel (backends/lstm_selftest.h) ----------------------- */
 
-enum { ST_T = 5, ST_B = 3, ST_UNITS = 2 };
+typedef struct {
+    struct ocl_lstm_persistent *p;
+    persistent_plan plan;
+} test_ctx;
 
-/* The self-test's tensors: inputs, then the outputs of both paths. */
-enum { X_PRE, X_H0, X_C0, X_W, X_BI, X_BH, X_DH, X_H, X_C, X_ACT, X_DPRE, X_DC, X_DHOUT, X_N };
-
-static size_t extent(int i, size_t T, size_t B, size_t H) {
-    size_t BH = B * H;
-    switch (i) {
-    case X_PRE:
-    case X_ACT:
-    case X_DPRE:
-        return 4 * T * BH;
-    case X_H0:
-    case X_C0:
-    case X_DC:
-        return BH;
-    case X_W:
-        return 4 * H * H;
-    case X_BI:
-    case X_BH:
-        return 4 * H;
-    default:
-        return T * BH; /* X_DH, X_H, X_C, X_DHOUT */
-    }
+/* The plan for `units` units per group, and the failure flag after the launch (waits). */
+static persistent_plan test_plan(const test_ctx *t, int units, int H) {
+    persistent_plan pl = t->plan;
+    pl.units = (size_t)units;
+    pl.local_bytes = pl.wl_on ? 4 * (size_t)units * H * sizeof(float) : sizeof(float);
+    return pl;
 }
 
-/* Largest |a - b| / (1 + |b|) over n; +inf when a value is not finite. */
-static double worst(const float *a, const float *b, size_t n) {
-    double m = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]) / (1.0 + fabs((double)b[i]));
-        if (!isfinite(a[i]) || !isfinite(b[i])) d = INFINITY;
-        if (d > m) m = d;
-    }
-    return m;
+static int read_flag(ts_backend *be, struct ocl_lstm_persistent *p) {
+    cl_int flag = 1;
+    if (be->error != TS_OK) return 1;
+    cl_int err = clEnqueueReadBuffer(ocl_ctx_of(be)->queue, p->sync, CL_TRUE, 2 * sizeof(cl_int),
+                                     sizeof(cl_int), &flag, 0, NULL, NULL);
+    if (err != CL_SUCCESS) ocl_fail_call(be, "clEnqueueReadBuffer", "lstm_persistent", err);
+    return flag != 0;
 }
 
-/* Runs both paths, forward (from an initial state) and backward, on a problem with pl->groups
- * groups of ST_UNITS units; 1 when the persistent kernel finished with its flag clear and
- * matched. Waits for the device (once per backend and group count). */
-static int self_test(ts_backend *be, struct ocl_lstm_persistent *p, const persistent_plan *real,
-                     char *why, size_t cap) {
-    size_t H = real->groups * ST_UNITS, T = ST_T, B = ST_B;
-    persistent_plan pl = *real;
-    pl.units = ST_UNITS;
-    pl.local_bytes = pl.wl_on ? 4 * ST_UNITS * H * sizeof(float) : sizeof(float);
-    size_t total = 0, off[X_N];
-    for (int i = 0; i < X_N; i++)
-        off[i] = total, total += extent(i, T, B, H);
-    float *host = malloc(3 * total * sizeof *host); /* inputs+persistent, steps, scratch */
-    ts_buffer *buf[2] = {NULL, NULL};
-    if (!host) {
-        snprintf(why, cap, "self-test: out of host memory");
-        return 0;
-    }
-    uint32_t s = 12345u;
-    for (size_t i = 0; i < off[X_H]; i++) { /* inputs in [-1, 1) */
-        s = s * 1664525u + 1013904223u;
-        host[i] = (float)(s >> 8) / (float)(1u << 23) - 1.0f;
-    }
-    int ok = 0;
-    cl_int flag[2] = {1, 1};
-    ts_tensor x[2][X_N];
-    for (int k = 0; k < 2; k++) {
-        if (be->iface->buffer_alloc(be, total * sizeof(float), &buf[k]) != TS_OK) break;
-        for (int i = 0; i < X_N; i++)
-            x[k][i] = (ts_tensor){buf[k], off[i]};
-        be->iface->upload(be, x[k][0], host, off[X_H] * sizeof(float));
-    }
-    if (buf[1] && be->error == TS_OK) {
-        int Ti = (int)T, Bi = (int)B, Hi = (int)H;
-        for (int k = 0; k < 2; k++) { /* 0: persistent, 1: the step kernels */
-            ts_tensor *v = x[k];
-            ocl_copy(be, v[X_DHOUT], v[X_DH], T * B * H);
-            if (k == 0) {
-                persistent_forward(be, p, &pl, v[X_H], v[X_C], v[X_ACT], v[X_PRE], v[X_H0], v[X_C0],
-                                   v[X_W], v[X_BI], v[X_BH], Ti, Bi, Hi, 1);
-                clEnqueueReadBuffer(ocl_ctx_of(be)->queue, p->sync, CL_TRUE, 2 * sizeof(cl_int),
-                                    sizeof(cl_int), &flag[0], 0, NULL, NULL);
-                persistent_backward(be, p, &pl, v[X_DPRE], v[X_DC], v[X_DHOUT], v[X_W], v[X_ACT],
-                                    v[X_C], v[X_C0], Ti, Bi, Hi, 1);
-                clEnqueueReadBuffer(ocl_ctx_of(be)->queue, p->sync, CL_TRUE, 2 * sizeof(cl_int),
-                                    sizeof(cl_int), &flag[1], 0, NULL, NULL);
-            } else {
-                ts_lstm_sequence_forward_steps(be, ocl_lstm_step_forward, v[X_H], v[X_C], v[X_ACT],
-                                               v[X_PRE], v[X_H0], v[X_C0], v[X_W], v[X_BI], v[X_BH],
-                                               Ti, Bi, Hi, 1);
-                ts_lstm_sequence_backward_steps(be, ocl_lstm_step_backward, v[X_DPRE], v[X_DC],
-                                                v[X_DHOUT], v[X_W], v[X_ACT], v[X_C], v[X_C0], Ti,
-                                                Bi, Hi, 1);
-            }
-        }
-        if (be->iface->download(be, host + total, x[0][0], total * sizeof(float)) == TS_OK &&
-            be->iface->download(be, host + 2 * total, x[1][0], total * sizeof(float)) == TS_OK) {
-            size_t from = off[X_H];
-            double d = worst(host + total + from, host + 2 * total + from, total - from);
-            if (flag[0] || flag[1])
-                snprintf(why, cap,
-                         "self-test: the device-wide barrier timed out (%zu work-groups did not "
-                         "all run at once)",
-                         pl.groups);
-            else if (!(d <= 1e-4))
-                snprintf(why, cap, "self-test: results differ from the step kernels by %.3g", d);
-            else
-                ok = 1;
-        }
-    }
-    if (be->error != TS_OK) snprintf(why, cap, "self-test failed: %.150s", be->error_msg);
-    for (int k = 0; k < 2; k++)
-        if (buf[k]) be->iface->buffer_free(be, buf[k]);
-    free(host);
-    return ok;
+static int test_forward(ts_backend *be, void *ctx, int units, ts_tensor h, ts_tensor c,
+                        ts_tensor act, ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
+                        ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H, int has_init) {
+    test_ctx *t = ctx;
+    persistent_plan pl = test_plan(t, units, H);
+    persistent_forward(be, t->p, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H, has_init);
+    return read_flag(be, t->p);
+}
+
+static int test_backward(ts_backend *be, void *ctx, int units, ts_tensor dpre, ts_tensor dc,
+                         ts_tensor dh, ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0,
+                         int T, int B, int H, int has_init) {
+    test_ctx *t = ctx;
+    persistent_plan pl = test_plan(t, units, H);
+    persistent_backward(be, t->p, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);
+    return read_flag(be, t->p);
 }
 
 /* ---- the choice ------------------------------------------------------------------------- */
@@ -297,47 +220,29 @@ static int self_test(ts_backend *be, struct ocl_lstm_persistent *p, const persis
  * (an error too when TUNESCALE_LSTM_PATH=persistent forced it). */
 static int use_persistent(ts_backend *be, int B, int H, persistent_plan *pl,
                           struct ocl_lstm_persistent **out) {
-    ts_lstm_path_mode mode = ts_lstm_path_mode_of(be);
-    char why[200];
     cl_device_type type = 0;
     clGetDeviceInfo(ocl_ctx_of(be)->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
-    if (be->error != TS_OK) return 0;
-    if (mode == TS_LSTM_PATH_FUSED_STEP) {
-        ts_lstm_path_record(be, 0, "off (TUNESCALE_LSTM_PATH=fused-step)");
+    if (!ts_lstm_persistent_wanted(be, (type & CL_DEVICE_TYPE_CPU) ? TS_LSTM_NOT_ON_CPU : NULL))
         return 0;
-    }
-    if (mode == TS_LSTM_PATH_AUTO && (type & CL_DEVICE_TYPE_CPU)) {
-        ts_lstm_path_record(be, 0,
-                            "not by default on a CPU device, whose work-groups are OS "
-                            "threads (TUNESCALE_LSTM_PATH=persistent forces it)");
-        return 0;
-    }
     struct ocl_lstm_persistent *p = state_of(be);
     if (!p) return 0;
+    char why[200];
     int ok = (size_t)B * 4 * H < UINT32_MAX / 2 && (size_t)4 * H * H < UINT32_MAX / 2;
     if (!ok) snprintf(why, sizeof why, "B=%d H=%d is more than the kernel indexes", B, H);
     ok = ok && plan_for(be, p->fwd, H, pl, why, sizeof why);
     persistent_plan bw;
     ok = ok && plan_for(be, p->bwd, H, &bw, why, sizeof why);
     if (ok && bw.wg < pl->wg) pl->wg = bw.wg; /* one shape for both kernels */
-    if (ok && p->tested_for != pl->groups) {
-        p->tested_for = pl->groups;
-        p->passed = self_test(be, p, pl, p->why, sizeof p->why);
-        if (!p->passed)
-            fprintf(stderr,
-                    "tunescale: opencl: persistent LSTM kernel refused (%s); running one "
-                    "fused launch per time step\n",
-                    p->why);
+    if (ok) {
+        test_ctx t = {p, *pl};
+        ts_lstm_persistent_kernel k = {
+            &t,      test_forward, test_backward, ocl_lstm_step_forward, ocl_lstm_step_backward,
+            ocl_copy};
+        if (!ts_lstm_persistent_checked(be, &p->verdict, &k, (int)pl->groups, "opencl"))
+            ok = 0, snprintf(why, sizeof why, "%s", p->verdict.why);
     }
-    if (ok && !p->passed) ok = 0, snprintf(why, sizeof why, "%s", p->why);
-    if (be->error != TS_OK) return 0;
-    if (!ok && mode == TS_LSTM_PATH_PERSISTENT) {
-        ocl_fail(be, 0, "TUNESCALE_LSTM_PATH=persistent: refused on this device: %s", why);
-        return 0;
-    }
-    ts_lstm_path_record(be, ok, "%s", why);
     *out = p;
-    return ok;
+    return ts_lstm_persistent_decide(be, ok, why);
 }
 
 void ocl_lstm_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,

@@ -624,8 +624,8 @@ static void test_lstm_step(void) {
 /* The sequence ops (lstm_sequence_forward/backward): all T steps of a layer, with and without
  * an initial state, on each path (backends/lstm_variant.h): the fused steps, and the persistent
  * kernel forced (on OpenCL: with the device's group count, one group, and W_hh read from global
- * memory). Forced persistent is an error where the device refuses it, so a refusal fails here.
- * The backward runs on the saved activations of a real forward. */
+ * memory). Forced persistent is an error where the device refuses it, so a refusal
+ * fails here. The backward runs on the saved activations of a real forward. */
 static void test_lstm_sequence(void) {
     static const int shapes[][4] = {{1, 1, 1, 0}, {5, 3, 17, 1}, {4, 2, 33, 0}, {6, 17, 40, 1}};
     static const char *paths[][3] = {/* TUNESCALE_LSTM_PATH, _GROUPS, _W */
@@ -633,7 +633,7 @@ static void test_lstm_sequence(void) {
                                      {"persistent", NULL, NULL},
                                      {"persistent", "1", NULL},
                                      {"persistent", NULL, "global"}};
-    int persistent = !strcmp(dut_name, "opencl");
+    int persistent = !strcmp(dut_name, "opencl"); /* Vulkan refuses it here (see below) */
     char shape[128];
     for (size_t v = 0; v < sizeof paths / sizeof paths[0]; v++) {
         if (v > 0 && !persistent) break;
@@ -672,6 +672,62 @@ static void test_lstm_sequence(void) {
         unsetenv("TUNESCALE_LSTM_PATH");
         unsetenv("TUNESCALE_LSTM_GROUPS");
         unsetenv("TUNESCALE_LSTM_W");
+    }
+}
+
+/* Forced persistent where it must be refused: the op records an error naming the reason
+ * (`want`), and never hangs or returns numbers. env: NULL-terminated name, value pairs. */
+static void expect_refusal(const char *label, const char *want, const char *const *env) {
+    cases++;
+    for (int i = 0; env[i]; i += 2)
+        setenv(env[i], env[i + 1], 1);
+    ts_backend *be = be_pair[DUT];
+    int Tn = 4, B = 2, H = 8;
+    size_t seq = (size_t)Tn * B * H;
+    ts_buffer *buf = NULL;
+    ts_status st = ts_buffer_alloc(be, (10 * seq + 16 * (size_t)H * H) * 4, &buf);
+    if (st == TS_OK) {
+        ts_tensor none = {NULL, 0};
+        ts_tensor h = {buf, 0}, c = {buf, seq}, act = {buf, 2 * seq}, pre = {buf, 6 * seq};
+        ts_tensor w = {buf, 10 * seq};
+        be->iface->lstm_sequence_forward(be, h, c, act, pre, none, none, w, w, w, Tn, B, H, 0);
+        st = ts_backend_sync(be);
+    }
+    if (st != TS_OK && strstr(ts_last_error(), "TUNESCALE_LSTM_PATH=persistent: refused") &&
+        strstr(ts_last_error(), want)) {
+        printf("ok   persistent refused (%s) %s: %s\n", label, dut_name, ts_last_error());
+    } else {
+        failures++;
+        printf("FAIL persistent refused (%s) %s: %s\n", label, dut_name,
+               st == TS_OK ? "no error" : ts_last_error());
+    }
+    ts_buffer_free(be, buf);
+    for (int i = 0; env[i]; i += 2)
+        unsetenv(env[i]);
+    ts_backend_destroy(be_pair[DUT]); /* the error is sticky */
+    ts_backend_options od = {0};
+    if (ts_backend_create(dut_name, &od, &be_pair[DUT]) != TS_OK) {
+        printf("FAIL cannot recreate backend %s: %s\n", dut_name, ts_last_error());
+        exit(1);
+    }
+}
+
+/* Where the persistent kernel is unsafe, forcing it is an error, never a hang: more groups
+ * than compute units are refused up front; with that check skipped (a test hook) PoCL runs
+ * some groups only after others finish, the barrier times out and the self-test refuses;
+ * lavapipe is refused outright (its results were wrong now and then). */
+static void test_lstm_persistent_refusals(void) {
+    if (!strcmp(dut_name, "opencl")) {
+        expect_refusal("64 groups", "cannot all be resident",
+                       (const char *const[]){"TUNESCALE_LSTM_PATH", "persistent",
+                                             "TUNESCALE_LSTM_GROUPS", "64", NULL});
+        expect_refusal("64 groups, residency unchecked", "timed out",
+                       (const char *const[]){"TUNESCALE_LSTM_PATH", "persistent",
+                                             "TUNESCALE_LSTM_GROUPS", "64", "TUNESCALE_LSTM_UNSAFE",
+                                             "1", NULL});
+    } else if (!strcmp(dut_name, "vulkan")) {
+        expect_refusal("lavapipe", "",
+                       (const char *const[]){"TUNESCALE_LSTM_PATH", "persistent", NULL});
     }
 }
 
@@ -1059,6 +1115,7 @@ static void run_cases(void) {
     test_lstm();
     test_lstm_step();
     test_lstm_sequence();
+    test_lstm_persistent_refusals();
     test_loss();
     test_fused();
     test_fused_qkv();

@@ -1,0 +1,44 @@
+/*
+ * lstm_selftest.h — the one-time check a GPU backend runs before it trusts its persistent LSTM
+ * kernel (backends/lstm_variant.h): a small problem with the real number of work-groups, run by
+ * the persistent kernel and by the backend's fused step kernels, must finish with the
+ * device-wide barrier's failure flag clear and agree. It waits for the device.
+ */
+#ifndef TS_BACKENDS_LSTM_SELFTEST_H
+#define TS_BACKENDS_LSTM_SELFTEST_H
+
+#include "backends/lstm_sequence.h"
+
+typedef struct {
+    void *ctx; /* handed back to the callbacks */
+    /* The persistent kernel with `units` hidden units per group over H hidden units (H =
+     * units * groups); each returns the failure flag after waiting for the device (nonzero:
+     * the barrier timed out). */
+    int (*forward)(ts_backend *be, void *ctx, int units, ts_tensor h, ts_tensor c, ts_tensor act,
+                   ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh, ts_tensor b_ih,
+                   ts_tensor b_hh, int T, int B, int H, int has_init);
+    int (*backward)(ts_backend *be, void *ctx, int units, ts_tensor dpre, ts_tensor dc,
+                    ts_tensor dh, ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0, int T,
+                    int B, int H, int has_init);
+    ts_lstm_step_forward_fn step_forward; /* the backend's fused steps: the reference */
+    ts_lstm_step_backward_fn step_backward;
+    void (*copy)(ts_backend *be, ts_tensor dst, ts_tensor src, size_t n);
+} ts_lstm_persistent_kernel;
+
+/* 1 when the kernel passed with `groups` groups; else 0 with the reason in why. */
+int ts_lstm_persistent_self_test(ts_backend *be, const ts_lstm_persistent_kernel *k, int groups,
+                                 char *why, size_t cap);
+
+/* The verdict of a backend's self-test, kept for the group count it was run with. */
+typedef struct {
+    int tested_for; /* groups; 0: not yet */
+    int passed;
+    char why[200];
+} ts_lstm_verdict;
+
+/* Runs the self-test unless v holds a verdict for `groups`; a refusal is said once on stderr
+ * (`api` names the backend). Returns v->passed. */
+int ts_lstm_persistent_checked(ts_backend *be, ts_lstm_verdict *v,
+                               const ts_lstm_persistent_kernel *k, int groups, const char *api);
+
+#endif
