@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # backend_training.sh — whole training runs on every GPU-API backend against the CPU backend:
 # 50 steps of small Transformer and LSTM models with dropout 0.1 from the same seed agree per
-# step within 1e-3; OpenCL's second run compiles nothing (program cache); a model past
+# step within 1e-3 (the LSTM also with the persistent kernel forced, on OpenCL); OpenCL's second run compiles nothing (program cache); a model past
 # --mem-limit exits 3 with an out-of-memory line naming the size asked and the limit; with the
 # per-buffer cap lowered (TUNESCALE_MAX_BUFFER_BYTES, and vulkan's binding span) the
 # activations split over several buffers and 10 steps give the same losses and weights, bit
@@ -58,12 +58,17 @@ for be in opencl vulkan; do
     fi
     continue
   fi
-  for model in transformer-small lstm-small; do
-    if ! run $be $model $be-$model 2>"$tmp/err"; then
-      bad "$be $model training failed: $(cat "$tmp/err")"
-      continue
-    fi
-    python3 - "$tmp/cpu-$model.txt" "$tmp/$be-$model.txt" <<'PY' \
+  # lstm-persistent: lstm-small with the persistent LSTM kernel forced (opencl only: lavapipe
+  # refuses it)
+  models="transformer-small lstm-small"
+  [ $be = opencl ] && models="$models lstm-persistent"
+  for model in $models; do
+    if [ $model = lstm-persistent ]; then
+      TUNESCALE_LSTM_PATH=persistent run $be lstm-small $be-$model 2>"$tmp/err"
+    else
+      run $be $model $be-$model 2>"$tmp/err"
+    fi || { bad "$be $model training failed: $(cat "$tmp/err")"; continue; }
+    python3 - "$tmp/cpu-${model/persistent/small}.txt" "$tmp/$be-$model.txt" <<'PY' \
       && ok "$be $model: 50 steps with dropout 0.1 match the CPU within 1e-3 ($(cat "$tmp/maxdiff"))" \
       || bad "$be $model: losses differ from the CPU: $(cat "$tmp/maxdiff")"
 import sys
