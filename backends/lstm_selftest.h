@@ -41,4 +41,36 @@ typedef struct {
 int ts_lstm_persistent_checked(ts_backend *be, ts_lstm_verdict *v,
                                const ts_lstm_persistent_kernel *k, int groups, const char *api);
 
+/*
+ * The self-test's callbacks for a backend, expanded next to what they need in scope (state:
+ * its kernel state type): persistent_plan, persistent_forward/backward (as for
+ * TS_LSTM_SEQUENCE_OPS) and
+ *   static persistent_plan test_plan(const persistent_plan *real, int units, int H);
+ *   static int read_flag(ts_backend *be, state *st);  -- the failure flag (waits)
+ * Defines test_ctx (the callbacks' ctx: {st, the real plan}) and test_forward/test_backward.
+ */
+#define TS_LSTM_SELF_TEST_HOOKS(state)                                                             \
+    typedef struct {                                                                               \
+        state *st;                                                                                 \
+        persistent_plan plan;                                                                      \
+    } test_ctx;                                                                                    \
+    static int test_forward(ts_backend *be, void *ctx, int units, ts_tensor h, ts_tensor c,        \
+                            ts_tensor act, ts_tensor pre, ts_tensor h0, ts_tensor c0,              \
+                            ts_tensor w_hh, ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H,   \
+                            int has_init) {                                                        \
+        test_ctx *t = ctx;                                                                         \
+        persistent_plan pl = test_plan(&t->plan, units, H);                                        \
+        persistent_forward(be, t->st, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H,      \
+                           has_init);                                                              \
+        return read_flag(be, t->st);                                                               \
+    }                                                                                              \
+    static int test_backward(ts_backend *be, void *ctx, int units, ts_tensor dpre, ts_tensor dc,   \
+                             ts_tensor dh, ts_tensor w_hh, ts_tensor act, ts_tensor c,             \
+                             ts_tensor c0, int T, int B, int H, int has_init) {                    \
+        test_ctx *t = ctx;                                                                         \
+        persistent_plan pl = test_plan(&t->plan, units, H);                                        \
+        persistent_backward(be, t->st, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);    \
+        return read_flag(be, t->st);                                                               \
+    }
+
 #endif

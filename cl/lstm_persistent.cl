@@ -21,7 +21,7 @@ inline float tsp_sigmoid(float x) {
 
 /* Device-wide barrier: 1 when every group arrived, 0 when the wait timed out or another group
  * failed. Item 0 of the group does the counting; the local barrier shares its verdict. */
-int tsp_grid_sync(volatile __global int *sync, uint groups, uint spin_cap, __local int *verdict) {
+int tsp_grid_sync(volatile __global int *sync, uint spin_cap, __local int *verdict) {
     barrier(CLK_GLOBAL_MEM_FENCE | CLK_LOCAL_MEM_FENCE);
     if (get_local_id(0) == 0) {
         int ok = 1;
@@ -30,7 +30,7 @@ int tsp_grid_sync(volatile __global int *sync, uint groups, uint spin_cap, __loc
         int gen = atomic_add(&sync[1], 0);
         if (atomic_add(&sync[2], 0) != 0) {
             ok = 0;
-        } else if (atomic_inc(&sync[0]) == (int)groups - 1) {
+        } else if (atomic_inc(&sync[0]) == (int)get_num_groups(0) - 1) {
             atomic_xchg(&sync[0], 0); /* reset before releasing anyone */
             atomic_inc(&sync[1]);
         } else {
@@ -50,6 +50,12 @@ int tsp_grid_sync(volatile __global int *sync, uint groups, uint spin_cap, __loc
     return *verdict;
 }
 
+/* This group's first hidden unit (*j0) and how many it owns (0 for a spare group). */
+uint tsp_units(uint U, uint H, uint *j0) {
+    *j0 = get_group_id(0) * U;
+    return *j0 < H ? min(U, H - *j0) : 0;
+}
+
 /* Forward: h, c (T, B, H), act, pre (T, B, 4H); h0, c0 (B, H) read when has_init. wl holds
  * 4*U*H floats when wl_on: row (q*U + u) is W_hh row q*H + g*U + u. */
 __kernel void ts_lstm_persistent_forward(
@@ -60,8 +66,7 @@ __kernel void ts_lstm_persistent_forward(
     volatile __global int *sync, uint T, uint B, uint H, uint has_init, uint U, uint wl_on,
     uint spin_cap, __local float *wl) {
     __local int verdict;
-    uint lid = get_local_id(0), wg = get_local_size(0), groups = get_num_groups(0);
-    uint j0 = get_group_id(0) * U, units = j0 < H ? min(U, H - j0) : 0;
+    uint j0, units = tsp_units(U, H, &j0), lid = get_local_id(0), wg = get_local_size(0);
     ulong BH = (ulong)B * H;
     w += wo;
     if (wl_on) {
@@ -86,43 +91,31 @@ __kernel void ts_lstm_persistent_forward(
             float go = g4[3 * H + j] + bi[bio + 3 * H + j] + bh[bho + 3 * H + j];
             float cprev = 0.0f;
             if (prev) {
-                float si = 0.0f, sf = 0.0f, sg = 0.0f, so = 0.0f;
                 volatile __global const float *hb = hp + (ulong)b * H;
+                /* the four gates' sums side by side, each over k in order */
+                float4 sum = (float4)(0.0f);
                 if (wl_on) {
-                    __local const float *wi = wl + u * H, *wf = wl + (U + u) * H;
-                    __local const float *wg2 = wl + (2 * U + u) * H, *wq = wl + (3 * U + u) * H;
-                    for (uint k = 0; k < H; k++) {
-                        float x = hb[k];
-                        si += x * wi[k];
-                        sf += x * wf[k];
-                        sg += x * wg2[k];
-                        so += x * wq[k];
-                    }
+                    __local const float *wr = wl + u * H; /* gate q's row: wr + q * U * H */
+                    for (uint k = 0; k < H; k++)
+                        sum += hb[k] * (float4)(wr[k], wr[U * H + k], wr[2 * U * H + k],
+                                                wr[3 * U * H + k]);
                 } else {
-                    __global const float *wi = w + (ulong)j * H, *wf = wi + (ulong)H * H;
-                    __global const float *wg2 = wf + (ulong)H * H, *wq = wg2 + (ulong)H * H;
-                    for (uint k = 0; k < H; k++) {
-                        float x = hb[k];
-                        si += x * wi[k];
-                        sf += x * wf[k];
-                        sg += x * wg2[k];
-                        so += x * wq[k];
-                    }
+                    __global const float *wr = w + (ulong)j * H; /* gate q's: wr + q * H * H */
+                    ulong HH = (ulong)H * H;
+                    for (uint k = 0; k < H; k++)
+                        sum += hb[k] * (float4)(wr[k], wr[HH + k], wr[2 * HH + k], wr[3 * HH + k]);
                 }
-                gi += si, gf += sf, gg += sg, go += so;
+                gi += sum.x, gf += sum.y, gg += sum.z, go += sum.w;
                 cprev = cp[(ulong)b * H + j];
             }
-            float ig = tsp_sigmoid(gi), fg = tsp_sigmoid(gf), tg = tanh(gg), og = tsp_sigmoid(go);
-            __global float *a4 = act + ao + (t * BH + (ulong)b * H) * 4;
-            a4[j] = ig;
-            a4[H + j] = fg;
-            a4[2 * H + j] = tg;
-            a4[3 * H + j] = og;
-            float cn = fg * cprev + ig * tg;
+            float4 a = (float4)(tsp_sigmoid(gi), tsp_sigmoid(gf), tanh(gg), tsp_sigmoid(go));
+            __global float *a4 = act + ao + (t * BH + (ulong)b * H) * 4 + j;
+            a4[0] = a.x, a4[H] = a.y, a4[2 * H] = a.z, a4[3 * H] = a.w;
+            float cn = a.y * cprev + a.x * a.z, og = a.w;
             c[co + t * BH + (ulong)b * H + j] = cn;
             h[ho + t * BH + (ulong)b * H + j] = og * tanh(cn);
         }
-        if (t + 1 < T && !tsp_grid_sync(sync, groups, spin_cap, &verdict)) break;
+        if (t + 1 < T && !tsp_grid_sync(sync, spin_cap, &verdict)) break;
     }
     /* a failed barrier: poison this group's units from the step it could not finish on */
     for (uint s = t; s < T; s++)
@@ -143,9 +136,8 @@ __kernel void ts_lstm_persistent_backward(
     volatile __global int *sync, uint T, uint B, uint H, uint has_init, uint U, uint wl_on,
     uint spin_cap, __local float *wl) {
     __local int verdict;
-    uint lid = get_local_id(0), wg = get_local_size(0), groups = get_num_groups(0);
-    uint j0 = get_group_id(0) * U, units = j0 < H ? min(U, H - j0) : 0;
     ulong BH = (ulong)B * H, H4 = 4 * (ulong)H;
+    uint lid = get_local_id(0), wg = get_local_size(0), j0, units = tsp_units(U, H, &j0);
     w += wo;
     if (wl_on) {
         for (uint e = lid; e < units * 4 * H; e += wg) {
@@ -190,7 +182,7 @@ __kernel void ts_lstm_persistent_backward(
             d4[2 * H + j] = dct * ig * (1.0f - gg * gg);
             d4[3 * H + j] = dhv * tc * og * (1.0f - og);
         }
-        if (done + 1 < T && !tsp_grid_sync(sync, groups, spin_cap, &verdict)) break;
+        if (done + 1 < T && !tsp_grid_sync(sync, spin_cap, &verdict)) break;
     }
     /* a failed barrier: poison this group's gradients from the step it could not finish on */
     for (; done < T; done++)

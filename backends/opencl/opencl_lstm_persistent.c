@@ -109,10 +109,24 @@ static int plan_for(ts_backend *be, cl_kernel k, int H, persistent_plan *pl, cha
     return 1;
 }
 
-/* Zeroes the barrier words (one fill: a device command like a kernel) and launches k. */
+/* Zeroes the barrier words (one fill: a device command like a kernel) and launches k with the
+ * views, then the scalars both kernels take after them. */
 static void launch(ts_backend *be, struct ocl_lstm_persistent *p, cl_kernel k, const char *name,
-                   const persistent_plan *pl, int nargs, const ocl_arg *args) {
+                   const persistent_plan *pl, int T, int B, int H, int has_init, int nviews,
+                   const ocl_arg *views) {
     if (be->error != TS_OK) return;
+    ocl_arg args[32];
+    ocl_arg tail[] = {ocl_mem(p->sync),
+                      ocl_u32((cl_uint)T),
+                      ocl_u32((cl_uint)B),
+                      ocl_u32((cl_uint)H),
+                      ocl_u32(has_init != 0),
+                      ocl_u32((cl_uint)pl->units),
+                      ocl_u32((cl_uint)pl->wl_on),
+                      ocl_u32(TS_LSTM_SPIN_CAP)};
+    int nargs = nviews + NARGS(tail);
+    memcpy(args, views, (size_t)nviews * sizeof *args);
+    memcpy(args + nviews, tail, sizeof tail);
     cl_int err = ocl_fill_bytes(ocl_ctx_of(be), p->sync, 0, 4 * sizeof(cl_int), 0.0f);
     be->dispatches++;
     if (err == CL_SUCCESS) err = clSetKernelArg(k, (cl_uint)nargs, pl->local_bytes, NULL);
@@ -129,24 +143,9 @@ static void persistent_forward(ts_backend *be, struct ocl_lstm_persistent *p,
                                ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
                                ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H, int has_init) {
     if (!has_init) h0 = h, c0 = c; /* unread: any real buffer */
-    ocl_arg args[] = {OCL_VIEW(h),
-                      OCL_VIEW(c),
-                      OCL_VIEW(act),
-                      OCL_VIEW(pre),
-                      OCL_VIEW(h0),
-                      OCL_VIEW(c0),
-                      OCL_VIEW(w_hh),
-                      OCL_VIEW(b_ih),
-                      OCL_VIEW(b_hh),
-                      ocl_mem(p->sync),
-                      ocl_u32((cl_uint)T),
-                      ocl_u32((cl_uint)B),
-                      ocl_u32((cl_uint)H),
-                      ocl_u32(has_init != 0),
-                      ocl_u32((cl_uint)pl->units),
-                      ocl_u32((cl_uint)pl->wl_on),
-                      ocl_u32(TS_LSTM_SPIN_CAP)};
-    launch(be, p, p->fwd, "ts_lstm_persistent_forward", pl, NARGS(args), args);
+    ocl_arg views[] = {OCL_VIEW(h),  OCL_VIEW(c),    OCL_VIEW(act),  OCL_VIEW(pre), OCL_VIEW(h0),
+                       OCL_VIEW(c0), OCL_VIEW(w_hh), OCL_VIEW(b_ih), OCL_VIEW(b_hh)};
+    launch(be, p, p->fwd, "ts_lstm_persistent_forward", pl, T, B, H, has_init, NARGS(views), views);
 }
 
 static void persistent_backward(ts_backend *be, struct ocl_lstm_persistent *p,
@@ -154,34 +153,17 @@ static void persistent_backward(ts_backend *be, struct ocl_lstm_persistent *p,
                                 ts_tensor dh, ts_tensor w_hh, ts_tensor act, ts_tensor c,
                                 ts_tensor c0, int T, int B, int H, int has_init) {
     if (!has_init) c0 = c;
-    ocl_arg args[] = {OCL_VIEW(dpre),
-                      OCL_VIEW(dc),
-                      OCL_VIEW(dh),
-                      OCL_VIEW(w_hh),
-                      OCL_VIEW(act),
-                      OCL_VIEW(c),
-                      OCL_VIEW(c0),
-                      ocl_mem(p->sync),
-                      ocl_u32((cl_uint)T),
-                      ocl_u32((cl_uint)B),
-                      ocl_u32((cl_uint)H),
-                      ocl_u32(has_init != 0),
-                      ocl_u32((cl_uint)pl->units),
-                      ocl_u32((cl_uint)pl->wl_on),
-                      ocl_u32(TS_LSTM_SPIN_CAP)};
-    launch(be, p, p->bwd, "ts_lstm_persistent_backward", pl, NARGS(args), args);
+    ocl_arg views[] = {OCL_VIEW(dpre), OCL_VIEW(dc), OCL_VIEW(dh), OCL_VIEW(w_hh),
+                       OCL_VIEW(act),  OCL_VIEW(c),  OCL_VIEW(c0)};
+    launch(be, p, p->bwd, "ts_lstm_persistent_backward", pl, T, B, H, has_init, NARGS(views),
+           views);
 }
 
 /* ---- the self-test's view of the kernel (backends/lstm_selftest.h) ----------------------- */
 
-typedef struct {
-    struct ocl_lstm_persistent *p;
-    persistent_plan plan;
-} test_ctx;
-
-/* The plan for `units` units per group, and the failure flag after the launch (waits). */
-static persistent_plan test_plan(const test_ctx *t, int units, int H) {
-    persistent_plan pl = t->plan;
+/* The plan for `units` units per group. */
+static persistent_plan test_plan(const persistent_plan *real, int units, int H) {
+    persistent_plan pl = *real;
     pl.units = (size_t)units;
     pl.local_bytes = pl.wl_on ? 4 * (size_t)units * H * sizeof(float) : sizeof(float);
     return pl;
@@ -196,30 +178,15 @@ static int read_flag(ts_backend *be, struct ocl_lstm_persistent *p) {
     return flag != 0;
 }
 
-static int test_forward(ts_backend *be, void *ctx, int units, ts_tensor h, ts_tensor c,
-                        ts_tensor act, ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
-                        ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H, int has_init) {
-    test_ctx *t = ctx;
-    persistent_plan pl = test_plan(t, units, H);
-    persistent_forward(be, t->p, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H, has_init);
-    return read_flag(be, t->p);
-}
-
-static int test_backward(ts_backend *be, void *ctx, int units, ts_tensor dpre, ts_tensor dc,
-                         ts_tensor dh, ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0,
-                         int T, int B, int H, int has_init) {
-    test_ctx *t = ctx;
-    persistent_plan pl = test_plan(t, units, H);
-    persistent_backward(be, t->p, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);
-    return read_flag(be, t->p);
-}
+TS_LSTM_SELF_TEST_HOOKS(struct ocl_lstm_persistent)
 
 /* ---- the choice ------------------------------------------------------------------------- */
 
 /* 1 with *pl when the persistent kernel runs this problem; 0 with the reason recorded on be
  * (an error too when TUNESCALE_LSTM_PATH=persistent forced it). */
-static int use_persistent(ts_backend *be, int B, int H, persistent_plan *pl,
+static int use_persistent(ts_backend *be, int T, int B, int H, persistent_plan *pl,
                           struct ocl_lstm_persistent **out) {
+    (void)T; /* the kernel indexes a whole sequence with 64-bit offsets */
     cl_device_type type = 0;
     clGetDeviceInfo(ocl_ctx_of(be)->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     if (!ts_lstm_persistent_wanted(be, (type & CL_DEVICE_TYPE_CPU) ? TS_LSTM_NOT_ON_CPU : NULL))
@@ -245,28 +212,4 @@ static int use_persistent(ts_backend *be, int B, int H, persistent_plan *pl,
     return ts_lstm_persistent_decide(be, ok, why);
 }
 
-void ocl_lstm_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
-                               ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
-                               ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H, int has_init) {
-    if (T <= 0 || B <= 0 || H <= 0) return;
-    persistent_plan pl;
-    struct ocl_lstm_persistent *p = NULL;
-    if (use_persistent(be, B, H, &pl, &p))
-        persistent_forward(be, p, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H, has_init);
-    else
-        ts_lstm_sequence_forward_steps(be, ocl_lstm_step_forward, h, c, act, pre, h0, c0, w_hh,
-                                       b_ih, b_hh, T, B, H, has_init);
-}
-
-void ocl_lstm_sequence_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc, ts_tensor dh,
-                                ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0, int T,
-                                int B, int H, int has_init) {
-    if (T <= 0 || B <= 0 || H <= 0) return;
-    persistent_plan pl;
-    struct ocl_lstm_persistent *p = NULL;
-    if (use_persistent(be, B, H, &pl, &p))
-        persistent_backward(be, p, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);
-    else
-        ts_lstm_sequence_backward_steps(be, ocl_lstm_step_backward, dpre, dc, dh, w_hh, act, c, c0,
-                                        T, B, H, has_init);
-}
+TS_LSTM_SEQUENCE_OPS(ocl, struct ocl_lstm_persistent)

@@ -167,10 +167,13 @@ static void persistent_backward(ts_backend *be, struct vk_lstm_persistent *st,
 
 /* ---- the self-test's view of the kernel (backends/lstm_selftest.h) ----------------------- */
 
-typedef struct {
-    struct vk_lstm_persistent *st;
-    persistent_plan plan;
-} test_ctx;
+/* The plan for `units` units per group. */
+static persistent_plan test_plan(const persistent_plan *real, int units, int H) {
+    (void)H; /* the shaders' shared array has a fixed size */
+    persistent_plan pl = *real;
+    pl.units = (uint32_t)units;
+    return pl;
+}
 
 static int read_flag(ts_backend *be, struct vk_lstm_persistent *st) {
     int32_t flag = 1;
@@ -178,25 +181,7 @@ static int read_flag(ts_backend *be, struct vk_lstm_persistent *st) {
     return flag != 0;
 }
 
-static int test_forward(ts_backend *be, void *ctx, int units, ts_tensor h, ts_tensor c,
-                        ts_tensor act, ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
-                        ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H, int has_init) {
-    test_ctx *t = ctx;
-    persistent_plan pl = t->plan;
-    pl.units = U(units);
-    persistent_forward(be, t->st, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H, has_init);
-    return read_flag(be, t->st);
-}
-
-static int test_backward(ts_backend *be, void *ctx, int units, ts_tensor dpre, ts_tensor dc,
-                         ts_tensor dh, ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0,
-                         int T, int B, int H, int has_init) {
-    test_ctx *t = ctx;
-    persistent_plan pl = t->plan;
-    pl.units = U(units);
-    persistent_backward(be, t->st, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);
-    return read_flag(be, t->st);
-}
+TS_LSTM_SELF_TEST_HOOKS(struct vk_lstm_persistent)
 
 /* ---- the choice ------------------------------------------------------------------------- */
 
@@ -224,29 +209,4 @@ static int use_persistent(ts_backend *be, int T, int B, int H, persistent_plan *
     return ts_lstm_persistent_decide(be, ok, why);
 }
 
-void vk_lstm_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
-                              ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
-                              ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H, int has_init) {
-    if (T <= 0 || B <= 0 || H <= 0) return;
-    persistent_plan pl;
-    struct vk_lstm_persistent *st = NULL;
-    if (use_persistent(be, T, B, H, &pl, &st))
-        persistent_forward(be, st, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H,
-                           has_init);
-    else
-        ts_lstm_sequence_forward_steps(be, vk_lstm_step_forward, h, c, act, pre, h0, c0, w_hh, b_ih,
-                                       b_hh, T, B, H, has_init);
-}
-
-void vk_lstm_sequence_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc, ts_tensor dh,
-                               ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0, int T,
-                               int B, int H, int has_init) {
-    if (T <= 0 || B <= 0 || H <= 0) return;
-    persistent_plan pl;
-    struct vk_lstm_persistent *st = NULL;
-    if (use_persistent(be, T, B, H, &pl, &st))
-        persistent_backward(be, st, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);
-    else
-        ts_lstm_sequence_backward_steps(be, vk_lstm_step_backward, dpre, dc, dh, w_hh, act, c, c0,
-                                        T, B, H, has_init);
-}
+TS_LSTM_SEQUENCE_OPS(vk, struct vk_lstm_persistent)
