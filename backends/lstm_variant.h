@@ -14,8 +14,9 @@
  * every work-group is resident at once, so a backend takes it only when its device facts say
  * so AND a one-time self-test on a small problem completed and matched the step path (the
  * barrier's spin is bounded: a timeout sets a failure flag and poisons the outputs with NaN).
- * By default it is taken on GPU devices only: on a CPU driver the groups are OS threads that
- * can be descheduled while the others spin. TUNESCALE_LSTM_PATH=persistent|fused-step forces a
+ * By default OpenCL takes it on GPU devices only (on a CPU driver the groups are OS threads
+ * that can be descheduled while the others spin); Vulkan only when forced (not yet validated
+ * on a GPU). TUNESCALE_LSTM_PATH=persistent|fused-step forces a
  * path (persistent fails with an error where the device refuses it, never falls back quietly).
  */
 #ifndef TS_BACKENDS_LSTM_VARIANT_H
