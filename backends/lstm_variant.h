@@ -5,8 +5,9 @@
  * Step forms: "tiled" stages W_hh and h_prev in local/shared memory so W_hh is read in
  * contiguous runs: what a GPU wants. "items" has each item read its four W_hh rows directly,
  * with no barriers: CPU drivers (PoCL, lavapipe) run it about three times faster, as they pay
- * for every barrier. On Vulkan the choice covers the backward too (shaders/lstm_step_*_items*.comp).
- * TUNESCALE_LSTM_STEP=tiled|items overrides the choice (the parity test runs both).
+ * for every barrier. On Vulkan the choice covers the backward too
+ * (shaders/lstm_step_*_items*.comp). TUNESCALE_LSTM_STEP=tiled|items overrides the choice (the
+ * parity test runs both).
  *
  * Sequence paths: "fused-step" runs one step launch per time step (T launches); "persistent"
  * runs all T steps of a layer in one launch, each work-group owning a fixed slice of hidden
