@@ -185,6 +185,10 @@ struct ts_backend {
      * shaderFloat16, fp32 accumulation", ...), for result.json and the tables. */
     ts_precision precision;
     char precision_impl[256];
+    /* The LSTM recurrence the last sequence op ran ("persistent" or "fused-step"; NULL before
+     * any) and why the persistent kernel was or was not used (backends/lstm_variant.h). */
+    const char *lstm_path;
+    char lstm_why[256];
 };
 
 /* ---- the frontend: creation by name, accounting, convenience -------------------------- */

@@ -1,6 +1,8 @@
 /* lstm_variant.c — see lstm_variant.h. */
 #include "backends/lstm_variant.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,4 +12,54 @@ int ts_lstm_step_tiled(int device_is_cpu) {
     if (env && !strcmp(env, "tiled")) return 1;
     if (env && !strcmp(env, "items")) return 0;
     return !device_is_cpu;
+}
+
+ts_lstm_path_mode ts_lstm_path_mode_of(ts_backend *be) {
+    const char *env = getenv("TUNESCALE_LSTM_PATH");
+    if (!env || !*env) return TS_LSTM_PATH_AUTO;
+    if (!strcmp(env, "persistent")) return TS_LSTM_PATH_PERSISTENT;
+    if (!strcmp(env, "fused-step")) return TS_LSTM_PATH_FUSED_STEP;
+    ts_backend_fail(be, TS_EUSAGE,
+                    "TUNESCALE_LSTM_PATH='%s' is not persistent or fused-step (unset it to let "
+                    "the backend choose)",
+                    env);
+    return TS_LSTM_PATH_FUSED_STEP;
+}
+
+void ts_lstm_path_record(ts_backend *be, int persistent, const char *why, ...) {
+    be->lstm_path = persistent ? "persistent" : "fused-step";
+    va_list ap;
+    va_start(ap, why);
+    vsnprintf(be->lstm_why, sizeof be->lstm_why, why, ap);
+    va_end(ap);
+}
+
+int ts_lstm_skip_residency(void) {
+    const char *env = getenv("TUNESCALE_LSTM_UNSAFE");
+    return env && !strcmp(env, "1");
+}
+
+int ts_lstm_persistent_wanted(ts_backend *be, const char *not_by_default) {
+    ts_lstm_path_mode mode = ts_lstm_path_mode_of(be);
+    if (be->error != TS_OK) return 0;
+    if (mode == TS_LSTM_PATH_FUSED_STEP) {
+        ts_lstm_path_record(be, 0, "off (TUNESCALE_LSTM_PATH=fused-step)");
+        return 0;
+    }
+    if (mode == TS_LSTM_PATH_AUTO && not_by_default) {
+        ts_lstm_path_record(be, 0, "%s", not_by_default);
+        return 0;
+    }
+    return 1;
+}
+
+int ts_lstm_persistent_decide(ts_backend *be, int ok, const char *why) {
+    if (be->error != TS_OK) return 0;
+    if (!ok && ts_lstm_path_mode_of(be) == TS_LSTM_PATH_PERSISTENT) {
+        ts_backend_fail(be, TS_ERR, "TUNESCALE_LSTM_PATH=persistent: refused on this device: %s",
+                        why);
+        return 0;
+    }
+    ts_lstm_path_record(be, ok, "%s", why);
+    return ok;
 }

@@ -6,6 +6,7 @@
  * sequence buffer as well as a compact (B, H) one.
  */
 #include "backends/cpu/cpu_internal.h"
+#include "backends/lstm_sequence.h"
 
 #include <math.h>
 #include <string.h>
@@ -145,4 +146,19 @@ void cpu_lstm_step_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
         if (!has_next) dc = z;
     }
     cpu_lstm_cell_backward(be, dpre, dc_prev, dh, dc, act, c, c_prev, B, H, ld_state);
+}
+
+/* The sequence ops are the loops over the two step routines above: bit for bit the same. */
+void cpu_lstm_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
+                               ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
+                               ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H, int has_init) {
+    ts_lstm_sequence_forward_steps(be, cpu_lstm_step_forward, h, c, act, pre, h0, c0, w_hh, b_ih,
+                                   b_hh, T, B, H, has_init);
+}
+
+void cpu_lstm_sequence_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc, ts_tensor dh,
+                                ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0, int T,
+                                int B, int H, int has_init) {
+    ts_lstm_sequence_backward_steps(be, cpu_lstm_step_backward, dpre, dc, dh, w_hh, act, c, c0, T,
+                                    B, H, has_init);
 }

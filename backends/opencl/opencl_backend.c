@@ -185,6 +185,7 @@ static void ocl_destroy(ts_backend *be) {
         ocl_profile_free(ctx);
         ocl_release_programs(ctx);
         ocl_gemm_release(ctx);
+        ocl_lstm_persistent_release(ctx);
         if (ctx->scratch) clReleaseMemObject(ctx->scratch);
         if (ctx->status) clReleaseMemObject(ctx->status);
         if (ctx->queue) clReleaseCommandQueue(ctx->queue);

@@ -30,8 +30,7 @@ struct ts_buffer {
     X(bias)                                                                                        \
     X(embedding)                                                                                   \
     X(layernorm)                                                                                   \
-    X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step) \
-        X(fused)
+    X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step) X(fused)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -155,6 +154,7 @@ typedef struct {
     char device_name[256];
     char clblast_note[128];
     struct ocl_gemm_state *gemm; /* opencl_gemm.c: plan, tiled programs, CLBlast temp buffer */
+    struct ocl_lstm_persistent *lstm_persistent; /* opencl_lstm_persistent.c; NULL until used */
 } ocl_ctx;
 
 static inline ocl_ctx *ocl_ctx_of(ts_backend *be) {
@@ -195,6 +195,8 @@ void ocl_release_programs(ocl_ctx *ctx);
 cl_program ocl_build_variant(ts_backend *be, const char *name, const char *extra_options);
 /* Releases the GEMM path's programs and buffers (opencl_gemm.c). */
 void ocl_gemm_release(ocl_ctx *ctx);
+/* Releases the persistent LSTM kernel's program and buffers (opencl_lstm_persistent.c). */
+void ocl_lstm_persistent_release(ocl_ctx *ctx);
 
 /* Kernel arguments: a tagged list so that one call sets them all and names the kernel on
  * failure. Each kind once: X(constructor and union member, type). */

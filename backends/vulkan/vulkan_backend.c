@@ -110,6 +110,7 @@ static void vk_destroy(ts_backend *be) {
             vk_mem_free(ctx, ctx->status);
             vk_mem_free(ctx, ctx->status_host);
             vk_mem_free(ctx, ctx->scratch);
+            vk_lstm_persistent_release(ctx);
             vk_mem_destroy(ctx);
             vk_ts_destroy(ctx);
             vk_desc_destroy(ctx);

@@ -25,7 +25,7 @@
 #define LOWP_RN 4
 
 /* 1 when the device's extension list names `name`. */
-static int has_device_ext(VkPhysicalDevice phys, const char *name) {
+int vk_has_device_ext(VkPhysicalDevice phys, const char *name) {
     uint32_t n = 0;
     if (vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL) != VK_SUCCESS || !n) return 0;
     VkExtensionProperties *e = malloc(n * sizeof *e);
@@ -41,7 +41,7 @@ static int has_device_ext(VkPhysicalDevice phys, const char *name) {
  * subgroups of 32 and a 16x16x16 fp16 x fp16 -> fp32 subgroup tile among the device's. */
 static int coopmat_nv_usable(const vk_ctx *ctx) {
     const char *env = getenv("TUNESCALE_VK_COOPMAT");
-    if ((env && !strcmp(env, "0")) || !has_device_ext(ctx->phys, "VK_NV_cooperative_matrix"))
+    if ((env && !strcmp(env, "0")) || !vk_has_device_ext(ctx->phys, "VK_NV_cooperative_matrix"))
         return 0;
     VkPhysicalDeviceCooperativeMatrixFeaturesNV cm = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};

@@ -64,6 +64,8 @@ struct ts_buffer {
     X(lstm_step_backward, lstm_step_backward, 9, VK_WG, lstm)                                      \
     X(lstm_step_backward_items, lstm_step_backward_items, 9, VK_LSTM_ITEMS_WG, lstm)               \
     X(lstm_step_backward_items4, lstm_step_backward_items4, 9, VK_LSTM_ITEMS_WG, lstm)             \
+    X(lstm_persistent_forward, lstm_persistent_forward, 10, VK_WG, lstm)                           \
+    X(lstm_persistent_backward, lstm_persistent_backward, 8, VK_WG, lstm)                          \
     X(crossentropy_forward, crossentropy_forward, 5, VK_ROW_WG, crossentropy)                      \
     X(crossentropy_backward, crossentropy_backward, 4, VK_WG, crossentropy)                        \
     X(reduce_partial, reduce_partial, 2, VK_RED_WG, reduce)                                        \
@@ -121,7 +123,7 @@ typedef enum {
         VK_K_COUNT
 } vk_kernel_id;
 
-#define VK_MAX_BINDINGS 9   /* lstm_step_* and the fused LayerNorm shaders bind 9 */
+#define VK_MAX_BINDINGS 10  /* lstm_persistent_forward binds 10 */
 #define VK_WG           64  /* 1-D elementwise shaders */
 #define VK_ROW_WG       128 /* one work-group per row (LayerNorm, softmax, cross-entropy) */
 #define VK_ROW_WG_CPU   16  /* the same on CPU devices (vk_ctx.row_wg) */
@@ -234,6 +236,7 @@ typedef struct {
     ts_buffer *status;      /* one int: the first bad-data code, 0 when clean */
     ts_buffer *status_host; /* its host-visible twin, when status is not mapped */
     ts_buffer *scratch;     /* partial sums; one user at a time (barriers order the stream) */
+    struct vk_lstm_persistent *lstm_persistent; /* vulkan_lstm_persistent.c; NULL until used */
     struct vk_staging_chunk {
         ts_buffer *buf; /* host-visible, mapped */
         size_t used;    /* bytes handed out to the recording `serial` */
@@ -373,6 +376,10 @@ void vk_mem_init(vk_ctx *ctx);
 VkResult vk_mem_buffer(vk_ctx *ctx, size_t bytes, int staging, ts_buffer **out, const char **call);
 /* Frees at once: the caller knows no pending command uses it. */
 void vk_mem_free(vk_ctx *ctx, ts_buffer *b);
+/* Frees the persistent LSTM kernel's barrier words (vulkan_lstm_persistent.c). */
+void vk_lstm_persistent_release(vk_ctx *ctx);
+/* 1 when the device's extension list names `name` (vulkan_gemm_lowp.c). */
+int vk_has_device_ext(VkPhysicalDevice phys, const char *name);
 /* Releases every block (at destroy, after every buffer is freed). */
 void vk_mem_destroy(vk_ctx *ctx);
 

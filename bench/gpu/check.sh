@@ -66,6 +66,17 @@ record "step/torch-fp32/lstm-100M" 90 python3 bench/peer/peer_step.py --device c
 record "step/torch-tf32/lstm-100M" 90 python3 bench/peer/peer_step.py --device cuda --tf32 \
   --model lstm-100M --batch 32 --steps 10 --warmup 3 --json
 
+# Issue 20 item 2, the LSTM recurrence paths side by side (each JSON's lstm_path says which ran
+# and lstm_persistent why): OpenCL takes the persistent kernel on a GPU by default (the runs
+# above), here the per-step path forced for comparison; Vulkan's persistent shader runs only
+# when forced (not yet validated on a GPU; its self-test decides).
+for model in lstm-1M lstm-20M; do
+  record "step/opencl/$model-fused-step" 60 env TUNESCALE_LSTM_PATH=fused-step "$TS" bench step \
+    --backend opencl --model "$model" --batch 64 --steps 10 --warmup 3 --json
+  record "step/vulkan/$model-persistent" 60 env TUNESCALE_LSTM_PATH=persistent "$TS" bench step \
+    --backend vulkan --model "$model" --batch 64 --steps 10 --warmup 3 --json
+done
+
 echo "== 4. GEMM and peak"
 sizes=(--size 4096x512x128 --size 4096x128x512 --size 4096x1024x256 --size 1024x1024x1024
   --size 16384x2048x512 --size 16384x512x2048 --size 4096x4096x4096)

@@ -22,10 +22,10 @@ typedef struct {
 typedef struct {
     ts_arena arena, grad_arena; /* activations; their gradients (split under the buffer cap) */
     layer_acts *layers;
-    ts_tensor hd;     /* (T*B, H) Drop(h of the last layer): input of output */
-    ts_tensor logits; /* (T*B, V) */
-    ts_tensor pre;    /* (T*B, 4H) scratch: gate pre-activations */
-    ts_tensor dpre, dH, dX, dc_a, dc_b;
+    ts_tensor hd;               /* (T*B, H) Drop(h of the last layer): input of output */
+    ts_tensor logits;           /* (T*B, V) */
+    ts_tensor pre;              /* (T*B, 4H) scratch: gate pre-activations */
+    ts_tensor dpre, dH, dX, dc; /* dc (B, H): the backward's cell-state gradient */
 } lstm_acts;
 
 /* Plans the two arenas the first time, points the views into their buffers afterwards. */
@@ -47,8 +47,7 @@ static void layout(lstm_acts *a, const ts_model_config *c, int B, int T, ts_aren
     a->dpre = ts_carve(&g, N * 4 * H);
     a->dH = ts_carve(&g, N * H);
     a->dX = ts_carve(&g, N * H);
-    a->dc_a = ts_carve(&g, (size_t)B * H);
-    a->dc_b = ts_carve(&g, (size_t)B * H);
+    a->dc = ts_carve(&g, (size_t)B * H);
 }
 
 int ts_lstm_act_plan(const ts_model_config *c, int B, int T, ts_arena *acts, ts_arena *grads) {
@@ -102,7 +101,6 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
     const ts_model_config *c = &m->cfg;
     lstm_acts *a = m->acts;
     int B = m->B, T = m->T, N = B * T, H = c->d_model, V = c->vocab_size, L = c->n_layers;
-    size_t BH = (size_t)B * H, B4H = 4 * BH;
     float p = m->training ? c->dropout : 0.0f;
     ts_tensor ids = {m->ids, 0}, none = {NULL, 0}; /* none: a view the op does not read */
 
@@ -119,11 +117,10 @@ void ts_lstm_forward(ts_model *m, uint64_t seed, uint32_t step) {
                 ts_model_drop_key(m, seed, step, TS_DROP_LAYER_BASE + 8 * (uint32_t)(l - 1), H));
         /* pre = x W_ih^T for every step at once; both biases join in the step */
         ts_linear_forward(be, a->pre, A->x, w_ih, none, N, H, 4 * H);
-        for (int t = 0; t < T; t++) /* one launch: pre_t + biases + h_{t-1} W_hh^T, the cell */
-            op->lstm_step_forward(
-                be, ts_view(A->h, t * BH), ts_view(A->c, t * BH), ts_view(A->act, t * B4H),
-                ts_view(a->pre, t * B4H), t ? ts_view(A->h, (t - 1) * BH) : none,
-                t ? ts_view(A->c, (t - 1) * BH) : none, w_hh, b_ih, b_hh, B, H, H, t > 0);
+        /* all steps: pre_t + biases + h_{t-1} W_hh^T, the cell (one fused launch per step, or
+         * one persistent launch for the layer: backends/lstm_variant.h) */
+        op->lstm_sequence_forward(be, A->h, A->c, A->act, a->pre, none, none, w_hh, b_ih, b_hh, T,
+                                  B, H, 0);
     }
     op->dropout_forward(be, a->hd, a->layers[L - 1].h, (size_t)N * H, p,
                         ts_model_drop_key(m, seed, step, TS_DROP_OUTPUT, H));
@@ -138,7 +135,7 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
     const ts_model_config *c = &m->cfg;
     lstm_acts *a = m->acts;
     int B = m->B, T = m->T, N = B * T, H = c->d_model, V = c->vocab_size, L = c->n_layers;
-    size_t BH = (size_t)B * H, B4H = 4 * BH;
+    size_t B4H = 4 * (size_t)B * H;
     float p = m->training ? c->dropout : 0.0f;
     ts_tensor ids = {m->ids, 0}, dlogits = {m->dlogits, 0}, none = {NULL, 0};
     size_t out = 1 + 4 * (size_t)L;
@@ -155,19 +152,8 @@ void ts_lstm_backward(ts_model *m, uint64_t seed, uint32_t step) {
         ts_tensor dw_hh = ts_param_at(m, m->grads, 2 + 4 * (size_t)l);
         ts_tensor db_ih = ts_param_at(m, m->grads, 3 + 4 * (size_t)l);
         ts_tensor db_hh = ts_param_at(m, m->grads, 4 + 4 * (size_t)l);
-        ts_tensor dc = a->dc_a, dc_prev = a->dc_b;
-        for (int t = T - 1; t >= 0; t--) {
-            /* one launch: dh_t += dpre_{t+1} W_hh, then the cell backward (the last step has
-             * no dc, the first no c_prev) */
-            int next = t < T - 1;
-            op->lstm_step_backward(be, ts_view(a->dpre, t * B4H), dc_prev, ts_view(a->dH, t * BH),
-                                   dc, next ? ts_view(a->dpre, (t + 1) * B4H) : none, w_hh,
-                                   ts_view(A->act, t * B4H), ts_view(A->c, t * BH),
-                                   t ? ts_view(A->c, (t - 1) * BH) : none, B, H, H, t > 0, next);
-            ts_tensor swap = dc;
-            dc = dc_prev;
-            dc_prev = swap;
-        }
+        /* all steps from the last: dh_t += dpre_{t+1} W_hh, then the cell backward */
+        op->lstm_sequence_backward(be, a->dpre, a->dc, a->dH, w_hh, A->act, A->c, none, T, B, H, 0);
         /* dW_hh += sum_t dpre_t^T h_{t-1} (h_{-1} = 0 adds nothing) */
         if (T > 1)
             op->gemm(be, 1, 0, 4 * H, H, (T - 1) * B, 1.0f, ts_view(a->dpre, B4H), 4 * H, 0, A->h,

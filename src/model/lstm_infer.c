@@ -3,9 +3,9 @@
  *
  * A call runs a chunk of up to CHUNK tokens exactly as ts_lstm_forward (lstm.c) runs a sequence,
  * with dropout off: the embedding and input projection of the whole chunk at once,
- * pre = x W_ih^T, then per step one fused launch (lstm_step_forward: + b_ih + b_hh +
- * h_{t-1} W_hh^T, then the cell). The first step after a reset starts from h = c = 0 and skips
- * the W_hh product, as lstm.c does at t = 0; later chunks start from the carried state.
+ * pre = x W_ih^T, then the recurrence of the chunk as one lstm_sequence_forward (per step:
+ * + b_ih + b_hh + h_{t-1} W_hh^T, then the cell). The first step after a reset starts from h = c =
+ * 0 and skips the W_hh product, as lstm.c does at t = 0; later chunks start from the carried state.
  */
 #include <stdlib.h>
 
@@ -17,7 +17,7 @@ struct ts_lstm_state {
     ts_buffer *buf, *ibuf;
     ts_tensor a, b;     /* (CHUNK, H) layer input and output, swapped per layer */
     ts_tensor cs;       /* (CHUNK, H) cell states of the chunk */
-    ts_tensor pre, act; /* (CHUNK, 4H), (4H) */
+    ts_tensor pre, act; /* (CHUNK, 4H) each */
     ts_tensor *h, *c;   /* per layer (H): the carried state */
     ts_tensor logits;   /* (V) */
     ts_tensor ids;      /* int32 (CHUNK) */
@@ -39,7 +39,7 @@ static size_t layout(ts_lstm_state *s, const ts_model_config *cf, ts_buffer *buf
     s->b = ts_carve(&k, CHUNK * H);
     s->cs = ts_carve(&k, CHUNK * H);
     s->pre = ts_carve(&k, CHUNK * 4 * H);
-    s->act = ts_carve(&k, 4 * H);
+    s->act = ts_carve(&k, CHUNK * 4 * H);
     for (int l = 0; l < cf->n_layers; l++) {
         s->h[l] = ts_carve(&k, H);
         s->c[l] = ts_carve(&k, H);
@@ -85,7 +85,6 @@ static ts_status run_chunk(ts_model *m, ts_lstm_state *s, int first, const int32
     const ts_backend_iface *op = be->iface;
     const ts_model_config *cf = &m->cfg;
     int H = cf->d_model, V = cf->vocab_size, L = cf->n_layers;
-    size_t H4 = 4 * (size_t)H;
     ts_status st = op->upload(be, s->ids, ids, (size_t)n * sizeof *ids);
     if (st != TS_OK) return st;
     ts_tensor x = s->a, y = s->b;
@@ -96,13 +95,10 @@ static ts_status run_chunk(ts_model *m, ts_lstm_state *s, int first, const int32
         ts_tensor b_ih = ts_param_at(m, m->params, 3 + 4 * (size_t)l);
         ts_tensor b_hh = ts_param_at(m, m->params, 4 + 4 * (size_t)l);
         ts_linear_forward(be, s->pre, x, w_ih, (ts_tensor){NULL, 0}, n, H, 4 * H);
-        for (int t = 0; t < n; t++) { /* the training step's fused cell, one launch a token */
-            ts_tensor h_prev = t ? ts_view(y, (size_t)(t - 1) * H) : s->h[l];
-            ts_tensor c_prev = t ? ts_view(s->cs, (size_t)(t - 1) * H) : s->c[l];
-            op->lstm_step_forward(be, ts_view(y, (size_t)t * H), ts_view(s->cs, (size_t)t * H),
-                                  s->act, ts_view(s->pre, t * H4), h_prev, c_prev, w_hh, b_ih, b_hh,
-                                  1, H, H, t || !first);
-        }
+        /* the training step's recurrence: one op for the chunk (per-step launches or the
+         * persistent kernel), from the carried state unless this is the first chunk */
+        op->lstm_sequence_forward(be, y, s->cs, s->act, s->pre, s->h[l], s->c[l], w_hh, b_ih, b_hh,
+                                  n, 1, H, !first);
         op->copy(be, s->h[l], ts_view(y, (size_t)(n - 1) * H), (size_t)H);
         op->copy(be, s->c[l], ts_view(s->cs, (size_t)(n - 1) * H), (size_t)H);
         ts_tensor swap = x;

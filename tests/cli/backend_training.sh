@@ -2,7 +2,8 @@
 # backend_training.sh — whole training runs on every GPU-API backend against the CPU backend:
 # 50 steps of small Transformer and LSTM models with dropout 0.1 from the same seed agree per
 # step within 1e-3 (the Transformer also with every product forced onto the tiled SGEMM and its
-# epilogues, TUNESCALE_GEMM=tiled); OpenCL's second run compiles nothing (program cache); a model past
+# epilogues, TUNESCALE_GEMM=tiled; the LSTM also with the persistent kernel forced, on OpenCL);
+# OpenCL's second run compiles nothing (program cache); a model past
 # --mem-limit exits 3 with an out-of-memory line naming the size asked and the limit; with the
 # per-buffer cap lowered (TUNESCALE_MAX_BUFFER_BYTES, and vulkan's binding span) the
 # activations split over several buffers and 10 steps give the same losses and weights, bit
@@ -59,18 +60,25 @@ for be in opencl vulkan; do
     fi
     continue
   fi
-  # tiled: every product on our tiled SGEMM (TUNESCALE_GEMM), the biases, GELU and dropout after
-  # ff.0 and the output layer's bias in its epilogue (backends/gemm_epilogue.h)
-  for model in transformer-small lstm-small transformer-small:tiled; do
-    gemm=${model#*:}; [ "$gemm" = "$model" ] && gemm=
-    model=${model%%:*}
-    if ! TUNESCALE_GEMM=$gemm run $be $model $be-$model$gemm 2>"$tmp/err"; then
-      bad "$be $model ${gemm:+($gemm gemm) }training failed: $(cat "$tmp/err")"
+  # transformer-small:tiled puts every product on our tiled SGEMM (TUNESCALE_GEMM=tiled), with
+  # the biases, GELU and dropout after ff.0 and the output layer's bias in its epilogue
+  # (backends/gemm_epilogue.h); lstm-small:persistent forces the persistent LSTM kernel
+  # (TUNESCALE_LSTM_PATH; opencl only: lavapipe refuses it)
+  runs="transformer-small lstm-small transformer-small:tiled"
+  [ $be = opencl ] && runs="$runs lstm-small:persistent"
+  for item in $runs; do
+    model=${item%%:*}; how=${item#*:}; [ "$how" = "$item" ] && how=
+    gemm=; lstm_path=
+    [ "$how" = tiled ] && gemm=tiled
+    [ "$how" = persistent ] && lstm_path=persistent
+    if ! TUNESCALE_GEMM=$gemm TUNESCALE_LSTM_PATH=$lstm_path run $be $model $be-$model$how \
+        2>"$tmp/err"; then
+      bad "$be $model ${how:+($how) }training failed: $(cat "$tmp/err")"
       continue
     fi
-    python3 - "$tmp/cpu-$model.txt" "$tmp/$be-$model$gemm.txt" <<'PY' \
-      && ok "$be $model${gemm:+ ($gemm gemm)}: 50 steps with dropout 0.1 match the CPU within 1e-3 ($(cat "$tmp/maxdiff"))" \
-      || bad "$be $model${gemm:+ ($gemm gemm)}: losses differ from the CPU: $(cat "$tmp/maxdiff")"
+    python3 - "$tmp/cpu-$model.txt" "$tmp/$be-$model$how.txt" <<'PY' \
+      && ok "$be $model${how:+ ($how)}: 50 steps with dropout 0.1 match the CPU within 1e-3 ($(cat "$tmp/maxdiff"))" \
+      || bad "$be $model${how:+ ($how)}: losses differ from the CPU: $(cat "$tmp/maxdiff")"
 import sys
 a = [float(l.split()[1]) for l in open(sys.argv[1])]
 b = [float(l.split()[1]) for l in open(sys.argv[2])]

@@ -24,6 +24,9 @@ declare -A budget=(
 declare -A tiled_budget=([opencl]=148 [vulkan]=144)
 declare -A have=()
 
+# lstm-1M with the persistent LSTM kernel forced (TUNESCALE_LSTM_PATH=persistent), opencl
+persistent_budget=41
+
 counts() { # backend model [extra args] -> "ops dispatches host_waits submissions lstm_path"
   "$TS" bench step --backend "$1" --model "$2" --batch 2 --steps 2 --warmup 1 --json "${@:3}" \
     2>"$tmp/err" | python3 -c '
@@ -56,10 +59,20 @@ for model in transformer-1M lstm-1M; do
     fi
     read -r ops disp waits subs path <<<"$line"
     [[ $model == transformer-1M ]] && have[$be]=$cpu_ops
-    # an LSTM step runs one fused launch per time step (2*T*L of them) on every backend
+    # an LSTM step runs one fused launch per time step (2*T*L of them) on every backend: the
+    # persistent kernel is not taken by default on CPU drivers (backends/lstm_variant.h)
     if [[ $model == lstm-* ]]; then
       [[ $path == fused-step && $cpu_path == fused-step ]] && ok "$be $model: lstm path $path" ||
         bad "$be $model: lstm path $path (cpu $cpu_path)"
+      # forced: one launch per layer and direction (plus the barrier words' fill) on OpenCL;
+      # Vulkan refuses it on lavapipe
+      if [[ $be == opencl ]]; then
+        read -r pops pdisp pwaits psubs ppath <<<"$(TUNESCALE_LSTM_PATH=persistent counts $be "$model")"
+        [[ $ppath == persistent && $pops == "$cpu_ops" ]] &&
+          python3 -c "import sys; sys.exit(not (float('$pdisp') <= $persistent_budget))" &&
+          ok "$be $model persistent: $pdisp dispatches (budget $persistent_budget), $pops ops" ||
+          bad "$be $model persistent: path $ppath, $pdisp dispatches (budget $persistent_budget), $pops ops (cpu $cpu_ops): $(cat "$tmp/err")"
+      fi
     fi
     read -r max_disp max_waits max_subs <<<"${budget[$be $model]}"
     [[ $ops == "$cpu_ops" ]] && ok "$be $model: the cpu's $ops ops" ||

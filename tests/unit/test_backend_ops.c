@@ -621,6 +621,116 @@ static void test_lstm_step(void) {
     far_pad = pad0;
 }
 
+/* The sequence ops (lstm_sequence_forward/backward): all T steps of a layer, with and without
+ * an initial state, on each path (backends/lstm_variant.h): the fused steps, and the persistent
+ * kernel forced (on OpenCL: with the device's group count, one group, and W_hh read from global
+ * memory). Forced persistent is an error where the device refuses it, so a refusal
+ * fails here. The backward runs on the saved activations of a real forward. */
+static void test_lstm_sequence(void) {
+    static const int shapes[][4] = {{1, 1, 1, 0}, {5, 3, 17, 1}, {4, 2, 33, 0}, {6, 17, 40, 1}};
+    static const char *paths[][3] = {/* TUNESCALE_LSTM_PATH, _GROUPS, _W */
+                                     {"fused-step", NULL, NULL},
+                                     {"persistent", NULL, NULL},
+                                     {"persistent", "1", NULL},
+                                     {"persistent", NULL, "global"}};
+    int persistent = !strcmp(dut_name, "opencl"); /* Vulkan refuses it here (see below) */
+    char shape[128];
+    for (size_t v = 0; v < sizeof paths / sizeof paths[0]; v++) {
+        if (v > 0 && !persistent) break;
+        setenv("TUNESCALE_LSTM_PATH", paths[v][0], 1);
+        if (paths[v][1]) setenv("TUNESCALE_LSTM_GROUPS", paths[v][1], 1);
+        if (paths[v][2]) setenv("TUNESCALE_LSTM_W", paths[v][2], 1);
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            int Tn = shapes[k][0], B = shapes[k][1], H = shapes[k][2], init = shapes[k][3];
+            size_t state = (size_t)B * H, seq = (size_t)Tn * state, gates = 4 * seq;
+            float wr = 1.0f / sqrtf((float)H);
+            snprintf(shape, sizeof shape, "T=%d B=%d H=%d init=%d %s%s%s%s%s", Tn, B, H, init,
+                     paths[v][0], paths[v][1] ? " groups=" : "", paths[v][1] ? paths[v][1] : "",
+                     paths[v][2] ? " w=" : "", paths[v][2] ? paths[v][2] : "");
+            ptensor *h = pt_rand(seq, -1, 1), *c = pt_rand(seq, -1, 1);
+            ptensor *act = pt_rand(gates, -1, 1), *pre = pt_rand(gates, -3, 3);
+            ptensor *h0 = pt_rand(state, -1, 1), *c0 = pt_rand(state, -1, 1);
+            ptensor *w = pt_rand((size_t)4 * H * H, -wr, wr), *bi = pt_rand((size_t)4 * H, -1, 1);
+            ptensor *bh = pt_rand((size_t)4 * H, -1, 1);
+            ON_BOTH(lstm_sequence_forward, T(h), T(c), T(act), T(pre), T(h0), T(c0), T(w), T(bi),
+                    T(bh), Tn, B, H, init);
+            finish("lstm_sequence_forward", shape, TOL_DEFAULT, OUTS(h, c, act, pre));
+
+            h = pt_rand(seq, -1, 1), c = pt_rand(seq, -1, 1);
+            act = pt_rand(gates, -1, 1), pre = pt_rand(gates, -3, 3);
+            h0 = pt_rand(state, -1, 1), c0 = pt_rand(state, -1, 1);
+            w = pt_rand((size_t)4 * H * H, -wr, wr), bi = pt_rand((size_t)4 * H, -1, 1);
+            bh = pt_rand((size_t)4 * H, -1, 1);
+            ON_BOTH(lstm_sequence_forward, T(h), T(c), T(act), T(pre), T(h0), T(c0), T(w), T(bi),
+                    T(bh), Tn, B, H, init);
+            ptensor *dpre = pt_rand(gates, -1, 1), *dh = pt_rand(seq, -1, 1);
+            ptensor *dc = pt_rand(state, -1, 1);
+            ON_BOTH(lstm_sequence_backward, T(dpre), T(dc), T(dh), T(w), T(act), T(c), T(c0), Tn, B,
+                    H, init);
+            finish("lstm_sequence_backward", shape, TOL_DEFAULT, OUTS(dpre, dc, dh));
+        }
+        unsetenv("TUNESCALE_LSTM_PATH");
+        unsetenv("TUNESCALE_LSTM_GROUPS");
+        unsetenv("TUNESCALE_LSTM_W");
+    }
+}
+
+/* Forced persistent where it must be refused: the op records an error naming the reason
+ * (`want`), and never hangs or returns numbers. env: NULL-terminated name, value pairs. */
+static void expect_refusal(const char *label, const char *want, const char *const *env) {
+    cases++;
+    for (int i = 0; env[i]; i += 2)
+        setenv(env[i], env[i + 1], 1);
+    ts_backend *be = be_pair[DUT];
+    int Tn = 4, B = 2, H = 8;
+    size_t seq = (size_t)Tn * B * H;
+    ts_buffer *buf = NULL;
+    ts_status st = ts_buffer_alloc(be, (10 * seq + 16 * (size_t)H * H) * 4, &buf);
+    if (st == TS_OK) {
+        ts_tensor none = {NULL, 0};
+        ts_tensor h = {buf, 0}, c = {buf, seq}, act = {buf, 2 * seq}, pre = {buf, 6 * seq};
+        ts_tensor w = {buf, 10 * seq};
+        be->iface->lstm_sequence_forward(be, h, c, act, pre, none, none, w, w, w, Tn, B, H, 0);
+        st = ts_backend_sync(be);
+    }
+    if (st != TS_OK && strstr(ts_last_error(), "TUNESCALE_LSTM_PATH=persistent: refused") &&
+        strstr(ts_last_error(), want)) {
+        printf("ok   persistent refused (%s) %s: %s\n", label, dut_name, ts_last_error());
+    } else {
+        failures++;
+        printf("FAIL persistent refused (%s) %s: %s\n", label, dut_name,
+               st == TS_OK ? "no error" : ts_last_error());
+    }
+    ts_buffer_free(be, buf);
+    for (int i = 0; env[i]; i += 2)
+        unsetenv(env[i]);
+    ts_backend_destroy(be_pair[DUT]); /* the error is sticky */
+    ts_backend_options od = {0};
+    if (ts_backend_create(dut_name, &od, &be_pair[DUT]) != TS_OK) {
+        printf("FAIL cannot recreate backend %s: %s\n", dut_name, ts_last_error());
+        exit(1);
+    }
+}
+
+/* Where the persistent kernel is unsafe, forcing it is an error, never a hang: more groups
+ * than compute units are refused up front; with that check skipped (a test hook) PoCL runs
+ * some groups only after others finish, the barrier times out and the self-test refuses;
+ * lavapipe is refused outright (its results were wrong now and then). */
+static void test_lstm_persistent_refusals(void) {
+    if (!strcmp(dut_name, "opencl")) {
+        expect_refusal("64 groups", "cannot all be resident",
+                       (const char *const[]){"TUNESCALE_LSTM_PATH", "persistent",
+                                             "TUNESCALE_LSTM_GROUPS", "64", NULL});
+        expect_refusal("64 groups, residency unchecked", "timed out",
+                       (const char *const[]){"TUNESCALE_LSTM_PATH", "persistent",
+                                             "TUNESCALE_LSTM_GROUPS", "64", "TUNESCALE_LSTM_UNSAFE",
+                                             "1", NULL});
+    } else if (!strcmp(dut_name, "vulkan")) {
+        expect_refusal("lavapipe", "",
+                       (const char *const[]){"TUNESCALE_LSTM_PATH", "persistent", NULL});
+    }
+}
+
 static void test_loss(void) {
     static const int shapes[][2] = {{1, 1}, {3, 17}, {17, 255}, {130, 65}, {2, 1000}};
     char shape[64];
@@ -1058,6 +1168,8 @@ static void run_cases(void) {
     test_attention_fused();
     test_lstm();
     test_lstm_step();
+    test_lstm_sequence();
+    test_lstm_persistent_refusals();
     test_loss();
     test_fused();
     test_fused_qkv();
