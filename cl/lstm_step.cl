@@ -10,6 +10,34 @@ inline float ts_sigmoid(float x) {
     return 1.0f / (1.0f + exp(-x));
 }
 
+/* The end both forward forms share, for item (b, j): gates = (pre + b_ih) + b_hh (the order
+ * the CPU backend adds them in), + the recurrent sums r (i, f, g, o) when has_prev, then the
+ * cell (see cl/lstm.cl), writing act's four gates, c and h. Pointers are past their offsets. */
+inline void ts_lstm_step_cell(__global float *h, __global float *c, __global float *act,
+                              __global const float *pre, __global const float *c_prev,
+                              __global const float *b1, __global const float *b2, uint b, uint j,
+                              uint H, uint ld, uint has_prev, float4 r) {
+    __global const float *g4 = pre + (ulong)b * 4 * H;
+    float gi = g4[j] + b1[j] + b2[j], gf = g4[H + j] + b1[H + j] + b2[H + j];
+    float gg = g4[2 * H + j] + b1[2 * H + j] + b2[2 * H + j];
+    float go = g4[3 * H + j] + b1[3 * H + j] + b2[3 * H + j];
+    ulong s = (ulong)b * ld + j;
+    float cp = 0.0f;
+    if (has_prev) {
+        gi += r.x, gf += r.y, gg += r.z, go += r.w;
+        cp = c_prev[s];
+    }
+    float ig = ts_sigmoid(gi), fg = ts_sigmoid(gf), tg = tanh(gg), og = ts_sigmoid(go);
+    __global float *a4 = act + (ulong)b * 4 * H;
+    a4[j] = ig;
+    a4[H + j] = fg;
+    a4[2 * H + j] = tg;
+    a4[3 * H + j] = og;
+    float cn = fg * cp + ig * tg;
+    c[s] = cn;
+    h[s] = og * tanh(cn);
+}
+
 /* The recurrent product is tiled like a small GEMM so that W_hh is read in contiguous runs
  * (not one row per item, H floats apart): a work-group of TS_LSTM_WG items covers UT hidden
  * units (all four gates: 4*UT rows of W_hh) for BT = TS_LSTM_WG / UT batch rows, staging KC
@@ -61,27 +89,8 @@ ts_lstm_step_forward(__global float *h, ulong ho, __global float *c, ulong co,
         }
     }
     if (j >= H || b >= B) return;
-    /* (pre + b_ih) + b_hh: the order the CPU backend adds them in */
-    __global const float *g4 = pre + po + (ulong)b * 4 * H;
-    __global const float *b1 = bi + bio, *b2 = bh + bho;
-    float gi = g4[j] + b1[j] + b2[j], gf = g4[H + j] + b1[H + j] + b2[H + j];
-    float gg = g4[2 * H + j] + b1[2 * H + j] + b2[2 * H + j];
-    float go = g4[3 * H + j] + b1[3 * H + j] + b2[3 * H + j];
-    ulong s = (ulong)b * ld + j;
-    float cp = 0.0f;
-    if (has_prev) {
-        gi += si, gf += sf, gg += sg, go += so;
-        cp = c_prev[cpo + s];
-    }
-    float ig = ts_sigmoid(gi), fg = ts_sigmoid(gf), tg = tanh(gg), og = ts_sigmoid(go);
-    __global float *a4 = act + ao + (ulong)b * 4 * H;
-    a4[j] = ig;
-    a4[H + j] = fg;
-    a4[2 * H + j] = tg;
-    a4[3 * H + j] = og;
-    float cn = fg * cp + ig * tg;
-    c[co + s] = cn;
-    h[ho + s] = og * tanh(cn);
+    ts_lstm_step_cell(h + ho, c + co, act + ao, pre + po, c_prev + cpo, bi + bio, bh + bho, b, j,
+                      H, ld, has_prev, (float4)(si, sf, sg, so));
 }
 
 /* The same step with one item per unit reading its four W_hh rows itself (no local memory, no
@@ -95,19 +104,11 @@ __kernel void ts_lstm_step_forward_items(__global float *h, ulong ho, __global f
                                    uint ld, uint has_prev) {
     uint j = get_global_id(0), b = get_global_id(1);
     if (j >= H || b >= B) return;
-    __global const float *g4 = pre + po + (ulong)b * 4 * H;
-    /* (pre + b_ih) + b_hh: the order the CPU backend adds them in */
-    __global const float *b1 = bi + bio, *b2 = bh + bho;
-    float gi = g4[j] + b1[j] + b2[j], gf = g4[H + j] + b1[H + j] + b2[H + j];
-    float gg = g4[2 * H + j] + b1[2 * H + j] + b2[2 * H + j];
-    float go = g4[3 * H + j] + b1[3 * H + j] + b2[3 * H + j];
-    ulong s = (ulong)b * ld + j;
-    float cp = 0.0f;
+    float si = 0.0f, sf = 0.0f, sg = 0.0f, so = 0.0f;
     if (has_prev) {
         __global const float *hp = h_prev + hpo + (ulong)b * ld;
         __global const float *wi = w + wo + (ulong)j * H, *wf = wi + (ulong)H * H;
         __global const float *wg = wf + (ulong)H * H, *wq = wg + (ulong)H * H;
-        float si = 0.0f, sf = 0.0f, sg = 0.0f, so = 0.0f;
         for (uint k = 0; k < H; k++) {
             float x = hp[k];
             si += x * wi[k];
@@ -115,18 +116,9 @@ __kernel void ts_lstm_step_forward_items(__global float *h, ulong ho, __global f
             sg += x * wg[k];
             so += x * wq[k];
         }
-        gi += si, gf += sf, gg += sg, go += so;
-        cp = c_prev[cpo + s];
     }
-    float ig = ts_sigmoid(gi), fg = ts_sigmoid(gf), tg = tanh(gg), og = ts_sigmoid(go);
-    __global float *a4 = act + ao + (ulong)b * 4 * H;
-    a4[j] = ig;
-    a4[H + j] = fg;
-    a4[2 * H + j] = tg;
-    a4[3 * H + j] = og;
-    float cn = fg * cp + ig * tg;
-    c[co + s] = cn;
-    h[ho + s] = og * tanh(cn);
+    ts_lstm_step_cell(h + ho, c + co, act + ao, pre + po, c_prev + cpo, bi + bio, bh + bho, b, j,
+                      H, ld, has_prev, (float4)(si, sf, sg, so));
 }
 
 /* dh += dpre_next W_hh (has_next; column j of W_hh, read across items in one row), then the
