@@ -389,6 +389,15 @@ static void test_gemm(void) {
         gemm_case(t >> 1, t & 1, 68, 36, 12, 4, 3, 0.5f, 1.0f, 0);
 }
 
+/* K past 65535, where lavapipe stops a shader loop (vulkan_gemm.c runs such a K in blocks):
+ * all four transposes, accumulating, batched, vec4-aligned and not. Once per backend, not under
+ * the small-buffer and small-span variants, whose limits these tensors exceed. */
+static void test_gemm_deep_k(void) {
+    for (int t = 0; t < 4; t++)
+        gemm_case(t >> 1, t & 1, 3, 2, 70001, 1, 2, 1.0f, 0.5f, 0);
+    gemm_case(0, 1, 4, 4, 65540, 0, 1, 1.0f, 0.0f, 1);
+}
+
 /* Column sums: partial sums in another order than the CPU's double accumulation; relative
  * error ~1e-7 per element, far inside the default bound. */
 static void test_bias(void) {
@@ -1281,6 +1290,7 @@ int main(void) {
         clock_t t0 = clock();
         ts_rng_init(&rng, 20240601, (uint32_t)duts++);
         run_cases();
+        test_gemm_deep_k();
         if (!strcmp(dut_name, "vulkan")) test_far_views();
         test_capped_buffers();
         test_gemm_tiles();
