@@ -199,10 +199,9 @@ void vk_gemm_bind(vk_gemm_push *p, vk_arg args[3], int trans_a, int trans_b, int
  * through beta = 1. */
 #define VK_CPU_MAX_K 32768
 
-static int gemm_k_blocks(ts_backend *be, int trans_a, int trans_b, int M, int N, int K,
-                         float alpha, ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb,
-                         long stride_b, float beta, ts_tensor C, int ldc, long stride_c,
-                         int batch) {
+static int gemm_k_blocks(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                         ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
+                         float beta, ts_tensor C, int ldc, long stride_c, int batch) {
     if (K <= VK_CPU_MAX_K || vk_ctx_of(be)->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU)
         return 0;
     for (int k0 = 0; k0 < K; k0 += VK_CPU_MAX_K) {
