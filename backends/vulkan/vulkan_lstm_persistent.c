@@ -45,13 +45,14 @@ typedef struct {
 static uint32_t resident_groups(vk_ctx *ctx, char *why, size_t cap) {
     if (ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         /* llvmpipe runs compute work-groups on one thread per host CPU, so the groups do run
-         * at once; but it stops an invocation's loops after 65535 iterations in all (its
-         * LP_MAX_TGSI_LOOP_ITERATIONS), as if their conditions had turned false. A persistent
-         * kernel loops T * 4H times per item in the backward alone, so on such a device it
-         * would compute wrong numbers: refused. */
+         * at once; but it stops a shader loop after 65535 iterations as if its condition had
+         * turned false (LP_MAX_TGSI_LOOP_ITERATIONS), and the barrier's wait for the other
+         * groups is such a loop: cut short, it let item 0 through early and the results were
+         * wrong now and then (the barrier now fails instead). A wait split into nested loops
+         * timed out in every trial. So CPU devices are refused. */
         snprintf(why, cap,
-                 "on a CPU device (lavapipe) shader loops stop after 65535 iterations, "
-                 "fewer than a persistent kernel runs; refused");
+                 "on a CPU device (lavapipe) shader loops stop after 65535 iterations, which "
+                 "cuts the barrier's wait short; refused");
         return ts_lstm_skip_residency() ? U(sysconf(_SC_NPROCESSORS_ONLN)) : 0;
     }
     if (ctx->props.apiVersion >= VK_API_VERSION_1_1 &&
