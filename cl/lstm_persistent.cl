@@ -35,12 +35,13 @@ int tsp_grid_sync(volatile __global int *sync, uint spin_cap, __local int *verdi
             atomic_inc(&sync[1]);
         } else {
             uint polls = 0;
-            while (atomic_add(&sync[1], 0) == gen) {
-                if (atomic_add(&sync[2], 0) != 0 || ++polls > spin_cap) {
-                    atomic_xchg(&sync[2], 1);
-                    ok = 0;
-                    break;
-                }
+            while (atomic_add(&sync[1], 0) == gen && atomic_add(&sync[2], 0) == 0 &&
+                   polls <= spin_cap)
+                polls++;
+            /* only a generation that moved on is a pass (shaders/lstm_persistent.glsl) */
+            if (atomic_add(&sync[1], 0) == gen) {
+                atomic_xchg(&sync[2], 1);
+                ok = 0;
             }
         }
         mem_fence(CLK_GLOBAL_MEM_FENCE);

@@ -36,13 +36,15 @@ bool grid_sync(uint spin_cap) {
             atomicAdd(sync_[1], 1);
         } else {
             uint polls = 0u;
-            while (sync_read(1u) == gen) {
+            while (sync_read(1u) == gen && sync_read(2u) == 0 && polls <= spin_cap)
                 polls++;
-                if (sync_read(2u) != 0 || polls > spin_cap) {
-                    atomicExchange(sync_[2], 1);
-                    ok = 0;
-                    break;
-                }
+            /* Only a generation that moved on is a pass. A wait that ended any other way
+             * fails: a timeout, another group's failure, or a driver that cuts long loops
+             * short (llvmpipe stops them after 65535 iterations, which once let item 0
+             * through a barrier the other groups had not reached). */
+            if (sync_read(1u) == gen) {
+                atomicExchange(sync_[2], 1);
+                ok = 0;
             }
         }
         memoryBarrierBuffer();

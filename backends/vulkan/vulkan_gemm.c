@@ -193,10 +193,35 @@ void vk_gemm_bind(vk_gemm_push *p, vk_arg args[3], int trans_a, int trans_b, int
     args[2] = VK_ARG(C.buf, p->co, ts_matrix_extent(M, N, ldc, stride_c, batch));
 }
 
+/* llvmpipe (lavapipe) stops a shader loop after 65535 iterations as if its condition had
+ * turned false (LP_MAX_TGSI_LOOP_ITERATIONS), and every GEMM shader loops over K: on a CPU
+ * device a longer K is run as products over column blocks of at most this many, summed into C
+ * through beta = 1. */
+#define VK_CPU_MAX_K 32768
+
+static int gemm_k_blocks(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                         ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b,
+                         float beta, ts_tensor C, int ldc, long stride_c, int batch) {
+    if (K <= VK_CPU_MAX_K || vk_ctx_of(be)->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU)
+        return 0;
+    for (int k0 = 0; k0 < K; k0 += VK_CPU_MAX_K) {
+        int kb = K - k0 < VK_CPU_MAX_K ? K - k0 : VK_CPU_MAX_K;
+        /* column k0 of op(A) and row k0 of op(B), whichever way each lies in memory */
+        ts_tensor a = {A.buf, A.off + (size_t)k0 * (trans_a ? (size_t)lda : 1u)};
+        ts_tensor b = {B.buf, B.off + (size_t)k0 * (trans_b ? 1u : (size_t)ldb)};
+        vk_gemm(be, trans_a, trans_b, M, N, kb, alpha, a, lda, stride_a, b, ldb, stride_b,
+                k0 ? 1.0f : beta, C, ldc, stride_c, batch);
+    }
+    return 1;
+}
+
 void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, float alpha,
              ts_tensor A, int lda, long stride_a, ts_tensor B, int ldb, long stride_b, float beta,
              ts_tensor C, int ldc, long stride_c, int batch) {
     if (M == 0 || N == 0 || batch == 0) return;
+    if (gemm_k_blocks(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b,
+                      beta, C, ldc, stride_c, batch))
+        return;
     if (be->precision != TS_PREC_FP32 && K > 0) { /* --precision: vulkan_gemm_lowp.c */
         vk_gemm_lowp(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta,
                      C, ldc, stride_c, batch);

@@ -44,13 +44,15 @@ typedef struct {
  * gives none. */
 static uint32_t resident_groups(vk_ctx *ctx, char *why, size_t cap) {
     if (ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU) {
-        /* llvmpipe runs compute work-groups on one thread per host CPU, so 2 groups on 2 CPUs
-         * do run at once (the barrier words advanced), yet the shader's results were wrong
-         * now and then: its self-test passed some runs and failed others. A check that
-         * passes by luck proves nothing, so CPU devices are refused outright. */
+        /* llvmpipe runs compute work-groups on one thread per host CPU, so the groups do run
+         * at once; but it stops a shader loop after 65535 iterations as if its condition had
+         * turned false (LP_MAX_TGSI_LOOP_ITERATIONS), and the barrier's wait for the other
+         * groups is such a loop: cut short, it let item 0 through early and the results were
+         * wrong now and then (the barrier now fails instead). A wait split into nested loops
+         * timed out in every trial. So CPU devices are refused. */
         snprintf(why, cap,
-                 "on a CPU device (lavapipe) the barrier shader gave wrong results "
-                 "intermittently when tested; refused");
+                 "on a CPU device (lavapipe) shader loops stop after 65535 iterations, which "
+                 "cuts the barrier's wait short; refused");
         return ts_lstm_skip_residency() ? U(sysconf(_SC_NPROCESSORS_ONLN)) : 0;
     }
     if (ctx->props.apiVersion >= VK_API_VERSION_1_1 &&
