@@ -38,6 +38,8 @@ void ts_lstm_sequence_backward_steps(ts_backend *be, ts_lstm_step_backward_fn st
  *                             state **st);  -- 1: the persistent kernel runs this problem
  *   static void persistent_forward(be, st, &pl, <lstm_sequence_forward's arguments>);
  *   static void persistent_backward(be, st, &pl, <lstm_sequence_backward's arguments>);
+ * and prefix##_lstm_split_on / _split_sequence_forward / _split_sequence_backward (the split-K
+ * path, backends/lstm_split.h, taken when the persistent kernel is not and split_on says so),
  * and otherwise loop over the backend's fused step routines.
  */
 #define TS_LSTM_SEQUENCE_OPS(prefix, state)                                                        \
@@ -51,6 +53,9 @@ void ts_lstm_sequence_backward_steps(ts_backend *be, ts_lstm_step_backward_fn st
         if (use_persistent(be, T, B, H, &pl, &st))                                                 \
             persistent_forward(be, st, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H,     \
                                has_init);                                                          \
+        else if (prefix##_lstm_split_on(be, H))                                                    \
+            prefix##_lstm_split_sequence_forward(be, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T,  \
+                                                 B, H, has_init);                                  \
         else                                                                                       \
             ts_lstm_sequence_forward_steps(be, prefix##_lstm_step_forward, h, c, act, pre, h0, c0, \
                                            w_hh, b_ih, b_hh, T, B, H, has_init);                   \
@@ -63,6 +68,9 @@ void ts_lstm_sequence_backward_steps(ts_backend *be, ts_lstm_step_backward_fn st
         if (T <= 0 || B <= 0 || H <= 0) return;                                                    \
         if (use_persistent(be, T, B, H, &pl, &st))                                                 \
             persistent_backward(be, st, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);   \
+        else if (prefix##_lstm_split_on(be, H))                                                    \
+            prefix##_lstm_split_sequence_backward(be, dpre, dc, dh, w_hh, act, c, c0, T, B, H,     \
+                                                  has_init);                                       \
         else                                                                                       \
             ts_lstm_sequence_backward_steps(be, prefix##_lstm_step_backward, dpre, dc, dh, w_hh,   \
                                             act, c, c0, T, B, H, has_init);                        \
