@@ -36,7 +36,7 @@ ts_lstm_split_plan ts_lstm_split_plan_for(int K);
 /* A backend's kernels. out[s][b][m] = sum_{k in split s} x[b * ldx + k] * w[m * sm + k * sk]
  * into the scratch; the cells read `splits` partials from it (B x 4H forward, B x H
  * backward). The cells' state views have row stride H. */
-typedef struct {
+typedef struct ts_lstm_split_kernels {
     void (*partial)(ts_backend *be, ts_tensor x, int ldx, ts_tensor w, int B, int M, int K, int sm,
                     int sk, ts_lstm_split_plan pl);
     void (*cell_forward)(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act, ts_tensor pre,

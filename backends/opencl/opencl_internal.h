@@ -31,8 +31,8 @@ struct ts_buffer {
     X(embedding)                                                                                   \
     X(layernorm)                                                                                   \
     X(attention)                                                                                   \
-    X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step) X(fused)            \
-        X(lstm_split)
+    X(lstm)                                                                                        \
+    X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step) X(fused) X(lstm_split)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -202,16 +202,10 @@ cl_program ocl_build_variant(ts_backend *be, const char *name, const char *extra
 void ocl_gemm_release(ocl_ctx *ctx);
 /* Releases the persistent LSTM kernel's program and buffers (opencl_lstm_persistent.c). */
 void ocl_lstm_persistent_release(ocl_ctx *ctx);
-/* The split-K sequence path (opencl_lstm_split.c; backends/lstm_split.h): 1 when it runs this
- * problem (its choice recorded), then the sequence ops' arguments after `be`. */
-int ocl_lstm_split_on(ts_backend *be, int H);
-void ocl_lstm_split_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
-                                     ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
-                                     ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H,
-                                     int has_init);
-void ocl_lstm_split_sequence_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc, ts_tensor dh,
-                                      ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0,
-                                      int T, int B, int H, int has_init);
+/* The split-K sequence path (opencl_lstm_split.c): 1 with its kernels when it runs this
+ * problem, its choice recorded (backends/lstm_sequence.h). */
+struct ts_lstm_split_kernels;
+int ocl_lstm_split_on(ts_backend *be, int H, const struct ts_lstm_split_kernels **k);
 
 /* Kernel arguments: a tagged list so that one call sets them all and names the kernel on
  * failure. Each kind once: X(constructor and union member, type). */

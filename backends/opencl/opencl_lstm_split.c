@@ -52,22 +52,9 @@ static void cell_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts_
 
 static const ts_lstm_split_kernels kernels = {partial, cell_forward, cell_backward};
 
-int ocl_lstm_split_on(ts_backend *be, int H) {
+int ocl_lstm_split_on(ts_backend *be, int H, const ts_lstm_split_kernels **k) {
+    *k = &kernels;
     cl_device_type type = 0;
     clGetDeviceInfo(ocl_ctx_of(be)->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     return ts_lstm_split_wanted(be, (type & CL_DEVICE_TYPE_CPU) != 0, H);
-}
-
-void ocl_lstm_split_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
-                                     ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
-                                     ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H,
-                                     int has_init) {
-    ts_lstm_split_forward(be, &kernels, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H,
-                          has_init);
-}
-
-void ocl_lstm_split_sequence_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc, ts_tensor dh,
-                                      ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0,
-                                      int T, int B, int H, int has_init) {
-    ts_lstm_split_backward(be, &kernels, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);
 }

@@ -386,16 +386,10 @@ VkResult vk_mem_buffer(vk_ctx *ctx, size_t bytes, int staging, ts_buffer **out, 
 void vk_mem_free(vk_ctx *ctx, ts_buffer *b);
 /* Frees the persistent LSTM kernel's barrier words (vulkan_lstm_persistent.c). */
 void vk_lstm_persistent_release(vk_ctx *ctx);
-/* The split-K sequence path (vulkan_lstm_split.c; backends/lstm_split.h): 1 when it runs this
- * problem (its choice recorded), then the sequence ops' arguments after `be`. */
-int vk_lstm_split_on(ts_backend *be, int H);
-void vk_lstm_split_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
-                                    ts_tensor pre, ts_tensor h0, ts_tensor c0, ts_tensor w_hh,
-                                    ts_tensor b_ih, ts_tensor b_hh, int T, int B, int H,
-                                    int has_init);
-void vk_lstm_split_sequence_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc, ts_tensor dh,
-                                     ts_tensor w_hh, ts_tensor act, ts_tensor c, ts_tensor c0,
-                                     int T, int B, int H, int has_init);
+/* The split-K sequence path (vulkan_lstm_split.c): 1 with its kernels when it runs this
+ * problem, its choice recorded (backends/lstm_sequence.h). */
+struct ts_lstm_split_kernels;
+int vk_lstm_split_on(ts_backend *be, int H, const struct ts_lstm_split_kernels **k);
 /* 1 when the device's extension list names `name` (vulkan_gemm_lowp.c). */
 int vk_has_device_ext(VkPhysicalDevice phys, const char *name);
 /* Releases every block (at destroy, after every buffer is freed). */
