@@ -90,6 +90,12 @@ for be in opencl vulkan; do
 done
 record "step/vulkan/lstm-20M-fused-step" 60 env TUNESCALE_LSTM_PATH=fused-step "$TS" bench step \
   --backend vulkan --model lstm-20M --batch 64 --steps 10 --warmup 3 --json
+# the forward's columns per split (backends/lstm_split.h: 256 by default, 8 splits at H = 2048)
+for ks in 128 512; do
+  record "step/opencl/lstm-100M-split-k$ks" 90 env TUNESCALE_LSTM_PATH=split \
+    TUNESCALE_LSTM_SPLIT_K=$ks "$TS" bench step --backend opencl --model lstm-100M --batch 32 \
+    --steps 10 --warmup 3 --json
+done
 
 echo "== 4. GEMM and peak"
 sizes=(--size 4096x512x128 --size 4096x128x512 --size 4096x1024x256 --size 1024x1024x1024
