@@ -10,6 +10,8 @@
 
 #define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define U(x)  ((uint32_t)(x))
+/* outputs m per invocation of shaders/lstm_split_partial.comp (RM there) */
+#define VK_LSTM_SPLIT_OUTS 4
 
 /* The scratch holding `floats` partials, or NULL with the error recorded. */
 static ts_buffer *partials(ts_backend *be, size_t floats) {
@@ -25,8 +27,9 @@ static void partial(ts_backend *be, ts_tensor x, int ldx, ts_tensor w, int B, in
     } p = {U(x.off), U(w.off), U(B), U(M), U(K), U(pl.ks), U(ldx), U(sm), U(sk)};
     vk_arg args[] = {VK_WHOLE(part), VK_ARG(x.buf, p.xo, (size_t)(B - 1) * ldx + K),
                      VK_ARG(w.buf, p.wo, (size_t)M * K)};
-    uint32_t wg = vk_kernel_wg(vk_ctx_of(be), VK_K_lstm_split_partial);
-    vk_dispatch(be, VK_K_lstm_split_partial, args, NB(args), &p, sizeof p, (U(M) + wg - 1) / wg,
+    uint32_t per_group = vk_kernel_wg(vk_ctx_of(be), VK_K_lstm_split_partial) * VK_LSTM_SPLIT_OUTS;
+    vk_dispatch(be, VK_K_lstm_split_partial, args, NB(args), &p, sizeof p,
+                (U(M) + per_group - 1) / per_group,
                 (U(B) + TS_LSTM_SPLIT_ROWS - 1) / TS_LSTM_SPLIT_ROWS, U(pl.splits));
 }
 
