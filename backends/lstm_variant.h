@@ -52,9 +52,10 @@ ts_lstm_path_mode ts_lstm_path_mode_of(ts_backend *be);
 void ts_lstm_path_record(ts_backend *be, ts_lstm_path_mode path, const char *why, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The first half of a backend's choice: 0 (the reason recorded) when the persistent kernel is
- * not wanted: TUNESCALE_LSTM_PATH=fused-step or split (nothing recorded), or unset where
- * not_by_default names why the backend does not take it on its own (NULL: it does); 1: plan it. */
+/* The first half of a backend's choice: 0 when the persistent kernel is not wanted:
+ * TUNESCALE_LSTM_PATH=fused-step (recorded), =split (ts_lstm_split_wanted records it), or unset
+ * where not_by_default names why the backend does not take it on its own (recorded; NULL: it
+ * does); 1: plan it. */
 int ts_lstm_persistent_wanted(ts_backend *be, const char *not_by_default);
 /* The reason a CPU device does not take the persistent kernel by default. */
 #define TS_LSTM_NOT_ON_CPU                                                                         \
