@@ -22,8 +22,9 @@
 #define TS_LSTM_SPLIT_K   256
 #define TS_LSTM_SPLIT_MAX 16
 /* Batch rows one item of the partial kernel owns: each W_hh element it loads feeds this many
- * FMAs (RB in cl/lstm_split.cl and shaders/lstm_split_partial.comp). */
-#define TS_LSTM_SPLIT_ROWS 4
+ * FMAs, and W_hh (64 MiB at H = 2048, past any L2) is streamed B / this many times per step
+ * (RB in cl/lstm_split.cl and shaders/lstm_split_partial.comp). */
+#define TS_LSTM_SPLIT_ROWS 8
 
 typedef struct {
     int ks, splits; /* columns per split (the last may be shorter), number of splits */

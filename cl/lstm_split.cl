@@ -6,7 +6,7 @@
  * The grid is (M, batch blocks of RB rows, S splits): S times the items of the fused step, each
  * with a loop 1/S as long. Each item sums its k in order, so the result is the same every run.
  */
-#define TS_SPLIT_RB 4 /* TS_LSTM_SPLIT_ROWS in backends/lstm_split.h */
+#define TS_SPLIT_RB 8 /* TS_LSTM_SPLIT_ROWS in backends/lstm_split.h */
 
 __kernel void ts_lstm_split_partial(__global float *part, __global const float *x, ulong xo,
                                     __global const float *w, ulong wo, uint B, uint M, uint K,
@@ -19,7 +19,9 @@ __kernel void ts_lstm_split_partial(__global float *part, __global const float *
     for (uint r = 0; r < TS_SPLIT_RB; r++)
         xr[r] = x + xo + (ulong)min(b0 + r, B - 1) * ldx;
     __global const float *wm = w + wo + (ulong)m * sm;
-    float acc[TS_SPLIT_RB] = {0.0f, 0.0f, 0.0f, 0.0f};
+    float acc[TS_SPLIT_RB];
+    for (uint r = 0; r < TS_SPLIT_RB; r++)
+        acc[r] = 0.0f;
     for (uint k = k0; k < k1; k++) {
         float wv = wm[(ulong)k * sk];
         for (uint r = 0; r < TS_SPLIT_RB; r++)

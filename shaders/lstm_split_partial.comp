@@ -9,7 +9,7 @@ BUF(0, part_) BUF(1, x_) BUF(2, w_)
 layout(push_constant) uniform P {
     uint xo, wo, B, M, K, ks, ldx, sm, sk;
 } p;
-const uint RB = 4u; /* TS_LSTM_SPLIT_ROWS in backends/lstm_split.h */
+const uint RB = 8u; /* TS_LSTM_SPLIT_ROWS in backends/lstm_split.h */
 /* An invocation owns RM outputs m by RB batch rows (VK_LSTM_SPLIT_OUTS): each x element it loads
  * feeds RM FMAs and each w element RB of them, which is what lavapipe pays for (a scalar load
  * per lane, see lstm_step_forward_items.glsl); cl/lstm_split.cl keeps one m per item. */
