@@ -8,6 +8,7 @@
 #define TS_BACKENDS_LSTM_SEQUENCE_H
 
 #include "backends/backend.h"
+#include "backends/lstm_split.h"
 
 /* The signatures of lstm_step_forward and lstm_step_backward (ops.def). */
 typedef void (*ts_lstm_step_forward_fn)(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,
@@ -38,7 +39,10 @@ void ts_lstm_sequence_backward_steps(ts_backend *be, ts_lstm_step_backward_fn st
  *                             state **st);  -- 1: the persistent kernel runs this problem
  *   static void persistent_forward(be, st, &pl, <lstm_sequence_forward's arguments>);
  *   static void persistent_backward(be, st, &pl, <lstm_sequence_backward's arguments>);
- * and otherwise loop over the backend's fused step routines.
+ *   int prefix##_lstm_split_on(ts_backend *be, int H, const ts_lstm_split_kernels **k);
+ *       -- 1 with its kernels: the split-K path (backends/lstm_split.h) runs this problem
+ * (asked only when the persistent kernel is not taken), and otherwise loop over the backend's
+ * fused step routines.
  */
 #define TS_LSTM_SEQUENCE_OPS(prefix, state)                                                        \
     void prefix##_lstm_sequence_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor act,   \
@@ -47,10 +51,14 @@ void ts_lstm_sequence_backward_steps(ts_backend *be, ts_lstm_step_backward_fn st
                                         int has_init) {                                            \
         persistent_plan pl;                                                                        \
         state *st = NULL;                                                                          \
+        const ts_lstm_split_kernels *sk = NULL;                                                    \
         if (T <= 0 || B <= 0 || H <= 0) return;                                                    \
         if (use_persistent(be, T, B, H, &pl, &st))                                                 \
             persistent_forward(be, st, &pl, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H,     \
                                has_init);                                                          \
+        else if (prefix##_lstm_split_on(be, H, &sk))                                               \
+            ts_lstm_split_forward(be, sk, h, c, act, pre, h0, c0, w_hh, b_ih, b_hh, T, B, H,       \
+                                  has_init);                                                       \
         else                                                                                       \
             ts_lstm_sequence_forward_steps(be, prefix##_lstm_step_forward, h, c, act, pre, h0, c0, \
                                            w_hh, b_ih, b_hh, T, B, H, has_init);                   \
@@ -60,9 +68,12 @@ void ts_lstm_sequence_backward_steps(ts_backend *be, ts_lstm_step_backward_fn st
                                          ts_tensor c0, int T, int B, int H, int has_init) {        \
         persistent_plan pl;                                                                        \
         state *st = NULL;                                                                          \
+        const ts_lstm_split_kernels *sk = NULL;                                                    \
         if (T <= 0 || B <= 0 || H <= 0) return;                                                    \
         if (use_persistent(be, T, B, H, &pl, &st))                                                 \
             persistent_backward(be, st, &pl, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);   \
+        else if (prefix##_lstm_split_on(be, H, &sk))                                               \
+            ts_lstm_split_backward(be, sk, dpre, dc, dh, w_hh, act, c, c0, T, B, H, has_init);     \
         else                                                                                       \
             ts_lstm_sequence_backward_steps(be, prefix##_lstm_step_backward, dpre, dc, dh, w_hh,   \
                                             act, c, c0, T, B, H, has_init);                        \

@@ -19,15 +19,18 @@ ts_lstm_path_mode ts_lstm_path_mode_of(ts_backend *be) {
     if (!env || !*env) return TS_LSTM_PATH_AUTO;
     if (!strcmp(env, "persistent")) return TS_LSTM_PATH_PERSISTENT;
     if (!strcmp(env, "fused-step")) return TS_LSTM_PATH_FUSED_STEP;
+    if (!strcmp(env, "split")) return TS_LSTM_PATH_SPLIT;
     ts_backend_fail(be, TS_EUSAGE,
-                    "TUNESCALE_LSTM_PATH='%s' is not persistent or fused-step (unset it to let "
-                    "the backend choose)",
+                    "TUNESCALE_LSTM_PATH='%s' is not persistent, fused-step or split (unset it "
+                    "to let the backend choose)",
                     env);
     return TS_LSTM_PATH_FUSED_STEP;
 }
 
-void ts_lstm_path_record(ts_backend *be, int persistent, const char *why, ...) {
-    be->lstm_path = persistent ? "persistent" : "fused-step";
+void ts_lstm_path_record(ts_backend *be, ts_lstm_path_mode path, const char *why, ...) {
+    be->lstm_path = path == TS_LSTM_PATH_PERSISTENT ? "persistent"
+                    : path == TS_LSTM_PATH_SPLIT    ? "split"
+                                                    : "fused-step";
     va_list ap;
     va_start(ap, why);
     vsnprintf(be->lstm_why, sizeof be->lstm_why, why, ap);
@@ -42,12 +45,13 @@ int ts_lstm_skip_residency(void) {
 int ts_lstm_persistent_wanted(ts_backend *be, const char *not_by_default) {
     ts_lstm_path_mode mode = ts_lstm_path_mode_of(be);
     if (be->error != TS_OK) return 0;
+    if (mode == TS_LSTM_PATH_SPLIT) return 0; /* ts_lstm_split_wanted records it */
     if (mode == TS_LSTM_PATH_FUSED_STEP) {
-        ts_lstm_path_record(be, 0, "off (TUNESCALE_LSTM_PATH=fused-step)");
+        ts_lstm_path_record(be, TS_LSTM_PATH_FUSED_STEP, "off (TUNESCALE_LSTM_PATH=fused-step)");
         return 0;
     }
     if (mode == TS_LSTM_PATH_AUTO && not_by_default) {
-        ts_lstm_path_record(be, 0, "%s", not_by_default);
+        ts_lstm_path_record(be, TS_LSTM_PATH_FUSED_STEP, "%s", not_by_default);
         return 0;
     }
     return 1;
@@ -60,6 +64,22 @@ int ts_lstm_persistent_decide(ts_backend *be, int ok, const char *why) {
                         why);
         return 0;
     }
-    ts_lstm_path_record(be, ok, "%s", why);
+    ts_lstm_path_record(be, ok ? TS_LSTM_PATH_PERSISTENT : TS_LSTM_PATH_FUSED_STEP, "%s", why);
     return ok;
+}
+
+int ts_lstm_split_wanted(ts_backend *be, int device_is_cpu, int H) {
+    ts_lstm_path_mode mode = ts_lstm_path_mode_of(be);
+    if (be->error != TS_OK) return 0;
+    if (mode == TS_LSTM_PATH_SPLIT) {
+        ts_lstm_path_record(be, TS_LSTM_PATH_SPLIT, "forced (TUNESCALE_LSTM_PATH=split)");
+        return 1;
+    }
+    if (mode != TS_LSTM_PATH_AUTO || device_is_cpu || H < TS_LSTM_SPLIT_MIN_H) return 0;
+    /* keep the persistent kernel's refusal: it is why this path runs */
+    char was[sizeof be->lstm_why];
+    snprintf(was, sizeof was, "%s", be->lstm_why);
+    ts_lstm_path_record(be, TS_LSTM_PATH_SPLIT, "H=%d >= %d on a GPU device; persistent: %.200s", H,
+                        TS_LSTM_SPLIT_MIN_H, was);
+    return 1;
 }

@@ -121,9 +121,30 @@ __kernel void ts_lstm_step_forward_items(__global float *h, ulong ho, __global f
                       H, ld, has_prev, (float4)(si, sf, sg, so));
 }
 
+/* The cell backward of item (b, j) (see backends/cpu/cpu_lstm.c) given dh (dhv, the recurrent
+ * sum already added) and dc (dcv; 0 without has_next). Pointers are past their offsets. */
+inline void ts_lstm_step_cell_backward(__global float *dpre, __global float *dc_prev,
+                                       __global const float *act, __global const float *c,
+                                       __global const float *c_prev, uint b, uint j, uint H,
+                                       uint ld, uint has_prev, float dhv, float dcv) {
+    ulong s = (ulong)b * ld + j;
+    __global const float *a4 = act + (ulong)b * 4 * H;
+    __global float *d4 = dpre + (ulong)b * 4 * H;
+    float ig = a4[j], fg = a4[H + j], gg = a4[2 * H + j], og = a4[3 * H + j];
+    float tc = tanh(c[s]);
+    float dct = dcv + dhv * og * (1.0f - tc * tc);
+    float d_o = dhv * tc;
+    float d_i = dct * gg, d_f = dct * (has_prev ? c_prev[s] : 0.0f), d_g = dct * ig;
+    dc_prev[s] = dct * fg;
+    d4[j] = d_i * ig * (1.0f - ig);
+    d4[H + j] = d_f * fg * (1.0f - fg);
+    d4[2 * H + j] = d_g * (1.0f - gg * gg);
+    d4[3 * H + j] = d_o * og * (1.0f - og);
+}
+
 /* dh += dpre_next W_hh (has_next; column j of W_hh, read across items in one row), then the
- * cell backward (see backends/cpu/cpu_lstm.c). dc_prev may alias dc: each item reads its
- * element of dc before writing the same element of dc_prev. */
+ * cell backward. dc_prev may alias dc: each item reads its element of dc before writing the
+ * same element of dc_prev. */
 __kernel void ts_lstm_step_backward(__global float *dpre, ulong dpo, __global float *dc_prev,
                                     ulong dcpo, __global float *dh, ulong dho,
                                     __global const float *dc, ulong dco,
@@ -146,16 +167,50 @@ __kernel void ts_lstm_step_backward(__global float *dpre, ulong dpo, __global fl
         dh[dho + s] = dhv;
         dcv = dc[dco + s];
     }
-    __global const float *a4 = act + ao + (ulong)b * 4 * H;
-    __global float *d4 = dpre + dpo + (ulong)b * 4 * H;
-    float ig = a4[j], fg = a4[H + j], gg = a4[2 * H + j], og = a4[3 * H + j];
-    float tc = tanh(c[co + s]);
-    float dct = dcv + dhv * og * (1.0f - tc * tc);
-    float d_o = dhv * tc;
-    float d_i = dct * gg, d_f = dct * (has_prev ? c_prev[cpo + s] : 0.0f), d_g = dct * ig;
-    dc_prev[dcpo + s] = dct * fg;
-    d4[j] = d_i * ig * (1.0f - ig);
-    d4[H + j] = d_f * fg * (1.0f - fg);
-    d4[2 * H + j] = d_g * (1.0f - gg * gg);
-    d4[3 * H + j] = d_o * og * (1.0f - og);
+    ts_lstm_step_cell_backward(dpre + dpo, dc_prev + dcpo, act + ao, c + co, c_prev + cpo, b, j, H,
+                               ld, has_prev, dhv, dcv);
+}
+
+/* ---- the cells of the split-K path (backends/lstm_split.h; partials: cl/lstm_split.cl) -----
+ * The recurrent sums come from the S partial products part[s][b][*] (4H wide forward, H wide
+ * backward; row stride H for the states), added in split order. */
+
+__kernel void ts_lstm_split_forward(__global float *h, ulong ho, __global float *c, ulong co,
+                                    __global float *act, ulong ao, __global const float *pre,
+                                    ulong po, __global const float *c_prev, ulong cpo,
+                                    __global const float *bi, ulong bio, __global const float *bh,
+                                    ulong bho, __global const float *part, uint B, uint H,
+                                    uint has_prev, uint S) {
+    uint j = get_global_id(0), b = get_global_id(1);
+    if (j >= H || b >= B) return;
+    float4 r = (float4)(0.0f);
+    for (uint s = 0; has_prev && s < S; s++) {
+        __global const float *p4 = part + ((ulong)s * B + b) * 4 * H;
+        r += (float4)(p4[j], p4[H + j], p4[2 * H + j], p4[3 * H + j]);
+    }
+    ts_lstm_step_cell(h + ho, c + co, act + ao, pre + po, c_prev + cpo, bi + bio, bh + bho, b, j,
+                      H, H, has_prev, r);
+}
+
+__kernel void ts_lstm_split_backward(__global float *dpre, ulong dpo, __global float *dc_prev,
+                                     ulong dcpo, __global float *dh, ulong dho,
+                                     __global const float *dc, ulong dco,
+                                     __global const float *act, ulong ao, __global const float *c,
+                                     ulong co, __global const float *c_prev, ulong cpo,
+                                     __global const float *part, uint B, uint H, uint has_prev,
+                                     uint has_next, uint S) {
+    uint j = get_global_id(0), b = get_global_id(1);
+    if (j >= H || b >= B) return;
+    ulong s = (ulong)b * H + j;
+    float dhv = dh[dho + s], dcv = 0.0f;
+    if (has_next) {
+        float acc = 0.0f;
+        for (uint q = 0; q < S; q++)
+            acc += part[((ulong)q * B + b) * H + j];
+        dhv += acc;
+        dh[dho + s] = dhv;
+        dcv = dc[dco + s];
+    }
+    ts_lstm_step_cell_backward(dpre + dpo, dc_prev + dcpo, act + ao, c + co, c_prev + cpo, b, j, H,
+                               H, has_prev, dhv, dcv);
 }

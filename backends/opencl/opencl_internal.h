@@ -30,7 +30,9 @@ struct ts_buffer {
     X(bias)                                                                                        \
     X(embedding)                                                                                   \
     X(layernorm)                                                                                   \
-    X(attention) X(lstm) X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step) X(fused)
+    X(attention)                                                                                   \
+    X(lstm)                                                                                        \
+    X(loss) X(reduce) X(optim) X(peak) X(attention_flash) X(lstm_step) X(fused) X(lstm_split)
 typedef enum {
 #define OCL_PROGRAM_ID(p) OCL_P_##p,
     OCL_PROGRAMS(OCL_PROGRAM_ID)
@@ -62,6 +64,9 @@ typedef enum {
     X(lstm_step_forward, lstm_step)                                                                \
     X(lstm_step_forward_items, lstm_step)                                                          \
     X(lstm_step_backward, lstm_step)                                                               \
+    X(lstm_split_forward, lstm_step)                                                               \
+    X(lstm_split_backward, lstm_step)                                                              \
+    X(lstm_split_partial, lstm_split)                                                              \
     X(crossentropy_forward, loss)                                                                  \
     X(crossentropy_backward, loss)                                                                 \
     X(reduce_partial, reduce)                                                                      \
@@ -197,6 +202,10 @@ cl_program ocl_build_variant(ts_backend *be, const char *name, const char *extra
 void ocl_gemm_release(ocl_ctx *ctx);
 /* Releases the persistent LSTM kernel's program and buffers (opencl_lstm_persistent.c). */
 void ocl_lstm_persistent_release(ocl_ctx *ctx);
+/* The split-K sequence path (opencl_lstm_split.c): 1 with its kernels when it runs this
+ * problem, its choice recorded (backends/lstm_sequence.h). */
+struct ts_lstm_split_kernels;
+int ocl_lstm_split_on(ts_backend *be, int H, const struct ts_lstm_split_kernels **k);
 
 /* Kernel arguments: a tagged list so that one call sets them all and names the kernel on
  * failure. Each kind once: X(constructor and union member, type). */
@@ -241,6 +250,10 @@ void ocl_launch(ts_backend *be, ocl_kernel_id id, int dims, const size_t *global
  * it in errors and is its profiling family. */
 void ocl_enqueue_kernel(ts_backend *be, cl_kernel k, const char *name, int dims,
                         const size_t *global, const size_t *local, int nargs, const ocl_arg *args);
+
+/* One item per (hidden unit, batch row) over H x B, in the fused step's work-group shape. */
+void ocl_lstm_launch_units(ts_backend *be, ocl_kernel_id id, int B, int H, int nargs,
+                           const ocl_arg *args);
 
 /* ---- profiling (opencl_timing.c) --------------------------------------------------------- */
 

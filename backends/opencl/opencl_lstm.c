@@ -19,8 +19,8 @@ static int lstm_step_fits(ts_backend *be, const char *op, int B, int H, int ld_s
     return 0;
 }
 
-static void launch_units(ts_backend *be, ocl_kernel_id id, int B, int H, int nargs,
-                         const ocl_arg *args) {
+void ocl_lstm_launch_units(ts_backend *be, ocl_kernel_id id, int B, int H, int nargs,
+                           const ocl_arg *args) {
     size_t global[2] = {(size_t)H, (size_t)B};
     size_t local[2] = {H >= 64 ? 64 : 16, H >= 64 ? 1 : 4};
     ocl_launch(be, id, 2, global, local, nargs, args);
@@ -51,7 +51,7 @@ void ocl_lstm_step_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor a
     cl_device_type type = 0;
     clGetDeviceInfo(ocl_ctx_of(be)->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     if (!ts_lstm_step_tiled((type & CL_DEVICE_TYPE_CPU) != 0)) { /* its args end before UT */
-        launch_units(be, OCL_K_lstm_step_forward_items, B, H, NARGS(args) - 1, args);
+        ocl_lstm_launch_units(be, OCL_K_lstm_step_forward_items, B, H, NARGS(args) - 1, args);
         return;
     }
     /* a work-group: OCL_LSTM_WG / bt hidden units by bt batch rows (cl/lstm_step.cl) */
@@ -82,5 +82,5 @@ void ocl_lstm_step_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, t
                       ocl_u32((cl_uint)ld_state),
                       ocl_u32(has_prev ? 1u : 0u),
                       ocl_u32(has_next ? 1u : 0u)};
-    launch_units(be, OCL_K_lstm_step_backward, B, H, NARGS(args), args);
+    ocl_lstm_launch_units(be, OCL_K_lstm_step_backward, B, H, NARGS(args), args);
 }

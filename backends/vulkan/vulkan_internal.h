@@ -66,6 +66,9 @@ struct ts_buffer {
     X(lstm_step_backward_items4, lstm_step_backward_items4, 9, VK_LSTM_ITEMS_WG, lstm)             \
     X(lstm_persistent_forward, lstm_persistent_forward, 10, VK_WG, lstm)                           \
     X(lstm_persistent_backward, lstm_persistent_backward, 8, VK_WG, lstm)                          \
+    X(lstm_split_partial, lstm_split_partial, 3, VK_WG, lstm)                                      \
+    X(lstm_split_forward, lstm_split_forward, 9, VK_LSTM_ITEMS_WG, lstm)                           \
+    X(lstm_split_backward, lstm_split_backward, 9, VK_LSTM_ITEMS_WG, lstm)                         \
     X(crossentropy_forward, crossentropy_forward, 5, VK_ROW_WG, crossentropy)                      \
     X(crossentropy_backward, crossentropy_backward, 4, VK_WG, crossentropy)                        \
     X(reduce_partial, reduce_partial, 2, VK_RED_WG, reduce)                                        \
@@ -143,6 +146,11 @@ typedef enum {
 /* the CPU-device forms of the fused LSTM step (shaders/lstm_step_*_items*.comp): one SIMD
  * group of lavapipe's 8 lanes, so a small batch still gives the threads several groups */
 #define VK_LSTM_ITEMS_WG 8
+/* ... where an invocation owns a block of units by VK_LSTM_ITEMS_ROWS batch rows (RU, RB in
+ * shaders/lstm_step_*_items*.glsl; the split path's cells too) */
+#define VK_LSTM_ITEMS_ROWS 4
+#define VK_LSTM_FWD_UNITS  2
+#define VK_LSTM_BWD_UNITS  4
 /* gemm_direct4.comp's block: RM rows x RN4 groups of 4 columns per invocation */
 #define VK_GEMM_DIRECT4_RM  8
 #define VK_GEMM_DIRECT4_RN4 2
@@ -378,6 +386,10 @@ VkResult vk_mem_buffer(vk_ctx *ctx, size_t bytes, int staging, ts_buffer **out, 
 void vk_mem_free(vk_ctx *ctx, ts_buffer *b);
 /* Frees the persistent LSTM kernel's barrier words (vulkan_lstm_persistent.c). */
 void vk_lstm_persistent_release(vk_ctx *ctx);
+/* The split-K sequence path (vulkan_lstm_split.c): 1 with its kernels when it runs this
+ * problem, its choice recorded (backends/lstm_sequence.h). */
+struct ts_lstm_split_kernels;
+int vk_lstm_split_on(ts_backend *be, int H, const struct ts_lstm_split_kernels **k);
 /* 1 when the device's extension list names `name` (vulkan_gemm_lowp.c). */
 int vk_has_device_ext(VkPhysicalDevice phys, const char *name);
 /* Releases every block (at destroy, after every buffer is freed). */
@@ -456,6 +468,10 @@ uint32_t vk_kernel_wg(const vk_ctx *ctx, vk_kernel_id id);
  * when over the device's group-count limit). */
 void vk_dispatch_items(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
                        const void *push, size_t push_bytes, size_t items);
+/* The *_items LSTM shaders' grid: blocks of `units` hidden units by VK_LSTM_ITEMS_ROWS batch
+ * rows per invocation (vulkan_lstm.c). */
+void vk_lstm_dispatch_items(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
+                            const void *push, size_t push_bytes, int B, int H, uint32_t units);
 
 typedef struct {
     const char *name;

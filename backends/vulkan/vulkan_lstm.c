@@ -11,11 +11,6 @@
 
 #define NB(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define U(x)  ((uint32_t)(x))
-/* The CPU-device forms (shaders/lstm_step_*_items*.glsl): an invocation owns a block of units
- * by VK_LSTM_ITEMS_ROWS batch rows (RU, RB there). */
-#define VK_LSTM_ITEMS_ROWS 4
-#define VK_LSTM_FWD_UNITS  2
-#define VK_LSTM_BWD_UNITS  4
 
 static int lstm_step_tiled(ts_backend *be) {
     return ts_lstm_step_tiled(vk_ctx_of(be)->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU);
@@ -27,8 +22,8 @@ static int all_mult4(const uint32_t *v, int n) {
     return 1;
 }
 
-static void dispatch_items(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
-                           const void *push, size_t push_bytes, int B, int H, uint32_t units) {
+void vk_lstm_dispatch_items(ts_backend *be, vk_kernel_id id, const vk_arg *args, int nargs,
+                            const void *push, size_t push_bytes, int B, int H, uint32_t units) {
     uint32_t per_group = U(vk_kernel_wg(vk_ctx_of(be), id)) * units;
     vk_dispatch(be, id, args, nargs, push, push_bytes, (U(H) + per_group - 1) / per_group,
                 (U(B) + VK_LSTM_ITEMS_ROWS - 1) / VK_LSTM_ITEMS_ROWS, 1);
@@ -63,7 +58,7 @@ void vk_lstm_step_forward(ts_backend *be, ts_tensor h, ts_tensor c, ts_tensor ac
         uint32_t at[] = {p.H, p.ld, p.hpo, p.wo};
         vk_kernel_id id =
             all_mult4(at, NB(at)) ? VK_K_lstm_step_forward_items4 : VK_K_lstm_step_forward_items;
-        dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H, VK_LSTM_FWD_UNITS);
+        vk_lstm_dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H, VK_LSTM_FWD_UNITS);
         return;
     }
     vk_dispatch(be, VK_K_lstm_step_forward, args, NB(args), &p, sizeof p, (U(H) + p.UT - 1) / p.UT,
@@ -92,9 +87,9 @@ void vk_lstm_step_backward(ts_backend *be, ts_tensor dpre, ts_tensor dc_prev, ts
         uint32_t at[] = {p.H, p.dno, p.wo}; /* as in the forward */
         vk_kernel_id id =
             all_mult4(at, NB(at)) ? VK_K_lstm_step_backward_items4 : VK_K_lstm_step_backward_items;
-        dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H,
-                       id == VK_K_lstm_step_backward_items4 ? 2 * VK_LSTM_BWD_UNITS
-                                                            : VK_LSTM_BWD_UNITS);
+        vk_lstm_dispatch_items(be, id, args, NB(args), &p, sizeof p, B, H,
+                               id == VK_K_lstm_step_backward_items4 ? 2 * VK_LSTM_BWD_UNITS
+                                                                    : VK_LSTM_BWD_UNITS);
         return;
     }
     vk_dispatch_items(be, VK_K_lstm_step_backward, args, NB(args), &p, sizeof p, (size_t)B * H);

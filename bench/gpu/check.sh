@@ -77,6 +77,26 @@ for model in lstm-1M lstm-20M; do
     --backend vulkan --model "$model" --batch 64 --steps 10 --warmup 3 --json
 done
 
+# Issue 20 item 2, split-K (TUNESCALE_LSTM_PATH=split) beside the other paths at the sizes it
+# is for: H = 1024 (lstm-20M) and 2048 (lstm-100M, where W_hh is 64 MiB). Vulkan's default
+# there is already split (a GPU, H >= 1024, persistent not taken): its fused-step is forced.
+for be in opencl vulkan; do
+  record "step/$be/lstm-20M-split" 60 env TUNESCALE_LSTM_PATH=split "$TS" bench step \
+    --backend $be --model lstm-20M --batch 64 --steps 10 --warmup 3 --json
+  for path in split fused-step; do
+    record "step/$be/lstm-100M-$path" 90 env TUNESCALE_LSTM_PATH=$path "$TS" bench step \
+      --backend $be --model lstm-100M --batch 32 --steps 10 --warmup 3 --json
+  done
+done
+record "step/vulkan/lstm-20M-fused-step" 60 env TUNESCALE_LSTM_PATH=fused-step "$TS" bench step \
+  --backend vulkan --model lstm-20M --batch 64 --steps 10 --warmup 3 --json
+# the forward's columns per split (backends/lstm_split.h: 256 by default, 8 splits at H = 2048)
+for ks in 128 512; do
+  record "step/opencl/lstm-100M-split-k$ks" 90 env TUNESCALE_LSTM_PATH=split \
+    TUNESCALE_LSTM_SPLIT_K=$ks "$TS" bench step --backend opencl --model lstm-100M --batch 32 \
+    --steps 10 --warmup 3 --json
+done
+
 echo "== 4. GEMM and peak"
 sizes=(--size 4096x512x128 --size 4096x128x512 --size 4096x1024x256 --size 1024x1024x1024
   --size 16384x2048x512 --size 16384x512x2048 --size 4096x4096x4096)

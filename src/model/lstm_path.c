@@ -2,9 +2,10 @@
  * lstm_path.c — which recurrent path an LSTM step ran, for `bench step` to report.
  *
  * The sequence ops (ops.def: lstm_sequence_forward/backward) record on the backend the path
- * they took: "fused-step" (one lstm_step launch per time step; the cpu's only form) or
- * "persistent" (one launch per layer and direction, a device-wide barrier between steps), and
- * why (backends/lstm_variant.h says when a backend may take the persistent kernel).
+ * they took: "fused-step" (one lstm_step launch per time step; the cpu's only form),
+ * "persistent" (one launch per layer and direction, a device-wide barrier between steps) or
+ * "split" (split-K: a partial-product and a cell launch per time step), and why
+ * (backends/lstm_variant.h says when a backend takes which).
  */
 #include "model/model.h"
 

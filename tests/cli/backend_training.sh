@@ -2,7 +2,8 @@
 # backend_training.sh — whole training runs on every GPU-API backend against the CPU backend:
 # 50 steps of small Transformer and LSTM models with dropout 0.1 from the same seed agree per
 # step within 1e-3 (the Transformer also with every product forced onto the tiled SGEMM and its
-# epilogues, TUNESCALE_GEMM=tiled; the LSTM also with the persistent kernel forced, on OpenCL);
+# epilogues, TUNESCALE_GEMM=tiled; the LSTM also with the persistent kernel forced, on OpenCL;
+# a two-layer LSTM, dropout between the layers, with the split-K path forced, on both);
 # OpenCL's second run compiles nothing (program cache); a model past
 # --mem-limit exits 3 with an out-of-memory line naming the size asked and the limit; with the
 # per-buffer cap lowered (TUNESCALE_MAX_BUFFER_BYTES, and vulkan's binding span) the
@@ -15,14 +16,18 @@ export TUNESCALE_CACHE_DIR=$tmp/cache
 skip=0
 
 "$TS" data prepare --input "$SRC/bench/data" --out "$tmp/data" --max-chars 300k -q
+# lstm2: lstm-small's width in two layers (dropout between them), for the split-K row
+printf '{"family": "lstm", "name": "lstm2", "vocab_size": 100, "d_model": 64, "n_layers": 2}\n' \
+  >"$tmp/lstm2.json"
 run() { # backend model out-name [extra args]
   local be=$1 model=$2 name=$3
   shift 3
+  [ "$model" = lstm2 ] && model=$tmp/lstm2.json
   "$TS" train --backend "$be" --model "$model" --data "$tmp/data" --steps 50 --seq-len 32 \
     --batch 4 --dropout 0.1 --lr 1e-3 --seed 11 --no-eval -q --out "$tmp/$name" \
     --losses "$tmp/$name.txt" "$@"
 }
-for model in transformer-small lstm-small; do
+for model in transformer-small lstm-small lstm2; do
   run cpu $model cpu-$model --threads 2
 done
 
@@ -63,15 +68,18 @@ for be in opencl vulkan; do
   # transformer-small:tiled puts every product on our tiled SGEMM (TUNESCALE_GEMM=tiled), with
   # the biases, GELU and dropout after ff.0 and the output layer's bias in its epilogue
   # (backends/gemm_epilogue.h); lstm-small:persistent forces the persistent LSTM kernel
-  # (TUNESCALE_LSTM_PATH; opencl only: lavapipe refuses it)
-  runs="transformer-small lstm-small transformer-small:tiled"
+  # (TUNESCALE_LSTM_PATH; opencl only: lavapipe refuses it); lstm2:split the split-K path,
+  # 16 columns per split (4 splits forward, 16 backward: backends/lstm_split.h)
+  runs="transformer-small lstm-small transformer-small:tiled lstm2:split"
   [ $be = opencl ] && runs="$runs lstm-small:persistent"
   for item in $runs; do
     model=${item%%:*}; how=${item#*:}; [ "$how" = "$item" ] && how=
     gemm=; lstm_path=
     [ "$how" = tiled ] && gemm=tiled
     [ "$how" = persistent ] && lstm_path=persistent
-    if ! TUNESCALE_GEMM=$gemm TUNESCALE_LSTM_PATH=$lstm_path run $be $model $be-$model$how \
+    [ "$how" = split ] && lstm_path=split
+    if ! TUNESCALE_GEMM=$gemm TUNESCALE_LSTM_PATH=$lstm_path TUNESCALE_LSTM_SPLIT_K=16 \
+        run $be $model $be-$model$how \
         2>"$tmp/err"; then
       bad "$be $model ${how:+($how) }training failed: $(cat "$tmp/err")"
       continue

@@ -26,6 +26,10 @@ declare -A have=()
 
 # lstm-1M with the persistent LSTM kernel forced (TUNESCALE_LSTM_PATH=persistent), opencl
 persistent_budget=41
+# lstm-1M with the split-K path forced (TUNESCALE_LSTM_PATH=split), both: a partial product and
+# a cell per time step and direction, none for the first step forward (no previous state) nor
+# after the last backward: 2 * (2T - 1) * L = 2044 at T = 256, L = 2, plus the 33 other launches
+split_budget=2077
 
 counts() { # backend model [extra args] -> "ops dispatches host_waits submissions lstm_path"
   "$TS" bench step --backend "$1" --model "$2" --batch 2 --steps 2 --warmup 1 --json "${@:3}" \
@@ -73,6 +77,11 @@ for model in transformer-1M lstm-1M; do
           ok "$be $model persistent: $pdisp dispatches (budget $persistent_budget), $pops ops" ||
           bad "$be $model persistent: path $ppath, $pdisp dispatches (budget $persistent_budget), $pops ops (cpu $cpu_ops): $(cat "$tmp/err")"
       fi
+      read -r sops sdisp swaits ssubs spath <<<"$(TUNESCALE_LSTM_PATH=split counts $be "$model")"
+      [[ $spath == split && $sops == "$cpu_ops" ]] &&
+        python3 -c "import sys; sys.exit(not (float('$sdisp') <= $split_budget))" &&
+        ok "$be $model split: $sdisp dispatches (budget $split_budget), $sops ops" ||
+        bad "$be $model split: path $spath, $sdisp dispatches (budget $split_budget), $sops ops (cpu $cpu_ops): $(cat "$tmp/err")"
     fi
     read -r max_disp max_waits max_subs <<<"${budget[$be $model]}"
     [[ $ops == "$cpu_ops" ]] && ok "$be $model: the cpu's $ops ops" ||

@@ -630,6 +630,37 @@ static void test_lstm_step(void) {
     far_pad = pad0;
 }
 
+/* The tensors of one sequence op case: states in [-1, 1], pre in [-3, 3], W_hh in
+ * +-1/sqrt(H); dpre, dc, dh only after lstm_seq_backward. */
+typedef struct {
+    ptensor *h, *c, *act, *pre, *h0, *c0, *w, *bi, *bh, *dpre, *dc, *dh;
+} lstm_seq;
+
+/* Random inputs, then lstm_sequence_forward on both backends. */
+static lstm_seq lstm_seq_forward(int Tn, int B, int H, int init) {
+    size_t state = (size_t)B * H, seq = (size_t)Tn * state, gates = 4 * seq;
+    float wr = 1.0f / sqrtf((float)H);
+    lstm_seq a = {0};
+    a.h = pt_rand(seq, -1, 1), a.c = pt_rand(seq, -1, 1);
+    a.act = pt_rand(gates, -1, 1), a.pre = pt_rand(gates, -3, 3);
+    a.h0 = pt_rand(state, -1, 1), a.c0 = pt_rand(state, -1, 1);
+    a.w = pt_rand((size_t)4 * H * H, -wr, wr), a.bi = pt_rand((size_t)4 * H, -1, 1);
+    a.bh = pt_rand((size_t)4 * H, -1, 1);
+    ON_BOTH(lstm_sequence_forward, T(a.h), T(a.c), T(a.act), T(a.pre), T(a.h0), T(a.c0), T(a.w),
+            T(a.bi), T(a.bh), Tn, B, H, init);
+    return a;
+}
+
+/* lstm_sequence_backward on both backends over the saved activations of a's forward; the
+ * gradients' tensors are returned in a. */
+static lstm_seq lstm_seq_backward(lstm_seq a, int Tn, int B, int H, int init) {
+    size_t state = (size_t)B * H, seq = (size_t)Tn * state;
+    a.dpre = pt_rand(4 * seq, -1, 1), a.dh = pt_rand(seq, -1, 1), a.dc = pt_rand(state, -1, 1);
+    ON_BOTH(lstm_sequence_backward, T(a.dpre), T(a.dc), T(a.dh), T(a.w), T(a.act), T(a.c), T(a.c0),
+            Tn, B, H, init);
+    return a;
+}
+
 /* The sequence ops (lstm_sequence_forward/backward): all T steps of a layer, with and without
  * an initial state, on each path (backends/lstm_variant.h): the fused steps, and the persistent
  * kernel forced (on OpenCL: with the device's group count, one group, and W_hh read from global
@@ -651,37 +682,73 @@ static void test_lstm_sequence(void) {
         if (paths[v][2]) setenv("TUNESCALE_LSTM_W", paths[v][2], 1);
         for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
             int Tn = shapes[k][0], B = shapes[k][1], H = shapes[k][2], init = shapes[k][3];
-            size_t state = (size_t)B * H, seq = (size_t)Tn * state, gates = 4 * seq;
-            float wr = 1.0f / sqrtf((float)H);
             snprintf(shape, sizeof shape, "T=%d B=%d H=%d init=%d %s%s%s%s%s", Tn, B, H, init,
                      paths[v][0], paths[v][1] ? " groups=" : "", paths[v][1] ? paths[v][1] : "",
                      paths[v][2] ? " w=" : "", paths[v][2] ? paths[v][2] : "");
-            ptensor *h = pt_rand(seq, -1, 1), *c = pt_rand(seq, -1, 1);
-            ptensor *act = pt_rand(gates, -1, 1), *pre = pt_rand(gates, -3, 3);
-            ptensor *h0 = pt_rand(state, -1, 1), *c0 = pt_rand(state, -1, 1);
-            ptensor *w = pt_rand((size_t)4 * H * H, -wr, wr), *bi = pt_rand((size_t)4 * H, -1, 1);
-            ptensor *bh = pt_rand((size_t)4 * H, -1, 1);
-            ON_BOTH(lstm_sequence_forward, T(h), T(c), T(act), T(pre), T(h0), T(c0), T(w), T(bi),
-                    T(bh), Tn, B, H, init);
-            finish("lstm_sequence_forward", shape, TOL_DEFAULT, OUTS(h, c, act, pre));
-
-            h = pt_rand(seq, -1, 1), c = pt_rand(seq, -1, 1);
-            act = pt_rand(gates, -1, 1), pre = pt_rand(gates, -3, 3);
-            h0 = pt_rand(state, -1, 1), c0 = pt_rand(state, -1, 1);
-            w = pt_rand((size_t)4 * H * H, -wr, wr), bi = pt_rand((size_t)4 * H, -1, 1);
-            bh = pt_rand((size_t)4 * H, -1, 1);
-            ON_BOTH(lstm_sequence_forward, T(h), T(c), T(act), T(pre), T(h0), T(c0), T(w), T(bi),
-                    T(bh), Tn, B, H, init);
-            ptensor *dpre = pt_rand(gates, -1, 1), *dh = pt_rand(seq, -1, 1);
-            ptensor *dc = pt_rand(state, -1, 1);
-            ON_BOTH(lstm_sequence_backward, T(dpre), T(dc), T(dh), T(w), T(act), T(c), T(c0), Tn, B,
-                    H, init);
-            finish("lstm_sequence_backward", shape, TOL_DEFAULT, OUTS(dpre, dc, dh));
+            lstm_seq a = lstm_seq_forward(Tn, B, H, init);
+            finish("lstm_sequence_forward", shape, TOL_DEFAULT, OUTS(a.h, a.c, a.act, a.pre));
+            a = lstm_seq_backward(lstm_seq_forward(Tn, B, H, init), Tn, B, H, init);
+            finish("lstm_sequence_backward", shape, TOL_DEFAULT, OUTS(a.dpre, a.dc, a.dh));
         }
         unsetenv("TUNESCALE_LSTM_PATH");
         unsetenv("TUNESCALE_LSTM_GROUPS");
         unsetenv("TUNESCALE_LSTM_W");
     }
+}
+
+/* The split-K path (backends/lstm_split.h) forced, forward and backward, against the cpu:
+ * odd B and H (B = 9: two blocks of batch rows in the partial kernel), with and without an
+ * initial state, and TUNESCALE_LSTM_SPLIT_K (columns per split) small enough that several
+ * splits run, the last one ragged (H = 33 by 8: 5 forward splits, 15 backward; H = 521 by 256:
+ * 3 forward, 16 backward). The path recorded and the
+ * launches (a partial and a cell per step, no partial without a previous state) must be the
+ * split's, so a silent fallback to the fused steps fails. */
+static void split_case_check(const char *what, unsigned long took, unsigned long want) {
+    const char *path = be_pair[DUT]->lstm_path;
+    if (case_error[0]) return;
+    if (!path || strcmp(path, "split"))
+        snprintf(case_error, sizeof case_error, "%s ran path %s, not split", what,
+                 path ? path : "(none)");
+    else if (took != want)
+        snprintf(case_error, sizeof case_error, "%s took %lu launches, expected %lu", what, took,
+                 want);
+}
+
+static void test_lstm_split(void) {
+    static const int shapes[][5] = {/* T, B, H, has_init, TUNESCALE_LSTM_SPLIT_K (0: unset) */
+                                    {1, 1, 1, 0, 0},
+                                    {5, 3, 17, 1, 0},
+                                    {4, 9, 33, 0, 8},
+                                    {3, 3, 521, 1, 0}};
+    if (strcmp(dut_name, "opencl") && strcmp(dut_name, "vulkan")) return;
+    setenv("TUNESCALE_LSTM_PATH", "split", 1);
+    char shape[128];
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        int Tn = shapes[k][0], B = shapes[k][1], H = shapes[k][2], init = shapes[k][3];
+        /* W_hh is bound whole, as on the fused steps: past test_far_views' 1 MiB span it is an
+         * error by design (lavapipe's real span is 128 MiB, H = 2896) */
+        const char *span = getenv("TUNESCALE_VK_MAX_RANGE");
+        if (span && (size_t)16 * H * H > (size_t)atoll(span)) continue;
+        if (shapes[k][4]) {
+            char ks[16];
+            snprintf(ks, sizeof ks, "%d", shapes[k][4]);
+            setenv("TUNESCALE_LSTM_SPLIT_K", ks, 1);
+        }
+        snprintf(shape, sizeof shape, "T=%d B=%d H=%d init=%d split k=%d", Tn, B, H, init,
+                 shapes[k][4] ? shapes[k][4] : 256);
+        unsigned long before = be_pair[DUT]->dispatches;
+        lstm_seq a = lstm_seq_forward(Tn, B, H, init);
+        split_case_check("forward", be_pair[DUT]->dispatches - before,
+                         2 * (unsigned long)Tn - (init ? 0 : 1));
+        finish("lstm_sequence_forward", shape, TOL_DEFAULT, OUTS(a.h, a.c, a.act, a.pre));
+        a = lstm_seq_forward(Tn, B, H, init);
+        before = be_pair[DUT]->dispatches;
+        a = lstm_seq_backward(a, Tn, B, H, init);
+        split_case_check("backward", be_pair[DUT]->dispatches - before, 2 * (unsigned long)Tn - 1);
+        finish("lstm_sequence_backward", shape, TOL_DEFAULT, OUTS(a.dpre, a.dc, a.dh));
+        unsetenv("TUNESCALE_LSTM_SPLIT_K");
+    }
+    unsetenv("TUNESCALE_LSTM_PATH");
 }
 
 /* Forced persistent where it must be refused: the op records an error naming the reason
@@ -1179,6 +1246,7 @@ static void run_cases(void) {
     test_lstm_step();
     test_lstm_sequence();
     test_lstm_persistent_refusals();
+    test_lstm_split();
     test_loss();
     test_fused();
     test_fused_qkv();
