@@ -312,7 +312,7 @@ static int gemm_bench(int argc, char **argv) {
     const char *builtin = !strcmp(backend, "opencl") ? "clblast" : "builtin";
     int clb_tuned = 0;
     for (int c = 0; plan && c < TS_GEMM_CLASSES; c++)
-        clb_tuned |= plan->cls[c].kernel == TS_GEMM_BUILTIN && plan->cls[c].clb > 0;
+        clb_tuned |= plan->cls[c].kernel == TS_GEMM_BUILTIN && plan->cls[c].variant > 0;
     if (plan && !json)
         printf("bench gemm: %s plan %s%s (tunescale tune --backend %s)\n", backend,
                plan->tuned ? "tuned" : "untuned: defaults from device facts",
@@ -356,7 +356,7 @@ static int gemm_bench(int argc, char **argv) {
         ts_gemm_choice chosen = ts_gemm_pick(plan, s->M, s->N, s->K, s->batch);
         /* CLBlast under the class's tuned parameters, if it has any */
         ts_gemm_choice in = {TS_GEMM_BUILTIN, 0, 1,
-                             chosen.kernel == TS_GEMM_BUILTIN ? chosen.clb : 0};
+                             chosen.kernel == TS_GEMM_BUILTIN ? chosen.variant : 0};
         char kname[32], oname[32];
         ts_gemm_choice_name(&chosen, kname, sizeof kname);
         ts_gemm_choice_name(&plan->ours[cls], oname, sizeof oname);

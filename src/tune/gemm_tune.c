@@ -82,8 +82,8 @@ double ts_gemm_flops(const ts_gemm_shape *s) {
 }
 
 void ts_gemm_choice_name(const ts_gemm_choice *c, char *out, size_t cap) {
-    if (c->kernel != TS_GEMM_TILED && c->clb > 0)
-        snprintf(out, cap, "builtin c%d", c->clb);
+    if (c->kernel != TS_GEMM_TILED && c->variant > 0)
+        snprintf(out, cap, "builtin v%d", c->variant);
     else if (c->kernel != TS_GEMM_TILED)
         snprintf(out, cap, "builtin");
     else if (c->split_k > 1)
@@ -159,7 +159,7 @@ static int probe_ok(ts_backend *be, const ts_gemm_shape *s, const operands *o,
 static double time_on(ts_backend *be, const ts_gemm_shape *s, const operands *o,
                       const ts_gemm_choice *c, int reps) {
     ts_gemm_plan *plan = c ? ts_gemm_plan_of(be) : NULL;
-    int was = plan ? plan->forced : 0, trial = c && c->kernel == TS_GEMM_BUILTIN && c->clb > 0;
+    int was = plan ? plan->forced : 0, trial = c && c->kernel == TS_GEMM_BUILTIN && c->variant > 0;
     ts_gemm_choice keep = plan ? plan->force : (ts_gemm_choice){0, 0, 1, 0};
     if (plan) {
         plan->forced = 1;
@@ -224,7 +224,7 @@ static int candidates(ts_gemm_class cls, unsigned clb_sets, ts_gemm_choice *out)
 /* What a trial builds: the built-in kernel with its own parameters, with a CLBlast set, or one
  * of our tiles (a first trial of each compiles; the next of its kind costs about the same). */
 static int family(const ts_gemm_choice *c) {
-    return c->kernel == TS_GEMM_TILED ? 2 : c->clb > 0 ? 1 : 0;
+    return c->kernel == TS_GEMM_TILED ? 2 : c->variant > 0 ? 1 : 0;
 }
 
 /* The candidate with the least total time among those timed on all `need` shapes, leaving out
@@ -242,7 +242,7 @@ static int fastest(const ts_gemm_choice *cand, int n, const double *total, const
 
 static int same_choice(const ts_gemm_choice *a, const ts_gemm_choice *b) {
     if (a->kernel != b->kernel) return 0;
-    if (a->kernel == TS_GEMM_BUILTIN) return a->clb == b->clb;
+    if (a->kernel == TS_GEMM_BUILTIN) return a->variant == b->variant;
     return a->tile == b->tile && a->split_k == b->split_k;
 }
 
@@ -310,7 +310,7 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
     ts_gemm_choice cand[TS_GEMM_CLASSES][MAX_CANDS];
     int n_cand[TS_GEMM_CLASSES], trials = 0;
     for (int c = 0; c < TS_GEMM_CLASSES; c++) {
-        n_cand[c] = candidates((ts_gemm_class)c, plan->clb_sets, cand[c]);
+        n_cand[c] = candidates((ts_gemm_class)c, plan->variants, cand[c]);
         trials += n_cand[c] * n_pick[c];
     }
     /* each trial's share of the budget (a fifth kept back for kernel builds) */
