@@ -13,6 +13,7 @@
 #include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "tune/gemm_tune.h"
+#include "util/progress.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -33,6 +34,16 @@ static void usage(FILE *out) {
             "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 out of memory\n");
 }
 
+/* "    not tried within the budget: tiled t3, tiled t4" (nothing when all were tried) */
+static void print_not_tried(const cJSON *names) {
+    int n = cJSON_GetArraySize(names), i = 0;
+    if (n == 0) return;
+    printf("           not tried within the budget (%d):", n);
+    const cJSON *s;
+    cJSON_ArrayForEach(s, names) printf("%s %s", i++ ? "," : "", s->valuestring);
+    printf("\n");
+}
+
 int cmd_tune(int argc, char **argv) {
     ts_cli_backend bk = {NULL, 0, {0}};
     double budget = 60;
@@ -48,6 +59,7 @@ int cmd_tune(int argc, char **argv) {
                         "backend's GEMM is OpenBLAS, tuned by its own build)\n");
         return 2;
     }
+    double start = ts_now(); /* the budget covers everything from here, builds included */
     ts_backend *be;
     ts_status st = ts_backend_create(bk.backend, &bk.o, &be);
     if (st != TS_OK) {
@@ -68,7 +80,7 @@ int cmd_tune(int argc, char **argv) {
     cJSON_AddStringToObject(report, "device", info.name);
     cJSON_AddStringToObject(report, "driver", info.driver);
     double gflops[TS_GEMM_CLASSES] = {0};
-    ts_gemm_tune_options o = {budget, 1};
+    ts_gemm_tune_options o = {budget, start, 1};
     st = ts_gemm_tune(be, plan, &o, gflops, report);
     char path[4096] = "";
     if (st == TS_OK) st = ts_gemm_tuning_store(bk.backend, info.name, info.driver, plan, gflops);
@@ -89,7 +101,14 @@ int cmd_tune(int argc, char **argv) {
                        gflops[c]);
                 if (cJSON_IsNumber(r)) printf("  tuned/untuned %.2fx", r->valuedouble);
                 printf("\n");
+                print_not_tried(cJSON_GetObjectItemCaseSensitive(jc, "not_tried"));
             }
+            const cJSON *secs = cJSON_GetObjectItemCaseSensitive(report, "seconds");
+            printf("tune: %.1f s of the %.0f s budget%s\n",
+                   cJSON_IsNumber(secs) ? secs->valuedouble : 0, budget,
+                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "budget_exhausted"))
+                       ? ", spent: the configurations above marked 'not tried' were left out"
+                       : "");
             printf("tune: wrote %s\n", path);
         }
     }
