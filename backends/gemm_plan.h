@@ -73,6 +73,7 @@ typedef struct {
     /* 1 when a plan cannot mix the default form with variants (CLBlast cannot go back to its
      * own parameters once a set was applied): the tuner then keeps one kind per plan */
     int variants_exclusive;
+    const char *variant_names; /* what each variant is, for people ("v1 16x2, ..."), or NULL */
     /* Vulkan: the variant the last built-in product ran (-1: a form without variants, the
      * scalar or tiled built-in shader), so tests see that a forced variant did run */
     int ran_variant;

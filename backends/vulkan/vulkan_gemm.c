@@ -20,6 +20,7 @@ _Static_assert(VK_K_gemm_tiled4_0 - VK_K_gemm_tiled_0 == TS_GEMM_TILES &&
                    VK_K_gemm_tiled4_5 - VK_K_gemm_tiled_0 == 2 * TS_GEMM_TILES - 1,
                "one gemm_tiled kernel per tile and load width (vulkan_internal.h)");
 
+/* (plan->variant_names in vk_gemm_plan spells this list out) */
 #define VK_GEMM_DIRECT4_BLOCK(X, rm, rn4) {rm, rn4},
 const uint8_t vk_gemm_direct4_block[VK_GEMM_DIRECT4_VARIANTS][2] = {
     VK_GEMM_DIRECT4_BLOCKS(VK_GEMM_DIRECT4_BLOCK, _)};
@@ -53,6 +54,8 @@ ts_gemm_plan *vk_gemm_plan(ts_backend *be) {
         ts_gemm_defaults(&f, f.is_cpu, plan);
         /* the direct shaders' register blocks are the built-in variants (CPU devices) */
         plan->variants = ctx->gemm_direct ? (1u << (VK_GEMM_DIRECT4_VARIANTS - 1)) - 1 : 0;
+        plan->variant_names =
+            "gemm_direct4 register blocks v0 8x2 (default), v1 16x2, v2 8x4, v3 4x4";
         ts_gemm_plan keep = *plan;
         char why[4400];
         int rc =
