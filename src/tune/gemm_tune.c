@@ -341,8 +341,8 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
     }
     /* Each trial's share of the budget (a fifth kept back for kernel builds). With built-in
      * variants, the shapes are sized so that the built-in trials (timed first) take half the
-     * budget, and our tiled kernel gets what is left: on CPU devices it is several times slower
-     * than the built-in one and never wins there, and on GPUs no shape is scaled down anyway. */
+     * budget, and our tiled kernel gets what is left: on lavapipe it is several times slower
+     * than gemm_direct4 and never won there, and on GPUs no shape is scaled down anyway. */
     /* Where the default form and variants mix freely (Vulkan's blocks, unlike CLBlast's sets),
      * the built-in candidates are timed in two rounds, each keeping its faster one: a burst of
      * other work on the machine then spoils one round, not the choice. */
