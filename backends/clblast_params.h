@@ -32,7 +32,7 @@ typedef struct {
 extern const char *const ts_clb_xgemm_names[TS_CLB_XGEMM];
 extern const char *const ts_clb_direct_names[TS_CLB_DIRECT];
 
-/* The candidate sets; a choice's clb field is 0 for CLBlast's own parameters (its database)
+/* The candidate sets; a choice's variant field is 0 for CLBlast's own parameters (its database)
  * or k in 1..TS_CLBLAST_SETS for ts_clblast_sets[k - 1]. */
 #define TS_CLBLAST_SETS 6
 extern const ts_clblast_set ts_clblast_sets[TS_CLBLAST_SETS];

@@ -59,6 +59,7 @@ int ts_gemm_splits(const ts_gemm_choice *c, int K) {
 
 void ts_gemm_defaults(const ts_gemm_facts *f, int has_builtin_fast, ts_gemm_plan *out) {
     ts_gemm_choice builtin = {TS_GEMM_BUILTIN, 0, 1, 0};
+    out->ran_variant = -1;
     /* The tile from the device: 64x64 needs 2 x 2 x 16 x 64 floats of local memory (16 KiB);
      * CPU devices (and small local memories) do better with more, smaller groups. */
     int tile = 0;
@@ -98,13 +99,20 @@ int ts_gemm_env_force(ts_gemm_plan *plan, char *why, size_t why_cap) {
     const char *env = getenv("TUNESCALE_GEMM");
     if (!env || !*env) return 1;
     ts_gemm_choice c = {TS_GEMM_TILED, plan->ours[TS_GEMM_REGULAR].tile, 1, 0};
+    char *end;
+    long v = !strncmp(env, "builtin:", 8) ? strtol(env + 8, &end, 10) : -1;
+    int variant_ok =
+        v == 0 || (v > 0 && v < TS_GEMM_VARIANTS_MAX && (plan->variants >> (v - 1) & 1));
     if (!strcmp(env, "builtin")) {
         c = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, 0};
+    } else if (v >= 0 && end != env + 8 && !*end && variant_ok) {
+        c = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, (int)v};
     } else if (strcmp(env, "tiled") != 0 &&
                (strncmp(env, "tiled:", 6) != 0 || !parse_forced_tile(env + 6, &c))) {
         snprintf(why, why_cap,
-                 "TUNESCALE_GEMM must be builtin, tiled, tiled:TILE or tiled:TILE:SPLIT (TILE "
-                 "0-%d, SPLIT 1-64), not '%s'; unset it for the tuned plan",
+                 "TUNESCALE_GEMM must be builtin, builtin:VARIANT (one this device runs), tiled, "
+                 "tiled:TILE or tiled:TILE:SPLIT (TILE 0-%d, SPLIT 1-64), not '%s'; unset it for "
+                 "the tuned plan",
                  TS_GEMM_TILES - 1, env);
         return 0;
     }
@@ -133,10 +141,19 @@ static int parse_choice(const cJSON *o, ts_gemm_choice *c) {
         return 0;
     c->tile = t->valueint;
     c->split_k = s->valueint;
-    /* CLBlast parameters: only a set of this build's list, and only for the built-in kernel */
+    /* a built-in variant: CLBlast parameters only of this build's list (OpenCL), a variant
+     * index only in range (Vulkan; the backend checks that its device runs it) */
     const cJSON *clb = cJSON_GetObjectItemCaseSensitive(o, "clblast");
-    c->clb = clb ? ts_clblast_set_parse(clb) : 0;
-    return !clb || (c->clb > 0 && c->kernel == TS_GEMM_BUILTIN);
+    const cJSON *var = cJSON_GetObjectItemCaseSensitive(o, "variant");
+    if (clb && var) return 0;
+    c->variant = 0;
+    if (clb) c->variant = ts_clblast_set_parse(clb);
+    if (var)
+        c->variant = cJSON_IsNumber(var) && var->valueint < TS_GEMM_VARIANTS_MAX &&
+                             var->valuedouble == var->valueint
+                         ? var->valueint
+                         : 0;
+    return (!clb && !var) || (c->variant > 0 && c->kernel == TS_GEMM_BUILTIN);
 }
 
 static int str_is(const cJSON *j, const char *key, const char *want) {
@@ -193,12 +210,17 @@ int ts_gemm_tuning_load(const char *backend, const char *device, const char *dri
     return rc;
 }
 
-static void add_choice(cJSON *o, const ts_gemm_choice *ch) {
+/* OpenCL names a variant by its CLBlast parameters (so that a file stays readable and a
+ * changed list is caught), other backends by its index. */
+static void add_choice(cJSON *o, const char *backend, const ts_gemm_choice *ch) {
     cJSON_AddStringToObject(o, "kernel", ch->kernel == TS_GEMM_TILED ? "tiled" : "builtin");
     cJSON_AddNumberToObject(o, "tile", ch->tile);
     cJSON_AddNumberToObject(o, "split_k", ch->split_k);
-    if (ch->kernel == TS_GEMM_BUILTIN && ch->clb > 0 && ch->clb <= TS_CLBLAST_SETS)
-        cJSON_AddItemToObject(o, "clblast", ts_clblast_set_json(&ts_clblast_sets[ch->clb - 1]));
+    if (ch->kernel != TS_GEMM_BUILTIN || ch->variant <= 0) return;
+    if (strcmp(backend, "opencl") != 0)
+        cJSON_AddNumberToObject(o, "variant", ch->variant);
+    else if (ch->variant <= TS_CLBLAST_SETS)
+        cJSON_AddItemToObject(o, "clblast", ts_clblast_set_json(&ts_clblast_sets[ch->variant - 1]));
 }
 
 ts_status ts_gemm_tuning_store(const char *backend, const char *device, const char *driver,
@@ -219,10 +241,10 @@ ts_status ts_gemm_tuning_store(const char *backend, const char *device, const ch
         cJSON *o = cJSON_AddObjectToObject(classes, class_names[c]);
         const ts_gemm_choice *ch = &plan->cls[c];
         if (!o) continue;
-        add_choice(o, ch);
+        add_choice(o, backend, ch);
         if (gflops) cJSON_AddNumberToObject(o, "gflops", gflops[c]);
         cJSON *ou = cJSON_AddObjectToObject(o, "ours");
-        if (ou) add_choice(ou, &plan->ours[c]);
+        if (ou) add_choice(ou, backend, &plan->ours[c]);
     }
     return ts_write_json_atomic(path, j);
 }
@@ -242,6 +264,15 @@ int ts_gemm_tuning_state(const char *backend, const char *device, const char *dr
         cJSON_GetObjectItemCaseSensitive(c, "clblast") != NULL;
     cJSON_Delete(j);
     return ok ? 1 + clb : -1;
+}
+
+int ts_gemm_variant_unfit(const ts_gemm_plan *plan) {
+    for (int c = 0; c < TS_GEMM_CLASSES; c++) {
+        const ts_gemm_choice *ch = &plan->cls[c];
+        int k = ch->kernel == TS_GEMM_BUILTIN ? ch->variant : 0;
+        if (k > 0 && !(plan->variants >> (k - 1) & 1)) return c;
+    }
+    return -1;
 }
 
 void ts_gemm_trial_end(ts_backend *be) {

@@ -8,7 +8,8 @@
  * second kernel adds in a fixed order. The tile shapes the tuner may choose are the fixed list
  * ts_gemm_tiles (every one is covered by the parity test). A product falls into a shape class;
  * the plan says per class which kernel runs: the backend's built-in path (CLBlast on OpenCL,
- * gemm.comp / gemm_direct on Vulkan) or the tiled kernel with a tile and a split-K factor.
+ * gemm.comp / gemm_direct on Vulkan, each with its variants) or the tiled kernel with a tile and a
+ * split-K factor.
  *
  * The tuning file lives at <cache>/tune/<backend>-<device>.json (the peak cache's directory
  * scheme, peak_cache.h) and names device, driver and tunescale version: a file written for
@@ -51,9 +52,14 @@ typedef struct {
     int kernel;  /* ts_gemm_kernel */
     int tile;    /* index into ts_gemm_tiles (TS_GEMM_TILED) */
     int split_k; /* 1: no split; else partial products over K / split_k columns each */
-    int clb;     /* TS_GEMM_BUILTIN on OpenCL: 0 CLBlast's own parameters, k its set k
-                  * (backends/clblast_params.h), applied with CLBlastOverrideParameters */
+    int variant; /* TS_GEMM_BUILTIN: 0 the backend's default form, k > 0 its variant k: on
+                  * OpenCL CLBlast's parameter set k (backends/clblast_params.h, applied with
+                  * CLBlastOverrideParameters), on Vulkan CPU devices gemm_direct4's register
+                  * block k (VK_GEMM_DIRECT4_BLOCKS, vulkan_internal.h) */
 } ts_gemm_choice;
+
+/* Built-in variants a plan may name (bits of ts_gemm_plan.variants, 1..TS_GEMM_VARIANTS_MAX-1). */
+#define TS_GEMM_VARIANTS_MAX 16
 
 typedef struct {
     int loaded; /* the tuning file was looked for */
@@ -63,7 +69,14 @@ typedef struct {
     ts_gemm_choice cls[TS_GEMM_CLASSES];     /* what runs */
     ts_gemm_choice untuned[TS_GEMM_CLASSES]; /* the defaults from device facts */
     ts_gemm_choice ours[TS_GEMM_CLASSES];    /* the best tiled choice (bench gemm's column) */
-    unsigned clb_sets; /* bit k-1: CLBlast set k fits this device (0: no CLBlast) */
+    unsigned variants; /* bit k-1: built-in variant k runs on this device (0: none) */
+    /* 1 when a plan cannot mix the default form with variants (CLBlast cannot go back to its
+     * own parameters once a set was applied): the tuner then keeps one kind per plan */
+    int variants_exclusive;
+    const char *variant_names; /* what each variant is, for people ("v1 16x2, ..."), or NULL */
+    /* Vulkan: the variant the last built-in product ran (-1: a form without variants, the
+     * scalar or tiled built-in shader), so tests see that a forced variant did run */
+    int ran_variant;
     /* The tuner's trials: a built-in kernel that fails while `trial` is set records why in
      * trial_why and sets trial_failed instead of the backend's sticky error. */
     int trial, trial_failed;
@@ -98,13 +111,18 @@ int ts_gemm_tuning_load(const char *backend, const char *device, const char *dri
 ts_status ts_gemm_tuning_store(const char *backend, const char *device, const char *driver,
                                const ts_gemm_plan *plan, const double *gflops);
 
+/* The first class whose choice names a built-in variant outside plan->variants (a tuning file
+ * of another build or device), or -1. */
+int ts_gemm_variant_unfit(const ts_gemm_plan *plan);
+
 /* The tuner's trial of a choice is over: the backend puts back what the trial changed beyond
  * the product (OpenCL: the CLBlast parameters applied before it). */
 void ts_gemm_trial_end(ts_backend *be);
 
 /* TUNESCALE_GEMM, for measuring one kernel on a whole run (bench step, training): "tiled"
  * (the device's default tile, no split), "tiled:TILE" or "tiled:TILE:SPLIT" (an index into
- * ts_gemm_tiles and a split-K factor), or "builtin" forces that choice on every product.
+ * ts_gemm_tiles and a split-K factor), "builtin" or "builtin:VARIANT" (one of plan->variants)
+ * forces that choice on every product.
  * Returns 1 when unset or applied to plan, 0 with `why` on a bad value. */
 int ts_gemm_env_force(ts_gemm_plan *plan, char *why, size_t why_cap);
 

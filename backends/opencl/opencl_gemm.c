@@ -159,19 +159,18 @@ ts_gemm_plan *ocl_gemm_plan(ts_backend *be) {
         be->impl->device_info(be, &info);
         char why[4400];
         ocl_ctx *ctx = ocl_ctx_of(be);
-        g->plan.clb_sets = clb_sets_fitting(ctx->device);
+        g->plan.variants = clb_sets_fitting(ctx->device);
+        g->plan.variants_exclusive = 1;
         ts_gemm_plan keep = g->plan;
         int rc = ts_gemm_tuning_load("opencl", info.name, info.driver, &g->plan, why, sizeof why);
-        for (int c = 0; rc == 1 && c < TS_GEMM_CLASSES; c++) {
-            int k = g->plan.cls[c].clb;
-            if (k > 0 && !(g->plan.clb_sets >> (k - 1) & 1)) {
-                snprintf(why, sizeof why,
-                         "class %s names CLBlast set %d, which does not fit this device's "
-                         "work-group size or local memory",
-                         ts_gemm_class_name((ts_gemm_class)c), k);
-                g->plan = keep;
-                rc = -1;
-            }
+        int c = rc == 1 ? ts_gemm_variant_unfit(&g->plan) : -1;
+        if (c >= 0) {
+            snprintf(why, sizeof why,
+                     "class %s names CLBlast set %d, which does not fit this device's "
+                     "work-group size or local memory",
+                     ts_gemm_class_name((ts_gemm_class)c), g->plan.cls[c].variant);
+            g->plan = keep;
+            rc = -1;
         }
         g->plan.tuned = rc == 1;
         if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
@@ -439,19 +438,19 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
         g->trial_saved = 1;
     }
     const char *call = "CLBlastOverrideParameters";
-    CLBlastStatusCode st = clb_apply(dev, choice.clb);
+    CLBlastStatusCode st = clb_apply(dev, choice.variant);
     if (st == CLBlastSuccess)
         st = clblast_gemm(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b,
                           beta, C, ldc, stride_c, batch, &call);
     if (st == CLBlastSuccess) return;
     char what[320], set[48] = "";
-    if (choice.clb > 0) snprintf(set, sizeof set, ", CLBlast set %d", choice.clb);
+    if (choice.variant > 0) snprintf(set, sizeof set, ", CLBlast set %d", choice.variant);
     snprintf(what, sizeof what, "%s (gemm %s%s M=%d N=%d K=%d batch=%d%s) failed: %s (%d)", call,
              trans_a ? "t" : "n", trans_b ? "t" : "n", M, N, K, batch, set,
              ocl_clblast_error_name(st), (int)st);
     /* a set that failed may sit half-built in CLBlast: never reuse it unchecked (a failure
      * under CLBlast's own parameters, out of memory say, changes nothing here) */
-    if (applied && (choice.clb > 0 || *applied != 0)) *applied = -1;
+    if (applied && (choice.variant > 0 || *applied != 0)) *applied = -1;
     if (plan->trial) {
         /* the tuner's trial: its own status, the previous parameters back, no sticky error */
         plan->trial_failed = 1;
@@ -459,11 +458,11 @@ void ocl_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, flo
         ocl_gemm_trial_end(be);
         return;
     }
-    if (choice.clb > 0 && !plan->forced) {
+    if (choice.variant > 0 && !plan->forced) {
         /* a tuned set this device or driver cannot run: drop it from the plan, once */
         ts_warn("gemm tuning: %s; CLBlast runs without its tuned parameters", what);
         for (int c = 0; c < TS_GEMM_CLASSES; c++)
-            if (plan->cls[c].clb == choice.clb) plan->cls[c].clb = 0;
+            if (plan->cls[c].variant == choice.variant) plan->cls[c].variant = 0;
         st = clb_apply(dev, 0);
         if (st == CLBlastSuccess)
             st = clblast_gemm(be, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb,

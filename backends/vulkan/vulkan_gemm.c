@@ -20,6 +20,15 @@ _Static_assert(VK_K_gemm_tiled4_0 - VK_K_gemm_tiled_0 == TS_GEMM_TILES &&
                    VK_K_gemm_tiled4_5 - VK_K_gemm_tiled_0 == 2 * TS_GEMM_TILES - 1,
                "one gemm_tiled kernel per tile and load width (vulkan_internal.h)");
 
+/* (plan->variant_names in vk_gemm_plan spells this list out) */
+#define VK_GEMM_DIRECT4_BLOCK(X, rm, rn4) {rm, rn4},
+const uint8_t vk_gemm_direct4_block[VK_GEMM_DIRECT4_VARIANTS][2] = {
+    VK_GEMM_DIRECT4_BLOCKS(VK_GEMM_DIRECT4_BLOCK, _)};
+_Static_assert(VK_K_gemm_direct4_4x4_tt - VK_K_gemm_direct4_first ==
+                   4 * VK_GEMM_DIRECT4_VARIANTS - 1,
+               "four gemm_direct4 kernels per block, in VK_GEMM_DIRECT4_BLOCKS order");
+_Static_assert(VK_GEMM_DIRECT4_VARIANTS <= TS_GEMM_VARIANTS_MAX, "variant bits (gemm_plan.h)");
+
 uint32_t vk_gemm_tiled_spec(vk_kernel_id id, uint32_t *spec) {
     if (id < VK_K_gemm_tiled_0 || id > VK_K_gemm_tiled4_5) return 0;
     int v = (int)(id - VK_K_gemm_tiled_0);
@@ -43,9 +52,23 @@ ts_gemm_plan *vk_gemm_plan(ts_backend *be) {
         ts_gemm_facts f = {0, ctx->props.limits.maxComputeSharedMemorySize, 0,
                            ctx->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU};
         ts_gemm_defaults(&f, f.is_cpu, plan);
+        /* the direct shaders' register blocks are the built-in variants (CPU devices) */
+        plan->variants = ctx->gemm_direct ? (1u << (VK_GEMM_DIRECT4_VARIANTS - 1)) - 1 : 0;
+        plan->variant_names =
+            "gemm_direct4 register blocks v0 8x2 (default), v1 16x2, v2 8x4, v3 4x4";
+        ts_gemm_plan keep = *plan;
         char why[4400];
         int rc =
             ts_gemm_tuning_load("vulkan", ctx->device_name, ctx->driver, plan, why, sizeof why);
+        int c = rc == 1 ? ts_gemm_variant_unfit(plan) : -1;
+        if (c >= 0) {
+            snprintf(why, sizeof why,
+                     "class %s names built-in variant %d, which this device's GEMM shader "
+                     "does not have (run tunescale tune again)",
+                     ts_gemm_class_name((ts_gemm_class)c), plan->cls[c].variant);
+            *plan = keep;
+            rc = -1;
+        }
         plan->tuned = rc == 1;
         if (rc < 0) ts_warn("gemm tuning ignored: %s", why);
         if (!ts_gemm_env_force(plan, why, sizeof why)) ts_backend_fail(be, TS_EUSAGE, "%s", why);
@@ -254,13 +277,19 @@ void vk_gemm(ts_backend *be, int trans_a, int trans_b, int M, int N, int K, floa
     vk_gemm_bind(&p, args, trans_a, trans_b, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b,
                  beta, C, ldc, stride_c, batch);
     vk_ctx *ctx = vk_ctx_of(be);
+    /* the plan's variant: gemm_direct4's register block (the scalar shader has one block) */
+    int v = choice.variant > 0 && choice.variant < VK_GEMM_DIRECT4_VARIANTS ? choice.variant : 0;
+    plan->ran_variant = -1;
     if (ctx->gemm_direct && vec4_ok(p.ao, p.bo, M, N, K, lda, ldb, stride_a, stride_b, batch)) {
-        uint32_t wg = ctx->gemm_spec[0], bn = wg * 4 * VK_GEMM_DIRECT4_RN4;
+        uint32_t wg = ctx->gemm_spec[0], rm = vk_gemm_direct4_block[v][0];
+        uint32_t bn = wg * 4 * vk_gemm_direct4_block[v][1];
         uint32_t gx = ((uint32_t)N + bn - 1) / bn;
-        uint32_t gy = ((uint32_t)M + VK_GEMM_DIRECT4_RM - 1) / VK_GEMM_DIRECT4_RM;
+        uint32_t gy = ((uint32_t)M + rm - 1) / rm;
         if (gx <= ctx->max_groups && gy <= ctx->max_groups) {
-            vk_kernel_id id = (vk_kernel_id)(VK_K_gemm_direct4_nn + 2 * !!trans_a + !!trans_b);
+            vk_kernel_id id =
+                (vk_kernel_id)(VK_K_gemm_direct4_first + 4 * v + 2 * !!trans_a + !!trans_b);
             vk_dispatch(be, id, args, 3, &p, sizeof p, gx, gy, (uint32_t)batch);
+            plan->ran_variant = v;
             return;
         }
     }

@@ -36,6 +36,20 @@ struct ts_buffer {
     uint64_t use_serial; /* the last submission (serial) whose commands use it; 0: none */
 };
 
+/* gemm_direct4's register blocks (rows x groups of 4 columns per invocation), one shader
+ * shaders/gemm_direct4_<RM>x<RN4>.comp each: the built-in variants the tuner chooses from on
+ * CPU devices (gemm_plan.h's choice.variant indexes this list; 0, 8x2, is the untuned
+ * default). On lavapipe 16x2 is 5-15% faster than 8x2 on most shapes; 8x4 and 4x4 may suit
+ * narrow or transposed products. Kernels: one per block and (trans_a, trans_b), in order. */
+#define VK_GEMM_DIRECT4_BLOCKS(B, X) B(X, 8, 2) B(X, 16, 2) B(X, 8, 4) B(X, 4, 4)
+#define VK_GEMM_DIRECT4_KERNELS(X, rm, rn4)                                                        \
+    X(gemm_direct4_##rm##x##rn4##_nn, gemm_direct4_##rm##x##rn4, 3, 0, gemm)                       \
+    X(gemm_direct4_##rm##x##rn4##_nt, gemm_direct4_##rm##x##rn4, 3, 0, gemm)                       \
+    X(gemm_direct4_##rm##x##rn4##_tn, gemm_direct4_##rm##x##rn4, 3, 0, gemm)                       \
+    X(gemm_direct4_##rm##x##rn4##_tt, gemm_direct4_##rm##x##rn4, 3, 0, gemm)
+#define VK_GEMM_DIRECT4_COUNT_ONE(X, rm, rn4) +1
+#define VK_GEMM_DIRECT4_VARIANTS              (0 VK_GEMM_DIRECT4_BLOCKS(VK_GEMM_DIRECT4_COUNT_ONE, _))
+
 /* Every shader the backend dispatches, once: X(kernel, shader, bindings, work-group size,
  * timing family). The shader is shaders/<shader>.comp; a kernel is named like the op it serves
  * and like the OpenCL kernel of the same job (opencl_internal.h). VK_ROW_WG marks the shaders
@@ -77,11 +91,8 @@ struct ts_buffer {
     X(adamw, adamw, 5, VK_WG, adamw)                                                               \
     X(gemm, gemm, 3, VK_GEMM_TX, gemm)                                                             \
     X(gemm_direct, gemm_direct, 3, 0, gemm)                                                        \
-    /* gemm_direct4 specialised for (trans_a, trans_b), in this order */                           \
-    X(gemm_direct4_nn, gemm_direct4, 3, 0, gemm)                                                   \
-    X(gemm_direct4_nt, gemm_direct4, 3, 0, gemm)                                                   \
-    X(gemm_direct4_tn, gemm_direct4, 3, 0, gemm)                                                   \
-    X(gemm_direct4_tt, gemm_direct4, 3, 0, gemm)                                                   \
+    /* gemm_direct4 per block of VK_GEMM_DIRECT4_BLOCKS, each for (trans_a, trans_b) */            \
+    VK_GEMM_DIRECT4_BLOCKS(VK_GEMM_DIRECT4_KERNELS, X)                                             \
     /* gemm_tiled per tile of ts_gemm_tiles (scalar loads, then vec4 loads), in this order */      \
     X(gemm_tiled_0, gemm_tiled, 5, 0, gemm)                                                        \
     X(gemm_tiled_1, gemm_tiled, 5, 0, gemm)                                                        \
@@ -151,9 +162,10 @@ typedef enum {
 #define VK_LSTM_ITEMS_ROWS 4
 #define VK_LSTM_FWD_UNITS  2
 #define VK_LSTM_BWD_UNITS  4
-/* gemm_direct4.comp's block: RM rows x RN4 groups of 4 columns per invocation */
-#define VK_GEMM_DIRECT4_RM  8
-#define VK_GEMM_DIRECT4_RN4 2
+/* gemm_direct4's blocks in VK_GEMM_DIRECT4_BLOCKS order, {RM, RN4} (vulkan_gemm.c); its
+ * first kernel */
+extern const uint8_t vk_gemm_direct4_block[VK_GEMM_DIRECT4_VARIANTS][2];
+#define VK_K_gemm_direct4_first VK_K_gemm_direct4_8x2_nn
 
 /* Status-word codes (shaders/common.glsl). */
 #define VK_BAD_EMBEDDING_ID 1

@@ -174,9 +174,10 @@ static VkPipeline pipeline(ts_backend *be, vk_kernel_id id) {
     } else if (id == VK_K_gemm_direct) {
         memcpy(spec, ctx->gemm_spec, sizeof ctx->gemm_spec);
         nspec = 3;
-    } else if (id >= VK_K_gemm_direct4_nn && id <= VK_K_gemm_direct4_tt) {
-        /* gemm_direct4: (WG, TA, TB), the transposes folded in at compile time */
-        int v = (int)(id - VK_K_gemm_direct4_nn);
+    } else if (id >= VK_K_gemm_direct4_first &&
+               id < VK_K_gemm_direct4_first + 4 * VK_GEMM_DIRECT4_VARIANTS) {
+        /* gemm_direct4 (any block): (WG, TA, TB), the transposes folded in at compile time */
+        int v = (int)(id - VK_K_gemm_direct4_first) & 3;
         spec[0] = ctx->gemm_spec[0];
         spec[1] = (uint32_t)(v >> 1);
         spec[2] = (uint32_t)(v & 1);

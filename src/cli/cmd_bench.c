@@ -248,20 +248,27 @@ typedef struct {
 static int gemm_size(const char *v, void *dest) {
     gemm_shapes *g = dest;
     if (!g->given) g->n = 0, g->given = 1;
-    int used = 0, M, N, K;
+    int used = 0, M, N, K, ta = 0, tb = 1;
+    /* an optional transpose prefix: nn: nt: tn: tt: (default nt, the forward product) */
+    if (strlen(v) > 3 && strchr("nt", v[0]) && strchr("nt", v[1]) && v[2] == ':') {
+        ta = v[0] == 't';
+        tb = v[1] == 't';
+        v += 3;
+    }
     if (g->n >= 64 || sscanf(v, "%dx%dx%d%n", &M, &N, &K, &used) != 3 || v[used] || M <= 0 ||
         N <= 0 || K <= 0)
         return 0;
-    g->s[g->n++] = (ts_gemm_shape){0, 1, M, N, K, 1, 0.0f, 0, ""};
+    g->s[g->n++] = (ts_gemm_shape){ta, tb, M, N, K, 1, 0.0f, 0, ""};
     return 1;
 }
 
 static void gemm_usage(FILE *out) {
     fprintf(out,
-            "usage: tunescale bench gemm --backend B [--size MxNxK ...] [--model-shapes] "
+            "usage: tunescale bench gemm --backend B [--size [TT:]MxNxK ...] [--model-shapes] "
             "[--reps N] [--threads N] [--device N] [--json]\n"
             "                  [--precision fp32|tf32|bf16|fp16]\n\nTimes C (MxN) = A (MxK) B^T "
-            "(KxN) products after a warm-up; default shapes are the\nTransformer-1M/5M "
+            "(KxN) products after a warm-up (TT: nn, nt, tn or tt sets the transposes of A and\nB; "
+            "nt by default); default shapes are the Transformer-1M/5M "
             "linear layers at 4096 tokens and a 1024 cube. --model-shapes\ntimes every "
             "product of the presets `tunescale tune` tunes for, at full size (with\ntheir "
             "transposes and batches). On opencl and vulkan each shape also runs under the\n"
@@ -310,26 +317,40 @@ static int gemm_bench(int argc, char **argv) {
     /* a reduced precision runs its own kernels: no side-by-side of the fp32 plan's choices */
     ts_gemm_plan *plan = be->precision == TS_PREC_FP32 ? ts_gemm_plan_of(be) : NULL;
     const char *builtin = !strcmp(backend, "opencl") ? "clblast" : "builtin";
-    int clb_tuned = 0;
+    int variant_tuned = 0;
     for (int c = 0; plan && c < TS_GEMM_CLASSES; c++)
-        clb_tuned |= plan->cls[c].kernel == TS_GEMM_BUILTIN && plan->cls[c].clb > 0;
+        variant_tuned |= plan->cls[c].kernel == TS_GEMM_BUILTIN && plan->cls[c].variant > 0;
     if (plan && !json)
         printf("bench gemm: %s plan %s%s (tunescale tune --backend %s)\n", backend,
                plan->tuned ? "tuned" : "untuned: defaults from device facts",
-               clb_tuned ? ", CLBlast with tuned parameters" : "", backend);
+               variant_tuned && plan->variants_exclusive ? ", CLBlast with tuned parameters" : "",
+               backend);
+    if (plan && !json && variant_tuned && plan->variant_names)
+        printf("bench gemm: built-in variants: %s\n", plan->variant_names);
     ts_status st = TS_OK;
     /* the untuned plan first: CLBlast cannot go back to its own parameters once the tuned
      * ones were applied (backends/opencl/opencl_gemm.c) */
     double untuned[64] = {0};
-    for (int i = 0; plan && plan->tuned && i < g.n && st == TS_OK; i++) {
+    /* where the plan's variants mix freely (Vulkan), the untuned and the tuned plan alternate
+     * per shape instead, best of three each: other work on the machine weighs on both alike */
+    int alternate = plan && plan->tuned && !plan->variants_exclusive;
+    for (int i = 0; plan && plan->tuned && !alternate && i < g.n && st == TS_OK; i++) {
         ts_gemm_class cls = ts_gemm_classify(g.s[i].M, g.s[i].N, g.s[i].K, g.s[i].batch);
         untuned[i] = gemm_rate(be, &g.s[i], &plan->untuned[cls], reps, &st, NULL);
     }
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < g.n && st == TS_OK; i++) {
         const ts_gemm_shape *s = &g.s[i];
-        double ms = 0, gflops = gemm_rate(be, s, NULL, reps, &st, &ms);
+        double ms = 0, gflops = 0;
+        for (int r = 0; r < (alternate ? 3 : 1) && st == TS_OK; r++) {
+            ts_gemm_class cu = ts_gemm_classify(s->M, s->N, s->K, s->batch);
+            double m = 0, u = alternate ? gemm_rate(be, s, &plan->untuned[cu], reps, &st, NULL) : 0;
+            double t = gemm_rate(be, s, NULL, reps, &st, &m);
+            if (u > untuned[i]) untuned[i] = u;
+            if (t > gflops) gflops = t, ms = m;
+        }
         if (st != TS_OK) break;
+        int ran_variant = plan ? plan->ran_variant : -1; /* Vulkan: the block that ran */
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "backend", backend);
         cJSON_AddStringToObject(o, "precision", ts_precision_name(be->precision));
@@ -356,7 +377,7 @@ static int gemm_bench(int argc, char **argv) {
         ts_gemm_choice chosen = ts_gemm_pick(plan, s->M, s->N, s->K, s->batch);
         /* CLBlast under the class's tuned parameters, if it has any */
         ts_gemm_choice in = {TS_GEMM_BUILTIN, 0, 1,
-                             chosen.kernel == TS_GEMM_BUILTIN ? chosen.clb : 0};
+                             chosen.kernel == TS_GEMM_BUILTIN ? chosen.variant : 0};
         char kname[32], oname[32];
         ts_gemm_choice_name(&chosen, kname, sizeof kname);
         ts_gemm_choice_name(&plan->ours[cls], oname, sizeof oname);
@@ -365,6 +386,11 @@ static int gemm_bench(int argc, char **argv) {
         double gu = plan->tuned ? untuned[i] : gflops;
         if (st != TS_OK) break;
         cJSON_AddStringToObject(o, "class", ts_gemm_class_name(cls));
+        if (chosen.kernel == TS_GEMM_BUILTIN && plan->variants && !plan->variants_exclusive) {
+            /* a product the variants cannot take (unaligned: the scalar shader) says so */
+            cJSON_AddNumberToObject(o, "ran_variant", ran_variant);
+            if (ran_variant < 0) snprintf(kname, sizeof kname, "builtin scalar");
+        }
         cJSON_AddStringToObject(o, "kernel", kname);
         cJSON_AddNumberToObject(o, !strcmp(backend, "opencl") ? "clblast_gflops" : "builtin_gflops",
                                 gb);

@@ -13,24 +13,38 @@
 #include "cli/cli_backend_opts.h"
 #include "cli/commands.h"
 #include "tune/gemm_tune.h"
+#include "util/progress.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: tunescale tune --backend opencl|vulkan [--device N] [--budget SECONDS] "
             "[--json]\n\n"
             "Times every GEMM configuration the backend can run (its built-in kernel: CLBlast\n"
-            "or gemm.comp; on OpenCL also CLBlast under each of its parameter sets that fits\n"
-            "the device; our tiled kernel with each tile shape and split-K factor) on the\n"
+            "or gemm.comp / gemm_direct; on OpenCL also CLBlast under each of its parameter\n"
+            "sets that fits the device, on CPU Vulkan devices each register block of\n"
+            "gemm_direct4; our tiled kernel with each tile shape and split-K factor) on the\n"
             "products the preset models run (forward, input and weight gradients, attention,\n"
             "recurrent; batch 64, transformer-100M 32), scaled down so the search fits the\n"
             "budget, and keeps the fastest per shape class (regular, skinny, deepk, batched).\n"
             "The result goes to <cache>/tune/<backend>-<device>.json, keyed by device, driver\n"
             "and tunescale version; every later run on that device loads it.\n\n"
             "options:\n"
-            "  --budget S   wall-clock seconds for the search (default 60)\n"
+            "  --budget S   wall-clock seconds for the whole command (default 60), kernel\n"
+            "               builds included: no trial starts that would end past it (but the\n"
+            "               first); what it left out is listed\n"
             "  --json       the classes, winners and every timed trial as JSON on stdout\n"
             "Progress with an ETA goes to stderr.\n\n"
             "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 out of memory\n");
+}
+
+/* "    not tried within the budget: tiled t3, tiled t4" (nothing when all were tried) */
+static void print_not_tried(const cJSON *names) {
+    int n = cJSON_GetArraySize(names), i = 0;
+    if (n == 0) return;
+    printf("           not tried within the budget (%d):", n);
+    const cJSON *s;
+    cJSON_ArrayForEach(s, names) printf("%s %s", i++ ? "," : "", s->valuestring);
+    printf("\n");
 }
 
 int cmd_tune(int argc, char **argv) {
@@ -48,6 +62,7 @@ int cmd_tune(int argc, char **argv) {
                         "backend's GEMM is OpenBLAS, tuned by its own build)\n");
         return 2;
     }
+    double start = ts_now(); /* the budget covers everything from here, builds included */
     ts_backend *be;
     ts_status st = ts_backend_create(bk.backend, &bk.o, &be);
     if (st != TS_OK) {
@@ -68,7 +83,7 @@ int cmd_tune(int argc, char **argv) {
     cJSON_AddStringToObject(report, "device", info.name);
     cJSON_AddStringToObject(report, "driver", info.driver);
     double gflops[TS_GEMM_CLASSES] = {0};
-    ts_gemm_tune_options o = {budget, 1};
+    ts_gemm_tune_options o = {budget, start, 1};
     st = ts_gemm_tune(be, plan, &o, gflops, report);
     char path[4096] = "";
     if (st == TS_OK) st = ts_gemm_tuning_store(bk.backend, info.name, info.driver, plan, gflops);
@@ -89,7 +104,14 @@ int cmd_tune(int argc, char **argv) {
                        gflops[c]);
                 if (cJSON_IsNumber(r)) printf("  tuned/untuned %.2fx", r->valuedouble);
                 printf("\n");
+                print_not_tried(cJSON_GetObjectItemCaseSensitive(jc, "not_tried"));
             }
+            const cJSON *secs = cJSON_GetObjectItemCaseSensitive(report, "seconds");
+            printf("tune: %.1f s of the %.0f s budget%s\n",
+                   cJSON_IsNumber(secs) ? secs->valuedouble : 0, budget,
+                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "budget_exhausted"))
+                       ? ", spent: the configurations above marked 'not tried' were left out"
+                       : "");
             printf("tune: wrote %s\n", path);
         }
     }

@@ -82,8 +82,8 @@ double ts_gemm_flops(const ts_gemm_shape *s) {
 }
 
 void ts_gemm_choice_name(const ts_gemm_choice *c, char *out, size_t cap) {
-    if (c->kernel != TS_GEMM_TILED && c->clb > 0)
-        snprintf(out, cap, "builtin c%d", c->clb);
+    if (c->kernel != TS_GEMM_TILED && c->variant > 0)
+        snprintf(out, cap, "builtin v%d", c->variant);
     else if (c->kernel != TS_GEMM_TILED)
         snprintf(out, cap, "builtin");
     else if (c->split_k > 1)
@@ -159,7 +159,7 @@ static int probe_ok(ts_backend *be, const ts_gemm_shape *s, const operands *o,
 static double time_on(ts_backend *be, const ts_gemm_shape *s, const operands *o,
                       const ts_gemm_choice *c, int reps) {
     ts_gemm_plan *plan = c ? ts_gemm_plan_of(be) : NULL;
-    int was = plan ? plan->forced : 0, trial = c && c->kernel == TS_GEMM_BUILTIN && c->clb > 0;
+    int was = plan ? plan->forced : 0, trial = c && c->kernel == TS_GEMM_BUILTIN && c->variant > 0;
     ts_gemm_choice keep = plan ? plan->force : (ts_gemm_choice){0, 0, 1, 0};
     if (plan) {
         plan->forced = 1;
@@ -173,11 +173,20 @@ static double time_on(ts_backend *be, const ts_gemm_shape *s, const operands *o,
     run(be, s, o); /* warm-up: builds the kernel */
     if (plan && plan->trial_failed) reps = 0;
     st = ts_backend_sync(be);
-    double t0 = ts_now();
-    for (int r = 0; r < reps && st == TS_OK; r++)
-        run(be, s, o);
-    if (st == TS_OK) st = ts_backend_sync(be);
-    double dt = (ts_now() - t0) / (reps > 0 ? reps : 1);
+    /* the reps in up to three timed batches, the fastest batch counting: on a shared machine
+     * a burst of other work slows one batch, not the result */
+    int batches = reps < 3 ? reps : 3, left = reps;
+    double dt = 0;
+    for (int b = 0; b < batches && st == TS_OK; b++) {
+        int n = left / (batches - b);
+        left -= n;
+        double t0 = ts_now();
+        for (int r = 0; r < n && st == TS_OK; r++)
+            run(be, s, o);
+        if (st == TS_OK) st = ts_backend_sync(be);
+        double per = (ts_now() - t0) / n;
+        if (b == 0 || per < dt) dt = per;
+    }
     int failed = plan && plan->trial_failed;
     float want = 0.125f * (float)s->K * (s->beta != 0.0f ? (float)(1 + reps) : 1.0f);
     int right = st == TS_OK && !failed && probe_ok(be, s, o, c, want, &st);
@@ -205,15 +214,16 @@ double ts_gemm_time(ts_backend *be, const ts_gemm_shape *s, const ts_gemm_choice
 
 #define MAX_SHAPES     64
 #define SHAPES_PER_CLS 2 /* with a budget of 2 minutes or more; else 1 */
-#define MAX_CANDS      (1 + TS_CLBLAST_SETS + TS_GEMM_TILES * TS_GEMM_SPLITS)
+#define MAX_CANDS      (TS_GEMM_VARIANTS_MAX + TS_GEMM_TILES * TS_GEMM_SPLITS)
 
-/* The built-in kernel with its own parameters first (CLBlast cannot go back to them once a set
- * was applied), then with each parameter set the device fits, then our tiles. */
-static int candidates(ts_gemm_class cls, unsigned clb_sets, ts_gemm_choice *out) {
+/* The built-in kernel in its default form first (CLBlast cannot go back to its own parameters
+ * once a set was applied), then each variant the device runs (CLBlast sets, Vulkan's register
+ * blocks), then our tiles. */
+static int candidates(ts_gemm_class cls, unsigned variants, ts_gemm_choice *out) {
     int n = 0;
     out[n++] = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, 0};
-    for (int k = 1; k <= TS_CLBLAST_SETS; k++)
-        if (clb_sets >> (k - 1) & 1) out[n++] = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, k};
+    for (int k = 1; k < TS_GEMM_VARIANTS_MAX; k++)
+        if (variants >> (k - 1) & 1) out[n++] = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, k};
     int splits = cls == TS_GEMM_DEEPK || cls == TS_GEMM_SKINNY ? TS_GEMM_SPLITS : 1;
     for (int t = 0; t < TS_GEMM_TILES; t++)
         for (int s = 0; s < splits; s++)
@@ -224,7 +234,7 @@ static int candidates(ts_gemm_class cls, unsigned clb_sets, ts_gemm_choice *out)
 /* What a trial builds: the built-in kernel with its own parameters, with a CLBlast set, or one
  * of our tiles (a first trial of each compiles; the next of its kind costs about the same). */
 static int family(const ts_gemm_choice *c) {
-    return c->kernel == TS_GEMM_TILED ? 2 : c->clb > 0 ? 1 : 0;
+    return c->kernel == TS_GEMM_TILED ? 2 : c->variant > 0 ? 1 : 0;
 }
 
 /* The candidate with the least total time among those timed on all `need` shapes, leaving out
@@ -240,9 +250,21 @@ static int fastest(const ts_gemm_choice *cand, int n, const double *total, const
     return best;
 }
 
+/* What the next trial of family fam in class c will take: as long as the last of its family in
+ * that class (a new CLBlast set or tile builds again, as the last one did), else the longest of
+ * its family in another class (a first trial there builds the kernel for this class's
+ * transposes), else the probe (which built the built-in kernel). */
+static double trial_guess(double last[][3], int c, int fam, double probe_wall) {
+    if (last[c][fam] > 0) return last[c][fam];
+    double g = 0;
+    for (int o = 0; o < TS_GEMM_CLASSES; o++)
+        if (last[o][fam] > g) g = last[o][fam];
+    return g > 0 ? g : probe_wall;
+}
+
 static int same_choice(const ts_gemm_choice *a, const ts_gemm_choice *b) {
     if (a->kernel != b->kernel) return 0;
-    if (a->kernel == TS_GEMM_BUILTIN) return a->clb == b->clb;
+    if (a->kernel == TS_GEMM_BUILTIN) return a->variant == b->variant;
     return a->tile == b->tile && a->split_k == b->split_k;
 }
 
@@ -288,7 +310,9 @@ static cJSON *shape_json(const ts_gemm_shape *s) {
 
 ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_options *opt,
                        double *gflops, cJSON *report) {
-    double start = ts_now(), budget = opt->budget_s;
+    /* the budget counts from the command's start: backend creation, the probe and every
+     * kernel build are inside it */
+    double start = opt->start > 0 ? opt->start : ts_now(), budget = opt->budget_s;
     ts_gemm_shape all[MAX_SHAPES], pick[TS_GEMM_CLASSES][SHAPES_PER_CLS];
     int n_all = ts_gemm_model_shapes(all, MAX_SHAPES), n_pick[TS_GEMM_CLASSES] = {0};
     /* per class, the products with the most work (they dominate a step) */
@@ -308,17 +332,31 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
             if (best >= 0) pick[c][n_pick[c]++] = all[best];
         }
     ts_gemm_choice cand[TS_GEMM_CLASSES][MAX_CANDS];
-    int n_cand[TS_GEMM_CLASSES], trials = 0;
+    int n_cand[TS_GEMM_CLASSES], trials = 0, builtin_trials = 0;
     for (int c = 0; c < TS_GEMM_CLASSES; c++) {
-        n_cand[c] = candidates((ts_gemm_class)c, plan->clb_sets, cand[c]);
+        n_cand[c] = candidates((ts_gemm_class)c, plan->variants, cand[c]);
         trials += n_cand[c] * n_pick[c];
+        for (int k = 0; k < n_cand[c]; k++)
+            builtin_trials += family(&cand[c][k]) != 2 ? n_pick[c] : 0;
     }
-    /* each trial's share of the budget (a fifth kept back for kernel builds) */
+    /* Each trial's share of the budget (a fifth kept back for kernel builds). With built-in
+     * variants, the shapes are sized so that the built-in trials (timed first) take half the
+     * budget, and our tiled kernel gets what is left: on lavapipe it is several times slower
+     * than gemm_direct4 and never won there, and on GPUs no shape is scaled down anyway. */
+    /* Where the default form and variants mix freely (Vulkan's blocks, unlike CLBlast's sets),
+     * the built-in candidates are timed in two rounds, each keeping its faster one: a burst of
+     * other work on the machine then spoils one round, not the choice. */
+    int rounds = plan->variants && !plan->variants_exclusive ? 2 : 1;
     double per_trial = 0.8 * budget / (trials > 0 ? trials : 1);
+    if (plan->variants && builtin_trials > 0) per_trial = 0.5 * budget / (rounds * builtin_trials);
+    trials += (rounds - 1) * builtin_trials;
     /* the device's rate on a small product, so that shapes are scaled down before the first
-     * allocation (timing a full-size product on a CPU device can take minutes) */
+     * allocation (timing a full-size product on a CPU device can take minutes); its wall time,
+     * a build of the built-in kernel included, is the first guess of what a trial costs */
     ts_gemm_shape probe = {0, 1, 256, 256, 256, 1, 0.0f, 0, "probe"};
+    double probe_start = ts_now();
     double rate = ts_gemm_time(be, &probe, &plan->untuned[TS_GEMM_REGULAR], 2);
+    double probe_wall = ts_now() - probe_start;
     if (rate < 0) return TS_ERR;
     rate = ts_gemm_flops(&probe) / (rate > 1e-9 ? rate : 1e-9);
     cJSON *jclasses = cJSON_AddObjectToObject(report, "classes");
@@ -334,7 +372,7 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
     for (int c = 0; c < TS_GEMM_CLASSES && st == TS_OK; c++)
         for (int si = 0; si < n_pick[c] && st == TS_OK; si++) {
             ts_gemm_shape *s = &pick[c][si];
-            while (ts_gemm_flops(s) / rate > per_trial / 3 && shrink(s)) {
+            while (ts_gemm_flops(s) / rate > per_trial / 6 && shrink(s)) {
             }
             for (;;) {
                 st = operands_alloc(be, s, &ops[c][si]);
@@ -345,18 +383,30 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
             int r = t > 0 ? (int)(per_trial / 2 / t) : 20;
             reps[c][si] = r < 1 ? 1 : r > 20 ? 20 : r;
         }
-    double total[TS_GEMM_CLASSES][MAX_CANDS] = {{0}};
-    int timed[TS_GEMM_CLASSES][MAX_CANDS] = {{0}}; /* shapes timed per candidate */
+    /* the order of candidates: the built-in ones (the same count in every class) once per
+     * round, then the tiled ones */
+    int order[2 * MAX_CANDS], n_order = 0, n_builtin = 0;
+    while (n_builtin < n_cand[0] && family(&cand[0][n_builtin]) != 2)
+        n_builtin++;
+    for (int r = 0; r < rounds; r++)
+        for (int k = 0; k < n_builtin; k++)
+            order[n_order++] = k;
+    for (int k = n_builtin; k < MAX_CANDS; k++)
+        order[n_order++] = k;
+    double best[TS_GEMM_CLASSES][MAX_CANDS][SHAPES_PER_CLS]; /* seconds; 0 not yet timed */
+    int failed[TS_GEMM_CLASSES][MAX_CANDS] = {{0}};
+    int tried[TS_GEMM_CLASSES][MAX_CANDS] = {{0}}; /* trials started, failed ones too */
     double last[TS_GEMM_CLASSES][3] = {{0}};       /* wall seconds of the last trial per family */
-    for (int k = 0; k < MAX_CANDS && st == TS_OK; k++)
-        for (int c = 0; c < TS_GEMM_CLASSES && st == TS_OK; c++)
+    memset(best, 0, sizeof best);
+    for (int i = 0; i < n_order && st == TS_OK; i++)
+        for (int c = 0, k = order[i]; c < TS_GEMM_CLASSES && st == TS_OK; c++)
             for (int si = 0; k < n_cand[c] && si < n_pick[c]; si++) {
-                /* the built-in kernel (k == 0) is always timed: every class keeps a baseline;
-                 * a trial that would end past the budget (its kernel build included, as long
-                 * as the last of its family took) is not started */
+                /* a trial that would end past the budget (its kernel build included) is not
+                 * started; only the very first one always runs, so that a tune measures
+                 * something (it bounds the overshoot) */
                 int fam = family(&cand[c][k]);
-                double guess = last[c][fam] > 0 ? last[c][fam] : last[c][0];
-                if (k > 0 && ts_now() - start + guess > budget) {
+                double guess = trial_guess(last, c, fam, probe_wall);
+                if (done > 0 && ts_now() - start + guess > budget) {
                     out_of_time = 1;
                     break;
                 }
@@ -369,6 +419,7 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
                     break;
                 }
                 done++;
+                tried[c][k]++;
                 char name[32];
                 ts_gemm_choice_name(&cand[c][k], name, sizeof name);
                 cJSON *jt = shape_json(s);
@@ -377,6 +428,7 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
                 cJSON_AddItemToArray(jtrials, jt);
                 if (dt < 0) {
                     /* CLBlast parameters that fail here: never a winner, the search goes on */
+                    failed[c][k] = 1;
                     cJSON_AddStringToObject(jt, "failed", ts_last_error());
                     if (opt->progress)
                         fprintf(stderr, "tune: [%d/%d] %s: %s failed, skipped: %s\n", done, trials,
@@ -384,22 +436,33 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
                     ts_clear_error();
                     continue;
                 }
-                total[c][k] += dt;
-                timed[c][k]++;
+                if (best[c][k][si] == 0 || dt < best[c][k][si]) best[c][k][si] = dt;
                 cJSON_AddNumberToObject(jt, "gflops", ts_gemm_flops(s) / dt / 1e9);
                 if (opt->progress) {
                     double el = ts_now() - start;
                     double eta = el / done * (trials - done);
                     if (el + eta > budget) eta = budget - el > 0 ? budget - el : 0;
-                    fprintf(stderr, "tune: [%d/%d] %s %dx%dx%d%s: %s %.2f GFLOP/s (eta %.0f s)\n",
-                            done, trials, ts_gemm_class_name((ts_gemm_class)c), s->M, s->N, s->K,
-                            s->batch > 1 ? " batched" : "", name, ts_gemm_flops(s) / dt / 1e9, eta);
+                    fprintf(stderr,
+                            "tune: [%d/%d] %s %c%c %dx%dx%d%s: %s %.2f GFLOP/s (eta %.0f s)\n",
+                            done, trials, ts_gemm_class_name((ts_gemm_class)c), s->ta ? 't' : 'n',
+                            s->tb ? 't' : 'n', s->M, s->N, s->K, s->batch > 1 ? " batched" : "",
+                            name, ts_gemm_flops(s) / dt / 1e9, eta);
                 }
             }
     for (int c = 0; c < TS_GEMM_CLASSES; c++)
         for (int si = 0; si < n_pick[c]; si++)
             operands_free(be, &ops[c][si]);
     if (st != TS_OK) return st;
+    /* per candidate: its time summed over the class's shapes, and on how many it was timed */
+    double total[TS_GEMM_CLASSES][MAX_CANDS] = {{0}};
+    int timed[TS_GEMM_CLASSES][MAX_CANDS] = {{0}};
+    for (int c = 0; c < TS_GEMM_CLASSES; c++)
+        for (int k = 0; k < n_cand[c]; k++)
+            for (int si = 0; si < n_pick[c] && !failed[c][k]; si++)
+                if (best[c][k][si] > 0) {
+                    total[c][k] += best[c][k][si];
+                    timed[c][k]++;
+                }
     /* CLBlast's own parameters cannot come back once a set was applied (opencl_gemm.c), so a
      * plan runs CLBlast either with its own parameters or with sets: of the best plan without
      * sets and the best without CLBlast's own, the one faster over the classes (each class's
@@ -409,6 +472,8 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
     for (int c = 0; c < TS_GEMM_CLASSES; c++) {
         win[c] = fastest(cand[c], n_cand[c], total[c], timed[c], n_pick[c], 1);
         alt[c] = fastest(cand[c], n_cand[c], total[c], timed[c], n_pick[c], 0);
+        if (!plan->variants_exclusive) /* any mix of the default form and variants */
+            win[c] = alt[c] = fastest(cand[c], n_cand[c], total[c], timed[c], n_pick[c], -1);
         if (alt[c] < 0) alt[c] = win[c]; /* only CLBlast's own was timed */
         if (win[c] < 0 || alt[c] < 0 || total[c][0] <= 0) continue;
         score[0] += total[c][win[c]] / total[c][0];
@@ -433,6 +498,14 @@ ts_status ts_gemm_tune(ts_backend *be, ts_gemm_plan *plan, const ts_gemm_tune_op
         cJSON *js = cJSON_AddArrayToObject(jc, "shapes");
         for (int si = 0; si < n_pick[c]; si++)
             cJSON_AddItemToArray(js, shape_json(&pick[c][si]));
+        /* what the budget left out: candidates never started in this class */
+        cJSON *jn = cJSON_AddArrayToObject(jc, "not_tried");
+        for (int k = 0; k < n_cand[c]; k++) {
+            if (tried[c][k] > 0) continue;
+            char name[32];
+            ts_gemm_choice_name(&cand[c][k], name, sizeof name);
+            cJSON_AddItemToArray(jn, cJSON_CreateString(name));
+        }
         gflops[c] = 0;
         if (best < 0) {
             cJSON_AddStringToObject(jc, "kernel", "untuned (not timed within the budget)");

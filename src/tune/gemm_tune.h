@@ -33,6 +33,7 @@ double ts_gemm_flops(const ts_gemm_shape *s);
 
 typedef struct {
     double budget_s; /* wall-clock budget of the whole search */
+    double start;    /* ts_now() when the command started (0: now), where the budget counts from */
     int progress;    /* progress lines with ETA on stderr */
 } ts_gemm_tune_options;
 

@@ -32,6 +32,9 @@ backend, cache = sys.argv[2], sys.argv[3]
 assert doc["backend"] == backend, doc["backend"]
 assert set(doc["classes"]) == {"regular", "skinny", "deepk", "batched"}, doc["classes"].keys()
 for name, c in doc["classes"].items():
+    if c["kernel"].startswith("untuned"):  # the budget ran out before its first trial
+        assert doc["budget_exhausted"] and "gflops" not in c, (name, c)
+        continue
     assert c["gflops"] > 0, (name, c)
     assert c["kernel"].startswith("builtin") or c["kernel"].startswith("tiled t"), c["kernel"]
 assert doc["trials"], "no trials"
@@ -45,7 +48,12 @@ for name, c in saved["classes"].items():
         c["tile"], " s%d" % c["split_k"] if c["split_k"] > 1 else "")
     if "clblast" in c:  # a CLBlast parameter set: all three kernels, every parameter
         assert c["kernel"] == "builtin" and len(c["clblast"]["Xgemm"]) == 16, c
-        assert want.startswith("builtin c"), (name, want)
+        assert want.startswith("builtin v"), (name, want)
+        continue
+    if "variant" in c:  # a built-in variant (Vulkan: a gemm_direct4 register block)
+        assert c["kernel"] == "builtin" and want == "builtin v%d" % c["variant"], (c, want)
+        continue
+    if want.startswith("untuned"):
         continue
     assert got == want, (name, got, want)
 print(f)
@@ -109,7 +117,7 @@ PY
         clb_file 64
         "$TS" bench gemm --backend opencl --size 96x96x96 --reps 1 >"$tmp/out" 2>"$tmp/err" &&
             [ ! -s "$tmp/err" ] && grep -q "CLBlast with tuned parameters" "$tmp/out" &&
-            grep -q "regular, builtin c2\]" "$tmp/out" &&
+            grep -q "regular, builtin v2\]" "$tmp/out" &&
             ok "opencl: a CLBlast set in the file is applied" ||
             bad "opencl: CLBlast set not applied: $(cat "$tmp/out" "$tmp/err")"
         "$TS" devices | grep -q "CLBlast runs with tuned parameters" &&
@@ -123,6 +131,59 @@ row = json.load(open(sys.argv[1]))[0]
 assert row["tuned"] is False and row["kernel"] == "builtin" and row["gflops"] > 0, row' "$tmp/out" &&
             ok "opencl: a bad CLBlast set in the file: one warning, untuned run" ||
             bad "opencl: bad CLBlast set: $(cat "$tmp/err")"
+    fi
+    if [ "$b" = vulkan ]; then
+        # a built-in variant in the file (gemm_direct4's 16x2 block) runs, and the forced
+        # variant runs too; one the device does not have is refused with one warning
+        python3 - "$tmp/good.json" "$file" 1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["classes"]["regular"] = {"kernel": "builtin", "tile": 0, "split_k": 1, "variant": int(sys.argv[3])}
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+        "$TS" bench gemm --backend vulkan --size 96x96x96 --reps 1 >"$tmp/out" 2>"$tmp/err" &&
+            [ ! -s "$tmp/err" ] && grep -q "regular, builtin v1\]" "$tmp/out" &&
+            ok "vulkan: a built-in variant in the file is applied" ||
+            bad "vulkan: variant not applied: $(cat "$tmp/out" "$tmp/err")"
+        python3 - "$tmp/good.json" "$file" 15 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["classes"]["regular"] = {"kernel": "builtin", "tile": 0, "split_k": 1, "variant": int(sys.argv[3])}
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+        "$TS" bench gemm --backend vulkan --size 96x96x96 --reps 1 >"$tmp/out" 2>"$tmp/err" &&
+            [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "names built-in variant 15" "$tmp/err" &&
+            grep -q "regular, builtin\]" "$tmp/out" &&
+            ok "vulkan: a variant the device lacks: one warning, untuned run" ||
+            bad "vulkan: bad variant: $(cat "$tmp/out" "$tmp/err")"
+        TUNESCALE_GEMM=builtin:3 "$TS" bench gemm --backend vulkan --size 96x96x96 --reps 1 \
+            >"$tmp/out" 2>&1 && grep -q "regular, builtin v3\]" "$tmp/out" &&
+            ok "vulkan: TUNESCALE_GEMM=builtin:3 runs variant 3" || bad "vulkan: builtin:3: $(cat "$tmp/out")"
+        [ "$(code env TUNESCALE_GEMM=builtin:9 "$TS" bench gemm --backend vulkan --size 8x8x8)" != 0 ] &&
+            grep -q "builtin:VARIANT" "$tmp/err" && ok "vulkan: builtin:9 is refused" ||
+            bad "vulkan: builtin:9: $(cat "$tmp/err")"
+
+        # --budget is a wall-clock cap on everything (backend, probe, builds, trials): with one
+        # second the search stops early, says what it left out and keeps what it measured
+        rm -f "$file"
+        start=$(date +%s%N)
+        "$TS" tune --backend vulkan --budget 1 --json >"$tmp/b1.json" 2>"$tmp/b1.err" ||
+            bad "vulkan: tune --budget 1 exited $?: $(tail -1 "$tmp/b1.err")"
+        ms=$((($(date +%s%N) - start) / 1000000))
+        python3 - "$tmp/b1.json" "$ms" <<'PY' && ok "vulkan: tune --budget 1 stopped in ${ms} ms, wrote what it measured" || bad "vulkan: tune --budget 1 (${ms} ms)"
+import json, sys
+doc, ms = json.load(open(sys.argv[1])), int(sys.argv[2])
+assert ms < 10000, ms  # one second, plus the one trial that always runs and process start-up
+assert doc["seconds"] < 5 and doc["budget_exhausted"] is True, doc["seconds"]
+timed = [c for c in doc["classes"].values() if "gflops" in c]
+assert timed and all(c["gflops"] > 0 for c in timed), doc["classes"]
+left = sum(len(c["not_tried"]) for c in doc["classes"].values())
+assert left > 0, "nothing left out in one second?"
+saved = json.load(open(doc["file"]))
+assert saved["backend"] == "vulkan" and set(saved["classes"]) == set(doc["classes"])
+PY
+        "$TS" tune --backend vulkan --budget 1 2>/dev/null | grep -q "not tried within the budget" &&
+            ok "vulkan: the text output says what was not tried" || bad "vulkan: no 'not tried' line"
     fi
     cp "$tmp/good.json" "$file" # the next backend's devices check sees only its own file
 done

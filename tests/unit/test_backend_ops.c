@@ -336,6 +336,20 @@ static size_t extent(int rows, int cols, int ld, long stride, int batch) {
 /* gemm: a sum of K products, rounded in an order that differs between OpenBLAS and CLBlast;
  * with K up to 255 terms of mixed sign the relative error per element stays ~1e-6, so the
  * default bound holds with a wide margin. */
+/* Set by test_gemm_variants: elements before A, B and C in gemm_case (3 puts views on 16 bytes,
+ * past GUARD), and the built-in variant each product must run (-1: any). */
+static size_t gemm_shift;
+static int gemm_want_variant = -1;
+
+/* The forced built-in variant must be the one the backend ran (not a silent fallback). */
+static void check_ran_variant(void) {
+    ts_gemm_plan *plan = ts_gemm_plan_of(be_pair[DUT]);
+    if (gemm_want_variant < 0 || !plan || plan->ran_variant == gemm_want_variant) return;
+    if (!case_error[0])
+        snprintf(case_error, sizeof case_error, "ran built-in variant %d, not the forced %d",
+                 plan->ran_variant, gemm_want_variant);
+}
+
 static void gemm_case(int ta, int tb, int M, int N, int K, int pad, int batch, float alpha,
                       float beta, int nan_c) {
     int a_rows = ta ? K : M, a_cols = ta ? M : K;
@@ -345,10 +359,12 @@ static void gemm_case(int ta, int tb, int M, int N, int K, int pad, int batch, f
     size_t na = K > 0 ? extent(a_rows, a_cols, lda, sa, batch) : 1;
     size_t nb = K > 0 ? extent(b_rows, b_cols, ldb, sb, batch) : 1;
     size_t nc = extent(M, N, ldc, sc, batch);
-    ptensor *A = pt_rand(na, -1, 1), *B = pt_rand(nb, -1, 1);
-    ptensor *Cm = nan_c ? pt_const(nc, NAN) : pt_rand(nc, -1, 1);
-    ON_BOTH(gemm, ta, tb, M, N, K, alpha, T(A), lda, sa, T(B), ldb, sb, beta, T(Cm), ldc, sc,
-            batch);
+    size_t o = gemm_shift;
+    ptensor *A = pt_rand(o + na, -1, 1), *B = pt_rand(o + nb, -1, 1);
+    ptensor *Cm = nan_c ? pt_const(o + nc, NAN) : pt_rand(o + nc, -1, 1);
+    ON_BOTH(gemm, ta, tb, M, N, K, alpha, ts_view(T(A), o), lda, sa, ts_view(T(B), o), ldb, sb,
+            beta, ts_view(T(Cm), o), ldc, sc, batch);
+    check_ran_variant();
     char shape[128];
     snprintf(shape, sizeof shape, "%c%c %dx%dx%d%s%s b=%d a=%g beta=%g", ta ? 't' : 'n',
              tb ? 't' : 'n', M, N, K, pad ? " pad" : "", nan_c ? " nanC" : "", batch, (double)alpha,
@@ -361,7 +377,7 @@ static void gemm_case(int ta, int tb, int M, int N, int K, int pad, int batch, f
         for (int bb = 0; bb < batch; bb++)
             for (int i = 0; i < M; i++)
                 ON_BOTH(copy, ts_view(T(compact), ((size_t)bb * M + i) * N),
-                        ts_view(T(Cm), (size_t)bb * sc + (size_t)i * ldc), (size_t)N);
+                        ts_view(T(Cm), o + (size_t)bb * sc + (size_t)i * ldc), (size_t)N);
         finish("gemm", shape, TOL_DEFAULT, OUTS(compact));
     } else {
         finish("gemm", shape, TOL_DEFAULT, OUTS(Cm));
@@ -1234,6 +1250,36 @@ static void test_gemm_tiles(void) {
     plan->forced = 0;
 }
 
+/*
+ * Every built-in variant the tuner can choose on the backend under test (Vulkan on CPU devices:
+ * gemm_direct4's register blocks; CLBlast's sets have test_clblast_sets) forced in turn: the
+ * whole GEMM set (odd sizes take the scalar shader), then aligned products, where the forced
+ * variant itself must run: all transposes, partial edge blocks of every block shape, beta over
+ * old C, alpha, padding, batches.
+ */
+static void test_gemm_variants(void) {
+    ts_gemm_plan *plan = ts_gemm_plan_of(be_pair[DUT]);
+    if (!plan || !plan->variants || plan->variants_exclusive) return;
+    for (int v = 0; v < TS_GEMM_VARIANTS_MAX; v++) {
+        if (v > 0 && !(plan->variants >> (v - 1) & 1)) continue;
+        printf("# %s: built-in gemm variant %d\n", dut_name, v);
+        plan->forced = 1;
+        plan->force = (ts_gemm_choice){TS_GEMM_BUILTIN, 0, 1, v};
+        test_gemm();
+        gemm_shift = 3;
+        gemm_want_variant = v;
+        for (int t = 0; t < 4; t++) {
+            gemm_case(t >> 1, t & 1, 68, 36, 12, 4, 3, 0.5f, 1.0f, 0);
+            gemm_case(t >> 1, t & 1, 20, 140, 36, 0, 1, 1.0f, 0.0f, 1);
+            gemm_case(t >> 1, t & 1, 36, 260, 8, 8, 2, 1.0f, 0.5f, 0);
+            gemm_case(t >> 1, t & 1, 4, 4, 4, 0, 1, 1.0f, 0.0f, 0);
+        }
+        gemm_shift = 0;
+        gemm_want_variant = -1;
+    }
+    plan->forced = 0;
+}
+
 static void run_cases(void) {
     test_elementwise();
     test_gemm();
@@ -1362,6 +1408,7 @@ int main(void) {
         if (!strcmp(dut_name, "vulkan")) test_far_views();
         test_capped_buffers();
         test_gemm_tiles();
+        test_gemm_variants();
         printf("# %s: %d cases, %.1f s cpu time\n", dut_name, cases,
                (double)(clock() - t0) / CLOCKS_PER_SEC);
         ts_backend_destroy(be_pair[DUT]);

@@ -171,10 +171,10 @@ static void test_forced_sets_match_cpu(void **state) {
     assert_int_equal(ts_backend_create("cpu", &o, &cpu), TS_OK);
     ts_gemm_plan *plan = ts_gemm_plan_of(dut);
     assert_non_null(plan);
-    assert_int_not_equal(plan->clb_sets, 0);
+    assert_int_not_equal(plan->variants, 0);
     int bad = 0;
     for (int k = 1; k <= TS_CLBLAST_SETS; k++) {
-        if (!(plan->clb_sets >> (k - 1) & 1)) continue;
+        if (!(plan->variants >> (k - 1) & 1)) continue;
         printf("# CLBlast set %d forced (direct kernel below %zu^3)\n", k,
                ts_clblast_sets[k - 1].min_indirect);
         plan->forced = 1;

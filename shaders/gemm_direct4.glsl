@@ -1,5 +1,5 @@
 /*
- * gemm_direct4.comp — gemm_direct.comp with vec4 loads, for CPU devices when every view is
+ * gemm_direct4.glsl — gemm_direct.comp with vec4 loads, for CPU devices when every view is
  * 16-byte aligned (offsets, strides and leading dimensions multiples of 4; M, N, K too). A CPU
  * driver such as lavapipe fetches storage-buffer data lane by lane, so the cost is per load
  * instruction: a vec4 brings four floats for the price of one. Each step of 4 along k loads
@@ -7,8 +7,12 @@
  * memory (along k, or along m / n when transposed the other way), and does RM*RN4*16 FMAs.
  * An invocation owns RN4 groups of four adjacent columns. TA and TB are specialization
  * constants so the driver compiles only the loads it needs.
+ *
+ * The register block RM x RN4 is fixed at compile time (a CPU driver does not unroll loops
+ * sized by specialization constants): each gemm_direct4_<RM>x<RN4>.comp defines it and
+ * includes this body, one SPIR-V per block the tuner may choose (VK_GEMM_DIRECT4_BLOCKS in
+ * vulkan_internal.h lists them in the same order).
  */
-#version 450
 #extension GL_EXT_control_flow_attributes : require
 #define TS_NO_WG
 #include "common.glsl"
@@ -16,9 +20,6 @@ layout(constant_id = 0) const uint WG = 8;
 layout(constant_id = 1) const uint TA = 0;
 layout(constant_id = 2) const uint TB = 0;
 layout(local_size_x_id = 0) in;
-/* Must match VK_GEMM_DIRECT4_RM / _RN4 (vulkan_internal.h). */
-#define RM  8
-#define RN4 2
 layout(std430, set = 0, binding = 0) readonly buffer BufA {
     vec4 a4[];
 };
