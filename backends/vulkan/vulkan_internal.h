@@ -49,6 +49,14 @@ struct ts_buffer {
     X(gemm_direct4_##rm##x##rn4##_tt, gemm_direct4_##rm##x##rn4, 3, 0, gemm)
 #define VK_GEMM_DIRECT4_COUNT_ONE(X, rm, rn4) +1
 #define VK_GEMM_DIRECT4_VARIANTS              (0 VK_GEMM_DIRECT4_BLOCKS(VK_GEMM_DIRECT4_COUNT_ONE, _))
+/* gemm_tiled, one kernel per tile of ts_gemm_tiles (gemm_plan.h; vulkan_gemm.c checks the count) */
+#define VK_GEMM_TILED_KERNELS(X, name)                                                             \
+    X(name##_0, gemm_tiled, 5, 0, gemm)                                                            \
+    X(name##_1, gemm_tiled, 5, 0, gemm)                                                            \
+    X(name##_2, gemm_tiled, 5, 0, gemm)                                                            \
+    X(name##_3, gemm_tiled, 5, 0, gemm)                                                            \
+    X(name##_4, gemm_tiled, 5, 0, gemm)                                                            \
+    X(name##_5, gemm_tiled, 5, 0, gemm)
 
 /* Every shader the backend dispatches, once: X(kernel, shader, bindings, work-group size,
  * timing family). The shader is shaders/<shader>.comp; a kernel is named like the op it serves
@@ -94,18 +102,8 @@ struct ts_buffer {
     /* gemm_direct4 per block of VK_GEMM_DIRECT4_BLOCKS, each for (trans_a, trans_b) */            \
     VK_GEMM_DIRECT4_BLOCKS(VK_GEMM_DIRECT4_KERNELS, X)                                             \
     /* gemm_tiled per tile of ts_gemm_tiles (scalar loads, then vec4 loads), in this order */      \
-    X(gemm_tiled_0, gemm_tiled, 5, 0, gemm)                                                        \
-    X(gemm_tiled_1, gemm_tiled, 5, 0, gemm)                                                        \
-    X(gemm_tiled_2, gemm_tiled, 5, 0, gemm)                                                        \
-    X(gemm_tiled_3, gemm_tiled, 5, 0, gemm)                                                        \
-    X(gemm_tiled_4, gemm_tiled, 5, 0, gemm)                                                        \
-    X(gemm_tiled_5, gemm_tiled, 5, 0, gemm)                                                        \
-    X(gemm_tiled4_0, gemm_tiled, 5, 0, gemm)                                                       \
-    X(gemm_tiled4_1, gemm_tiled, 5, 0, gemm)                                                       \
-    X(gemm_tiled4_2, gemm_tiled, 5, 0, gemm)                                                       \
-    X(gemm_tiled4_3, gemm_tiled, 5, 0, gemm)                                                       \
-    X(gemm_tiled4_4, gemm_tiled, 5, 0, gemm)                                                       \
-    X(gemm_tiled4_5, gemm_tiled, 5, 0, gemm)                                                       \
+    VK_GEMM_TILED_KERNELS(X, gemm_tiled)                                                           \
+    VK_GEMM_TILED_KERNELS(X, gemm_tiled4)                                                          \
     X(gemm_splitk_reduce, gemm_splitk_reduce, 2, VK_WG, gemm)                                      \
     X(peak_fma, peak_fma, 1, VK_WG, peak)                                                          \
     X(peak_copy, peak_copy, 2, VK_WG, peak)                                                        \
